@@ -1,0 +1,369 @@
+//! The sufficient statistics of a set of cases: activities, directly-follows edges with
+//! durations, start and end activities, variants and throughput times.
+//!
+//! Every view of the product (the map, variants, bottlenecks, `flowsight mine`) is derived
+//! from a [`ProcessStats`]; stores produce one by feeding cases to a [`ProcessStatsBuilder`]
+//! (or, for a database that can aggregate, by computing the same numbers in SQL).
+
+use crate::log::{ActivityInterner, EventLog};
+use crate::performance::DurationStats;
+use crate::time::Micros;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+
+/// One activity of a process: how often it occurred and how long until the next step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActivityStats {
+    /// Activity name.
+    pub name: String,
+    /// Number of events with this activity.
+    pub count: u64,
+    /// Number of cases containing it at least once.
+    pub cases: u64,
+    /// Time from an event of this activity to the next event of its case.
+    pub time_to_next: DurationStats,
+}
+
+/// A directly-follows edge `from → to` with its frequency and the time between the two events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EdgeStats {
+    /// Source activity (index into [`ProcessStats::activities`]).
+    pub from: usize,
+    /// Target activity (index into [`ProcessStats::activities`]).
+    pub to: usize,
+    /// How often `to` directly followed `from` within a case.
+    pub count: u64,
+    /// Time between the two events.
+    pub duration: DurationStats,
+}
+
+/// A variant: a distinct sequence of activities, with the cases that follow it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Variant {
+    /// Activity indices in order.
+    pub activities: Vec<usize>,
+    /// Number of cases with exactly this sequence.
+    pub count: u64,
+    /// Mean time from first to last event of those cases.
+    pub mean_throughput: Micros,
+}
+
+/// Everything discovery knows about a set of cases.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProcessStats {
+    /// Number of cases.
+    pub cases: u64,
+    /// Number of events.
+    pub events: u64,
+    /// Activities, most frequent first (ties by name).
+    pub activities: Vec<ActivityStats>,
+    /// Directly-follows edges, most frequent first (ties by names).
+    pub edges: Vec<EdgeStats>,
+    /// Activities that start a case, with how many cases start there.
+    pub start_activities: Vec<(usize, u64)>,
+    /// Activities that end a case, with how many cases end there.
+    pub end_activities: Vec<(usize, u64)>,
+    /// Variants, most frequent first (ties by sequence).
+    pub variants: Vec<Variant>,
+    /// Throughput time of cases (first to last event).
+    pub throughput: DurationStats,
+    /// Earliest event time, if any event had one.
+    pub first_event: Option<Micros>,
+    /// Latest event time, if any event had one.
+    pub last_event: Option<Micros>,
+}
+
+impl ProcessStats {
+    /// Statistics of every case of `log`.
+    pub fn from_log(log: &EventLog) -> Self {
+        let mut builder = ProcessStatsBuilder::with_interner(log.activities().clone());
+        for case in log.cases() {
+            builder.add_case(case.activities, case.timestamps);
+        }
+        builder.finish()
+    }
+
+    /// The name of activity index `i`.
+    pub fn name(&self, i: usize) -> &str {
+        &self.activities[i].name
+    }
+
+    /// The index of the activity called `name`.
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.activities.iter().position(|a| a.name == name)
+    }
+
+    /// Variant `v` as activity names.
+    pub fn variant_names(&self, v: &Variant) -> Vec<&str> {
+        v.activities.iter().map(|&a| self.name(a)).collect()
+    }
+
+    /// Start or end activities as a name → count map (the shape pm4py prints).
+    pub fn named_counts(&self, counts: &[(usize, u64)]) -> BTreeMap<String, u64> {
+        counts
+            .iter()
+            .map(|&(a, c)| (self.name(a).to_string(), c))
+            .collect()
+    }
+}
+
+#[derive(Default)]
+struct EdgeAccumulator {
+    count: u64,
+    durations: Vec<Micros>,
+}
+
+#[derive(Default)]
+struct ActivityAccumulator {
+    count: u64,
+    cases: u64,
+    last_case: Option<u64>,
+    time_to_next: Vec<Micros>,
+}
+
+/// Accumulates [`ProcessStats`] one case at a time.
+#[derive(Default)]
+pub struct ProcessStatsBuilder {
+    interner: ActivityInterner,
+    activities: Vec<ActivityAccumulator>,
+    edges: HashMap<(u32, u32), EdgeAccumulator>,
+    starts: HashMap<u32, u64>,
+    ends: HashMap<u32, u64>,
+    variants: HashMap<Vec<u32>, (u64, i128)>,
+    throughput: Vec<Micros>,
+    cases: u64,
+    events: u64,
+    first_event: Option<Micros>,
+    last_event: Option<Micros>,
+}
+
+impl ProcessStatsBuilder {
+    /// An empty builder with its own activity interner.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty builder reusing the activity ids of `interner`.
+    pub fn with_interner(interner: ActivityInterner) -> Self {
+        Self {
+            interner,
+            ..Self::default()
+        }
+    }
+
+    /// The id of activity `name`, for building the slice given to [`Self::add_case`].
+    pub fn intern(&mut self, name: &str) -> u32 {
+        self.interner.intern(name)
+    }
+
+    /// Adds one case: activity ids in time order and their timestamps.
+    ///
+    /// Durations are only counted between events that both have a timestamp.
+    pub fn add_case(&mut self, activities: &[u32], timestamps: &[Option<Micros>]) {
+        debug_assert_eq!(activities.len(), timestamps.len());
+        let (Some(&first), Some(&last)) = (activities.first(), activities.last()) else {
+            return;
+        };
+        if self.activities.len() < self.interner.len() {
+            self.activities
+                .resize_with(self.interner.len(), ActivityAccumulator::default);
+        }
+        let case_no = self.cases;
+        self.cases += 1;
+        self.events += activities.len() as u64;
+        *self.starts.entry(first).or_default() += 1;
+        *self.ends.entry(last).or_default() += 1;
+
+        for (i, &a) in activities.iter().enumerate() {
+            let acc = &mut self.activities[a as usize];
+            acc.count += 1;
+            if acc.last_case != Some(case_no) {
+                acc.last_case = Some(case_no);
+                acc.cases += 1;
+            }
+            if let Some(&b) = activities.get(i + 1) {
+                let edge = self.edges.entry((a, b)).or_default();
+                edge.count += 1;
+                if let (Some(t0), Some(t1)) = (timestamps[i], timestamps[i + 1]) {
+                    edge.durations.push(t1 - t0);
+                    self.activities[a as usize].time_to_next.push(t1 - t0);
+                }
+            }
+        }
+
+        let known: Vec<Micros> = timestamps.iter().flatten().copied().collect();
+        let span = match (known.iter().min(), known.iter().max()) {
+            (Some(&lo), Some(&hi)) => {
+                self.first_event = Some(self.first_event.map_or(lo, |f| f.min(lo)));
+                self.last_event = Some(self.last_event.map_or(hi, |l| l.max(hi)));
+                self.throughput.push(hi - lo);
+                hi - lo
+            }
+            _ => 0,
+        };
+        let variant = self.variants.entry(activities.to_vec()).or_default();
+        variant.0 += 1;
+        variant.1 += span as i128;
+    }
+
+    /// Finishes the statistics, ordering everything most-frequent-first.
+    pub fn finish(mut self) -> ProcessStats {
+        self.activities
+            .resize_with(self.interner.len(), ActivityAccumulator::default);
+        // Activities that were interned but never occurred are left out; remap ids to ranks.
+        let mut order: Vec<u32> = (0..self.interner.len() as u32)
+            .filter(|&a| self.activities[a as usize].count > 0)
+            .collect();
+        order.sort_by(|&a, &b| {
+            let (ca, cb) = (
+                self.activities[a as usize].count,
+                self.activities[b as usize].count,
+            );
+            cb.cmp(&ca)
+                .then_with(|| self.interner.name(a).cmp(self.interner.name(b)))
+        });
+        let mut rank = vec![usize::MAX; self.interner.len()];
+        for (r, &a) in order.iter().enumerate() {
+            rank[a as usize] = r;
+        }
+        let activities: Vec<ActivityStats> = order
+            .iter()
+            .map(|&a| {
+                let acc = &mut self.activities[a as usize];
+                ActivityStats {
+                    name: self.interner.name(a).to_string(),
+                    count: acc.count,
+                    cases: acc.cases,
+                    time_to_next: DurationStats::from_unsorted(&mut acc.time_to_next),
+                }
+            })
+            .collect();
+
+        let mut edges: Vec<EdgeStats> = self
+            .edges
+            .into_iter()
+            .map(|((a, b), mut acc)| EdgeStats {
+                from: rank[a as usize],
+                to: rank[b as usize],
+                count: acc.count,
+                duration: DurationStats::from_unsorted(&mut acc.durations),
+            })
+            .collect();
+        edges.sort_by(|x, y| {
+            y.count.cmp(&x.count).then_with(|| {
+                (&activities[x.from].name, &activities[x.to].name)
+                    .cmp(&(&activities[y.from].name, &activities[y.to].name))
+            })
+        });
+
+        let ranked = |counts: HashMap<u32, u64>| {
+            let mut v: Vec<(usize, u64)> = counts
+                .into_iter()
+                .map(|(a, c)| (rank[a as usize], c))
+                .collect();
+            v.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
+            v
+        };
+        let start_activities = ranked(self.starts);
+        let end_activities = ranked(self.ends);
+
+        let mut variants: Vec<Variant> = self
+            .variants
+            .into_iter()
+            .map(|(seq, (count, total))| Variant {
+                activities: seq.iter().map(|&a| rank[a as usize]).collect(),
+                count,
+                mean_throughput: (total / count as i128) as Micros,
+            })
+            .collect();
+        variants.sort_by(|x, y| {
+            y.count
+                .cmp(&x.count)
+                .then_with(|| x.activities.cmp(&y.activities))
+        });
+
+        ProcessStats {
+            cases: self.cases,
+            events: self.events,
+            activities,
+            edges,
+            start_activities,
+            end_activities,
+            variants,
+            throughput: DurationStats::from_unsorted(&mut self.throughput),
+            first_event: self.first_event,
+            last_event: self.last_event,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::EventLogBuilder;
+
+    fn log(cases: &[&[(&str, i64)]]) -> EventLog {
+        let mut b = EventLogBuilder::new();
+        for (i, case) in cases.iter().enumerate() {
+            b.start_case(format!("c{i}"));
+            for &(a, t) in *case {
+                b.push_event(a, Some(t));
+            }
+        }
+        b.build()
+    }
+
+    fn edge<'a>(s: &'a ProcessStats, from: &str, to: &str) -> Option<&'a EdgeStats> {
+        let (f, t) = (s.index_of(from)?, s.index_of(to)?);
+        s.edges.iter().find(|e| e.from == f && e.to == t)
+    }
+
+    #[test]
+    fn counts_edges_durations_starts_ends_and_variants() {
+        let l = log(&[
+            &[("a", 0), ("b", 10), ("c", 40)],
+            &[("a", 0), ("b", 20), ("c", 30)],
+            &[("a", 0), ("c", 5)],
+            &[("a", 0), ("b", 1), ("b", 2), ("c", 3)],
+        ]);
+        let s = ProcessStats::from_log(&l);
+        assert_eq!((s.cases, s.events), (4, 12));
+        let names: Vec<&str> = s.activities.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["a", "b", "c"]);
+        assert_eq!(s.activities[1].count, 4);
+        assert_eq!(s.activities[1].cases, 3);
+
+        let ab = edge(&s, "a", "b").unwrap();
+        assert_eq!(ab.count, 3);
+        assert_eq!(ab.duration.total, 31);
+        assert_eq!(ab.duration.max, 20);
+        let bc = edge(&s, "b", "c").unwrap();
+        assert_eq!((bc.count, bc.duration.total), (3, 41));
+        assert_eq!(edge(&s, "b", "b").unwrap().count, 1);
+        assert_eq!(edge(&s, "a", "c").unwrap().count, 1);
+        assert!(edge(&s, "c", "a").is_none());
+        assert_eq!(s.edges.len(), 4);
+
+        assert_eq!(s.named_counts(&s.start_activities)["a"], 4);
+        assert_eq!(s.named_counts(&s.end_activities)["c"], 4);
+        assert_eq!(s.variants.len(), 3);
+        assert_eq!(s.variant_names(&s.variants[0]), ["a", "b", "c"]);
+        assert_eq!(s.variants[0].count, 2);
+        assert_eq!(s.variants[0].mean_throughput, 35);
+        assert_eq!(s.throughput.max, 40);
+        assert_eq!((s.first_event, s.last_event), (Some(0), Some(40)));
+    }
+
+    #[test]
+    fn builder_accepts_cases_streamed_by_name() {
+        let mut b = ProcessStatsBuilder::new();
+        let x = b.intern("x");
+        let y = b.intern("y");
+        b.add_case(&[x, y, x], &[Some(0), None, Some(9)]);
+        b.add_case(&[], &[]);
+        let s = b.finish();
+        assert_eq!((s.cases, s.events), (1, 3));
+        assert_eq!(edge(&s, "x", "y").unwrap().duration.count, 0);
+        assert_eq!(s.throughput.total, 9);
+    }
+}

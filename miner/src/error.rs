@@ -1,0 +1,30 @@
+//! The miner's one error type.
+
+use thiserror::Error;
+
+/// Everything that can go wrong inside the miner, with enough context to say what and where.
+#[derive(Debug, Error)]
+pub enum MinerError {
+    /// The input bytes could not be read (I/O error of the underlying reader).
+    #[error("cannot read {what}: {source}")]
+    Io {
+        /// What was being read, e.g. a file name.
+        what: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// An XES document broke a rule of the format; `line` is 1-based.
+    #[error("invalid XES at line {line}: {message}")]
+    Xes {
+        /// Line of the offending element.
+        line: usize,
+        /// What was wrong.
+        message: String,
+    },
+    /// A timestamp could not be understood.
+    #[error("invalid timestamp {value:?}: expected RFC 3339, e.g. 2024-05-01T12:00:00Z")]
+    Timestamp {
+        /// The text that was given.
+        value: String,
+    },
+}

@@ -1,0 +1,674 @@
+//! Streaming reader for XES (IEEE 1849) event logs.
+//!
+//! The reader walks the document once and hands each `<trace>` to a callback as soon as it is
+//! complete, so memory stays bounded by the largest trace, not the log. Trace buffers are
+//! reused between traces, which keeps the hot path free of per-event allocations.
+//!
+//! It is strict where a mistake would change the meaning (unknown elements, events outside a
+//! trace, malformed dates and numbers: an error naming the element and line) and lenient
+//! where the content is still unambiguous (attribute order, missing `xes.version`, no XML
+//! namespace). XML entities beyond the five predefined ones are never expanded.
+
+use crate::log::{EventLog, EventLogBuilder};
+use crate::time::{parse_timestamp, Micros, Zone};
+use crate::MinerError;
+use quick_xml::events::{BytesStart, Event as XmlEvent};
+use quick_xml::Reader;
+use std::io::BufRead;
+use std::ops::Range;
+
+/// Deepest element nesting accepted; deeper documents are refused (a guard against hostile input).
+const MAX_DEPTH: usize = 64;
+
+/// The type of an XES attribute, from its element name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttrKind {
+    /// `<string>`
+    String,
+    /// `<date>`; the value was checked to be a valid timestamp.
+    Date,
+    /// `<int>`
+    Int,
+    /// `<float>`
+    Float,
+    /// `<boolean>`
+    Boolean,
+    /// `<id>`
+    Id,
+    /// `<list>` (its children are nested attributes)
+    List,
+    /// `<container>` (its children are nested attributes)
+    Container,
+}
+
+impl AttrKind {
+    fn from_tag(tag: &[u8]) -> Option<Self> {
+        Some(match tag {
+            b"string" => Self::String,
+            b"date" => Self::Date,
+            b"int" => Self::Int,
+            b"float" => Self::Float,
+            b"boolean" => Self::Boolean,
+            b"id" => Self::Id,
+            b"list" => Self::List,
+            b"container" => Self::Container,
+            _ => return None,
+        })
+    }
+
+    /// The XES element name of this kind.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Self::String => "string",
+            Self::Date => "date",
+            Self::Int => "int",
+            Self::Float => "float",
+            Self::Boolean => "boolean",
+            Self::Id => "id",
+            Self::List => "list",
+            Self::Container => "container",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct RawAttr {
+    kind: AttrKind,
+    key: Range<usize>,
+    value: Range<usize>,
+    micros: Option<Micros>,
+    nested: bool,
+}
+
+/// One attribute of a trace or event, borrowed from the reader's buffers.
+#[derive(Debug, Clone, Copy)]
+pub struct Attribute<'a> {
+    /// Its type.
+    pub kind: AttrKind,
+    /// Its key, e.g. `concept:name`.
+    pub key: &'a str,
+    /// Its value as written (unescaped).
+    pub value: &'a str,
+    /// For dates, the parsed time.
+    pub micros: Option<Micros>,
+}
+
+/// A complete `<trace>`: its attributes and its events, valid until the callback returns.
+#[derive(Debug, Default)]
+pub struct XesTrace {
+    text: String,
+    trace_attrs: Vec<RawAttr>,
+    event_attrs: Vec<RawAttr>,
+    events: Vec<Range<usize>>,
+}
+
+/// One event of an [`XesTrace`].
+#[derive(Debug, Clone, Copy)]
+pub struct XesEvent<'a> {
+    trace: &'a XesTrace,
+    attrs: &'a [RawAttr],
+}
+
+impl XesTrace {
+    fn clear(&mut self) {
+        self.text.clear();
+        self.trace_attrs.clear();
+        self.event_attrs.clear();
+        self.events.clear();
+    }
+
+    fn view<'a>(&'a self, a: &RawAttr) -> Attribute<'a> {
+        Attribute {
+            kind: a.kind,
+            key: &self.text[a.key.clone()],
+            value: &self.text[a.value.clone()],
+            micros: a.micros,
+        }
+    }
+
+    /// The trace's own top-level attribute `key`.
+    pub fn get(&self, key: &str) -> Option<Attribute<'_>> {
+        find(self, &self.trace_attrs, key)
+    }
+
+    /// The trace's own top-level attributes, in document order.
+    pub fn attributes(&self) -> impl Iterator<Item = Attribute<'_>> + '_ {
+        self.trace_attrs
+            .iter()
+            .filter(|a| !a.nested)
+            .map(|a| self.view(a))
+    }
+
+    /// The events of the trace, in document order.
+    pub fn events(&self) -> impl Iterator<Item = XesEvent<'_>> + '_ {
+        self.events.iter().map(|r| XesEvent {
+            trace: self,
+            attrs: &self.event_attrs[r.clone()],
+        })
+    }
+
+    /// Number of events.
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Whether the trace has no events.
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+}
+
+impl<'a> XesEvent<'a> {
+    /// The event's top-level attribute `key`.
+    pub fn get(&self, key: &str) -> Option<Attribute<'a>> {
+        find(self.trace, self.attrs, key)
+    }
+
+    /// The event's top-level attributes, in document order.
+    pub fn attributes(&self) -> impl Iterator<Item = Attribute<'a>> + 'a {
+        let trace = self.trace;
+        self.attrs
+            .iter()
+            .filter(|a| !a.nested)
+            .map(move |a| trace.view(a))
+    }
+}
+
+fn find<'a>(trace: &'a XesTrace, attrs: &[RawAttr], key: &str) -> Option<Attribute<'a>> {
+    attrs
+        .iter()
+        .find(|a| !a.nested && &trace.text[a.key.clone()] == key)
+        .map(|a| trace.view(a))
+}
+
+/// What a read found besides the traces.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct XesSummary {
+    /// Number of traces.
+    pub traces: u64,
+    /// Number of events in traces.
+    pub events: u64,
+    /// Dates that had no time zone and were read as UTC.
+    pub dates_assumed_utc: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    Log,
+    Trace,
+    Event,
+    Global,
+    Extension,
+    Classifier,
+    Attribute(AttrKind),
+    Values,
+}
+
+/// Reads an XES document from `input`, calling `on_trace` for every complete trace.
+///
+/// The callback may fail; its error stops the read and is returned.
+pub fn read_xes<R: BufRead>(
+    input: R,
+    mut on_trace: impl FnMut(&XesTrace) -> Result<(), MinerError>,
+) -> Result<XesSummary, MinerError> {
+    let mut reader = Reader::from_reader(LineCounter {
+        inner: input,
+        newlines: 0,
+    });
+    reader.config_mut().trim_text(true);
+    let mut buf = Vec::with_capacity(1 << 12);
+    let mut stack: Vec<Scope> = Vec::with_capacity(16);
+    let mut trace = XesTrace::default();
+    let mut summary = XesSummary::default();
+    let mut saw_log = false;
+    let mut event_start = 0usize;
+
+    loop {
+        buf.clear();
+        let event = reader
+            .read_event_into(&mut buf)
+            .map_err(|e| MinerError::Xes {
+                line: 1 + reader.get_ref().newlines,
+                message: format!("not well-formed XML: {e}"),
+            })?;
+        // The element's own bytes were consumed last, so its first line is the count
+        // so far less the line breaks inside it.
+        let inside = match &event {
+            XmlEvent::Start(e) | XmlEvent::Empty(e) => count_newlines(e),
+            XmlEvent::End(e) => count_newlines(e),
+            XmlEvent::DocType(e) => count_newlines(e),
+            _ => 0,
+        };
+        let start_line = 1 + reader.get_ref().newlines - inside;
+        let fail = |message: String| MinerError::Xes {
+            line: start_line,
+            message,
+        };
+        match event {
+            XmlEvent::Start(ref e) | XmlEvent::Empty(ref e) => {
+                let empty = matches!(event, XmlEvent::Empty(_));
+                let name = e.local_name();
+                let tag = name.as_ref();
+                let parent = stack.last().copied();
+                let scope = match (parent, tag) {
+                    (None, b"log") if !saw_log => {
+                        saw_log = true;
+                        Scope::Log
+                    }
+                    (None, _) => {
+                        return Err(fail(format!(
+                            "the document must hold one <log> element, found <{}>",
+                            String::from_utf8_lossy(tag)
+                        )))
+                    }
+                    (Some(Scope::Log), b"trace") => {
+                        trace.clear();
+                        Scope::Trace
+                    }
+                    (Some(Scope::Trace), b"event") => {
+                        event_start = trace.event_attrs.len();
+                        Scope::Event
+                    }
+                    (Some(Scope::Log), b"event") => {
+                        return Err(fail("<event> outside of a <trace>".into()))
+                    }
+                    (Some(Scope::Log), b"global") => Scope::Global,
+                    (Some(Scope::Log), b"extension") => Scope::Extension,
+                    (Some(Scope::Log), b"classifier") => Scope::Classifier,
+                    (Some(Scope::Attribute(AttrKind::List)), b"values") => Scope::Values,
+                    (Some(p), t) if AttrKind::from_tag(t).is_some() && accepts_attributes(p) => {
+                        let kind = AttrKind::from_tag(t).expect("checked");
+                        let nested = matches!(p, Scope::Attribute(_) | Scope::Values);
+                        let attr = read_attribute(e, kind, nested, &mut trace.text, &mut summary)
+                            .map_err(fail)?;
+                        match stack.iter().rev().find(|s| {
+                            matches!(s, Scope::Event | Scope::Trace | Scope::Log | Scope::Global)
+                        }) {
+                            Some(Scope::Event) => trace.event_attrs.push(attr),
+                            Some(Scope::Trace) => trace.trace_attrs.push(attr),
+                            _ => {}
+                        }
+                        Scope::Attribute(kind)
+                    }
+                    (Some(p), t) => {
+                        return Err(fail(format!(
+                            "unexpected element <{}> inside <{}>",
+                            String::from_utf8_lossy(t),
+                            scope_name(p)
+                        )))
+                    }
+                };
+                if empty {
+                    close(scope, &mut trace, event_start, &mut summary, &mut on_trace)?;
+                } else {
+                    if stack.len() >= MAX_DEPTH {
+                        return Err(fail(format!("elements nested deeper than {MAX_DEPTH}")));
+                    }
+                    stack.push(scope);
+                }
+            }
+            XmlEvent::End(_) => {
+                let scope = stack
+                    .pop()
+                    .ok_or_else(|| fail("closing tag without opening tag".into()))?;
+                close(scope, &mut trace, event_start, &mut summary, &mut on_trace)?;
+            }
+            XmlEvent::DocType(_) => return Err(fail(
+                "document type declarations are not accepted in XES (entity expansion is refused)"
+                    .into(),
+            )),
+            XmlEvent::Eof => {
+                if !saw_log {
+                    return Err(fail("no <log> element: this is not an XES document".into()));
+                }
+                if !stack.is_empty() {
+                    return Err(fail("the document ends inside an element".into()));
+                }
+                return Ok(summary);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Splits the next `name="value"` (or single-quoted) pair off the attribute part of a tag:
+/// `Ok(None)` at the end, the raw (still escaped) value otherwise. Hand-written because it is
+/// the hottest loop of an import and needs none of the general machinery.
+#[allow(clippy::type_complexity)]
+fn next_xml_attribute(input: &[u8]) -> Result<Option<(&[u8], &[u8], &[u8])>, &'static str> {
+    let is_space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    let start = match input.iter().position(|b| !is_space(b)) {
+        None => return Ok(None),
+        Some(i) if input[i] == b'/' => return Ok(None),
+        Some(i) => i,
+    };
+    let input = &input[start..];
+    let eq = memchr::memchr(b'=', input).ok_or("attribute without a value")?;
+    let name = input[..eq].trim_ascii_end();
+    if name.is_empty() || name.iter().any(is_space) {
+        return Err("attribute without a name or value");
+    }
+    let after_eq = input[eq + 1..].trim_ascii_start();
+    let quote = *after_eq.first().ok_or("attribute value missing")?;
+    if quote != b'"' && quote != b'\'' {
+        return Err("attribute value not quoted");
+    }
+    let end = memchr::memchr(quote, &after_eq[1..]).ok_or("unterminated attribute value")?;
+    Ok(Some((name, &after_eq[1..1 + end], &after_eq[end + 2..])))
+}
+
+fn count_newlines(bytes: &[u8]) -> usize {
+    memchr::memchr_iter(b'\n', bytes).count()
+}
+
+/// Counts the line breaks in the bytes the XML reader consumes, so errors can name a line
+/// without a second pass over the input.
+struct LineCounter<R> {
+    inner: R,
+    newlines: usize,
+}
+
+impl<R: BufRead> std::io::Read for LineCounter<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.newlines += count_newlines(&buf[..n]);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for LineCounter<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amt: usize) {
+        if let Ok(available) = self.inner.fill_buf() {
+            self.newlines += count_newlines(&available[..amt.min(available.len())]);
+        }
+        self.inner.consume(amt);
+    }
+}
+
+fn accepts_attributes(scope: Scope) -> bool {
+    matches!(
+        scope,
+        Scope::Log
+            | Scope::Trace
+            | Scope::Event
+            | Scope::Global
+            | Scope::Values
+            | Scope::Attribute(AttrKind::List | AttrKind::Container)
+            | Scope::Attribute(_)
+    )
+}
+
+fn scope_name(scope: Scope) -> &'static str {
+    match scope {
+        Scope::Log => "log",
+        Scope::Trace => "trace",
+        Scope::Event => "event",
+        Scope::Global => "global",
+        Scope::Extension => "extension",
+        Scope::Classifier => "classifier",
+        Scope::Attribute(k) => k.tag(),
+        Scope::Values => "values",
+    }
+}
+
+fn close(
+    scope: Scope,
+    trace: &mut XesTrace,
+    event_start: usize,
+    summary: &mut XesSummary,
+    on_trace: &mut impl FnMut(&XesTrace) -> Result<(), MinerError>,
+) -> Result<(), MinerError> {
+    match scope {
+        Scope::Event => {
+            trace.events.push(event_start..trace.event_attrs.len());
+        }
+        Scope::Trace => {
+            summary.traces += 1;
+            summary.events += trace.events.len() as u64;
+            on_trace(trace)?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn read_attribute(
+    e: &BytesStart<'_>,
+    kind: AttrKind,
+    nested: bool,
+    text: &mut String,
+    summary: &mut XesSummary,
+) -> Result<RawAttr, String> {
+    let mut key = None;
+    let mut value = None;
+    let content: &[u8] = e;
+    let mut rest = &content[e.name().as_ref().len()..];
+    while let Some((name, raw, after)) = next_xml_attribute(rest)
+        .map_err(|err| format!("malformed attribute in <{}>: {err}", kind.tag()))?
+    {
+        rest = after;
+        let slot = match name {
+            b"key" => &mut key,
+            b"value" => &mut value,
+            _ => continue,
+        };
+        let start = text.len();
+        let v =
+            std::str::from_utf8(raw).map_err(|_| format!("<{}> value is not UTF-8", kind.tag()))?;
+        if raw.contains(&b'&') {
+            let unescaped = quick_xml::escape::unescape(v)
+                .map_err(|err| format!("bad escape in <{}>: {err}", kind.tag()))?;
+            text.push_str(&unescaped);
+        } else {
+            text.push_str(v);
+        }
+        *slot = Some(start..text.len());
+    }
+    // Values inside lists and containers are often written without keys (OpenXES does this
+    // for meta attributes); top-level attributes need one.
+    let key = match key {
+        Some(k) => k,
+        None if nested => text.len()..text.len(),
+        None => return Err(format!("<{}> has no key", kind.tag())),
+    };
+    let value = match (value, kind) {
+        (Some(v), _) => v,
+        (None, AttrKind::List | AttrKind::Container) => text.len()..text.len(),
+        (None, _) => {
+            return Err(format!(
+                "<{} key=\"{}\"> has no value",
+                kind.tag(),
+                &text[key]
+            ))
+        }
+    };
+    let raw = &text[value.clone()];
+    let bad = |what: &str| {
+        format!(
+            "<{} key=\"{}\"> value {raw:?} is not {what}",
+            kind.tag(),
+            &text[key.clone()]
+        )
+    };
+    let mut micros = None;
+    match kind {
+        AttrKind::Date => {
+            let (t, zone) = parse_timestamp(raw).map_err(|_| bad("a valid date"))?;
+            if zone == Zone::AssumedUtc {
+                summary.dates_assumed_utc += 1;
+            }
+            micros = Some(t);
+        }
+        AttrKind::Int => {
+            raw.trim().parse::<i64>().map_err(|_| bad("an integer"))?;
+        }
+        AttrKind::Float => {
+            raw.trim().parse::<f64>().map_err(|_| bad("a number"))?;
+        }
+        AttrKind::Boolean => {
+            if !matches!(
+                raw.trim(),
+                "true" | "false" | "TRUE" | "FALSE" | "True" | "False" | "1" | "0"
+            ) {
+                return Err(bad("true or false"));
+            }
+        }
+        _ => {}
+    }
+    Ok(RawAttr {
+        kind,
+        key,
+        value,
+        micros,
+        nested,
+    })
+}
+
+/// Reads an XES document into a columnar [`EventLog`] with pm4py's conventions: a case per
+/// `<trace>` named by its `concept:name`, an event per `<event>` with activity `concept:name`
+/// and time `time:timestamp`, events ordered by time within a case.
+pub fn read_event_log<R: BufRead>(input: R) -> Result<(EventLog, XesSummary), MinerError> {
+    let mut builder = EventLogBuilder::new();
+    let summary = read_xes(input, |trace| {
+        let name = trace.get("concept:name").map(|a| a.value).unwrap_or("");
+        builder.start_case(name);
+        for event in trace.events() {
+            let mut activity = "";
+            let mut time = None;
+            for a in event.attributes() {
+                match a.key {
+                    "concept:name" => activity = a.value,
+                    "time:timestamp" => time = a.micros,
+                    _ => {}
+                }
+            }
+            builder.push_event(activity, time);
+        }
+        Ok(())
+    })?;
+    Ok((builder.build(), summary))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SMALL: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<log xes.version="1.0" xmlns="http://www.xes-standard.org/">
+  <extension name="Concept" prefix="concept" uri="http://www.xes-standard.org/concept.xesext"/>
+  <global scope="event"><string key="concept:name" value="x"/></global>
+  <classifier name="Activity" keys="concept:name"/>
+  <string key="source" value="test"/>
+  <trace>
+    <string key="concept:name" value="case &amp; 1"/>
+    <event>
+      <string key="concept:name" value="b"/>
+      <date key="time:timestamp" value="2020-01-01T10:00:00.000+01:00"/>
+      <list key="tags"><values><string key="t" value="1"/></values></list>
+    </event>
+    <event>
+      <string key="concept:name" value="a"/>
+      <date key="time:timestamp" value="2020-01-01T08:00:00"/>
+      <int key="n" value="3"/>
+    </event>
+  </trace>
+  <trace><string key="concept:name" value="2"/></trace>
+</log>"#;
+
+    #[test]
+    fn reads_traces_events_and_typed_attributes() {
+        let mut seen = Vec::new();
+        let summary = read_xes(SMALL.as_bytes(), |t| {
+            let events: Vec<Vec<(String, String)>> = t
+                .events()
+                .map(|e| {
+                    e.attributes()
+                        .map(|a| (a.key.to_string(), a.value.to_string()))
+                        .collect()
+                })
+                .collect();
+            seen.push((t.get("concept:name").unwrap().value.to_string(), events));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(summary.traces, 2);
+        assert_eq!(summary.events, 2);
+        assert_eq!(summary.dates_assumed_utc, 1);
+        assert_eq!(seen[0].0, "case & 1");
+        assert_eq!(
+            seen[0].1[0].len(),
+            3,
+            "nested list values are not top-level"
+        );
+        assert_eq!(seen[0].1[1][2], ("n".to_string(), "3".to_string()));
+        assert!(seen[1].1.is_empty());
+    }
+
+    #[test]
+    fn event_log_orders_by_time_like_pm4py() {
+        let (log, _) = read_event_log(SMALL.as_bytes()).unwrap();
+        let case = log.case(0);
+        let names: Vec<&str> = case
+            .activities
+            .iter()
+            .map(|&a| log.activities().name(a))
+            .collect();
+        // 10:00+01:00 is 09:00Z, after 08:00 (read as UTC)
+        assert_eq!(names, ["a", "b"]);
+    }
+
+    fn error_of(doc: &str) -> String {
+        read_xes(doc.as_bytes(), |_| Ok(()))
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn rejects_broken_documents_naming_element_and_line() {
+        let e = error_of("<log>\n<trace>\n<text key=\"a\" value=\"b\"/>\n</trace></log>");
+        assert!(e.contains("line 3") && e.contains("<text>"), "{e}");
+        let e = error_of("<log>\n<event/>\n</log>");
+        assert!(e.contains("line 2") && e.contains("outside"), "{e}");
+        let e = error_of("<log>\n\n<date key=\"d\" value=\"2002-0530T09:30:10Z\"/></log>");
+        assert!(e.contains("line 3") && e.contains("valid date"), "{e}");
+        let e = error_of("<log><int key=\"i\" value=\"x\"/></log>");
+        assert!(e.contains("integer"), "{e}");
+        let e = error_of("");
+        assert!(e.contains("no <log>"), "{e}");
+        let e = error_of("<foo/>");
+        assert!(e.contains("<foo>"), "{e}");
+        let e = error_of("<log><trace>");
+        assert!(e.contains("ends inside"), "{e}");
+    }
+
+    #[test]
+    fn splits_attributes_with_either_quote_and_spacing() {
+        let (n, v, rest) = next_xml_attribute(b" key = 'a b' value=\"x&amp;y\"/")
+            .unwrap()
+            .unwrap();
+        assert_eq!((n, v), (&b"key"[..], &b"a b"[..]));
+        let (n, v, rest) = next_xml_attribute(rest).unwrap().unwrap();
+        assert_eq!((n, v), (&b"value"[..], &b"x&amp;y"[..]));
+        assert!(next_xml_attribute(rest).unwrap().is_none());
+        assert!(next_xml_attribute(b" key=unquoted").is_err());
+        assert!(next_xml_attribute(b" key=\"open").is_err());
+        let e = error_of("<log><string key=\"a\" value=\"x&bogus;\"/></log>");
+        assert!(e.contains("bad escape"), "{e}");
+    }
+
+    #[test]
+    fn refuses_entity_declarations_and_deep_nesting() {
+        let bomb = "<?xml version=\"1.0\"?><!DOCTYPE log [<!ENTITY a \"aaaa\"><!ENTITY b \"&a;&a;\">]><log><string key=\"k\" value=\"&b;\"/></log>";
+        assert!(error_of(bomb).contains("document type"));
+        let deep = format!(
+            "<log>{}{}</log>",
+            "<container key=\"c\">".repeat(200),
+            "</container>".repeat(200)
+        );
+        assert!(error_of(&deep).contains("nested deeper"));
+    }
+}

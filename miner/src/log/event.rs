@@ -1,0 +1,54 @@
+//! One business event, as every source delivers it after mapping.
+
+use crate::time::Micros;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// A business key an event carries, such as `order=4711` or `payment=p-9`.
+///
+/// Keys are how events are correlated into process instances: two events that share a key
+/// value belong together, and an event carrying two keys links them.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct BusinessKey {
+    /// The key type, e.g. `order`.
+    pub kind: String,
+    /// The key value, e.g. `4711`.
+    pub value: String,
+}
+
+impl BusinessKey {
+    /// Makes a key of `kind` with `value`.
+    pub fn new(kind: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            kind: kind.into(),
+            value: value.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for BusinessKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}={}", self.kind, self.value)
+    }
+}
+
+/// A domain event: something that happened in some service at some time, about some business objects.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Unique id; the store keeps one event per id, which makes re-delivery harmless.
+    pub id: String,
+    /// The activity (event type) this event records, e.g. `PaymentReceivedEvent`.
+    pub activity: String,
+    /// When it happened, UTC microseconds.
+    pub timestamp: Micros,
+    /// The service (or file, or topic) it came from.
+    pub source: String,
+    /// Business keys it carries; may be empty (the event is then uncorrelated, never dropped).
+    pub keys: Vec<BusinessKey>,
+    /// W3C trace id, when the event was emitted inside a trace.
+    pub trace_id: Option<String>,
+    /// Span id within that trace.
+    pub span_id: Option<String>,
+    /// Everything else the event said, kept for display and export.
+    pub attributes: Map<String, Value>,
+}

@@ -1,0 +1,8 @@
+//! The event data the miner works on: single events as they arrive ([`Event`]) and the
+//! columnar [`EventLog`] that discovery runs over.
+
+mod event;
+mod event_log;
+
+pub use event::{BusinessKey, Event};
+pub use event_log::{ActivityInterner, EventLog, EventLogBuilder};

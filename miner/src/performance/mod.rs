@@ -1,0 +1,7 @@
+//! Where the time goes: duration statistics and bottleneck rankings.
+
+mod bottlenecks;
+mod durations;
+
+pub use bottlenecks::{rank_bottlenecks, ActivityTime, Bottlenecks, EdgeTime};
+pub use durations::DurationStats;
