@@ -1,0 +1,155 @@
+//! `flowsight.toml`: how raw messages become events and how instances are judged.
+//!
+//! ```toml
+//! [mapping]                       # where the envelope fields are (CloudEvents by default)
+//! activity = "/type"
+//! time = "/time"
+//!
+//! [[mapping.keys]]                # business keys: kind and JSON pointers to look at
+//! kind = "order"
+//! pointers = ["/data/orderId", "/data/refId"]
+//!
+//! [instances]
+//! end_activities = ["OrderCompletedEvent", "OrderCancelledEvent"]
+//! stuck_after = "12h"
+//! ```
+
+use crate::mapping::MappingConfig;
+use crate::CollectorError;
+use miner::time::{Micros, DAY, HOUR, MINUTE, SECOND};
+use serde::{Deserialize, Deserializer};
+use std::path::Path;
+
+/// The whole collector configuration.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollectorConfig {
+    /// Mapping rules from raw JSON to events.
+    #[serde(default)]
+    pub mapping: MappingConfig,
+    /// How instances are labelled and judged.
+    #[serde(default)]
+    pub instances: InstanceRules,
+}
+
+/// How the store labels instances and decides their status.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstanceRules {
+    /// An instance whose last activity is one of these is completed.
+    #[serde(default)]
+    pub end_activities: Vec<String>,
+    /// An unfinished instance with no event for this long (before the newest event in the
+    /// store) is stuck; otherwise it is running. Written like `90s`, `30m`, `12h`, `2d`.
+    #[serde(default = "default_stuck_after", deserialize_with = "duration")]
+    pub stuck_after: Micros,
+    /// Key kinds in order of preference for an instance's label (e.g. `order` before `payment`).
+    /// Unlisted kinds come after, trace ids last.
+    #[serde(default)]
+    pub label_kinds: Vec<String>,
+}
+
+impl Default for InstanceRules {
+    fn default() -> Self {
+        Self {
+            end_activities: Vec::new(),
+            stuck_after: default_stuck_after(),
+            label_kinds: Vec::new(),
+        }
+    }
+}
+
+fn default_stuck_after() -> Micros {
+    DAY
+}
+
+fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Micros, D::Error> {
+    let text = String::deserialize(d)?;
+    parse_duration(&text).map_err(serde::de::Error::custom)
+}
+
+/// Parses `90s`, `30m`, `12h` or `2d` into microseconds.
+pub fn parse_duration(text: &str) -> Result<Micros, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: i64 = number
+        .parse()
+        .map_err(|_| format!("invalid duration {text:?}: expected e.g. 30m, 12h, 2d"))?;
+    let unit = match unit.trim() {
+        "s" => SECOND,
+        "m" | "min" => MINUTE,
+        "h" => HOUR,
+        "d" => DAY,
+        _ => {
+            return Err(format!(
+                "invalid duration {text:?}: unit must be s, m, h or d"
+            ))
+        }
+    };
+    Ok(n * unit)
+}
+
+impl CollectorConfig {
+    /// Reads and checks a TOML configuration file.
+    pub fn load(path: &Path) -> Result<Self, CollectorError> {
+        let text = std::fs::read_to_string(path).map_err(|e| CollectorError::Config {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        Self::parse(&text).map_err(|message| CollectorError::Config {
+            path: path.display().to_string(),
+            message,
+        })
+    }
+
+    /// Parses and checks TOML text.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut config: Self = toml::from_str(text).map_err(|e| e.to_string())?;
+        config.mapping.validate()?;
+        if config.instances.label_kinds.is_empty() {
+            config.instances.label_kinds = config.mapping.key_kinds();
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_durations() {
+        assert_eq!(parse_duration("12h"), Ok(12 * HOUR));
+        assert_eq!(parse_duration("90s"), Ok(90 * SECOND));
+        assert!(parse_duration("12 parsecs").unwrap_err().contains("unit"));
+        assert!(parse_duration("h").is_err());
+    }
+
+    #[test]
+    fn reads_a_full_config_and_names_unknown_fields() {
+        let c = CollectorConfig::parse(
+            r#"
+            [mapping]
+            activity = "/type"
+            [[mapping.keys]]
+            kind = "order"
+            pointers = ["/data/orderId"]
+            [instances]
+            end_activities = ["Done"]
+            stuck_after = "2h"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(c.instances.stuck_after, 2 * HOUR);
+        assert_eq!(c.mapping.keys[0].kind, "order");
+        let err = CollectorConfig::parse("[instances]\nstuck = \"1h\"").unwrap_err();
+        assert!(err.contains("stuck"), "{err}");
+        let err =
+            CollectorConfig::parse("[[mapping.keys]]\nkind = \"order\"\npointers = [\"data\"]")
+                .unwrap_err();
+        assert!(err.contains("JSON pointer"), "{err}");
+    }
+}

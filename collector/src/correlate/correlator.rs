@@ -1,0 +1,222 @@
+//! The key graph as a union of components, each component an instance.
+
+use miner::log::BusinessKey;
+use std::collections::HashMap;
+
+/// Identifies a process instance; assigned in creation order, so smaller means older.
+pub type InstanceId = i64;
+
+/// Two instances that became one: `absorbed` now belongs to `survivor`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Merge {
+    /// The instance that remains (the older one).
+    pub survivor: InstanceId,
+    /// The instance that ceased to exist.
+    pub absorbed: InstanceId,
+}
+
+/// Where an event's keys put it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Assignment {
+    /// Its instance; `None` when it carries no key.
+    pub instance: Option<InstanceId>,
+    /// Whether that instance was created by this event.
+    pub created: bool,
+    /// Keys seen for the first time (now belonging to `instance`).
+    pub new_keys: Vec<BusinessKey>,
+    /// Instances merged into `instance` by this event.
+    pub merges: Vec<Merge>,
+}
+
+/// Connected components over business keys, kept in memory and rebuilt from the store on start.
+///
+/// Merging relabels the smaller component's keys (union by size), so lookups are one hash
+/// probe and a merge costs the size of the smaller side.
+#[derive(Debug, Default, Clone)]
+pub struct Correlator {
+    instance_of: HashMap<BusinessKey, InstanceId>,
+    members: HashMap<InstanceId, Vec<BusinessKey>>,
+    next_id: InstanceId,
+}
+
+impl Correlator {
+    /// An empty key graph whose first instance will get id 1.
+    pub fn new() -> Self {
+        Self {
+            next_id: 1,
+            ..Self::default()
+        }
+    }
+
+    /// Rebuilds the graph from stored `(key, instance)` pairs.
+    pub fn from_links(links: impl IntoIterator<Item = (BusinessKey, InstanceId)>) -> Self {
+        let mut c = Self::new();
+        for (key, instance) in links {
+            c.next_id = c.next_id.max(instance + 1);
+            c.members.entry(instance).or_default().push(key.clone());
+            c.instance_of.insert(key, instance);
+        }
+        c
+    }
+
+    /// Ensures ids handed out later are above `id` (instances may exist without keys stored yet).
+    pub fn reserve_through(&mut self, id: InstanceId) {
+        self.next_id = self.next_id.max(id + 1);
+    }
+
+    /// The instance a key belongs to.
+    pub fn instance_of(&self, key: &BusinessKey) -> Option<InstanceId> {
+        self.instance_of.get(key).copied()
+    }
+
+    /// The keys of an instance.
+    pub fn keys_of(&self, instance: InstanceId) -> &[BusinessKey] {
+        self.members.get(&instance).map_or(&[], Vec::as_slice)
+    }
+
+    /// Number of instances.
+    pub fn instance_count(&self) -> usize {
+        self.members.len()
+    }
+
+    /// Places an event carrying `keys`, linking and merging as needed.
+    pub fn assign(&mut self, keys: &[BusinessKey]) -> Assignment {
+        if keys.is_empty() {
+            return Assignment::default();
+        }
+        let mut existing: Vec<InstanceId> =
+            keys.iter().filter_map(|k| self.instance_of(k)).collect();
+        existing.sort_unstable();
+        existing.dedup();
+
+        let (instance, created) = match existing.first() {
+            Some(&oldest) => (oldest, false),
+            None => {
+                let id = self.next_id;
+                self.next_id += 1;
+                self.members.insert(id, Vec::new());
+                (id, true)
+            }
+        };
+        let mut merges = Vec::new();
+        for &absorbed in existing.iter().skip(1) {
+            self.absorb(instance, absorbed);
+            merges.push(Merge {
+                survivor: instance,
+                absorbed,
+            });
+        }
+        let mut new_keys = Vec::new();
+        for key in keys {
+            if !self.instance_of.contains_key(key) {
+                self.instance_of.insert(key.clone(), instance);
+                self.members
+                    .get_mut(&instance)
+                    .expect("instance exists")
+                    .push(key.clone());
+                new_keys.push(key.clone());
+            }
+        }
+        Assignment {
+            instance: Some(instance),
+            created,
+            new_keys,
+            merges,
+        }
+    }
+
+    fn absorb(&mut self, survivor: InstanceId, absorbed: InstanceId) {
+        let mut moved = self.members.remove(&absorbed).unwrap_or_default();
+        for key in &moved {
+            self.instance_of.insert(key.clone(), survivor);
+        }
+        let target = self.members.get_mut(&survivor).expect("survivor exists");
+        if target.len() < moved.len() {
+            std::mem::swap(target, &mut moved);
+        }
+        target.extend(moved);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn k(s: &str) -> BusinessKey {
+        let (kind, value) = s.split_once('=').unwrap();
+        BusinessKey::new(kind, value)
+    }
+
+    #[test]
+    fn events_sharing_a_key_share_an_instance() {
+        let mut c = Correlator::new();
+        let a = c.assign(&[k("order=1")]);
+        assert!(a.created);
+        let b = c.assign(&[k("order=1")]);
+        assert_eq!(b.instance, a.instance);
+        assert!(!b.created && b.new_keys.is_empty());
+        let other = c.assign(&[k("order=2")]);
+        assert_ne!(other.instance, a.instance);
+    }
+
+    #[test]
+    fn an_event_with_two_keys_links_them() {
+        let mut c = Correlator::new();
+        let order = c.assign(&[k("order=1")]).instance;
+        let link = c.assign(&[k("order=1"), k("payment=p")]);
+        assert_eq!(link.instance, order);
+        assert_eq!(link.new_keys, [k("payment=p")]);
+        assert_eq!(c.assign(&[k("payment=p")]).instance, order);
+    }
+
+    #[test]
+    fn a_late_link_merges_instances_into_the_older_one() {
+        let mut c = Correlator::new();
+        let order = c.assign(&[k("order=1")]).instance.unwrap();
+        let pick = c.assign(&[k("pick=x")]).instance.unwrap();
+        let ship = c.assign(&[k("ship=s")]).instance.unwrap();
+        assert_eq!(c.instance_count(), 3);
+        let link = c.assign(&[k("pick=x"), k("order=1"), k("ship=s")]);
+        assert_eq!(link.instance, Some(order));
+        assert_eq!(
+            link.merges,
+            [
+                Merge {
+                    survivor: order,
+                    absorbed: pick
+                },
+                Merge {
+                    survivor: order,
+                    absorbed: ship
+                }
+            ]
+        );
+        assert_eq!(c.instance_count(), 1);
+        assert_eq!(c.instance_of(&k("ship=s")), Some(order));
+        assert_eq!(c.keys_of(order).len(), 3);
+    }
+
+    #[test]
+    fn no_keys_means_uncorrelated() {
+        let mut c = Correlator::new();
+        assert_eq!(c.assign(&[]), Assignment::default());
+        assert_eq!(c.instance_count(), 0);
+    }
+
+    #[test]
+    fn rebuilds_from_stored_links() {
+        let mut c =
+            Correlator::from_links([(k("order=1"), 4), (k("payment=p"), 4), (k("order=2"), 7)]);
+        assert_eq!(c.instance_of(&k("payment=p")), Some(4));
+        let fresh = c.assign(&[k("order=3")]);
+        assert_eq!(fresh.instance, Some(8));
+        let merged = c.assign(&[k("order=2"), k("payment=p")]);
+        assert_eq!(
+            merged.merges,
+            [Merge {
+                survivor: 4,
+                absorbed: 7
+            }]
+        );
+    }
+}

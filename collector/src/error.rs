@@ -1,0 +1,33 @@
+//! The collector's one error type.
+
+use thiserror::Error;
+
+/// What can go wrong while collecting, mapping, correlating or storing events.
+#[derive(Debug, Error)]
+pub enum CollectorError {
+    /// The configuration file could not be read or understood.
+    #[error("configuration {path}: {message}")]
+    Config {
+        /// The file.
+        path: String,
+        /// What was wrong.
+        message: String,
+    },
+    /// The store failed (disk, database); nothing of the failed batch was kept.
+    #[error("store: {0}")]
+    Store(#[from] rusqlite::Error),
+    /// The store's directory could not be prepared.
+    #[error("store directory {path}: {source}")]
+    StoreDir {
+        /// The directory.
+        path: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// Stored data could not be decoded (a corrupted or foreign database).
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// A worker thread failed.
+    #[error("internal: {0}")]
+    Internal(String),
+}

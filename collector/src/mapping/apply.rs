@@ -1,0 +1,234 @@
+//! Applying the mapping rules to one JSON message.
+
+use super::{derive_event_id, MappingConfig};
+use miner::log::{BusinessKey, Event};
+use miner::time::{parse_timestamp, Micros};
+use serde_json::{Map, Value};
+
+/// Why a message could not become an event; shown to the sender per item.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MappingError {
+    /// The message is not a JSON object.
+    #[error("not a JSON object")]
+    NotAnObject,
+    /// No activity at the configured pointer.
+    #[error("no event type: {pointer} is missing or not a non-empty string")]
+    NoActivity {
+        /// Where it was looked for.
+        pointer: String,
+    },
+    /// No time at the configured pointer.
+    #[error("no time: {pointer} is missing")]
+    NoTime {
+        /// Where it was looked for.
+        pointer: String,
+    },
+    /// The time is there but is not a timestamp.
+    #[error("unparseable time {value}: expected RFC 3339 (e.g. 2026-01-05T08:00:00Z) or epoch milliseconds")]
+    BadTime {
+        /// The value found.
+        value: String,
+    },
+}
+
+/// Maps a parsed message to an event. `raw` are its bytes (to derive an id when it has none)
+/// and `origin` names where it came from (`http`, a topic, a file).
+pub fn map_event(
+    config: &MappingConfig,
+    message: &Value,
+    raw: &[u8],
+    origin: &str,
+) -> Result<Event, MappingError> {
+    let object = message.as_object().ok_or(MappingError::NotAnObject)?;
+    let kind = text_at(message, &config.activity);
+    let source_value = text_at(message, &config.source);
+    let rule = config.rules.iter().find(|r| {
+        (r.types.is_empty() || kind.as_ref().is_some_and(|k| r.types.contains(k)))
+            && (r.sources.is_empty()
+                || source_value.as_ref().is_some_and(|s| r.sources.contains(s)))
+    });
+    let activity_pointer = rule
+        .and_then(|r| r.activity.clone())
+        .unwrap_or_else(|| config.activity.clone());
+    let time_pointer = rule
+        .and_then(|r| r.time.clone())
+        .unwrap_or_else(|| config.time.clone());
+
+    let activity = text_at(message, &activity_pointer)
+        .filter(|a| !a.trim().is_empty())
+        .ok_or(MappingError::NoActivity {
+            pointer: activity_pointer,
+        })?;
+    let timestamp = time_at(message, &time_pointer)?;
+
+    let mut keys: Vec<BusinessKey> = Vec::new();
+    for rule in &config.keys {
+        if !rule.types.is_empty() && !rule.types.contains(&activity) {
+            continue;
+        }
+        for pointer in &rule.pointers {
+            if let Some(value) = text_at(message, pointer).filter(|v| !v.is_empty()) {
+                let key = BusinessKey::new(&rule.kind, value);
+                if !keys.contains(&key) {
+                    keys.push(key);
+                }
+            }
+        }
+    }
+    let trace_id = text_at(message, &config.trace_id).filter(|t| !t.is_empty());
+    if config.link_traces {
+        if let Some(t) = &trace_id {
+            keys.push(BusinessKey::new(TRACE_KEY, t));
+        }
+    }
+
+    let mut attributes = Map::new();
+    match message.pointer(&config.data) {
+        Some(Value::Object(data)) => attributes.extend(data.clone()),
+        Some(other) if !config.data.is_empty() => {
+            attributes.insert("data".into(), other.clone());
+        }
+        _ => {}
+    }
+    let envelope = [
+        &config.activity,
+        &config.time,
+        &config.id,
+        &config.source,
+        &config.trace_id,
+        &config.span_id,
+        &config.data,
+    ];
+    for (field, value) in object {
+        let pointer = format!("/{field}");
+        if !envelope.contains(&&pointer) && !attributes.contains_key(field) {
+            attributes.insert(field.clone(), value.clone());
+        }
+    }
+
+    Ok(Event {
+        id: text_at(message, &config.id)
+            .filter(|i| !i.is_empty())
+            .unwrap_or_else(|| derive_event_id(origin, raw)),
+        activity,
+        timestamp,
+        source: source_value.unwrap_or_else(|| origin.to_string()),
+        keys,
+        trace_id,
+        span_id: text_at(message, &config.span_id).filter(|s| !s.is_empty()),
+        attributes,
+    })
+}
+
+/// The key kind under which trace ids link events.
+pub const TRACE_KEY: &str = "trace";
+
+fn text_at(message: &Value, pointer: &str) -> Option<String> {
+    if pointer.is_empty() {
+        return None;
+    }
+    match message.pointer(pointer)? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn time_at(message: &Value, pointer: &str) -> Result<Micros, MappingError> {
+    match message.pointer(pointer) {
+        None | Some(Value::Null) => Err(MappingError::NoTime {
+            pointer: pointer.to_string(),
+        }),
+        Some(Value::String(s)) => {
+            parse_timestamp(s)
+                .map(|(t, _)| t)
+                .map_err(|_| MappingError::BadTime {
+                    value: format!("{s:?}"),
+                })
+        }
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .and_then(|ms| ms.checked_mul(1000))
+            .ok_or_else(|| MappingError::BadTime {
+                value: n.to_string(),
+            }),
+        Some(other) => Err(MappingError::BadTime {
+            value: other.to_string(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn config() -> MappingConfig {
+        crate::CollectorConfig::parse(
+            r#"
+            [[mapping.keys]]
+            kind = "order"
+            pointers = ["/data/orderId", "/data/refId"]
+            [[mapping.keys]]
+            kind = "payment"
+            pointers = ["/data/paymentId"]
+            [[mapping.rules]]
+            types = ["Legacy"]
+            activity = "/data/step"
+            "#,
+        )
+        .unwrap()
+        .mapping
+    }
+
+    #[test]
+    fn maps_a_cloudevents_envelope() {
+        let m = json!({"type": "PaymentReceivedEvent", "id": "e1", "source": "payment",
+            "time": "2026-01-05T08:00:00Z", "traceid": "t1", "correlationid": "c9",
+            "data": {"refId": 4711, "paymentId": "p-9", "amount": 12}});
+        let e = map_event(&config(), &m, b"", "http").unwrap();
+        assert_eq!(e.id, "e1");
+        assert_eq!(e.activity, "PaymentReceivedEvent");
+        assert_eq!(e.source, "payment");
+        assert_eq!(e.timestamp, 1_767_600_000_000_000);
+        let keys: Vec<String> = e.keys.iter().map(ToString::to_string).collect();
+        assert_eq!(keys, ["order=4711", "payment=p-9", "trace=t1"]);
+        assert_eq!(e.attributes["amount"], 12);
+        assert_eq!(e.attributes["correlationid"], "c9");
+        assert!(!e.attributes.contains_key("type"));
+    }
+
+    #[test]
+    fn overrides_apply_per_type_and_ids_are_derived() {
+        let m =
+            json!({"type": "Legacy", "time": 1_767_600_000_000i64, "data": {"step": "Approve"}});
+        let raw = m.to_string();
+        let e = map_event(&config(), &m, raw.as_bytes(), "http").unwrap();
+        assert_eq!(e.activity, "Approve");
+        assert_eq!(e.timestamp, 1_767_600_000_000_000);
+        assert_eq!(e.id, derive_event_id("http", raw.as_bytes()));
+        assert!(e.keys.is_empty());
+        assert_eq!(e.source, "http");
+    }
+
+    #[test]
+    fn says_what_is_wrong() {
+        let c = config();
+        assert_eq!(
+            map_event(&c, &json!([1]), b"", "x"),
+            Err(MappingError::NotAnObject)
+        );
+        let err = map_event(&c, &json!({"time": "2026-01-05T08:00:00Z"}), b"", "x").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "no event type: /type is missing or not a non-empty string"
+        );
+        let err = map_event(&c, &json!({"type": "A"}), b"", "x").unwrap_err();
+        assert_eq!(err.to_string(), "no time: /time is missing");
+        let err = map_event(&c, &json!({"type": "A", "time": "soon"}), b"", "x").unwrap_err();
+        assert!(
+            err.to_string().starts_with("unparseable time \"soon\""),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,4 @@
+//! Where events come from. One folder per source; each turns raw messages into events with
+//! the shared [`crate::mapping`] rules and hands them to a [`crate::store::Store`].
+
+pub mod http;

@@ -1,0 +1,339 @@
+//! The contract every [`Store`] implementation must honour, as one test-suite.
+//!
+//! Each check takes a fresh, empty store from a factory, so the same suite runs against the
+//! embedded store and any other backend.
+
+#![cfg(test)]
+
+use super::{CaseFilter, InstanceQuery, InstanceStatus, StatsQuery, Store};
+use crate::mapping::map_event;
+use crate::CollectorConfig;
+use fixtures::{generate, GeneratedFlow, OrderOutcome, Scenario, ORDER_FLOW_CONFIG};
+use miner::discovery::ProcessStats;
+use miner::formats::summary::LogSummary;
+use miner::log::{BusinessKey, Event, EventLogBuilder};
+use serde_json::Map;
+
+/// A factory of fresh empty stores configured with `config`'s instance rules.
+pub type Factory<'a> = &'a dyn Fn(&CollectorConfig) -> Box<dyn Store>;
+
+fn config() -> CollectorConfig {
+    CollectorConfig::parse(ORDER_FLOW_CONFIG).expect("demo config parses")
+}
+
+fn flow(orders: usize) -> GeneratedFlow {
+    generate(&Scenario {
+        orders,
+        ..Scenario::default()
+    })
+}
+
+fn events_of(flow: &GeneratedFlow, config: &CollectorConfig) -> Vec<Event> {
+    flow.events
+        .iter()
+        .map(|e| {
+            let value = serde_json::to_value(e).unwrap();
+            map_event(&config.mapping, &value, b"", "test").unwrap()
+        })
+        .collect()
+}
+
+fn event(id: &str, activity: &str, t: i64, keys: &[(&str, &str)]) -> Event {
+    Event {
+        id: id.into(),
+        activity: activity.into(),
+        timestamp: t,
+        source: "test".into(),
+        keys: keys.iter().map(|(k, v)| BusinessKey::new(*k, *v)).collect(),
+        trace_id: None,
+        span_id: None,
+        attributes: Map::new(),
+    }
+}
+
+/// Runs every check of the contract.
+pub fn run_all(factory: Factory<'_>) {
+    rebuilds_the_generated_orders(factory);
+    dedupes_by_event_id(factory);
+    merges_instances_on_a_late_link(factory);
+    keeps_uncorrelated_events(factory);
+    filters_and_projects_statistics(factory);
+    searches_and_pages_instances(factory);
+}
+
+/// Correlation over secondary keys, out-of-order delivery and trace links rebuilds exactly
+/// the generated orders: same count, same statuses, same map as the ground truth's sequences.
+fn rebuilds_the_generated_orders(factory: Factory<'_>) {
+    let config = config();
+    let store = factory(&config);
+    let flow = flow(1_500);
+    let events = events_of(&flow, &config);
+    for batch in events.chunks(700) {
+        store.append(batch).unwrap();
+    }
+    let overview = store.overview().unwrap();
+    assert_eq!(overview.events, events.len() as u64);
+    assert_eq!(
+        overview.instances,
+        flow.truth.orders.len() as u64,
+        "one instance per order"
+    );
+    assert_eq!(overview.uncorrelated, 0);
+    assert!(
+        overview.merges > 0,
+        "out-of-order delivery forces late merges"
+    );
+    let truth = &flow.truth;
+    assert_eq!(
+        overview.by_status,
+        [
+            (truth.count(OrderOutcome::Completed) + truth.count(OrderOutcome::Cancelled)) as u64,
+            truth.count(OrderOutcome::Running) as u64,
+            truth.count(OrderOutcome::Stuck) as u64,
+        ]
+    );
+
+    let mut expected = EventLogBuilder::new();
+    for order in &truth.orders {
+        expected.start_case(order.order_id.clone());
+        for (i, a) in order.activities.iter().enumerate() {
+            expected.push_event(a, Some(i as i64));
+        }
+    }
+    let expected = LogSummary::of(&ProcessStats::from_log(&expected.build()));
+    let stats = store.process_stats(&StatsQuery::default()).unwrap();
+    let mut got = LogSummary::of(&stats);
+    let mut want = expected;
+    got.dfg.sort();
+    want.dfg.sort();
+    assert_eq!(got, want);
+
+    let order = &truth.orders[41];
+    let page = store
+        .instances(&InstanceQuery {
+            search: Some(format!("order={}", order.order_id)),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(page.total, 1);
+    let detail = store.instance(page.instances[0].id).unwrap().unwrap();
+    assert_eq!(detail.summary.label, format!("order={}", order.order_id));
+    let activities: Vec<&str> = detail.events.iter().map(|e| e.activity.as_str()).collect();
+    assert_eq!(activities, order.activities);
+    assert!(detail
+        .events
+        .windows(2)
+        .all(|w| w[0].timestamp <= w[1].timestamp));
+}
+
+fn dedupes_by_event_id(factory: Factory<'_>) {
+    let store = factory(&config());
+    let batch = [
+        event("a", "A", 1, &[("order", "1")]),
+        event("b", "B", 2, &[("order", "1")]),
+    ];
+    let first = store.append(&batch).unwrap();
+    assert_eq!((first.inserted, first.duplicates), (2, 0));
+    let again = store
+        .append(&[
+            batch[1].clone(),
+            event("c", "C", 3, &[("order", "1")]),
+            batch[0].clone(),
+        ])
+        .unwrap();
+    assert_eq!((again.inserted, again.duplicates), (1, 2));
+    let within = store
+        .append(&[event("d", "D", 4, &[]), event("d", "D", 4, &[])])
+        .unwrap();
+    assert_eq!((within.inserted, within.duplicates), (1, 1));
+    assert_eq!(store.overview().unwrap().events, 4);
+}
+
+fn merges_instances_on_a_late_link(factory: Factory<'_>) {
+    let store = factory(&config());
+    store
+        .append(&[event("p", "OrderPlaced", 10, &[("order", "7")])])
+        .unwrap();
+    store
+        .append(&[event("g", "GoodsFetched", 30, &[("pick", "x")])])
+        .unwrap();
+    assert_eq!(store.overview().unwrap().instances, 2);
+    let report = store
+        .append(&[event(
+            "f",
+            "FetchGoods",
+            20,
+            &[("order", "7"), ("pick", "x")],
+        )])
+        .unwrap();
+    assert_eq!(report.merges, 1);
+    let overview = store.overview().unwrap();
+    assert_eq!((overview.instances, overview.merges), (1, 1));
+    let page = store
+        .instances(&InstanceQuery {
+            search: Some("x".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    let detail = store.instance(page.instances[0].id).unwrap().unwrap();
+    assert_eq!(detail.summary.label, "order=7");
+    let names: Vec<&str> = detail.events.iter().map(|e| e.activity.as_str()).collect();
+    assert_eq!(names, ["OrderPlaced", "FetchGoods", "GoodsFetched"]);
+    assert_eq!(detail.merges.len(), 1);
+    assert_eq!(detail.merges[0].absorbed_label, "pick=x");
+    assert_eq!(detail.merges[0].by_event, "f");
+    assert_eq!(detail.keys.len(), 2);
+    assert_eq!(
+        (detail.summary.first_event, detail.summary.last_event),
+        (10, 30)
+    );
+}
+
+fn keeps_uncorrelated_events(factory: Factory<'_>) {
+    let store = factory(&config());
+    store
+        .append(&[
+            event("lonely", "Heartbeat", 5, &[]),
+            event("o", "A", 6, &[("order", "1")]),
+        ])
+        .unwrap();
+    let overview = store.overview().unwrap();
+    assert_eq!(
+        (overview.events, overview.uncorrelated, overview.instances),
+        (2, 1, 1)
+    );
+    let lonely = store.uncorrelated(10).unwrap();
+    assert_eq!(lonely.len(), 1);
+    assert_eq!(lonely[0].id, "lonely");
+    assert_eq!(
+        store.process_stats(&StatsQuery::default()).unwrap().events,
+        1
+    );
+}
+
+fn filters_and_projects_statistics(factory: Factory<'_>) {
+    let store = factory(&config());
+    let mut events = Vec::new();
+    for (case, seq, start) in [("1", "abc", 0), ("2", "abc", 100), ("3", "ac", 200)] {
+        for (i, a) in seq.chars().enumerate() {
+            events.push(event(
+                &format!("{case}-{i}"),
+                &a.to_string(),
+                start + i as i64,
+                &[("order", case)],
+            ));
+        }
+    }
+    store.append(&events).unwrap();
+    let all = store.process_stats(&StatsQuery::default()).unwrap();
+    assert_eq!((all.cases, all.variants.len()), (3, 2));
+
+    let projected = store
+        .process_stats(&StatsQuery {
+            activities: Some(vec!["a".into(), "c".into()]),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(projected.activities.len(), 2);
+    assert_eq!(projected.edges.len(), 1, "a→b→c becomes a→c");
+    assert_eq!(projected.edges[0].count, 3);
+
+    let variant = store
+        .process_stats(&StatsQuery {
+            cases: CaseFilter {
+                variant: Some(vec!["a".into(), "c".into()]),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(variant.cases, 1);
+
+    let window = store
+        .process_stats(&StatsQuery {
+            cases: CaseFilter {
+                from: Some(50),
+                to: Some(150),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(window.cases, 1);
+}
+
+fn searches_and_pages_instances(factory: Factory<'_>) {
+    let mut config = config();
+    config.instances.stuck_after = 100;
+    let store = factory(&config);
+    let mut events = Vec::new();
+    for i in 0..25i64 {
+        let id = i.to_string();
+        let last = if i % 5 == 0 {
+            "OrderCompletedEvent"
+        } else {
+            "Waiting"
+        };
+        events.push(event(
+            &format!("{i}a"),
+            "OrderPlacedEvent",
+            i * 10,
+            &[("order", &id)],
+        ));
+        events.push(event(
+            &format!("{i}b"),
+            last,
+            i * 10 + 1,
+            &[("order", &id), ("payment", &format!("p{i}"))],
+        ));
+    }
+    store.append(&events).unwrap();
+    let page = store
+        .instances(&InstanceQuery {
+            limit: 10,
+            offset: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(page.total, 25);
+    assert_eq!(page.instances.len(), 10);
+    assert!(page
+        .instances
+        .windows(2)
+        .all(|w| w[0].last_event >= w[1].last_event));
+    assert_eq!(page.instances[0].label, "order=14");
+
+    let completed = store
+        .instances(&InstanceQuery {
+            status: Some(InstanceStatus::Completed),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(completed.total, 5);
+    // the newest event is at 241; unfinished instances idle since before 141 are stuck
+    let stuck = store
+        .instances(&InstanceQuery {
+            status: Some(InstanceStatus::Stuck),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(stuck.total, 11);
+    assert!(stuck
+        .instances
+        .iter()
+        .all(|i| i.last_event < 141 && i.status == InstanceStatus::Stuck));
+    let by_payment = store
+        .instances(&InstanceQuery {
+            search: Some("p7".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(by_payment.instances[0].label, "order=7");
+    let none = store
+        .instances(&InstanceQuery {
+            search: Some("order=p7".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(none.total, 0);
+}

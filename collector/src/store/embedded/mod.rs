@@ -1,0 +1,173 @@
+//! The embedded store: SQLite in WAL mode in one directory, zero set-up, durable on return.
+//!
+//! One writer connection (behind a mutex, together with the in-memory key graph it keeps in
+//! step with the `keys` table) and one reader connection, so pages keep rendering while a
+//! batch is written.
+
+mod read;
+mod schema;
+mod write;
+
+use crate::config::InstanceRules;
+use crate::CollectorError;
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// File name of the database inside the store directory.
+const DB_FILE: &str = "flowsight.db";
+
+/// A store in a local directory.
+pub struct EmbeddedStore {
+    dir: PathBuf,
+    writer: Mutex<write::Writer>,
+    reader: Mutex<Connection>,
+    rules: InstanceRules,
+}
+
+impl EmbeddedStore {
+    /// Opens (or creates) the store in `dir`; `rules` say how instances are labelled and judged.
+    pub fn open(dir: &Path, rules: InstanceRules) -> Result<Self, CollectorError> {
+        std::fs::create_dir_all(dir).map_err(|source| CollectorError::StoreDir {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        let path = dir.join(DB_FILE);
+        let conn = Connection::open(&path)?;
+        schema::prepare(&conn)?;
+        let correlator = write::load_correlator(&conn)?;
+        let reader = Connection::open(&path)?;
+        reader.pragma_update(None, "query_only", true)?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            writer: Mutex::new(write::Writer::new(conn, correlator, rules.clone())),
+            reader: Mutex::new(reader),
+            rules,
+        })
+    }
+
+    /// The directory the store lives in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn with_reader<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, CollectorError>,
+    ) -> Result<T, CollectorError> {
+        let conn = self
+            .reader
+            .lock()
+            .map_err(|_| CollectorError::Internal("reader lock poisoned".into()))?;
+        f(&conn)
+    }
+}
+
+impl std::fmt::Debug for EmbeddedStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmbeddedStore")
+            .field("dir", &self.dir)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{contract, Store};
+    use miner::log::{BusinessKey, Event};
+
+    #[test]
+    fn honours_the_store_contract() {
+        let dirs = std::cell::RefCell::new(Vec::new());
+        contract::run_all(&|config| {
+            let dir = tempfile::tempdir().unwrap();
+            let store = EmbeddedStore::open(dir.path(), config.instances.clone()).unwrap();
+            dirs.borrow_mut().push(dir);
+            Box::new(store)
+        });
+    }
+
+    fn event(id: &str, t: i64, keys: &[(&str, &str)]) -> Event {
+        Event {
+            id: id.into(),
+            activity: id.to_uppercase(),
+            timestamp: t,
+            source: "test".into(),
+            keys: keys.iter().map(|(k, v)| BusinessKey::new(*k, *v)).collect(),
+            trace_id: None,
+            span_id: None,
+            attributes: Default::default(),
+        }
+    }
+
+    #[test]
+    fn survives_a_restart_with_its_key_graph() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = EmbeddedStore::open(dir.path(), InstanceRules::default()).unwrap();
+            store
+                .append(&[
+                    event("a", 1, &[("order", "1")]),
+                    event("b", 2, &[("pick", "x")]),
+                ])
+                .unwrap();
+        }
+        let store = EmbeddedStore::open(dir.path(), InstanceRules::default()).unwrap();
+        assert_eq!(store.overview().unwrap().events, 2);
+        let report = store
+            .append(&[
+                event("a", 1, &[("order", "1")]),
+                event("c", 3, &[("order", "1"), ("pick", "x")]),
+            ])
+            .unwrap();
+        assert_eq!(
+            (report.inserted, report.duplicates, report.merges),
+            (1, 1, 1)
+        );
+        let fresh = store.append(&[event("d", 4, &[("order", "2")])]).unwrap();
+        assert_eq!(fresh.inserted, 1);
+        let overview = store.overview().unwrap();
+        assert_eq!(
+            overview.instances, 2,
+            "new instance ids never collide with stored ones"
+        );
+    }
+
+    #[test]
+    fn a_failed_batch_keeps_nothing_and_the_store_recovers() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = EmbeddedStore::open(dir.path(), InstanceRules::default()).unwrap();
+        store.append(&[event("a", 1, &[("order", "1")])]).unwrap();
+        // Make the next write fail inside the transaction, after correlation has run.
+        store
+            .writer
+            .lock()
+            .unwrap()
+            .execute_for_test("CREATE TRIGGER fail BEFORE INSERT ON events WHEN NEW.id = 'boom' BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+        let err = store.append(&[
+            event("b", 2, &[("order", "1"), ("pick", "p")]),
+            event("boom", 3, &[("pick", "q")]),
+        ]);
+        assert!(err.is_err());
+        assert_eq!(
+            store.overview().unwrap().events,
+            1,
+            "nothing of the failed batch is kept"
+        );
+        store
+            .writer
+            .lock()
+            .unwrap()
+            .execute_for_test("DROP TRIGGER fail");
+        let report = store
+            .append(&[event("b", 2, &[("order", "1"), ("pick", "p")])])
+            .unwrap();
+        assert_eq!((report.inserted, report.merges), (1, 0));
+        assert_eq!(
+            store.overview().unwrap().instances,
+            1,
+            "key graph was rolled back with the batch"
+        );
+    }
+}

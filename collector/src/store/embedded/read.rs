@@ -1,0 +1,301 @@
+//! The read path: the [`Store`] answers, computed next to the data.
+
+use super::EmbeddedStore;
+use crate::correlate::InstanceId;
+use crate::store::{
+    AppendReport, CaseFilter, InstanceDetail, InstancePage, InstanceQuery, InstanceStatus,
+    InstanceSummary, MergeRecord, StatsQuery, Store, StoreOverview,
+};
+use crate::CollectorError;
+use miner::discovery::{ProcessStats, ProcessStatsBuilder};
+use miner::log::{BusinessKey, Event};
+use miner::time::Micros;
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{params_from_iter, Connection, OptionalExtension, Row};
+use std::collections::HashSet;
+
+const SUMMARY_COLUMNS: &str = "id, label, events, first_ts, last_ts, last_activity";
+const EVENT_COLUMNS: &str = "id, activity, ts, source, keys, trace_id, span_id, attributes";
+
+impl Store for EmbeddedStore {
+    fn append(&self, events: &[Event]) -> Result<AppendReport, CollectorError> {
+        let mut writer = self
+            .writer
+            .lock()
+            .map_err(|_| CollectorError::Internal("writer lock poisoned".into()))?;
+        writer.append(events)
+    }
+
+    fn process_stats(&self, query: &StatsQuery) -> Result<ProcessStats, CollectorError> {
+        self.with_reader(|conn| {
+            let mut builder = ProcessStatsBuilder::new();
+            let keep: Option<HashSet<u32>> = query
+                .activities
+                .as_ref()
+                .map(|names| names.iter().map(|n| builder.intern(n)).collect());
+            let mut stmt = conn.prepare_cached(
+                "SELECT instance, activity, ts FROM events WHERE instance IS NOT NULL ORDER BY instance, ts, seq",
+            )?;
+            let mut rows = stmt.query([])?;
+            let mut case = CaseBuffer::default();
+            let mut current: Option<InstanceId> = None;
+            while let Some(row) = rows.next()? {
+                let instance: InstanceId = row.get(0)?;
+                if current != Some(instance) {
+                    case.flush(&query.cases, keep.as_ref(), &mut builder);
+                    current = Some(instance);
+                }
+                let activity = row.get_ref(1)?.as_str().map_err(|e| CollectorError::Corrupt(e.to_string()))?;
+                case.activities.push(builder.intern(activity));
+                case.timestamps.push(Some(row.get(2)?));
+            }
+            case.flush(&query.cases, keep.as_ref(), &mut builder);
+            Ok(builder.finish())
+        })
+    }
+
+    fn instances(&self, query: &InstanceQuery) -> Result<InstancePage, CollectorError> {
+        self.with_reader(|conn| {
+            let status = self.status_sql(conn)?;
+            let mut conditions = Vec::new();
+            let mut condition_params: Vec<SqlValue> = Vec::new();
+            if let Some(search) = query.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+                match search.split_once('=') {
+                    Some((kind, value)) => {
+                        conditions.push("id IN (SELECT instance FROM keys WHERE kind = ? AND value = ?)".to_string());
+                        condition_params.push(SqlValue::Text(kind.trim().into()));
+                        condition_params.push(SqlValue::Text(value.trim().into()));
+                    }
+                    None => {
+                        conditions.push("id IN (SELECT instance FROM keys WHERE value = ?)".to_string());
+                        condition_params.push(SqlValue::Text(search.into()));
+                    }
+                }
+            }
+            if let Some(s) = query.status {
+                conditions.push(format!("({}) = ?", status.expr));
+                condition_params.extend(status.params.iter().cloned());
+                condition_params.push(SqlValue::Text(s.as_str().into()));
+            }
+            let filter = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
+            let total: i64 = conn.query_row(
+                &format!("SELECT COUNT(*) FROM instances {filter}"),
+                params_from_iter(condition_params.iter()),
+                |r| r.get(0),
+            )?;
+            let page_params = status
+                .params
+                .iter()
+                .chain(&condition_params)
+                .cloned()
+                .chain([SqlValue::Integer(query.limit as i64), SqlValue::Integer(query.offset as i64)]);
+            let mut stmt = conn.prepare(&format!(
+                "SELECT {SUMMARY_COLUMNS}, {} FROM instances {filter} ORDER BY last_ts DESC, id DESC LIMIT ? OFFSET ?",
+                status.expr
+            ))?;
+            let instances = stmt
+                .query_map(params_from_iter(page_params), summary_from_row)?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(InstancePage { total: total as u64, instances })
+        })
+    }
+
+    fn instance(&self, id: InstanceId) -> Result<Option<InstanceDetail>, CollectorError> {
+        self.with_reader(|conn| {
+            let status = self.status_sql(conn)?;
+            let mut params = status.params.clone();
+            params.push(SqlValue::Integer(id));
+            let summary = conn
+                .query_row(
+                    &format!("SELECT {SUMMARY_COLUMNS}, {} FROM instances WHERE id = ?", status.expr),
+                    params_from_iter(params.iter()),
+                    summary_from_row,
+                )
+                .optional()?;
+            let Some(summary) = summary else { return Ok(None) };
+            let keys = conn
+                .prepare_cached("SELECT kind, value FROM keys WHERE instance = ?1 ORDER BY kind, value")?
+                .query_map([id], |r| Ok(BusinessKey::new(r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+                .collect::<Result<Vec<_>, _>>()?;
+            let events = query_events(conn, &format!("SELECT {EVENT_COLUMNS} FROM events WHERE instance = ?1 ORDER BY ts, seq"), id)?;
+            let merges = conn
+                .prepare_cached("SELECT absorbed, absorbed_label, by_event FROM merges WHERE survivor = ?1 ORDER BY rowid")?
+                .query_map([id], |r| Ok(MergeRecord { absorbed: r.get(0)?, absorbed_label: r.get(1)?, by_event: r.get(2)? }))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Some(InstanceDetail { summary, keys, events, merges }))
+        })
+    }
+
+    fn uncorrelated(&self, limit: u64) -> Result<Vec<Event>, CollectorError> {
+        self.with_reader(|conn| {
+            query_events(
+                conn,
+                &format!("SELECT {EVENT_COLUMNS} FROM events WHERE instance IS NULL ORDER BY seq DESC LIMIT ?1"),
+                limit as i64,
+            )
+        })
+    }
+
+    fn overview(&self) -> Result<StoreOverview, CollectorError> {
+        self.with_reader(|conn| {
+            let status = self.status_sql(conn)?;
+            let count = |sql: &str| {
+                conn.query_row(sql, [], |r| r.get::<_, i64>(0))
+                    .map(|n| n as u64)
+            };
+            let mut by_status = [0u64; 3];
+            let mut stmt = conn.prepare(&format!(
+                "SELECT {}, COUNT(*) FROM instances GROUP BY 1",
+                status.expr
+            ))?;
+            let mut rows = stmt.query(params_from_iter(status.params.iter()))?;
+            while let Some(row) = rows.next()? {
+                let name: String = row.get(0)?;
+                let i = InstanceStatus::ALL
+                    .iter()
+                    .position(|s| s.as_str() == name)
+                    .unwrap_or(1);
+                by_status[i] = row.get::<_, i64>(1)? as u64;
+            }
+            Ok(StoreOverview {
+                events: count("SELECT COUNT(*) FROM events")?,
+                instances: count("SELECT COUNT(*) FROM instances")?,
+                uncorrelated: count("SELECT COUNT(*) FROM events WHERE instance IS NULL")?,
+                merges: count("SELECT COUNT(*) FROM merges")?,
+                by_status,
+                latest_event: status.latest,
+            })
+        })
+    }
+}
+
+/// The SQL that computes an instance's status, with its parameters.
+struct StatusSql {
+    expr: String,
+    params: Vec<SqlValue>,
+    latest: Option<Micros>,
+}
+
+impl EmbeddedStore {
+    fn status_sql(&self, conn: &Connection) -> Result<StatusSql, CollectorError> {
+        let latest: Option<Micros> =
+            conn.query_row("SELECT MAX(last_ts) FROM instances", [], |r| r.get(0))?;
+        let ends = vec!["?"; self.rules.end_activities.len()].join(", ");
+        let mut params: Vec<SqlValue> = self
+            .rules
+            .end_activities
+            .iter()
+            .map(|a| SqlValue::Text(a.clone()))
+            .collect();
+        params.push(SqlValue::Integer(
+            latest.unwrap_or(0).saturating_sub(self.rules.stuck_after),
+        ));
+        Ok(StatusSql {
+            expr: format!(
+                "CASE WHEN last_activity IN ({ends}) THEN 'completed' WHEN last_ts < ? THEN 'stuck' ELSE 'running' END"
+            ),
+            params,
+            latest,
+        })
+    }
+}
+
+fn summary_from_row(r: &Row<'_>) -> rusqlite::Result<InstanceSummary> {
+    let status: String = r.get(6)?;
+    Ok(InstanceSummary {
+        id: r.get(0)?,
+        label: r.get(1)?,
+        events: r.get::<_, i64>(2)? as u64,
+        first_event: r.get(3)?,
+        last_event: r.get(4)?,
+        last_activity: r.get(5)?,
+        status: InstanceStatus::parse(&status).unwrap_or(InstanceStatus::Running),
+    })
+}
+
+fn query_events(conn: &Connection, sql: &str, param: i64) -> Result<Vec<Event>, CollectorError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query([param])?;
+    let mut events = Vec::new();
+    while let Some(r) = rows.next()? {
+        let keys: Vec<(String, String)> = serde_json::from_str(&r.get::<_, String>(4)?)
+            .map_err(|e| CollectorError::Corrupt(format!("event keys: {e}")))?;
+        let attributes = match serde_json::from_str(&r.get::<_, String>(7)?) {
+            Ok(serde_json::Value::Object(map)) => map,
+            _ => {
+                return Err(CollectorError::Corrupt(
+                    "event attributes are not a JSON object".into(),
+                ))
+            }
+        };
+        events.push(Event {
+            id: r.get(0)?,
+            activity: r.get(1)?,
+            timestamp: r.get(2)?,
+            source: r.get(3)?,
+            keys: keys
+                .into_iter()
+                .map(|(k, v)| BusinessKey::new(k, v))
+                .collect(),
+            trace_id: r.get(5)?,
+            span_id: r.get(6)?,
+            attributes,
+        });
+    }
+    Ok(events)
+}
+
+/// The events of one instance while its rows stream by.
+#[derive(Default)]
+struct CaseBuffer {
+    activities: Vec<u32>,
+    timestamps: Vec<Option<Micros>>,
+}
+
+impl CaseBuffer {
+    /// Adds the buffered case to `builder` if it passes `filter`, projected on `keep`.
+    fn flush(
+        &mut self,
+        filter: &CaseFilter,
+        keep: Option<&HashSet<u32>>,
+        builder: &mut ProcessStatsBuilder,
+    ) {
+        if !self.activities.is_empty() && self.passes(filter, builder) {
+            match keep {
+                None => builder.add_case(&self.activities, &self.timestamps),
+                Some(keep) => {
+                    let (a, t): (Vec<u32>, Vec<Option<Micros>>) = self
+                        .activities
+                        .iter()
+                        .zip(&self.timestamps)
+                        .filter(|(a, _)| keep.contains(a))
+                        .unzip();
+                    builder.add_case(&a, &t);
+                }
+            }
+        }
+        self.activities.clear();
+        self.timestamps.clear();
+    }
+
+    fn passes(&self, filter: &CaseFilter, builder: &mut ProcessStatsBuilder) -> bool {
+        let in_range = |t: &Option<Micros>| {
+            t.is_some_and(|t| {
+                filter.from.is_none_or(|f| t >= f) && filter.to.is_none_or(|to| t < to)
+            })
+        };
+        if (filter.from.is_some() || filter.to.is_some()) && !self.timestamps.iter().any(in_range) {
+            return false;
+        }
+        match &filter.variant {
+            None => true,
+            Some(variant) => {
+                variant.len() == self.activities.len()
+                    && variant
+                        .iter()
+                        .zip(&self.activities)
+                        .all(|(name, &a)| builder.intern(name) == a)
+            }
+        }
+    }
+}

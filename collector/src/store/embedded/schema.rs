@@ -1,0 +1,58 @@
+//! Tables of the embedded store, created idempotently on open.
+
+use rusqlite::Connection;
+
+/// Schema version written to `PRAGMA user_version`.
+const VERSION: i64 = 1;
+
+/// Sets durability pragmas and creates the tables if they are missing.
+pub fn prepare(conn: &Connection) -> rusqlite::Result<()> {
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    // FULL: a commit is on disk when it returns, which is what "2xx means durable" needs.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", false)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.execute_batch(
+        "
+        CREATE TABLE IF NOT EXISTS events (
+            seq        INTEGER PRIMARY KEY,
+            id         TEXT NOT NULL UNIQUE,
+            instance   INTEGER,
+            activity   TEXT NOT NULL,
+            ts         INTEGER NOT NULL,
+            source     TEXT NOT NULL,
+            trace_id   TEXT,
+            span_id    TEXT,
+            keys       TEXT NOT NULL,
+            attributes TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS events_by_instance ON events(instance, ts, seq, activity);
+        CREATE TABLE IF NOT EXISTS keys (
+            kind     TEXT NOT NULL,
+            value    TEXT NOT NULL,
+            instance INTEGER NOT NULL,
+            PRIMARY KEY (kind, value)
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS keys_by_value ON keys(value);
+        CREATE INDEX IF NOT EXISTS keys_by_instance ON keys(instance);
+        CREATE TABLE IF NOT EXISTS instances (
+            id            INTEGER PRIMARY KEY,
+            label         TEXT NOT NULL,
+            events        INTEGER NOT NULL,
+            first_ts      INTEGER NOT NULL,
+            last_ts       INTEGER NOT NULL,
+            last_activity TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS instances_by_last ON instances(last_ts);
+        CREATE TABLE IF NOT EXISTS merges (
+            survivor       INTEGER NOT NULL,
+            absorbed       INTEGER NOT NULL,
+            absorbed_label TEXT NOT NULL,
+            by_event       TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS merges_by_survivor ON merges(survivor);
+        ",
+    )?;
+    conn.pragma_update(None, "user_version", VERSION)?;
+    Ok(())
+}

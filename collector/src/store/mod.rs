@@ -1,0 +1,43 @@
+//! The event store: one trait, an embedded SQLite implementation for zero set-up, and one
+//! contract test-suite every implementation must pass.
+//!
+//! The trait asks for *answers*, not rows: directly-follows statistics, variants and instance
+//! pages are computed by the store, which is what lets a database do the heavy part.
+
+mod contract;
+pub mod embedded;
+mod query;
+
+pub use embedded::EmbeddedStore;
+pub use query::{
+    AppendReport, CaseFilter, InstanceDetail, InstancePage, InstanceQuery, InstanceStatus,
+    InstanceSummary, MergeRecord, StatsQuery, StoreOverview,
+};
+
+use crate::correlate::InstanceId;
+use crate::CollectorError;
+use miner::discovery::ProcessStats;
+use miner::log::Event;
+
+/// Where events are kept and what can be asked of them.
+pub trait Store: Send + Sync {
+    /// Stores `events` durably, correlating them into instances. Events whose id is already
+    /// stored are skipped (and counted), so re-delivery is harmless. All or nothing: on error
+    /// none of the batch is kept.
+    fn append(&self, events: &[Event]) -> Result<AppendReport, CollectorError>;
+
+    /// Directly-follows statistics, variants and throughput over the instances the query selects.
+    fn process_stats(&self, query: &StatsQuery) -> Result<ProcessStats, CollectorError>;
+
+    /// A page of instances, newest activity first.
+    fn instances(&self, query: &InstanceQuery) -> Result<InstancePage, CollectorError>;
+
+    /// One instance with all its events in time order, its keys and the merges that formed it.
+    fn instance(&self, id: InstanceId) -> Result<Option<InstanceDetail>, CollectorError>;
+
+    /// Events that carry no business key, newest first.
+    fn uncorrelated(&self, limit: u64) -> Result<Vec<Event>, CollectorError>;
+
+    /// Counts for the header of every page.
+    fn overview(&self) -> Result<StoreOverview, CollectorError>;
+}

@@ -1,0 +1,162 @@
+//! The questions a [`super::Store`] answers and the shapes of its answers.
+
+use crate::correlate::InstanceId;
+use miner::log::{BusinessKey, Event};
+use miner::time::Micros;
+use serde::{Deserialize, Serialize};
+
+/// Which instances to include.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CaseFilter {
+    /// Only instances with an event at or after this time.
+    pub from: Option<Micros>,
+    /// Only instances with an event before this time.
+    pub to: Option<Micros>,
+    /// Only instances following exactly this activity sequence.
+    pub variant: Option<Vec<String>>,
+}
+
+/// A request for process statistics.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StatsQuery {
+    /// Which instances.
+    pub cases: CaseFilter,
+    /// When set, events of other activities are left out before the statistics are computed
+    /// (the activity slider: hidden steps are bridged, not cut).
+    pub activities: Option<Vec<String>>,
+}
+
+/// Where an instance stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InstanceStatus {
+    /// Its last activity is an end activity.
+    Completed,
+    /// Unfinished, with recent activity.
+    Running,
+    /// Unfinished and idle for longer than the configured limit.
+    Stuck,
+}
+
+impl InstanceStatus {
+    /// All statuses, for filters and counts.
+    pub const ALL: [InstanceStatus; 3] = [Self::Completed, Self::Running, Self::Stuck];
+
+    /// The lowercase name used in URLs and exports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Completed => "completed",
+            Self::Running => "running",
+            Self::Stuck => "stuck",
+        }
+    }
+
+    /// Parses the lowercase name.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+/// A request for a page of instances.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InstanceQuery {
+    /// A business key value (`4711`) or key (`order=4711`) the instance must carry.
+    pub search: Option<String>,
+    /// Only instances in this status.
+    pub status: Option<InstanceStatus>,
+    /// How many to skip.
+    pub offset: u64,
+    /// How many at most.
+    pub limit: u64,
+}
+
+impl Default for InstanceQuery {
+    fn default() -> Self {
+        Self {
+            search: None,
+            status: None,
+            offset: 0,
+            limit: 50,
+        }
+    }
+}
+
+/// One line of the instance list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InstanceSummary {
+    /// Its id.
+    pub id: InstanceId,
+    /// Its preferred key, e.g. `order=4711`.
+    pub label: String,
+    /// Where it stands.
+    pub status: InstanceStatus,
+    /// Number of events.
+    pub events: u64,
+    /// First event time.
+    pub first_event: Micros,
+    /// Last event time.
+    pub last_event: Micros,
+    /// The activity of its last event.
+    pub last_activity: String,
+}
+
+/// A page of instances and how many match in all.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InstancePage {
+    /// Instances matching the query, regardless of paging.
+    pub total: u64,
+    /// This page.
+    pub instances: Vec<InstanceSummary>,
+}
+
+/// A merge that formed an instance: another instance absorbed when an event linked them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MergeRecord {
+    /// The id the absorbed instance had.
+    pub absorbed: InstanceId,
+    /// Its label at the time.
+    pub absorbed_label: String,
+    /// The event that linked them.
+    pub by_event: String,
+}
+
+/// Everything about one instance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InstanceDetail {
+    /// Its summary.
+    pub summary: InstanceSummary,
+    /// All its business keys.
+    pub keys: Vec<BusinessKey>,
+    /// All its events in time order.
+    pub events: Vec<Event>,
+    /// Merges that formed it.
+    pub merges: Vec<MergeRecord>,
+}
+
+/// What an append did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppendReport {
+    /// Events newly stored.
+    pub inserted: u64,
+    /// Events skipped because their id was already stored.
+    pub duplicates: u64,
+    /// Instances merged into others.
+    pub merges: u64,
+}
+
+/// Store-wide counts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StoreOverview {
+    /// All stored events.
+    pub events: u64,
+    /// Instances.
+    pub instances: u64,
+    /// Events without a business key.
+    pub uncorrelated: u64,
+    /// Merges recorded.
+    pub merges: u64,
+    /// Instances per status, in [`InstanceStatus::ALL`] order.
+    pub by_status: [u64; 3],
+    /// Newest event time: the data's "now", against which instances are judged stuck.
+    pub latest_event: Option<Micros>,
+}
