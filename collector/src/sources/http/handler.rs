@@ -1,0 +1,284 @@
+//! The axum handler of `POST /api/events`.
+
+use super::{split_items, IngestLimits, Item};
+use crate::mapping::{map_event, MappingConfig};
+use crate::store::{AppendReport, Store};
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use miner::log::Event;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// What the ingest needs: where to store and how to map.
+#[derive(Clone)]
+pub struct IngestState {
+    /// The store events go to.
+    pub store: Arc<dyn Store>,
+    /// The mapping rules.
+    pub mapping: Arc<MappingConfig>,
+    /// Size limits.
+    pub limits: IngestLimits,
+}
+
+/// One item that was not accepted, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rejection {
+    /// 0-based position of the item in the request.
+    pub index: usize,
+    /// 1-based line, for NDJSON.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// The item's id, when it had one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// What was wrong.
+    pub error: String,
+}
+
+/// The answer to an ingest request.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct IngestResponse {
+    /// Items newly stored.
+    pub accepted: u64,
+    /// Items already stored before (same id), counted as delivered.
+    pub duplicates: u64,
+    /// Items rejected, with reasons.
+    pub rejected: Vec<Rejection>,
+    /// When the whole request failed: why (nothing of it was stored).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The router serving `POST /api/events`.
+pub fn router(state: IngestState) -> Router {
+    let limit = state.limits.max_body;
+    Router::new()
+        .route("/api/events", post(ingest))
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}
+
+fn failure(status: StatusCode, error: String) -> (StatusCode, Json<IngestResponse>) {
+    (
+        status,
+        Json(IngestResponse {
+            error: Some(error),
+            ..Default::default()
+        }),
+    )
+}
+
+async fn ingest(
+    State(state): State<IngestState>,
+    body: Bytes,
+) -> (StatusCode, Json<IngestResponse>) {
+    let items = match split_items(&body) {
+        Ok(items) => items,
+        Err(e) => return failure(StatusCode::BAD_REQUEST, e.to_string()),
+    };
+    let item_count = items.len();
+    let (events, rejected) = map_items(&state, &items);
+    let store = state.store.clone();
+    let stored = tokio::task::spawn_blocking(move || {
+        if events.is_empty() {
+            Ok(AppendReport::default())
+        } else {
+            store.append(&events)
+        }
+    })
+    .await;
+    let report = match stored {
+        Ok(Ok(report)) => report,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "ingest: store refused a batch; the sender may retry");
+            return failure(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("store unavailable, nothing stored: {e}"),
+            );
+        }
+        Err(e) => {
+            return failure(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("ingest worker failed: {e}"),
+            )
+        }
+    };
+    let status = if item_count > 0 && rejected.len() == item_count {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    (
+        status,
+        Json(IngestResponse {
+            accepted: report.inserted,
+            duplicates: report.duplicates,
+            rejected,
+            error: None,
+        }),
+    )
+}
+
+fn map_items(state: &IngestState, items: &[Item<'_>]) -> (Vec<Event>, Vec<Rejection>) {
+    let mut events = Vec::with_capacity(items.len());
+    let mut rejected = Vec::new();
+    for item in items {
+        let reject = |id: Option<String>, error: String| Rejection {
+            index: item.index,
+            line: item.line,
+            id,
+            error,
+        };
+        if item.raw.len() > state.limits.max_item {
+            rejected.push(reject(
+                None,
+                format!(
+                    "item is {} bytes, over the limit of {} bytes",
+                    item.raw.len(),
+                    state.limits.max_item
+                ),
+            ));
+            continue;
+        }
+        let value: serde_json::Value = match serde_json::from_str(item.raw) {
+            Ok(v) => v,
+            Err(e) => {
+                rejected.push(reject(None, format!("not JSON: {e}")));
+                continue;
+            }
+        };
+        match map_event(&state.mapping, &value, item.raw.as_bytes(), "http") {
+            Ok(event) => events.push(event),
+            Err(e) => {
+                let id = value
+                    .pointer(&state.mapping.id)
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string);
+                rejected.push(reject(id, e.to_string()));
+            }
+        }
+    }
+    (events, rejected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::InstanceRules;
+    use crate::store::{EmbeddedStore, StatsQuery};
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    struct Harness {
+        _dir: tempfile::TempDir,
+        store: Arc<EmbeddedStore>,
+        router: Router,
+    }
+
+    fn harness(limits: IngestLimits) -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(EmbeddedStore::open(dir.path(), InstanceRules::default()).unwrap());
+        let config = crate::CollectorConfig::parse(fixtures::ORDER_FLOW_CONFIG).unwrap();
+        let router = router(IngestState {
+            store: store.clone(),
+            mapping: Arc::new(config.mapping),
+            limits,
+        });
+        Harness {
+            _dir: dir,
+            store,
+            router,
+        }
+    }
+
+    async fn post(router: &Router, body: impl Into<Body>) -> (StatusCode, IngestResponse) {
+        let response = router
+            .clone()
+            .oneshot(Request::post("/api/events").body(body.into()).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap_or_default())
+    }
+
+    const GOOD: &str = r#"{"type":"OrderPlacedEvent","id":"e1","source":"checkout","time":"2026-01-05T08:00:00Z","data":{"orderId":"1"}}"#;
+
+    #[tokio::test]
+    async fn keeps_good_items_and_names_each_bad_one() {
+        let h = harness(IngestLimits {
+            max_body: 1 << 20,
+            max_item: 300,
+        });
+        let big = format!(
+            r#"{{"type":"X","id":"big","time":"2026-01-05T08:00:00Z","data":{{"pad":"{}"}}}}"#,
+            "x".repeat(400)
+        );
+        let body = [
+            GOOD,
+            "this is not json",
+            r#"{"id":"e3","time":"2026-01-05T08:00:00Z"}"#,
+            r#"{"type":"A","id":"e4","time":"yesterday"}"#,
+            &big,
+            r#"{"type":"PaymentReceivedEvent","time":"2026-01-05T08:01:00Z","data":{"refId":"1"}}"#,
+        ]
+        .join("\n");
+        let (status, response) = post(&h.router, body).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(response.accepted, 2);
+        let reasons: Vec<(usize, Option<usize>, &str)> = response
+            .rejected
+            .iter()
+            .map(|r| (r.index, r.line, r.error.as_str()))
+            .collect();
+        assert_eq!(reasons.len(), 4);
+        assert_eq!(reasons[0].0, 1);
+        assert!(reasons[0].2.starts_with("not JSON"), "{reasons:?}");
+        assert_eq!(
+            reasons[1].2,
+            "no event type: /type is missing or not a non-empty string"
+        );
+        assert_eq!(response.rejected[1].id.as_deref(), Some("e3"));
+        assert!(reasons[2].2.starts_with("unparseable time \"yesterday\""));
+        assert!(reasons[3].2.contains("over the limit of 300 bytes"));
+        assert_eq!(reasons[3].1, Some(5));
+        assert_eq!(h.store.overview().unwrap().events, 2);
+        assert_eq!(
+            h.store.process_stats(&StatsQuery::default()).unwrap().cases,
+            1
+        );
+    }
+
+    #[tokio::test]
+    async fn redelivery_is_counted_not_stored_twice() {
+        let h = harness(IngestLimits::default());
+        let (status, first) = post(&h.router, format!("[{GOOD}]")).await;
+        assert_eq!((status, first.accepted), (StatusCode::OK, 1));
+        let (_, again) = post(&h.router, format!("[{GOOD}]")).await;
+        assert_eq!((again.accepted, again.duplicates), (0, 1));
+        assert_eq!(h.store.overview().unwrap().events, 1);
+    }
+
+    #[tokio::test]
+    async fn whole_request_errors_have_their_own_status() {
+        let h = harness(IngestLimits {
+            max_body: 1000,
+            max_item: 1000,
+        });
+        let (status, _) = post(&h.router, "x".repeat(2000)).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        let (status, response) = post(&h.router, "[{\"type\":").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(response.error.unwrap().contains("not a JSON array"));
+        let (status, response) = post(&h.router, "nope\nnope").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(response.rejected.len(), 2);
+        assert_eq!(h.store.overview().unwrap().events, 0);
+    }
+}
