@@ -509,13 +509,13 @@ fn read_attribute(
         AttrKind::Float => {
             raw.trim().parse::<f64>().map_err(|_| bad("a number"))?;
         }
-        AttrKind::Boolean => {
+        AttrKind::Boolean
             if !matches!(
                 raw.trim(),
                 "true" | "false" | "TRUE" | "FALSE" | "True" | "False" | "1" | "0"
-            ) {
-                return Err(bad("true or false"));
-            }
+            ) =>
+        {
+            return Err(bad("true or false"));
         }
         _ => {}
     }

@@ -64,7 +64,7 @@ pub fn render_svg(map: &ProcessMap, layout: &MapLayout, mode: MapMode) -> String
     let _ = write!(
         out,
         r##"<svg xmlns="http://www.w3.org/2000/svg" class="process-map" data-mode="{mode}" width="{w:.0}" height="{h:.0}" viewBox="0 0 {w:.0} {h:.0}" font-family="Helvetica, Arial, sans-serif" font-size="12">
-<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>
+<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="11" markerHeight="11" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>
 <rect width="100%" height="100%" fill="#ffffff"/>
 "##,
         mode = match mode {
@@ -150,10 +150,9 @@ pub fn render_svg(map: &ProcessMap, layout: &MapLayout, mode: MapMode) -> String
                 } else {
                     ("end", "#b71c1c")
                 };
-                let _ = write!(
+                let _ = writeln!(
                     out,
-                    r##"<g class="terminal" data-terminal="{name}"><rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{h:.1}" rx="14" fill="{fill}"/><text x="{:.1}" y="{:.1}" text-anchor="middle" fill="#fff" font-weight="bold">{name}</text></g>
-"##,
+                    r##"<g class="terminal" data-terminal="{name}"><rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{h:.1}" rx="14" fill="{fill}"/><text x="{:.1}" y="{:.1}" text-anchor="middle" fill="#fff" font-weight="bold">{name}</text></g>"##,
                     node.x,
                     node.y + 4.0
                 );
@@ -175,10 +174,9 @@ pub fn render_svg(map: &ProcessMap, layout: &MapLayout, mode: MapMode) -> String
                     }
                     MapMode::Performance => "—".to_string(),
                 };
-                let _ = write!(
+                let _ = writeln!(
                     out,
-                    r##"<g class="node" data-activity="{name}" data-count="{count}"><rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{h:.1}" rx="6" fill="{fill}" stroke="#1f3b66" stroke-width="1.2"/><text x="{cx:.1}" y="{ty:.1}" text-anchor="middle" fill="{ink}" font-weight="bold">{name}</text><text x="{cx:.1}" y="{dy:.1}" text-anchor="middle" fill="{ink}" font-size="11">{detail}</text></g>
-"##,
+                    r##"<g class="node" data-activity="{name}" data-count="{count}"><rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{h:.1}" rx="6" fill="{fill}" stroke="#1f3b66" stroke-width="1.2"/><text x="{cx:.1}" y="{ty:.1}" text-anchor="middle" fill="{ink}" font-weight="bold">{name}</text><text x="{cx:.1}" y="{dy:.1}" text-anchor="middle" fill="{ink}" font-size="11">{detail}</text></g>"##,
                     name = escape(&activity.name),
                     count = activity.count,
                     cx = node.x,

@@ -56,9 +56,9 @@ pub fn rank_bottlenecks(stats: &ProcessStats) -> Bottlenecks {
         })
         .collect();
     let mut by_total = edges.clone();
-    by_total.sort_by(|a, b| b.duration.total.cmp(&a.duration.total));
+    by_total.sort_by_key(|e| std::cmp::Reverse(e.duration.total));
     let mut by_p95 = edges;
-    by_p95.sort_by(|a, b| b.duration.p95.cmp(&a.duration.p95));
+    by_p95.sort_by_key(|e| std::cmp::Reverse(e.duration.p95));
     let mut activities: Vec<ActivityTime> = stats
         .activities
         .iter()
@@ -69,7 +69,7 @@ pub fn rank_bottlenecks(stats: &ProcessStats) -> Bottlenecks {
             share: share(a.time_to_next.total),
         })
         .collect();
-    activities.sort_by(|a, b| b.duration.total.cmp(&a.duration.total));
+    activities.sort_by_key(|a| std::cmp::Reverse(a.duration.total));
     Bottlenecks {
         by_total,
         by_p95,

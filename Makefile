@@ -1,0 +1,37 @@
+# Flowsight: `make demo` runs the demo, `make test` runs every test (what CI runs).
+
+VENV ?= $(HOME)/.cache/flowsight/venv
+SHARED ?= $(abspath $(CURDIR)/../shared)
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
+export FLOWSIGHT_SHARED := $(SHARED)
+
+.PHONY: demo test setup lint rust-tests browser-tests pm4py-check bench
+
+## demo: build, generate 5,000 orders, ingest them over HTTP into ./data and serve http://127.0.0.1:8080
+demo:
+	cargo build --release
+	$(TARGET_DIR)/release/flowsight demo --store ./data --listen 127.0.0.1:8080
+
+## test: lint, Rust unit/integration/end-to-end tests, browser tests, pm4py oracle check
+test: setup lint rust-tests browser-tests pm4py-check
+
+setup:
+	bash scripts/setup-test-deps.sh
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+rust-tests:
+	cargo test --workspace
+
+browser-tests: rust-tests
+	FLOWSIGHT_BIN=$(TARGET_DIR)/debug/flowsight $(VENV)/bin/pytest -q -p no:cacheprovider tests/browser
+
+pm4py-check: rust-tests
+	$(VENV)/bin/python scripts/check_pm4py.py $(TARGET_DIR)/debug/flowsight $(wildcard $(SHARED)/fixtures/xes/*.xes) $(wildcard $(SHARED)/fixtures/xes/*.xes.gz)
+
+## bench: XES import and discovery on BPIC 2012; HTTP ingest rate and page render times on demo data
+bench:
+	cargo bench -p flowsight-miner --bench xes_dfg
+	cargo bench -p flowsight-web --bench pages

@@ -1,0 +1,82 @@
+//! `flowsight demo`: generate an order-fulfilment stream, send it through the collector's own
+//! HTTP ingest, and serve the UI over the result.
+
+use super::serve::{bind, serve_until_interrupted};
+use super::StoreArgs;
+use crate::progress;
+use anyhow::{bail, Context};
+use fixtures::{generate, Scenario, ORDER_FLOW_CONFIG};
+use std::net::SocketAddr;
+
+/// Events per ingest request.
+const BATCH: usize = 1_000;
+
+/// Options of `flowsight demo`.
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Address to listen on; port 0 picks a free port (the URL is printed).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Number of orders to generate.
+    #[arg(long, default_value_t = 5_000)]
+    pub orders: usize,
+    /// Seed of the generator: the same seed gives the same orders.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+/// Runs `flowsight demo`.
+pub fn run(args: DemoArgs) -> anyhow::Result<()> {
+    let config = args.store.load_config(ORDER_FLOW_CONFIG)?;
+    let store = args.store.open(&config)?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        let (listener, addr) = bind(args.listen).await?;
+        let server = tokio::spawn(serve_until_interrupted(listener, store, config));
+        let orders = args.orders;
+        let seed = args.seed;
+        tokio::task::spawn_blocking(move || send_demo_events(addr, orders, seed)).await??;
+        println!("Flowsight demo ready: open http://{addr}/map (Ctrl-C to stop)");
+        server.await?
+    })
+}
+
+/// Generates the stream, ending about now, and posts it to the ingest at `addr`.
+fn send_demo_events(addr: SocketAddr, orders: usize, seed: u64) -> anyhow::Result<()> {
+    let mut scenario = Scenario {
+        orders,
+        seed,
+        ..Scenario::default()
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_micros() as i64;
+    scenario.start = now - scenario.mean_interarrival * orders as i64 - 30 * 60 * 1_000_000;
+    let flow = generate(&scenario);
+    let url = format!("http://{addr}/api/events");
+    let bar = progress::bar(flow.events.len() as u64, "ingesting demo events", false);
+    let mut accepted = 0;
+    for batch in flow.events.chunks(BATCH) {
+        let body: String = batch
+            .iter()
+            .map(|e| serde_json::to_string(e).expect("envelopes serialize") + "\n")
+            .collect();
+        let mut response = ureq::post(&url)
+            .header("content-type", "application/x-ndjson")
+            .send(body)
+            .with_context(|| format!("posting demo events to {url}"))?;
+        let answer: serde_json::Value =
+            serde_json::from_str(&response.body_mut().read_to_string()?)?;
+        if answer["rejected"].as_array().is_some_and(|r| !r.is_empty()) {
+            bail!("the ingest rejected demo events: {}", answer["rejected"]);
+        }
+        accepted +=
+            answer["accepted"].as_u64().unwrap_or(0) + answer["duplicates"].as_u64().unwrap_or(0);
+        bar.inc(batch.len() as u64);
+    }
+    bar.finish_and_clear();
+    println!("ingested {accepted} events of {orders} orders over HTTP");
+    Ok(())
+}

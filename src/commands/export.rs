@@ -1,0 +1,127 @@
+//! `flowsight export WHAT`: the same files the UI's download links give.
+
+use super::StoreArgs;
+use anyhow::{bail, Context};
+use collector::store::InstanceStatus;
+use std::path::PathBuf;
+use web::reports::{self, MapRequest, MapView};
+
+/// What to export.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum What {
+    /// The process map (SVG).
+    Map,
+    /// The directly-follows graph with counts and times (CSV, JSON).
+    Dfg,
+    /// Variants with counts and durations (CSV, JSON).
+    Variants,
+    /// Bottleneck rankings (CSV, JSON).
+    Bottlenecks,
+    /// Instances with status (CSV, JSON).
+    Instances,
+}
+
+/// File formats.
+#[derive(Debug, Clone, Copy, PartialEq, clap::ValueEnum)]
+pub enum Format {
+    /// Comma-separated values.
+    Csv,
+    /// JSON.
+    Json,
+    /// SVG drawing (map only).
+    Svg,
+}
+
+/// Options of `flowsight export`.
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// What to export.
+    pub what: What,
+    /// File format (default: svg for the map, csv otherwise).
+    #[arg(long)]
+    pub format: Option<Format>,
+    /// Output file (default: standard output).
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    /// Map mode: frequency or performance.
+    #[arg(long)]
+    pub mode: Option<String>,
+    /// Activity slider, percent (0–100).
+    #[arg(long)]
+    pub activities: Option<u8>,
+    /// Path slider, percent (0–100).
+    #[arg(long)]
+    pub paths: Option<u8>,
+    /// Only instances with an event at or after this date or time.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Only instances with an event before this date or time.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Instances only: business key value or kind=value.
+    #[arg(long)]
+    pub search: Option<String>,
+    /// Instances only: completed, running or stuck.
+    #[arg(long)]
+    pub status: Option<String>,
+}
+
+/// Runs `flowsight export`.
+pub fn run(args: ExportArgs) -> anyhow::Result<()> {
+    let config = args.store.load_config("")?;
+    let store = args.store.open(&config)?;
+    let request = MapRequest {
+        mode: args.mode.clone(),
+        activities: args.activities,
+        paths: args.paths,
+        from: args.from.clone(),
+        to: args.to.clone(),
+        variant: None,
+    };
+    let format = args.format.unwrap_or(if matches!(args.what, What::Map) {
+        Format::Svg
+    } else {
+        Format::Csv
+    });
+    let status = match args.status.as_deref() {
+        None => None,
+        Some(s) => Some(
+            InstanceStatus::parse(s)
+                .with_context(|| format!("--status {s:?}: expected completed, running or stuck"))?,
+        ),
+    };
+    let pretty =
+        |v: serde_json::Value| serde_json::to_string_pretty(&v).expect("json values serialize");
+    let view = || MapView::compute(store.as_ref(), &request);
+    let text = match (args.what, format) {
+        (What::Map, Format::Svg) => view()?.svg(),
+        (What::Dfg, Format::Csv) => reports::dfg_csv(&view()?.shown),
+        (What::Dfg, Format::Json) => pretty(reports::dfg_json(&view()?.shown)),
+        (What::Variants, Format::Csv) => reports::variants_csv(&view()?.full),
+        (What::Variants, Format::Json) => pretty(reports::variants_json(&view()?.full)),
+        (What::Bottlenecks, Format::Csv) => reports::bottlenecks_csv(&view()?.bottlenecks()),
+        (What::Bottlenecks, Format::Json) => {
+            pretty(reports::bottlenecks_json(&view()?.bottlenecks()))
+        }
+        (What::Instances, Format::Csv) => {
+            reports::instances_csv(store.as_ref(), args.search.clone(), status)?
+        }
+        (What::Instances, Format::Json) => pretty(reports::instances_json(
+            store.as_ref(),
+            args.search.clone(),
+            status,
+        )?),
+        (what, format) => {
+            bail!("{what:?} cannot be exported as {format:?}: the map is SVG, the rest CSV or JSON")
+        }
+    };
+    match &args.out {
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?
+        }
+        None => print!("{text}"),
+    }
+    Ok(())
+}

@@ -1,0 +1,67 @@
+//! `flowsight mine LOG`: discovery on an event log file, as a summary or stable JSON.
+
+use crate::progress;
+use anyhow::Context;
+use miner::discovery::ProcessStats;
+use miner::formats::summary::LogSummary;
+use miner::formats::{maybe_gunzip, xes::read_event_log};
+use miner::time::format_duration;
+use std::path::{Path, PathBuf};
+
+/// Options of `flowsight mine`.
+#[derive(Debug, clap::Args)]
+pub struct MineArgs {
+    /// The event log: XES (`.xes`, or gzip-compressed `.xes.gz`).
+    pub log: PathBuf,
+    /// Print `{"cases","events","activities","variants","df_edges","dfg","start_activities","end_activities"}`.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Reads an XES file with a progress bar over its bytes.
+pub fn read_xes_file(
+    path: &Path,
+) -> anyhow::Result<(miner::log::EventLog, miner::formats::xes::XesSummary)> {
+    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let bar = progress::bar(file.metadata()?.len(), "reading", true);
+    let input = maybe_gunzip(bar.wrap_read(file))?;
+    let result = read_event_log(input).with_context(|| format!("reading {}", path.display()))?;
+    bar.finish_and_clear();
+    if result.1.dates_assumed_utc > 0 {
+        eprintln!(
+            "note: {} dates had no time zone and were read as UTC",
+            result.1.dates_assumed_utc
+        );
+    }
+    Ok(result)
+}
+
+/// Runs `flowsight mine`.
+pub fn run(args: MineArgs) -> anyhow::Result<()> {
+    let (log, _) = read_xes_file(&args.log)?;
+    let stats = ProcessStats::from_log(&log);
+    if args.json {
+        println!("{}", serde_json::to_string(&LogSummary::of(&stats))?);
+        return Ok(());
+    }
+    println!(
+        "{}: {} cases, {} events, {} activities, {} variants, {} directly-follows edges",
+        args.log.display(),
+        stats.cases,
+        stats.events,
+        stats.activities.len(),
+        stats.variants.len(),
+        stats.edges.len()
+    );
+    println!(
+        "throughput: median {}, mean {}, 95th percentile {}",
+        format_duration(stats.throughput.median),
+        format_duration(stats.throughput.mean),
+        format_duration(stats.throughput.p95)
+    );
+    println!("top variants:");
+    for v in stats.variants.iter().take(5) {
+        println!("  {:>6} × {}", v.count, stats.variant_names(v).join(" → "));
+    }
+    Ok(())
+}

@@ -1,0 +1,91 @@
+"""Browser test of the UI in headless Chromium (Debian's package, driven by Playwright).
+
+Starts `flowsight demo` on a temporary store, opens the process map, checks that the
+activities of the demo flow are drawn, and that moving the activity slider redraws a
+smaller map without a page reload.
+"""
+
+import os
+import re
+import subprocess
+import tempfile
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+BINARY = os.environ.get("FLOWSIGHT_BIN", "target/release/flowsight")
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+DEMO_ACTIVITIES = [
+    "OrderPlacedEvent", "RetrievePaymentCommand", "PaymentReceivedEvent", "PaymentFailedEvent",
+    "FetchGoodsCommand", "GoodsFetchedEvent", "ShipGoodsCommand", "GoodsShippedEvent",
+    "OrderCompletedEvent", "OrderCancelledEvent",
+]
+
+
+@pytest.fixture(scope="module")
+def server():
+    with tempfile.TemporaryDirectory() as store:
+        process = subprocess.Popen(
+            [BINARY, "demo", "--orders", "600", "--store", store, "--listen", "127.0.0.1:0"],
+            stdout=subprocess.PIPE, text=True,
+        )
+        try:
+            url = None
+            for line in process.stdout:
+                match = re.search(r"(http://[\d.:]+)/map", line)
+                if match:
+                    url = match.group(1)
+                    break
+            assert url, "flowsight demo printed no URL"
+            yield url
+        finally:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield browser
+        browser.close()
+
+
+def drawn_activities(page):
+    return page.eval_on_selector_all("#map g.node", "nodes => nodes.map(n => n.dataset.activity)")
+
+
+def test_map_draws_the_demo_flow(server, browser):
+    page = browser.new_page()
+    page.goto(server + "/map")
+    assert sorted(drawn_activities(page)) == sorted(DEMO_ACTIVITIES)
+    box = page.locator('#map g.node[data-activity="OrderPlacedEvent"] rect').bounding_box()
+    assert box and box["width"] > 50 and box["height"] > 20, "nodes are visibly drawn"
+    assert page.locator("#map g.edge").count() >= 12
+
+
+def test_activity_slider_redraws_a_smaller_map(server, browser):
+    page = browser.new_page()
+    page.goto(server + "/map")
+    before = drawn_activities(page)
+    page.eval_on_selector("#activities", "s => { s.value = 30; s.dispatchEvent(new Event('input', {bubbles: true})); }")
+    page.wait_for_function("document.getElementById('map').dataset.version === '1'")
+    after = drawn_activities(page)
+    assert 0 < len(after) < len(before)
+    assert "OrderPlacedEvent" in after, "the most frequent activities stay"
+    assert "OrderCancelledEvent" not in after, "rare ones go"
+    assert page.locator("#activities-out").inner_text() == "30%"
+    assert "activities=30" in page.url
+
+
+def test_performance_mode_shows_times(server, browser):
+    page = browser.new_page()
+    page.goto(server + "/map")
+    page.check("input[value=performance]")
+    page.wait_for_function("document.querySelector('#map svg').dataset.mode === 'performance'")
+    labels = page.eval_on_selector_all("#map g.edge text", "ts => ts.map(t => t.textContent)")
+    assert any(re.fullmatch(r"\d+[hm] \d+[ms]|\d+s|\d+ms|\d+d \d+h", l) for l in labels), labels

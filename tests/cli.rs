@@ -1,0 +1,93 @@
+//! The command line on real files: `mine --json` equals pm4py on a shared log, `import` then
+//! `export` round-trips through the store, and errors name what was wrong.
+
+use std::process::Command;
+
+fn flowsight(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_flowsight"))
+        .args(args)
+        .output()
+        .expect("flowsight runs")
+}
+
+fn shared(path: &str) -> String {
+    let root = std::env::var("FLOWSIGHT_SHARED")
+        .unwrap_or_else(|_| format!("{}/../shared", env!("CARGO_MANIFEST_DIR")));
+    format!("{root}/fixtures/{path}")
+}
+
+#[test]
+fn mine_json_is_the_stable_interface_and_equals_pm4py() {
+    let log = shared("xes/running-example.xes");
+    let out = flowsight(&["mine", &log, "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ours: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let pm4py: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{log}.pm4py.json")).unwrap())
+            .unwrap();
+    for key in [
+        "cases",
+        "events",
+        "activities",
+        "variants",
+        "df_edges",
+        "start_activities",
+        "end_activities",
+    ] {
+        assert_eq!(ours[key], pm4py[key], "{key}");
+    }
+    let sorted = |v: &serde_json::Value| {
+        let mut edges: Vec<(String, String, u64)> = serde_json::from_value(v.clone()).unwrap();
+        edges.sort();
+        edges
+    };
+    assert_eq!(sorted(&ours["dfg"]), sorted(&pm4py["dfg"]));
+}
+
+#[test]
+fn import_then_export_round_trips_through_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().to_str().unwrap();
+    let log = shared("xes/running-example.xes");
+    let out = flowsight(&["import", "--store", store, &log]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains("6 traces, 42 events (42 new, 0 already stored)"));
+    let again = flowsight(&["import", "--store", store, &log]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("(0 new, 42 already stored)"));
+
+    let out = flowsight(&["export", "dfg", "--format", "json", "--store", store]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dfg: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(dfg["cases"], 6);
+    assert_eq!(dfg["edges"].as_array().unwrap().len(), 16);
+    let out = flowsight(&["export", "instances", "--store", store]);
+    let csv = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(csv.lines().count(), 7, "header and six instances:\n{csv}");
+    let out = flowsight(&["export", "map", "--store", store, "--mode", "performance"]);
+    let svg = String::from_utf8(out.stdout).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("data-activity=\"decide\""));
+    let out = flowsight(&["export", "map", "--format", "csv", "--store", store]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be exported as Csv"));
+}
+
+#[test]
+fn a_broken_log_is_refused_with_the_line() {
+    let out = flowsight(&["mine", &shared("xes-edge/elementIncorrect.xes")]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 15") && err.contains("<text>"), "{err}");
+}

@@ -1,0 +1,167 @@
+//! End to end: start `flowsight serve` on a temporary store, POST generated events over HTTP,
+//! and read the map, instances and bottlenecks back, checked against what the generator injected.
+
+mod support;
+
+use fixtures::{generate, OrderOutcome, Scenario};
+use std::time::Duration;
+use support::{get, get_json, start};
+
+#[test]
+fn served_views_match_the_injected_behaviour() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = support::root().join("fixtures/order-flow.toml");
+    let server = start(
+        &[
+            "serve",
+            "--store",
+            dir.path().to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ],
+        "listening on",
+    );
+    let flow = generate(&Scenario {
+        orders: 2_000,
+        seed: 7,
+        ..Scenario::default()
+    });
+    let truth = &flow.truth;
+    for batch in flow.events.chunks(900) {
+        let mut response = ureq::post(&format!("{}/api/events", server.url))
+            .send_json(batch)
+            .expect("ingest accepts the batch");
+        let answer: serde_json::Value = response.body_mut().read_json().unwrap();
+        assert_eq!(
+            answer["accepted"].as_u64(),
+            Some(batch.len() as u64),
+            "{answer}"
+        );
+    }
+
+    let overview = get_json(&server, "/api/overview");
+    assert_eq!(overview["events"].as_u64(), Some(flow.events.len() as u64));
+    assert_eq!(
+        overview["instances"].as_u64(),
+        Some(truth.orders.len() as u64)
+    );
+    assert_eq!(overview["uncorrelated"].as_u64(), Some(0));
+    let by_status: Vec<u64> = serde_json::from_value(overview["by_status"].clone()).unwrap();
+    let ended = truth.count(OrderOutcome::Completed) + truth.count(OrderOutcome::Cancelled);
+    assert_eq!(
+        by_status,
+        [
+            ended as u64,
+            truth.count(OrderOutcome::Running) as u64,
+            truth.count(OrderOutcome::Stuck) as u64
+        ]
+    );
+
+    // The map draws every activity of the flow.
+    let map = get(&server, "/map");
+    let activities: std::collections::BTreeSet<&str> = truth
+        .orders
+        .iter()
+        .flat_map(|o| o.activities.iter().map(String::as_str))
+        .collect();
+    for a in &activities {
+        assert!(
+            map.contains(&format!("data-activity=\"{a}\"")),
+            "map shows {a}"
+        );
+    }
+
+    // The DFG export counts the bottleneck edge exactly as often as it was generated.
+    let (from, to) = (&truth.bottleneck.0, &truth.bottleneck.1);
+    let expected = truth
+        .orders
+        .iter()
+        .map(|o| {
+            o.activities
+                .windows(2)
+                .filter(|w| &w[0] == from && &w[1] == to)
+                .count()
+        })
+        .sum::<usize>();
+    let dfg = get_json(&server, "/export/dfg.json");
+    let edge = dfg["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["from"] == **from && e["to"] == **to)
+        .unwrap();
+    assert_eq!(edge["count"].as_u64(), Some(expected as u64));
+
+    // The injected bottleneck comes out on top, by total and by 95th percentile.
+    let b = get_json(&server, "/export/bottlenecks.json");
+    for ranking in ["by_total", "by_p95"] {
+        let top = &b[ranking][0];
+        assert_eq!(
+            (top["from"].as_str().unwrap(), top["to"].as_str().unwrap()),
+            (from.as_str(), to.as_str()),
+            "{ranking}"
+        );
+    }
+    let page = get(&server, "/bottlenecks");
+    assert!(page.find(from.as_str()).unwrap() < page.find("ShipGoodsCommand").unwrap());
+
+    // Any order can be found by its id and shows its events in order.
+    let order = truth
+        .orders
+        .iter()
+        .find(|o| o.payment_retried && o.outcome == OrderOutcome::Completed)
+        .unwrap();
+    let found = get_json(
+        &server,
+        &format!("/export/instances.json?q=order%3D{}", order.order_id),
+    );
+    assert_eq!(found["total"], 1);
+    let instance = &found["instances"][0];
+    assert_eq!(instance["status"], "completed");
+    assert_eq!(
+        instance["events"].as_u64(),
+        Some(order.activities.len() as u64)
+    );
+    let detail = get(&server, &format!("/instances/{}", instance["id"]));
+    let mut at = 0;
+    for a in &order.activities {
+        let pos = detail[at..]
+            .find(&format!("<b>{a}</b>"))
+            .unwrap_or_else(|| panic!("{a} after position {at}"));
+        at += pos + 1;
+    }
+    let listed = get(&server, &format!("/instances?q={}", order.order_id));
+    assert!(listed.contains(&format!("order={}", order.order_id)));
+    let stuck = get_json(&server, "/export/instances.json?status=stuck");
+    assert_eq!(
+        stuck["total"].as_u64(),
+        Some(truth.count(OrderOutcome::Stuck) as u64)
+    );
+}
+
+#[test]
+fn demo_ingests_over_http_and_serves_the_ui() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(
+        &[
+            "demo",
+            "--orders",
+            "300",
+            "--store",
+            dir.path().to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ],
+        "demo ready",
+    );
+    assert!(support::eventually(Duration::from_secs(5), || get_json(
+        &server,
+        "/api/overview"
+    )["instances"]
+        == 300));
+    let map = get(&server, "/map");
+    assert!(map.contains("data-activity=\"OrderPlacedEvent\""));
+    assert!(dir.path().join("flowsight.db").exists());
+}

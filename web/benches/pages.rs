@@ -1,0 +1,82 @@
+//! `make bench`: ingest rate into the embedded store over the HTTP ingest, and server render
+//! time of every page on the demo data (5,000 orders). Target: each page under 200 ms.
+
+use axum::body::Body;
+use axum::http::Request;
+use collector::sources::http::IngestLimits;
+use collector::store::EmbeddedStore;
+use collector::CollectorConfig;
+use fixtures::{generate, Scenario, ORDER_FLOW_CONFIG};
+use flowsight_web::{app, AppState};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tower::ServiceExt;
+
+const RUNS: usize = 15;
+
+async fn call(app: &axum::Router, request: Request<Body>) -> (u16, usize) {
+    let response = app.clone().oneshot(request).await.expect("router answers");
+    let status = response.status().as_u16();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    (status, body.len())
+}
+
+fn main() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = CollectorConfig::parse(ORDER_FLOW_CONFIG).expect("demo config");
+    let store = Arc::new(EmbeddedStore::open(dir.path(), config.instances.clone()).expect("store"));
+    let router = app(
+        AppState {
+            store,
+            config: Arc::new(config),
+        },
+        IngestLimits::default(),
+    );
+    let flow = generate(&Scenario::default());
+
+    runtime.block_on(async {
+        let bodies: Vec<String> = flow
+            .events
+            .chunks(1_000)
+            .map(|batch| batch.iter().map(|e| serde_json::to_string(e).unwrap() + "\n").collect())
+            .collect();
+        let start = Instant::now();
+        for body in bodies {
+            let (status, _) = call(&router, Request::post("/api/events").body(Body::from(body)).unwrap()).await;
+            assert_eq!(status, 200);
+        }
+        let elapsed = start.elapsed();
+        println!(
+            "bench http_ingest  {} events in batches of 1000, durable (SQLite WAL, synchronous=FULL): {:.2} s ({:.0} events/s)",
+            flow.events.len(),
+            elapsed.as_secs_f64(),
+            flow.events.len() as f64 / elapsed.as_secs_f64()
+        );
+
+        let instance = "/instances/1".to_string();
+        for path in ["/map", "/map?activities=40&paths=30", "/map?mode=performance", "/api/map.svg", "/instances",
+            "/instances?q=4711", "/instances?status=stuck", instance.as_str(), "/variants", "/bottlenecks",
+            "/export/dfg.csv", "/export/instances.csv"]
+        {
+            let mut times: Vec<Duration> = Vec::with_capacity(RUNS);
+            let mut size = 0;
+            for _ in 0..RUNS {
+                let t = Instant::now();
+                let (status, len) = call(&router, Request::get(path).body(Body::empty()).unwrap()).await;
+                times.push(t.elapsed());
+                assert_eq!(status, 200, "{path}");
+                size = len;
+            }
+            times.sort();
+            println!(
+                "bench page {path:<32} median {:>7.1} ms  max {:>7.1} ms  ({size} bytes){}",
+                times[RUNS / 2].as_secs_f64() * 1e3,
+                times[RUNS - 1].as_secs_f64() * 1e3,
+                if times[RUNS / 2] > Duration::from_millis(200) { "  OVER 200 ms TARGET" } else { "" }
+            );
+        }
+    });
+}

@@ -1,0 +1,401 @@
+//! The exports: process map as SVG; directly-follows graph, instances, variants and
+//! bottlenecks as CSV and JSON. The UI's download links and `flowsight export` both use these,
+//! so a file downloaded from a page and one written by the CLI are the same.
+
+use crate::WebError;
+use collector::store::{CaseFilter, InstanceQuery, InstanceStatus, StatsQuery, Store};
+use miner::discovery::ProcessStats;
+use miner::filter::{kept_activities, simplify_paths, ProcessMap};
+use miner::formats::csv::write_record;
+use miner::layout::{layout, render_svg, MapLayout, MapMode};
+use miner::performance::{rank_bottlenecks, Bottlenecks};
+use miner::time::{format_timestamp, parse_timestamp, Micros};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// Separator of activities in a variant filter parameter.
+pub const VARIANT_SEPARATOR: &str = " → ";
+
+/// The map's settings, as query parameters: `mode`, `activities` and `paths` (0–100),
+/// `from`/`to` (dates or RFC 3339 times) and `variant` (activities joined by ` → `).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MapRequest {
+    /// `frequency` (default) or `performance`.
+    pub mode: Option<String>,
+    /// Activity slider, percent of activities shown (default 100).
+    pub activities: Option<u8>,
+    /// Path slider, percent of arcs shown (default 100).
+    pub paths: Option<u8>,
+    /// Only instances with an event at or after this time.
+    pub from: Option<String>,
+    /// Only instances with an event before this time.
+    pub to: Option<String>,
+    /// Only instances of this variant.
+    pub variant: Option<String>,
+}
+
+/// The filters in force, as people read them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FilterSummary {
+    /// `frequency` or `performance`.
+    pub mode: MapMode,
+    /// Percent of activities shown.
+    pub activities: u8,
+    /// Percent of arcs shown.
+    pub paths: u8,
+    /// Time window start.
+    pub from: Option<Micros>,
+    /// Time window end.
+    pub to: Option<Micros>,
+    /// Variant filter.
+    pub variant: Option<Vec<String>>,
+}
+
+impl MapRequest {
+    /// Checks and interprets the parameters; errors name the parameter.
+    pub fn resolve(&self) -> Result<FilterSummary, WebError> {
+        let mode = match self.mode.as_deref().filter(|m| !m.is_empty()) {
+            None => MapMode::Frequency,
+            Some(m) => MapMode::parse(m).ok_or_else(|| {
+                WebError::BadRequest(format!("mode: {m:?} is not 'frequency' or 'performance'"))
+            })?,
+        };
+        let percent = |name: &str, v: Option<u8>| match v {
+            Some(p) if p > 100 => Err(WebError::BadRequest(format!(
+                "{name}: {p} is over 100 percent"
+            ))),
+            Some(p) => Ok(p),
+            None => Ok(100),
+        };
+        Ok(FilterSummary {
+            mode,
+            activities: percent("activities", self.activities)?,
+            paths: percent("paths", self.paths)?,
+            from: time_param("from", self.from.as_deref())?,
+            to: time_param("to", self.to.as_deref())?,
+            variant: self
+                .variant
+                .as_deref()
+                .filter(|v| !v.is_empty())
+                .map(|v| v.split(VARIANT_SEPARATOR).map(str::to_string).collect()),
+        })
+    }
+}
+
+fn time_param(name: &str, value: Option<&str>) -> Result<Option<Micros>, WebError> {
+    let Some(text) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let full = if text.len() == 10 {
+        format!("{text}T00:00:00Z")
+    } else {
+        text.to_string()
+    };
+    parse_timestamp(&full).map(|(t, _)| Some(t)).map_err(|_| {
+        WebError::BadRequest(format!(
+            "{name}: {text:?} is not a date (2026-01-05) or time (RFC 3339)"
+        ))
+    })
+}
+
+/// Everything a map view shows: statistics of the selected instances, the simplified map, its layout.
+#[derive(Debug, Clone)]
+pub struct MapView {
+    /// The filters in force.
+    pub filters: FilterSummary,
+    /// Statistics over the selected instances with every activity.
+    pub full: ProcessStats,
+    /// Statistics over the activities the slider keeps (hidden steps bridged).
+    pub shown: ProcessStats,
+    /// The map after the path slider.
+    pub map: ProcessMap,
+    /// Its coordinates.
+    pub layout: MapLayout,
+}
+
+impl MapView {
+    /// Asks the store and builds the view.
+    pub fn compute(store: &dyn Store, request: &MapRequest) -> Result<Self, WebError> {
+        let filters = request.resolve()?;
+        let cases = CaseFilter {
+            from: filters.from,
+            to: filters.to,
+            variant: filters.variant.clone(),
+        };
+        let full = store.process_stats(&StatsQuery {
+            cases: cases.clone(),
+            activities: None,
+        })?;
+        let kept = kept_activities(&full, filters.activities);
+        let shown = if kept.len() == full.activities.len() {
+            full.clone()
+        } else {
+            store.process_stats(&StatsQuery {
+                cases,
+                activities: Some(kept),
+            })?
+        };
+        let map = simplify_paths(&shown, filters.paths);
+        let layout = layout(&map);
+        Ok(Self {
+            filters,
+            full,
+            shown,
+            map,
+            layout,
+        })
+    }
+
+    /// The map as a standalone SVG document.
+    pub fn svg(&self) -> String {
+        render_svg(&self.map, &self.layout, self.filters.mode)
+    }
+
+    /// The bottleneck rankings over the selected instances.
+    pub fn bottlenecks(&self) -> Bottlenecks {
+        rank_bottlenecks(&self.full)
+    }
+}
+
+/// The directly-follows graph as CSV: one row per edge with its count and times in seconds.
+pub fn dfg_csv(stats: &ProcessStats) -> String {
+    let mut out = String::new();
+    write_record(
+        &mut out,
+        &[
+            "from", "to", "count", "mean_s", "median_s", "p95_s", "total_s",
+        ],
+    );
+    for e in &stats.edges {
+        let d = &e.duration;
+        write_record(
+            &mut out,
+            &[
+                stats.name(e.from).to_string(),
+                stats.name(e.to).to_string(),
+                e.count.to_string(),
+                seconds(d.mean),
+                seconds(d.median),
+                seconds(d.p95),
+                seconds(d.total),
+            ],
+        );
+    }
+    out
+}
+
+/// The directly-follows graph as JSON: activities, edges (with times in seconds), start/end activities.
+pub fn dfg_json(stats: &ProcessStats) -> serde_json::Value {
+    json!({
+        "cases": stats.cases,
+        "events": stats.events,
+        "activities": stats.activities.iter().map(|a| json!({"name": a.name, "count": a.count, "cases": a.cases})).collect::<Vec<_>>(),
+        "edges": stats.edges.iter().map(|e| json!({
+            "from": stats.name(e.from), "to": stats.name(e.to), "count": e.count,
+            "mean_s": e.duration.mean as f64 / 1e6, "median_s": e.duration.median as f64 / 1e6,
+            "p95_s": e.duration.p95 as f64 / 1e6, "total_s": e.duration.total as f64 / 1e6,
+        })).collect::<Vec<_>>(),
+        "start_activities": stats.named_counts(&stats.start_activities),
+        "end_activities": stats.named_counts(&stats.end_activities),
+    })
+}
+
+/// Variants as JSON: sequence, count, share and mean throughput.
+pub fn variants_json(stats: &ProcessStats) -> serde_json::Value {
+    json!(stats
+        .variants
+        .iter()
+        .map(|v| json!({
+            "activities": stats.variant_names(v),
+            "count": v.count,
+            "share": v.count as f64 / stats.cases.max(1) as f64,
+            "mean_throughput_s": v.mean_throughput as f64 / 1e6,
+        }))
+        .collect::<Vec<_>>())
+}
+
+/// Variants as CSV.
+pub fn variants_csv(stats: &ProcessStats) -> String {
+    let mut out = String::new();
+    write_record(
+        &mut out,
+        &["rank", "count", "share", "mean_throughput_s", "activities"],
+    );
+    for (i, v) in stats.variants.iter().enumerate() {
+        write_record(
+            &mut out,
+            &[
+                (i + 1).to_string(),
+                v.count.to_string(),
+                format!("{:.4}", v.count as f64 / stats.cases.max(1) as f64),
+                seconds(v.mean_throughput),
+                stats.variant_names(v).join(VARIANT_SEPARATOR),
+            ],
+        );
+    }
+    out
+}
+
+/// Bottleneck rankings as CSV: edges by total waiting time, then activities.
+pub fn bottlenecks_csv(b: &Bottlenecks) -> String {
+    let mut out = String::new();
+    write_record(
+        &mut out,
+        &[
+            "kind", "from", "to", "count", "total_s", "mean_s", "median_s", "p95_s", "share",
+        ],
+    );
+    for e in &b.by_total {
+        let d = &e.duration;
+        write_record(
+            &mut out,
+            &[
+                "edge".into(),
+                e.from.clone(),
+                e.to.clone(),
+                d.count.to_string(),
+                seconds(d.total),
+                seconds(d.mean),
+                seconds(d.median),
+                seconds(d.p95),
+                format!("{:.4}", e.share),
+            ],
+        );
+    }
+    for a in &b.activities {
+        let d = &a.duration;
+        write_record(
+            &mut out,
+            &[
+                "activity".into(),
+                a.activity.clone(),
+                String::new(),
+                d.count.to_string(),
+                seconds(d.total),
+                seconds(d.mean),
+                seconds(d.median),
+                seconds(d.p95),
+                format!("{:.4}", a.share),
+            ],
+        );
+    }
+    out
+}
+
+/// Bottleneck rankings as JSON.
+pub fn bottlenecks_json(b: &Bottlenecks) -> serde_json::Value {
+    serde_json::to_value(b).expect("plain data serializes")
+}
+
+/// Largest number of instances an export lists.
+pub const MAX_EXPORTED_INSTANCES: u64 = 1_000_000;
+
+/// Instances matching `search` and `status`, as CSV.
+pub fn instances_csv(
+    store: &dyn Store,
+    search: Option<String>,
+    status: Option<InstanceStatus>,
+) -> Result<String, WebError> {
+    let page = store.instances(&InstanceQuery {
+        search,
+        status,
+        offset: 0,
+        limit: MAX_EXPORTED_INSTANCES,
+    })?;
+    let mut out = String::new();
+    write_record(
+        &mut out,
+        &[
+            "id",
+            "label",
+            "status",
+            "events",
+            "first_event",
+            "last_event",
+            "duration_s",
+            "last_activity",
+        ],
+    );
+    for i in &page.instances {
+        write_record(
+            &mut out,
+            &[
+                i.id.to_string(),
+                i.label.clone(),
+                i.status.as_str().to_string(),
+                i.events.to_string(),
+                format_timestamp(i.first_event),
+                format_timestamp(i.last_event),
+                seconds(i.last_event - i.first_event),
+                i.last_activity.clone(),
+            ],
+        );
+    }
+    Ok(out)
+}
+
+/// Instances matching `search` and `status`, as JSON.
+pub fn instances_json(
+    store: &dyn Store,
+    search: Option<String>,
+    status: Option<InstanceStatus>,
+) -> Result<serde_json::Value, WebError> {
+    let page = store.instances(&InstanceQuery {
+        search,
+        status,
+        offset: 0,
+        limit: MAX_EXPORTED_INSTANCES,
+    })?;
+    Ok(json!({"total": page.total, "instances": page.instances}))
+}
+
+fn seconds(micros: Micros) -> String {
+    format!("{:.3}", micros as f64 / 1e6)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_parameters_and_names_bad_ones() {
+        let ok = MapRequest {
+            mode: Some("performance".into()),
+            activities: Some(40),
+            from: Some("2026-01-05".into()),
+            variant: Some(format!("A{VARIANT_SEPARATOR}B")),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap();
+        assert_eq!(ok.mode, MapMode::Performance);
+        assert_eq!((ok.activities, ok.paths), (40, 100));
+        assert_eq!(
+            ok.from.map(format_timestamp).as_deref(),
+            Some("2026-01-05T00:00:00.000Z")
+        );
+        assert_eq!(ok.variant, Some(vec!["A".to_string(), "B".to_string()]));
+        let err = MapRequest {
+            mode: Some("fast".into()),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap_err();
+        assert!(err.to_string().starts_with("mode:"));
+        let err = MapRequest {
+            paths: Some(101),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap_err();
+        assert!(err.to_string().starts_with("paths:"));
+        let err = MapRequest {
+            to: Some("tomorrow".into()),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap_err();
+        assert!(err.to_string().starts_with("to:"));
+    }
+}

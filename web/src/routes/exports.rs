@@ -1,0 +1,60 @@
+//! Downloads: the map as SVG; DFG, variants, bottlenecks and instances as CSV or JSON.
+
+use super::blocking;
+use super::instances::ListParams;
+use crate::reports::{self, MapRequest, MapView};
+use crate::{AppState, WebError};
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/export/{file}", get(export))
+}
+
+fn download(name: &str, content_type: &str, body: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"flowsight-{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+const CSV: &str = "text/csv; charset=utf-8";
+const JSON: &str = "application/json";
+
+async fn export(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    Query(map): Query<MapRequest>,
+    Query(list): Query<ListParams>,
+) -> Result<Response, WebError> {
+    let status = list.status()?;
+    let search = list.search();
+    let name = file.clone();
+    blocking(&state, move |store| {
+        let view = || MapView::compute(store, &map);
+        let pretty = |v: serde_json::Value| serde_json::to_string_pretty(&v).expect("json values serialize");
+        Ok(match name.as_str() {
+            "map.svg" => download(&name, "image/svg+xml", view()?.svg()),
+            "dfg.csv" => download(&name, CSV, reports::dfg_csv(&view()?.shown)),
+            "dfg.json" => download(&name, JSON, pretty(reports::dfg_json(&view()?.shown))),
+            "variants.csv" => download(&name, CSV, reports::variants_csv(&view()?.full)),
+            "variants.json" => download(&name, JSON, pretty(reports::variants_json(&view()?.full))),
+            "bottlenecks.csv" => download(&name, CSV, reports::bottlenecks_csv(&view()?.bottlenecks())),
+            "bottlenecks.json" => download(&name, JSON, pretty(reports::bottlenecks_json(&view()?.bottlenecks()))),
+            "instances.csv" => download(&name, CSV, reports::instances_csv(store, search, status)?),
+            "instances.json" => download(&name, JSON, pretty(reports::instances_json(store, search, status)?)),
+            other => return Err(WebError::NotFound(format!("no export called {other:?}: try map.svg, dfg.csv, dfg.json, variants.csv, variants.json, bottlenecks.csv, bottlenecks.json, instances.csv or instances.json"))),
+        })
+    })
+    .await
+}

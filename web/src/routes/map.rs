@@ -1,0 +1,108 @@
+//! The process map page, and the SVG fragment its sliders fetch.
+
+use super::{blocking, encode_query, page};
+use crate::reports::{MapRequest, MapView};
+use crate::views::Header;
+use crate::{AppState, WebError};
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse};
+use axum::routing::get;
+use axum::Router;
+use miner::layout::MapMode;
+use miner::time::{format_duration, format_timestamp};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/map", get(map_page))
+        .route("/api/map.svg", get(map_svg))
+}
+
+#[derive(Template)]
+#[template(path = "map.html")]
+struct MapPage {
+    header: Header,
+    performance: bool,
+    activities: u8,
+    paths: u8,
+    from: String,
+    to: String,
+    variant: String,
+    summary: String,
+    query: String,
+    svg: String,
+}
+
+/// One line saying what the map shows.
+fn summary(view: &MapView) -> String {
+    let arcs = view.map.arcs.len();
+    format!(
+        "{} instances, {} events; showing {} of {} activities and {} paths; throughput median {}, 95th percentile {}",
+        view.full.cases,
+        view.full.events,
+        view.shown.activities.len(),
+        view.full.activities.len(),
+        arcs,
+        format_duration(view.full.throughput.median),
+        format_duration(view.full.throughput.p95),
+    )
+}
+
+fn query_string(request: &MapRequest) -> String {
+    let pairs: Vec<(&str, String)> = [
+        ("mode", request.mode.clone()),
+        ("activities", request.activities.map(|v| v.to_string())),
+        ("paths", request.paths.map(|v| v.to_string())),
+        ("from", request.from.clone()),
+        ("to", request.to.clone()),
+        ("variant", request.variant.clone()),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.filter(|v| !v.is_empty()).map(|v| (k, v)))
+    .collect();
+    encode_query(&pairs)
+}
+
+async fn map_page(
+    State(state): State<AppState>,
+    Query(request): Query<MapRequest>,
+) -> Result<Html<String>, WebError> {
+    let r = request.clone();
+    let (view, overview) = blocking(&state, move |store| {
+        Ok((MapView::compute(store, &r)?, store.overview()?))
+    })
+    .await?;
+    let date = |t: Option<i64>| {
+        t.map(|t| format_timestamp(t)[..10].to_string())
+            .unwrap_or_default()
+    };
+    page(MapPage {
+        header: Header::new("map", &overview),
+        performance: view.filters.mode == MapMode::Performance,
+        activities: view.filters.activities,
+        paths: view.filters.paths,
+        from: date(view.filters.from),
+        to: date(view.filters.to),
+        variant: request.variant.clone().unwrap_or_default(),
+        summary: summary(&view),
+        query: query_string(&request),
+        svg: view.svg(),
+    })
+}
+
+async fn map_svg(
+    State(state): State<AppState>,
+    Query(request): Query<MapRequest>,
+) -> Result<impl IntoResponse, WebError> {
+    let view = blocking(&state, move |store| MapView::compute(store, &request)).await?;
+    // Header values must be visible ASCII: the summary has none other.
+    let line = summary(&view).replace(|c: char| !c.is_ascii() || c.is_ascii_control(), " ");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/svg+xml".to_string()),
+            (header::HeaderName::from_static("x-map-summary"), line),
+        ],
+        view.svg(),
+    ))
+}

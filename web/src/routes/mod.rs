@@ -1,0 +1,73 @@
+//! Routes: one file per page or API, all reading through the store.
+
+mod assets;
+mod bottlenecks;
+mod exports;
+mod instances;
+mod map;
+mod variants;
+
+use crate::{AppState, WebError};
+use axum::response::{Html, Redirect};
+use axum::routing::get;
+use axum::{Json, Router};
+use collector::store::Store;
+use std::sync::Arc;
+
+/// Every UI page, export and read API.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/map") }))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/api/overview", get(overview))
+        .merge(map::routes())
+        .merge(instances::routes())
+        .merge(variants::routes())
+        .merge(bottlenecks::routes())
+        .merge(exports::routes())
+        .merge(assets::routes())
+        .with_state(state)
+}
+
+/// Runs store work on the blocking pool, so slow queries never stall the async runtime.
+async fn blocking<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce(&dyn Store) -> Result<T, WebError> + Send + 'static,
+) -> Result<T, WebError> {
+    let store: Arc<dyn Store> = state.store.clone();
+    tokio::task::spawn_blocking(move || work(store.as_ref()))
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?
+}
+
+/// Renders an askama template into an HTML response.
+fn page(template: impl askama::Template) -> Result<Html<String>, WebError> {
+    Ok(Html(template.render()?))
+}
+
+async fn overview(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> Result<Json<collector::store::StoreOverview>, WebError> {
+    Ok(Json(blocking(&state, |s| Ok(s.overview()?)).await?))
+}
+
+/// `k=v&…` with values percent-encoded, for links that carry a page's parameters.
+fn encode_query(pairs: &[(&str, String)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", percent_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Percent-encodes everything but unreserved characters (RFC 3986).
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

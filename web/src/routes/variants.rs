@@ -1,0 +1,76 @@
+//! The variants page: the most frequent activity sequences with their share and duration.
+
+use super::{blocking, page, percent_encode};
+use crate::reports::VARIANT_SEPARATOR;
+use crate::views::Header;
+use crate::{AppState, WebError};
+use askama::Template;
+use axum::extract::State;
+use axum::response::Html;
+use axum::routing::get;
+use axum::Router;
+use collector::store::StatsQuery;
+use miner::time::format_duration;
+
+/// Variants listed on the page (all are in the exports).
+const SHOWN: usize = 100;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/variants", get(variants))
+}
+
+struct VariantRow {
+    rank: usize,
+    count: u64,
+    share: String,
+    bar: u32,
+    duration: String,
+    activities: Vec<String>,
+    link: String,
+}
+
+#[derive(Template)]
+#[template(path = "variants.html")]
+struct VariantsPage {
+    header: Header,
+    total: usize,
+    cases: u64,
+    rows: Vec<VariantRow>,
+}
+
+async fn variants(State(state): State<AppState>) -> Result<Html<String>, WebError> {
+    let (stats, overview) = blocking(&state, |s| {
+        Ok((s.process_stats(&StatsQuery::default())?, s.overview()?))
+    })
+    .await?;
+    let cases = stats.cases.max(1) as f64;
+    let rows = stats
+        .variants
+        .iter()
+        .take(SHOWN)
+        .enumerate()
+        .map(|(i, v)| {
+            let names: Vec<String> = stats
+                .variant_names(v)
+                .into_iter()
+                .map(str::to_string)
+                .collect();
+            let share = v.count as f64 / cases;
+            VariantRow {
+                rank: i + 1,
+                count: v.count,
+                share: format!("{:.1}%", share * 100.0),
+                bar: (share * 120.0).round() as u32,
+                duration: format_duration(v.mean_throughput),
+                link: percent_encode(&names.join(VARIANT_SEPARATOR)),
+                activities: names,
+            }
+        })
+        .collect();
+    page(VariantsPage {
+        header: Header::new("variants", &overview),
+        total: stats.variants.len(),
+        cases: stats.cases,
+        rows,
+    })
+}
