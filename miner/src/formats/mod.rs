@@ -26,10 +26,7 @@ pub fn maybe_gunzip<R: Read + Send + 'static>(
         source,
     })?;
     if head.starts_with(&[0x1f, 0x8b]) {
-        Ok(Box::new(BufReader::with_capacity(
-            CHUNK,
-            ReadAhead::spawn(MultiGzDecoder::new(input)),
-        )))
+        Ok(Box::new(ReadAhead::spawn(MultiGzDecoder::new(input))))
     } else {
         Ok(Box::new(input))
     }
@@ -78,6 +75,17 @@ impl ReadAhead {
 
 impl Read for ReadAhead {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = buf.len().min(available.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+/// Reading straight from the received chunks saves copying every byte once more.
+impl BufRead for ReadAhead {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
         if self.offset == self.current.len() {
             match self.chunks.recv() {
                 Ok(Ok(chunk)) => {
@@ -85,13 +93,14 @@ impl Read for ReadAhead {
                     self.offset = 0;
                 }
                 Ok(Err(e)) => return Err(e),
-                Err(_) => return Ok(0),
+                Err(_) => return Ok(&[]),
             }
         }
-        let n = buf.len().min(self.current.len() - self.offset);
-        buf[..n].copy_from_slice(&self.current[self.offset..self.offset + n]);
-        self.offset += n;
-        Ok(n)
+        Ok(&self.current[self.offset..])
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.offset = (self.offset + amt).min(self.current.len());
     }
 }
 

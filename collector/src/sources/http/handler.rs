@@ -266,6 +266,21 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_failing_store_answers_503_and_keeps_nothing_until_it_recovers() {
+        let h = harness(IngestLimits::default());
+        h.store.execute_for_test(
+            "CREATE TRIGGER disk_full BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END",
+        );
+        let (status, response) = post(&h.router, format!("[{GOOD}]")).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(response.error.unwrap().contains("disk is full"));
+        assert_eq!(h.store.overview().unwrap().events, 0);
+        h.store.execute_for_test("DROP TRIGGER disk_full");
+        let (status, response) = post(&h.router, format!("[{GOOD}]")).await;
+        assert_eq!((status, response.accepted), (StatusCode::OK, 1));
+    }
+
+    #[tokio::test]
     async fn whole_request_errors_have_their_own_status() {
         let h = harness(IngestLimits {
             max_body: 1000,

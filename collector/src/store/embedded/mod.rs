@@ -63,6 +63,14 @@ impl EmbeddedStore {
     }
 }
 
+#[cfg(test)]
+impl EmbeddedStore {
+    /// Runs raw SQL on the writer's connection, to simulate failures in tests.
+    pub(crate) fn execute_for_test(&self, sql: &str) {
+        self.writer.lock().unwrap().execute_for_test(sql);
+    }
+}
+
 impl std::fmt::Debug for EmbeddedStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EmbeddedStore")
@@ -140,11 +148,7 @@ mod tests {
         let store = EmbeddedStore::open(dir.path(), InstanceRules::default()).unwrap();
         store.append(&[event("a", 1, &[("order", "1")])]).unwrap();
         // Make the next write fail inside the transaction, after correlation has run.
-        store
-            .writer
-            .lock()
-            .unwrap()
-            .execute_for_test("CREATE TRIGGER fail BEFORE INSERT ON events WHEN NEW.id = 'boom' BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+        store.execute_for_test("CREATE TRIGGER fail BEFORE INSERT ON events WHEN NEW.id = 'boom' BEGIN SELECT RAISE(ABORT, 'disk full'); END");
         let err = store.append(&[
             event("b", 2, &[("order", "1"), ("pick", "p")]),
             event("boom", 3, &[("pick", "q")]),
