@@ -14,7 +14,7 @@ use crate::time::{parse_timestamp, Micros, Zone};
 use crate::MinerError;
 use quick_xml::events::{BytesStart, Event as XmlEvent};
 use quick_xml::Reader;
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 use std::ops::Range;
 
 /// Deepest element nesting accepted; deeper documents are refused (a guard against hostile input).
@@ -207,14 +207,11 @@ enum Scope {
 /// Reads an XES document from `input`, calling `on_trace` for every complete trace.
 ///
 /// The callback may fail; its error stops the read and is returned.
-pub fn read_xes<R: BufRead>(
+pub fn read_xes<R: Read>(
     input: R,
     mut on_trace: impl FnMut(&XesTrace) -> Result<(), MinerError>,
 ) -> Result<XesSummary, MinerError> {
-    let mut reader = Reader::from_reader(LineCounter {
-        inner: input,
-        newlines: 0,
-    });
+    let mut reader = Reader::from_reader(LineCounter::new(input));
     reader.config_mut().trim_text(true);
     let mut buf = Vec::with_capacity(1 << 12);
     let mut stack: Vec<Scope> = Vec::with_capacity(16);
@@ -228,24 +225,15 @@ pub fn read_xes<R: BufRead>(
         let event = reader
             .read_event_into(&mut buf)
             .map_err(|e| MinerError::Xes {
-                line: 1 + reader.get_ref().newlines,
+                line: reader.get_ref().line(),
                 message: format!("not well-formed XML: {e}"),
             })?;
-        // The element's own bytes were consumed last, so its first line is the count
-        // so far less the line breaks inside it.
-        let inside = match &event {
-            XmlEvent::Start(e) | XmlEvent::Empty(e) => count_newlines(e),
-            XmlEvent::End(e) => count_newlines(e),
-            XmlEvent::DocType(e) => count_newlines(e),
-            _ => 0,
-        };
-        let start_line = 1 + reader.get_ref().newlines - inside;
         let fail = |message: String| MinerError::Xes {
-            line: start_line,
+            line: element_line(reader.get_ref().line(), &event),
             message,
         };
-        match event {
-            XmlEvent::Start(ref e) | XmlEvent::Empty(ref e) => {
+        match &event {
+            XmlEvent::Start(e) | XmlEvent::Empty(e) => {
                 let empty = matches!(event, XmlEvent::Empty(_));
                 let name = e.local_name();
                 let tag = name.as_ref();
@@ -357,35 +345,81 @@ fn next_xml_attribute(input: &[u8]) -> Result<Option<(&[u8], &[u8], &[u8])>, &'s
     Ok(Some((name, &after_eq[1..1 + end], &after_eq[end + 2..])))
 }
 
+/// The line an element starts on: its own bytes were consumed last, so the line after it
+/// less the line breaks inside it.
+fn element_line(line_after: usize, event: &XmlEvent<'_>) -> usize {
+    let inside = match event {
+        XmlEvent::Start(e) | XmlEvent::Empty(e) => count_newlines(e),
+        XmlEvent::End(e) => count_newlines(e),
+        XmlEvent::DocType(e) => count_newlines(e),
+        _ => 0,
+    };
+    line_after - inside
+}
+
 fn count_newlines(bytes: &[u8]) -> usize {
     memchr::memchr_iter(b'\n', bytes).count()
 }
 
-/// Counts the line breaks in the bytes the XML reader consumes, so errors can name a line
-/// without a second pass over the input.
+/// Buffers the input for the XML reader and can tell the line of the current position.
+///
+/// Line breaks are counted per whole buffer when it is refilled, and within the current buffer
+/// only when an error needs a line number, so the hot path pays nothing per element.
 struct LineCounter<R> {
     inner: R,
-    newlines: usize,
+    buf: Box<[u8]>,
+    pos: usize,
+    filled: usize,
+    newlines_before: usize,
 }
 
-impl<R: BufRead> std::io::Read for LineCounter<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.newlines += count_newlines(&buf[..n]);
+impl<R: Read> LineCounter<R> {
+    fn new(inner: R) -> Self {
+        Self {
+            inner,
+            buf: vec![0; 1 << 17].into_boxed_slice(),
+            pos: 0,
+            filled: 0,
+            newlines_before: 0,
+        }
+    }
+
+    /// 1-based line of the next unread byte.
+    fn line(&self) -> usize {
+        1 + self.newlines_before + count_newlines(&self.buf[..self.pos])
+    }
+}
+
+impl<R: Read> Read for LineCounter<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = out.len().min(available.len());
+        out[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
         Ok(n)
     }
 }
 
-impl<R: BufRead> BufRead for LineCounter<R> {
+impl<R: Read> BufRead for LineCounter<R> {
+    #[inline]
     fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
-        self.inner.fill_buf()
+        if self.pos >= self.filled {
+            self.newlines_before += count_newlines(&self.buf[..self.filled]);
+            self.pos = 0;
+            self.filled = 0;
+            self.filled = loop {
+                match self.inner.read(&mut self.buf) {
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    other => break other?,
+                }
+            };
+        }
+        Ok(&self.buf[self.pos..self.filled])
     }
 
+    #[inline]
     fn consume(&mut self, amt: usize) {
-        if let Ok(available) = self.inner.fill_buf() {
-            self.newlines += count_newlines(&available[..amt.min(available.len())]);
-        }
-        self.inner.consume(amt);
+        self.pos = (self.pos + amt).min(self.filled);
     }
 }
 
@@ -459,7 +493,7 @@ fn read_attribute(
         let start = text.len();
         let v =
             std::str::from_utf8(raw).map_err(|_| format!("<{}> value is not UTF-8", kind.tag()))?;
-        if raw.contains(&b'&') {
+        if memchr::memchr(b'&', raw).is_some() {
             let unescaped = quick_xml::escape::unescape(v)
                 .map_err(|err| format!("bad escape in <{}>: {err}", kind.tag()))?;
             text.push_str(&unescaped);
@@ -531,7 +565,7 @@ fn read_attribute(
 /// Reads an XES document into a columnar [`EventLog`] with pm4py's conventions: a case per
 /// `<trace>` named by its `concept:name`, an event per `<event>` with activity `concept:name`
 /// and time `time:timestamp`, events ordered by time within a case.
-pub fn read_event_log<R: BufRead>(input: R) -> Result<(EventLog, XesSummary), MinerError> {
+pub fn read_event_log<R: Read>(input: R) -> Result<(EventLog, XesSummary), MinerError> {
     let mut builder = EventLogBuilder::new();
     let summary = read_xes(input, |trace| {
         let name = trace.get("concept:name").map(|a| a.value).unwrap_or("");
