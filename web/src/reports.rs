@@ -8,7 +8,7 @@ use miner::discovery::ProcessStats;
 use miner::filter::{kept_activities, simplify_paths, ProcessMap};
 use miner::formats::csv::write_record;
 use miner::layout::{layout, render_svg, MapLayout, MapMode};
-use miner::performance::{rank_bottlenecks, Bottlenecks};
+use miner::performance::{rank_bottlenecks, Bottlenecks, DurationStats};
 use miner::time::{format_timestamp, parse_timestamp, Micros};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -247,40 +247,28 @@ pub fn bottlenecks_csv(b: &Bottlenecks) -> String {
         ],
     );
     for e in &b.by_total {
-        let d = &e.duration;
-        write_record(
-            &mut out,
-            &[
-                "edge".into(),
-                e.from.clone(),
-                e.to.clone(),
-                d.count.to_string(),
-                seconds(d.total),
-                seconds(d.mean),
-                seconds(d.median),
-                seconds(d.p95),
-                format!("{:.4}", e.share),
-            ],
-        );
+        let mut row = vec!["edge".to_string(), e.from.clone(), e.to.clone()];
+        row.extend(duration_fields(&e.duration, e.share));
+        write_record(&mut out, &row);
     }
     for a in &b.activities {
-        let d = &a.duration;
-        write_record(
-            &mut out,
-            &[
-                "activity".into(),
-                a.activity.clone(),
-                String::new(),
-                d.count.to_string(),
-                seconds(d.total),
-                seconds(d.mean),
-                seconds(d.median),
-                seconds(d.p95),
-                format!("{:.4}", a.share),
-            ],
-        );
+        let mut row = vec!["activity".to_string(), a.activity.clone(), String::new()];
+        row.extend(duration_fields(&a.duration, a.share));
+        write_record(&mut out, &row);
     }
     out
+}
+
+/// count, total, mean, median, p95 (seconds) and share, as CSV fields.
+fn duration_fields(d: &DurationStats, share: f64) -> [String; 6] {
+    [
+        d.count.to_string(),
+        seconds(d.total),
+        seconds(d.mean),
+        seconds(d.median),
+        seconds(d.p95),
+        format!("{share:.4}"),
+    ]
 }
 
 /// Bottleneck rankings as JSON.
@@ -357,6 +345,44 @@ fn seconds(micros: Micros) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn stats() -> ProcessStats {
+        let mut b = miner::log::EventLogBuilder::new();
+        for (case, wait) in [("1", 10), ("2", 600)] {
+            b.start_case(case);
+            b.push_event("pay", Some(0));
+            b.push_event("ship, fast", Some(wait * 1_000_000));
+        }
+        ProcessStats::from_log(&b.build())
+    }
+
+    #[test]
+    fn csv_exports_have_one_row_per_item_with_times_in_seconds() {
+        let s = stats();
+        let dfg = dfg_csv(&s);
+        assert_eq!(
+            dfg.lines().collect::<Vec<_>>(),
+            [
+                "from,to,count,mean_s,median_s,p95_s,total_s",
+                "pay,\"ship, fast\",2,305.000,305.000,570.500,610.000"
+            ]
+        );
+        let b = bottlenecks_csv(&rank_bottlenecks(&s));
+        let lines: Vec<&str> = b.lines().collect();
+        assert_eq!(
+            lines[1],
+            "edge,pay,\"ship, fast\",2,610.000,305.000,305.000,570.500,1.0000"
+        );
+        assert_eq!(
+            lines[2],
+            "activity,pay,,2,610.000,305.000,305.000,570.500,1.0000"
+        );
+        let v = variants_csv(&s);
+        assert_eq!(
+            v.lines().nth(1),
+            Some("1,2,1.0000,305.000,\"pay → ship, fast\"")
+        );
+    }
 
     #[test]
     fn resolves_parameters_and_names_bad_ones() {
