@@ -260,9 +260,15 @@ pub fn read_xes<R: Read>(
                     (Some(Scope::Log), b"event") => {
                         return Err(fail("<event> outside of a <trace>".into()))
                     }
-                    (Some(Scope::Log), b"global") => Scope::Global,
+                    (Some(Scope::Log), b"global") => {
+                        check_scope(e, "global").map_err(fail)?;
+                        Scope::Global
+                    }
                     (Some(Scope::Log), b"extension") => Scope::Extension,
-                    (Some(Scope::Log), b"classifier") => Scope::Classifier,
+                    (Some(Scope::Log), b"classifier") => {
+                        check_scope(e, "classifier").map_err(fail)?;
+                        Scope::Classifier
+                    }
                     (Some(Scope::Attribute(AttrKind::List)), b"values") => Scope::Values,
                     (Some(p), t) if AttrKind::from_tag(t).is_some() && accepts_attributes(p) => {
                         let kind = AttrKind::from_tag(t).expect("checked");
@@ -421,6 +427,25 @@ impl<R: Read> BufRead for LineCounter<R> {
     fn consume(&mut self, amt: usize) {
         self.pos = (self.pos + amt).min(self.filled);
     }
+}
+
+/// A `scope` of `<global>` or `<classifier>` must be `trace` or `event` (absent means `event`):
+/// any other value leaves it unclear what the declaration applies to.
+fn check_scope(e: &BytesStart<'_>, element: &str) -> Result<(), String> {
+    let content: &[u8] = e;
+    let mut rest = &content[e.name().as_ref().len()..];
+    while let Some((name, value, after)) = next_xml_attribute(rest)
+        .map_err(|err| format!("malformed attribute in <{element}>: {err}"))?
+    {
+        rest = after;
+        if name == b"scope" && value != b"trace" && value != b"event" {
+            return Err(format!(
+                "<{element}> scope {:?} is not \"trace\" or \"event\"",
+                String::from_utf8_lossy(value)
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn accepts_attributes(scope: Scope) -> bool {
