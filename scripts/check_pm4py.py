@@ -2,13 +2,18 @@
 XES log, and `flowsight mine --json` must report the same cases, events, activities,
 variants, start/end activities and every directly-follows edge count.
 
+Round trip: each log is imported into a fresh Flowsight store and exported again as XES;
+pm4py reading the exported file must find the same statistics as reading the original.
+
 Usage: check_pm4py.py FLOWSIGHT_BINARY XES_FILE...
 Prints one line per log and a closing 'N passed, N failed' line; exits 1 on any difference.
 """
 
 import json
+import os
 import subprocess
 import sys
+import tempfile
 import warnings
 
 warnings.filterwarnings("ignore")
@@ -38,18 +43,33 @@ def flowsight_summary(binary, path):
     return ours
 
 
+def exported_copy(binary, path, workdir):
+    store = os.path.join(workdir, "store")
+    out = os.path.join(workdir, "exported.xes")
+    subprocess.run([binary, "import", "--store", store, path], check=True, capture_output=True)
+    subprocess.run([binary, "export", "log", "--store", store, "--out", out], check=True, capture_output=True)
+    return out
+
+
 def main():
     binary, logs = sys.argv[1], sys.argv[2:]
     passed = failed = 0
-    for path in logs:
-        expected, got = pm4py_summary(path), flowsight_summary(binary, path)
+
+    def report(what, path, expected, got):
+        nonlocal passed, failed
         diff = [k for k in expected if expected[k] != got.get(k)]
         if diff:
             failed += 1
-            print(f"FAIL {path}: differs in {', '.join(diff)}")
+            print(f"FAIL {what} {path}: differs in {', '.join(diff)}")
         else:
             passed += 1
-            print(f"ok   {path}: {got['cases']} cases, {got['events']} events, {got['df_edges']} edges equal pm4py")
+            print(f"ok   {what} {path}: {got['cases']} cases, {got['events']} events, {got['df_edges']} edges equal pm4py")
+
+    for path in logs:
+        expected = pm4py_summary(path)
+        report("mine", path, expected, flowsight_summary(binary, path))
+        with tempfile.TemporaryDirectory() as workdir:
+            report("round-trip", path, expected, pm4py_summary(exported_copy(binary, path, workdir)))
     print(f"pm4py: {passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 

@@ -19,6 +19,8 @@ pub enum What {
     Bottlenecks,
     /// Instances with status (CSV, JSON).
     Instances,
+    /// The events of every instance as an event log (XES), one trace per instance.
+    Log,
 }
 
 /// File formats.
@@ -30,6 +32,8 @@ pub enum Format {
     Json,
     /// SVG drawing (map only).
     Svg,
+    /// IEEE XES event log (log only).
+    Xes,
 }
 
 /// Options of `flowsight export`.
@@ -80,10 +84,10 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
         to: args.to.clone(),
         variant: None,
     };
-    let format = args.format.unwrap_or(if matches!(args.what, What::Map) {
-        Format::Svg
-    } else {
-        Format::Csv
+    let format = args.format.unwrap_or(match args.what {
+        What::Map => Format::Svg,
+        What::Log => Format::Xes,
+        _ => Format::Csv,
     });
     let status = match args.status.as_deref() {
         None => None,
@@ -95,6 +99,23 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let pretty =
         |v: serde_json::Value| serde_json::to_string_pretty(&v).expect("json values serialize");
     let view = || MapView::compute(store.as_ref(), &request);
+    if let (What::Log, Format::Xes) = (args.what, format) {
+        let out: Box<dyn std::io::Write> = match &args.out {
+            Some(path) => Box::new(
+                std::fs::File::create(path)
+                    .with_context(|| format!("creating {}", path.display()))?,
+            ),
+            None => Box::new(std::io::stdout().lock()),
+        };
+        let traces = reports::write_xes(
+            store.as_ref(),
+            args.search.clone(),
+            status,
+            std::io::BufWriter::new(out),
+        )?;
+        eprintln!("exported {traces} instances as XES");
+        return Ok(());
+    }
     let text = match (args.what, format) {
         (What::Map, Format::Svg) => view()?.svg(),
         (What::Dfg, Format::Csv) => reports::dfg_csv(&view()?.shown),
@@ -114,7 +135,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
             status,
         )?),
         (what, format) => {
-            bail!("{what:?} cannot be exported as {format:?}: the map is SVG, the rest CSV or JSON")
+            bail!("{what:?} cannot be exported as {format:?}: the map is SVG, the log XES, the rest CSV or JSON")
         }
     };
     match &args.out {

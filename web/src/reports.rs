@@ -7,6 +7,7 @@ use collector::store::{CaseFilter, InstanceQuery, InstanceStatus, StatsQuery, St
 use miner::discovery::ProcessStats;
 use miner::filter::{kept_activities, simplify_paths, ProcessMap};
 use miner::formats::csv::write_record;
+use miner::formats::xes_write::XesWriter;
 use miner::layout::{layout, render_svg, MapLayout, MapMode};
 use miner::performance::{rank_bottlenecks, Bottlenecks, DurationStats};
 use miner::time::{format_timestamp, parse_timestamp, Micros};
@@ -336,6 +337,44 @@ pub fn instances_json(
         limit: MAX_EXPORTED_INSTANCES,
     })?;
     Ok(json!({"total": page.total, "instances": page.instances}))
+}
+
+/// Every instance matching `search` and `status` as an XES log written to `out`: one trace per
+/// instance (named by its label's value), events in time order.
+pub fn write_xes(
+    store: &dyn Store,
+    search: Option<String>,
+    status: Option<InstanceStatus>,
+    out: impl std::io::Write,
+) -> Result<u64, WebError> {
+    const PAGE: u64 = 1_000;
+    let io = |e: std::io::Error| WebError::Internal(format!("writing XES: {e}"));
+    let mut writer = XesWriter::new(out).map_err(io)?;
+    let mut written = 0;
+    loop {
+        let query = InstanceQuery {
+            search: search.clone(),
+            status,
+            offset: written,
+            limit: PAGE,
+        };
+        let page = store.instances(&query)?;
+        for summary in &page.instances {
+            if let Some(instance) = store.instance(summary.id)? {
+                let name = summary
+                    .label
+                    .split_once('=')
+                    .map_or(summary.label.as_str(), |(_, v)| v);
+                writer.write_case(name, &instance.events).map_err(io)?;
+            }
+        }
+        written += page.instances.len() as u64;
+        if page.instances.len() < PAGE as usize {
+            break;
+        }
+    }
+    writer.finish().map_err(io)?;
+    Ok(written)
 }
 
 fn seconds(micros: Micros) -> String {

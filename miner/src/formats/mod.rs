@@ -3,6 +3,7 @@
 pub mod csv;
 pub mod summary;
 pub mod xes;
+pub mod xes_write;
 
 use crate::MinerError;
 use flate2::read::MultiGzDecoder;
