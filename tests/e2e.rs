@@ -104,6 +104,9 @@ fn served_views_match_the_injected_behaviour() {
             "{ranking}"
         );
     }
+    let report = get(&server, "/export/report.html?mode=performance");
+    assert!(report.contains("<svg") && report.contains(&format!("<td>{from}</td><td>{to}</td>")));
+    assert!(report.contains(&format!("<b>{}</b>instances", truth.orders.len())));
     let page = get(&server, "/bottlenecks");
     assert!(page.find(from.as_str()).unwrap() < page.find("ShipGoodsCommand").unwrap());
 

@@ -50,9 +50,7 @@ fn send_demo_events(addr: SocketAddr, orders: usize, seed: u64) -> anyhow::Resul
         seed,
         ..Scenario::default()
     };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_micros() as i64;
+    let now = web::reports::now_micros();
     scenario.start = now - scenario.mean_interarrival * orders as i64 - 30 * 60 * 1_000_000;
     let flow = generate(&scenario);
     let url = format!("http://{addr}/api/events");

@@ -11,6 +11,8 @@ use web::reports::{self, MapRequest, MapView};
 pub enum What {
     /// The process map (SVG).
     Map,
+    /// A self-contained HTML report: key figures, map, top variants, bottlenecks.
+    Report,
     /// The directly-follows graph with counts and times (CSV, JSON).
     Dfg,
     /// Variants with counts and durations (CSV, JSON).
@@ -34,6 +36,8 @@ pub enum Format {
     Svg,
     /// IEEE XES event log (log only).
     Xes,
+    /// Self-contained HTML (report only).
+    Html,
 }
 
 /// Options of `flowsight export`.
@@ -87,6 +91,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let format = args.format.unwrap_or(match args.what {
         What::Map => Format::Svg,
         What::Log => Format::Xes,
+        What::Report => Format::Html,
         _ => Format::Csv,
     });
     let status = match args.status.as_deref() {
@@ -118,6 +123,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     }
     let text = match (args.what, format) {
         (What::Map, Format::Svg) => view()?.svg(),
+        (What::Report, Format::Html) => view()?.html_report(web::reports::now_micros())?,
         (What::Dfg, Format::Csv) => reports::dfg_csv(&view()?.shown),
         (What::Dfg, Format::Json) => pretty(reports::dfg_json(&view()?.shown)),
         (What::Variants, Format::Csv) => reports::variants_csv(&view()?.full),
@@ -135,7 +141,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
             status,
         )?),
         (what, format) => {
-            bail!("{what:?} cannot be exported as {format:?}: the map is SVG, the log XES, the rest CSV or JSON")
+            bail!("{what:?} cannot be exported as {format:?}: the map is SVG, the report HTML, the log XES, the rest CSV or JSON")
         }
     };
     match &args.out {

@@ -10,7 +10,7 @@ use miner::formats::csv::write_record;
 use miner::formats::xes_write::XesWriter;
 use miner::layout::{layout, render_svg, MapLayout, MapMode};
 use miner::performance::{rank_bottlenecks, Bottlenecks, DurationStats};
-use miner::time::{format_timestamp, parse_timestamp, Micros};
+use miner::time::{format_duration, format_timestamp, parse_timestamp, Micros};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -200,6 +200,121 @@ pub fn dfg_json(stats: &ProcessStats) -> serde_json::Value {
         "start_activities": stats.named_counts(&stats.start_activities),
         "end_activities": stats.named_counts(&stats.end_activities),
     })
+}
+
+/// The current time, UTC microseconds: when a report says it was made.
+pub fn now_micros() -> Micros {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as Micros)
+}
+
+/// Variants and bottlenecks listed in the HTML report.
+const REPORT_ROWS: usize = 15;
+
+#[derive(askama::Template)]
+#[template(path = "report.html")]
+struct Report {
+    generated: String,
+    filters: String,
+    cases: u64,
+    events: u64,
+    activities: usize,
+    variants: usize,
+    period: String,
+    median: String,
+    mean: String,
+    p95: String,
+    svg: String,
+    variant_rows: Vec<(usize, u64, String, String, String)>,
+    bottleneck_rows: Vec<(String, String, u64, String, String, String, String)>,
+}
+
+impl FilterSummary {
+    /// The filters as one line for people, e.g. `activities 40%, paths 100%, from 2026-01-05`.
+    pub fn describe(&self) -> String {
+        let mut parts = vec![
+            format!("{:?} map", self.mode).to_lowercase(),
+            format!("activities {}%", self.activities),
+            format!("paths {}%", self.paths),
+        ];
+        if let Some(from) = self.from {
+            parts.push(format!("from {}", format_timestamp(from)));
+        }
+        if let Some(to) = self.to {
+            parts.push(format!("to {}", format_timestamp(to)));
+        }
+        if let Some(v) = &self.variant {
+            parts.push(format!("variant {}", v.join(VARIANT_SEPARATOR)));
+        }
+        parts.join(", ")
+    }
+}
+
+impl MapView {
+    /// A self-contained, printable HTML report: key figures, the map as inline SVG, top
+    /// variants and bottlenecks, the filters in force and when it was made (`now`, UTC µs).
+    pub fn html_report(&self, now: Micros) -> Result<String, WebError> {
+        use askama::Template;
+        let s = &self.full;
+        let t = &s.throughput;
+        let period = match (s.first_event, s.last_event) {
+            (Some(a), Some(b)) => format!(
+                "{} – {}",
+                &format_timestamp(a)[..10],
+                &format_timestamp(b)[..10]
+            ),
+            _ => "—".into(),
+        };
+        let report = Report {
+            generated: format_timestamp(now),
+            filters: self.filters.describe(),
+            cases: s.cases,
+            events: s.events,
+            activities: s.activities.len(),
+            variants: s.variants.len(),
+            period,
+            median: format_duration(t.median),
+            mean: format_duration(t.mean),
+            p95: format_duration(t.p95),
+            svg: self.svg(),
+            variant_rows: s
+                .variants
+                .iter()
+                .take(REPORT_ROWS)
+                .enumerate()
+                .map(|(i, v)| {
+                    let share = format!("{:.1}%", v.count as f64 * 100.0 / s.cases.max(1) as f64);
+                    (
+                        i + 1,
+                        v.count,
+                        share,
+                        format_duration(v.mean_throughput),
+                        s.variant_names(v).join(VARIANT_SEPARATOR),
+                    )
+                })
+                .collect(),
+            bottleneck_rows: self
+                .bottlenecks()
+                .by_total
+                .iter()
+                .take(REPORT_ROWS)
+                .map(|e| {
+                    let d = &e.duration;
+                    (
+                        e.from.clone(),
+                        e.to.clone(),
+                        d.count,
+                        format_duration(d.total),
+                        format!("{:.1}%", e.share * 100.0),
+                        format_duration(d.median),
+                        format_duration(d.p95),
+                    )
+                })
+                .collect(),
+        };
+        Ok(report.render()?)
+    }
 }
 
 /// Variants as JSON: sequence, count, share and mean throughput.
@@ -421,6 +536,35 @@ mod tests {
             v.lines().nth(1),
             Some("1,2,1.0000,305.000,\"pay → ship, fast\"")
         );
+    }
+
+    #[test]
+    fn the_html_report_is_self_contained_and_complete() {
+        let s = stats();
+        let view = MapView {
+            filters: MapRequest {
+                activities: Some(50),
+                ..Default::default()
+            }
+            .resolve()
+            .unwrap(),
+            full: s.clone(),
+            shown: s.clone(),
+            map: simplify_paths(&s, 100),
+            layout: layout(&simplify_paths(&s, 100)),
+        };
+        let html = view.html_report(1_767_600_000_000_000).unwrap();
+        assert!(html.contains("Made 2026-01-05T08:00:00.000Z"));
+        assert!(html.contains("activities 50%"));
+        assert!(html.contains("<svg") && html.contains("data-activity=\"pay\""));
+        assert!(
+            html.contains("<td>pay</td><td>ship, fast</td>"),
+            "bottleneck row"
+        );
+        assert!(html.contains("pay → ship, fast"), "variant row");
+        for external in ["<link", "<script", "src=", "url(http", "@import"] {
+            assert!(!html.contains(external), "report must not load {external}");
+        }
     }
 
     #[test]

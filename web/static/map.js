@@ -19,6 +19,7 @@
     map.innerHTML = await response.text();
     summary.textContent = response.headers.get("X-Map-Summary") || "";
     exportSvg.href = "/export/map.svg?" + query;
+    document.getElementById("export-report").href = "/export/report.html?" + query;
     history.replaceState(null, "", "/map?" + query);
     map.dataset.version = String(Number(map.dataset.version || 0) + 1);
   }

@@ -143,7 +143,8 @@ mod tests {
                     .clone(),
         };
         let mut w = XesWriter::new(Vec::new()).unwrap();
-        w.write_case("order=1", std::slice::from_ref(&event)).unwrap();
+        w.write_case("order=1", std::slice::from_ref(&event))
+            .unwrap();
         let bytes = w.finish().unwrap();
         let mut seen = Vec::new();
         read_xes(bytes.as_slice(), |t| {
