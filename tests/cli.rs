@@ -145,3 +145,86 @@ fn xes_export_round_trips_every_small_shared_log() {
         );
     }
 }
+
+#[test]
+fn csv_export_and_import_round_trip_with_a_column_mapping() {
+    for log in ["xes/running-example.xes", "xes/08_receipt.xes.gz"] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+        let original = shared(log);
+        let run = |args: &[&str]| {
+            let out = flowsight(args);
+            assert!(
+                out.status.success(),
+                "{args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            out
+        };
+        run(&["import", "--store", &path("a"), &original]);
+        run(&[
+            "export",
+            "log",
+            "--format",
+            "csv",
+            "--store",
+            &path("a"),
+            "--out",
+            &path("log.csv"),
+        ]);
+        let out = run(&[
+            "import",
+            "--store",
+            &path("b"),
+            &path("log.csv"),
+            "--case",
+            "case",
+            "--activity",
+            "activity",
+            "--timestamp",
+            "timestamp",
+            "--resource",
+            "resource",
+        ]);
+        assert!(String::from_utf8_lossy(&out.stdout).contains("already stored)"));
+        let dfg = |store: &str| {
+            String::from_utf8(run(&["export", "dfg", "--store", store]).stdout).unwrap()
+        };
+        assert_eq!(dfg(&path("b")), dfg(&path("a")), "{log}");
+        let variants = |store: &str| {
+            String::from_utf8(run(&["export", "variants", "--store", store]).stdout).unwrap()
+        };
+        assert_eq!(variants(&path("b")), variants(&path("a")), "{log}");
+    }
+}
+
+#[test]
+fn csv_import_without_a_mapping_says_which_flags_it_needs() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("log.csv");
+    std::fs::write(&csv, "case,activity,time\n1,a,2026-01-05T08:00:00Z\n").unwrap();
+    let store = dir.path().join("store");
+    let out = flowsight(&[
+        "import",
+        "--store",
+        store.to_str().unwrap(),
+        csv.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("needs --case, --activity and --timestamp")
+    );
+    let out = flowsight(&[
+        "import",
+        "--store",
+        store.to_str().unwrap(),
+        csv.to_str().unwrap(),
+        "--case",
+        "case",
+        "--activity",
+        "activity",
+        "--timestamp",
+        "when",
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no column \"when\""));
+}

@@ -21,6 +21,14 @@ pub enum MinerError {
         /// What was wrong.
         message: String,
     },
+    /// A CSV file broke the column mapping; `line` is 1-based (the header is line 1).
+    #[error("invalid CSV at line {line}: {message}")]
+    Csv {
+        /// Line of the offending record.
+        line: u64,
+        /// What was wrong.
+        message: String,
+    },
     /// A timestamp could not be understood.
     #[error("invalid timestamp {value:?}: expected RFC 3339, e.g. 2024-05-01T12:00:00Z")]
     Timestamp {

@@ -104,7 +104,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let pretty =
         |v: serde_json::Value| serde_json::to_string_pretty(&v).expect("json values serialize");
     let view = || MapView::compute(store.as_ref(), &request);
-    if let (What::Log, Format::Xes) = (args.what, format) {
+    if let What::Log = args.what {
         let out: Box<dyn std::io::Write> = match &args.out {
             Some(path) => Box::new(
                 std::fs::File::create(path)
@@ -112,13 +112,14 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
             ),
             None => Box::new(std::io::stdout().lock()),
         };
-        let traces = reports::write_xes(
-            store.as_ref(),
-            args.search.clone(),
-            status,
-            std::io::BufWriter::new(out),
-        )?;
-        eprintln!("exported {traces} instances as XES");
+        let out = std::io::BufWriter::new(out);
+        let (search, store) = (args.search.clone(), store.as_ref());
+        let traces = match format {
+            Format::Xes => reports::write_xes(store, search, status, out)?,
+            Format::Csv => reports::write_events_csv(store, search, status, out)?,
+            other => bail!("the log cannot be exported as {other:?}: it is XES or CSV"),
+        };
+        eprintln!("exported {traces} instances as {format:?}");
         return Ok(());
     }
     let text = match (args.what, format) {

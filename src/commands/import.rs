@@ -1,10 +1,12 @@
-//! `flowsight import FILE`: an XES log into the store, one instance per trace.
+//! `flowsight import FILE`: an event log file into the store, one instance per case.
+//! XES (`.xes`, `.xes.gz`) or CSV with a column mapping (`.csv`, `.csv.gz`).
 
 use super::StoreArgs;
 use crate::progress;
-use anyhow::Context;
+use anyhow::{bail, Context};
 use collector::mapping::derive_event_id;
-use collector::store::Store;
+use collector::store::{AppendReport, Store};
+use miner::formats::csv_read::{read_csv, CsvColumns};
 use miner::formats::maybe_gunzip;
 use miner::formats::xes::{read_xes, AttrKind};
 use miner::log::{BusinessKey, Event};
@@ -20,11 +22,60 @@ const BATCH: usize = 5_000;
 pub struct ImportArgs {
     #[command(flatten)]
     pub store: StoreArgs,
-    /// The event log: XES (`.xes` or `.xes.gz`).
+    /// The event log: XES (`.xes`, `.xes.gz`) or CSV (`.csv`, `.csv.gz`).
     pub file: PathBuf,
-    /// Key kind the trace name becomes (each trace is one instance).
+    /// Key kind the case id becomes (each case is one instance).
     #[arg(long, default_value = "case")]
     pub case_key: String,
+    /// CSV: the case id column.
+    #[arg(long)]
+    pub case: Option<String>,
+    /// CSV: the activity column.
+    #[arg(long)]
+    pub activity: Option<String>,
+    /// CSV: the (completion) time column.
+    #[arg(long)]
+    pub timestamp: Option<String>,
+    /// CSV: an optional start time column.
+    #[arg(long)]
+    pub start_timestamp: Option<String>,
+    /// CSV: an optional resource column (becomes the event's source).
+    #[arg(long)]
+    pub resource: Option<String>,
+    /// CSV: time format (chrono syntax, e.g. `%d-%m-%Y %H:%M`); detected when absent.
+    #[arg(long)]
+    pub time_format: Option<String>,
+}
+
+/// Collects events into store batches and counts what the store did with them.
+struct Batches<'a> {
+    store: &'a dyn Store,
+    pending: Vec<Event>,
+    stored: AppendReport,
+}
+
+impl Batches<'_> {
+    fn push(&mut self, event: Event) -> Result<(), MinerError> {
+        self.pending.push(event);
+        if self.pending.len() >= BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), MinerError> {
+        let report = self
+            .store
+            .append(&self.pending)
+            .map_err(|e| MinerError::Io {
+                what: "the store".into(),
+                source: std::io::Error::other(e.to_string()),
+            })?;
+        self.stored.inserted += report.inserted;
+        self.stored.duplicates += report.duplicates;
+        self.pending.clear();
+        Ok(())
+    }
 }
 
 /// Runs `flowsight import`.
@@ -34,27 +85,44 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
     let file = std::fs::File::open(&args.file)
         .with_context(|| format!("opening {}", args.file.display()))?;
     let bar = progress::bar(file.metadata()?.len(), "importing", true);
-    let origin = format!(
-        "xes:{}",
-        args.file
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("log")
-    );
-    let mut batch: Vec<Event> = Vec::with_capacity(BATCH);
-    let mut stored = collector::store::AppendReport::default();
-    let mut flush = |batch: &mut Vec<Event>| -> Result<(), MinerError> {
-        let report = store.append(batch).map_err(|e| MinerError::Io {
-            what: "store".into(),
-            source: std::io::Error::other(e.to_string()),
-        })?;
-        stored.inserted += report.inserted;
-        stored.duplicates += report.duplicates;
-        batch.clear();
-        Ok(())
+    let name = args
+        .file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("log")
+        .to_string();
+    let input = maybe_gunzip(bar.wrap_read(file))?;
+    let mut batches = Batches {
+        store: store.as_ref(),
+        pending: Vec::with_capacity(BATCH),
+        stored: AppendReport::default(),
     };
+    let is_csv = name.ends_with(".csv") || name.ends_with(".csv.gz");
+    let (cases, events) = if is_csv {
+        import_csv(&args, &name, input, &mut batches)?
+    } else {
+        import_xes(&args, &name, input, &mut batches)?
+    };
+    batches.flush()?;
+    bar.finish_and_clear();
+    println!(
+        "imported {}: {cases} traces, {events} events ({} new, {} already stored)",
+        args.file.display(),
+        batches.stored.inserted,
+        batches.stored.duplicates
+    );
+    Ok(())
+}
+
+fn import_xes(
+    args: &ImportArgs,
+    name: &str,
+    input: impl std::io::Read,
+    batches: &mut Batches<'_>,
+) -> anyhow::Result<(u64, u64)> {
+    let origin = format!("xes:{name}");
     let mut trace_no = 0u64;
-    let summary = read_xes(maybe_gunzip(bar.wrap_read(file))?, |trace| {
+    let summary = read_xes(input, |trace| {
         trace_no += 1;
         let case = trace
             .get("concept:name")
@@ -63,10 +131,12 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
             let mut attributes = Map::new();
             let mut activity = String::new();
             let mut timestamp = None;
+            let mut source = None;
             for a in event.attributes() {
                 match a.key {
                     "concept:name" => activity = a.value.to_string(),
                     "time:timestamp" => timestamp = a.micros,
+                    "org:resource" => source = Some(a.value.to_string()),
                     _ => {}
                 }
                 attributes.insert(a.key.to_string(), typed(a.kind, a.value));
@@ -79,34 +149,59 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
                     ),
                 });
             };
-            batch.push(Event {
+            batches.push(Event {
                 id: derive_event_id(&origin, format!("{case}/{i}").as_bytes()),
                 activity,
                 timestamp,
-                source: origin.clone(),
+                source: source.unwrap_or_else(|| origin.clone()),
                 keys: vec![BusinessKey::new(&args.case_key, &case)],
                 trace_id: None,
                 span_id: None,
                 attributes,
-            });
-        }
-        if batch.len() >= BATCH {
-            flush(&mut batch)?;
+            })?;
         }
         Ok(())
     })
     .with_context(|| format!("importing {}", args.file.display()))?;
-    flush(&mut batch)?;
-    bar.finish_and_clear();
-    println!(
-        "imported {}: {} traces, {} events ({} new, {} already stored)",
-        args.file.display(),
-        summary.traces,
-        summary.events,
-        stored.inserted,
-        stored.duplicates
-    );
-    Ok(())
+    Ok((summary.traces, summary.events))
+}
+
+fn import_csv(
+    args: &ImportArgs,
+    name: &str,
+    input: impl std::io::Read,
+    batches: &mut Batches<'_>,
+) -> anyhow::Result<(u64, u64)> {
+    let (Some(case), Some(activity), Some(timestamp)) =
+        (&args.case, &args.activity, &args.timestamp)
+    else {
+        bail!("importing CSV needs --case, --activity and --timestamp: the columns holding them");
+    };
+    let columns = CsvColumns {
+        case: case.clone(),
+        activity: activity.clone(),
+        timestamp: timestamp.clone(),
+        start_timestamp: args.start_timestamp.clone(),
+        resource: args.resource.clone(),
+        time_format: args.time_format.clone(),
+    };
+    let origin = format!("csv:{name}");
+    let mut cases = std::collections::HashSet::new();
+    let events = read_csv(input, &columns, |row| {
+        cases.insert(row.case.clone());
+        batches.push(Event {
+            id: derive_event_id(&origin, row.line.to_string().as_bytes()),
+            activity: row.activity,
+            timestamp: row.timestamp,
+            source: row.resource.unwrap_or_else(|| origin.clone()),
+            keys: vec![BusinessKey::new(&args.case_key, row.case)],
+            trace_id: None,
+            span_id: None,
+            attributes: row.attributes,
+        })
+    })
+    .with_context(|| format!("importing {}", args.file.display()))?;
+    Ok((cases.len() as u64, events))
 }
 
 fn typed(kind: AttrKind, value: &str) -> Value {

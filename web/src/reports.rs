@@ -454,23 +454,21 @@ pub fn instances_json(
     Ok(json!({"total": page.total, "instances": page.instances}))
 }
 
-/// Every instance matching `search` and `status` as an XES log written to `out`: one trace per
-/// instance (named by its label's value), events in time order.
-pub fn write_xes(
+/// Calls `visit` with the case name (its label's value) and events of every instance matching
+/// `search` and `status`, a page at a time; returns how many instances there were.
+fn for_each_instance(
     store: &dyn Store,
     search: Option<String>,
     status: Option<InstanceStatus>,
-    out: impl std::io::Write,
+    mut visit: impl FnMut(&str, &[miner::log::Event]) -> std::io::Result<()>,
 ) -> Result<u64, WebError> {
     const PAGE: u64 = 1_000;
-    let io = |e: std::io::Error| WebError::Internal(format!("writing XES: {e}"));
-    let mut writer = XesWriter::new(out).map_err(io)?;
-    let mut written = 0;
+    let mut seen = 0;
     loop {
         let query = InstanceQuery {
             search: search.clone(),
             status,
-            offset: written,
+            offset: seen,
             limit: PAGE,
         };
         let page = store.instances(&query)?;
@@ -480,16 +478,68 @@ pub fn write_xes(
                     .label
                     .split_once('=')
                     .map_or(summary.label.as_str(), |(_, v)| v);
-                writer.write_case(name, &instance.events).map_err(io)?;
+                visit(name, &instance.events)
+                    .map_err(|e| WebError::Internal(format!("writing the log: {e}")))?;
             }
         }
-        written += page.instances.len() as u64;
+        seen += page.instances.len() as u64;
         if page.instances.len() < PAGE as usize {
-            break;
+            return Ok(seen);
         }
     }
+}
+
+/// Every instance matching `search` and `status` as an XES log written to `out`: one trace per
+/// instance (named by its label's value), events in time order.
+pub fn write_xes(
+    store: &dyn Store,
+    search: Option<String>,
+    status: Option<InstanceStatus>,
+    out: impl std::io::Write,
+) -> Result<u64, WebError> {
+    let io = |e: std::io::Error| WebError::Internal(format!("writing XES: {e}"));
+    let mut writer = XesWriter::new(out).map_err(io)?;
+    let count = for_each_instance(store, search, status, |name, events| {
+        writer.write_case(name, events)
+    })?;
     writer.finish().map_err(io)?;
-    Ok(written)
+    Ok(count)
+}
+
+/// Every instance's events as a CSV event log (`case,activity,timestamp,resource,id`), the
+/// columns `flowsight import --case case --activity activity --timestamp timestamp` reads back.
+pub fn write_events_csv(
+    store: &dyn Store,
+    search: Option<String>,
+    status: Option<InstanceStatus>,
+    mut out: impl std::io::Write,
+) -> Result<u64, WebError> {
+    let mut text = String::new();
+    write_record(
+        &mut text,
+        &["case", "activity", "timestamp", "resource", "id"],
+    );
+    let count = for_each_instance(store, search, status, |name, events| {
+        for e in events {
+            write_record(
+                &mut text,
+                &[
+                    name,
+                    &e.activity,
+                    &format_timestamp(e.timestamp),
+                    &e.source,
+                    &e.id,
+                ],
+            );
+        }
+        out.write_all(text.as_bytes())?;
+        text.clear();
+        Ok(())
+    })?;
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| WebError::Internal(format!("writing CSV: {e}")))?;
+    Ok(count)
 }
 
 fn seconds(micros: Micros) -> String {

@@ -1,6 +1,7 @@
 //! File formats: reading event logs (XES) and writing results (CSV, JSON).
 
 pub mod csv;
+pub mod csv_read;
 pub mod summary;
 pub mod xes;
 pub mod xes_write;
