@@ -228,3 +228,49 @@ fn csv_import_without_a_mapping_says_which_flags_it_needs() {
     ]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("no column \"when\""));
 }
+
+#[test]
+fn ocel_imports_in_every_encoding_with_objects_as_keys() {
+    for file in [
+        "ocel/ocel20_example.jsonocel",
+        "ocel/ocel20_example.xmlocel",
+        "ocel/ocel20_example.sqlite",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dir.path().to_str().unwrap();
+        let out = flowsight(&["import", "--store", store, &shared(file)]);
+        assert!(
+            out.status.success(),
+            "{file}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            said.contains(
+                "13 events, 9 objects, 20 event-object and 7 object-object relations (13 new"
+            ),
+            "{file}: {said}"
+        );
+        let out = flowsight(&["export", "instances", "--format", "json", "--store", store]);
+        let instances: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let events: u64 = instances["instances"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["events"].as_u64().unwrap())
+            .sum();
+        assert_eq!(events, 13, "{file}: every event belongs to an instance");
+        let search = flowsight(&[
+            "export",
+            "instances",
+            "--format",
+            "json",
+            "--store",
+            store,
+            "--search",
+            "Purchase Order=PO1",
+        ]);
+        let found: serde_json::Value = serde_json::from_slice(&search.stdout).unwrap();
+        assert_eq!(found["total"], 1, "{file}: objects are business keys");
+    }
+}

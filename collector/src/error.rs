@@ -24,6 +24,14 @@ pub enum CollectorError {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// An event log file could not be read; the message says where and why.
+    #[error("{path}: {message}")]
+    File {
+        /// The file.
+        path: String,
+        /// What was wrong.
+        message: String,
+    },
     /// Stored data could not be decoded (a corrupted or foreign database).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),

@@ -29,6 +29,12 @@ pub enum MinerError {
         /// What was wrong.
         message: String,
     },
+    /// An OCEL 2.0 document broke a rule of the format.
+    #[error("invalid OCEL 2.0: {message}")]
+    Ocel {
+        /// What was wrong, naming the event, object or element.
+        message: String,
+    },
     /// A timestamp could not be understood.
     #[error("invalid timestamp {value:?}: expected RFC 3339, e.g. 2024-05-01T12:00:00Z")]
     Timestamp {

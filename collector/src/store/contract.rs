@@ -56,6 +56,7 @@ pub fn run_all(factory: Factory<'_>) {
     rebuilds_the_generated_orders(factory);
     dedupes_by_event_id(factory);
     merges_instances_on_a_late_link(factory);
+    links_keys_without_events(factory);
     keeps_uncorrelated_events(factory);
     filters_and_projects_statistics(factory);
     searches_and_pages_instances(factory);
@@ -187,6 +188,38 @@ fn merges_instances_on_a_late_link(factory: Factory<'_>) {
         (detail.summary.first_event, detail.summary.last_event),
         (10, 30)
     );
+}
+
+fn links_keys_without_events(factory: Factory<'_>) {
+    let store = factory(&config());
+    let key = |k: &str, v: &str| BusinessKey::new(k, v);
+    // Linked before any event: no instance yet, but the events land together.
+    let report = store
+        .link(&[(key("order", "1"), key("item", "a"))])
+        .unwrap();
+    assert_eq!(report.merges, 0);
+    assert_eq!(store.overview().unwrap().instances, 0);
+    store
+        .append(&[
+            event("o", "Order", 1, &[("order", "1")]),
+            event("i", "Pick", 2, &[("item", "a")]),
+        ])
+        .unwrap();
+    assert_eq!(store.overview().unwrap().instances, 1);
+    // Linked after the events: two instances merge, and the merge names the relation.
+    store
+        .append(&[event("p", "Pack", 3, &[("package", "x")])])
+        .unwrap();
+    assert_eq!(store.overview().unwrap().instances, 2);
+    let report = store
+        .link(&[(key("item", "a"), key("package", "x"))])
+        .unwrap();
+    assert_eq!(report.merges, 1);
+    let page = store.instances(&InstanceQuery::default()).unwrap();
+    assert_eq!(page.total, 1);
+    let detail = store.instance(page.instances[0].id).unwrap().unwrap();
+    assert_eq!(detail.events.len(), 3);
+    assert_eq!(detail.merges[0].by_event, "relation item=a → package=x");
 }
 
 fn keeps_uncorrelated_events(factory: Factory<'_>) {

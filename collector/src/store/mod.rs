@@ -17,7 +17,7 @@ pub use query::{
 use crate::correlate::InstanceId;
 use crate::CollectorError;
 use miner::discovery::ProcessStats;
-use miner::log::Event;
+use miner::log::{BusinessKey, Event};
 
 /// Where events are kept and what can be asked of them.
 pub trait Store: Send + Sync {
@@ -25,6 +25,10 @@ pub trait Store: Send + Sync {
     /// stored are skipped (and counted), so re-delivery is harmless. All or nothing: on error
     /// none of the batch is kept.
     fn append(&self, events: &[Event]) -> Result<AppendReport, CollectorError>;
+
+    /// Links pairs of business keys without an event (object-to-object relations of an
+    /// object-centric log): their instances merge, now or when their events arrive.
+    fn link(&self, pairs: &[(BusinessKey, BusinessKey)]) -> Result<AppendReport, CollectorError>;
 
     /// Directly-follows statistics, variants and throughput over the instances the query selects.
     fn process_stats(&self, query: &StatsQuery) -> Result<ProcessStats, CollectorError>;

@@ -2,6 +2,8 @@
 
 pub mod csv;
 pub mod csv_read;
+pub mod ocel_json;
+pub mod ocel_xml;
 pub mod summary;
 pub mod xes;
 pub mod xes_write;

@@ -3,6 +3,8 @@
 
 mod event;
 mod event_log;
+mod ocel;
 
 pub use event::{BusinessKey, Event};
 pub use event_log::{ActivityInterner, EventLog, EventLogBuilder};
+pub use ocel::{Ocel, OcelEvent, OcelObject, Relation};

@@ -26,6 +26,14 @@ impl Store for EmbeddedStore {
         writer.append(events)
     }
 
+    fn link(&self, pairs: &[(BusinessKey, BusinessKey)]) -> Result<AppendReport, CollectorError> {
+        let mut writer = self
+            .writer
+            .lock()
+            .map_err(|_| CollectorError::Internal("writer lock poisoned".into()))?;
+        writer.link(pairs)
+    }
+
     fn process_stats(&self, query: &StatsQuery) -> Result<ProcessStats, CollectorError> {
         self.with_reader(|conn| {
             let mut builder = ProcessStatsBuilder::new();

@@ -47,15 +47,29 @@ impl Writer {
     /// Appends a batch atomically. On failure nothing is kept and the key graph is reloaded
     /// from the database, so memory never runs ahead of what is stored.
     pub fn append(&mut self, events: &[Event]) -> Result<AppendReport, CollectorError> {
-        match self.try_append(events) {
-            Ok(report) => Ok(report),
-            Err(e) => {
-                if let Ok(reloaded) = load_correlator(&self.conn) {
-                    self.correlator = reloaded;
-                }
-                Err(e)
+        let result = self.try_append(events);
+        self.reload_on_error(result)
+    }
+
+    /// Links pairs of keys (e.g. object-to-object relations) atomically, merging instances.
+    pub fn link(
+        &mut self,
+        pairs: &[(BusinessKey, BusinessKey)],
+    ) -> Result<AppendReport, CollectorError> {
+        let result = self.try_link(pairs);
+        self.reload_on_error(result)
+    }
+
+    fn reload_on_error<T>(
+        &mut self,
+        result: Result<T, CollectorError>,
+    ) -> Result<T, CollectorError> {
+        if result.is_err() {
+            if let Ok(reloaded) = load_correlator(&self.conn) {
+                self.correlator = reloaded;
             }
         }
+        result
     }
 
     fn try_append(&mut self, events: &[Event]) -> Result<AppendReport, CollectorError> {
@@ -68,59 +82,13 @@ impl Writer {
                 "INSERT INTO events (id, instance, activity, ts, source, trace_id, span_id, keys, attributes)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?;
-            let mut insert_key =
-                tx.prepare_cached("INSERT INTO keys (kind, value, instance) VALUES (?1, ?2, ?3)")?;
-            let mut insert_instance = tx.prepare_cached(
-                "INSERT INTO instances (id, label, events, first_ts, last_ts, last_activity) VALUES (?1, '', 0, ?2, ?2, ?3)",
-            )?;
             for event in events {
                 if exists.exists([&event.id])? {
                     report.duplicates += 1;
                     continue;
                 }
                 let assignment = self.correlator.assign(&event.keys);
-                for merge in &assignment.merges {
-                    let label: String = tx
-                        .query_row(
-                            "SELECT label FROM instances WHERE id = ?1",
-                            [merge.absorbed],
-                            |r| r.get(0),
-                        )
-                        .optional()?
-                        .unwrap_or_default();
-                    tx.execute(
-                        "UPDATE events SET instance = ?1 WHERE instance = ?2",
-                        [merge.survivor, merge.absorbed],
-                    )?;
-                    tx.execute(
-                        "UPDATE keys SET instance = ?1 WHERE instance = ?2",
-                        [merge.survivor, merge.absorbed],
-                    )?;
-                    tx.execute(
-                        "UPDATE merges SET survivor = ?1 WHERE survivor = ?2",
-                        [merge.survivor, merge.absorbed],
-                    )?;
-                    tx.execute("DELETE FROM instances WHERE id = ?1", [merge.absorbed])?;
-                    tx.execute(
-                        "INSERT INTO merges (survivor, absorbed, absorbed_label, by_event) VALUES (?1, ?2, ?3, ?4)",
-                        params![merge.survivor, merge.absorbed, label, event.id],
-                    )?;
-                    touched.remove(&merge.absorbed);
-                    report.merges += 1;
-                }
-                if let Some(instance) = assignment.instance {
-                    if assignment.created {
-                        insert_instance.execute(params![
-                            instance,
-                            event.timestamp,
-                            event.activity
-                        ])?;
-                    }
-                    for key in &assignment.new_keys {
-                        insert_key.execute(params![key.kind, key.value, instance])?;
-                    }
-                    touched.insert(instance);
-                }
+                report.merges += record(&tx, &assignment, &event.id, &mut touched)?;
                 let keys: Vec<(&str, &str)> = event
                     .keys
                     .iter()
@@ -139,25 +107,100 @@ impl Writer {
                 ])?;
                 report.inserted += 1;
             }
-            let mut refresh = tx.prepare_cached(
-                "UPDATE instances SET
-                    label = ?2,
-                    events = (SELECT COUNT(*) FROM events WHERE instance = ?1),
-                    first_ts = (SELECT MIN(ts) FROM events WHERE instance = ?1),
-                    last_ts = (SELECT MAX(ts) FROM events WHERE instance = ?1),
-                    last_activity = (SELECT activity FROM events WHERE instance = ?1 ORDER BY ts DESC, seq DESC LIMIT 1)
-                 WHERE id = ?1",
-            )?;
-            for &instance in &touched {
-                refresh.execute(params![
-                    instance,
-                    label_of(&self.correlator, &self.rules, instance)
-                ])?;
-            }
+            refresh(&tx, &touched, |i| {
+                label_of(&self.correlator, &self.rules, i)
+            })?;
         }
         tx.commit()?;
         Ok(report)
     }
+
+    fn try_link(
+        &mut self,
+        pairs: &[(BusinessKey, BusinessKey)],
+    ) -> Result<AppendReport, CollectorError> {
+        let mut report = AppendReport::default();
+        let tx = self.conn.transaction()?;
+        let mut touched = BTreeSet::new();
+        for (a, b) in pairs {
+            let assignment = self.correlator.assign(&[a.clone(), b.clone()]);
+            report.merges += record(
+                &tx,
+                &assignment,
+                &format!("relation {a} → {b}"),
+                &mut touched,
+            )?;
+        }
+        refresh(&tx, &touched, |i| {
+            label_of(&self.correlator, &self.rules, i)
+        })?;
+        tx.commit()?;
+        Ok(report)
+    }
+}
+
+/// Writes what an assignment changed: merges (moving the absorbed instance's events, keys and
+/// history) and new keys. Returns the number of merges; `touched` collects instances whose
+/// summary must be recomputed.
+fn record(
+    tx: &rusqlite::Transaction<'_>,
+    assignment: &crate::correlate::Assignment,
+    by: &str,
+    touched: &mut BTreeSet<InstanceId>,
+) -> Result<u64, CollectorError> {
+    for merge in &assignment.merges {
+        let label: String = tx
+            .query_row(
+                "SELECT label FROM instances WHERE id = ?1",
+                [merge.absorbed],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or_default();
+        for sql in [
+            "UPDATE events SET instance = ?1 WHERE instance = ?2",
+            "UPDATE keys SET instance = ?1 WHERE instance = ?2",
+            "UPDATE merges SET survivor = ?1 WHERE survivor = ?2",
+        ] {
+            tx.prepare_cached(sql)?
+                .execute([merge.survivor, merge.absorbed])?;
+        }
+        tx.prepare_cached("DELETE FROM instances WHERE id = ?1")?
+            .execute([merge.absorbed])?;
+        tx.prepare_cached("INSERT INTO merges (survivor, absorbed, absorbed_label, by_event) VALUES (?1, ?2, ?3, ?4)")?
+            .execute(params![merge.survivor, merge.absorbed, label, by])?;
+        touched.remove(&merge.absorbed);
+    }
+    if let Some(instance) = assignment.instance {
+        let mut insert_key =
+            tx.prepare_cached("INSERT INTO keys (kind, value, instance) VALUES (?1, ?2, ?3)")?;
+        for key in &assignment.new_keys {
+            insert_key.execute(params![key.kind, key.value, instance])?;
+        }
+        touched.insert(instance);
+    }
+    Ok(assignment.merges.len() as u64)
+}
+
+/// Recomputes the summary row of each touched instance from its events; an instance with no
+/// events yet (only linked keys) has no row.
+fn refresh(
+    tx: &rusqlite::Transaction<'_>,
+    touched: &BTreeSet<InstanceId>,
+    label: impl Fn(InstanceId) -> String,
+) -> Result<(), CollectorError> {
+    let mut delete = tx.prepare_cached("DELETE FROM instances WHERE id = ?1")?;
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO instances (id, label, events, first_ts, last_ts, last_activity)
+         SELECT ?1, ?2, COUNT(*), MIN(ts), MAX(ts),
+                (SELECT activity FROM events WHERE instance = ?1 ORDER BY ts DESC, seq DESC LIMIT 1)
+         FROM events WHERE instance = ?1 HAVING COUNT(*) > 0",
+    )?;
+    for &instance in touched {
+        delete.execute([instance])?;
+        insert.execute(params![instance, label(instance)])?;
+    }
+    Ok(())
 }
 
 /// The instance's preferred key: by the configured kind order, trace ids last.

@@ -1,0 +1,244 @@
+//! Event log files: OCEL 2.0 in its three encodings (JSON and XML are parsed by the miner; the
+//! SQLite encoding needs a database reader, so it lives here), turned into events whose
+//! business keys are their objects.
+
+mod ocel_sqlite;
+
+pub use ocel_sqlite::read_ocel_sqlite;
+
+use crate::CollectorError;
+use miner::formats::{ocel_json::read_ocel_json, ocel_xml::read_ocel_xml};
+use miner::log::{BusinessKey, Event, Ocel};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::io::BufReader;
+use std::path::Path;
+
+/// Reads an OCEL 2.0 file, choosing the encoding by extension: `.jsonocel`/`.json`,
+/// `.xmlocel`/`.xml`, `.sqlite`/`.sqlite3`/`.db`.
+pub fn read_ocel_file(path: &Path) -> Result<Ocel, CollectorError> {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_lowercase();
+    let open = || {
+        std::fs::File::open(path)
+            .map(BufReader::new)
+            .map_err(|e| CollectorError::File {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })
+    };
+    let bad = |e: miner::MinerError| CollectorError::File {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    };
+    if name.ends_with(".jsonocel") || name.ends_with(".json") {
+        read_ocel_json(open()?).map_err(bad)
+    } else if name.ends_with(".xmlocel") || name.ends_with(".xml") {
+        read_ocel_xml(open()?).map_err(bad)
+    } else if [".sqlite", ".sqlite3", ".db"]
+        .iter()
+        .any(|e| name.ends_with(e))
+    {
+        read_ocel_sqlite(path)
+    } else {
+        Err(CollectorError::File {
+            path: path.display().to_string(),
+            message: "unknown OCEL encoding: expected .jsonocel, .xmlocel or .sqlite".into(),
+        })
+    }
+}
+
+/// Whether `path` looks like an OCEL 2.0 file by its extension.
+pub fn is_ocel_file(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_lowercase();
+    [".jsonocel", ".xmlocel", ".sqlite", ".sqlite3"]
+        .iter()
+        .any(|e| name.ends_with(e))
+}
+
+/// The events of `ocel` as Flowsight events: each related object becomes a business key
+/// (object type = kind, object id = value); relation qualifiers are kept in the attribute
+/// `ocel:qualifiers`. Ids are prefixed with `origin` so logs cannot collide.
+pub fn ocel_events(ocel: &Ocel, origin: &str) -> Vec<Event> {
+    let kinds: HashMap<&str, &str> = ocel
+        .objects
+        .iter()
+        .map(|o| (o.id.as_str(), o.kind.as_str()))
+        .collect();
+    ocel.events
+        .iter()
+        .map(|e| {
+            let mut attributes = e.attributes.clone();
+            let qualifiers: serde_json::Map<String, Value> = e
+                .objects
+                .iter()
+                .map(|r| (r.object.clone(), Value::String(r.qualifier.clone())))
+                .collect();
+            attributes.insert("ocel:qualifiers".into(), Value::Object(qualifiers));
+            Event {
+                id: format!("{origin}:{}", e.id),
+                activity: e.activity.clone(),
+                timestamp: e.timestamp,
+                source: origin.to_string(),
+                keys: e
+                    .objects
+                    .iter()
+                    .map(|r| {
+                        BusinessKey::new(
+                            kinds.get(r.object.as_str()).copied().unwrap_or("object"),
+                            &r.object,
+                        )
+                    })
+                    .collect(),
+                trace_id: None,
+                span_id: None,
+                attributes,
+            }
+        })
+        .collect()
+}
+
+/// Object-to-object relations as pairs of business keys to link.
+pub fn ocel_links(ocel: &Ocel) -> Vec<(BusinessKey, BusinessKey)> {
+    let kinds: HashMap<&str, &str> = ocel
+        .objects
+        .iter()
+        .map(|o| (o.id.as_str(), o.kind.as_str()))
+        .collect();
+    let key = |id: &str| BusinessKey::new(kinds.get(id).copied().unwrap_or("object"), id);
+    ocel.objects
+        .iter()
+        .flat_map(|o| {
+            o.objects
+                .iter()
+                .map(move |r| (o.id.as_str(), r.object.as_str()))
+        })
+        .map(|(a, b)| (key(a), key(b)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use miner::log::Relation;
+    use std::collections::BTreeSet;
+    use std::path::PathBuf;
+
+    fn shared(name: &str) -> PathBuf {
+        std::env::var_os("FLOWSIGHT_SHARED")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
+            .join("fixtures/ocel")
+            .join(name)
+    }
+
+    type Shape = (
+        BTreeSet<(String, String)>,
+        BTreeSet<(String, String)>,
+        BTreeSet<(String, Relation)>,
+        BTreeSet<(String, Relation)>,
+        BTreeSet<(String, String, String)>,
+    );
+
+    /// Everything but the times, which the XML file writes without an offset.
+    fn shape(o: &Ocel) -> Shape {
+        (
+            o.events
+                .iter()
+                .map(|e| (e.id.clone(), e.activity.clone()))
+                .collect(),
+            o.objects
+                .iter()
+                .map(|x| (x.id.clone(), x.kind.clone()))
+                .collect(),
+            o.events
+                .iter()
+                .flat_map(|e| e.objects.iter().map(|r| (e.id.clone(), r.clone())))
+                .collect(),
+            o.objects
+                .iter()
+                .flat_map(|x| x.objects.iter().map(|r| (x.id.clone(), r.clone())))
+                .collect(),
+            o.events
+                .iter()
+                .flat_map(|e| {
+                    e.attributes.iter().map(|(k, v)| {
+                        (
+                            e.id.clone(),
+                            k.clone(),
+                            v.as_str().map_or(v.to_string(), str::to_string),
+                        )
+                    })
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn the_three_encodings_of_one_log_read_alike() {
+        let json = read_ocel_file(&shared("ocel20_example.jsonocel")).unwrap();
+        let xml = read_ocel_file(&shared("ocel20_example.xmlocel")).unwrap();
+        let sqlite = read_ocel_file(&shared("ocel20_example.sqlite")).unwrap();
+        assert_eq!((json.events.len(), json.objects.len()), (13, 9));
+        assert_eq!(shape(&xml), shape(&json));
+        assert_eq!(shape(&sqlite), shape(&json));
+        let kinds: BTreeSet<&str> = json.objects.iter().map(|o| o.kind.as_str()).collect();
+        assert_eq!(kinds.len(), 4);
+        assert!(
+            xml.times_assumed_utc > 0,
+            "the XML times carry no offset and are reported"
+        );
+        // Same order of events in time, whatever the offset.
+        let order = |o: &Ocel| {
+            let mut e: Vec<(i64, String)> = o
+                .events
+                .iter()
+                .map(|e| (e.timestamp, e.id.clone()))
+                .collect();
+            e.sort();
+            e.into_iter().map(|(_, id)| id).collect::<Vec<_>>()
+        };
+        assert_eq!(order(&xml), order(&json));
+    }
+
+    #[test]
+    fn logistics_counts_equal_the_raw_tables() {
+        let path = shared("logistics.sqlite");
+        let ocel = read_ocel_file(&path).unwrap();
+        let conn = rusqlite::Connection::open_with_flags(
+            &path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .unwrap();
+        let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap() as usize;
+        assert_eq!(ocel.events.len(), count("SELECT COUNT(*) FROM event"));
+        assert_eq!(ocel.objects.len(), count("SELECT COUNT(*) FROM object"));
+        assert_eq!(ocel.e2o_count(), count("SELECT COUNT(*) FROM event_object"));
+        assert_eq!(
+            ocel.o2o_count(),
+            count("SELECT COUNT(*) FROM object_object")
+        );
+        let types: BTreeSet<&str> = ocel.events.iter().map(|e| e.activity.as_str()).collect();
+        assert_eq!(
+            types.len(),
+            count("SELECT COUNT(DISTINCT ocel_type) FROM event")
+        );
+        assert_eq!(ocel.events.len(), 8727);
+        let events = ocel_events(&ocel, "ocel:logistics");
+        assert_eq!(
+            events.iter().map(|e| e.keys.len()).sum::<usize>(),
+            ocel.e2o_count()
+        );
+        assert_eq!(
+            ocel_links(&ocel).len(),
+            count("SELECT COUNT(*) FROM object_object")
+        );
+    }
+}
