@@ -31,7 +31,8 @@ browser-tests: rust-tests
 pm4py-check: rust-tests
 	$(VENV)/bin/python scripts/check_pm4py.py $(TARGET_DIR)/debug/flowsight $(wildcard $(SHARED)/fixtures/xes/*.xes) $(wildcard $(SHARED)/fixtures/xes/*.xes.gz)
 
-## bench: XES import and discovery on BPIC 2012; HTTP ingest rate and page render times on demo data
-bench:
+## bench: XES import and discovery on BPIC 2012 beside process_mining and pm4py; HTTP ingest rate and page render times on demo data
+bench: setup
 	cargo bench -p flowsight-miner --bench xes_dfg
+	$(VENV)/bin/python scripts/bench_pm4py.py $(SHARED)/fixtures/xes/bpic2012.xes.gz 3 2>/dev/null
 	cargo bench -p flowsight-web --bench pages

@@ -20,6 +20,11 @@ use std::ops::Range;
 /// Deepest element nesting accepted; deeper documents are refused (a guard against hostile input).
 const MAX_DEPTH: usize = 64;
 
+/// Largest single piece of markup (a tag with its attributes, a text run) accepted, in bytes
+/// (give or take one 128 KiB read); a larger one is refused while it is being buffered, so a
+/// hostile file cannot exhaust memory.
+pub const MAX_ELEMENT_BYTES: usize = 16 << 20;
+
 /// The type of an XES attribute, from its element name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AttrKind {
@@ -222,6 +227,7 @@ pub fn read_xes<R: Read>(
 
     loop {
         buf.clear();
+        reader.get_mut().since_event = 0;
         let event = reader
             .read_event_into(&mut buf)
             .map_err(|e| MinerError::Xes {
@@ -377,6 +383,9 @@ struct LineCounter<R> {
     pos: usize,
     filled: usize,
     newlines_before: usize,
+    /// Bytes handed to the XML reader since it last returned an event.
+    since_event: usize,
+    limit: usize,
 }
 
 impl<R: Read> LineCounter<R> {
@@ -387,6 +396,8 @@ impl<R: Read> LineCounter<R> {
             pos: 0,
             filled: 0,
             newlines_before: 0,
+            since_event: 0,
+            limit: MAX_ELEMENT_BYTES,
         }
     }
 
@@ -409,6 +420,12 @@ impl<R: Read> Read for LineCounter<R> {
 impl<R: Read> BufRead for LineCounter<R> {
     #[inline]
     fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        if self.since_event >= self.limit {
+            return Err(std::io::Error::other(format!(
+                "a single element is larger than {} bytes; refused",
+                self.limit
+            )));
+        }
         if self.pos >= self.filled {
             self.newlines_before += count_newlines(&self.buf[..self.filled]);
             self.pos = 0;
@@ -426,6 +443,7 @@ impl<R: Read> BufRead for LineCounter<R> {
     #[inline]
     fn consume(&mut self, amt: usize) {
         self.pos = (self.pos + amt).min(self.filled);
+        self.since_event += amt;
     }
 }
 
@@ -723,6 +741,14 @@ mod tests {
     fn refuses_entity_declarations_and_deep_nesting() {
         let bomb = "<?xml version=\"1.0\"?><!DOCTYPE log [<!ENTITY a \"aaaa\"><!ENTITY b \"&a;&a;\">]><log><string key=\"k\" value=\"&b;\"/></log>";
         assert!(error_of(bomb).contains("document type"));
+        let huge = format!(
+            "<log><string key=\"k\" value=\"{}\"/></log>",
+            "x".repeat(2 * MAX_ELEMENT_BYTES)
+        );
+        assert!(
+            error_of(&huge).contains("larger than"),
+            "gigantic attributes are refused"
+        );
         let deep = format!(
             "<log>{}{}</log>",
             "<container key=\"c\">".repeat(200),
