@@ -1,9 +1,11 @@
-//! Event log files: OCEL 2.0 in its three encodings (JSON and XML are parsed by the miner; the
-//! SQLite encoding needs a database reader, so it lives here), turned into events whose
-//! business keys are their objects.
+//! Event log files into the store: XES and CSV (one instance per case) and OCEL 2.0 in its
+//! three encodings (JSON and XML are parsed by the miner; the SQLite encoding needs a database
+//! reader, so it lives here), whose objects become business keys.
 
+mod import;
 mod ocel_sqlite;
 
+pub use import::{import_file, ImportOptions, ImportReport};
 pub use ocel_sqlite::read_ocel_sqlite;
 
 use crate::CollectorError;

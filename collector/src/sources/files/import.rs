@@ -1,0 +1,264 @@
+//! Importing an event log file into a store: XES, CSV with a column mapping, or OCEL 2.0.
+//! The command line and the UI's upload both come here, so a file means the same either way.
+
+use super::{is_ocel_file, ocel_events, ocel_links, read_ocel_file};
+use crate::mapping::derive_event_id;
+use crate::store::{AppendReport, Store};
+use crate::CollectorError;
+use miner::formats::csv_read::{read_csv, CsvColumns};
+use miner::formats::maybe_gunzip;
+use miner::formats::xes::{read_xes, AttrKind};
+use miner::log::{BusinessKey, Event};
+use miner::MinerError;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::collections::HashSet;
+use std::io::Read;
+use std::path::Path;
+
+/// Events per store batch.
+const BATCH: usize = 5_000;
+
+/// How to read a file.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    /// Key kind a case id becomes (XES and CSV: each case is one instance).
+    pub case_key: String,
+    /// CSV column mapping; required for CSV files.
+    pub csv: Option<CsvColumns>,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        Self {
+            case_key: "case".into(),
+            csv: None,
+        }
+    }
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ImportReport {
+    /// Cases (XES traces, CSV case ids) or, for OCEL, objects.
+    pub cases: u64,
+    /// Events read.
+    pub events: u64,
+    /// OCEL only: event-to-object relations.
+    pub e2o: u64,
+    /// OCEL only: object-to-object relations linked.
+    pub o2o: u64,
+    /// Events newly stored.
+    pub inserted: u64,
+    /// Events already stored before (same id).
+    pub duplicates: u64,
+    /// Times without a zone, read as UTC.
+    pub times_assumed_utc: u64,
+}
+
+/// The kind of file, by name.
+fn is_csv(name: &str) -> bool {
+    let name = name.to_lowercase();
+    name.ends_with(".csv") || name.ends_with(".csv.gz")
+}
+
+/// Imports the file at `path` (shown to people as `name`). `wrap` may wrap the raw bytes, e.g.
+/// in a progress bar; OCEL SQLite files are read in place.
+pub fn import_file(
+    store: &dyn Store,
+    path: &Path,
+    name: &str,
+    options: &ImportOptions,
+    wrap: impl FnOnce(std::fs::File) -> Box<dyn Read + Send>,
+) -> Result<ImportReport, CollectorError> {
+    let file_error = |message: String| CollectorError::File {
+        path: name.to_string(),
+        message,
+    };
+    if is_ocel_file(Path::new(name)) {
+        return import_ocel(store, path, name);
+    }
+    let file = std::fs::File::open(path).map_err(|e| file_error(e.to_string()))?;
+    let input = maybe_gunzip(wrap(file)).map_err(|e| file_error(e.to_string()))?;
+    let mut batches = Batches {
+        store,
+        pending: Vec::with_capacity(BATCH),
+        report: ImportReport::default(),
+    };
+    let result = if is_csv(name) {
+        let columns = options
+            .csv
+            .as_ref()
+            .ok_or_else(|| file_error("a CSV file needs a column mapping: which columns hold the case, the activity and the time".into()))?;
+        import_csv(name, input, columns, &options.case_key, &mut batches)
+    } else {
+        import_xes(name, input, &options.case_key, &mut batches)
+    };
+    result.map_err(|e| match e {
+        MinerError::Io { what, source } if what == STORE => {
+            CollectorError::Internal(source.to_string())
+        }
+        other => file_error(other.to_string()),
+    })?;
+    batches
+        .flush()
+        .map_err(|e| CollectorError::Internal(e.to_string()))?;
+    Ok(batches.report)
+}
+
+/// Marks store failures passed through the file readers' error type.
+const STORE: &str = "the store";
+
+/// Collects events into store batches and counts what the store did with them.
+struct Batches<'a> {
+    store: &'a dyn Store,
+    pending: Vec<Event>,
+    report: ImportReport,
+}
+
+impl Batches<'_> {
+    fn push(&mut self, event: Event) -> Result<(), MinerError> {
+        self.pending.push(event);
+        self.report.events += 1;
+        if self.pending.len() >= BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), MinerError> {
+        let stored: AppendReport =
+            self.store
+                .append(&self.pending)
+                .map_err(|e| MinerError::Io {
+                    what: STORE.into(),
+                    source: std::io::Error::other(e.to_string()),
+                })?;
+        self.report.inserted += stored.inserted;
+        self.report.duplicates += stored.duplicates;
+        self.pending.clear();
+        Ok(())
+    }
+}
+
+fn import_xes(
+    name: &str,
+    input: impl Read,
+    case_key: &str,
+    batches: &mut Batches<'_>,
+) -> Result<(), MinerError> {
+    let origin = format!("xes:{name}");
+    let mut trace_no = 0u64;
+    let summary = read_xes(input, |trace| {
+        trace_no += 1;
+        let case = trace
+            .get("concept:name")
+            .map_or_else(|| trace_no.to_string(), |a| a.value.to_string());
+        for (i, event) in trace.events().enumerate() {
+            let mut attributes = Map::new();
+            let (mut activity, mut timestamp, mut source) = (String::new(), None, None);
+            for a in event.attributes() {
+                match a.key {
+                    "concept:name" => activity = a.value.to_string(),
+                    "time:timestamp" => timestamp = a.micros,
+                    "org:resource" => source = Some(a.value.to_string()),
+                    _ => {}
+                }
+                attributes.insert(a.key.to_string(), typed(a.kind, a.value));
+            }
+            let Some(timestamp) = timestamp else {
+                return Err(MinerError::Xes {
+                    line: 0,
+                    message: format!(
+                        "event {i} of trace {case:?} has no time:timestamp; the store needs one"
+                    ),
+                });
+            };
+            batches.push(Event {
+                id: derive_event_id(&origin, format!("{case}/{i}").as_bytes()),
+                activity,
+                timestamp,
+                source: source.unwrap_or_else(|| origin.clone()),
+                keys: vec![BusinessKey::new(case_key, &case)],
+                trace_id: None,
+                span_id: None,
+                attributes,
+            })?;
+        }
+        Ok(())
+    })?;
+    batches.report.cases = summary.traces;
+    batches.report.times_assumed_utc = summary.dates_assumed_utc;
+    Ok(())
+}
+
+fn import_csv(
+    name: &str,
+    input: impl Read,
+    columns: &CsvColumns,
+    case_key: &str,
+    batches: &mut Batches<'_>,
+) -> Result<(), MinerError> {
+    let origin = format!("csv:{name}");
+    let mut cases = HashSet::new();
+    read_csv(input, columns, |row| {
+        cases.insert(row.case.clone());
+        batches.push(Event {
+            id: derive_event_id(&origin, row.line.to_string().as_bytes()),
+            activity: row.activity,
+            timestamp: row.timestamp,
+            source: row.resource.unwrap_or_else(|| origin.clone()),
+            keys: vec![BusinessKey::new(case_key, row.case)],
+            trace_id: None,
+            span_id: None,
+            attributes: row.attributes,
+        })
+    })?;
+    batches.report.cases = cases.len() as u64;
+    Ok(())
+}
+
+/// OCEL 2.0: events keyed by their objects, object-to-object relations as key links.
+fn import_ocel(store: &dyn Store, path: &Path, name: &str) -> Result<ImportReport, CollectorError> {
+    let ocel = read_ocel_file(path).map_err(|e| match e {
+        CollectorError::File { message, .. } => CollectorError::File {
+            path: name.to_string(),
+            message,
+        },
+        other => other,
+    })?;
+    let origin = format!("ocel:{}", name.split('.').next().unwrap_or(name));
+    let mut report = ImportReport {
+        cases: ocel.objects.len() as u64,
+        events: ocel.events.len() as u64,
+        e2o: ocel.e2o_count() as u64,
+        times_assumed_utc: ocel.times_assumed_utc,
+        ..ImportReport::default()
+    };
+    for batch in ocel_events(&ocel, &origin).chunks(BATCH) {
+        let stored = store.append(batch)?;
+        report.inserted += stored.inserted;
+        report.duplicates += stored.duplicates;
+    }
+    let links = ocel_links(&ocel);
+    store.link(&links)?;
+    report.o2o = links.len() as u64;
+    Ok(report)
+}
+
+fn typed(kind: AttrKind, value: &str) -> Value {
+    match kind {
+        AttrKind::Int => value
+            .trim()
+            .parse::<i64>()
+            .map(Value::from)
+            .unwrap_or_else(|_| value.into()),
+        AttrKind::Float => value
+            .trim()
+            .parse::<f64>()
+            .map(Value::from)
+            .unwrap_or_else(|_| value.into()),
+        AttrKind::Boolean => Value::Bool(matches!(value.trim(), "true" | "TRUE" | "True" | "1")),
+        _ => Value::String(value.to_string()),
+    }
+}
