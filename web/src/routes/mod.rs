@@ -5,6 +5,7 @@ mod bottlenecks;
 mod exports;
 mod instances;
 mod map;
+mod upload;
 mod variants;
 
 use crate::{AppState, WebError};
@@ -25,6 +26,7 @@ pub fn router(state: AppState) -> Router {
         .merge(variants::routes())
         .merge(bottlenecks::routes())
         .merge(exports::routes())
+        .merge(upload::routes())
         .merge(assets::routes())
         .with_state(state)
 }

@@ -1,0 +1,102 @@
+//! The import page: uploading a real XES log stores it; a CSV without a column mapping is
+//! refused with a message naming what is missing, and nothing is stored.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use collector::sources::http::IngestLimits;
+use collector::store::{EmbeddedStore, Store};
+use collector::CollectorConfig;
+use flowsight_web::{app, AppState};
+use std::path::PathBuf;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+const BOUNDARY: &str = "flowsight-test-boundary";
+
+fn multipart(file_name: &str, content: &[u8], fields: &[(&str, &str)]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend(format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+    }
+    body.extend(
+        format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+            .as_bytes(),
+    );
+    body.extend(content);
+    body.extend(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+async fn post(router: &axum::Router, body: Vec<u8>) -> (StatusCode, String) {
+    let request = Request::post("/import")
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(Body::from(body))
+        .unwrap();
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[tokio::test]
+async fn uploads_import_and_bad_ones_say_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(EmbeddedStore::open(dir.path(), Default::default()).unwrap());
+    let router = app(
+        AppState {
+            store: store.clone(),
+            config: Arc::new(CollectorConfig::default()),
+        },
+        IngestLimits::default(),
+    );
+    let shared = std::env::var_os("FLOWSIGHT_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
+    let xes = std::fs::read(shared.join("fixtures/xes/running-example.xes")).unwrap();
+
+    let (status, page) = post(&router, multipart("running-example.xes", &xes, &[])).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains(
+            "Imported running-example.xes: 42 events (42 new, 0 already stored) in 6 cases."
+        ),
+        "{page}"
+    );
+    assert_eq!(store.overview().unwrap().events, 42);
+
+    let csv = b"case;activity;when\n1;a;2026-01-05 08:00:00\n";
+    let (status, page) = post(&router, multipart("log.csv", csv, &[])).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        page.contains("log.csv: a CSV file needs a column mapping"),
+        "{page}"
+    );
+    let (status, page) = post(
+        &router,
+        multipart(
+            "log.csv",
+            csv,
+            &[
+                ("case", "case"),
+                ("activity", "activity"),
+                ("timestamp", "when"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(store.overview().unwrap().events, 43);
+
+    let (status, page) = post(
+        &router,
+        multipart("broken.xes", b"<log><trace><event>", &[]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("broken.xes: invalid XES"), "{page}");
+}
