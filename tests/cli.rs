@@ -274,3 +274,36 @@ fn ocel_imports_in_every_encoding_with_objects_as_keys() {
         assert_eq!(found["total"], 1, "{file}: objects are business keys");
     }
 }
+
+#[test]
+fn a_bpmn_model_is_discovered_from_the_store_and_from_a_file_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let log = shared("xes/running-example.xes");
+    assert!(
+        flowsight(&["import", "--store", store.to_str().unwrap(), &log])
+            .status
+            .success()
+    );
+    let out = flowsight(&["export", "model", "--store", store.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let from_store = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(from_store.matches("<task ").count(), 8);
+    assert!(
+        from_store.contains(r#"name="register request""#)
+            && from_store.contains("<bpmndi:BPMNDiagram")
+    );
+    let file = dir.path().join("model.bpmn");
+    let out = flowsight(&["mine", &log, "--bpmn", file.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("process tree: ->( 'register request'"));
+    let from_file = std::fs::read_to_string(file).unwrap();
+    assert_eq!(
+        from_file.matches("<sequenceFlow").count(),
+        from_store.matches("<sequenceFlow").count()
+    );
+}

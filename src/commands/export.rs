@@ -13,6 +13,8 @@ pub enum What {
     Map,
     /// A self-contained HTML report: key figures, map, top variants, bottlenecks.
     Report,
+    /// A structured model (Inductive Miner, IMf) as BPMN 2.0 with diagram.
+    Model,
     /// The directly-follows graph with counts and times (CSV, JSON).
     Dfg,
     /// Variants with counts and durations (CSV, JSON).
@@ -38,6 +40,8 @@ pub enum Format {
     Xes,
     /// Self-contained HTML (report only).
     Html,
+    /// BPMN 2.0 XML (model only).
+    Bpmn,
 }
 
 /// Options of `flowsight export`.
@@ -74,6 +78,9 @@ pub struct ExportArgs {
     /// Instances only: completed, running or stuck.
     #[arg(long)]
     pub status: Option<String>,
+    /// Model only: the Inductive Miner's noise threshold (0–1).
+    #[arg(long, default_value_t = 0.0)]
+    pub noise: f64,
 }
 
 /// Runs `flowsight export`.
@@ -92,6 +99,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
         What::Map => Format::Svg,
         What::Log => Format::Xes,
         What::Report => Format::Html,
+        What::Model => Format::Bpmn,
         _ => Format::Csv,
     });
     let status = match args.status.as_deref() {
@@ -125,6 +133,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let text = match (args.what, format) {
         (What::Map, Format::Svg) => view()?.svg(),
         (What::Report, Format::Html) => view()?.html_report(web::reports::now_micros())?,
+        (What::Model, Format::Bpmn) => reports::bpmn(&view()?.full, args.noise),
         (What::Dfg, Format::Csv) => reports::dfg_csv(&view()?.shown),
         (What::Dfg, Format::Json) => pretty(reports::dfg_json(&view()?.shown)),
         (What::Variants, Format::Csv) => reports::variants_csv(&view()?.full),
@@ -142,7 +151,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
             status,
         )?),
         (what, format) => {
-            bail!("{what:?} cannot be exported as {format:?}: the map is SVG, the report HTML, the log XES, the rest CSV or JSON")
+            bail!("{what:?} cannot be exported as {format:?}: the map is SVG, the model BPMN, the report HTML, the log XES, the rest CSV or JSON")
         }
     };
     match &args.out {

@@ -2,7 +2,9 @@
 
 use crate::progress;
 use anyhow::Context;
+use miner::discovery::inductive::inductive_miner;
 use miner::discovery::ProcessStats;
+use miner::formats::bpmn::write_bpmn;
 use miner::formats::summary::LogSummary;
 use miner::formats::{maybe_gunzip, xes::read_event_log};
 use miner::time::format_duration;
@@ -16,6 +18,12 @@ pub struct MineArgs {
     /// Print `{"cases","events","activities","variants","df_edges","dfg","start_activities","end_activities"}`.
     #[arg(long)]
     pub json: bool,
+    /// Discover a structured model with the Inductive Miner (IMf) and write it as BPMN 2.0 here.
+    #[arg(long)]
+    pub bpmn: Option<PathBuf>,
+    /// IMf noise threshold (0–1): 0 keeps every trace fitting; higher ignores rare behaviour.
+    #[arg(long, default_value_t = 0.0)]
+    pub noise: f64,
 }
 
 /// Reads an XES file with a progress bar over its bytes.
@@ -40,6 +48,17 @@ pub fn read_xes_file(
 pub fn run(args: MineArgs) -> anyhow::Result<()> {
     let (log, _) = read_xes_file(&args.log)?;
     let stats = ProcessStats::from_log(&log);
+    if let Some(path) = &args.bpmn {
+        let tree = inductive_miner(&stats, args.noise);
+        let name = args
+            .log
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("process");
+        std::fs::write(path, write_bpmn(&tree, name))
+            .with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("process tree: {tree}");
+    }
     if args.json {
         println!("{}", serde_json::to_string(&LogSummary::of(&stats))?);
         return Ok(());

@@ -159,6 +159,15 @@ impl MapView {
     }
 }
 
+/// A BPMN 2.0 model (with diagram) discovered by the Inductive Miner (IMf) from the variants
+/// of the selected instances; `noise` is IMf's threshold (0–1).
+pub fn bpmn(stats: &ProcessStats, noise: f64) -> String {
+    miner::formats::bpmn::write_bpmn(
+        &miner::discovery::inductive::inductive_miner(stats, noise),
+        "Flowsight model",
+    )
+}
+
 /// The directly-follows graph as CSV: one row per edge with its count and times in seconds.
 pub fn dfg_csv(stats: &ProcessStats) -> String {
     let mut out = String::new();

@@ -1,5 +1,6 @@
 //! File formats: reading event logs (XES) and writing results (CSV, JSON).
 
+pub mod bpmn;
 pub mod csv;
 pub mod csv_read;
 pub mod ocel_json;

@@ -45,6 +45,7 @@ async fn export(
         let pretty = |v: serde_json::Value| serde_json::to_string_pretty(&v).expect("json values serialize");
         Ok(match name.as_str() {
             "map.svg" => download(&name, "image/svg+xml", view()?.svg()),
+            "model.bpmn" => download(&name, "application/xml", reports::bpmn(&view()?.full, list.noise.unwrap_or(0.0))),
             "report.html" => download(&name, "text/html; charset=utf-8", view()?.html_report(reports::now_micros())?),
             "dfg.csv" => download(&name, CSV, reports::dfg_csv(&view()?.shown)),
             "dfg.json" => download(&name, JSON, pretty(reports::dfg_json(&view()?.shown))),
@@ -60,7 +61,7 @@ async fn export(
                 let text = String::from_utf8(xes).map_err(|e| WebError::Internal(e.to_string()))?;
                 download(&name, "application/xml", text)
             }
-            other => return Err(WebError::NotFound(format!("no export called {other:?}: try map.svg, report.html, dfg.csv, dfg.json, variants.csv, variants.json, bottlenecks.csv, bottlenecks.json, instances.csv, instances.json or log.xes"))),
+            other => return Err(WebError::NotFound(format!("no export called {other:?}: try map.svg, model.bpmn, report.html, dfg.csv, dfg.json, variants.csv, variants.json, bottlenecks.csv, bottlenecks.json, instances.csv, instances.json or log.xes"))),
         })
     })
     .await
