@@ -307,3 +307,64 @@ fn a_bpmn_model_is_discovered_from_the_store_and_from_a_file_alike() {
         from_store.matches("<sequenceFlow").count()
     );
 }
+
+#[test]
+fn ocel_export_reimports_to_the_same_events_objects_and_relations() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let out = flowsight(&[
+        "import",
+        "--store",
+        &path("a"),
+        &shared("ocel/ocel20_example.sqlite"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = flowsight(&[
+        "export",
+        "log",
+        "--format",
+        "ocel",
+        "--store",
+        &path("a"),
+        "--out",
+        &path("out.jsonocel"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = flowsight(&["import", "--store", &path("b"), &path("out.jsonocel")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("13 events, 9 objects, 20 event-object and 7 object-object relations"),
+        "{said}"
+    );
+    let exported: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path("out.jsonocel")).unwrap()).unwrap();
+    assert_eq!(exported["objectTypes"].as_array().unwrap().len(), 4);
+    assert_eq!(exported["eventTypes"].as_array().unwrap().len(), 8);
+    let relation = &exported["events"][0]["relationships"][0];
+    assert!(
+        !relation["qualifier"].as_str().unwrap().is_empty(),
+        "qualifiers survive: {relation}"
+    );
+
+    let out = flowsight(&[
+        "import",
+        "--store",
+        &path("c"),
+        &shared("ocel/logistics.sqlite"),
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("related object ids are not in the file's object list"));
+}

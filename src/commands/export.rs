@@ -42,6 +42,8 @@ pub enum Format {
     Html,
     /// BPMN 2.0 XML (model only).
     Bpmn,
+    /// OCEL 2.0 JSON (log only): business keys as objects.
+    Ocel,
 }
 
 /// Options of `flowsight export`.
@@ -125,7 +127,12 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
         let traces = match format {
             Format::Xes => reports::write_xes(store, search, status, out)?,
             Format::Csv => reports::write_events_csv(store, search, status, out)?,
-            other => bail!("the log cannot be exported as {other:?}: it is XES or CSV"),
+            Format::Ocel => {
+                let ocel = reports::ocel_of_store(store)?;
+                serde_json::to_writer(out, &miner::formats::ocel_json::write_ocel_json(&ocel))?;
+                ocel.objects.len() as u64
+            }
+            other => bail!("the log cannot be exported as {other:?}: it is XES, CSV or OCEL"),
         };
         eprintln!("exported {traces} instances as {format:?}");
         return Ok(());

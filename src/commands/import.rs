@@ -84,6 +84,12 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
             report.times_assumed_utc
         );
     }
+    if report.undeclared_objects > 0 {
+        eprintln!(
+            "note: {} related object ids are not in the file's object list; kept as objects of type \"object\"",
+            report.undeclared_objects
+        );
+    }
     if report.e2o > 0 || report.o2o > 0 {
         println!(
             "imported {}: {} events, {} objects, {} event-object and {} object-object relations ({} new, {} already stored)",

@@ -3,16 +3,20 @@
 //! so a file downloaded from a page and one written by the CLI are the same.
 
 use crate::WebError;
+use collector::mapping::TRACE_KEY;
+use collector::sources::files::OCEL_QUALIFIERS;
 use collector::store::{CaseFilter, InstanceQuery, InstanceStatus, StatsQuery, Store};
 use miner::discovery::ProcessStats;
 use miner::filter::{kept_activities, simplify_paths, ProcessMap};
 use miner::formats::csv::write_record;
 use miner::formats::xes_write::XesWriter;
 use miner::layout::{layout, render_svg, MapLayout, MapMode};
+use miner::log::{BusinessKey, Ocel, OcelEvent, OcelObject, Relation};
 use miner::performance::{rank_bottlenecks, Bottlenecks, DurationStats};
 use miner::time::{format_duration, format_timestamp, parse_timestamp, Micros};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use std::collections::HashMap;
 
 /// Separator of activities in a variant filter parameter.
 pub const VARIANT_SEPARATOR: &str = " → ";
@@ -549,6 +553,71 @@ pub fn write_events_csv(
         .and_then(|()| out.flush())
         .map_err(|e| WebError::Internal(format!("writing CSV: {e}")))?;
     Ok(count)
+}
+
+/// The store as an object-centric log: every business key but trace ids is an object (kind
+/// = type), every correlated event relates to its keys (qualifiers from an OCEL import are
+/// kept), and stored key links are object-to-object relations.
+pub fn ocel_of_store(store: &dyn Store) -> Result<Ocel, WebError> {
+    let is_object = |k: &BusinessKey| k.kind != TRACE_KEY;
+    let keys: Vec<BusinessKey> = store.keys()?.into_iter().filter(is_object).collect();
+    // An id must name one object: values shared by several kinds are written `kind=value`.
+    let mut kinds_per_value: HashMap<&str, usize> = HashMap::new();
+    for k in &keys {
+        *kinds_per_value.entry(k.value.as_str()).or_default() += 1;
+    }
+    let id = |k: &BusinessKey| {
+        if kinds_per_value.get(k.value.as_str()).copied().unwrap_or(0) > 1 {
+            k.to_string()
+        } else {
+            k.value.clone()
+        }
+    };
+    let mut relations: HashMap<String, Vec<Relation>> = HashMap::new();
+    for link in store.links()? {
+        relations.entry(id(&link.from)).or_default().push(Relation {
+            object: id(&link.to),
+            qualifier: link.qualifier,
+        });
+    }
+    let mut ocel = Ocel::default();
+    for_each_instance(store, None, None, |_, events| {
+        for e in events {
+            let mut attributes = e.attributes.clone();
+            let qualifiers = attributes.remove(OCEL_QUALIFIERS);
+            ocel.events.push(OcelEvent {
+                id: e.id.clone(),
+                activity: e.activity.clone(),
+                timestamp: e.timestamp,
+                attributes,
+                objects: e
+                    .keys
+                    .iter()
+                    .filter(|k| is_object(k))
+                    .map(|k| Relation {
+                        object: id(k),
+                        qualifier: qualifiers
+                            .as_ref()
+                            .and_then(|q| q[&k.value].as_str())
+                            .unwrap_or_default()
+                            .to_string(),
+                    })
+                    .collect(),
+            });
+        }
+        Ok(())
+    })?;
+    ocel.events.sort_by_key(|e| e.timestamp);
+    ocel.objects = keys
+        .iter()
+        .map(|k| OcelObject {
+            id: id(k),
+            kind: k.kind.clone(),
+            attributes: Vec::new(),
+            objects: relations.remove(&id(k)).unwrap_or_default(),
+        })
+        .collect();
+    Ok(ocel)
 }
 
 fn seconds(micros: Micros) -> String {

@@ -5,7 +5,7 @@
 
 #![cfg(test)]
 
-use super::{CaseFilter, InstanceQuery, InstanceStatus, StatsQuery, Store};
+use super::{CaseFilter, InstanceQuery, InstanceStatus, KeyLink, StatsQuery, Store};
 use crate::mapping::map_event;
 use crate::CollectorConfig;
 use fixtures::{generate, GeneratedFlow, OrderOutcome, Scenario, ORDER_FLOW_CONFIG};
@@ -195,7 +195,7 @@ fn links_keys_without_events(factory: Factory<'_>) {
     let key = |k: &str, v: &str| BusinessKey::new(k, v);
     // Linked before any event: no instance yet, but the events land together.
     let report = store
-        .link(&[(key("order", "1"), key("item", "a"))])
+        .link(&[KeyLink::new(key("order", "1"), key("item", "a"))])
         .unwrap();
     assert_eq!(report.merges, 0);
     assert_eq!(store.overview().unwrap().instances, 0);
@@ -212,7 +212,11 @@ fn links_keys_without_events(factory: Factory<'_>) {
         .unwrap();
     assert_eq!(store.overview().unwrap().instances, 2);
     let report = store
-        .link(&[(key("item", "a"), key("package", "x"))])
+        .link(&[KeyLink {
+            from: key("item", "a"),
+            to: key("package", "x"),
+            qualifier: "packed in".into(),
+        }])
         .unwrap();
     assert_eq!(report.merges, 1);
     let page = store.instances(&InstanceQuery::default()).unwrap();
@@ -220,6 +224,10 @@ fn links_keys_without_events(factory: Factory<'_>) {
     let detail = store.instance(page.instances[0].id).unwrap().unwrap();
     assert_eq!(detail.events.len(), 3);
     assert_eq!(detail.merges[0].by_event, "relation item=a → package=x");
+    let links = store.links().unwrap();
+    assert_eq!(links.len(), 2);
+    assert_eq!(links[1].qualifier, "packed in");
+    assert_eq!(store.keys().unwrap().len(), 3);
 }
 
 fn keeps_uncorrelated_events(factory: Factory<'_>) {

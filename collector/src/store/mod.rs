@@ -11,7 +11,7 @@ mod query;
 pub use embedded::EmbeddedStore;
 pub use query::{
     AppendReport, CaseFilter, InstanceDetail, InstancePage, InstanceQuery, InstanceStatus,
-    InstanceSummary, MergeRecord, StatsQuery, StoreOverview,
+    InstanceSummary, KeyLink, MergeRecord, StatsQuery, StoreOverview,
 };
 
 use crate::correlate::InstanceId;
@@ -27,8 +27,15 @@ pub trait Store: Send + Sync {
     fn append(&self, events: &[Event]) -> Result<AppendReport, CollectorError>;
 
     /// Links pairs of business keys without an event (object-to-object relations of an
-    /// object-centric log): their instances merge, now or when their events arrive.
-    fn link(&self, pairs: &[(BusinessKey, BusinessKey)]) -> Result<AppendReport, CollectorError>;
+    /// object-centric log): their instances merge, now or when their events arrive. The links
+    /// are kept, so an object-centric export can give them back.
+    fn link(&self, links: &[KeyLink]) -> Result<AppendReport, CollectorError>;
+
+    /// Every business key the store knows (the objects of an object-centric view).
+    fn keys(&self) -> Result<Vec<BusinessKey>, CollectorError>;
+
+    /// Every link stored by [`Store::link`].
+    fn links(&self) -> Result<Vec<KeyLink>, CollectorError>;
 
     /// Directly-follows statistics, variants and throughput over the instances the query selects.
     fn process_stats(&self, query: &StatsQuery) -> Result<ProcessStats, CollectorError>;

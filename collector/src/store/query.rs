@@ -133,6 +133,29 @@ pub struct InstanceDetail {
     pub merges: Vec<MergeRecord>,
 }
 
+/// A relation between two business keys that holds without an event, such as an OCEL
+/// object-to-object relation (`order=1` contains `item=a`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyLink {
+    /// One key.
+    pub from: BusinessKey,
+    /// The other key.
+    pub to: BusinessKey,
+    /// What the relation means (may be empty).
+    pub qualifier: String,
+}
+
+impl KeyLink {
+    /// A link with no qualifier.
+    pub fn new(from: BusinessKey, to: BusinessKey) -> Self {
+        Self {
+            from,
+            to,
+            qualifier: String::new(),
+        }
+    }
+}
+
 /// What an append did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppendReport {

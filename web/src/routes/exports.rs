@@ -55,13 +55,17 @@ async fn export(
             "bottlenecks.json" => download(&name, JSON, pretty(reports::bottlenecks_json(&view()?.bottlenecks()))),
             "instances.csv" => download(&name, CSV, reports::instances_csv(store, search, status)?),
             "instances.json" => download(&name, JSON, pretty(reports::instances_json(store, search, status)?)),
+            "log.jsonocel" => {
+                let ocel = reports::ocel_of_store(store)?;
+                download(&name, JSON, miner::formats::ocel_json::write_ocel_json(&ocel).to_string())
+            }
             "log.xes" => {
                 let mut xes = Vec::new();
                 reports::write_xes(store, search, status, &mut xes)?;
                 let text = String::from_utf8(xes).map_err(|e| WebError::Internal(e.to_string()))?;
                 download(&name, "application/xml", text)
             }
-            other => return Err(WebError::NotFound(format!("no export called {other:?}: try map.svg, model.bpmn, report.html, dfg.csv, dfg.json, variants.csv, variants.json, bottlenecks.csv, bottlenecks.json, instances.csv, instances.json or log.xes"))),
+            other => return Err(WebError::NotFound(format!("no export called {other:?}: try map.svg, model.bpmn, report.html, dfg.csv, dfg.json, variants.csv, variants.json, bottlenecks.csv, bottlenecks.json, instances.csv, instances.json, log.xes or log.jsonocel"))),
         })
     })
     .await

@@ -48,6 +48,8 @@ pub struct ImportReport {
     pub e2o: u64,
     /// OCEL only: object-to-object relations linked.
     pub o2o: u64,
+    /// OCEL only: related object ids missing from the file's object list (kept, typed `object`).
+    pub undeclared_objects: u64,
     /// Events newly stored.
     pub inserted: u64,
     /// Events already stored before (same id).
@@ -243,6 +245,15 @@ fn import_ocel(store: &dyn Store, path: &Path, name: &str) -> Result<ImportRepor
     let links = ocel_links(&ocel);
     store.link(&links)?;
     report.o2o = links.len() as u64;
+    let declared: HashSet<&str> = ocel.objects.iter().map(|o| o.id.as_str()).collect();
+    let related: HashSet<&str> = ocel
+        .events
+        .iter()
+        .flat_map(|e| e.objects.iter())
+        .chain(ocel.objects.iter().flat_map(|o| o.objects.iter()))
+        .map(|r| r.object.as_str())
+        .collect();
+    report.undeclared_objects = related.difference(&declared).count() as u64;
     Ok(report)
 }
 

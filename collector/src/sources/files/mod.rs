@@ -8,6 +8,7 @@ mod ocel_sqlite;
 pub use import::{import_file, ImportOptions, ImportReport};
 pub use ocel_sqlite::read_ocel_sqlite;
 
+use crate::store::KeyLink;
 use crate::CollectorError;
 use miner::formats::{ocel_json::read_ocel_json, ocel_xml::read_ocel_xml};
 use miner::log::{BusinessKey, Event, Ocel};
@@ -65,6 +66,9 @@ pub fn is_ocel_file(path: &Path) -> bool {
         .any(|e| name.ends_with(e))
 }
 
+/// The event attribute that keeps the qualifier of each event-to-object relation.
+pub const OCEL_QUALIFIERS: &str = "ocel:qualifiers";
+
 /// The events of `ocel` as Flowsight events: each related object becomes a business key
 /// (object type = kind, object id = value); relation qualifiers are kept in the attribute
 /// `ocel:qualifiers`. Ids are prefixed with `origin` so logs cannot collide.
@@ -83,7 +87,7 @@ pub fn ocel_events(ocel: &Ocel, origin: &str) -> Vec<Event> {
                 .iter()
                 .map(|r| (r.object.clone(), Value::String(r.qualifier.clone())))
                 .collect();
-            attributes.insert("ocel:qualifiers".into(), Value::Object(qualifiers));
+            attributes.insert(OCEL_QUALIFIERS.into(), Value::Object(qualifiers));
             Event {
                 id: format!("{origin}:{}", e.id),
                 activity: e.activity.clone(),
@@ -107,8 +111,8 @@ pub fn ocel_events(ocel: &Ocel, origin: &str) -> Vec<Event> {
         .collect()
 }
 
-/// Object-to-object relations as pairs of business keys to link.
-pub fn ocel_links(ocel: &Ocel) -> Vec<(BusinessKey, BusinessKey)> {
+/// Object-to-object relations as links between business keys.
+pub fn ocel_links(ocel: &Ocel) -> Vec<KeyLink> {
     let kinds: HashMap<&str, &str> = ocel
         .objects
         .iter()
@@ -117,12 +121,12 @@ pub fn ocel_links(ocel: &Ocel) -> Vec<(BusinessKey, BusinessKey)> {
     let key = |id: &str| BusinessKey::new(kinds.get(id).copied().unwrap_or("object"), id);
     ocel.objects
         .iter()
-        .flat_map(|o| {
-            o.objects
-                .iter()
-                .map(move |r| (o.id.as_str(), r.object.as_str()))
+        .flat_map(|o| o.objects.iter().map(move |r| (o.id.as_str(), r)))
+        .map(|(a, r)| KeyLink {
+            from: key(a),
+            to: key(&r.object),
+            qualifier: r.qualifier.clone(),
         })
-        .map(|(a, b)| (key(a), key(b)))
         .collect()
 }
 

@@ -4,7 +4,7 @@ use super::EmbeddedStore;
 use crate::correlate::InstanceId;
 use crate::store::{
     AppendReport, CaseFilter, InstanceDetail, InstancePage, InstanceQuery, InstanceStatus,
-    InstanceSummary, MergeRecord, StatsQuery, Store, StoreOverview,
+    InstanceSummary, KeyLink, MergeRecord, StatsQuery, Store, StoreOverview,
 };
 use crate::CollectorError;
 use miner::discovery::{ProcessStats, ProcessStatsBuilder};
@@ -26,12 +26,46 @@ impl Store for EmbeddedStore {
         writer.append(events)
     }
 
-    fn link(&self, pairs: &[(BusinessKey, BusinessKey)]) -> Result<AppendReport, CollectorError> {
+    fn link(&self, links: &[KeyLink]) -> Result<AppendReport, CollectorError> {
         let mut writer = self
             .writer
             .lock()
             .map_err(|_| CollectorError::Internal("writer lock poisoned".into()))?;
-        writer.link(pairs)
+        writer.link(links)
+    }
+
+    fn keys(&self) -> Result<Vec<BusinessKey>, CollectorError> {
+        self.with_reader(|conn| {
+            let mut stmt =
+                conn.prepare_cached("SELECT kind, value FROM keys ORDER BY kind, value")?;
+            let keys = stmt
+                .query_map([], |r| {
+                    Ok(BusinessKey::new(
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                    ))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(keys)
+        })
+    }
+
+    fn links(&self) -> Result<Vec<KeyLink>, CollectorError> {
+        self.with_reader(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT kind_a, value_a, kind_b, value_b, qualifier FROM links ORDER BY rowid",
+            )?;
+            let links = stmt
+                .query_map([], |r| {
+                    Ok(KeyLink {
+                        from: BusinessKey::new(r.get::<_, String>(0)?, r.get::<_, String>(1)?),
+                        to: BusinessKey::new(r.get::<_, String>(2)?, r.get::<_, String>(3)?),
+                        qualifier: r.get(4)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(links)
+        })
     }
 
     fn process_stats(&self, query: &StatsQuery) -> Result<ProcessStats, CollectorError> {

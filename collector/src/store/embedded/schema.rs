@@ -51,6 +51,14 @@ pub fn prepare(conn: &Connection) -> rusqlite::Result<()> {
             by_event       TEXT NOT NULL
         );
         CREATE INDEX IF NOT EXISTS merges_by_survivor ON merges(survivor);
+        CREATE TABLE IF NOT EXISTS links (
+            kind_a    TEXT NOT NULL,
+            value_a   TEXT NOT NULL,
+            kind_b    TEXT NOT NULL,
+            value_b   TEXT NOT NULL,
+            qualifier TEXT NOT NULL,
+            UNIQUE (kind_a, value_a, kind_b, value_b, qualifier)
+        );
         ",
     )?;
     conn.pragma_update(None, "user_version", VERSION)?;

@@ -3,7 +3,7 @@
 use crate::config::InstanceRules;
 use crate::correlate::{Correlator, InstanceId};
 use crate::mapping::TRACE_KEY;
-use crate::store::AppendReport;
+use crate::store::{AppendReport, KeyLink};
 use crate::CollectorError;
 use miner::log::{BusinessKey, Event};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -52,11 +52,8 @@ impl Writer {
     }
 
     /// Links pairs of keys (e.g. object-to-object relations) atomically, merging instances.
-    pub fn link(
-        &mut self,
-        pairs: &[(BusinessKey, BusinessKey)],
-    ) -> Result<AppendReport, CollectorError> {
-        let result = self.try_link(pairs);
+    pub fn link(&mut self, links: &[KeyLink]) -> Result<AppendReport, CollectorError> {
+        let result = self.try_link(links);
         self.reload_on_error(result)
     }
 
@@ -115,21 +112,25 @@ impl Writer {
         Ok(report)
     }
 
-    fn try_link(
-        &mut self,
-        pairs: &[(BusinessKey, BusinessKey)],
-    ) -> Result<AppendReport, CollectorError> {
+    fn try_link(&mut self, links: &[KeyLink]) -> Result<AppendReport, CollectorError> {
         let mut report = AppendReport::default();
         let tx = self.conn.transaction()?;
         let mut touched = BTreeSet::new();
-        for (a, b) in pairs {
-            let assignment = self.correlator.assign(&[a.clone(), b.clone()]);
-            report.merges += record(
-                &tx,
-                &assignment,
-                &format!("relation {a} → {b}"),
-                &mut touched,
+        {
+            let mut keep = tx.prepare_cached(
+                "INSERT OR IGNORE INTO links (kind_a, value_a, kind_b, value_b, qualifier) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
+            for link in links {
+                let (a, b) = (&link.from, &link.to);
+                keep.execute(params![a.kind, a.value, b.kind, b.value, link.qualifier])?;
+                let assignment = self.correlator.assign(&[a.clone(), b.clone()]);
+                report.merges += record(
+                    &tx,
+                    &assignment,
+                    &format!("relation {a} → {b}"),
+                    &mut touched,
+                )?;
+            }
         }
         refresh(&tx, &touched, |i| {
             label_of(&self.correlator, &self.rules, i)
