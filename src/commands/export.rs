@@ -42,7 +42,8 @@ pub enum Format {
     Html,
     /// BPMN 2.0 XML (model only).
     Bpmn,
-    /// OCEL 2.0 JSON (log only): business keys as objects.
+    /// OCEL 2.0 (log only): business keys as objects; SQLite when `--out` ends in `.sqlite`,
+    /// JSON otherwise.
     Ocel,
 }
 
@@ -114,6 +115,16 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let pretty =
         |v: serde_json::Value| serde_json::to_string_pretty(&v).expect("json values serialize");
     let view = || MapView::compute(store.as_ref(), &request);
+    let sqlite_out = args
+        .out
+        .as_ref()
+        .filter(|p| p.extension().is_some_and(|e| e == "sqlite"));
+    if let (What::Log, Format::Ocel, Some(path)) = (args.what, format, sqlite_out) {
+        let ocel = reports::ocel_of_store(store.as_ref())?;
+        collector::sources::files::write_ocel_sqlite(&ocel, path)?;
+        eprintln!("exported {} objects as OCEL 2.0 SQLite", ocel.objects.len());
+        return Ok(());
+    }
     if let What::Log = args.what {
         let out: Box<dyn std::io::Write> = match &args.out {
             Some(path) => Box::new(

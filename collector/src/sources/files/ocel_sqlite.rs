@@ -179,3 +179,227 @@ pub fn read_ocel_sqlite(path: &Path) -> Result<Ocel, CollectorError> {
     }
     Ok(ocel)
 }
+
+/// A table-name-safe form of a type name, unique among `taken` (`Purchase Order` → `PurchaseOrder`).
+fn map_name(name: &str, taken: &mut std::collections::HashSet<String>) -> String {
+    let base: String = name.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    let base = if base.is_empty() {
+        "Type".to_string()
+    } else {
+        base
+    };
+    let mut candidate = base.clone();
+    let mut n = 1;
+    while !taken.insert(candidate.clone()) {
+        n += 1;
+        candidate = format!("{base}{n}");
+    }
+    candidate
+}
+
+fn sql_value(v: &Value) -> rusqlite::types::Value {
+    use rusqlite::types::Value as Sql;
+    match v {
+        Value::Null => Sql::Null,
+        Value::Bool(b) => Sql::Integer(i64::from(*b)),
+        Value::Number(n) => n
+            .as_i64()
+            .map(Sql::Integer)
+            .unwrap_or_else(|| Sql::Real(n.as_f64().unwrap_or(0.0))),
+        Value::String(s) => Sql::Text(s.clone()),
+        other => Sql::Text(other.to_string()),
+    }
+}
+
+/// Writes `ocel` as a new OCEL 2.0 SQLite file at `path` (which must not exist yet).
+pub fn write_ocel_sqlite(ocel: &Ocel, path: &Path) -> Result<(), CollectorError> {
+    use miner::time::format_timestamp;
+    use std::collections::{BTreeMap, BTreeSet, HashSet};
+    if path.exists() {
+        return Err(CollectorError::File {
+            path: path.display().to_string(),
+            message: "already exists; not overwritten".into(),
+        });
+    }
+    let mut conn = Connection::open(path)?;
+    let tx = conn.transaction()?;
+    tx.execute_batch(
+        "CREATE TABLE event (ocel_id TEXT PRIMARY KEY, ocel_type TEXT);
+         CREATE TABLE object (ocel_id TEXT PRIMARY KEY, ocel_type TEXT);
+         CREATE TABLE event_map_type (ocel_type TEXT PRIMARY KEY, ocel_type_map TEXT);
+         CREATE TABLE object_map_type (ocel_type TEXT PRIMARY KEY, ocel_type_map TEXT);
+         CREATE TABLE event_object (ocel_event_id TEXT, ocel_object_id TEXT, ocel_qualifier TEXT);
+         CREATE TABLE object_object (ocel_source_id TEXT, ocel_target_id TEXT, ocel_qualifier TEXT);",
+    )?;
+    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    let mut taken = HashSet::new();
+
+    // One attribute table per event type, with the attributes its events carry.
+    let mut event_types: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for e in &ocel.events {
+        event_types
+            .entry(&e.activity)
+            .or_default()
+            .extend(e.attributes.keys().map(String::as_str));
+    }
+    let mut event_tables = HashMap::new();
+    for (kind, attributes) in &event_types {
+        let map = map_name(kind, &mut taken);
+        tx.execute(
+            "INSERT INTO event_map_type VALUES (?1, ?2)",
+            [kind, &map.as_str()],
+        )?;
+        let columns: String = attributes
+            .iter()
+            .map(|a| format!(", {}", quote(a)))
+            .collect();
+        tx.execute_batch(&format!(
+            "CREATE TABLE {} (ocel_id TEXT, ocel_time TIMESTAMP{columns});",
+            quote(&format!("event_{map}"))
+        ))?;
+        event_tables.insert(*kind, (map, attributes));
+    }
+    for e in &ocel.events {
+        tx.execute("INSERT INTO event VALUES (?1, ?2)", [&e.id, &e.activity])?;
+        let (map, attributes) = &event_tables[e.activity.as_str()];
+        let mut values = vec![
+            rusqlite::types::Value::Text(e.id.clone()),
+            rusqlite::types::Value::Text(format_timestamp(e.timestamp)),
+        ];
+        values.extend(attributes.iter().map(|a| {
+            e.attributes
+                .get(*a)
+                .map_or(rusqlite::types::Value::Null, sql_value)
+        }));
+        let marks = vec!["?"; values.len()].join(", ");
+        tx.execute(
+            &format!(
+                "INSERT INTO {} VALUES ({marks})",
+                quote(&format!("event_{map}"))
+            ),
+            rusqlite::params_from_iter(values),
+        )?;
+        for r in &e.objects {
+            tx.execute(
+                "INSERT INTO event_object VALUES (?1, ?2, ?3)",
+                [&e.id, &r.object, &r.qualifier],
+            )?;
+        }
+    }
+
+    let mut object_types: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for o in &ocel.objects {
+        object_types
+            .entry(&o.kind)
+            .or_default()
+            .extend(o.attributes.iter().map(|(n, _, _)| n.as_str()));
+    }
+    let mut object_tables = HashMap::new();
+    for (kind, attributes) in &object_types {
+        let map = map_name(kind, &mut taken);
+        tx.execute(
+            "INSERT INTO object_map_type VALUES (?1, ?2)",
+            [kind, &map.as_str()],
+        )?;
+        let columns: String = attributes
+            .iter()
+            .map(|a| format!(", {}", quote(a)))
+            .collect();
+        tx.execute_batch(&format!(
+            "CREATE TABLE {} (ocel_id TEXT, ocel_time TIMESTAMP, ocel_changed_field TEXT{columns});",
+            quote(&format!("object_{map}"))
+        ))?;
+        object_tables.insert(*kind, (map, attributes));
+    }
+    for o in &ocel.objects {
+        tx.execute("INSERT INTO object VALUES (?1, ?2)", [&o.id, &o.kind])?;
+        let (map, attributes) = &object_tables[o.kind.as_str()];
+        // One row with the first value of each attribute, then one row per later change.
+        let mut rows: Vec<(i64, Option<&str>, &str, &Value)> = Vec::new();
+        for (name, at, value) in &o.attributes {
+            let changed = rows.iter().any(|(_, _, n, _)| n == name);
+            rows.push((*at, changed.then_some(name.as_str()), name, value));
+        }
+        let table = quote(&format!("object_{map}"));
+        let marks = vec!["?"; 3 + attributes.len()].join(", ");
+        let write_row = |time: i64,
+                             changed: Option<&str>,
+                             values: &dyn Fn(&str) -> Option<Value>|
+         -> Result<(), CollectorError> {
+            let mut row = vec![
+                rusqlite::types::Value::Text(o.id.clone()),
+                rusqlite::types::Value::Text(format_timestamp(time)),
+                changed.map_or(rusqlite::types::Value::Null, |c| {
+                    rusqlite::types::Value::Text(c.to_string())
+                }),
+            ];
+            row.extend(attributes.iter().map(|a| {
+                values(a)
+                    .as_ref()
+                    .map_or(rusqlite::types::Value::Null, sql_value)
+            }));
+            tx.execute(
+                &format!("INSERT INTO {table} VALUES ({marks})"),
+                rusqlite::params_from_iter(row),
+            )?;
+            Ok(())
+        };
+        let first: HashMap<&str, &Value> = rows
+            .iter()
+            .filter(|r| r.1.is_none())
+            .map(|r| (r.2, r.3))
+            .collect();
+        write_row(0, None, &|a| first.get(a).map(|v| (*v).clone()))?;
+        for (at, changed, name, value) in rows.iter().filter(|r| r.1.is_some()) {
+            write_row(*at, *changed, &|a| (a == *name).then(|| (*value).clone()))?;
+        }
+        for r in &o.objects {
+            tx.execute(
+                "INSERT INTO object_object VALUES (?1, ?2, ?3)",
+                [&o.id, &r.object, &r.qualifier],
+            )?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_is_written_reads_back_the_same() {
+        let ocel = miner::formats::ocel_json::read_ocel_json(
+            r#"{"objects":[{"id":"o1","type":"Purchase Order","attributes":[{"name":"qty","time":"1970-01-01T00:00:00Z","value":3},{"name":"qty","time":"2026-01-05T09:00:00Z","value":4}],
+                 "relationships":[{"objectId":"i1","qualifier":"contains"}]},{"id":"i1","type":"item"}],
+                "events":[{"id":"e1","type":"Create PO","time":"2026-01-05T08:00:00Z","attributes":[{"name":"by","value":"Mike"}],
+                 "relationships":[{"objectId":"o1","qualifier":"created"}]}]}"#
+                .as_bytes(),
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.sqlite");
+        write_ocel_sqlite(&ocel, &path).unwrap();
+        let back = read_ocel_sqlite(&path).unwrap();
+        assert_eq!(back.events, ocel.events);
+        assert_eq!(back.objects.len(), 2);
+        assert_eq!(back.objects[0].objects, ocel.objects[0].objects);
+        let qty: Vec<(i64, Value)> = back.objects[0]
+            .attributes
+            .iter()
+            .map(|(_, t, v)| (*t, v.clone()))
+            .collect();
+        assert_eq!(
+            qty,
+            vec![
+                (0, Value::from(3)),
+                (ocel.events[0].timestamp + 3_600_000_000, Value::from(4))
+            ]
+        );
+        assert!(write_ocel_sqlite(&ocel, &path)
+            .unwrap_err()
+            .to_string()
+            .contains("already exists"));
+    }
+}
