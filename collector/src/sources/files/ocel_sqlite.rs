@@ -211,6 +211,41 @@ fn sql_value(v: &Value) -> rusqlite::types::Value {
     }
 }
 
+/// Double-quotes an SQL identifier.
+fn quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// Declares each type in `{prefix}_map_type` and creates its attribute table
+/// `{prefix}_{map}` (`ocel_id`, `ocel_time`, then `extra`, then one column per attribute).
+/// Returns each type's table map name and attributes.
+fn type_tables<'a>(
+    tx: &rusqlite::Transaction<'_>,
+    prefix: &str,
+    types: &'a std::collections::BTreeMap<&'a str, std::collections::BTreeSet<&'a str>>,
+    extra: &str,
+    taken: &mut std::collections::HashSet<String>,
+) -> Result<HashMap<&'a str, (String, &'a std::collections::BTreeSet<&'a str>)>, CollectorError> {
+    let mut tables = HashMap::new();
+    for (kind, attributes) in types {
+        let map = map_name(kind, taken);
+        tx.execute(
+            &format!("INSERT INTO {prefix}_map_type VALUES (?1, ?2)"),
+            [kind, &map.as_str()],
+        )?;
+        let columns: String = attributes
+            .iter()
+            .map(|a| format!(", {}", quote(a)))
+            .collect();
+        tx.execute_batch(&format!(
+            "CREATE TABLE {} (ocel_id TEXT, ocel_time TIMESTAMP{extra}{columns});",
+            quote(&format!("{prefix}_{map}"))
+        ))?;
+        tables.insert(*kind, (map, attributes));
+    }
+    Ok(tables)
+}
+
 /// Writes `ocel` as a new OCEL 2.0 SQLite file at `path` (which must not exist yet).
 pub fn write_ocel_sqlite(ocel: &Ocel, path: &Path) -> Result<(), CollectorError> {
     use miner::time::format_timestamp;
@@ -231,7 +266,6 @@ pub fn write_ocel_sqlite(ocel: &Ocel, path: &Path) -> Result<(), CollectorError>
          CREATE TABLE event_object (ocel_event_id TEXT, ocel_object_id TEXT, ocel_qualifier TEXT);
          CREATE TABLE object_object (ocel_source_id TEXT, ocel_target_id TEXT, ocel_qualifier TEXT);",
     )?;
-    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
     let mut taken = HashSet::new();
 
     // One attribute table per event type, with the attributes its events carry.
@@ -242,23 +276,7 @@ pub fn write_ocel_sqlite(ocel: &Ocel, path: &Path) -> Result<(), CollectorError>
             .or_default()
             .extend(e.attributes.keys().map(String::as_str));
     }
-    let mut event_tables = HashMap::new();
-    for (kind, attributes) in &event_types {
-        let map = map_name(kind, &mut taken);
-        tx.execute(
-            "INSERT INTO event_map_type VALUES (?1, ?2)",
-            [kind, &map.as_str()],
-        )?;
-        let columns: String = attributes
-            .iter()
-            .map(|a| format!(", {}", quote(a)))
-            .collect();
-        tx.execute_batch(&format!(
-            "CREATE TABLE {} (ocel_id TEXT, ocel_time TIMESTAMP{columns});",
-            quote(&format!("event_{map}"))
-        ))?;
-        event_tables.insert(*kind, (map, attributes));
-    }
+    let event_tables = type_tables(&tx, "event", &event_types, "", &mut taken)?;
     for e in &ocel.events {
         tx.execute("INSERT INTO event VALUES (?1, ?2)", [&e.id, &e.activity])?;
         let (map, attributes) = &event_tables[e.activity.as_str()];
@@ -294,23 +312,13 @@ pub fn write_ocel_sqlite(ocel: &Ocel, path: &Path) -> Result<(), CollectorError>
             .or_default()
             .extend(o.attributes.iter().map(|(n, _, _)| n.as_str()));
     }
-    let mut object_tables = HashMap::new();
-    for (kind, attributes) in &object_types {
-        let map = map_name(kind, &mut taken);
-        tx.execute(
-            "INSERT INTO object_map_type VALUES (?1, ?2)",
-            [kind, &map.as_str()],
-        )?;
-        let columns: String = attributes
-            .iter()
-            .map(|a| format!(", {}", quote(a)))
-            .collect();
-        tx.execute_batch(&format!(
-            "CREATE TABLE {} (ocel_id TEXT, ocel_time TIMESTAMP, ocel_changed_field TEXT{columns});",
-            quote(&format!("object_{map}"))
-        ))?;
-        object_tables.insert(*kind, (map, attributes));
-    }
+    let object_tables = type_tables(
+        &tx,
+        "object",
+        &object_types,
+        ", ocel_changed_field TEXT",
+        &mut taken,
+    )?;
     for o in &ocel.objects {
         tx.execute("INSERT INTO object VALUES (?1, ?2)", [&o.id, &o.kind])?;
         let (map, attributes) = &object_tables[o.kind.as_str()];
@@ -323,8 +331,8 @@ pub fn write_ocel_sqlite(ocel: &Ocel, path: &Path) -> Result<(), CollectorError>
         let table = quote(&format!("object_{map}"));
         let marks = vec!["?"; 3 + attributes.len()].join(", ");
         let write_row = |time: i64,
-                             changed: Option<&str>,
-                             values: &dyn Fn(&str) -> Option<Value>|
+                         changed: Option<&str>,
+                         values: &dyn Fn(&str) -> Option<Value>|
          -> Result<(), CollectorError> {
             let mut row = vec![
                 rusqlite::types::Value::Text(o.id.clone()),
