@@ -36,6 +36,8 @@ pub enum Format {
     Json,
     /// SVG drawing (map only).
     Svg,
+    /// PNG picture (map only).
+    Png,
     /// IEEE XES event log (log only).
     Xes,
     /// Self-contained HTML (report only).
@@ -115,6 +117,16 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let pretty =
         |v: serde_json::Value| serde_json::to_string_pretty(&v).expect("json values serialize");
     let view = || MapView::compute(store.as_ref(), &request);
+    if let (What::Map, Format::Png) = (args.what, format) {
+        let png = reports::svg_to_png(&MapView::compute(store.as_ref(), &request)?.svg())?;
+        match &args.out {
+            Some(path) => {
+                std::fs::write(path, png).with_context(|| format!("writing {}", path.display()))?
+            }
+            None => std::io::Write::write_all(&mut std::io::stdout().lock(), &png)?,
+        }
+        return Ok(());
+    }
     let sqlite_out = args
         .out
         .as_ref()
@@ -169,7 +181,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
             status,
         )?),
         (what, format) => {
-            bail!("{what:?} cannot be exported as {format:?}: the map is SVG, the model BPMN, the report HTML, the log XES, the rest CSV or JSON")
+            bail!("{what:?} cannot be exported as {format:?}: the map is SVG or PNG, the model BPMN, the report HTML, the log XES, the rest CSV or JSON")
         }
     };
     match &args.out {

@@ -172,6 +172,34 @@ pub fn bpmn(stats: &ProcessStats, noise: f64) -> String {
     )
 }
 
+/// Renders an SVG document as PNG, with the DejaVu fonts compiled in so that labels render the
+/// same on a machine without any fonts installed.
+pub fn svg_to_png(svg: &str) -> Result<Vec<u8>, WebError> {
+    use resvg::{tiny_skia, usvg};
+    let mut options = usvg::Options::default();
+    {
+        let fonts = options.fontdb_mut();
+        fonts.load_font_data(dejavu::sans::regular().to_vec());
+        fonts.load_font_data(dejavu::sans::bold().to_vec());
+        fonts.set_sans_serif_family("DejaVu Sans");
+    }
+    options.font_family = "DejaVu Sans".into();
+    let tree =
+        usvg::Tree::from_str(svg, &options).map_err(|e| WebError::Internal(format!("SVG: {e}")))?;
+    let size = tree.size().to_int_size();
+    let mut pixmap = tiny_skia::Pixmap::new(size.width(), size.height()).ok_or_else(|| {
+        WebError::Internal(format!(
+            "cannot draw a {}x{} picture",
+            size.width(),
+            size.height()
+        ))
+    })?;
+    resvg::render(&tree, tiny_skia::Transform::default(), &mut pixmap.as_mut());
+    pixmap
+        .encode_png()
+        .map_err(|e| WebError::Internal(format!("PNG: {e}")))
+}
+
 /// The directly-follows graph as CSV: one row per edge with its count and times in seconds.
 pub fn dfg_csv(stats: &ProcessStats) -> String {
     let mut out = String::new();
@@ -693,6 +721,17 @@ mod tests {
         for external in ["<link", "<script", "src=", "url(http", "@import"] {
             assert!(!html.contains(external), "report must not load {external}");
         }
+    }
+
+    #[test]
+    fn the_map_renders_to_png_with_its_labels() {
+        let s = stats();
+        let map = simplify_paths(&s, 100);
+        let svg = render_svg(&map, &layout(&map), MapMode::Frequency);
+        let png = svg_to_png(&svg).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        let without_text = svg_to_png(&svg.replace(">pay</text>", "></text>")).unwrap();
+        assert_ne!(png, without_text, "labels are drawn (the font is embedded)");
     }
 
     #[test]

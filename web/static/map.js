@@ -20,6 +20,8 @@
     summary.textContent = response.headers.get("X-Map-Summary") || "";
     exportSvg.href = "/export/map.svg?" + query;
     document.getElementById("export-report").href = "/export/report.html?" + query;
+    document.getElementById("export-png").href = "/export/map.png?" + query;
+    document.getElementById("export-bpmn").href = "/export/model.bpmn?" + query;
     history.replaceState(null, "", "/map?" + query);
     map.dataset.version = String(Number(map.dataset.version || 0) + 1);
   }

@@ -14,7 +14,7 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/export/{file}", get(export))
 }
 
-fn download(name: &str, content_type: &str, body: String) -> Response {
+fn download(name: &str, content_type: &str, body: impl IntoResponse) -> Response {
     (
         [
             (header::CONTENT_TYPE, content_type.to_string()),
@@ -45,6 +45,7 @@ async fn export(
         let pretty = |v: serde_json::Value| serde_json::to_string_pretty(&v).expect("json values serialize");
         Ok(match name.as_str() {
             "map.svg" => download(&name, "image/svg+xml", view()?.svg()),
+            "map.png" => download(&name, "image/png", reports::svg_to_png(&view()?.svg())?),
             "model.bpmn" => download(&name, "application/xml", reports::bpmn(&view()?.full, list.noise.unwrap_or(0.0))),
             "report.html" => download(&name, "text/html; charset=utf-8", view()?.html_report(reports::now_micros())?),
             "dfg.csv" => download(&name, CSV, reports::dfg_csv(&view()?.shown)),
@@ -65,7 +66,7 @@ async fn export(
                 let text = String::from_utf8(xes).map_err(|e| WebError::Internal(e.to_string()))?;
                 download(&name, "application/xml", text)
             }
-            other => return Err(WebError::NotFound(format!("no export called {other:?}: try map.svg, model.bpmn, report.html, dfg.csv, dfg.json, variants.csv, variants.json, bottlenecks.csv, bottlenecks.json, instances.csv, instances.json, log.xes or log.jsonocel"))),
+            other => return Err(WebError::NotFound(format!("no export called {other:?}: try map.svg, map.png, model.bpmn, report.html, dfg.csv, dfg.json, variants.csv, variants.json, bottlenecks.csv, bottlenecks.json, instances.csv, instances.json, log.xes or log.jsonocel"))),
         })
     })
     .await
