@@ -96,8 +96,9 @@ impl Miner<'_> {
         self.fall_through(log, &alphabet, &dfg)
     }
 
-    /// When no cut fits: an activity once per trace in parallel, a loop through the start
-    /// activities, or (last) the flower model that allows anything over the alphabet.
+    /// When no cut fits: an activity once per trace in parallel, an activity concurrent to the
+    /// rest, a loop through the start activities, or (last) the flower model that allows
+    /// anything over the alphabet.
     fn fall_through(&self, log: Log, alphabet: &BTreeSet<usize>, dfg: &Dfg) -> ProcessTree {
         if let Some(&a) = alphabet.iter().find(|&&a| {
             log.iter()
@@ -105,6 +106,24 @@ impl Miner<'_> {
         }) {
             let rest: BTreeSet<usize> = alphabet.iter().copied().filter(|&x| x != a).collect();
             return ProcessTree::Parallel(vec![self.activity(a), self.mine(project(&log, &rest))]);
+        }
+        // Activity concurrent: an activity whose removal leaves a log with a cut runs in
+        // parallel with the rest (precise where the flower model would allow anything).
+        for &a in alphabet {
+            let rest: BTreeSet<usize> = alphabet.iter().copied().filter(|&x| x != a).collect();
+            let without = project(&log, &rest);
+            let rest_dfg = Dfg::of(&without).filtered(self.noise);
+            let has_cut = xor_cut(&rest_dfg, &rest).is_some()
+                || sequence_cut(&rest_dfg, &rest).is_some()
+                || parallel_cut(&rest_dfg, &rest).is_some()
+                || loop_cut(&rest_dfg, &rest).is_some();
+            if has_cut {
+                let only: BTreeSet<usize> = [a].into();
+                return ProcessTree::Parallel(vec![
+                    self.mine(project(&log, &only)),
+                    self.mine(without),
+                ]);
+            }
         }
         for strict in [true, false] {
             let split = split_at_starts(&log, dfg, strict);
