@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! Flowsight's collector: everything on the way in.
 //!
 //! Raw messages arrive through [`sources`], are turned into events by the [`mapping`] rules,

@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! Flowsight's miner: the process-mining vocabulary and algorithms, pure and synchronous.
 //!
 //! It knows events, logs and the models derived from them; it does no I/O beyond reading

@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! Flowsight's web UI and HTTP API: process map, instances, variants, bottlenecks and exports,
 //! rendered on the server (axum + askama) from the store's answers and the miner's models.
 //!
