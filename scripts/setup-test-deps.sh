@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the tests need beside the Rust toolchain, idempotently:
-# headless Chromium (browser tests of the UI) from Debian, and a Python venv with
+# headless Chromium (browser tests of the UI) from Debian, a Python venv with
 # pm4py (independent oracle for mining results; never a product dependency: AGPL)
-# and Playwright (drives the Debian Chromium; it never downloads a browser of its own).
+# and Playwright (drives the Debian Chromium; it never downloads a browser of its own),
+# and bpmn-js from npm (a real BPMN modeler's viewer, to open exported models in the browser).
 set -euo pipefail
 
 VENV="${FLOWSIGHT_VENV:-$HOME/.cache/flowsight/venv}"
+NPM_DIR="${FLOWSIGHT_NPM:-$HOME/.cache/flowsight/npm}"
 
 if ! command -v chromium >/dev/null 2>&1; then
   echo "setup: installing chromium (Debian package)"
@@ -22,4 +24,9 @@ if [ ! -f "$stamp" ]; then
   "$VENV/bin/pip" install -q "pm4py==2.7.*" "playwright==1.*" "pytest==8.*"
   touch "$stamp"
 fi
-echo "setup: test dependencies ready (venv $VENV)"
+if [ ! -f "$NPM_DIR/node_modules/bpmn-js/dist/bpmn-modeler.production.min.js" ]; then
+  echo "setup: installing bpmn-js (npm) into $NPM_DIR"
+  mkdir -p "$NPM_DIR"
+  (cd "$NPM_DIR" && npm install --no-audit --no-fund --silent bpmn-js@18)
+fi
+echo "setup: test dependencies ready (venv $VENV, npm $NPM_DIR)"
