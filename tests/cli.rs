@@ -368,3 +368,73 @@ fn ocel_export_reimports_to_the_same_events_objects_and_relations() {
     assert!(String::from_utf8_lossy(&out.stderr)
         .contains("related object ids are not in the file's object list"));
 }
+
+#[test]
+fn start_and_complete_transitions_give_activities_a_service_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().to_str().unwrap();
+    let log = shared("xes/03_repairExample.xes.gz");
+    assert!(flowsight(&["import", "--store", store, &log])
+        .status
+        .success());
+    let out = flowsight(&[
+        "export",
+        "bottlenecks",
+        "--format",
+        "json",
+        "--store",
+        store,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let b: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let matched: u64 = b["activities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["service"]["count"].as_u64().unwrap())
+        .sum();
+    // Counted straight from the file's text, in file order: each complete closes the earliest
+    // open start of its activity in the trace (one start in this log is never completed).
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut miner::formats::maybe_gunzip(std::fs::File::open(&log).unwrap()).unwrap(),
+        &mut text,
+    )
+    .unwrap();
+    let value = |event: &str, key: &str| {
+        let pattern = format!(r#"key="{key}" value=""#);
+        let at = event.find(&pattern).unwrap() + pattern.len();
+        event[at..at + event[at..].find('"').unwrap()].to_string()
+    };
+    let mut pairs = 0u64;
+    for trace in text.split("<trace>").skip(1) {
+        let mut open: std::collections::HashMap<String, u64> = Default::default();
+        for event in trace.split("<event>").skip(1) {
+            let (name, transition) = (
+                value(event, "concept:name"),
+                value(event, "lifecycle:transition"),
+            );
+            let waiting = open.entry(name).or_default();
+            match transition.as_str() {
+                "start" => *waiting += 1,
+                "complete" if *waiting > 0 => {
+                    *waiting -= 1;
+                    pairs += 1;
+                }
+                _ => {}
+            }
+        }
+    }
+    assert_eq!(matched, pairs);
+    assert!(b["activities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["service"]["mean"].as_i64().unwrap() > 0));
+    let map = flowsight(&["export", "map", "--mode", "performance", "--store", store]);
+    assert!(String::from_utf8_lossy(&map.stdout).contains(">service "));
+}

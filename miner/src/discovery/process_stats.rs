@@ -5,7 +5,7 @@
 //! from a [`ProcessStats`]; stores produce one by feeding cases to a [`ProcessStatsBuilder`]
 //! (or, for a database that can aggregate, by computing the same numbers in SQL).
 
-use crate::log::{ActivityInterner, EventLog};
+use crate::log::{ActivityInterner, EventLog, Lifecycle};
 use crate::performance::DurationStats;
 use crate::time::Micros;
 use serde::{Deserialize, Serialize};
@@ -22,6 +22,9 @@ pub struct ActivityStats {
     pub cases: u64,
     /// Time from an event of this activity to the next event of its case.
     pub time_to_next: DurationStats,
+    /// Service time: from a `start` to the matching `complete` of this activity in a case
+    /// (empty when the source records no start transitions).
+    pub service: DurationStats,
 }
 
 /// A directly-follows edge `from → to` with its frequency and the time between the two events.
@@ -78,7 +81,7 @@ impl ProcessStats {
     pub fn from_log(log: &EventLog) -> Self {
         let mut builder = ProcessStatsBuilder::with_interner(log.activities().clone());
         for case in log.cases() {
-            builder.add_case(case.activities, case.timestamps);
+            builder.add_case_with_lifecycles(case.activities, case.timestamps, case.lifecycles);
         }
         builder.finish()
     }
@@ -119,6 +122,7 @@ struct ActivityAccumulator {
     cases: u64,
     last_case: Option<u64>,
     time_to_next: Vec<Micros>,
+    service: Vec<Micros>,
 }
 
 /// Accumulates [`ProcessStats`] one case at a time.
@@ -154,6 +158,34 @@ impl ProcessStatsBuilder {
     /// The id of activity `name`, for building the slice given to [`Self::add_case`].
     pub fn intern(&mut self, name: &str) -> u32 {
         self.interner.intern(name)
+    }
+
+    /// Adds one case whose events record lifecycle transitions: besides everything
+    /// [`Self::add_case`] counts, each `complete` matched to the earliest open `start` of the
+    /// same activity gives a service time.
+    pub fn add_case_with_lifecycles(
+        &mut self,
+        activities: &[u32],
+        timestamps: &[Option<Micros>],
+        lifecycles: &[Lifecycle],
+    ) {
+        self.add_case(activities, timestamps);
+        if !lifecycles.contains(&Lifecycle::Start) {
+            return;
+        }
+        let mut open: HashMap<u32, std::collections::VecDeque<Micros>> = HashMap::new();
+        for ((&a, &t), &l) in activities.iter().zip(timestamps).zip(lifecycles) {
+            let Some(t) = t else { continue };
+            match l {
+                Lifecycle::Start => open.entry(a).or_default().push_back(t),
+                Lifecycle::Complete => {
+                    if let Some(started) = open.get_mut(&a).and_then(|q| q.pop_front()) {
+                        self.activities[a as usize].service.push(t - started);
+                    }
+                }
+                Lifecycle::Other => {}
+            }
+        }
     }
 
     /// Adds one case: activity ids in time order and their timestamps.
@@ -235,6 +267,7 @@ impl ProcessStatsBuilder {
                     count: acc.count,
                     cases: acc.cases,
                     time_to_next: DurationStats::from_unsorted(&mut acc.time_to_next),
+                    service: DurationStats::from_unsorted(&mut acc.service),
                 }
             })
             .collect();
@@ -352,6 +385,25 @@ mod tests {
         assert_eq!(s.variants[0].mean_throughput, 35);
         assert_eq!(s.throughput.max, 40);
         assert_eq!((s.first_event, s.last_event), (Some(0), Some(40)));
+    }
+
+    #[test]
+    fn start_and_complete_pairs_give_service_times() {
+        let mut b = EventLogBuilder::new();
+        b.start_case("1");
+        b.push_transition("a", Some(0), Lifecycle::Start);
+        b.push_transition("b", Some(1), Lifecycle::Start);
+        b.push_transition("a", Some(10), Lifecycle::Complete);
+        b.push_transition("b", Some(31), Lifecycle::Complete);
+        b.push_transition("a", Some(40), Lifecycle::Start);
+        b.push_transition("a", Some(45), Lifecycle::Complete);
+        b.push_transition("c", Some(50), Lifecycle::Complete);
+        let s = ProcessStats::from_log(&b.build());
+        let a = &s.activities[s.index_of("a").unwrap()];
+        assert_eq!((a.service.count, a.service.total), (2, 15));
+        assert_eq!(s.activities[s.index_of("b").unwrap()].service.total, 30);
+        assert_eq!(s.activities[s.index_of("c").unwrap()].service.count, 0);
+        assert_eq!(s.events, 7, "every event still counts, as in pm4py");
     }
 
     #[test]

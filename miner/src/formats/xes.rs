@@ -9,7 +9,7 @@
 //! where the content is still unambiguous (attribute order, missing `xes.version`, no XML
 //! namespace). XML entities beyond the five predefined ones are never expanded.
 
-use crate::log::{EventLog, EventLogBuilder};
+use crate::log::{EventLog, EventLogBuilder, Lifecycle};
 use crate::time::{parse_timestamp, Micros, Zone};
 use crate::MinerError;
 use quick_xml::events::{BytesStart, Event as XmlEvent};
@@ -616,14 +616,16 @@ pub fn read_event_log<R: Read>(input: R) -> Result<(EventLog, XesSummary), Miner
         for event in trace.events() {
             let mut activity = "";
             let mut time = None;
+            let mut transition = None;
             for a in event.attributes() {
                 match a.key {
                     "concept:name" => activity = a.value,
                     "time:timestamp" => time = a.micros,
+                    "lifecycle:transition" => transition = Some(a.value),
                     _ => {}
                 }
             }
-            builder.push_event(activity, time);
+            builder.push_transition(activity, time, Lifecycle::parse(transition));
         }
         Ok(())
     })?;

@@ -6,6 +6,31 @@
 use crate::time::Micros;
 use rustc_hash::FxHashMap;
 
+/// The lifecycle transition an event records (XES `lifecycle:transition`): an activity instance
+/// that starts and later completes has a service time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lifecycle {
+    /// The activity began.
+    Start,
+    /// The activity finished (also what an event without a transition means).
+    #[default]
+    Complete,
+    /// Any other transition (schedule, suspend, …).
+    Other,
+}
+
+impl Lifecycle {
+    /// Reads a transition name, case-insensitively; absent means complete.
+    pub fn parse(text: Option<&str>) -> Self {
+        match text.map(str::trim) {
+            None => Self::Complete,
+            Some(t) if t.eq_ignore_ascii_case("complete") => Self::Complete,
+            Some(t) if t.eq_ignore_ascii_case("start") => Self::Start,
+            Some(_) => Self::Other,
+        }
+    }
+}
+
 /// Maps activity names to dense `u32` ids and back.
 #[derive(Debug, Clone, Default)]
 pub struct ActivityInterner {
@@ -59,6 +84,7 @@ pub struct EventLog {
     case_offsets: Vec<usize>,
     activity: Vec<u32>,
     timestamp: Vec<Option<Micros>>,
+    lifecycle: Vec<Lifecycle>,
 }
 
 /// One case of an [`EventLog`], borrowed.
@@ -70,6 +96,8 @@ pub struct Case<'a> {
     pub activities: &'a [u32],
     /// Timestamps in the same order; `None` where the source gave none.
     pub timestamps: &'a [Option<Micros>],
+    /// Lifecycle transitions in the same order.
+    pub lifecycles: &'a [Lifecycle],
 }
 
 impl EventLog {
@@ -99,7 +127,8 @@ impl EventLog {
         Case {
             name: &self.case_names[i],
             activities: &self.activity[range.clone()],
-            timestamps: &self.timestamp[range],
+            timestamps: &self.timestamp[range.clone()],
+            lifecycles: &self.lifecycle[range],
         }
     }
 }
@@ -126,11 +155,22 @@ impl EventLogBuilder {
         self.open = true;
     }
 
-    /// Adds an event to the open case.
+    /// Adds a (completion) event to the open case.
     pub fn push_event(&mut self, activity: &str, timestamp: Option<Micros>) {
+        self.push_transition(activity, timestamp, Lifecycle::Complete);
+    }
+
+    /// Adds an event with its lifecycle transition to the open case.
+    pub fn push_transition(
+        &mut self,
+        activity: &str,
+        timestamp: Option<Micros>,
+        lifecycle: Lifecycle,
+    ) {
         let id = self.log.activities.intern(activity);
         self.log.activity.push(id);
         self.log.timestamp.push(timestamp);
+        self.log.lifecycle.push(lifecycle);
     }
 
     /// Closes the open case, ordering its events by timestamp (stable; events without one last).
@@ -148,8 +188,10 @@ impl EventLogBuilder {
             let activities: Vec<u32> = order.iter().map(|&i| self.log.activity[i]).collect();
             let timestamps: Vec<Option<Micros>> =
                 order.iter().map(|&i| self.log.timestamp[i]).collect();
+            let lifecycles: Vec<Lifecycle> = order.iter().map(|&i| self.log.lifecycle[i]).collect();
             self.log.activity[start..end].copy_from_slice(&activities);
             self.log.timestamp[start..end].copy_from_slice(&timestamps);
+            self.log.lifecycle[start..end].copy_from_slice(&lifecycles);
         }
         self.log.case_offsets.push(end);
     }

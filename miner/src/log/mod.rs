@@ -6,5 +6,5 @@ mod event_log;
 mod ocel;
 
 pub use event::{BusinessKey, Event};
-pub use event_log::{ActivityInterner, EventLog, EventLogBuilder};
+pub use event_log::{ActivityInterner, Case, EventLog, EventLogBuilder, Lifecycle};
 pub use ocel::{Ocel, OcelEvent, OcelObject, Relation};

@@ -27,6 +27,8 @@ pub struct ActivityTime {
     pub duration: DurationStats,
     /// Share of all waiting time in the process spent here (0–1).
     pub share: f64,
+    /// Service time (start to complete), when the source records start transitions.
+    pub service: DurationStats,
 }
 
 /// The bottleneck rankings of a process.
@@ -62,11 +64,12 @@ pub fn rank_bottlenecks(stats: &ProcessStats) -> Bottlenecks {
     let mut activities: Vec<ActivityTime> = stats
         .activities
         .iter()
-        .filter(|a| a.time_to_next.count > 0)
+        .filter(|a| a.time_to_next.count > 0 || a.service.count > 0)
         .map(|a| ActivityTime {
             activity: a.name.clone(),
             duration: a.time_to_next,
             share: share(a.time_to_next.total),
+            service: a.service,
         })
         .collect();
     activities.sort_by_key(|a| std::cmp::Reverse(a.duration.total));

@@ -26,6 +26,8 @@ struct Row {
     mean: String,
     median: String,
     p95: String,
+    service_mean: String,
+    service_p95: String,
 }
 
 impl Row {
@@ -40,6 +42,8 @@ impl Row {
             mean: format_duration(d.mean),
             median: format_duration(d.median),
             p95: format_duration(d.p95),
+            service_mean: String::new(),
+            service_p95: String::new(),
         }
     }
 }
@@ -79,7 +83,14 @@ async fn bottlenecks(
         activities: b
             .activities
             .iter()
-            .map(|a| Row::new(&a.activity, "", &a.duration, a.share))
+            .map(|a| {
+                let mut row = Row::new(&a.activity, "", &a.duration, a.share);
+                if a.service.count > 0 {
+                    row.service_mean = format_duration(a.service.mean);
+                    row.service_p95 = format_duration(a.service.p95);
+                }
+                row
+            })
             .collect(),
     })
 }

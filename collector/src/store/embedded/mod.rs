@@ -110,6 +110,39 @@ mod tests {
     }
 
     #[test]
+    fn migrates_a_version_1_store_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let conn = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE events (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, instance INTEGER,
+                   activity TEXT NOT NULL, ts INTEGER NOT NULL, source TEXT NOT NULL, trace_id TEXT, span_id TEXT,
+                   keys TEXT NOT NULL, attributes TEXT NOT NULL);
+                 CREATE INDEX events_by_instance ON events(instance, ts, seq, activity);
+                 CREATE TABLE instances (id INTEGER PRIMARY KEY, label TEXT NOT NULL, events INTEGER NOT NULL,
+                   first_ts INTEGER NOT NULL, last_ts INTEGER NOT NULL, last_activity TEXT NOT NULL);
+                 INSERT INTO events VALUES (1, 'a', 1, 'Fix', 0, 's', NULL, NULL, '[]', '{\"lifecycle:transition\":\"start\"}');
+                 INSERT INTO events VALUES (2, 'b', 1, 'Fix', 60, 's', NULL, NULL, '[]', '{\"lifecycle:transition\":\"complete\"}');
+                 INSERT INTO instances VALUES (1, 'case=1', 2, 0, 60, 'Fix');
+                 PRAGMA user_version = 1;",
+            )
+            .unwrap();
+        }
+        let store = EmbeddedStore::open(dir.path(), InstanceRules::default()).unwrap();
+        let stats = store.process_stats(&Default::default()).unwrap();
+        assert_eq!(
+            stats.activities[0].service.total, 60,
+            "lifecycle backfilled from attributes"
+        );
+        let again = EmbeddedStore::open(dir.path(), InstanceRules::default()).unwrap();
+        assert_eq!(
+            again.overview().unwrap().events,
+            2,
+            "opening twice migrates once"
+        );
+    }
+
+    #[test]
     fn survives_a_restart_with_its_key_graph() {
         let dir = tempfile::tempdir().unwrap();
         {

@@ -8,7 +8,7 @@ use crate::store::{
 };
 use crate::CollectorError;
 use miner::discovery::{ProcessStats, ProcessStatsBuilder};
-use miner::log::{BusinessKey, Event};
+use miner::log::{BusinessKey, Event, Lifecycle};
 use miner::time::Micros;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params_from_iter, Connection, OptionalExtension, Row};
@@ -76,7 +76,7 @@ impl Store for EmbeddedStore {
                 .as_ref()
                 .map(|names| names.iter().map(|n| builder.intern(n)).collect());
             let mut stmt = conn.prepare_cached(
-                "SELECT instance, activity, ts FROM events WHERE instance IS NOT NULL ORDER BY instance, ts, seq",
+                "SELECT instance, activity, ts, lifecycle FROM events WHERE instance IS NOT NULL ORDER BY instance, ts, seq",
             )?;
             let mut rows = stmt.query([])?;
             let mut case = CaseBuffer::default();
@@ -90,6 +90,8 @@ impl Store for EmbeddedStore {
                 let activity = row.get_ref(1)?.as_str().map_err(|e| CollectorError::Corrupt(e.to_string()))?;
                 case.activities.push(builder.intern(activity));
                 case.timestamps.push(Some(row.get(2)?));
+                let transition = row.get_ref(3)?.as_str_or_null().map_err(|e| CollectorError::Corrupt(e.to_string()))?;
+                case.lifecycles.push(Lifecycle::parse(transition));
             }
             case.flush(&query.cases, keep.as_ref(), &mut builder);
             Ok(builder.finish())
@@ -292,6 +294,7 @@ fn query_events(conn: &Connection, sql: &str, param: i64) -> Result<Vec<Event>, 
 struct CaseBuffer {
     activities: Vec<u32>,
     timestamps: Vec<Option<Micros>>,
+    lifecycles: Vec<Lifecycle>,
 }
 
 impl CaseBuffer {
@@ -304,20 +307,25 @@ impl CaseBuffer {
     ) {
         if !self.activities.is_empty() && self.passes(filter, builder) {
             match keep {
-                None => builder.add_case(&self.activities, &self.timestamps),
+                None => builder.add_case_with_lifecycles(
+                    &self.activities,
+                    &self.timestamps,
+                    &self.lifecycles,
+                ),
                 Some(keep) => {
-                    let (a, t): (Vec<u32>, Vec<Option<Micros>>) = self
-                        .activities
-                        .iter()
-                        .zip(&self.timestamps)
-                        .filter(|(a, _)| keep.contains(a))
-                        .unzip();
-                    builder.add_case(&a, &t);
+                    let kept: Vec<usize> = (0..self.activities.len())
+                        .filter(|&i| keep.contains(&self.activities[i]))
+                        .collect();
+                    let a: Vec<u32> = kept.iter().map(|&i| self.activities[i]).collect();
+                    let t: Vec<Option<Micros>> = kept.iter().map(|&i| self.timestamps[i]).collect();
+                    let l: Vec<Lifecycle> = kept.iter().map(|&i| self.lifecycles[i]).collect();
+                    builder.add_case_with_lifecycles(&a, &t, &l);
                 }
             }
         }
         self.activities.clear();
         self.timestamps.clear();
+        self.lifecycles.clear();
     }
 
     fn passes(&self, filter: &CaseFilter, builder: &mut ProcessStatsBuilder) -> bool {

@@ -3,7 +3,7 @@
 use rusqlite::Connection;
 
 /// Schema version written to `PRAGMA user_version`.
-const VERSION: i64 = 1;
+const VERSION: i64 = 2;
 
 /// Sets durability pragmas and creates the tables if they are missing.
 pub fn prepare(conn: &Connection) -> rusqlite::Result<()> {
@@ -24,9 +24,9 @@ pub fn prepare(conn: &Connection) -> rusqlite::Result<()> {
             trace_id   TEXT,
             span_id    TEXT,
             keys       TEXT NOT NULL,
-            attributes TEXT NOT NULL
+            attributes TEXT NOT NULL,
+            lifecycle  TEXT
         );
-        CREATE INDEX IF NOT EXISTS events_by_instance ON events(instance, ts, seq, activity);
         CREATE TABLE IF NOT EXISTS keys (
             kind     TEXT NOT NULL,
             value    TEXT NOT NULL,
@@ -61,6 +61,27 @@ pub fn prepare(conn: &Connection) -> rusqlite::Result<()> {
         );
         ",
     )?;
+    migrate(conn)?;
     conn.pragma_update(None, "user_version", VERSION)?;
     Ok(())
+}
+
+/// Brings a store written by an older version up to date, in place.
+fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let has_lifecycle = conn
+        .prepare("SELECT 1 FROM pragma_table_info('events') WHERE name = 'lifecycle'")?
+        .exists([])?;
+    if version < 2 && !has_lifecycle {
+        // Version 2 keeps the lifecycle transition in its own column, so that service times
+        // come from the covering index instead of parsing every event's attributes.
+        conn.execute_batch(
+            "ALTER TABLE events ADD COLUMN lifecycle TEXT;
+             UPDATE events SET lifecycle = json_extract(attributes, '$.\"lifecycle:transition\"');",
+        )?;
+    }
+    conn.execute_batch(
+        "DROP INDEX IF EXISTS events_by_instance;
+         CREATE INDEX IF NOT EXISTS events_by_instance_v2 ON events(instance, ts, seq, activity, lifecycle);",
+    )
 }

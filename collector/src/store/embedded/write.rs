@@ -9,6 +9,9 @@ use miner::log::{BusinessKey, Event};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::BTreeSet;
 
+/// The event attribute holding the XES lifecycle transition.
+const LIFECYCLE: &str = "lifecycle:transition";
+
 /// The single writer: the connection and the key graph that mirrors its `keys` table.
 pub struct Writer {
     conn: Connection,
@@ -76,8 +79,8 @@ impl Writer {
         {
             let mut exists = tx.prepare_cached("SELECT 1 FROM events WHERE id = ?1")?;
             let mut insert_event = tx.prepare_cached(
-                "INSERT INTO events (id, instance, activity, ts, source, trace_id, span_id, keys, attributes)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT INTO events (id, instance, activity, ts, source, trace_id, span_id, keys, attributes, lifecycle)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?;
             for event in events {
                 if exists.exists([&event.id])? {
@@ -101,6 +104,7 @@ impl Writer {
                     event.span_id,
                     serde_json::to_string(&keys).expect("strings serialize"),
                     serde_json::Value::Object(event.attributes.clone()).to_string(),
+                    event.attributes.get(LIFECYCLE).and_then(|v| v.as_str()),
                 ])?;
                 report.inserted += 1;
             }
