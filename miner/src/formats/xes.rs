@@ -82,7 +82,8 @@ struct RawAttr {
     key: Range<usize>,
     value: Range<usize>,
     micros: Option<Micros>,
-    nested: bool,
+    /// 0 for an attribute of a trace or event; one more per enclosing attribute.
+    depth: u8,
 }
 
 /// One attribute of a trace or event, borrowed from the reader's buffers.
@@ -140,7 +141,7 @@ impl XesTrace {
     pub fn attributes(&self) -> impl Iterator<Item = Attribute<'_>> + '_ {
         self.trace_attrs
             .iter()
-            .filter(|a| !a.nested)
+            .filter(|a| a.depth == 0)
             .map(|a| self.view(a))
     }
 
@@ -164,6 +165,23 @@ impl XesTrace {
 }
 
 impl<'a> XesEvent<'a> {
+    /// The event's top-level attributes as JSON values, nested ones included: a `<list>`
+    /// becomes an array of its values, a `<container>` an object, and a typed attribute with
+    /// children an object with its own `value` beside them.
+    pub fn json_attributes(&self) -> Vec<(String, serde_json::Value)> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < self.attrs.len() {
+            let (value, next) = json_value(self.trace, self.attrs, i);
+            out.push((
+                self.trace.text[self.attrs[i].key.clone()].to_string(),
+                value,
+            ));
+            i = next;
+        }
+        out
+    }
+
     /// The event's top-level attribute `key`.
     pub fn get(&self, key: &str) -> Option<Attribute<'a>> {
         find(self.trace, self.attrs, key)
@@ -174,15 +192,52 @@ impl<'a> XesEvent<'a> {
         let trace = self.trace;
         self.attrs
             .iter()
-            .filter(|a| !a.nested)
+            .filter(|a| a.depth == 0)
             .map(move |a| trace.view(a))
     }
+}
+
+/// The JSON value of `attrs[i]` with its nested attributes; returns the index after them.
+fn json_value(trace: &XesTrace, attrs: &[RawAttr], i: usize) -> (serde_json::Value, usize) {
+    use serde_json::Value;
+    let a = &attrs[i];
+    let raw = &trace.text[a.value.clone()];
+    let own = match a.kind {
+        AttrKind::Int => raw
+            .trim()
+            .parse::<i64>()
+            .map_or_else(|_| Value::from(raw), Value::from),
+        AttrKind::Float => raw
+            .trim()
+            .parse::<f64>()
+            .map_or_else(|_| Value::from(raw), Value::from),
+        AttrKind::Boolean => Value::Bool(matches!(raw.trim(), "true" | "TRUE" | "True" | "1")),
+        _ => Value::from(raw),
+    };
+    let mut children = Vec::new();
+    let mut j = i + 1;
+    while j < attrs.len() && attrs[j].depth > a.depth {
+        let (value, next) = json_value(trace, attrs, j);
+        children.push((trace.text[attrs[j].key.clone()].to_string(), value));
+        j = next;
+    }
+    let value = match (a.kind, children.is_empty()) {
+        (AttrKind::List, _) => Value::Array(children.into_iter().map(|(_, v)| v).collect()),
+        (AttrKind::Container, _) => Value::Object(children.into_iter().collect()),
+        (_, true) => own,
+        (_, false) => {
+            let mut object: serde_json::Map<String, Value> = children.into_iter().collect();
+            object.insert("value".into(), own);
+            Value::Object(object)
+        }
+    };
+    (value, j)
 }
 
 fn find<'a>(trace: &'a XesTrace, attrs: &[RawAttr], key: &str) -> Option<Attribute<'a>> {
     attrs
         .iter()
-        .find(|a| !a.nested && &trace.text[a.key.clone()] == key)
+        .find(|a| a.depth == 0 && &trace.text[a.key.clone()] == key)
         .map(|a| trace.view(a))
 }
 
@@ -278,8 +333,12 @@ pub fn read_xes<R: Read>(
                     (Some(Scope::Attribute(AttrKind::List)), b"values") => Scope::Values,
                     (Some(p), t) if AttrKind::from_tag(t).is_some() && accepts_attributes(p) => {
                         let kind = AttrKind::from_tag(t).expect("checked");
-                        let nested = matches!(p, Scope::Attribute(_) | Scope::Values);
-                        let attr = read_attribute(e, kind, nested, &mut trace.text, &mut summary)
+                        let depth = stack
+                            .iter()
+                            .filter(|s| matches!(s, Scope::Attribute(_)))
+                            .count()
+                            .min(255) as u8;
+                        let attr = read_attribute(e, kind, depth, &mut trace.text, &mut summary)
                             .map_err(fail)?;
                         match stack.iter().rev().find(|s| {
                             matches!(s, Scope::Event | Scope::Trace | Scope::Log | Scope::Global)
@@ -516,7 +575,7 @@ fn close(
 fn read_attribute(
     e: &BytesStart<'_>,
     kind: AttrKind,
-    nested: bool,
+    depth: u8,
     text: &mut String,
     summary: &mut XesSummary,
 ) -> Result<RawAttr, String> {
@@ -549,7 +608,7 @@ fn read_attribute(
     // for meta attributes); top-level attributes need one.
     let key = match key {
         Some(k) => k,
-        None if nested => text.len()..text.len(),
+        None if depth > 0 => text.len()..text.len(),
         None => return Err(format!("<{}> has no key", kind.tag())),
     };
     let value = match (value, kind) {
@@ -601,7 +660,7 @@ fn read_attribute(
         key,
         value,
         micros,
-        nested,
+        depth,
     })
 }
 

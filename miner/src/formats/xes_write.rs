@@ -67,26 +67,12 @@ impl<W: Write> XesWriter<W> {
                 escape(&e.id)
             )?;
             for (key, value) in &e.attributes {
-                if matches!(
+                if !matches!(
                     key.as_str(),
                     "concept:name" | "time:timestamp" | "org:resource" | "identity:id"
                 ) {
-                    continue;
+                    write_attribute(&mut self.out, key, value, 3)?;
                 }
-                let (tag, text) = match value {
-                    Value::Bool(b) => ("boolean", b.to_string()),
-                    Value::Number(n) if n.is_i64() || n.is_u64() => ("int", n.to_string()),
-                    Value::Number(n) => ("float", n.to_string()),
-                    Value::String(s) => ("string", s.clone()),
-                    Value::Null => continue,
-                    other => ("string", other.to_string()),
-                };
-                writeln!(
-                    self.out,
-                    "      <{tag} key=\"{}\" value=\"{}\"/>",
-                    escape(key),
-                    escape(&text)
-                )?;
             }
             writeln!(self.out, "    </event>")?;
         }
@@ -98,6 +84,61 @@ impl<W: Write> XesWriter<W> {
         self.out.write_all(b"</log>\n")?;
         self.out.flush()?;
         Ok(self.out)
+    }
+}
+
+/// Writes one attribute, typed from its JSON value: arrays as `<list>`, objects as
+/// `<container>` (an object with a `value` and other members as that value with children).
+fn write_attribute(
+    out: &mut impl Write,
+    key: &str,
+    value: &Value,
+    indent: usize,
+) -> io::Result<()> {
+    let pad = "  ".repeat(indent);
+    let scalar = |v: &Value| -> Option<(&'static str, String)> {
+        Some(match v {
+            Value::Bool(b) => ("boolean", b.to_string()),
+            Value::Number(n) if n.is_i64() || n.is_u64() => ("int", n.to_string()),
+            Value::Number(n) => ("float", n.to_string()),
+            Value::String(s) => ("string", s.clone()),
+            _ => return None,
+        })
+    };
+    match value {
+        Value::Null => Ok(()),
+        Value::Array(items) => {
+            writeln!(out, "{pad}<list key=\"{}\">\n{pad}  <values>", escape(key))?;
+            for item in items {
+                write_attribute(out, "item", item, indent + 2)?;
+            }
+            writeln!(out, "{pad}  </values>\n{pad}</list>")
+        }
+        Value::Object(members) => {
+            let own = members.get("value").and_then(scalar);
+            let (tag, text) = own.clone().unwrap_or(("container", String::new()));
+            let value_attr = if own.is_some() {
+                format!(" value=\"{}\"", escape(&text))
+            } else {
+                String::new()
+            };
+            writeln!(out, "{pad}<{tag} key=\"{}\"{value_attr}>", escape(key))?;
+            for (k, v) in members {
+                if own.is_none() || k != "value" {
+                    write_attribute(out, k, v, indent + 1)?;
+                }
+            }
+            writeln!(out, "{pad}</{tag}>")
+        }
+        v => {
+            let (tag, text) = scalar(v).expect("scalars");
+            writeln!(
+                out,
+                "{pad}<{tag} key=\"{}\" value=\"{}\"/>",
+                escape(key),
+                escape(&text)
+            )
+        }
     }
 }
 
@@ -137,7 +178,7 @@ mod tests {
             trace_id: None,
             span_id: None,
             attributes:
-                json!({"amount": 12, "rate": 0.5, "paid": true, "note": "a\nb", "items": [1, 2]})
+                json!({"amount": 12, "rate": 0.5, "paid": true, "note": "a\nb", "items": [1, 2], "box": {"w": 2, "label": {"value": "x", "lang": "en"}}})
                     .as_object()
                     .unwrap()
                     .clone(),
@@ -169,6 +210,24 @@ mod tests {
         assert_eq!(find("rate").1, "float");
         assert_eq!(find("paid"), ("paid".into(), "boolean", "true".into()));
         assert_eq!(find("note").2, "a\nb");
-        assert_eq!(find("items").2, "[1,2]");
+        let mut nested = Vec::new();
+        read_xes(bytes.as_slice(), |t| {
+            nested = t.events().next().unwrap().json_attributes();
+            Ok(())
+        })
+        .unwrap();
+        let get = |k: &str| {
+            nested
+                .iter()
+                .find(|(key, _)| key == k)
+                .unwrap_or_else(|| panic!("{k} in {nested:?}\n{}", String::from_utf8_lossy(&bytes)))
+                .1
+                .clone()
+        };
+        assert_eq!(get("items"), json!([1, 2]));
+        assert_eq!(
+            get("box"),
+            json!({"w": 2, "label": {"value": "x", "lang": "en"}})
+        );
     }
 }

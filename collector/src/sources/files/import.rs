@@ -7,7 +7,7 @@ use crate::store::{AppendReport, Store};
 use crate::CollectorError;
 use miner::formats::csv_read::{read_csv, CsvColumns};
 use miner::formats::maybe_gunzip;
-use miner::formats::xes::{read_xes, AttrKind};
+use miner::formats::xes::read_xes;
 use miner::log::{BusinessKey, Event};
 use miner::MinerError;
 use serde::Serialize;
@@ -157,7 +157,6 @@ fn import_xes(
             .get("concept:name")
             .map_or_else(|| trace_no.to_string(), |a| a.value.to_string());
         for (i, event) in trace.events().enumerate() {
-            let mut attributes = Map::new();
             let (mut activity, mut timestamp, mut source) = (String::new(), None, None);
             for a in event.attributes() {
                 match a.key {
@@ -166,8 +165,8 @@ fn import_xes(
                     "org:resource" => source = Some(a.value.to_string()),
                     _ => {}
                 }
-                attributes.insert(a.key.to_string(), typed(a.kind, a.value));
             }
+            let attributes: Map<String, Value> = event.json_attributes().into_iter().collect();
             let Some(timestamp) = timestamp else {
                 return Err(MinerError::Xes {
                     line: 0,
@@ -255,21 +254,4 @@ fn import_ocel(store: &dyn Store, path: &Path, name: &str) -> Result<ImportRepor
         .collect();
     report.undeclared_objects = related.difference(&declared).count() as u64;
     Ok(report)
-}
-
-fn typed(kind: AttrKind, value: &str) -> Value {
-    match kind {
-        AttrKind::Int => value
-            .trim()
-            .parse::<i64>()
-            .map(Value::from)
-            .unwrap_or_else(|_| value.into()),
-        AttrKind::Float => value
-            .trim()
-            .parse::<f64>()
-            .map(Value::from)
-            .unwrap_or_else(|_| value.into()),
-        AttrKind::Boolean => Value::Bool(matches!(value.trim(), "true" | "TRUE" | "True" | "1")),
-        _ => Value::String(value.to_string()),
-    }
 }
