@@ -438,3 +438,51 @@ fn start_and_complete_transitions_give_activities_a_service_time() {
     let map = flowsight(&["export", "map", "--mode", "performance", "--store", store]);
     assert!(String::from_utf8_lossy(&map.stdout).contains(">service "));
 }
+
+#[test]
+fn logistics_round_trips_through_ocel_sqlite_with_the_same_map() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let run = |args: &[&str]| {
+        let out = flowsight(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    run(&[
+        "import",
+        "--store",
+        &path("a"),
+        &shared("ocel/logistics.sqlite"),
+    ]);
+    run(&[
+        "export",
+        "log",
+        "--format",
+        "ocel",
+        "--store",
+        &path("a"),
+        "--out",
+        &path("out.sqlite"),
+    ]);
+    let said = run(&["import", "--store", &path("b"), &path("out.sqlite")]);
+    assert!(said.contains("8727 events"), "{said}");
+    assert!(
+        said.contains("16738 event-object and 3960 object-object relations"),
+        "{said}"
+    );
+    for what in ["dfg", "variants", "instances"] {
+        let export = |store: &str| run(&["export", what, "--store", store]);
+        if what == "instances" {
+            assert_eq!(
+                export(&path("a")).lines().count(),
+                export(&path("b")).lines().count()
+            );
+        } else {
+            assert_eq!(export(&path("a")), export(&path("b")), "{what}");
+        }
+    }
+}

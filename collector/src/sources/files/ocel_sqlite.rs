@@ -266,7 +266,8 @@ pub fn write_ocel_sqlite(ocel: &Ocel, path: &Path) -> Result<(), CollectorError>
          CREATE TABLE event_object (ocel_event_id TEXT, ocel_object_id TEXT, ocel_qualifier TEXT);
          CREATE TABLE object_object (ocel_source_id TEXT, ocel_target_id TEXT, ocel_qualifier TEXT);",
     )?;
-    let mut taken = HashSet::new();
+    // `object` would name the tables `event_object` and `object_object`, which hold relations.
+    let mut taken: HashSet<String> = ["object".to_string()].into();
 
     // One attribute table per event type, with the attributes its events carry.
     let mut event_types: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
