@@ -9,28 +9,14 @@ import subprocess
 import tempfile
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 BINARY = os.environ.get("FLOWSIGHT_BIN", "target/release/flowsight")
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 MODELER = os.path.join(
     os.environ.get("FLOWSIGHT_NPM", os.path.expanduser("~/.cache/flowsight/npm")),
     "node_modules/bpmn-js/dist/bpmn-modeler.production.min.js",
 )
 SHARED = os.environ.get("FLOWSIGHT_SHARED", os.path.join(os.getcwd(), "..", "shared"))
 LOGS = ["running-example.xes", "08_receipt.xes.gz"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.mark.parametrize("log", LOGS)

@@ -11,10 +11,8 @@ import subprocess
 import tempfile
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 BINARY = os.environ.get("FLOWSIGHT_BIN", "target/release/flowsight")
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 DEMO_ACTIVITIES = [
     "OrderPlacedEvent", "RetrievePaymentCommand", "PaymentReceivedEvent", "PaymentFailedEvent",
     "FetchGoodsCommand", "GoodsFetchedEvent", "ShipGoodsCommand", "GoodsShippedEvent",
@@ -41,18 +39,6 @@ def server():
         finally:
             process.kill()
             process.wait()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        )
-        yield browser
-        browser.close()
 
 
 def drawn_activities(page):

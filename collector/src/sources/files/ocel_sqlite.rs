@@ -31,6 +31,52 @@ fn json(v: ValueRef<'_>) -> Value {
     }
 }
 
+/// One row of a per-type attribute table (`event_<map>` or `object_<map>`).
+struct TypedRow {
+    table: String,
+    id: String,
+    time: Option<String>,
+    values: Vec<(String, Value)>,
+}
+
+/// Every row of every per-type table listed in `{prefix}_map_type`.
+fn type_table_rows(conn: &Connection, prefix: &str) -> Result<Vec<TypedRow>, CollectorError> {
+    let mut maps = conn.prepare(&format!("SELECT ocel_type_map FROM {prefix}_map_type"))?;
+    let maps: Vec<String> = maps
+        .query_map([], |r| Ok(text(r.get_ref(0)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut out = Vec::new();
+    for map in maps {
+        let table = format!("{prefix}_{map}");
+        let mut stmt =
+            conn.prepare(&format!("SELECT * FROM \"{}\"", table.replace('"', "\"\"")))?;
+        let columns: Vec<String> = stmt
+            .column_names()
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let mut row = TypedRow {
+                table: table.clone(),
+                id: String::new(),
+                time: None,
+                values: Vec::new(),
+            };
+            for (i, c) in columns.iter().enumerate() {
+                match c.as_str() {
+                    "ocel_id" => row.id = text(r.get_ref(i)?),
+                    "ocel_time" => row.time = Some(text(r.get_ref(i)?)),
+                    "ocel_changed_field" => {}
+                    _ => row.values.push((c.clone(), json(r.get_ref(i)?))),
+                }
+            }
+            out.push(row);
+        }
+    }
+    Ok(out)
+}
+
 /// Qualified relations from a `(source, target, qualifier)` query, grouped by source.
 fn read_relations(
     conn: &Connection,
@@ -68,42 +114,14 @@ pub fn read_ocel_sqlite(path: &Path) -> Result<Ocel, CollectorError> {
         Ok(t)
     };
 
-    let type_maps = |table: &str| -> Result<Vec<(String, String)>, CollectorError> {
-        let mut stmt = conn.prepare(&format!("SELECT ocel_type, ocel_type_map FROM {table}"))?;
-        let rows = stmt.query_map([], |r| Ok((text(r.get_ref(0)?), text(r.get_ref(1)?))))?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    };
-
     // Event attributes and times from the per-type tables.
     let mut event_rows: HashMap<String, (Micros, Map<String, Value>)> = HashMap::new();
-    for (_, map) in type_maps("event_map_type")? {
-        let mut stmt = conn.prepare(&format!(
-            "SELECT * FROM \"event_{}\"",
-            map.replace('"', "\"\"")
-        ))?;
-        let columns: Vec<String> = stmt
-            .column_names()
-            .into_iter()
-            .map(str::to_string)
-            .collect();
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            let mut id = String::new();
-            let mut at = None;
-            let mut attributes = Map::new();
-            for (i, c) in columns.iter().enumerate() {
-                match c.as_str() {
-                    "ocel_id" => id = text(r.get_ref(i)?),
-                    "ocel_time" => at = Some(text(r.get_ref(i)?)),
-                    _ => {
-                        attributes.insert(c.clone(), json(r.get_ref(i)?));
-                    }
-                }
-            }
-            let at = at.ok_or_else(|| bad(format!("table event_{map} has no ocel_time")))?;
-            let t = time(at, &format!("event {id}"))?;
-            event_rows.insert(id, (t, attributes));
-        }
+    for row in type_table_rows(&conn, "event")? {
+        let at = row
+            .time
+            .ok_or_else(|| bad(format!("table {} has no ocel_time", row.table)))?;
+        let t = time(at, &format!("event {}", row.id))?;
+        event_rows.insert(row.id, (t, row.values.into_iter().collect()));
     }
 
     let mut relations = read_relations(
@@ -126,41 +144,19 @@ pub fn read_ocel_sqlite(path: &Path) -> Result<Ocel, CollectorError> {
         });
     }
 
-    // Object attribute values over time.
+    // Object attribute values over time (NULL means "not changed in this row").
     let mut object_values: HashMap<String, Vec<(String, Micros, Value)>> = HashMap::new();
-    for (_, map) in type_maps("object_map_type")? {
-        let mut stmt = conn.prepare(&format!(
-            "SELECT * FROM \"object_{}\"",
-            map.replace('"', "\"\"")
-        ))?;
-        let columns: Vec<String> = stmt
-            .column_names()
+    for row in type_table_rows(&conn, "object")? {
+        let at = match row.time {
+            Some(t) => time(t, &format!("object table {}", row.table))?,
+            None => 0,
+        };
+        let values = row
+            .values
             .into_iter()
-            .map(str::to_string)
-            .collect();
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            let mut id = String::new();
-            let mut at = 0;
-            let mut values = Vec::new();
-            for (i, c) in columns.iter().enumerate() {
-                match c.as_str() {
-                    "ocel_id" => id = text(r.get_ref(i)?),
-                    "ocel_time" => at = time(text(r.get_ref(i)?), &format!("object table {map}"))?,
-                    "ocel_changed_field" => {}
-                    _ => {
-                        let v = json(r.get_ref(i)?);
-                        if !v.is_null() {
-                            values.push((c.clone(), v));
-                        }
-                    }
-                }
-            }
-            object_values
-                .entry(id)
-                .or_default()
-                .extend(values.into_iter().map(|(c, v)| (c, at, v)));
-        }
+            .filter(|(_, v)| !v.is_null())
+            .map(|(c, v)| (c, at, v));
+        object_values.entry(row.id).or_default().extend(values);
     }
     let mut links = read_relations(
         &conn,
