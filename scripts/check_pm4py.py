@@ -27,6 +27,10 @@ import warnings
 
 warnings.filterwarnings("ignore")
 import pm4py  # noqa: E402
+from pm4py.util import constants as pm4py_constants  # noqa: E402
+
+# Keep CI logs readable: no progress bars from pm4py's importers and replays.
+pm4py_constants.SHOW_PROGRESS_BAR = False
 
 
 def pm4py_summary(path):
