@@ -3,6 +3,17 @@
 
 use std::process::Command;
 
+/// Runs `flowsight ARGS…` and insists it succeeds, showing the arguments and stderr if not.
+fn flowsight_ok(args: &[&str]) -> std::process::Output {
+    let out = flowsight(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 fn flowsight(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_flowsight"))
         .args(args)
@@ -19,12 +30,7 @@ fn shared(path: &str) -> String {
 #[test]
 fn mine_json_is_the_stable_interface_and_equals_pm4py() {
     let log = shared("xes/running-example.xes");
-    let out = flowsight(&["mine", &log, "--json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = flowsight_ok(&["mine", &log, "--json"]);
     let ours: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let pm4py: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(format!("{log}.pm4py.json")).unwrap())
@@ -53,23 +59,13 @@ fn import_then_export_round_trips_through_the_store() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().to_str().unwrap();
     let log = shared("xes/running-example.xes");
-    let out = flowsight(&["import", "--store", store, &log]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = flowsight_ok(&["import", "--store", store, &log]);
     assert!(String::from_utf8_lossy(&out.stdout)
         .contains("6 traces, 42 events (42 new, 0 already stored)"));
     let again = flowsight(&["import", "--store", store, &log]);
     assert!(String::from_utf8_lossy(&again.stdout).contains("(0 new, 42 already stored)"));
 
-    let out = flowsight(&["export", "dfg", "--format", "json", "--store", store]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = flowsight_ok(&["export", "dfg", "--format", "json", "--store", store]);
     let dfg: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(dfg["cases"], 6);
     assert_eq!(dfg["edges"].as_array().unwrap().len(), 16);
@@ -105,13 +101,8 @@ fn xes_export_round_trips_every_small_shared_log() {
         let store = dir.path().join("store");
         let exported = dir.path().join("exported.xes");
         let original = shared(log);
-        let out = flowsight(&["import", "--store", store.to_str().unwrap(), &original]);
-        assert!(
-            out.status.success(),
-            "{log}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let out = flowsight(&[
+        flowsight_ok(&["import", "--store", store.to_str().unwrap(), &original]);
+        flowsight_ok(&[
             "export",
             "log",
             "--store",
@@ -119,18 +110,8 @@ fn xes_export_round_trips_every_small_shared_log() {
             "--out",
             exported.to_str().unwrap(),
         ]);
-        assert!(
-            out.status.success(),
-            "{log}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
         let summary = |path: &str| -> serde_json::Value {
-            let out = flowsight(&["mine", path, "--json"]);
-            assert!(
-                out.status.success(),
-                "{path}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            let out = flowsight_ok(&["mine", path, "--json"]);
             let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
             let mut dfg: Vec<(String, String, u64)> =
                 serde_json::from_value(v["dfg"].take()).unwrap();
@@ -152,15 +133,7 @@ fn csv_export_and_import_round_trip_with_a_column_mapping() {
         let dir = tempfile::tempdir().unwrap();
         let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
         let original = shared(log);
-        let run = |args: &[&str]| {
-            let out = flowsight(args);
-            assert!(
-                out.status.success(),
-                "{args:?}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            out
-        };
+        let run = flowsight_ok;
         run(&["import", "--store", &path("a"), &original]);
         run(&[
             "export",
@@ -238,12 +211,7 @@ fn ocel_imports_in_every_encoding_with_objects_as_keys() {
     ] {
         let dir = tempfile::tempdir().unwrap();
         let store = dir.path().to_str().unwrap();
-        let out = flowsight(&["import", "--store", store, &shared(file)]);
-        assert!(
-            out.status.success(),
-            "{file}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = flowsight_ok(&["import", "--store", store, &shared(file)]);
         let said = String::from_utf8_lossy(&out.stdout);
         assert!(
             said.contains(
@@ -285,12 +253,7 @@ fn a_bpmn_model_is_discovered_from_the_store_and_from_a_file_alike() {
             .status
             .success()
     );
-    let out = flowsight(&["export", "model", "--store", store.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = flowsight_ok(&["export", "model", "--store", store.to_str().unwrap()]);
     let from_store = String::from_utf8(out.stdout).unwrap();
     assert_eq!(from_store.matches("<task ").count(), 8);
     assert!(
@@ -312,18 +275,13 @@ fn a_bpmn_model_is_discovered_from_the_store_and_from_a_file_alike() {
 fn ocel_export_reimports_to_the_same_events_objects_and_relations() {
     let dir = tempfile::tempdir().unwrap();
     let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
-    let out = flowsight(&[
+    flowsight_ok(&[
         "import",
         "--store",
         &path("a"),
         &shared("ocel/ocel20_example.sqlite"),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = flowsight(&[
+    flowsight_ok(&[
         "export",
         "log",
         "--format",
@@ -333,17 +291,7 @@ fn ocel_export_reimports_to_the_same_events_objects_and_relations() {
         "--out",
         &path("out.jsonocel"),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = flowsight(&["import", "--store", &path("b"), &path("out.jsonocel")]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = flowsight_ok(&["import", "--store", &path("b"), &path("out.jsonocel")]);
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(
         said.contains("13 events, 9 objects, 20 event-object and 7 object-object relations"),
@@ -377,7 +325,7 @@ fn start_and_complete_transitions_give_activities_a_service_time() {
     assert!(flowsight(&["import", "--store", store, &log])
         .status
         .success());
-    let out = flowsight(&[
+    let out = flowsight_ok(&[
         "export",
         "bottlenecks",
         "--format",
@@ -385,11 +333,6 @@ fn start_and_complete_transitions_give_activities_a_service_time() {
         "--store",
         store,
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let b: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let matched: u64 = b["activities"]
         .as_array()
@@ -443,15 +386,7 @@ fn start_and_complete_transitions_give_activities_a_service_time() {
 fn logistics_round_trips_through_ocel_sqlite_with_the_same_map() {
     let dir = tempfile::tempdir().unwrap();
     let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
-    let run = |args: &[&str]| {
-        let out = flowsight(args);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    };
+    let run = |args: &[&str]| String::from_utf8(flowsight_ok(args).stdout).unwrap();
     run(&[
         "import",
         "--store",

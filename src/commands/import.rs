@@ -5,7 +5,7 @@
 use super::StoreArgs;
 use crate::progress;
 use anyhow::bail;
-use collector::sources::files::{import_file, ImportOptions};
+use collector::sources::files::{import_file, is_csv_file, ImportOptions};
 use miner::formats::csv_read::CsvColumns;
 use std::path::PathBuf;
 
@@ -64,7 +64,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
             "importing CSV needs --case, --activity and --timestamp: the columns holding them"
         ),
     };
-    if csv.is_none() && (name.ends_with(".csv") || name.ends_with(".csv.gz")) {
+    if csv.is_none() && is_csv_file(&name) {
         bail!("importing CSV needs --case, --activity and --timestamp: the columns holding them");
     }
     let options = ImportOptions {

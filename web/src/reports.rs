@@ -752,26 +752,32 @@ mod tests {
             Some("2026-01-05T00:00:00.000Z")
         );
         assert_eq!(ok.variant, Some(vec!["A".to_string(), "B".to_string()]));
-        let err = MapRequest {
-            mode: Some("fast".into()),
-            ..Default::default()
+        let bad = [
+            (
+                "mode:",
+                MapRequest {
+                    mode: Some("fast".into()),
+                    ..Default::default()
+                },
+            ),
+            (
+                "paths:",
+                MapRequest {
+                    paths: Some(101),
+                    ..Default::default()
+                },
+            ),
+            (
+                "to:",
+                MapRequest {
+                    to: Some("tomorrow".into()),
+                    ..Default::default()
+                },
+            ),
+        ];
+        for (parameter, request) in bad {
+            let err = request.resolve().unwrap_err().to_string();
+            assert!(err.starts_with(parameter), "{err}");
         }
-        .resolve()
-        .unwrap_err();
-        assert!(err.to_string().starts_with("mode:"));
-        let err = MapRequest {
-            paths: Some(101),
-            ..Default::default()
-        }
-        .resolve()
-        .unwrap_err();
-        assert!(err.to_string().starts_with("paths:"));
-        let err = MapRequest {
-            to: Some("tomorrow".into()),
-            ..Default::default()
-        }
-        .resolve()
-        .unwrap_err();
-        assert!(err.to_string().starts_with("to:"));
     }
 }

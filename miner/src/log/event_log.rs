@@ -50,11 +50,6 @@ impl ActivityInterner {
         id
     }
 
-    /// The id of `name` if it has been seen.
-    pub fn get(&self, name: &str) -> Option<u32> {
-        self.ids.get(name).copied()
-    }
-
     /// The name behind `id`.
     pub fn name(&self, id: u32) -> &str {
         &self.names[id as usize]

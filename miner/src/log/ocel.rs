@@ -54,14 +54,6 @@ pub struct Relation {
 }
 
 impl Ocel {
-    /// The type of object `id`, if the log has it.
-    pub fn object_kind(&self, id: &str) -> Option<&str> {
-        self.objects
-            .iter()
-            .find(|o| o.id == id)
-            .map(|o| o.kind.as_str())
-    }
-
     /// Number of event-to-object relations.
     pub fn e2o_count(&self) -> usize {
         self.events.iter().map(|e| e.objects.len()).sum()

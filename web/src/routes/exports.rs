@@ -14,6 +14,14 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/export/{file}", get(export))
 }
 
+/// Parameters of `model.bpmn`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+struct ModelParams {
+    /// The Inductive Miner's noise threshold (0–1).
+    noise: Option<f64>,
+}
+
 fn download(name: &str, content_type: &str, body: impl IntoResponse) -> Response {
     (
         [
@@ -36,6 +44,7 @@ async fn export(
     Path(file): Path<String>,
     Query(map): Query<MapRequest>,
     Query(list): Query<ListParams>,
+    Query(model): Query<ModelParams>,
 ) -> Result<Response, WebError> {
     let status = list.status()?;
     let search = list.search();
@@ -46,7 +55,7 @@ async fn export(
         Ok(match name.as_str() {
             "map.svg" => download(&name, "image/svg+xml", view()?.svg()),
             "map.png" => download(&name, "image/png", reports::svg_to_png(&view()?.svg())?),
-            "model.bpmn" => download(&name, "application/xml", reports::bpmn(&view()?.full, list.noise.unwrap_or(0.0))),
+            "model.bpmn" => download(&name, "application/xml", reports::bpmn(&view()?.full, model.noise.unwrap_or(0.0))),
             "report.html" => download(&name, "text/html; charset=utf-8", view()?.html_report(reports::now_micros())?),
             "dfg.csv" => download(&name, CSV, reports::dfg_csv(&view()?.shown)),
             "dfg.json" => download(&name, JSON, pretty(reports::dfg_json(&view()?.shown))),

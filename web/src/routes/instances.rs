@@ -33,8 +33,6 @@ pub struct ListParams {
     pub status: Option<String>,
     /// 0-based page.
     pub page: Option<u64>,
-    /// Exports only: the Inductive Miner's noise threshold for `model.bpmn`.
-    pub noise: Option<f64>,
 }
 
 impl ListParams {

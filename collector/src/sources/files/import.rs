@@ -58,8 +58,8 @@ pub struct ImportReport {
     pub times_assumed_utc: u64,
 }
 
-/// The kind of file, by name.
-fn is_csv(name: &str) -> bool {
+/// Whether a file name says CSV (`.csv`, `.csv.gz`).
+pub fn is_csv_file(name: &str) -> bool {
     let name = name.to_lowercase();
     name.ends_with(".csv") || name.ends_with(".csv.gz")
 }
@@ -87,7 +87,7 @@ pub fn import_file(
         pending: Vec::with_capacity(BATCH),
         report: ImportReport::default(),
     };
-    let result = if is_csv(name) {
+    let result = if is_csv_file(name) {
         let columns = options
             .csv
             .as_ref()

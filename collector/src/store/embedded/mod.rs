@@ -46,11 +46,6 @@ impl EmbeddedStore {
         })
     }
 
-    /// The directory the store lives in.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     fn with_reader<T>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T, CollectorError>,
