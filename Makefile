@@ -5,15 +5,15 @@ SHARED ?= $(abspath $(CURDIR)/../shared)
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 export FLOWSIGHT_SHARED := $(SHARED)
 
-.PHONY: demo test setup lint rust-tests browser-tests pm4py-check bench
+.PHONY: demo test setup lint rust-tests browser-tests kafka-tests pm4py-check bench
 
 ## demo: build, generate 5,000 orders, ingest them over HTTP into ./data and serve http://127.0.0.1:8080
 demo:
 	cargo build --release
 	$(TARGET_DIR)/release/flowsight demo --store ./data --listen 127.0.0.1:8080
 
-## test: lint, Rust unit/integration/end-to-end tests, browser tests, pm4py oracle check
-test: setup lint rust-tests browser-tests pm4py-check
+## test: lint, Rust unit/integration/end-to-end tests, browser tests, Kafka tests on a real broker, pm4py oracle check
+test: setup lint rust-tests browser-tests kafka-tests pm4py-check
 
 setup:
 	bash scripts/setup-test-deps.sh
@@ -27,6 +27,9 @@ rust-tests:
 
 browser-tests: rust-tests
 	FLOWSIGHT_BIN=$(TARGET_DIR)/debug/flowsight $(VENV)/bin/pytest -q -p no:cacheprovider tests/browser
+
+kafka-tests: rust-tests
+	FLOWSIGHT_BIN=$(TARGET_DIR)/debug/flowsight bash scripts/with-kafka.sh $(VENV)/bin/pytest -q -p no:cacheprovider tests/kafka
 
 pm4py-check: rust-tests
 	$(VENV)/bin/python scripts/check_pm4py.py $(TARGET_DIR)/debug/flowsight $(wildcard $(SHARED)/fixtures/xes/*.xes) $(wildcard $(SHARED)/fixtures/xes/*.xes.gz) $(wildcard $(SHARED)/fixtures/ocel/ocel20_example.*)

@@ -22,6 +22,8 @@ enum Command {
     Demo(commands::demo::DemoArgs),
     /// Serve the UI and the ingest API over a store.
     Serve(commands::serve::ServeArgs),
+    /// Consume event topics from Kafka into a store, serving the UI and /metrics meanwhile.
+    Collect(commands::collect::CollectArgs),
     /// Import an event log file (XES) into a store.
     Import(commands::import::ImportArgs),
     /// Mine an event log file: counts, variants, directly-follows graph.
@@ -43,6 +45,7 @@ fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Demo(args) => commands::demo::run(args),
         Command::Serve(args) => commands::serve::run(args),
+        Command::Collect(args) => commands::collect::run(args),
         Command::Import(args) => commands::import::run(args),
         Command::Mine(args) => commands::mine::run(args),
         Command::Export(args) => commands::export::run(args),

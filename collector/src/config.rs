@@ -15,6 +15,7 @@
 //! ```
 
 use crate::mapping::MappingConfig;
+use crate::sources::kafka::KafkaConfig;
 use crate::CollectorError;
 use miner::time::{Micros, DAY, HOUR, MINUTE, SECOND};
 use serde::{Deserialize, Deserializer};
@@ -30,6 +31,9 @@ pub struct CollectorConfig {
     /// How instances are labelled and judged.
     #[serde(default)]
     pub instances: InstanceRules,
+    /// The Kafka source, for `flowsight collect`.
+    #[serde(default)]
+    pub kafka: KafkaConfig,
 }
 
 /// How the store labels instances and decides their status.

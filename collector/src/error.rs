@@ -32,6 +32,9 @@ pub enum CollectorError {
         /// What was wrong.
         message: String,
     },
+    /// A source (a broker, a listener) could not be set up or reached.
+    #[error("source: {0}")]
+    Source(String),
     /// Stored data could not be decoded (a corrupted or foreign database).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),

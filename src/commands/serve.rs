@@ -28,25 +28,46 @@ pub async fn bind(listen: SocketAddr) -> anyhow::Result<(tokio::net::TcpListener
     Ok((listener, addr))
 }
 
-/// Serves the app on `listener` until Ctrl-C.
+/// Serves the app on `listener` until Ctrl-C or SIGTERM.
 pub async fn serve_until_interrupted(
     listener: tokio::net::TcpListener,
     store: Arc<dyn Store>,
     config: CollectorConfig,
 ) -> anyhow::Result<()> {
-    let app = web::app(
-        AppState {
-            store,
-            config: Arc::new(config),
-        },
-        IngestLimits::default(),
-    );
-    web::serve(listener, app, async {
-        let _ = tokio::signal::ctrl_c().await;
-        tracing::info!("shutting down");
-    })
-    .await?;
+    let state = AppState {
+        store,
+        config: Arc::new(config),
+        kafka: None,
+    };
+    serve_until(listener, state, shutdown_signal()).await
+}
+
+/// Serves the app over `state` on `listener` until `stop` resolves.
+pub async fn serve_until(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let app = web::app(state, IngestLimits::default());
+    web::serve(listener, app, stop).await?;
     Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM (how service managers stop a process).
+pub async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down");
 }
 
 /// Runs `flowsight serve`.

@@ -32,6 +32,7 @@ fn main() {
         AppState {
             store,
             config: Arc::new(config),
+            kafka: None,
         },
         IngestLimits::default(),
     );

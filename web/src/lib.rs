@@ -14,6 +14,7 @@ pub use error::WebError;
 
 use axum::Router;
 use collector::sources::http::{self as ingest, IngestLimits, IngestState};
+use collector::sources::kafka::KafkaMetrics;
 use collector::store::Store;
 use collector::CollectorConfig;
 use std::sync::Arc;
@@ -25,6 +26,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Mapping rules and instance rules.
     pub config: Arc<CollectorConfig>,
+    /// The figures of the Kafka source running in this process, if one does.
+    pub kafka: Option<Arc<KafkaMetrics>>,
 }
 
 /// The complete router: UI pages, JSON/CSV/SVG exports, and `POST /api/events`.

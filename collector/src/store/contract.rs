@@ -5,7 +5,7 @@
 
 #![cfg(test)]
 
-use super::{CaseFilter, InstanceQuery, InstanceStatus, KeyLink, StatsQuery, Store};
+use super::{CaseFilter, DeadLetter, InstanceQuery, InstanceStatus, KeyLink, StatsQuery, Store};
 use crate::mapping::map_event;
 use crate::CollectorConfig;
 use fixtures::{generate, GeneratedFlow, OrderOutcome, Scenario, ORDER_FLOW_CONFIG};
@@ -60,6 +60,7 @@ pub fn run_all(factory: Factory<'_>) {
     keeps_uncorrelated_events(factory);
     filters_and_projects_statistics(factory);
     searches_and_pages_instances(factory);
+    keeps_dead_letters_once(factory);
 }
 
 /// Correlation over secondary keys, out-of-order delivery and trace links rebuilds exactly
@@ -377,4 +378,30 @@ fn searches_and_pages_instances(factory: Factory<'_>) {
         })
         .unwrap();
     assert_eq!(none.total, 0);
+}
+
+/// Dead letters are kept with their bytes and reason, once per topic/partition/offset, newest
+/// first, and counted in the overview; they never become events.
+fn keeps_dead_letters_once(factory: Factory<'_>) {
+    let store = factory(&config());
+    let letter = |offset: i64, reason: &str, received: i64| DeadLetter {
+        topic: "orders".into(),
+        partition: 2,
+        offset,
+        reason: reason.into(),
+        raw: vec![0xff, b'{', 0],
+        received,
+    };
+    let first = [letter(7, "not JSON", 10), letter(9, "no time", 20)];
+    assert_eq!(store.dead_letter(&first).unwrap(), 2);
+    assert_eq!(
+        store.dead_letter(&[letter(7, "not JSON", 30)]).unwrap(),
+        0,
+        "a redelivered dead letter is kept once"
+    );
+    let kept = store.dead_letters(10).unwrap();
+    assert_eq!(kept, vec![first[1].clone(), first[0].clone()]);
+    assert_eq!(store.dead_letters(1).unwrap().len(), 1);
+    let overview = store.overview().unwrap();
+    assert_eq!((overview.dead_letters, overview.events), (2, 0));
 }

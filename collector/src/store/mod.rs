@@ -10,8 +10,8 @@ mod query;
 
 pub use embedded::EmbeddedStore;
 pub use query::{
-    AppendReport, CaseFilter, InstanceDetail, InstancePage, InstanceQuery, InstanceStatus,
-    InstanceSummary, KeyLink, MergeRecord, StatsQuery, StoreOverview,
+    AppendReport, CaseFilter, DeadLetter, InstanceDetail, InstancePage, InstanceQuery,
+    InstanceStatus, InstanceSummary, KeyLink, MergeRecord, StatsQuery, StoreOverview,
 };
 
 use crate::correlate::InstanceId;
@@ -48,6 +48,13 @@ pub trait Store: Send + Sync {
 
     /// Events that carry no business key, newest first.
     fn uncorrelated(&self, limit: u64) -> Result<Vec<Event>, CollectorError>;
+
+    /// Keeps messages that could not become events. A message already kept (same topic,
+    /// partition and offset) is skipped, so redelivery is harmless. Returns how many were new.
+    fn dead_letter(&self, letters: &[DeadLetter]) -> Result<u64, CollectorError>;
+
+    /// The newest dead letters, newest first.
+    fn dead_letters(&self, limit: u64) -> Result<Vec<DeadLetter>, CollectorError>;
 
     /// Counts for the header of every page.
     fn overview(&self) -> Result<StoreOverview, CollectorError>;

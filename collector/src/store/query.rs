@@ -182,4 +182,24 @@ pub struct StoreOverview {
     pub by_status: [u64; 3],
     /// Newest event time: the data's "now", against which instances are judged stuck.
     pub latest_event: Option<Micros>,
+    /// Messages kept in the dead-letter table.
+    pub dead_letters: u64,
+}
+
+/// A message that could not become an event, kept with where it came from and why, so that
+/// nothing accepted from a source is lost and its position can still be committed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadLetter {
+    /// The topic (or other named stream) it was read from.
+    pub topic: String,
+    /// The partition of the topic.
+    pub partition: i32,
+    /// The offset in the partition: with topic and partition, what makes a dead letter unique.
+    pub offset: i64,
+    /// What was wrong with it.
+    pub reason: String,
+    /// The message's bytes as received.
+    pub raw: Vec<u8>,
+    /// When it was received (microseconds since the epoch).
+    pub received: Micros,
 }

@@ -5,6 +5,7 @@ mod bottlenecks;
 mod exports;
 mod instances;
 mod map;
+mod sources;
 mod upload;
 mod variants;
 
@@ -27,6 +28,7 @@ pub fn router(state: AppState) -> Router {
         .merge(bottlenecks::routes())
         .merge(exports::routes())
         .merge(upload::routes())
+        .merge(sources::routes())
         .merge(assets::routes())
         .with_state(state)
 }

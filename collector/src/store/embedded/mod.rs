@@ -46,6 +46,17 @@ impl EmbeddedStore {
         })
     }
 
+    fn with_writer<T>(
+        &self,
+        f: impl FnOnce(&mut write::Writer) -> Result<T, CollectorError>,
+    ) -> Result<T, CollectorError> {
+        let mut writer = self
+            .writer
+            .lock()
+            .map_err(|_| CollectorError::Internal("writer lock poisoned".into()))?;
+        f(&mut writer)
+    }
+
     fn with_reader<T>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T, CollectorError>,

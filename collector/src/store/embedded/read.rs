@@ -3,8 +3,8 @@
 use super::EmbeddedStore;
 use crate::correlate::InstanceId;
 use crate::store::{
-    AppendReport, CaseFilter, InstanceDetail, InstancePage, InstanceQuery, InstanceStatus,
-    InstanceSummary, KeyLink, MergeRecord, StatsQuery, Store, StoreOverview,
+    AppendReport, CaseFilter, DeadLetter, InstanceDetail, InstancePage, InstanceQuery,
+    InstanceStatus, InstanceSummary, KeyLink, MergeRecord, StatsQuery, Store, StoreOverview,
 };
 use crate::CollectorError;
 use miner::discovery::{ProcessStats, ProcessStatsBuilder};
@@ -19,19 +19,11 @@ const EVENT_COLUMNS: &str = "id, activity, ts, source, keys, trace_id, span_id, 
 
 impl Store for EmbeddedStore {
     fn append(&self, events: &[Event]) -> Result<AppendReport, CollectorError> {
-        let mut writer = self
-            .writer
-            .lock()
-            .map_err(|_| CollectorError::Internal("writer lock poisoned".into()))?;
-        writer.append(events)
+        self.with_writer(|w| w.append(events))
     }
 
     fn link(&self, links: &[KeyLink]) -> Result<AppendReport, CollectorError> {
-        let mut writer = self
-            .writer
-            .lock()
-            .map_err(|_| CollectorError::Internal("writer lock poisoned".into()))?;
-        writer.link(links)
+        self.with_writer(|w| w.link(links))
     }
 
     fn keys(&self) -> Result<Vec<BusinessKey>, CollectorError> {
@@ -180,6 +172,32 @@ impl Store for EmbeddedStore {
         })
     }
 
+    fn dead_letter(&self, letters: &[DeadLetter]) -> Result<u64, CollectorError> {
+        self.with_writer(|w| w.dead_letter(letters))
+    }
+
+    fn dead_letters(&self, limit: u64) -> Result<Vec<DeadLetter>, CollectorError> {
+        self.with_reader(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT topic, partition, offset, reason, raw, received FROM dead_letters
+                 ORDER BY received DESC, topic, partition, offset DESC LIMIT ?1",
+            )?;
+            let letters = stmt
+                .query_map([limit as i64], |r| {
+                    Ok(DeadLetter {
+                        topic: r.get(0)?,
+                        partition: r.get(1)?,
+                        offset: r.get(2)?,
+                        reason: r.get(3)?,
+                        raw: r.get(4)?,
+                        received: r.get(5)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(letters)
+        })
+    }
+
     fn overview(&self) -> Result<StoreOverview, CollectorError> {
         self.with_reader(|conn| {
             let status = self.status_sql(conn)?;
@@ -208,6 +226,7 @@ impl Store for EmbeddedStore {
                 merges: count("SELECT COUNT(*) FROM merges")?,
                 by_status,
                 latest_event: status.latest,
+                dead_letters: count("SELECT COUNT(*) FROM dead_letters")?,
             })
         })
     }

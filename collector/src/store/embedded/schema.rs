@@ -3,7 +3,7 @@
 use rusqlite::Connection;
 
 /// Schema version written to `PRAGMA user_version`.
-const VERSION: i64 = 2;
+const VERSION: i64 = 3;
 
 /// Sets durability pragmas and creates the tables if they are missing.
 pub fn prepare(conn: &Connection) -> rusqlite::Result<()> {
@@ -58,6 +58,15 @@ pub fn prepare(conn: &Connection) -> rusqlite::Result<()> {
             value_b   TEXT NOT NULL,
             qualifier TEXT NOT NULL,
             UNIQUE (kind_a, value_a, kind_b, value_b, qualifier)
+        );
+        CREATE TABLE IF NOT EXISTS dead_letters (
+            topic     TEXT NOT NULL,
+            partition INTEGER NOT NULL,
+            offset    INTEGER NOT NULL,
+            reason    TEXT NOT NULL,
+            raw       BLOB NOT NULL,
+            received  INTEGER NOT NULL,
+            PRIMARY KEY (topic, partition, offset)
         );
         ",
     )?;

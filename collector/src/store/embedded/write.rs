@@ -3,7 +3,7 @@
 use crate::config::InstanceRules;
 use crate::correlate::{Correlator, InstanceId};
 use crate::mapping::TRACE_KEY;
-use crate::store::{AppendReport, KeyLink};
+use crate::store::{AppendReport, DeadLetter, KeyLink};
 use crate::CollectorError;
 use miner::log::{BusinessKey, Event};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -58,6 +58,30 @@ impl Writer {
     pub fn link(&mut self, links: &[KeyLink]) -> Result<AppendReport, CollectorError> {
         let result = self.try_link(links);
         self.reload_on_error(result)
+    }
+
+    /// Keeps dead letters atomically; ones already kept are skipped. Returns how many were new.
+    pub fn dead_letter(&mut self, letters: &[DeadLetter]) -> Result<u64, CollectorError> {
+        let tx = self.conn.transaction()?;
+        let mut inserted = 0;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT OR IGNORE INTO dead_letters (topic, partition, offset, reason, raw, received)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for l in letters {
+                inserted += insert.execute(params![
+                    l.topic,
+                    l.partition,
+                    l.offset,
+                    l.reason,
+                    l.raw,
+                    l.received
+                ])? as u64;
+            }
+        }
+        tx.commit()?;
+        Ok(inserted)
     }
 
     fn reload_on_error<T>(

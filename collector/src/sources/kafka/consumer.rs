@@ -1,0 +1,366 @@
+//! The consume loop: one thread polls and maps messages into batches, another makes each
+//! batch durable and only then stores its offsets for commit.
+//!
+//! The hand-over holds one batch, so a slow or failing store stops polling (backpressure)
+//! instead of buffering without bound. Offsets are stored with librdkafka's auto-commit
+//! (`enable.auto.offset.store=false`): what is committed, periodically, on rebalance and on
+//! shutdown, never runs ahead of what is durable.
+
+use super::message::{decode, KafkaMessage};
+use super::{KafkaConfig, KafkaMetrics};
+use crate::mapping::MappingConfig;
+use crate::store::{AppendReport, DeadLetter, Store};
+use crate::CollectorError;
+use miner::log::Event;
+use rdkafka::client::ClientContext;
+use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
+use rdkafka::message::{Headers, Message};
+use rdkafka::statistics::Statistics;
+use rdkafka::TopicPartitionList;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// First wait before retrying a failed store; it doubles up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+/// Longest wait between retries of a failed store.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// How often the loops look at the shutdown flag.
+const TICK: Duration = Duration::from_millis(100);
+
+/// Asks a running source to stop: it finishes the batch in hand, commits and leaves its group.
+#[derive(Debug, Clone, Default)]
+pub struct Shutdown(Arc<AtomicBool>);
+
+impl Shutdown {
+    /// A flag not yet raised.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Raises the flag.
+    pub fn request(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether the flag is raised.
+    pub fn requested(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+type SourceConsumer = BaseConsumer<SourceContext>;
+
+/// Consumes `config.topics` into `store` until `shutdown` is requested.
+pub fn run(
+    config: &KafkaConfig,
+    mapping: &MappingConfig,
+    store: Arc<dyn Store>,
+    metrics: Arc<KafkaMetrics>,
+    shutdown: Shutdown,
+) -> Result<(), CollectorError> {
+    config
+        .validate()
+        .map_err(|message| CollectorError::Config {
+            path: "[kafka]".into(),
+            message,
+        })?;
+    let consumer: Arc<SourceConsumer> = Arc::new(
+        client_config(config)
+            .create_with_context(SourceContext {
+                metrics: metrics.clone(),
+            })
+            .map_err(kafka_error)?,
+    );
+    let topics: Vec<&str> = config.topics.iter().map(String::as_str).collect();
+    consumer.subscribe(&topics).map_err(kafka_error)?;
+    tracing::info!(brokers = %config.brokers, topics = ?config.topics, group = %config.group, "kafka: consuming");
+
+    let (hand_over, batches) = sync_channel::<Batch>(1);
+    let writer = {
+        let (consumer, metrics, shutdown) = (consumer.clone(), metrics.clone(), shutdown.clone());
+        std::thread::Builder::new()
+            .name("kafka-writer".into())
+            .spawn(move || write_batches(batches, store.as_ref(), &consumer, &metrics, &shutdown))
+            .map_err(|e| CollectorError::Internal(format!("starting the kafka writer: {e}")))?
+    };
+    poll_batches(&consumer, config, mapping, &hand_over, &shutdown);
+    drop(hand_over);
+    writer
+        .join()
+        .map_err(|_| CollectorError::Internal("the kafka writer panicked".into()))?;
+    match consumer.commit_consumer_state(CommitMode::Sync) {
+        Ok(()) | Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
+        Err(e) => {
+            tracing::warn!(error = %e, "kafka: final commit failed; the last batch will be redelivered and deduplicated")
+        }
+    }
+    consumer.unsubscribe();
+    tracing::info!("kafka: stopped");
+    Ok(())
+}
+
+fn client_config(config: &KafkaConfig) -> ClientConfig {
+    let mut client = ClientConfig::new();
+    client
+        .set("bootstrap.servers", &config.brokers)
+        .set("group.id", &config.group)
+        .set("enable.auto.commit", "true")
+        .set("enable.auto.offset.store", "false")
+        .set("auto.commit.interval.ms", "1000")
+        .set("auto.offset.reset", "earliest")
+        .set("session.timeout.ms", config.session_timeout_ms.to_string())
+        .set("statistics.interval.ms", "1000")
+        .set("enable.partition.eof", "false")
+        .set_log_level(RDKafkaLogLevel::Warning);
+    for (key, value) in &config.options {
+        client.set(key, value);
+    }
+    client
+}
+
+fn kafka_error(e: KafkaError) -> CollectorError {
+    CollectorError::Source(format!("kafka: {e}"))
+}
+
+/// Messages of one poll round, mapped, with the last offset seen per partition.
+#[derive(Default)]
+struct Batch {
+    events: Vec<Event>,
+    dead_letters: Vec<DeadLetter>,
+    positions: BTreeMap<(String, i32), Position>,
+}
+
+/// What a batch holds of one partition.
+#[derive(Default)]
+struct Position {
+    last_offset: i64,
+    messages: u64,
+    dead_letters: u64,
+}
+
+impl Batch {
+    fn len(&self) -> usize {
+        self.events.len() + self.dead_letters.len()
+    }
+
+    fn add(&mut self, message: &KafkaMessage<'_>, mapping: &MappingConfig, max_bytes: usize) {
+        let position = self
+            .positions
+            .entry((message.topic.to_string(), message.partition))
+            .or_default();
+        position.last_offset = position.last_offset.max(message.offset);
+        position.messages += 1;
+        match decode(mapping, message, max_bytes) {
+            Ok(event) => self.events.push(event),
+            Err(reason) => {
+                position.dead_letters += 1;
+                self.dead_letters.push(DeadLetter {
+                    topic: message.topic.to_string(),
+                    partition: message.partition,
+                    offset: message.offset,
+                    reason,
+                    raw: message.payload.unwrap_or_default().to_vec(),
+                    received: now_micros(),
+                });
+            }
+        }
+    }
+}
+
+fn now_micros() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}
+
+/// Fills batches (up to `batch_size` messages or `batch_wait_ms` after the first) and hands
+/// them over until shutdown.
+fn poll_batches(
+    consumer: &SourceConsumer,
+    config: &KafkaConfig,
+    mapping: &MappingConfig,
+    hand_over: &SyncSender<Batch>,
+    shutdown: &Shutdown,
+) {
+    let wait = Duration::from_millis(config.batch_wait_ms);
+    while !shutdown.requested() {
+        let mut batch = Batch::default();
+        let mut deadline = None::<Instant>;
+        while batch.len() < config.batch_size && !shutdown.requested() {
+            let timeout = deadline.map_or(TICK, |d| d.saturating_duration_since(Instant::now()));
+            if deadline.is_some() && timeout.is_zero() {
+                break;
+            }
+            match consumer.poll(timeout.min(TICK)) {
+                None => {}
+                Some(Err(e)) => tracing::warn!(error = %e, "kafka: consumer error"),
+                Some(Ok(m)) => {
+                    let headers = m.headers().map_or_else(Vec::new, |h| {
+                        h.iter().map(|header| (header.key, header.value)).collect()
+                    });
+                    let message = KafkaMessage {
+                        topic: m.topic(),
+                        partition: m.partition(),
+                        offset: m.offset(),
+                        key: m.key(),
+                        headers,
+                        payload: m.payload(),
+                        timestamp_ms: m.timestamp().to_millis(),
+                    };
+                    batch.add(&message, mapping, config.max_message_bytes);
+                    deadline.get_or_insert_with(|| Instant::now() + wait);
+                }
+            }
+        }
+        if batch.len() > 0 && hand_over.send(batch).is_err() {
+            return;
+        }
+    }
+}
+
+/// Makes each batch durable, then stores its offsets for commit.
+fn write_batches(
+    batches: Receiver<Batch>,
+    store: &dyn Store,
+    consumer: &SourceConsumer,
+    metrics: &KafkaMetrics,
+    shutdown: &Shutdown,
+) {
+    for batch in batches {
+        let Some(report) = persist(&batch, store, metrics, shutdown) else {
+            tracing::warn!("kafka: stopping with a batch the store did not take; it was not committed and will be redelivered");
+            return;
+        };
+        metrics.record_duplicates(report.duplicates);
+        for ((topic, partition), position) in &batch.positions {
+            if let Err(e) = consumer.store_offset(topic, *partition, position.last_offset) {
+                tracing::debug!(%topic, partition, error = %e, "kafka: partition moved on before its offset was stored; the new owner re-reads and deduplicates");
+            }
+            metrics.record_durable(
+                topic,
+                *partition,
+                position.messages,
+                position.dead_letters,
+                position.last_offset,
+            );
+        }
+    }
+}
+
+/// Stores a batch, retrying with backoff while the store fails. `None` when shutdown came
+/// first.
+fn persist(
+    batch: &Batch,
+    store: &dyn Store,
+    metrics: &KafkaMetrics,
+    shutdown: &Shutdown,
+) -> Option<AppendReport> {
+    let mut backoff = FIRST_BACKOFF;
+    let mut failing = false;
+    loop {
+        let attempt = || -> Result<AppendReport, CollectorError> {
+            let report = if batch.events.is_empty() {
+                AppendReport::default()
+            } else {
+                store.append(&batch.events)?
+            };
+            if !batch.dead_letters.is_empty() {
+                store.dead_letter(&batch.dead_letters)?;
+            }
+            Ok(report)
+        };
+        match attempt() {
+            Ok(report) => {
+                if failing {
+                    tracing::info!("kafka: the store is back; consuming again");
+                    metrics.record_store_recovered();
+                }
+                return Some(report);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, retry_in = ?backoff, "kafka: the store failed; consumption paused, nothing committed");
+                metrics.record_store_failure(&e.to_string());
+                failing = true;
+                let until = Instant::now() + backoff;
+                while Instant::now() < until {
+                    if shutdown.requested() {
+                        return None;
+                    }
+                    std::thread::sleep(TICK.min(until.saturating_duration_since(Instant::now())));
+                }
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+        }
+    }
+}
+
+/// Routes librdkafka's logs, statistics and rebalances to tracing and the metrics.
+struct SourceContext {
+    metrics: Arc<KafkaMetrics>,
+}
+
+impl ClientContext for SourceContext {
+    fn log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
+        match level {
+            RDKafkaLogLevel::Emerg
+            | RDKafkaLogLevel::Alert
+            | RDKafkaLogLevel::Critical
+            | RDKafkaLogLevel::Error => tracing::error!(facility, "librdkafka: {message}"),
+            RDKafkaLogLevel::Warning => tracing::warn!(facility, "librdkafka: {message}"),
+            _ => tracing::debug!(facility, "librdkafka: {message}"),
+        }
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        tracing::warn!(error = %error, "librdkafka: {reason}");
+    }
+
+    fn stats(&self, statistics: Statistics) {
+        for topic in statistics.topics.values() {
+            for p in topic.partitions.values().filter(|p| p.partition >= 0) {
+                if p.hi_offset >= 0 {
+                    self.metrics
+                        .record_high_watermark(&topic.topic, p.partition, p.hi_offset);
+                }
+                if p.committed_offset >= 0 {
+                    self.metrics
+                        .record_committed(&topic.topic, p.partition, p.committed_offset);
+                }
+            }
+        }
+    }
+}
+
+impl ConsumerContext for SourceContext {
+    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        match rebalance {
+            Rebalance::Error(e) => tracing::warn!(error = %e, "kafka: rebalance failed"),
+            Rebalance::Assign(_) | Rebalance::Revoke(_) => {
+                let assigned = consumer
+                    .assignment()
+                    .map(|list| partitions(&list))
+                    .unwrap_or_default();
+                tracing::info!(?assigned, "kafka: partitions assigned");
+                self.metrics.record_assignment(&assigned);
+            }
+        }
+    }
+
+    fn commit_callback(&self, result: KafkaResult<()>, _offsets: &TopicPartitionList) {
+        if let Err(e) = result {
+            if !matches!(e, KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) {
+                tracing::warn!(error = %e, "kafka: commit failed; uncommitted messages will be redelivered and deduplicated");
+            }
+        }
+    }
+}
+
+fn partitions(list: &TopicPartitionList) -> Vec<(String, i32)> {
+    list.elements()
+        .iter()
+        .map(|e| (e.topic().to_string(), e.partition()))
+        .collect()
+}

@@ -1,0 +1,100 @@
+//! `flowsight collect`: consume event topics from Kafka into the store, and serve the UI
+//! (with the source's lag, rate and dead letters, and `GET /metrics`) while doing it.
+
+use super::serve::{bind, serve_until, shutdown_signal};
+use super::StoreArgs;
+use anyhow::Context;
+use collector::sources::kafka::{self, KafkaConfig, KafkaMetrics, Shutdown};
+use collector::store::Store;
+use collector::CollectorConfig;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use web::AppState;
+
+/// Options of `flowsight collect`; each Kafka option overrides the `[kafka]` section of the
+/// configuration file.
+#[derive(Debug, clap::Args)]
+pub struct CollectArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Kafka bootstrap brokers, HOST:PORT[,HOST:PORT…].
+    #[arg(long, value_name = "HOST:PORT")]
+    pub kafka: Option<String>,
+    /// A topic to consume (repeat for several).
+    #[arg(long = "topic", value_name = "TOPIC")]
+    pub topics: Vec<String>,
+    /// Consumer group: collectors in one group share the partitions.
+    #[arg(long)]
+    pub group: Option<String>,
+    /// Address of the UI and `/metrics`; port 0 picks a free port (the URL is printed).
+    #[arg(long, default_value = "127.0.0.1:8080", env = "FLOWSIGHT_LISTEN")]
+    pub listen: SocketAddr,
+}
+
+impl CollectArgs {
+    /// The `[kafka]` section with the command line's overrides applied.
+    fn kafka_config(&self, config: &CollectorConfig) -> anyhow::Result<KafkaConfig> {
+        let mut kafka = config.kafka.clone();
+        if let Some(brokers) = &self.kafka {
+            kafka.brokers.clone_from(brokers);
+        }
+        if !self.topics.is_empty() {
+            kafka.topics.clone_from(&self.topics);
+        }
+        if let Some(group) = &self.group {
+            kafka.group.clone_from(group);
+        }
+        kafka
+            .validate()
+            .map_err(|e| anyhow::anyhow!("{e} (use --topic, or [kafka] in the configuration)"))?;
+        Ok(kafka)
+    }
+}
+
+/// Runs `flowsight collect`.
+pub fn run(args: CollectArgs) -> anyhow::Result<()> {
+    let config = args.store.load_config("")?;
+    let kafka = args.kafka_config(&config)?;
+    let store = args.store.open(&config)?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        let (listener, addr) = bind(args.listen).await?;
+        println!("Flowsight listening on http://{addr}");
+        collect_and_serve(listener, store, config, kafka, shutdown_signal()).await
+    })
+}
+
+/// Consumes with `kafka` into `store` while serving the UI on `listener`, until `stop`
+/// resolves (then the source commits what is durable and leaves its group) or the source fails.
+pub async fn collect_and_serve(
+    listener: tokio::net::TcpListener,
+    store: Arc<dyn Store>,
+    config: CollectorConfig,
+    kafka: KafkaConfig,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let metrics = Arc::new(KafkaMetrics::new(&kafka.group));
+    let shutdown = Shutdown::new();
+    let (server_stop, server_stopped) = tokio::sync::oneshot::channel::<()>();
+    let state = AppState {
+        store: store.clone(),
+        config: Arc::new(config.clone()),
+        kafka: Some(metrics.clone()),
+    };
+    let server = tokio::spawn(serve_until(listener, state, async {
+        let _ = server_stopped.await;
+    }));
+    let on_signal = shutdown.clone();
+    tokio::spawn(async move {
+        stop.await;
+        on_signal.request();
+    });
+    let source = tokio::task::spawn_blocking(move || {
+        kafka::run(&kafka, &config.mapping, store, metrics, shutdown)
+    })
+    .await
+    .context("the kafka source thread")?;
+    let _ = server_stop.send(());
+    server.await??;
+    Ok(source?)
+}

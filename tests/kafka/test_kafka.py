@@ -1,0 +1,153 @@
+"""The Kafka source against a real broker (tansu) fed by an independent client (confluent-kafka).
+
+Each test uses its own topic and consumer group, so the tests share one broker."""
+
+import random
+import sqlite3
+import time
+from collections import Counter
+
+from conftest import collect_args, generate, get, get_json, post_ndjson, produce, unique, wait_for
+
+
+def test_stores_every_message_and_equals_the_http_ingest(brokers, processes, tmp_path):
+    path, ids = generate(tmp_path, 12_500)
+    assert len(ids) >= 100_000
+    topic = unique("orders")
+    per_partition = produce(brokers, topic, path, partitions=3)
+    assert sorted(per_partition) == [0, 1, 2] and sum(per_partition.values()) == len(ids)
+
+    group = unique("g")
+    kafka = processes(collect_args(brokers, topic, group), tmp_path / "kafka-store")
+    wait_for("every message stored", lambda: kafka.events() == len(ids), timeout=300)
+    metrics = kafka.metrics()
+    for p, n in per_partition.items():
+        labels = f'{{group="{group}",topic="{topic}",partition="{p}"}}'
+        assert metrics[f"flowsight_kafka_messages_total{labels}"] == n
+        assert metrics[f"flowsight_kafka_consumer_lag{labels}"] == 0
+    assert sorted(kafka.event_ids()) == sorted(ids)
+
+    http = processes(["serve"], tmp_path / "http-store")
+    lines = path.read_bytes().splitlines(keepends=True)
+    for start in range(0, len(lines), 5_000):
+        post_ndjson(http.url + "/api/events", b"".join(lines[start:start + 5_000]))
+    assert http.events() == len(ids)
+    query = "?activities=100&paths=100"
+    for export in ["dfg.json", "variants.json"]:
+        assert get_json(kafka.url + "/export/" + export + query) == get_json(http.url + "/export/" + export + query), export
+    assert instances(kafka) == instances(http)
+
+
+def instances(flowsight):
+    """Every instance by label, without the store's internal id (arrival order differs)."""
+    page = get_json(flowsight.url + "/export/instances.json")
+    assert page["total"] == len(page["instances"])
+    return {i["label"]: {k: v for k, v in i.items() if k != "id"} for i in page["instances"]}
+
+
+def test_sigkill_at_three_random_points_keeps_every_message_exactly_once(brokers, processes, tmp_path):
+    path, ids = generate(tmp_path, 6_000, seed=11)
+    topic, group, store = unique("crash"), unique("g"), tmp_path / "store"
+    produce(brokers, topic, path, partitions=3)
+    rng = random.Random(2026)
+    points = sorted(rng.sample(range(len(ids) // 10, len(ids) * 9 // 10), 3))
+    for point in points:
+        collector = processes(collect_args(brokers, topic, group), store)
+        wait_for(f"{point} events stored", lambda: collector.events() >= point, timeout=300, every=0.05)
+        collector.kill()
+    collector = processes(collect_args(brokers, topic, group), store)
+    wait_for("every message stored", lambda: collector.events() == len(ids), timeout=300)
+    time.sleep(3)  # anything redelivered after the last restart has arrived by now
+    stored = collector.event_ids()
+    assert len(stored) == len(ids) and set(stored) == set(ids), "every message stored exactly once"
+    assert collector.events() == len(ids)
+
+
+def test_two_collectors_share_the_partitions_and_hand_over_on_stop(brokers, processes, tmp_path):
+    first_half, first_ids = generate(tmp_path, 2_000, seed=21)
+    second_half, second_ids = generate(tmp_path, 2_000, seed=22)
+    topic, group = unique("shared"), unique("g")
+    produce(brokers, topic, first_half, partitions=3)
+    a = processes(collect_args(brokers, topic, group), tmp_path / "a")
+    b = processes(collect_args(brokers, topic, group), tmp_path / "b")
+
+    def assigned(c):
+        return {k for k, v in c.metrics().items() if k.startswith("flowsight_kafka_assigned") and v == 1}
+
+    wait_for("both collectors holding partitions", lambda: assigned(a) and assigned(b) and len(assigned(a) | assigned(b)) == 3)
+    assert not assigned(a) & assigned(b), "a partition is consumed by one collector of the group"
+    wait_for("the first half stored", lambda: len(set(a.event_ids()) | set(b.event_ids())) == len(first_ids))
+    a.stop()
+    produce(brokers, topic, second_half, partitions=3)
+    wait_for("the survivor takes every partition", lambda: len(assigned(b)) == 3)
+    wait_for("the survivor stores every new message", lambda: set(b.event_ids()) >= set(second_ids), timeout=180)
+    stopped = ids_in_store(a.store)
+    assert set(stopped) | set(b.event_ids()) == set(first_ids) | set(second_ids), "nothing lost"
+    assert len(stopped) == len(set(stopped)), "no message stored twice in one store"
+
+
+def ids_in_store(store):
+    """Event ids in a stopped collector's store, read from its database file."""
+    db = sqlite3.connect(f"file:{store / 'flowsight.db'}?mode=ro", uri=True)
+    try:
+        return [row[0] for row in db.execute("SELECT id FROM events")]
+    finally:
+        db.close()
+
+
+def test_malformed_messages_go_to_the_dead_letter_table(brokers, processes, tmp_path):
+    path, ids = generate(tmp_path, 500, seed=31)
+    topic = unique("dirty")
+    per_partition = produce(brokers, topic, path, partitions=3, bad=5)
+    assert sum(per_partition.values()) == len(ids) + 20
+    collector = processes(collect_args(brokers, topic, unique("g")), tmp_path / "store")
+    wait_for("good and bad all durable", lambda: collector.metrics()["flowsight_store_dead_letters"] == 20 and collector.events() == len(ids))
+    letters = get_json(collector.url + "/api/dead-letters?limit=100")
+    reasons = Counter(next(kind for kind in ["not JSON", "no event type", "unparseable time", "over the limit"] if kind in l["reason"]) for l in letters)
+    assert reasons == {"not JSON": 5, "no event type": 5, "unparseable time": 5, "over the limit": 5}
+    assert all(l["topic"] == topic for l in letters)
+    assert len({(l["partition"], l["offset"]) for l in letters}) == 20
+    assert sorted(collector.event_ids()) == sorted(ids)
+    page = get(collector.url + "/sources").decode()
+    assert "unparseable time" in page and 'id="kafka-partitions"' in page
+
+
+def test_a_failing_store_pauses_commits_nothing_early_and_recovers(brokers, processes, tmp_path):
+    first, first_ids = generate(tmp_path, 300, seed=41)
+    second, second_ids = generate(tmp_path, 1_500, seed=42)
+    topic, group = unique("outage"), unique("g")
+    produce(brokers, topic, first, partitions=3)
+    collector = processes(collect_args(brokers, topic, group), tmp_path / "store")
+    wait_for("the first batch stored", lambda: collector.events() == len(first_ids))
+    wait_for("their offsets committed", lambda: sum(committed(brokers, group, topic).values()) == len(first_ids), timeout=30)
+    committed_before = committed(brokers, group, topic)
+
+    # Another process holds the database's write lock: every write fails until it lets go.
+    lock = sqlite3.connect(tmp_path / "store" / "flowsight.db", timeout=1, isolation_level=None)
+    lock.execute("BEGIN EXCLUSIVE")
+    produce(brokers, topic, second, partitions=3)
+    wait_for("consumption paused on the store", lambda: collector.metrics()['flowsight_kafka_paused{group="%s"}' % group] == 1, timeout=60)
+    time.sleep(3)
+    assert committed(brokers, group, topic) == committed_before, "nothing committed past what is durable"
+    assert collector.events() == len(first_ids)
+    lock.execute("ROLLBACK")
+    lock.close()
+
+    everything = len(first_ids) + len(second_ids)
+    wait_for("recovered and every message stored", lambda: collector.events() == everything, timeout=120)
+    metrics = collector.metrics()
+    assert metrics['flowsight_kafka_paused{group="%s"}' % group] == 0
+    assert metrics['flowsight_kafka_store_failures_total{group="%s"}' % group] >= 1
+    assert sorted(collector.event_ids()) == sorted(first_ids + second_ids)
+    wait_for("offsets committed after recovery", lambda: sum(committed(brokers, group, topic).values()) == everything, timeout=30)
+
+
+def committed(brokers, group, topic):
+    """The group's committed offsets per partition, read with the independent client."""
+    from confluent_kafka import Consumer, TopicPartition
+    consumer = Consumer({"bootstrap.servers": brokers, "group.id": group, "enable.auto.commit": False})
+    try:
+        parts = consumer.committed([TopicPartition(topic, p) for p in range(3)], timeout=10)
+        return {p.partition: max(p.offset, 0) for p in parts}
+    finally:
+        consumer.close()

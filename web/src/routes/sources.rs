@@ -1,0 +1,224 @@
+//! The sources page (Kafka partitions with lag and rate, dead letters) and `GET /metrics`
+//! (the same figures as Prometheus text).
+
+use super::{blocking, page};
+use crate::views::{short_time, Header};
+use crate::{AppState, WebError};
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse};
+use axum::routing::get;
+use axum::{Json, Router};
+use collector::sources::kafka::KafkaSnapshot;
+use collector::store::StoreOverview;
+use std::fmt::Write;
+
+/// Dead letters listed on the page.
+const DEAD_LETTERS_SHOWN: u64 = 200;
+/// Bytes of a dead letter's message shown.
+const RAW_SHOWN: usize = 300;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/sources", get(sources))
+        .route("/metrics", get(metrics))
+        .route("/api/dead-letters", get(dead_letters_json))
+}
+
+#[derive(serde::Deserialize)]
+struct Limit {
+    limit: Option<u64>,
+}
+
+/// The newest dead letters as JSON, the message bytes as (lossy) UTF-8 text.
+async fn dead_letters_json(
+    State(state): State<AppState>,
+    Query(q): Query<Limit>,
+) -> Result<Json<Vec<serde_json::Value>>, WebError> {
+    let limit = q.limit.unwrap_or(DEAD_LETTERS_SHOWN);
+    let letters = blocking(&state, move |s| Ok(s.dead_letters(limit)?)).await?;
+    Ok(Json(
+        letters
+            .into_iter()
+            .map(|l| {
+                serde_json::json!({
+                    "topic": l.topic,
+                    "partition": l.partition,
+                    "offset": l.offset,
+                    "reason": l.reason,
+                    "received": miner::time::format_timestamp(l.received),
+                    "message": String::from_utf8_lossy(&l.raw),
+                })
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "sources.html")]
+struct SourcesPage {
+    header: Header,
+    kafka: Option<KafkaView>,
+    dead_letters: Vec<DeadLetterRow>,
+    dead_letter_total: u64,
+}
+
+struct KafkaView {
+    group: String,
+    rate: String,
+    lag: i64,
+    messages: u64,
+    dead_letters: u64,
+    duplicates: u64,
+    store_failures: u64,
+    store_error: Option<String>,
+    partitions: Vec<PartitionView>,
+}
+
+struct PartitionView {
+    topic: String,
+    partition: i32,
+    assigned: bool,
+    messages: u64,
+    dead_letters: u64,
+    durable_offset: String,
+    high_watermark: String,
+    lag: String,
+}
+
+struct DeadLetterRow {
+    received: String,
+    topic: String,
+    partition: i32,
+    offset: i64,
+    reason: String,
+    raw: String,
+}
+
+fn optional(value: Option<i64>) -> String {
+    value.map_or_else(|| "—".into(), |v| v.to_string())
+}
+
+impl From<KafkaSnapshot> for KafkaView {
+    fn from(s: KafkaSnapshot) -> Self {
+        Self {
+            rate: format!("{:.0}", s.rate),
+            lag: s.total_lag(),
+            messages: s.messages(),
+            dead_letters: s.dead_letters(),
+            duplicates: s.duplicates,
+            store_failures: s.store_failures,
+            store_error: s.store_error.clone(),
+            partitions: s
+                .partitions
+                .iter()
+                .map(|p| PartitionView {
+                    topic: p.topic.clone(),
+                    partition: p.partition,
+                    assigned: p.assigned,
+                    messages: p.messages,
+                    dead_letters: p.dead_letters,
+                    durable_offset: optional(p.durable_offset),
+                    high_watermark: optional(p.high_watermark),
+                    lag: optional(p.lag()),
+                })
+                .collect(),
+            group: s.group,
+        }
+    }
+}
+
+async fn sources(State(state): State<AppState>) -> Result<Html<String>, WebError> {
+    let (letters, overview) = blocking(&state, |s| {
+        Ok((s.dead_letters(DEAD_LETTERS_SHOWN)?, s.overview()?))
+    })
+    .await?;
+    page(SourcesPage {
+        header: Header::new("sources", &overview),
+        kafka: state.kafka.as_ref().map(|m| m.snapshot().into()),
+        dead_letter_total: overview.dead_letters,
+        dead_letters: letters
+            .into_iter()
+            .map(|l| {
+                let mut raw =
+                    String::from_utf8_lossy(&l.raw[..l.raw.len().min(RAW_SHOWN)]).into_owned();
+                if l.raw.len() > RAW_SHOWN {
+                    raw.push('…');
+                }
+                DeadLetterRow {
+                    received: short_time(l.received),
+                    topic: l.topic,
+                    partition: l.partition,
+                    offset: l.offset,
+                    reason: l.reason,
+                    raw,
+                }
+            })
+            .collect(),
+    })
+}
+
+async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, WebError> {
+    let overview = blocking(&state, |s| Ok(s.overview()?)).await?;
+    let mut text = store_metrics(&overview);
+    if let Some(kafka) = &state.kafka {
+        kafka.write_prometheus(&mut text);
+    }
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    ))
+}
+
+/// The store's figures as Prometheus gauges.
+fn store_metrics(o: &StoreOverview) -> String {
+    let mut out = String::new();
+    let gauges: [(&str, &str, u64); 5] = [
+        ("flowsight_store_events", "Events in the store.", o.events),
+        (
+            "flowsight_store_instances",
+            "Process instances.",
+            o.instances,
+        ),
+        (
+            "flowsight_store_uncorrelated_events",
+            "Events without a business key.",
+            o.uncorrelated,
+        ),
+        (
+            "flowsight_store_merges",
+            "Instance merges recorded.",
+            o.merges,
+        ),
+        (
+            "flowsight_store_dead_letters",
+            "Messages in the dead-letter table.",
+            o.dead_letters,
+        ),
+    ];
+    for (name, help, value) in gauges {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP flowsight_store_instances_by_status Process instances per status.\n# TYPE flowsight_store_instances_by_status gauge"
+    );
+    for (status, count) in collector::store::InstanceStatus::ALL
+        .iter()
+        .zip(o.by_status)
+    {
+        let _ = writeln!(
+            out,
+            "flowsight_store_instances_by_status{{status=\"{}\"}} {count}",
+            status.as_str()
+        );
+    }
+    out
+}
