@@ -1,7 +1,9 @@
 //! `flowsight demo`: generate an order-fulfilment stream, send it through the collector's own
 //! HTTP ingest, and serve the UI over the result.
 
-use super::serve::{bind, serve_until_interrupted};
+use super::collect::collect_and_serve;
+use super::publish;
+use super::serve::{bind, serve_until_interrupted, shutdown_signal};
 use super::StoreArgs;
 use crate::progress;
 use anyhow::{bail, Context};
@@ -25,10 +27,20 @@ pub struct DemoArgs {
     /// Seed of the generator: the same seed gives the same orders.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Run the demo through Kafka: publish the orders to a topic on these brokers and
+    /// collect them from there (instead of the HTTP ingest).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub kafka: Option<String>,
+    /// With --kafka: the topic to publish to and consume from.
+    #[arg(long, default_value = "flowsight-demo-orders")]
+    pub topic: String,
 }
 
 /// Runs `flowsight demo`.
 pub fn run(args: DemoArgs) -> anyhow::Result<()> {
+    if let Some(brokers) = args.kafka.clone() {
+        return run_through_kafka(args, &brokers);
+    }
     let config = args.store.load_config(ORDER_FLOW_CONFIG)?;
     let store = args.store.open(&config)?;
     let runtime = tokio::runtime::Runtime::new()?;
@@ -43,8 +55,44 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     })
 }
 
-/// Generates the stream, ending about now, and posts it to the ingest at `addr`.
-fn send_demo_events(addr: SocketAddr, orders: usize, seed: u64) -> anyhow::Result<()> {
+/// Partitions of the demo topic.
+const DEMO_PARTITIONS: i32 = 3;
+
+/// The demo through Kafka: publish the orders, then collect them and serve the UI.
+fn run_through_kafka(args: DemoArgs, brokers: &str) -> anyhow::Result<()> {
+    let mut config = args.store.load_config(ORDER_FLOW_CONFIG)?;
+    config.kafka.brokers = brokers.to_string();
+    config.kafka.topics = vec![args.topic.clone()];
+    config.kafka.group = "flowsight-demo".into();
+    let kafka = config.kafka.clone();
+    let store = args.store.open(&config)?;
+    let flow = demo_flow(args.orders, args.seed);
+    let envelopes: Vec<serde_json::Value> = flow
+        .events
+        .iter()
+        .map(|e| serde_json::to_value(e).expect("envelopes serialize"))
+        .collect();
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        publish::ensure_topic(brokers, &args.topic, DEMO_PARTITIONS).await?;
+        let bar = progress::bar(envelopes.len() as u64, "publishing demo events", false);
+        let (brokers, topic) = (brokers.to_string(), args.topic.clone());
+        let sent = tokio::task::spawn_blocking(move || {
+            publish::publish(&brokers, &topic, &envelopes, |n| bar.inc(n))
+        })
+        .await??;
+        println!(
+            "published {sent} events of {} orders to Kafka topic {}",
+            args.orders, args.topic
+        );
+        let (listener, addr) = bind(args.listen).await?;
+        println!("Flowsight demo collecting from Kafka: open http://{addr}/map and http://{addr}/sources (Ctrl-C to stop)");
+        collect_and_serve(listener, store, config, kafka, shutdown_signal()).await
+    })
+}
+
+/// The generated stream, ending about now.
+fn demo_flow(orders: usize, seed: u64) -> fixtures::GeneratedFlow {
     let mut scenario = Scenario {
         orders,
         seed,
@@ -52,7 +100,12 @@ fn send_demo_events(addr: SocketAddr, orders: usize, seed: u64) -> anyhow::Resul
     };
     let now = web::reports::now_micros();
     scenario.start = now - scenario.mean_interarrival * orders as i64 - 30 * 60 * 1_000_000;
-    let flow = generate(&scenario);
+    generate(&scenario)
+}
+
+/// Generates the stream, ending about now, and posts it to the ingest at `addr`.
+fn send_demo_events(addr: SocketAddr, orders: usize, seed: u64) -> anyhow::Result<()> {
+    let flow = demo_flow(orders, seed);
     let url = format!("http://{addr}/api/events");
     let bar = progress::bar(flow.events.len() as u64, "ingesting demo events", false);
     let mut accepted = 0;

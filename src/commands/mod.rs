@@ -6,6 +6,7 @@ pub mod export;
 pub mod generate;
 pub mod import;
 pub mod mine;
+pub mod publish;
 pub mod serve;
 
 use anyhow::Context;

@@ -74,9 +74,11 @@ class Flowsight:
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env={**os.environ, "FLOWSIGHT_LOG": "info,tower_http=warn", "NO_COLOR": "1"},
         )
-        line = self.proc.stdout.readline()
-        match = re.search(r"http://[\d.]+:\d+", line)
-        assert match, f"no URL in {line!r}: {self.proc.stderr.read() if self.proc.poll() is not None else ''}"
+        match = None
+        while not match:
+            line = self.proc.stdout.readline()
+            assert line, f"exited before printing its URL: {self.proc.stderr.read()}"
+            match = re.search(r"http://[\d.]+:\d+", line)
         self.url = match.group(0)
 
     def metrics(self):

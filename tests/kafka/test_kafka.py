@@ -151,3 +151,14 @@ def committed(brokers, group, topic):
         return {p.partition: max(p.offset, 0) for p in parts}
     finally:
         consumer.close()
+
+
+def test_the_demo_runs_through_kafka(brokers, processes, tmp_path):
+    topic = unique("demo")
+    demo = processes(["demo", "--kafka", brokers, "--topic", topic, "--orders", "300"], tmp_path / "store")
+    _, ids = generate(tmp_path, 300, seed=42)
+    wait_for("the demo's events collected", lambda: demo.events() == len(ids))
+    metrics = demo.metrics()
+    assert metrics["flowsight_store_instances"] == 300
+    partitions = [k for k in metrics if k.startswith("flowsight_kafka_messages_total") and f'topic="{topic}"' in k]
+    assert len(partitions) == 3 and sum(metrics[k] for k in partitions) == len(ids)

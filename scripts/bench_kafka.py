@@ -1,0 +1,55 @@
+"""Kafka -> embedded store throughput of `flowsight collect`, and its peak memory.
+
+Usage: bench_kafka.py FLOWSIGHT_BIN BROKERS [ORDERS]
+
+Generates ORDERS orders (about 8 events each), produces them with confluent-kafka to a fresh
+topic of 3 partitions, then starts the collector on an empty store and measures from its first
+stored event until every event is durable (the group join before that is not counted).
+Peak memory is the collector's VmHWM.
+"""
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "kafka"))
+import conftest  # noqa: E402  (the Kafka tests' helpers: generate, produce, Flowsight)
+
+
+def peak_rss_mib(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main():
+    conftest.BIN = sys.argv[1]
+    brokers = sys.argv[2]
+    orders = int(sys.argv[3]) if len(sys.argv) > 3 else 25_000
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        path, ids = conftest.generate(tmp, orders, seed=5)
+        topic = conftest.unique("bench")
+        started = time.time()
+        conftest.produce(brokers, topic, path, partitions=3)
+        produced = time.time() - started
+        collector = conftest.Flowsight(conftest.collect_args(brokers, topic, conftest.unique("bench")), tmp / "store")
+        try:
+            conftest.wait_for("the first event", lambda: collector.events() > 0, every=0.01)
+            first = time.time()
+            conftest.wait_for("every event", lambda: collector.events() == len(ids), timeout=600, every=0.25)
+            elapsed = time.time() - first
+            rss = peak_rss_mib(collector.proc.pid)
+        finally:
+            collector.close()
+    print(f"kafka: {len(ids):,} messages produced by confluent-kafka in {produced:.1f} s")
+    print(f"kafka -> embedded store: {len(ids):,} events in {elapsed:.2f} s = {len(ids) / elapsed:,.0f} events/s "
+          f"(target 100,000); collector peak memory {rss:.0f} MiB")
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("FLOWSIGHT_LOG", "warn")
+    main()
