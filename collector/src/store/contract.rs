@@ -61,6 +61,7 @@ pub fn run_all(factory: Factory<'_>) {
     filters_and_projects_statistics(factory);
     searches_and_pages_instances(factory);
     keeps_dead_letters_once(factory);
+    stitches_traces_and_times_spans(factory);
 }
 
 /// Correlation over secondary keys, out-of-order delivery and trace links rebuilds exactly
@@ -404,4 +405,68 @@ fn keeps_dead_letters_once(factory: Factory<'_>) {
     assert_eq!(store.dead_letters(1).unwrap().len(), 1);
     let overview = store.overview().unwrap();
     assert_eq!((overview.dead_letters, overview.events), (2, 0));
+}
+
+/// Steps held together by a trace id alone are uncorrelated until an event with a business key
+/// and the same trace joins them; spans' durations are service times and the gaps before steps
+/// are waiting times.
+fn stitches_traces_and_times_spans(factory: Factory<'_>) {
+    let store = factory(&config());
+    let span = |id: &str, activity: &str, start: i64, end: i64, trace: &str| {
+        let mut e = event(id, activity, start, &[("trace", trace)]);
+        e.attributes
+            .insert(miner::log::END_ATTRIBUTE.into(), end.into());
+        e
+    };
+    store
+        .append(&[
+            span("s1", "charge card", 100, 150, "t1"),
+            span("s2", "lonely span", 100, 180, "t2"),
+        ])
+        .unwrap();
+    let overview = store.overview().unwrap();
+    assert_eq!((overview.instances, overview.uncorrelated), (0, 2));
+    assert_eq!(store.uncorrelated(10).unwrap().len(), 2);
+    assert_eq!(
+        store.process_stats(&StatsQuery::default()).unwrap().cases,
+        0
+    );
+
+    store
+        .append(&[
+            event(
+                "e1",
+                "PaymentReceived",
+                200,
+                &[("order", "1"), ("trace", "t1")],
+            ),
+            span("s3", "ship", 260, 300, "t1"),
+        ])
+        .unwrap();
+    let overview = store.overview().unwrap();
+    assert_eq!((overview.instances, overview.uncorrelated), (1, 1));
+    let lonely: Vec<String> = store
+        .uncorrelated(10)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(lonely, ["s2"]);
+    let page = store.instances(&InstanceQuery::default()).unwrap();
+    assert_eq!(page.instances[0].label, "order=1");
+    let detail = store.instance(page.instances[0].id).unwrap().unwrap();
+    let ids: Vec<&str> = detail.events.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids, ["s1", "e1", "s3"]);
+    assert_eq!(detail.events[0].end(), Some(150));
+
+    let stats = store.process_stats(&StatsQuery::default()).unwrap();
+    let activity = |name: &str| stats.activities[stats.index_of(name).unwrap()].clone();
+    assert_eq!(activity("charge card").service.total, 50);
+    assert_eq!(
+        activity("PaymentReceived").waiting.total,
+        50,
+        "from the span's end at 150"
+    );
+    assert_eq!(activity("ship").waiting.total, 60);
+    assert_eq!(activity("ship").service.total, 40);
 }

@@ -22,9 +22,14 @@ pub struct ActivityStats {
     pub cases: u64,
     /// Time from an event of this activity to the next event of its case.
     pub time_to_next: DurationStats,
-    /// Service time: from a `start` to the matching `complete` of this activity in a case
-    /// (empty when the source records no start transitions).
+    /// Service time: from a `start` to the matching `complete` of this activity in a case, or
+    /// an interval's length (a trace span's duration); empty when the source records neither.
     pub service: DurationStats,
+    /// Waiting time before this activity: from the end of the latest earlier step of its case
+    /// (an instant event ends when it happens) to its start; zero when it overlaps an earlier
+    /// step. Empty unless the case has interval steps (spans).
+    #[serde(default)]
+    pub waiting: DurationStats,
 }
 
 /// A directly-follows edge `from → to` with its frequency and the time between the two events.
@@ -123,6 +128,7 @@ struct ActivityAccumulator {
     last_case: Option<u64>,
     time_to_next: Vec<Micros>,
     service: Vec<Micros>,
+    waiting: Vec<Micros>,
 }
 
 /// Accumulates [`ProcessStats`] one case at a time.
@@ -185,6 +191,36 @@ impl ProcessStatsBuilder {
                 }
                 Lifecycle::Other => {}
             }
+        }
+    }
+
+    /// Adds the times of a case whose steps may last (trace spans): `ends[i]` is when step `i`,
+    /// which started at `starts[i]`, ended (`None`: an instant event). Each interval's length
+    /// is a service time; every step's gap after the latest end before it is a waiting time.
+    /// Call after [`Self::add_case`] (or its lifecycle variant) for the same case, which counts
+    /// the steps; this only adds their times.
+    pub fn add_intervals(
+        &mut self,
+        activities: &[u32],
+        starts: &[Option<Micros>],
+        ends: &[Option<Micros>],
+    ) {
+        if self.activities.len() < self.interner.len() {
+            self.activities
+                .resize_with(self.interner.len(), ActivityAccumulator::default);
+        }
+        let mut busy_until: Option<Micros> = None;
+        for ((&a, &start), &end) in activities.iter().zip(starts).zip(ends) {
+            let Some(start) = start else { continue };
+            let acc = &mut self.activities[a as usize];
+            if let Some(end) = end {
+                acc.service.push((end - start).max(0));
+            }
+            if let Some(previous) = busy_until {
+                acc.waiting.push((start - previous).max(0));
+            }
+            let finished = end.unwrap_or(start).max(start);
+            busy_until = Some(busy_until.map_or(finished, |b| b.max(finished)));
         }
     }
 
@@ -268,6 +304,7 @@ impl ProcessStatsBuilder {
                     cases: acc.cases,
                     time_to_next: DurationStats::from_unsorted(&mut acc.time_to_next),
                     service: DurationStats::from_unsorted(&mut acc.service),
+                    waiting: DurationStats::from_unsorted(&mut acc.waiting),
                 }
             })
             .collect();
@@ -333,6 +370,46 @@ impl ProcessStatsBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn intervals_give_service_and_waiting_apart() {
+        let mut b = ProcessStatsBuilder::new();
+        let (placed, pay, fetch) = (b.intern("Placed"), b.intern("Pay"), b.intern("Fetch"));
+        // Placed at 0 (instant); Pay runs 10..40; Fetch runs 100..130 with a nested span
+        // of Pay at 105..110 (overlapping: no waiting).
+        let activities = [placed, pay, fetch, pay];
+        let starts = [Some(0), Some(10), Some(100), Some(105)];
+        let ends = [None, Some(40), Some(130), Some(110)];
+        b.add_case(&activities, &starts);
+        b.add_intervals(&activities, &starts, &ends);
+        let stats = b.finish();
+        let by_name = |n: &str| stats.activities.iter().find(|a| a.name == n).unwrap();
+        assert_eq!(
+            (by_name("Pay").service.count, by_name("Pay").service.total),
+            (2, 35)
+        );
+        assert_eq!(by_name("Fetch").service.total, 30);
+        assert_eq!(
+            by_name("Fetch").waiting.total,
+            60,
+            "from Pay's end at 40 to 100"
+        );
+        assert_eq!(
+            by_name("Pay").waiting.total,
+            10,
+            "10 after Placed, 0 inside Fetch"
+        );
+        assert_eq!(
+            by_name("Placed").waiting.count,
+            0,
+            "the first step waits for nothing"
+        );
+        assert_eq!(
+            by_name("Placed").service.count,
+            0,
+            "an instant event has no service time"
+        );
+    }
     use crate::log::EventLogBuilder;
 
     fn log(cases: &[&[(&str, i64)]]) -> EventLog {

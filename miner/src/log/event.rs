@@ -16,6 +16,13 @@ pub struct BusinessKey {
     pub value: String,
 }
 
+impl Event {
+    /// When the step ended, for steps that last (see [`END_ATTRIBUTE`]).
+    pub fn end(&self) -> Option<Micros> {
+        self.attributes.get(END_ATTRIBUTE).and_then(Value::as_i64)
+    }
+}
+
 impl BusinessKey {
     /// Makes a key of `kind` with `value`.
     pub fn new(kind: impl Into<String>, value: impl Into<String>) -> Self {
@@ -31,6 +38,10 @@ impl std::fmt::Display for BusinessKey {
         write!(f, "{}={}", self.kind, self.value)
     }
 }
+
+/// The attribute holding when a step that lasts (a trace span) ended, UTC microseconds; its
+/// [`Event::timestamp`] is when it started. Events without it are instants.
+pub const END_ATTRIBUTE: &str = "span:end";
 
 /// A domain event: something that happened in some service at some time, about some business objects.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -68,7 +68,7 @@ impl Store for EmbeddedStore {
                 .as_ref()
                 .map(|names| names.iter().map(|n| builder.intern(n)).collect());
             let mut stmt = conn.prepare_cached(
-                "SELECT instance, activity, ts, lifecycle FROM events WHERE instance IS NOT NULL ORDER BY instance, ts, seq",
+                "SELECT e.instance, e.activity, e.ts, e.lifecycle, e.end_ts FROM instances i JOIN events e ON e.instance = i.id ORDER BY e.instance, e.ts, e.seq",
             )?;
             let mut rows = stmt.query([])?;
             let mut case = CaseBuffer::default();
@@ -84,6 +84,7 @@ impl Store for EmbeddedStore {
                 case.timestamps.push(Some(row.get(2)?));
                 let transition = row.get_ref(3)?.as_str_or_null().map_err(|e| CollectorError::Corrupt(e.to_string()))?;
                 case.lifecycles.push(Lifecycle::parse(transition));
+                case.ends.push(row.get(4)?);
             }
             case.flush(&query.cases, keep.as_ref(), &mut builder);
             Ok(builder.finish())
@@ -166,7 +167,7 @@ impl Store for EmbeddedStore {
         self.with_reader(|conn| {
             query_events(
                 conn,
-                &format!("SELECT {EVENT_COLUMNS} FROM events WHERE instance IS NULL ORDER BY seq DESC LIMIT ?1"),
+                &format!("SELECT {EVENT_COLUMNS} FROM events WHERE {UNCORRELATED} ORDER BY seq DESC LIMIT ?1"),
                 limit as i64,
             )
         })
@@ -222,7 +223,7 @@ impl Store for EmbeddedStore {
             Ok(StoreOverview {
                 events: count("SELECT COUNT(*) FROM events")?,
                 instances: count("SELECT COUNT(*) FROM instances")?,
-                uncorrelated: count("SELECT COUNT(*) FROM events WHERE instance IS NULL")?,
+                uncorrelated: count(&format!("SELECT COUNT(*) FROM events WHERE {UNCORRELATED}"))?,
                 merges: count("SELECT COUNT(*) FROM merges")?,
                 by_status,
                 latest_event: status.latest,
@@ -308,12 +309,31 @@ fn query_events(conn: &Connection, sql: &str, param: i64) -> Result<Vec<Event>, 
     Ok(events)
 }
 
+/// Events outside every instance: no business key, and no trace joining them to one.
+const UNCORRELATED: &str =
+    "(instance IS NULL OR NOT EXISTS (SELECT 1 FROM instances WHERE instances.id = events.instance))";
+
 /// The events of one instance while its rows stream by.
 #[derive(Default)]
 struct CaseBuffer {
     activities: Vec<u32>,
     timestamps: Vec<Option<Micros>>,
     lifecycles: Vec<Lifecycle>,
+    ends: Vec<Option<Micros>>,
+}
+
+/// Adds one case, with the times of its spans when it has any.
+fn add(
+    builder: &mut ProcessStatsBuilder,
+    activities: &[u32],
+    timestamps: &[Option<Micros>],
+    lifecycles: &[Lifecycle],
+    ends: &[Option<Micros>],
+) {
+    builder.add_case_with_lifecycles(activities, timestamps, lifecycles);
+    if ends.iter().any(Option::is_some) {
+        builder.add_intervals(activities, timestamps, ends);
+    }
 }
 
 impl CaseBuffer {
@@ -326,10 +346,12 @@ impl CaseBuffer {
     ) {
         if !self.activities.is_empty() && self.passes(filter, builder) {
             match keep {
-                None => builder.add_case_with_lifecycles(
+                None => add(
+                    builder,
                     &self.activities,
                     &self.timestamps,
                     &self.lifecycles,
+                    &self.ends,
                 ),
                 Some(keep) => {
                     let kept: Vec<usize> = (0..self.activities.len())
@@ -338,13 +360,15 @@ impl CaseBuffer {
                     let a: Vec<u32> = kept.iter().map(|&i| self.activities[i]).collect();
                     let t: Vec<Option<Micros>> = kept.iter().map(|&i| self.timestamps[i]).collect();
                     let l: Vec<Lifecycle> = kept.iter().map(|&i| self.lifecycles[i]).collect();
-                    builder.add_case_with_lifecycles(&a, &t, &l);
+                    let e: Vec<Option<Micros>> = kept.iter().map(|&i| self.ends[i]).collect();
+                    add(builder, &a, &t, &l, &e);
                 }
             }
         }
         self.activities.clear();
         self.timestamps.clear();
         self.lifecycles.clear();
+        self.ends.clear();
     }
 
     fn passes(&self, filter: &CaseFilter, builder: &mut ProcessStatsBuilder) -> bool {

@@ -3,7 +3,7 @@
 use rusqlite::Connection;
 
 /// Schema version written to `PRAGMA user_version`.
-const VERSION: i64 = 3;
+const VERSION: i64 = 4;
 
 /// Page cache per connection, in KiB.
 const CACHE_KIB: i64 = 128 << 10;
@@ -32,7 +32,8 @@ pub fn prepare(conn: &Connection) -> rusqlite::Result<()> {
             span_id    TEXT,
             keys       TEXT NOT NULL,
             attributes TEXT NOT NULL,
-            lifecycle  TEXT
+            lifecycle  TEXT,
+            end_ts     INTEGER
         );
         CREATE TABLE IF NOT EXISTS keys (
             kind     TEXT NOT NULL,
@@ -96,8 +97,22 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
              UPDATE events SET lifecycle = json_extract(attributes, '$.\"lifecycle:transition\"');",
         )?;
     }
+    let has_end = conn
+        .prepare("SELECT 1 FROM pragma_table_info('events') WHERE name = 'end_ts'")?
+        .exists([])?;
+    if version < 4 && !has_end {
+        // Version 4 keeps when a span ended in its own column (service and waiting times),
+        // and no longer summarises instances held together by trace ids alone: those are
+        // uncorrelated until a business key joins them.
+        conn.execute_batch(
+            "ALTER TABLE events ADD COLUMN end_ts INTEGER;
+             UPDATE events SET end_ts = json_extract(attributes, '$.\"span:end\"');
+             DELETE FROM instances WHERE label LIKE 'trace=%';",
+        )?;
+    }
     conn.execute_batch(
         "DROP INDEX IF EXISTS events_by_instance;
-         CREATE INDEX IF NOT EXISTS events_by_instance_v2 ON events(instance, ts, seq, activity, lifecycle);",
+         DROP INDEX IF EXISTS events_by_instance_v2;
+         CREATE INDEX IF NOT EXISTS events_by_instance_v4 ON events(instance, ts, seq, activity, lifecycle, end_ts);",
     )
 }

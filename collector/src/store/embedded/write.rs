@@ -12,6 +12,9 @@ use std::collections::BTreeSet;
 /// The event attribute holding the XES lifecycle transition.
 const LIFECYCLE: &str = "lifecycle:transition";
 
+/// How the label of an instance with only trace keys begins.
+const TRACE_LABEL: &str = "trace=";
+
 /// The single writer: the connection and the key graph that mirrors its `keys` table.
 pub struct Writer {
     conn: Connection,
@@ -31,8 +34,14 @@ pub fn load_correlator(conn: &Connection) -> Result<Correlator, CollectorError> 
         })?
         .collect::<Result<Vec<(BusinessKey, InstanceId)>, _>>()?;
     let mut correlator = Correlator::from_links(links);
-    let max: Option<InstanceId> =
-        conn.query_row("SELECT MAX(id) FROM instances", [], |r| r.get(0))?;
+    // Instances held together by trace ids alone have no summary row: look at every use.
+    let max: Option<InstanceId> = conn.query_row(
+        "SELECT MAX(m) FROM (SELECT MAX(id) AS m FROM instances
+                             UNION ALL SELECT MAX(instance) FROM events
+                             UNION ALL SELECT MAX(instance) FROM keys)",
+        [],
+        |r| r.get(0),
+    )?;
     correlator.reserve_through(max.unwrap_or(0));
     Ok(correlator)
 }
@@ -103,8 +112,8 @@ impl Writer {
         {
             let mut exists = tx.prepare_cached("SELECT 1 FROM events WHERE id = ?1")?;
             let mut insert_event = tx.prepare_cached(
-                "INSERT INTO events (id, instance, activity, ts, source, trace_id, span_id, keys, attributes, lifecycle)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                "INSERT INTO events (id, instance, activity, ts, source, trace_id, span_id, keys, attributes, lifecycle, end_ts)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?;
             for event in events {
                 if exists.exists([&event.id])? {
@@ -129,6 +138,7 @@ impl Writer {
                     serde_json::to_string(&keys).expect("strings serialize"),
                     serde_json::Value::Object(event.attributes.clone()).to_string(),
                     event.attributes.get(LIFECYCLE).and_then(|v| v.as_str()),
+                    event.end(),
                 ])?;
                 report.inserted += 1;
             }
@@ -211,8 +221,10 @@ fn record(
     Ok(assignment.merges.len() as u64)
 }
 
-/// Recomputes the summary row of each touched instance from its events; an instance with no
-/// events yet (only linked keys) has no row.
+/// Recomputes the summary row of each touched instance from its events. An instance with no
+/// events yet (only linked keys) has no row, nor has one held together by trace ids alone (its
+/// label is a trace key only when it has no business key): it is uncorrelated until a business
+/// key joins it.
 fn refresh(
     tx: &rusqlite::Transaction<'_>,
     touched: &BTreeSet<InstanceId>,
@@ -227,7 +239,10 @@ fn refresh(
     )?;
     for &instance in touched {
         delete.execute([instance])?;
-        insert.execute(params![instance, label(instance)])?;
+        let label = label(instance);
+        if !label.starts_with(TRACE_LABEL) {
+            insert.execute(params![instance, label])?;
+        }
     }
     Ok(())
 }
