@@ -16,6 +16,7 @@
 
 use crate::mapping::MappingConfig;
 use crate::sources::kafka::KafkaConfig;
+use crate::sources::otlp::OtlpConfig;
 use crate::CollectorError;
 use miner::time::{Micros, DAY, HOUR, MINUTE, SECOND};
 use serde::{Deserialize, Deserializer};
@@ -34,6 +35,9 @@ pub struct CollectorConfig {
     /// The Kafka source, for `flowsight collect`.
     #[serde(default)]
     pub kafka: KafkaConfig,
+    /// How OTLP trace spans become events.
+    #[serde(default)]
+    pub otlp: OtlpConfig,
 }
 
 /// How the store labels instances and decides their status.
@@ -113,6 +117,7 @@ impl CollectorConfig {
     pub fn parse(text: &str) -> Result<Self, String> {
         let mut config: Self = toml::from_str(text).map_err(|e| e.to_string())?;
         config.mapping.validate()?;
+        config.otlp.validate()?;
         if config.instances.label_kinds.is_empty() {
             config.instances.label_kinds = config.mapping.key_kinds();
         }

@@ -71,7 +71,7 @@ impl Writer {
 
     /// Keeps dead letters atomically; ones already kept are skipped. Returns how many were new.
     pub fn dead_letter(&mut self, letters: &[DeadLetter]) -> Result<u64, CollectorError> {
-        let tx = self.conn.transaction()?;
+        let tx = begin(&mut self.conn)?;
         let mut inserted = 0;
         {
             let mut insert = tx.prepare_cached(
@@ -107,7 +107,7 @@ impl Writer {
 
     fn try_append(&mut self, events: &[Event]) -> Result<AppendReport, CollectorError> {
         let mut report = AppendReport::default();
-        let tx = self.conn.transaction()?;
+        let tx = begin(&mut self.conn)?;
         let mut touched = BTreeSet::new();
         {
             let mut exists = tx.prepare_cached("SELECT 1 FROM events WHERE id = ?1")?;
@@ -152,7 +152,7 @@ impl Writer {
 
     fn try_link(&mut self, links: &[KeyLink]) -> Result<AppendReport, CollectorError> {
         let mut report = AppendReport::default();
-        let tx = self.conn.transaction()?;
+        let tx = begin(&mut self.conn)?;
         let mut touched = BTreeSet::new();
         {
             let mut keep = tx.prepare_cached(
@@ -176,6 +176,12 @@ impl Writer {
         tx.commit()?;
         Ok(report)
     }
+}
+
+/// Starts a write transaction, taking the write lock at once: waiting for another writer then
+/// goes through the busy timeout, where upgrading a read transaction would fail at once.
+fn begin(conn: &mut Connection) -> rusqlite::Result<rusqlite::Transaction<'_>> {
+    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
 }
 
 /// Writes what an assignment changed: merges (moving the absorbed instance's events, keys and

@@ -1,0 +1,61 @@
+//! OTLP/gRPC: the `TraceService/Export` method.
+
+use super::{spans_to_events, OtlpIngest, QueueError};
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
+    TraceService, TraceServiceServer,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+use tonic::{Request, Response, Status};
+
+struct Receiver {
+    ingest: OtlpIngest,
+}
+
+#[tonic::async_trait]
+impl TraceService for Receiver {
+    async fn export(
+        &self,
+        request: Request<ExportTraceServiceRequest>,
+    ) -> Result<Response<ExportTraceServiceResponse>, Status> {
+        let batch = spans_to_events(&self.ingest.config, request.get_ref());
+        let (rejected, message) = (batch.rejected, batch.message());
+        match self.ingest.queue.submit(batch.events).await {
+            Ok(()) => Ok(Response::new(ExportTraceServiceResponse {
+                partial_success: (rejected > 0).then(|| ExportTracePartialSuccess {
+                    rejected_spans: rejected as i64,
+                    error_message: message,
+                }),
+            })),
+            // UNAVAILABLE is what OTLP clients retry with backoff without further hints.
+            Err(e @ (QueueError::Full(_) | QueueError::Store(_))) => {
+                Err(Status::unavailable(e.to_string()))
+            }
+            Err(e @ QueueError::TooLarge { .. }) => Err(Status::resource_exhausted(e.to_string())),
+        }
+    }
+}
+
+/// The gRPC service, with the configured message size limit.
+pub fn grpc_service(ingest: OtlpIngest) -> TraceServiceServer<impl TraceService> {
+    let limit = ingest.config.max_body;
+    TraceServiceServer::new(Receiver { ingest })
+        .max_decoding_message_size(limit)
+        .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
+}
+
+/// Serves OTLP/gRPC on `listener` until `shutdown` resolves.
+pub async fn serve_grpc(
+    listener: tokio::net::TcpListener,
+    ingest: OtlpIngest,
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) -> Result<(), tonic::transport::Error> {
+    tonic::transport::Server::builder()
+        .add_service(grpc_service(ingest))
+        .serve_with_incoming_shutdown(
+            tonic::transport::server::TcpIncoming::from(listener),
+            shutdown,
+        )
+        .await
+}
