@@ -5,7 +5,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
     TraceService, TraceServiceServer,
 };
 use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use tonic::{Request, Response, Status};
 
@@ -20,13 +20,10 @@ impl TraceService for Receiver {
         request: Request<ExportTraceServiceRequest>,
     ) -> Result<Response<ExportTraceServiceResponse>, Status> {
         let batch = spans_to_events(&self.ingest.config, request.get_ref());
-        let (rejected, message) = (batch.rejected, batch.message());
+        let partial_success = batch.partial_success();
         match self.ingest.queue.submit(batch.events).await {
             Ok(()) => Ok(Response::new(ExportTraceServiceResponse {
-                partial_success: (rejected > 0).then(|| ExportTracePartialSuccess {
-                    rejected_spans: rejected as i64,
-                    error_message: message,
-                }),
+                partial_success,
             })),
             // UNAVAILABLE is what OTLP clients retry with backoff without further hints.
             Err(e @ (QueueError::Full(_) | QueueError::Store(_))) => {

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use prost::Message;
 use std::io::Read;
@@ -95,15 +95,10 @@ async fn export(State(ingest): State<OtlpIngest>, headers: HeaderMap, body: Byte
         }
     };
     let batch = spans_to_events(&ingest.config, &request);
-    let (rejected, message) = (batch.rejected, batch.message());
+    let partial_success = batch.partial_success();
     match ingest.queue.submit(batch.events).await {
         Ok(()) => {
-            let response = ExportTraceServiceResponse {
-                partial_success: (rejected > 0).then(|| ExportTracePartialSuccess {
-                    rejected_spans: rejected as i64,
-                    error_message: message,
-                }),
-            };
+            let response = ExportTraceServiceResponse { partial_success };
             encoded(encoding, StatusCode::OK, &response)
         }
         Err(e @ (QueueError::Full(_) | QueueError::TooLarge { .. })) => retry_later(

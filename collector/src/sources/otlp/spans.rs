@@ -3,7 +3,9 @@
 use super::OtlpConfig;
 use crate::mapping::TRACE_KEY;
 use miner::log::{BusinessKey, Event, END_ATTRIBUTE};
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTracePartialSuccess, ExportTraceServiceRequest,
+};
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
 use opentelemetry_proto::tonic::trace::v1::{span::SpanKind, status::StatusCode, Span};
 use serde_json::{Map, Value};
@@ -37,6 +39,14 @@ pub struct SpanBatch {
 }
 
 impl SpanBatch {
+    /// The `partial_success` of the answer, when spans were refused.
+    pub fn partial_success(&self) -> Option<ExportTracePartialSuccess> {
+        (self.rejected > 0).then(|| ExportTracePartialSuccess {
+            rejected_spans: self.rejected as i64,
+            error_message: self.message(),
+        })
+    }
+
     /// The partial-success message: the first reasons and how many more there were.
     pub fn message(&self) -> String {
         let more = self.rejected as usize - self.reasons.len().min(self.rejected as usize);
