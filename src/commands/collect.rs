@@ -1,13 +1,12 @@
 //! `flowsight collect`: consume event topics from Kafka into the store, and serve the UI
 //! (with the source's lag, rate and dead letters, and `GET /metrics`) while doing it.
 
-use super::serve::{bind, serve_until, shutdown_signal};
+use super::serve::{serve_until, shutdown_signal, ListenArgs, Listeners};
 use super::StoreArgs;
 use anyhow::Context;
 use collector::sources::kafka::{self, KafkaConfig, KafkaMetrics, Shutdown};
 use collector::store::Store;
 use collector::CollectorConfig;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use web::AppState;
 
@@ -26,9 +25,8 @@ pub struct CollectArgs {
     /// Consumer group: collectors in one group share the partitions.
     #[arg(long)]
     pub group: Option<String>,
-    /// Address of the UI and `/metrics`; port 0 picks a free port (the URL is printed).
-    #[arg(long, default_value = "127.0.0.1:8080", env = "FLOWSIGHT_LISTEN")]
-    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub listen: ListenArgs,
 }
 
 impl CollectArgs {
@@ -58,16 +56,16 @@ pub fn run(args: CollectArgs) -> anyhow::Result<()> {
     let store = args.store.open(&config)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
-        let (listener, addr) = bind(args.listen).await?;
-        println!("Flowsight listening on http://{addr}");
-        collect_and_serve(listener, store, config, kafka, shutdown_signal()).await
+        let listeners = args.listen.bind().await?;
+        println!("Flowsight listening on http://{}", listeners.addr);
+        collect_and_serve(listeners, store, config, kafka, shutdown_signal()).await
     })
 }
 
-/// Consumes with `kafka` into `store` while serving the UI on `listener`, until `stop`
+/// Consumes with `kafka` into `store` while serving the UI on `listeners`, until `stop`
 /// resolves (then the source commits what is durable and leaves its group) or the source fails.
 pub async fn collect_and_serve(
-    listener: tokio::net::TcpListener,
+    listeners: Listeners,
     store: Arc<dyn Store>,
     config: CollectorConfig,
     kafka: KafkaConfig,
@@ -80,8 +78,9 @@ pub async fn collect_and_serve(
         store: store.clone(),
         config: Arc::new(config.clone()),
         kafka: Some(metrics.clone()),
+        otlp: None,
     };
-    let server = tokio::spawn(serve_until(listener, state, async {
+    let server = tokio::spawn(serve_until(listeners, state, async {
         let _ = server_stopped.await;
     }));
     let on_signal = shutdown.clone();

@@ -3,11 +3,11 @@
 
 use super::collect::collect_and_serve;
 use super::publish;
-use super::serve::{bind, serve_until_interrupted, shutdown_signal};
+use super::serve::{serve_until_interrupted, shutdown_signal, ListenArgs};
 use super::StoreArgs;
 use crate::progress;
 use anyhow::{bail, Context};
-use fixtures::{generate, Scenario, ORDER_FLOW_CONFIG};
+use fixtures::{generate, service_spans, Scenario, ServiceSpan, ORDER_FLOW_CONFIG};
 use std::net::SocketAddr;
 
 /// Events per ingest request.
@@ -18,9 +18,8 @@ const BATCH: usize = 1_000;
 pub struct DemoArgs {
     #[command(flatten)]
     pub store: StoreArgs,
-    /// Address to listen on; port 0 picks a free port (the URL is printed).
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub listen: ListenArgs,
     /// Number of orders to generate.
     #[arg(long, default_value_t = 5_000)]
     pub orders: usize,
@@ -45,8 +44,9 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     let store = args.store.open(&config)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
-        let (listener, addr) = bind(args.listen).await?;
-        let server = tokio::spawn(serve_until_interrupted(listener, store, config));
+        let listeners = args.listen.bind().await?;
+        let addr = listeners.addr;
+        let server = tokio::spawn(serve_until_interrupted(listeners, store, config));
         let orders = args.orders;
         let seed = args.seed;
         tokio::task::spawn_blocking(move || send_demo_events(addr, orders, seed)).await??;
@@ -85,9 +85,10 @@ fn run_through_kafka(args: DemoArgs, brokers: &str) -> anyhow::Result<()> {
             "published {sent} events of {} orders to Kafka topic {}",
             args.orders, args.topic
         );
-        let (listener, addr) = bind(args.listen).await?;
+        let listeners = args.listen.bind().await?;
+        let addr = listeners.addr;
         println!("Flowsight demo collecting from Kafka: open http://{addr}/map and http://{addr}/sources (Ctrl-C to stop)");
-        collect_and_serve(listener, store, config, kafka, shutdown_signal()).await
+        collect_and_serve(listeners, store, config, kafka, shutdown_signal()).await
     })
 }
 
@@ -129,5 +130,46 @@ fn send_demo_events(addr: SocketAddr, orders: usize, seed: u64) -> anyhow::Resul
     }
     bar.finish_and_clear();
     println!("ingested {accepted} events of {orders} orders over HTTP");
+    let spans = service_spans(&flow.events);
+    for batch in spans.chunks(BATCH) {
+        let url = format!("http://{addr}/v1/traces");
+        ureq::post(&url)
+            .header("content-type", "application/json")
+            .send(otlp_json(batch).to_string())
+            .with_context(|| format!("posting demo spans to {url}"))?;
+    }
+    println!(
+        "sent {} spans of the services' work over OTLP/HTTP",
+        spans.len()
+    );
     Ok(())
+}
+
+/// Spans as an OTLP/JSON `ExportTraceServiceRequest`, one resource per service.
+fn otlp_json(spans: &[ServiceSpan]) -> serde_json::Value {
+    let mut services: Vec<&str> = spans.iter().map(|s| s.service.as_str()).collect();
+    services.sort_unstable();
+    services.dedup();
+    let resource_spans: Vec<serde_json::Value> = services
+        .iter()
+        .map(|service| {
+            let spans: Vec<serde_json::Value> = spans
+                .iter()
+                .filter(|s| s.service == *service)
+                .map(|s| {
+                    serde_json::json!({
+                        "traceId": s.trace_id, "spanId": s.span_id, "name": s.name,
+                        "kind": 1,
+                        "startTimeUnixNano": (s.start * 1000).to_string(),
+                        "endTimeUnixNano": (s.end * 1000).to_string(),
+                    })
+                })
+                .collect();
+            serde_json::json!({
+                "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": service}}]},
+                "scopeSpans": [{"scope": {"name": "flowsight-demo"}, "spans": spans}],
+            })
+        })
+        .collect();
+    serde_json::json!({ "resourceSpans": resource_spans })
 }

@@ -3,6 +3,7 @@
 use super::StoreArgs;
 use anyhow::Context;
 use collector::sources::http::IngestLimits;
+use collector::sources::otlp::{self, OtlpIngest, SpanQueue};
 use collector::store::Store;
 use collector::CollectorConfig;
 use std::net::SocketAddr;
@@ -14,23 +15,63 @@ use web::AppState;
 pub struct ServeArgs {
     #[command(flatten)]
     pub store: StoreArgs,
-    /// Address to listen on; port 0 picks a free port (the URL is printed).
+    #[command(flatten)]
+    pub listen: ListenArgs,
+}
+
+/// Where a serving command listens: the UI (with the HTTP ingests) and the OTLP receivers.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ListenArgs {
+    /// Address of the UI and the ingest APIs; port 0 picks a free port (the URL is printed).
     #[arg(long, default_value = "127.0.0.1:8080", env = "FLOWSIGHT_LISTEN")]
     pub listen: SocketAddr,
+    /// Address of the OTLP/HTTP receiver (`POST /v1/traces`, also served on --listen).
+    #[arg(long, default_value = "127.0.0.1:4318", env = "FLOWSIGHT_OTLP_HTTP")]
+    pub otlp_http: SocketAddr,
+    /// Address of the OTLP/gRPC receiver.
+    #[arg(long, default_value = "127.0.0.1:4317", env = "FLOWSIGHT_OTLP_GRPC")]
+    pub otlp_grpc: SocketAddr,
+    /// Do not open the OTLP ports (traces are still taken on --listen's /v1/traces).
+    #[arg(long)]
+    pub no_otlp_ports: bool,
 }
 
-/// Binds `listen` and returns the listener with its actual address.
-pub async fn bind(listen: SocketAddr) -> anyhow::Result<(tokio::net::TcpListener, SocketAddr)> {
-    let listener = tokio::net::TcpListener::bind(listen)
+/// Bound sockets of a serving command.
+pub struct Listeners {
+    /// The UI and ingest APIs.
+    pub ui: tokio::net::TcpListener,
+    /// Its actual address.
+    pub addr: SocketAddr,
+    /// OTLP/HTTP and OTLP/gRPC, unless disabled.
+    otlp: Option<(tokio::net::TcpListener, tokio::net::TcpListener)>,
+}
+
+async fn bind_one(addr: SocketAddr, what: &str) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr)
         .await
-        .with_context(|| format!("listening on {listen}"))?;
-    let addr = listener.local_addr()?;
-    Ok((listener, addr))
+        .with_context(|| format!("listening for {what} on {addr}"))
 }
 
-/// Serves the app on `listener` until Ctrl-C or SIGTERM.
+impl ListenArgs {
+    /// Binds every address, so a taken port fails before any work starts.
+    pub async fn bind(&self) -> anyhow::Result<Listeners> {
+        let ui = bind_one(self.listen, "the UI").await?;
+        let addr = ui.local_addr()?;
+        let otlp = if self.no_otlp_ports {
+            None
+        } else {
+            Some((
+                bind_one(self.otlp_http, "OTLP/HTTP").await?,
+                bind_one(self.otlp_grpc, "OTLP/gRPC").await?,
+            ))
+        };
+        Ok(Listeners { ui, addr, otlp })
+    }
+}
+
+/// Serves the app until Ctrl-C or SIGTERM.
 pub async fn serve_until_interrupted(
-    listener: tokio::net::TcpListener,
+    listeners: Listeners,
     store: Arc<dyn Store>,
     config: CollectorConfig,
 ) -> anyhow::Result<()> {
@@ -38,19 +79,62 @@ pub async fn serve_until_interrupted(
         store,
         config: Arc::new(config),
         kafka: None,
+        otlp: None,
     };
-    serve_until(listener, state, shutdown_signal()).await
+    serve_until(listeners, state, shutdown_signal()).await
 }
 
-/// Serves the app over `state` on `listener` until `stop` resolves.
+/// Serves the app over `state` (with the OTLP receivers) until `stop` resolves.
 pub async fn serve_until(
-    listener: tokio::net::TcpListener,
-    state: AppState,
+    listeners: Listeners,
+    mut state: AppState,
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let ingest = OtlpIngest {
+        queue: SpanQueue::start(state.store.clone(), state.config.otlp.queue_spans),
+        config: Arc::new(state.config.otlp.clone()),
+    };
+    state.otlp = Some(ingest.clone());
+    let (stopped, watch) = tokio::sync::watch::channel(false);
+    let stopping = |mut watch: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = watch.wait_for(|s| *s).await;
+    };
+    let mut servers = tokio::task::JoinSet::new();
+    if let Some((http, grpc)) = listeners.otlp {
+        println!(
+            "OTLP receivers: HTTP {} (POST /v1/traces), gRPC {}",
+            http.local_addr()?,
+            grpc.local_addr()?
+        );
+        let traces = otlp::router(ingest.clone());
+        servers.spawn(web::serve(http, traces, stopping(watch.clone())).map_err_into());
+        servers.spawn(otlp::serve_grpc(grpc, ingest, stopping(watch.clone())).map_err_into());
+    }
     let app = web::app(state, IngestLimits::default());
-    web::serve(listener, app, stop).await?;
+    servers.spawn(web::serve(listeners.ui, app, stopping(watch)).map_err_into());
+    tokio::spawn(async move {
+        stop.await;
+        let _ = stopped.send(true);
+    });
+    while let Some(done) = servers.join_next().await {
+        done??;
+    }
     Ok(())
+}
+
+/// Server futures with their different errors, as `anyhow` results.
+trait MapErrInto {
+    fn map_err_into(self) -> impl std::future::Future<Output = anyhow::Result<()>> + Send;
+}
+
+impl<F, E> MapErrInto for F
+where
+    F: std::future::Future<Output = Result<(), E>> + Send,
+    E: Into<anyhow::Error>,
+{
+    async fn map_err_into(self) -> anyhow::Result<()> {
+        self.await.map_err(Into::into)
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM (how service managers stop a process).
@@ -76,8 +160,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let store = args.store.open(&config)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
-        let (listener, addr) = bind(args.listen).await?;
-        println!("Flowsight listening on http://{addr}");
-        serve_until_interrupted(listener, store, config).await
+        let listeners = args.listen.bind().await?;
+        println!("Flowsight listening on http://{}", listeners.addr);
+        serve_until_interrupted(listeners, store, config).await
     })
 }

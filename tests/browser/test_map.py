@@ -24,7 +24,8 @@ DEMO_ACTIVITIES = [
 def server():
     with tempfile.TemporaryDirectory() as store:
         process = subprocess.Popen(
-            [BINARY, "demo", "--orders", "600", "--store", store, "--listen", "127.0.0.1:0"],
+            [BINARY, "demo", "--orders", "600", "--store", store, "--listen", "127.0.0.1:0",
+             "--otlp-http", "127.0.0.1:0", "--otlp-grpc", "127.0.0.1:0"],
             stdout=subprocess.PIPE, text=True,
         )
         try:

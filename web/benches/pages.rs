@@ -33,6 +33,7 @@ fn main() {
             store,
             config: Arc::new(config),
             kafka: None,
+            otlp: None,
         },
         IngestLimits::default(),
     );

@@ -15,6 +15,7 @@ pub use error::WebError;
 use axum::Router;
 use collector::sources::http::{self as ingest, IngestLimits, IngestState};
 use collector::sources::kafka::KafkaMetrics;
+use collector::sources::otlp::{self, OtlpIngest};
 use collector::store::Store;
 use collector::CollectorConfig;
 use std::sync::Arc;
@@ -28,17 +29,22 @@ pub struct AppState {
     pub config: Arc<CollectorConfig>,
     /// The figures of the Kafka source running in this process, if one does.
     pub kafka: Option<Arc<KafkaMetrics>>,
+    /// The OTLP trace ingest, served as `POST /v1/traces` beside the UI when present.
+    pub otlp: Option<OtlpIngest>,
 }
 
-/// The complete router: UI pages, JSON/CSV/SVG exports, and `POST /api/events`.
+/// The complete router: UI pages, JSON/CSV/SVG exports, `POST /api/events` and, with an
+/// OTLP ingest, `POST /v1/traces`.
 pub fn app(state: AppState, limits: IngestLimits) -> Router {
     let ingest = ingest::router(IngestState {
         store: state.store.clone(),
         mapping: Arc::new(state.config.mapping.clone()),
         limits,
     });
+    let traces = state.otlp.clone().map(otlp::router).unwrap_or_default();
     routes::router(state)
         .merge(ingest)
+        .merge(traces)
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 

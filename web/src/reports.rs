@@ -400,17 +400,39 @@ pub fn bottlenecks_csv(b: &Bottlenecks) -> String {
     write_record(
         &mut out,
         &[
-            "kind", "from", "to", "count", "total_s", "mean_s", "median_s", "p95_s", "share",
+            "kind",
+            "from",
+            "to",
+            "count",
+            "total_s",
+            "mean_s",
+            "median_s",
+            "p95_s",
+            "share",
+            "waiting_mean_s",
+            "waiting_p95_s",
+            "service_mean_s",
+            "service_p95_s",
         ],
     );
     for e in &b.by_total {
         let mut row = vec!["edge".to_string(), e.from.clone(), e.to.clone()];
         row.extend(duration_fields(&e.duration, e.share));
+        row.extend([String::new(), String::new(), String::new(), String::new()]);
         write_record(&mut out, &row);
     }
+    let when_recorded = |d: &DurationStats| {
+        if d.count > 0 {
+            [seconds(d.mean), seconds(d.p95)]
+        } else {
+            [String::new(), String::new()]
+        }
+    };
     for a in &b.activities {
         let mut row = vec!["activity".to_string(), a.activity.clone(), String::new()];
         row.extend(duration_fields(&a.duration, a.share));
+        row.extend(when_recorded(&a.waiting));
+        row.extend(when_recorded(&a.service));
         write_record(&mut out, &row);
     }
     out
@@ -681,11 +703,11 @@ mod tests {
         let lines: Vec<&str> = b.lines().collect();
         assert_eq!(
             lines[1],
-            "edge,pay,\"ship, fast\",2,610.000,305.000,305.000,570.500,1.0000"
+            "edge,pay,\"ship, fast\",2,610.000,305.000,305.000,570.500,1.0000,,,,"
         );
         assert_eq!(
-            lines[2],
-            "activity,pay,,2,610.000,305.000,305.000,570.500,1.0000"
+            lines[2], "activity,pay,,2,610.000,305.000,305.000,570.500,1.0000,,,,",
+            "no waiting or service time recorded: empty"
         );
         let v = variants_csv(&s);
         assert_eq!(

@@ -139,6 +139,111 @@ pub fn timeline_svg(events: &[Event]) -> String {
     out
 }
 
+/// The spans among `events` as a Gantt chart: one bar per span from start to end, children
+/// under their parent span (indented), siblings by start, instant events as ticks on the top
+/// row. Empty when there are no spans.
+pub fn spans_gantt_svg(events: &[Event]) -> String {
+    const ROW: f64 = 18.0;
+    const LABEL: f64 = 260.0;
+    const WIDTH: f64 = 900.0;
+    let spans: Vec<(&Event, Micros)> = events
+        .iter()
+        .filter_map(|e| e.end().map(|end| (e, end.max(e.timestamp))))
+        .collect();
+    if spans.is_empty() {
+        return String::new();
+    }
+    let start = events.iter().map(|e| e.timestamp).min().unwrap_or(0);
+    let end = spans
+        .iter()
+        .map(|s| s.1)
+        .chain(events.iter().map(|e| e.timestamp))
+        .max()
+        .unwrap_or(start);
+    let range = (end - start).max(1) as f64;
+    let x = |t: Micros| LABEL + (t - start) as f64 / range * (WIDTH - LABEL - 20.0);
+    let order = nest(&spans);
+    let height = ROW * (order.len() + 1) as f64 + 8.0;
+    let mut out = format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" class="span-gantt" width="{WIDTH}" height="{height}" font-family="Helvetica, Arial, sans-serif" font-size="11"><text x="4" y="13" fill="#55657d">events</text>"##
+    );
+    for e in events.iter().filter(|e| e.end().is_none()) {
+        let _ = write!(
+            out,
+            r##"<line class="event-tick" x1="{x:.1}" x2="{x:.1}" y1="3" y2="15" stroke="#10284f" stroke-width="2"><title>{}</title></line>"##,
+            escape(&e.activity),
+            x = x(e.timestamp),
+        );
+    }
+    for (row, (i, depth)) in order.into_iter().enumerate() {
+        let (span, end) = spans[i];
+        let y = 4.0 + (row + 1) as f64 * ROW;
+        let failed = span.attributes.get("span:status").and_then(|v| v.as_str()) == Some("error");
+        let fill = if failed { "#e0604f" } else { "#5b8bd9" };
+        let _ = write!(
+            out,
+            r##"<g class="span" data-span="{id}" data-depth="{depth}"><text x="{lx:.1}" y="{ty:.1}">{service}: {name}</text><rect x="{bx:.1}" y="{y:.1}" width="{bw:.1}" height="11" rx="2" fill="{fill}"><title>{name}: {duration}</title></rect></g>"##,
+            id = escape(span.span_id.as_deref().unwrap_or_default()),
+            lx = 4.0 + 12.0 * depth as f64,
+            ty = y + 10.0,
+            service = escape(&span.source),
+            name = escape(&span.activity),
+            bx = x(span.timestamp),
+            bw = (x(end) - x(span.timestamp)).max(1.5),
+            duration = format_duration(end - span.timestamp),
+        );
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// Spans in display order with their depth: depth-first from the roots (spans whose parent is
+/// not among them), children by start time.
+fn nest(spans: &[(&Event, Micros)]) -> Vec<(usize, usize)> {
+    let parent_of = |e: &Event| {
+        e.attributes
+            .get("span:parent")
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
+    let index: std::collections::HashMap<&str, usize> = spans
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (e, _))| e.span_id.as_deref().map(|id| (id, i)))
+        .collect();
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); spans.len()];
+    let mut roots = Vec::new();
+    for (i, (e, _)) in spans.iter().enumerate() {
+        match parent_of(e)
+            .and_then(|p| index.get(p.as_str()).copied())
+            .filter(|&p| p != i)
+        {
+            Some(p) => children[p].push(i),
+            None => roots.push(i),
+        }
+    }
+    let by_start = |v: &mut Vec<usize>| v.sort_by_key(|&i| (spans[i].0.timestamp, i));
+    by_start(&mut roots);
+    children.iter_mut().for_each(by_start);
+    let mut order = Vec::with_capacity(spans.len());
+    let mut stack: Vec<(usize, usize)> = roots.into_iter().rev().map(|i| (i, 0)).collect();
+    let mut seen = vec![false; spans.len()];
+    while let Some((i, depth)) = stack.pop() {
+        if std::mem::replace(&mut seen[i], true) {
+            continue;
+        }
+        order.push((i, depth));
+        stack.extend(children[i].iter().rev().map(|&c| (c, depth + 1)));
+    }
+    order
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('"', "&quot;")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,5 +276,67 @@ mod tests {
         let svg = timeline_svg(&[event("A<", 0), event("B", 10)]);
         assert_eq!(svg.matches("class=\"step\"").count(), 2);
         assert!(svg.contains("A&lt;"));
+    }
+}
+
+#[cfg(test)]
+mod gantt_tests {
+    use super::*;
+
+    fn span(id: &str, parent: Option<&str>, start: Micros, end: Micros) -> Event {
+        let mut attributes = serde_json::Map::new();
+        attributes.insert(miner::log::END_ATTRIBUTE.into(), end.into());
+        if let Some(p) = parent {
+            attributes.insert("span:parent".into(), p.into());
+        }
+        Event {
+            id: id.into(),
+            activity: format!("work {id}"),
+            timestamp: start,
+            source: "svc".into(),
+            keys: Vec::new(),
+            trace_id: Some("t".into()),
+            span_id: Some(id.into()),
+            attributes,
+        }
+    }
+
+    #[test]
+    fn spans_nest_under_their_parents() {
+        let mut instant = span("e", None, 50, 0);
+        instant.attributes.clear();
+        let events = [
+            span("root", None, 0, 100),
+            span("late-child", Some("root"), 60, 90),
+            span("child", Some("root"), 10, 40),
+            span("grandchild", Some("child"), 20, 30),
+            instant,
+            span("orphan", Some("gone"), 70, 80),
+        ];
+        let svg = spans_gantt_svg(&events);
+        let order: Vec<(&str, &str)> = svg
+            .match_indices("data-span=\"")
+            .map(|(i, _)| {
+                let rest = &svg[i + 11..];
+                let id = &rest[..rest.find('"').unwrap()];
+                let depth_at = rest.find("data-depth=\"").unwrap() + 12;
+                (id, &rest[depth_at..depth_at + 1])
+            })
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("root", "0"),
+                ("child", "1"),
+                ("grandchild", "2"),
+                ("late-child", "1"),
+                ("orphan", "0")
+            ]
+        );
+        assert_eq!(svg.matches("class=\"event-tick\"").count(), 1);
+        assert!(
+            spans_gantt_svg(&events[4..5]).is_empty(),
+            "no spans, no chart"
+        );
     }
 }

@@ -52,6 +52,7 @@ async fn uploads_import_and_bad_ones_say_why() {
             store: store.clone(),
             config: Arc::new(CollectorConfig::default()),
             kafka: None,
+            otlp: None,
         },
         IngestLimits::default(),
     );

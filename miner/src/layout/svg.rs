@@ -169,6 +169,15 @@ pub fn render_svg(map: &ProcessMap, layout: &MapLayout, mode: MapMode) -> String
                 let ink = if share > 0.6 { "#fff" } else { "#0d2340" };
                 let detail = match mode {
                     MapMode::Frequency => activity.count.to_string(),
+                    MapMode::Performance
+                        if activity.service.count > 0 && activity.waiting.count > 0 =>
+                    {
+                        format!(
+                            "wait {} · service {}",
+                            format_duration(activity.waiting.mean),
+                            format_duration(activity.service.mean)
+                        )
+                    }
                     MapMode::Performance if activity.service.count > 0 => {
                         format!("service {}", format_duration(activity.service.mean))
                     }

@@ -27,8 +27,12 @@ pub struct ActivityTime {
     pub duration: DurationStats,
     /// Share of all waiting time in the process spent here (0–1).
     pub share: f64,
-    /// Service time (start to complete), when the source records start transitions.
+    /// Service time (start to complete, or a span's duration), when the source records it.
     pub service: DurationStats,
+    /// Waiting time before the activity (from the latest earlier step's end to its start),
+    /// when the steps have ends (trace spans).
+    #[serde(default)]
+    pub waiting: DurationStats,
 }
 
 /// The bottleneck rankings of a process.
@@ -64,12 +68,13 @@ pub fn rank_bottlenecks(stats: &ProcessStats) -> Bottlenecks {
     let mut activities: Vec<ActivityTime> = stats
         .activities
         .iter()
-        .filter(|a| a.time_to_next.count > 0 || a.service.count > 0)
+        .filter(|a| a.time_to_next.count > 0 || a.service.count > 0 || a.waiting.count > 0)
         .map(|a| ActivityTime {
             activity: a.name.clone(),
             duration: a.time_to_next,
             share: share(a.time_to_next.total),
             service: a.service,
+            waiting: a.waiting,
         })
         .collect();
     activities.sort_by_key(|a| std::cmp::Reverse(a.duration.total));

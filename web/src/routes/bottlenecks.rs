@@ -28,6 +28,8 @@ struct Row {
     p95: String,
     service_mean: String,
     service_p95: String,
+    waiting_mean: String,
+    waiting_p95: String,
 }
 
 impl Row {
@@ -44,6 +46,8 @@ impl Row {
             p95: format_duration(d.p95),
             service_mean: String::new(),
             service_p95: String::new(),
+            waiting_mean: String::new(),
+            waiting_p95: String::new(),
         }
     }
 }
@@ -88,6 +92,10 @@ async fn bottlenecks(
                 if a.service.count > 0 {
                     row.service_mean = format_duration(a.service.mean);
                     row.service_p95 = format_duration(a.service.p95);
+                }
+                if a.waiting.count > 0 {
+                    row.waiting_mean = format_duration(a.waiting.mean);
+                    row.waiting_p95 = format_duration(a.waiting.p95);
                 }
                 row
             })

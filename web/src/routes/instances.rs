@@ -2,7 +2,7 @@
 //! timeline, and the uncorrelated events.
 
 use super::{blocking, encode_query, page, percent_encode};
-use crate::views::{event_rows, timeline_svg, EventRow, Header, InstanceRow};
+use crate::views::{event_rows, spans_gantt_svg, timeline_svg, EventRow, Header, InstanceRow};
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -20,6 +20,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/instances", get(list))
         .route("/instances/{id}", get(detail))
+        .route("/api/instances/{id}", get(detail_json))
         .route("/uncorrelated", get(uncorrelated))
 }
 
@@ -130,7 +131,21 @@ struct DetailPage {
     keys: Vec<(String, String)>,
     merges: Vec<String>,
     timeline: String,
+    gantt: String,
     rows: Vec<EventRow>,
+}
+
+/// One instance as JSON: its summary, keys, merges and every event (spans included).
+async fn detail_json(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<collector::store::InstanceDetail>, WebError> {
+    let found = blocking(&state, move |s| Ok(s.instance(id)?)).await?;
+    found.map(axum::Json).ok_or_else(|| {
+        WebError::NotFound(format!(
+            "instance {id} does not exist (it may have been merged into another)"
+        ))
+    })
 }
 
 async fn detail(
@@ -163,6 +178,7 @@ async fn detail(
             .map(|m| format!("{} (linked by event {})", m.absorbed_label, m.by_event))
             .collect(),
         timeline: timeline_svg(&d.events),
+        gantt: spans_gantt_svg(&d.events),
         rows,
     })
 }
