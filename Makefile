@@ -5,15 +5,15 @@ SHARED ?= $(abspath $(CURDIR)/../shared)
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 export FLOWSIGHT_SHARED := $(SHARED)
 
-.PHONY: demo test setup lint rust-tests browser-tests kafka-tests pm4py-check bench
+.PHONY: demo test setup lint rust-tests browser-tests kafka-tests otlp-tests pm4py-check bench
 
 ## demo: build, generate 5,000 orders, ingest them over HTTP into ./data and serve http://127.0.0.1:8080
 demo:
 	cargo build --release
 	$(TARGET_DIR)/release/flowsight demo --store ./data --listen 127.0.0.1:8080
 
-## test: lint, Rust unit/integration/end-to-end tests, browser tests, Kafka tests on a real broker, pm4py oracle check
-test: setup lint rust-tests browser-tests kafka-tests pm4py-check
+## test: lint, Rust unit/integration/end-to-end tests, browser tests, Kafka tests on a real broker, OTLP tests with the OpenTelemetry SDK, pm4py oracle check
+test: setup lint rust-tests browser-tests kafka-tests otlp-tests pm4py-check
 
 setup:
 	bash scripts/setup-test-deps.sh
@@ -31,15 +31,19 @@ browser-tests: rust-tests
 kafka-tests: rust-tests
 	FLOWSIGHT_BIN=$(TARGET_DIR)/debug/flowsight bash scripts/with-kafka.sh $(VENV)/bin/pytest -q -p no:cacheprovider tests/kafka
 
+otlp-tests: rust-tests
+	FLOWSIGHT_BIN=$(TARGET_DIR)/debug/flowsight $(VENV)/bin/pytest -q -p no:cacheprovider tests/otlp
+
 pm4py-check: rust-tests
 	$(VENV)/bin/python scripts/check_pm4py.py $(TARGET_DIR)/debug/flowsight $(wildcard $(SHARED)/fixtures/xes/*.xes) $(wildcard $(SHARED)/fixtures/xes/*.xes.gz) $(wildcard $(SHARED)/fixtures/ocel/ocel20_example.*)
 
 ## bench: XES import and discovery on BPIC 2012 beside process_mining and pm4py; HTTP ingest rate and page render times on demo data;
-##        embedded store append rate; Kafka -> store throughput and the collector's peak memory
+##        embedded store append rate; OTLP/HTTP spans/s; Kafka -> store throughput and the collector's peak memory
 bench: setup
 	cargo bench -p flowsight-miner --bench xes_dfg
 	$(VENV)/bin/python scripts/bench_pm4py.py $(SHARED)/fixtures/xes/bpic2012.xes.gz 3 2>/dev/null
 	cargo bench -p flowsight-web --bench pages
 	cargo bench -p flowsight-collector --bench append
+	cargo bench -p flowsight-collector --bench otlp
 	cargo build --release
 	bash scripts/with-kafka.sh $(VENV)/bin/python scripts/bench_kafka.py $(TARGET_DIR)/release/flowsight 127.0.0.1:9092 25000

@@ -16,6 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "kafka"))
 import conftest  # noqa: E402  (the Kafka tests' helpers: generate, produce, Flowsight)
+import flowsight  # noqa: E402  (put on the path by conftest)
 
 
 def peak_rss_mib(pid):
@@ -26,7 +27,7 @@ def peak_rss_mib(pid):
 
 
 def main():
-    conftest.BIN = sys.argv[1]
+    conftest.BIN = flowsight.BIN = sys.argv[1]
     brokers = sys.argv[2]
     orders = int(sys.argv[3]) if len(sys.argv) > 3 else 25_000
     with tempfile.TemporaryDirectory() as tmp:

@@ -60,10 +60,14 @@ impl ListenArgs {
         let otlp = if self.no_otlp_ports {
             None
         } else {
-            Some((
-                bind_one(self.otlp_http, "OTLP/HTTP").await?,
-                bind_one(self.otlp_grpc, "OTLP/gRPC").await?,
-            ))
+            let http = bind_one(self.otlp_http, "OTLP/HTTP").await?;
+            let grpc = bind_one(self.otlp_grpc, "OTLP/gRPC").await?;
+            println!(
+                "OTLP receivers: HTTP {} (POST /v1/traces), gRPC {}",
+                http.local_addr()?,
+                grpc.local_addr()?
+            );
+            Some((http, grpc))
         };
         Ok(Listeners { ui, addr, otlp })
     }
@@ -101,11 +105,6 @@ pub async fn serve_until(
     };
     let mut servers = tokio::task::JoinSet::new();
     if let Some((http, grpc)) = listeners.otlp {
-        println!(
-            "OTLP receivers: HTTP {} (POST /v1/traces), gRPC {}",
-            http.local_addr()?,
-            grpc.local_addr()?
-        );
         let traces = otlp::router(ingest.clone());
         servers.spawn(web::serve(http, traces, stopping(watch.clone())).map_err_into());
         servers.spawn(otlp::serve_grpc(grpc, ingest, stopping(watch.clone())).map_err_into());

@@ -165,6 +165,9 @@ async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, Web
     if let Some(kafka) = &state.kafka {
         kafka.write_prometheus(&mut text);
     }
+    if let Some(otlp) = &state.otlp {
+        otlp.queue.write_prometheus(&mut text);
+    }
     Ok((
         [(
             header::CONTENT_TYPE,

@@ -21,6 +21,7 @@ impl TraceService for Receiver {
     ) -> Result<Response<ExportTraceServiceResponse>, Status> {
         let batch = spans_to_events(&self.ingest.config, request.get_ref());
         let partial_success = batch.partial_success();
+        self.ingest.queue.count_rejected(batch.rejected);
         match self.ingest.queue.submit(batch.events).await {
             Ok(()) => Ok(Response::new(ExportTraceServiceResponse {
                 partial_success,

@@ -96,16 +96,24 @@ async fn export(State(ingest): State<OtlpIngest>, headers: HeaderMap, body: Byte
     };
     let batch = spans_to_events(&ingest.config, &request);
     let partial_success = batch.partial_success();
+    ingest.queue.count_rejected(batch.rejected);
     match ingest.queue.submit(batch.events).await {
         Ok(()) => {
             let response = ExportTraceServiceResponse { partial_success };
             encoded(encoding, StatusCode::OK, &response)
         }
-        Err(e @ (QueueError::Full(_) | QueueError::TooLarge { .. })) => retry_later(
+        Err(e @ QueueError::Full(_)) => retry_later(
             encoding,
             StatusCode::TOO_MANY_REQUESTS,
             RESOURCE_EXHAUSTED,
             e,
+        ),
+        // Retrying cannot help a request larger than the whole queue.
+        Err(e @ QueueError::TooLarge { .. }) => status_response(
+            encoding,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            RESOURCE_EXHAUSTED,
+            e.to_string(),
         ),
         Err(e @ QueueError::Store(_)) => {
             retry_later(encoding, StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE, e)

@@ -7,6 +7,8 @@
 
 use crate::store::Store;
 use miner::log::Event;
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 
@@ -38,26 +40,97 @@ struct Job {
     _permit: OwnedSemaphorePermit,
 }
 
-/// A handle to submit spans; clones share one queue and writer.
+/// A handle to submit spans; clones share one queue, writer and counters.
 #[derive(Clone)]
 pub struct SpanQueue {
     permits: Arc<Semaphore>,
     capacity: usize,
     jobs: mpsc::UnboundedSender<Job>,
+    counters: Arc<Counters>,
+}
+
+/// What the OTLP ingest has done since start.
+#[derive(Debug, Default)]
+struct Counters {
+    stored_spans: AtomicU64,
+    rejected_spans: AtomicU64,
+    refused_requests: AtomicU64,
+    store_failures: AtomicU64,
 }
 
 impl SpanQueue {
     /// Starts the writer thread over `store`, holding at most `capacity` spans.
     pub fn start(store: Arc<dyn Store>, capacity: usize) -> Self {
         let (jobs, queued) = mpsc::unbounded_channel();
+        let counters: Arc<Counters> = Arc::default();
         std::thread::Builder::new()
             .name("otlp-writer".into())
-            .spawn(move || write(queued, store.as_ref()))
+            .spawn({
+                let counters = counters.clone();
+                move || write(queued, store.as_ref(), &counters)
+            })
             .expect("starting the OTLP writer thread");
         Self {
             permits: Arc::new(Semaphore::new(capacity)),
             capacity,
             jobs,
+            counters,
+        }
+    }
+
+    /// Counts spans refused as invalid (reported to the client as partial success).
+    pub fn count_rejected(&self, spans: u64) {
+        self.counters
+            .rejected_spans
+            .fetch_add(spans, Ordering::Relaxed);
+    }
+
+    /// Appends the counters in the Prometheus text exposition format.
+    pub fn write_prometheus(&self, out: &mut String) {
+        let c = &self.counters;
+        let waiting = self.capacity - self.permits.available_permits();
+        for (name, kind, help, value) in [
+            (
+                "flowsight_otlp_spans_stored_total",
+                "counter",
+                "Spans made durable.",
+                c.stored_spans.load(Ordering::Relaxed),
+            ),
+            (
+                "flowsight_otlp_spans_rejected_total",
+                "counter",
+                "Invalid spans refused (partial success).",
+                c.rejected_spans.load(Ordering::Relaxed),
+            ),
+            (
+                "flowsight_otlp_requests_refused_total",
+                "counter",
+                "Requests told to retry later because the queue was full.",
+                c.refused_requests.load(Ordering::Relaxed),
+            ),
+            (
+                "flowsight_otlp_store_failures_total",
+                "counter",
+                "Writes of queued spans the store refused.",
+                c.store_failures.load(Ordering::Relaxed),
+            ),
+            (
+                "flowsight_otlp_queue_spans",
+                "gauge",
+                "Spans waiting for the store.",
+                waiting as u64,
+            ),
+            (
+                "flowsight_otlp_queue_capacity_spans",
+                "gauge",
+                "Spans the queue holds at most.",
+                self.capacity as u64,
+            ),
+        ] {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+            );
         }
     }
 
@@ -73,11 +146,17 @@ impl SpanQueue {
                 capacity: self.capacity,
             });
         }
-        let permit = self
-            .permits
-            .clone()
-            .try_acquire_many_owned(spans as u32)
-            .map_err(|_| QueueError::Full(self.capacity - self.permits.available_permits()))?;
+        let permit = match self.permits.clone().try_acquire_many_owned(spans as u32) {
+            Ok(permit) => permit,
+            Err(_) => {
+                self.counters
+                    .refused_requests
+                    .fetch_add(1, Ordering::Relaxed);
+                return Err(QueueError::Full(
+                    self.capacity - self.permits.available_permits(),
+                ));
+            }
+        };
         let (done, answer) = oneshot::channel();
         self.jobs
             .send(Job {
@@ -92,7 +171,7 @@ impl SpanQueue {
     }
 }
 
-fn write(mut queued: mpsc::UnboundedReceiver<Job>, store: &dyn Store) {
+fn write(mut queued: mpsc::UnboundedReceiver<Job>, store: &dyn Store, counters: &Counters) {
     while let Some(first) = queued.blocking_recv() {
         let mut group = vec![first];
         let mut spans = group[0].events.len();
@@ -109,10 +188,19 @@ fn write(mut queued: mpsc::UnboundedReceiver<Job>, store: &dyn Store) {
             .iter()
             .flat_map(|j| j.events.iter().cloned())
             .collect();
-        let result = store.append(&events).map(|_| ()).map_err(|e| {
-            tracing::warn!(error = %e, "otlp: the store refused {spans} spans; the senders will retry");
-            QueueError::Store(e.to_string())
-        });
+        let result = match store.append(&events) {
+            Ok(_) => {
+                counters
+                    .stored_spans
+                    .fetch_add(events.len() as u64, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "otlp: the store refused {spans} spans; the senders will retry");
+                counters.store_failures.fetch_add(1, Ordering::Relaxed);
+                Err(QueueError::Store(e.to_string()))
+            }
+        };
         for job in group {
             let _ = job.done.send(result.clone());
         }

@@ -1,0 +1,104 @@
+"""OTLP ingest with the real OpenTelemetry Python SDK and its OTLP exporters (HTTP and gRPC)."""
+
+import json
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+from flowsight import get, get_json, wait_for
+
+ORDER_FLOW = Path(__file__).with_name("order_flow.py")
+
+
+def run_flow(kind, address, server, first, count, tmp_path):
+    """Runs the instrumented order flow; returns {order id: its span ids}."""
+    out = tmp_path / f"spans-{kind}-{first}.json"
+    subprocess.run([sys.executable, str(ORDER_FLOW), kind, address, server.url, str(first), str(count), str(out)],
+                   check=True, timeout=300)
+    return json.loads(out.read_text())
+
+
+def instance_of(server, order):
+    page = get_json(server.url + "/export/instances.json?q=" + urllib.parse.quote(f"order={order}"))
+    assert page["total"] == 1, (order, page)
+    return get_json(f"{server.url}/api/instances/{page['instances'][0]['id']}")
+
+
+def test_sdk_spans_land_in_their_order_instances(processes, tmp_path):
+    server = processes(["serve"], tmp_path / "store")
+    assert server.otlp_http and server.otlp_grpc
+    sent = {}
+    for kind, address in [("http", server.otlp_http), ("grpc", server.otlp_grpc)]:
+        sent.update(run_flow(kind, address, server, 0, 15, tmp_path))
+    assert len(sent) == 30
+    for order, span_ids in sent.items():
+        detail = instance_of(server, order)
+        stored = {e["span_id"] for e in detail["events"] if e.get("span_id") and "span:end" in e["attributes"]}
+        assert stored == set(span_ids), f"{order}: every span of both traces, and only those"
+        names = [e["activity"] for e in detail["events"]]
+        assert "OrderPlacedEvent" in names and "PaymentReceivedEvent" in names and "call card network" in names
+        call = next(e for e in detail["events"] if e["activity"] == "call card network")
+        charge = next(e for e in detail["events"] if e["activity"] == "charge card")
+        assert call["attributes"]["span:parent"] == charge["span_id"]
+        assert call["attributes"]["span:kind"] == "client" and call["source"] == "payment"
+    overview = get_json(server.url + "/api/overview")
+    assert overview["uncorrelated"] == 0 and overview["instances"] == 30
+    page = get(f"{server.url}/instances/{instance_of(server, 'otel-grpc-3')['summary']['id']}").decode()
+    assert page.count('class="span"') == 5, "the Gantt chart draws each span"
+    bottlenecks = get_json(server.url + "/export/bottlenecks.json")
+    charge = next(a for a in bottlenecks["activities"] if a["activity"] == "call card network")
+    assert charge["service"]["count"] == 30 and charge["service"]["min"] >= 2_000, "span durations are service times"
+
+
+def test_spans_without_key_or_stitched_trace_are_uncorrelated(processes, tmp_path):
+    server = processes(["serve"], tmp_path / "store")
+    script = f"""
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+provider = TracerProvider(resource=Resource.create({{"service.name": "cron"}}))
+provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint="http://{server.otlp_http}/v1/traces")))
+with provider.get_tracer("t").start_as_current_span("nightly cleanup"):
+    with provider.get_tracer("t").start_as_current_span("vacuum"):
+        pass
+provider.shutdown()
+"""
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
+    overview = get_json(server.url + "/api/overview")
+    assert (overview["events"], overview["uncorrelated"], overview["instances"]) == (2, 2, 0)
+    assert "nightly cleanup" in get(server.url + "/uncorrelated").decode()
+
+
+def test_a_stalled_store_makes_exporters_back_off_and_every_span_lands_once(processes, tmp_path):
+    config = tmp_path / "small-queue.toml"
+    config.write_text(Path(__file__).resolve().parents[2].joinpath("fixtures", "order-flow.toml").read_text()
+                      .replace("[otlp]", "[otlp]\nqueue_spans = 100"))
+    server = processes(["serve"], tmp_path / "store", config=config)
+    # Another process holds the database's write lock for a while: the queue fills up.
+    lock = sqlite3.connect(tmp_path / "store" / "flowsight.db", isolation_level=None, check_same_thread=False)
+    lock.execute("BEGIN IMMEDIATE")
+    threading.Timer(4.0, lambda: lock.execute("ROLLBACK")).start()
+    results = {}
+
+    def flow(kind, address, first):
+        results[(kind, first)] = run_flow(kind, address, server, first, 40, tmp_path)
+
+    runners = [threading.Thread(target=flow, args=(kind, address, first))
+               for kind, address in [("http", server.otlp_http), ("grpc", server.otlp_grpc)] for first in (0, 100)]
+    for r in runners:
+        r.start()
+    for r in runners:
+        r.join(300)
+    sent = {o: ids for spans in results.values() for o, ids in spans.items()}
+    assert len(sent) == 160
+    all_spans = sum(len(ids) for ids in sent.values())
+    wait_for("every span stored", lambda: get_json(server.url + "/api/overview")["events"] == all_spans + 2 * 160, timeout=120)
+    stored = [e["span_id"] for order in list(sent)[::16] for e in instance_of(server, order)["events"] if e.get("span_id") and "span:end" in e["attributes"]]
+    assert len(stored) == len(set(stored)), "no span stored twice"
+    assert server.metrics()["flowsight_otlp_requests_refused_total"] > 0, "the full queue asked clients to retry"
+    assert server.metrics()["flowsight_otlp_spans_stored_total"] == all_spans
