@@ -17,6 +17,8 @@ DEMO_ACTIVITIES = [
     "OrderPlacedEvent", "RetrievePaymentCommand", "PaymentReceivedEvent", "PaymentFailedEvent",
     "FetchGoodsCommand", "GoodsFetchedEvent", "ShipGoodsCommand", "GoodsShippedEvent",
     "OrderCompletedEvent", "OrderCancelledEvent",
+    # the services' own work, reported as trace spans
+    "charge card", "pick goods", "print shipping label",
 ]
 
 
@@ -76,3 +78,5 @@ def test_performance_mode_shows_times(server, browser):
     page.wait_for_function("document.querySelector('#map svg').dataset.mode === 'performance'")
     labels = page.eval_on_selector_all("#map g.edge text", "ts => ts.map(t => t.textContent)")
     assert any(re.fullmatch(r"\d+[hm] \d+[ms]|\d+s|\d+ms|\d+d \d+h", l) for l in labels), labels
+    pick = page.locator('#map g.node[data-activity="pick goods"]').text_content()
+    assert "wait" in pick and "service" in pick, f"spans show waiting and service apart: {pick!r}"
