@@ -1,13 +1,13 @@
 //! The write path: dedupe, correlate, and keep instances' summaries current, in one transaction.
 
 use crate::config::InstanceRules;
-use crate::correlate::{Correlator, InstanceId};
+use crate::correlate::{Correlator, InstanceId, Merge};
 use crate::mapping::TRACE_KEY;
 use crate::store::{AppendReport, DeadLetter, KeyLink};
 use crate::CollectorError;
 use miner::log::{BusinessKey, Event};
 use rusqlite::{params, Connection, OptionalExtension};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// The event attribute holding the XES lifecycle transition.
 const LIFECYCLE: &str = "lifecycle:transition";
@@ -108,20 +108,27 @@ impl Writer {
     fn try_append(&mut self, events: &[Event]) -> Result<AppendReport, CollectorError> {
         let mut report = AppendReport::default();
         let tx = begin(&mut self.conn)?;
-        let mut touched = BTreeSet::new();
         {
             let mut exists = tx.prepare_cached("SELECT 1 FROM events WHERE id = ?1")?;
-            let mut insert_event = tx.prepare_cached(
-                "INSERT INTO events (id, instance, activity, ts, source, trace_id, span_id, keys, attributes, lifecycle, end_ts)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            )?;
+            let mut seen: HashSet<&str> = HashSet::with_capacity(events.len());
+            let mut effects = Effects::default();
+            let mut fresh: Vec<(&Event, Option<InstanceId>)> = Vec::with_capacity(events.len());
             for event in events {
-                if exists.exists([&event.id])? {
+                if !seen.insert(event.id.as_str()) || exists.exists([&event.id])? {
                     report.duplicates += 1;
                     continue;
                 }
                 let assignment = self.correlator.assign(&event.keys);
-                report.merges += record(&tx, &assignment, &event.id, &mut touched)?;
+                effects.add(&assignment, &event.id);
+                fresh.push((event, assignment.instance));
+            }
+            report.merges = effects.merges.len() as u64;
+            let touched = effects.write(&tx)?;
+            let mut insert_event = tx.prepare_cached(
+                "INSERT INTO events (id, instance, activity, ts, source, trace_id, span_id, keys, attributes, lifecycle, end_ts)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?;
+            for (event, instance) in fresh {
                 let keys: Vec<(&str, &str)> = event
                     .keys
                     .iter()
@@ -129,7 +136,7 @@ impl Writer {
                     .collect();
                 insert_event.execute(params![
                     event.id,
-                    assignment.instance,
+                    instance.map(|i| effects.root(i)),
                     event.activity,
                     event.timestamp,
                     event.source,
@@ -151,9 +158,8 @@ impl Writer {
     }
 
     fn try_link(&mut self, links: &[KeyLink]) -> Result<AppendReport, CollectorError> {
-        let mut report = AppendReport::default();
         let tx = begin(&mut self.conn)?;
-        let mut touched = BTreeSet::new();
+        let mut effects = Effects::default();
         {
             let mut keep = tx.prepare_cached(
                 "INSERT OR IGNORE INTO links (kind_a, value_a, kind_b, value_b, qualifier) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -162,19 +168,97 @@ impl Writer {
                 let (a, b) = (&link.from, &link.to);
                 keep.execute(params![a.kind, a.value, b.kind, b.value, link.qualifier])?;
                 let assignment = self.correlator.assign(&[a.clone(), b.clone()]);
-                report.merges += record(
-                    &tx,
-                    &assignment,
-                    &format!("relation {a} → {b}"),
-                    &mut touched,
-                )?;
+                effects.add(&assignment, &format!("relation {a} → {b}"));
             }
         }
+        let touched = effects.write(&tx)?;
         refresh(&tx, &touched, |i| {
             label_of(&self.correlator, &self.rules, i)
         })?;
         tx.commit()?;
-        Ok(report)
+        Ok(AppendReport {
+            merges: effects.merges.len() as u64,
+            ..Default::default()
+        })
+    }
+}
+
+/// What correlating a batch changed, written once at its end. Instances created and absorbed
+/// within the batch never reach the database: their keys and events are written straight to
+/// the instance they ended in, and only instances stored before the batch have rows to move.
+#[derive(Default)]
+struct Effects {
+    created: HashSet<InstanceId>,
+    absorbed_into: HashMap<InstanceId, InstanceId>,
+    merges: Vec<(Merge, String)>,
+    new_keys: Vec<(BusinessKey, InstanceId)>,
+    touched: Vec<InstanceId>,
+}
+
+impl Effects {
+    fn add(&mut self, assignment: &crate::correlate::Assignment, by: &str) {
+        let Some(instance) = assignment.instance else {
+            return;
+        };
+        if assignment.created {
+            self.created.insert(instance);
+        }
+        for merge in &assignment.merges {
+            self.absorbed_into.insert(merge.absorbed, merge.survivor);
+            self.merges.push((merge.clone(), by.to_string()));
+        }
+        self.new_keys
+            .extend(assignment.new_keys.iter().map(|k| (k.clone(), instance)));
+        self.touched.push(instance);
+    }
+
+    /// The instance `instance` ended in after every merge of the batch.
+    fn root(&self, mut instance: InstanceId) -> InstanceId {
+        while let Some(&survivor) = self.absorbed_into.get(&instance) {
+            instance = survivor;
+        }
+        instance
+    }
+
+    /// Writes merges and new keys; returns the instances whose summaries must be recomputed.
+    fn write(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+    ) -> Result<BTreeSet<InstanceId>, CollectorError> {
+        let mut record = tx.prepare_cached(
+            "INSERT INTO merges (survivor, absorbed, absorbed_label, by_event) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for (merge, by) in &self.merges {
+            let survivor = self.root(merge.survivor);
+            let mut label = String::new();
+            if !self.created.contains(&merge.absorbed) {
+                label = tx
+                    .query_row(
+                        "SELECT label FROM instances WHERE id = ?1",
+                        [merge.absorbed],
+                        |r| r.get(0),
+                    )
+                    .optional()?
+                    .unwrap_or_default();
+                for sql in [
+                    "UPDATE events SET instance = ?1 WHERE instance = ?2",
+                    "UPDATE keys SET instance = ?1 WHERE instance = ?2",
+                    "UPDATE merges SET survivor = ?1 WHERE survivor = ?2",
+                ] {
+                    tx.prepare_cached(sql)?
+                        .execute([survivor, merge.absorbed])?;
+                }
+                tx.prepare_cached("DELETE FROM instances WHERE id = ?1")?
+                    .execute([merge.absorbed])?;
+            }
+            record.execute(params![survivor, merge.absorbed, label, by])?;
+        }
+        let mut insert_key =
+            tx.prepare_cached("INSERT INTO keys (kind, value, instance) VALUES (?1, ?2, ?3)")?;
+        for (key, instance) in &self.new_keys {
+            insert_key.execute(params![key.kind, key.value, self.root(*instance)])?;
+        }
+        Ok(self.touched.iter().map(|&i| self.root(i)).collect())
     }
 }
 
@@ -182,49 +266,6 @@ impl Writer {
 /// goes through the busy timeout, where upgrading a read transaction would fail at once.
 fn begin(conn: &mut Connection) -> rusqlite::Result<rusqlite::Transaction<'_>> {
     conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-}
-
-/// Writes what an assignment changed: merges (moving the absorbed instance's events, keys and
-/// history) and new keys. Returns the number of merges; `touched` collects instances whose
-/// summary must be recomputed.
-fn record(
-    tx: &rusqlite::Transaction<'_>,
-    assignment: &crate::correlate::Assignment,
-    by: &str,
-    touched: &mut BTreeSet<InstanceId>,
-) -> Result<u64, CollectorError> {
-    for merge in &assignment.merges {
-        let label: String = tx
-            .query_row(
-                "SELECT label FROM instances WHERE id = ?1",
-                [merge.absorbed],
-                |r| r.get(0),
-            )
-            .optional()?
-            .unwrap_or_default();
-        for sql in [
-            "UPDATE events SET instance = ?1 WHERE instance = ?2",
-            "UPDATE keys SET instance = ?1 WHERE instance = ?2",
-            "UPDATE merges SET survivor = ?1 WHERE survivor = ?2",
-        ] {
-            tx.prepare_cached(sql)?
-                .execute([merge.survivor, merge.absorbed])?;
-        }
-        tx.prepare_cached("DELETE FROM instances WHERE id = ?1")?
-            .execute([merge.absorbed])?;
-        tx.prepare_cached("INSERT INTO merges (survivor, absorbed, absorbed_label, by_event) VALUES (?1, ?2, ?3, ?4)")?
-            .execute(params![merge.survivor, merge.absorbed, label, by])?;
-        touched.remove(&merge.absorbed);
-    }
-    if let Some(instance) = assignment.instance {
-        let mut insert_key =
-            tx.prepare_cached("INSERT INTO keys (kind, value, instance) VALUES (?1, ?2, ?3)")?;
-        for key in &assignment.new_keys {
-            insert_key.execute(params![key.kind, key.value, instance])?;
-        }
-        touched.insert(instance);
-    }
-    Ok(assignment.merges.len() as u64)
 }
 
 /// Recomputes the summary row of each touched instance from its events. An instance with no
