@@ -220,10 +220,13 @@ impl Store for EmbeddedStore {
                     .unwrap_or(1);
                 by_status[i] = row.get::<_, i64>(1)? as u64;
             }
+            let events = count("SELECT COUNT(*) FROM events")?;
+            // Every event is either in a summarised instance or uncorrelated.
+            let correlated = count("SELECT COALESCE(SUM(events), 0) FROM instances")?;
             Ok(StoreOverview {
-                events: count("SELECT COUNT(*) FROM events")?,
+                events,
                 instances: count("SELECT COUNT(*) FROM instances")?,
-                uncorrelated: count(&format!("SELECT COUNT(*) FROM events WHERE {UNCORRELATED}"))?,
+                uncorrelated: events.saturating_sub(correlated),
                 merges: count("SELECT COUNT(*) FROM merges")?,
                 by_status,
                 latest_event: status.latest,
