@@ -83,14 +83,43 @@ pub fn decode(
     if let Some(ms) = message.timestamp_ms {
         fill(object, &mapping.time, Value::from(ms));
     }
-    object.insert(KAFKA_MEMBER.into(), position(message));
+    let shown = reads_kafka_member(mapping);
+    if shown {
+        object.insert(KAFKA_MEMBER.into(), position(message));
+    }
     let mut event =
         map_event(mapping, &envelope, payload, message.topic).map_err(|e| e.to_string())?;
-    event.attributes.remove(KAFKA_MEMBER);
+    if shown {
+        event.attributes.remove(KAFKA_MEMBER);
+    }
     if !has_id {
         event.id = message.position_id();
     }
     Ok(event)
+}
+
+/// Whether any rule reads the message's key, headers or position (most read only the value).
+fn reads_kafka_member(mapping: &MappingConfig) -> bool {
+    let prefix = format!("/{KAFKA_MEMBER}");
+    let envelope = [
+        &mapping.activity,
+        &mapping.time,
+        &mapping.id,
+        &mapping.source,
+        &mapping.trace_id,
+        &mapping.span_id,
+        &mapping.data,
+    ];
+    let keys = mapping.keys.iter().flat_map(|k| &k.pointers);
+    let rules = mapping
+        .rules
+        .iter()
+        .flat_map(|r| r.activity.iter().chain(&r.time));
+    envelope
+        .into_iter()
+        .chain(keys)
+        .chain(rules)
+        .any(|p| p.starts_with(&prefix))
 }
 
 /// A CloudEvents binary-mode message as a structured envelope: `ce_*` headers become
