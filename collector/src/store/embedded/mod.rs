@@ -149,6 +149,44 @@ mod tests {
     }
 
     #[test]
+    fn migrates_the_keys_table_to_value_first_order() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = EmbeddedStore::open(dir.path(), InstanceRules::default()).unwrap();
+            store.append(&[event("a", 1, &[("order", "7")])]).unwrap();
+        }
+        {
+            let conn = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE old_keys (kind TEXT NOT NULL, value TEXT NOT NULL, instance INTEGER NOT NULL,
+                                        PRIMARY KEY (kind, value)) WITHOUT ROWID;
+                 INSERT INTO old_keys SELECT kind, value, instance FROM keys;
+                 DROP TABLE keys;
+                 ALTER TABLE old_keys RENAME TO keys;
+                 CREATE INDEX keys_by_value ON keys(value);
+                 CREATE INDEX keys_by_instance ON keys(instance);
+                 PRAGMA user_version = 4;",
+            )
+            .unwrap();
+        }
+        let store = EmbeddedStore::open(dir.path(), InstanceRules::default()).unwrap();
+        let found = store
+            .instances(&crate::store::InstanceQuery {
+                search: Some("7".into()),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(found.total, 1, "search by value after the migration");
+        let report = store.append(&[event("b", 2, &[("order", "7")])]).unwrap();
+        assert_eq!(
+            (report.inserted, report.merges),
+            (1, 0),
+            "the key graph came through"
+        );
+        assert_eq!(store.overview().unwrap().instances, 1);
+    }
+
+    #[test]
     fn survives_a_restart_with_its_key_graph() {
         let dir = tempfile::tempdir().unwrap();
         {

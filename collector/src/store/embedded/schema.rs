@@ -3,7 +3,7 @@
 use rusqlite::Connection;
 
 /// Schema version written to `PRAGMA user_version`.
-const VERSION: i64 = 4;
+const VERSION: i64 = 5;
 
 /// Page cache per connection, in KiB.
 const CACHE_KIB: i64 = 128 << 10;
@@ -39,9 +39,8 @@ pub fn prepare(conn: &Connection) -> rusqlite::Result<()> {
             kind     TEXT NOT NULL,
             value    TEXT NOT NULL,
             instance INTEGER NOT NULL,
-            PRIMARY KEY (kind, value)
+            PRIMARY KEY (value, kind)
         ) WITHOUT ROWID;
-        CREATE INDEX IF NOT EXISTS keys_by_value ON keys(value);
         CREATE INDEX IF NOT EXISTS keys_by_instance ON keys(instance);
         CREATE TABLE IF NOT EXISTS instances (
             id            INTEGER PRIMARY KEY,
@@ -108,6 +107,23 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
             "ALTER TABLE events ADD COLUMN end_ts INTEGER;
              UPDATE events SET end_ts = json_extract(attributes, '$.\"span:end\"');
              DELETE FROM instances WHERE label LIKE 'trace=%';",
+        )?;
+    }
+    let keys_sql: String = conn.query_row(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'keys'",
+        [],
+        |r| r.get(0),
+    )?;
+    if keys_sql.contains("PRIMARY KEY (kind, value)") {
+        // Version 5 orders the keys by value first: a search by value uses the primary key,
+        // so the separate value index (one more B-tree write per new key) is gone.
+        conn.execute_batch(
+            "CREATE TABLE keys_v5 (kind TEXT NOT NULL, value TEXT NOT NULL, instance INTEGER NOT NULL,
+                                   PRIMARY KEY (value, kind)) WITHOUT ROWID;
+             INSERT INTO keys_v5 SELECT kind, value, instance FROM keys;
+             DROP TABLE keys;
+             ALTER TABLE keys_v5 RENAME TO keys;
+             CREATE INDEX keys_by_instance ON keys(instance);",
         )?;
     }
     conn.execute_batch(
