@@ -2,13 +2,15 @@
 //!
 //! Answers follow the OTLP specification: 200 with an `ExportTraceServiceResponse` (with
 //! `partial_success` when spans were refused), 400 for an undecodable body, 413 when too
-//! large, 415 for other content types, 429 (queue full) and 503 (store down) with
-//! `Retry-After`, each in the request's encoding.
+//! large, 415 for other content types, 429 (queue full) and 503 (store down), each in the
+//! request's encoding. The retryable answers carry no `Retry-After`: OTLP clients then back off
+//! exponentially, which rides out a long stall, where a fixed short delay would use up their
+//! few retries within seconds.
 
 use super::{spans_to_events, OtlpIngest, QueueError};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
@@ -20,8 +22,6 @@ use std::io::Read;
 
 const PROTOBUF: &str = "application/x-protobuf";
 const JSON: &str = "application/json";
-/// Seconds a client is asked to wait before retrying.
-const RETRY_AFTER_SECONDS: &str = "1";
 
 /// The `google.rpc.Status` of an error response (details left out).
 #[derive(Clone, PartialEq, prost::Message, serde::Serialize)]
@@ -179,12 +179,7 @@ fn status_response(encoding: Encoding, status: StatusCode, code: i32, message: S
 }
 
 fn retry_later(encoding: Encoding, status: StatusCode, code: i32, error: QueueError) -> Response {
-    let mut response = status_response(encoding, status, code, error.to_string());
-    response.headers_mut().insert(
-        header::RETRY_AFTER,
-        HeaderValue::from_static(RETRY_AFTER_SECONDS),
-    );
-    response
+    status_response(encoding, status, code, error.to_string())
 }
 
 #[cfg(test)]
@@ -343,7 +338,10 @@ mod tests {
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         let (status, headers, body) = post(&h.router, PROTOBUF, spans(5, 20).encode_to_vec()).await;
         assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
-        assert_eq!(headers[header::RETRY_AFTER], RETRY_AFTER_SECONDS);
+        assert!(
+            !headers.contains_key(header::RETRY_AFTER),
+            "clients back off exponentially"
+        );
         assert_eq!(
             RpcStatus::decode(body.as_slice()).unwrap().code,
             RESOURCE_EXHAUSTED
@@ -361,14 +359,17 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_failing_store_answers_503_with_retry_after() {
+    async fn a_failing_store_answers_503_and_recovers() {
         let h = harness(100, 1 << 20);
         h.store.execute_for_test(
             "CREATE TRIGGER disk_full BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END",
         );
-        let (status, headers, _) = post(&h.router, PROTOBUF, spans(2, 1).encode_to_vec()).await;
+        let (status, _, body) = post(&h.router, PROTOBUF, spans(2, 1).encode_to_vec()).await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-        assert!(headers.contains_key(header::RETRY_AFTER));
+        assert_eq!(
+            RpcStatus::decode(body.as_slice()).unwrap().code,
+            UNAVAILABLE
+        );
         h.store.execute_for_test("DROP TRIGGER disk_full");
         let (status, _, _) = post(&h.router, PROTOBUF, spans(2, 1).encode_to_vec()).await;
         assert_eq!(status, StatusCode::OK);
