@@ -102,3 +102,17 @@ def test_a_stalled_store_makes_exporters_back_off_and_every_span_lands_once(proc
     assert len(stored) == len(set(stored)), "no span stored twice"
     assert server.metrics()["flowsight_otlp_requests_refused_total"] > 0, "the full queue asked clients to retry"
     assert server.metrics()["flowsight_otlp_spans_stored_total"] == all_spans
+
+
+def test_undecodable_grpc_is_invalid_argument_and_nothing_is_stored(processes, tmp_path):
+    import grpc
+    server = processes(["serve"], tmp_path / "store")
+    with grpc.insecure_channel(server.otlp_grpc) as channel:
+        export = channel.unary_unary("/opentelemetry.proto.collector.trace.v1.TraceService/Export")
+        try:
+            export(b"\xff\xff\xff", timeout=10)
+            raise AssertionError("an undecodable request was accepted")
+        except grpc.RpcError as e:
+            assert e.code() == grpc.StatusCode.INVALID_ARGUMENT, (e.code(), e.details())
+        assert export(b"", timeout=10) == b"", "an empty request is a valid, empty export"
+    assert get_json(server.url + "/api/overview")["events"] == 0

@@ -50,10 +50,34 @@ pub async fn serve_grpc(
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) -> Result<(), tonic::transport::Error> {
     tonic::transport::Server::builder()
+        .layer(tower::util::MapResponseLayer::new(
+            undecodable_is_invalid_argument,
+        ))
         .add_service(grpc_service(ingest))
         .serve_with_incoming_shutdown(
             tonic::transport::server::TcpIncoming::from(listener),
             shutdown,
         )
         .await
+}
+
+/// tonic answers a request it cannot decode with INTERNAL (its reading of the gRPC status code
+/// guide); OTLP asks for INVALID_ARGUMENT, which tells the client not to retry. Such answers come
+/// before any handler runs, as trailers-only responses, so the status is in the headers.
+fn undecodable_is_invalid_argument<B>(mut response: http::Response<B>) -> http::Response<B> {
+    let headers = response.headers_mut();
+    let internal = headers
+        .get("grpc-status")
+        .is_some_and(|s| s == (tonic::Code::Internal as i32).to_string().as_str());
+    let undecodable = headers
+        .get("grpc-message")
+        .and_then(|m| m.to_str().ok())
+        .is_some_and(|m| m.starts_with("failed%20to%20decode%20Protobuf%20message"));
+    if internal && undecodable {
+        headers.insert(
+            "grpc-status",
+            http::HeaderValue::from(tonic::Code::InvalidArgument as i32),
+        );
+    }
+    response
 }
