@@ -4,4 +4,7 @@
 pub mod inductive;
 mod process_stats;
 
-pub use process_stats::{ActivityStats, EdgeStats, ProcessStats, ProcessStatsBuilder, Variant};
+pub use process_stats::{
+    ActivityStats, EdgeStats, NamedActivity, NamedEdge, NamedStats, NamedVariant, ProcessStats,
+    ProcessStatsBuilder, Variant,
+};

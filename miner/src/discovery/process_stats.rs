@@ -278,45 +278,159 @@ impl ProcessStatsBuilder {
     pub fn finish(mut self) -> ProcessStats {
         self.activities
             .resize_with(self.interner.len(), ActivityAccumulator::default);
-        // Activities that were interned but never occurred are left out; remap ids to ranks.
-        let mut order: Vec<u32> = (0..self.interner.len() as u32)
-            .filter(|&a| self.activities[a as usize].count > 0)
-            .collect();
-        order.sort_by(|&a, &b| {
-            let (ca, cb) = (
-                self.activities[a as usize].count,
-                self.activities[b as usize].count,
-            );
-            cb.cmp(&ca)
-                .then_with(|| self.interner.name(a).cmp(self.interner.name(b)))
-        });
-        let mut rank = vec![usize::MAX; self.interner.len()];
-        for (r, &a) in order.iter().enumerate() {
-            rank[a as usize] = r;
-        }
-        let activities: Vec<ActivityStats> = order
-            .iter()
-            .map(|&a| {
-                let acc = &mut self.activities[a as usize];
-                ActivityStats {
-                    name: self.interner.name(a).to_string(),
-                    count: acc.count,
-                    cases: acc.cases,
-                    time_to_next: DurationStats::from_unsorted(&mut acc.time_to_next),
-                    service: DurationStats::from_unsorted(&mut acc.service),
-                    waiting: DurationStats::from_unsorted(&mut acc.waiting),
-                }
+        let interner = &self.interner;
+        let name = |a: u32| interner.name(a).to_string();
+        let activities = self
+            .activities
+            .iter_mut()
+            .enumerate()
+            .filter(|(_, acc)| acc.count > 0)
+            .map(|(a, acc)| NamedActivity {
+                name: name(a as u32),
+                count: acc.count,
+                cases: acc.cases,
+                time_to_next: DurationStats::from_unsorted(&mut acc.time_to_next),
+                service: DurationStats::from_unsorted(&mut acc.service),
+                waiting: DurationStats::from_unsorted(&mut acc.waiting),
             })
             .collect();
-
-        let mut edges: Vec<EdgeStats> = self
+        let edges = self
             .edges
             .into_iter()
-            .map(|((a, b), mut acc)| EdgeStats {
-                from: rank[a as usize],
-                to: rank[b as usize],
+            .map(|((a, b), mut acc)| NamedEdge {
+                from: name(a),
+                to: name(b),
                 count: acc.count,
                 duration: DurationStats::from_unsorted(&mut acc.durations),
+            })
+            .collect();
+        let named =
+            |counts: HashMap<u32, u64>| counts.into_iter().map(|(a, c)| (name(a), c)).collect();
+        let variants = self
+            .variants
+            .into_iter()
+            .map(|(seq, (count, total))| NamedVariant {
+                activities: seq.iter().map(|&a| name(a)).collect(),
+                count,
+                mean_throughput: (total / count as i128) as Micros,
+            })
+            .collect();
+        ProcessStats::from_named(NamedStats {
+            cases: self.cases,
+            events: self.events,
+            activities,
+            edges,
+            start_activities: named(self.starts),
+            end_activities: named(self.ends),
+            variants,
+            throughput: DurationStats::from_unsorted(&mut self.throughput),
+            first_event: self.first_event,
+            last_event: self.last_event,
+        })
+    }
+}
+
+/// An activity's statistics under its name, before ranking.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedActivity {
+    /// Activity name.
+    pub name: String,
+    /// Number of events.
+    pub count: u64,
+    /// Number of cases containing it.
+    pub cases: u64,
+    /// Time to the next event of its case.
+    pub time_to_next: DurationStats,
+    /// Service times.
+    pub service: DurationStats,
+    /// Waiting times.
+    pub waiting: DurationStats,
+}
+
+/// A directly-follows edge under its activities' names, before ranking.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedEdge {
+    /// Source activity.
+    pub from: String,
+    /// Target activity.
+    pub to: String,
+    /// Frequency.
+    pub count: u64,
+    /// Time between the two events.
+    pub duration: DurationStats,
+}
+
+/// A variant as activity names, before ranking.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedVariant {
+    /// Activity names in order.
+    pub activities: Vec<String>,
+    /// Number of cases.
+    pub count: u64,
+    /// Mean throughput time of those cases.
+    pub mean_throughput: Micros,
+}
+
+/// The aggregates of [`ProcessStats`] keyed by activity name, in any order: what a database
+/// that aggregates by itself returns. [`ProcessStats::from_named`] ranks them the one way every
+/// store shares, so two stores with the same cases give equal statistics.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NamedStats {
+    /// Number of cases.
+    pub cases: u64,
+    /// Number of events.
+    pub events: u64,
+    /// Activities that occurred.
+    pub activities: Vec<NamedActivity>,
+    /// Directly-follows edges.
+    pub edges: Vec<NamedEdge>,
+    /// Start activities with their case counts.
+    pub start_activities: Vec<(String, u64)>,
+    /// End activities with their case counts.
+    pub end_activities: Vec<(String, u64)>,
+    /// Variants.
+    pub variants: Vec<NamedVariant>,
+    /// Throughput time of cases.
+    pub throughput: DurationStats,
+    /// Earliest event time.
+    pub first_event: Option<Micros>,
+    /// Latest event time.
+    pub last_event: Option<Micros>,
+}
+
+impl ProcessStats {
+    /// Ranks named aggregates: activities by count (ties by name), edges by count (ties by
+    /// names), start/end activities by count (ties by rank), variants by count (ties by
+    /// sequence of ranks).
+    pub fn from_named(named: NamedStats) -> Self {
+        let mut activities: Vec<ActivityStats> = named
+            .activities
+            .into_iter()
+            .map(|a| ActivityStats {
+                name: a.name,
+                count: a.count,
+                cases: a.cases,
+                time_to_next: a.time_to_next,
+                service: a.service,
+                waiting: a.waiting,
+            })
+            .collect();
+        activities.sort_by(|x, y| y.count.cmp(&x.count).then_with(|| x.name.cmp(&y.name)));
+        let rank: HashMap<&str, usize> = activities
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.name.as_str(), i))
+            .collect();
+        let rank_of = |name: &str| rank.get(name).copied().unwrap_or(usize::MAX);
+
+        let mut edges: Vec<EdgeStats> = named
+            .edges
+            .into_iter()
+            .map(|e| EdgeStats {
+                from: rank_of(&e.from),
+                to: rank_of(&e.to),
+                count: e.count,
+                duration: e.duration,
             })
             .collect();
         edges.sort_by(|x, y| {
@@ -326,24 +440,22 @@ impl ProcessStatsBuilder {
             })
         });
 
-        let ranked = |counts: HashMap<u32, u64>| {
-            let mut v: Vec<(usize, u64)> = counts
-                .into_iter()
-                .map(|(a, c)| (rank[a as usize], c))
-                .collect();
+        let ranked = |counts: Vec<(String, u64)>| {
+            let mut v: Vec<(usize, u64)> =
+                counts.into_iter().map(|(a, c)| (rank_of(&a), c)).collect();
             v.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
             v
         };
-        let start_activities = ranked(self.starts);
-        let end_activities = ranked(self.ends);
+        let start_activities = ranked(named.start_activities);
+        let end_activities = ranked(named.end_activities);
 
-        let mut variants: Vec<Variant> = self
+        let mut variants: Vec<Variant> = named
             .variants
             .into_iter()
-            .map(|(seq, (count, total))| Variant {
-                activities: seq.iter().map(|&a| rank[a as usize]).collect(),
-                count,
-                mean_throughput: (total / count as i128) as Micros,
+            .map(|v| Variant {
+                activities: v.activities.iter().map(|a| rank_of(a)).collect(),
+                count: v.count,
+                mean_throughput: v.mean_throughput,
             })
             .collect();
         variants.sort_by(|x, y| {
@@ -353,16 +465,16 @@ impl ProcessStatsBuilder {
         });
 
         ProcessStats {
-            cases: self.cases,
-            events: self.events,
+            cases: named.cases,
+            events: named.events,
             activities,
             edges,
             start_activities,
             end_activities,
             variants,
-            throughput: DurationStats::from_unsorted(&mut self.throughput),
-            first_event: self.first_event,
-            last_event: self.last_event,
+            throughput: named.throughput,
+            first_event: named.first_event,
+            last_event: named.last_event,
         }
     }
 }
