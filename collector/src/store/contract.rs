@@ -470,3 +470,52 @@ fn stitches_traces_and_times_spans(factory: Factory<'_>) {
     assert_eq!(activity("ship").waiting.total, 60);
     assert_eq!(activity("ship").service.total, 40);
 }
+
+/// Reopening a store keeps its events and its key graph: a redelivered event is a duplicate,
+/// a late link merges stored instances, and new instance ids never collide with stored ones.
+/// `open` opens the same store each time it is called.
+pub fn survives_a_restart(open: &dyn Fn() -> Box<dyn Store>) {
+    {
+        let store = open();
+        store
+            .append(&[
+                event("a", "A", 1, &[("order", "1")]),
+                event("b", "B", 2, &[("pick", "x")]),
+            ])
+            .unwrap();
+    }
+    let store = open();
+    assert_eq!(store.overview().unwrap().events, 2);
+    let report = store
+        .append(&[
+            event("a", "A", 1, &[("order", "1")]),
+            event("c", "C", 3, &[("order", "1"), ("pick", "x")]),
+        ])
+        .unwrap();
+    assert_eq!(
+        (report.inserted, report.duplicates, report.merges),
+        (1, 1, 1)
+    );
+    let fresh = store
+        .append(&[event("d", "D", 4, &[("order", "2")])])
+        .unwrap();
+    assert_eq!(fresh.inserted, 1);
+    let overview = store.overview().unwrap();
+    assert_eq!(
+        overview.instances, 2,
+        "new instance ids never collide with stored ones"
+    );
+    let page = store.instances(&InstanceQuery::default()).unwrap();
+    let merged = page
+        .instances
+        .iter()
+        .find(|i| i.label == "order=1")
+        .unwrap();
+    let detail = store.instance(merged.id).unwrap().unwrap();
+    assert_eq!(
+        detail.events.len(),
+        3,
+        "the absorbed instance's event moved"
+    );
+    assert_eq!(detail.merges.len(), 1);
+}

@@ -189,34 +189,9 @@ mod tests {
     #[test]
     fn survives_a_restart_with_its_key_graph() {
         let dir = tempfile::tempdir().unwrap();
-        {
-            let store = EmbeddedStore::open(dir.path(), InstanceRules::default()).unwrap();
-            store
-                .append(&[
-                    event("a", 1, &[("order", "1")]),
-                    event("b", 2, &[("pick", "x")]),
-                ])
-                .unwrap();
-        }
-        let store = EmbeddedStore::open(dir.path(), InstanceRules::default()).unwrap();
-        assert_eq!(store.overview().unwrap().events, 2);
-        let report = store
-            .append(&[
-                event("a", 1, &[("order", "1")]),
-                event("c", 3, &[("order", "1"), ("pick", "x")]),
-            ])
-            .unwrap();
-        assert_eq!(
-            (report.inserted, report.duplicates, report.merges),
-            (1, 1, 1)
-        );
-        let fresh = store.append(&[event("d", 4, &[("order", "2")])]).unwrap();
-        assert_eq!(fresh.inserted, 1);
-        let overview = store.overview().unwrap();
-        assert_eq!(
-            overview.instances, 2,
-            "new instance ids never collide with stored ones"
-        );
+        contract::survives_a_restart(&|| {
+            Box::new(EmbeddedStore::open(dir.path(), InstanceRules::default()).unwrap())
+        });
     }
 
     #[test]

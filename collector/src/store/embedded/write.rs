@@ -1,19 +1,16 @@
 //! The write path: dedupe, correlate, and keep instances' summaries current, in one transaction.
 
 use crate::config::InstanceRules;
-use crate::correlate::{Correlator, InstanceId, Merge};
-use crate::mapping::TRACE_KEY;
+use crate::correlate::{Correlator, InstanceId};
+use crate::store::effects::{correlate, correlate_links, is_business_label, label_of, Effects};
 use crate::store::{AppendReport, DeadLetter, KeyLink};
 use crate::CollectorError;
 use miner::log::{BusinessKey, Event};
 use rusqlite::{params, Connection, OptionalExtension};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
 
 /// The event attribute holding the XES lifecycle transition.
 const LIFECYCLE: &str = "lifecycle:transition";
-
-/// How the label of an instance with only trace keys begins.
-const TRACE_LABEL: &str = "trace=";
 
 /// The single writer: the connection and the key graph that mirrors its `keys` table.
 pub struct Writer {
@@ -110,20 +107,11 @@ impl Writer {
         let tx = begin(&mut self.conn)?;
         {
             let mut exists = tx.prepare_cached("SELECT 1 FROM events WHERE id = ?1")?;
-            let mut seen: HashSet<&str> = HashSet::with_capacity(events.len());
-            let mut effects = Effects::default();
-            let mut fresh: Vec<(&Event, Option<InstanceId>)> = Vec::with_capacity(events.len());
-            for event in events {
-                if !seen.insert(event.id.as_str()) || exists.exists([&event.id])? {
-                    report.duplicates += 1;
-                    continue;
-                }
-                let assignment = self.correlator.assign(&event.keys);
-                effects.add(&assignment, &event.id);
-                fresh.push((event, assignment.instance));
-            }
+            let batch = correlate(&mut self.correlator, events, |e| exists.exists([&e.id]))?;
+            let (effects, fresh) = (batch.effects, batch.fresh);
+            report.duplicates = batch.duplicates;
             report.merges = effects.merges.len() as u64;
-            let touched = effects.write(&tx)?;
+            let touched = write_effects(&effects, &tx)?;
             let mut insert_event = tx.prepare_cached(
                 "INSERT INTO events (id, instance, activity, ts, source, trace_id, span_id, keys, attributes, lifecycle, end_ts)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -159,7 +147,6 @@ impl Writer {
 
     fn try_link(&mut self, links: &[KeyLink]) -> Result<AppendReport, CollectorError> {
         let tx = begin(&mut self.conn)?;
-        let mut effects = Effects::default();
         {
             let mut keep = tx.prepare_cached(
                 "INSERT OR IGNORE INTO links (kind_a, value_a, kind_b, value_b, qualifier) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -167,11 +154,10 @@ impl Writer {
             for link in links {
                 let (a, b) = (&link.from, &link.to);
                 keep.execute(params![a.kind, a.value, b.kind, b.value, link.qualifier])?;
-                let assignment = self.correlator.assign(&[a.clone(), b.clone()]);
-                effects.add(&assignment, &format!("relation {a} → {b}"));
             }
         }
-        let touched = effects.write(&tx)?;
+        let effects = correlate_links(&mut self.correlator, links);
+        let touched = write_effects(&effects, &tx)?;
         refresh(&tx, &touched, |i| {
             label_of(&self.correlator, &self.rules, i)
         })?;
@@ -183,83 +169,45 @@ impl Writer {
     }
 }
 
-/// What correlating a batch changed, written once at its end. Instances created and absorbed
-/// within the batch never reach the database: their keys and events are written straight to
-/// the instance they ended in, and only instances stored before the batch have rows to move.
-#[derive(Default)]
-struct Effects {
-    created: HashSet<InstanceId>,
-    absorbed_into: HashMap<InstanceId, InstanceId>,
-    merges: Vec<(Merge, String)>,
-    new_keys: Vec<(BusinessKey, InstanceId)>,
-    touched: Vec<InstanceId>,
-}
-
-impl Effects {
-    fn add(&mut self, assignment: &crate::correlate::Assignment, by: &str) {
-        let Some(instance) = assignment.instance else {
-            return;
-        };
-        if assignment.created {
-            self.created.insert(instance);
-        }
-        for merge in &assignment.merges {
-            self.absorbed_into.insert(merge.absorbed, merge.survivor);
-            self.merges.push((merge.clone(), by.to_string()));
-        }
-        self.new_keys
-            .extend(assignment.new_keys.iter().map(|k| (k.clone(), instance)));
-        self.touched.push(instance);
-    }
-
-    /// The instance `instance` ended in after every merge of the batch.
-    fn root(&self, mut instance: InstanceId) -> InstanceId {
-        while let Some(&survivor) = self.absorbed_into.get(&instance) {
-            instance = survivor;
-        }
-        instance
-    }
-
-    /// Writes merges and new keys; returns the instances whose summaries must be recomputed.
-    fn write(
-        &self,
-        tx: &rusqlite::Transaction<'_>,
-    ) -> Result<BTreeSet<InstanceId>, CollectorError> {
-        let mut record = tx.prepare_cached(
-            "INSERT INTO merges (survivor, absorbed, absorbed_label, by_event) VALUES (?1, ?2, ?3, ?4)",
-        )?;
-        for (merge, by) in &self.merges {
-            let survivor = self.root(merge.survivor);
-            let mut label = String::new();
-            if !self.created.contains(&merge.absorbed) {
-                label = tx
-                    .query_row(
-                        "SELECT label FROM instances WHERE id = ?1",
-                        [merge.absorbed],
-                        |r| r.get(0),
-                    )
-                    .optional()?
-                    .unwrap_or_default();
-                for sql in [
-                    "UPDATE events SET instance = ?1 WHERE instance = ?2",
-                    "UPDATE keys SET instance = ?1 WHERE instance = ?2",
-                    "UPDATE merges SET survivor = ?1 WHERE survivor = ?2",
-                ] {
-                    tx.prepare_cached(sql)?
-                        .execute([survivor, merge.absorbed])?;
-                }
-                tx.prepare_cached("DELETE FROM instances WHERE id = ?1")?
-                    .execute([merge.absorbed])?;
+/// Writes merges and new keys; returns the instances whose summaries must be recomputed.
+fn write_effects(
+    effects: &Effects,
+    tx: &rusqlite::Transaction<'_>,
+) -> Result<BTreeSet<InstanceId>, CollectorError> {
+    let mut record = tx.prepare_cached(
+        "INSERT INTO merges (survivor, absorbed, absorbed_label, by_event) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for (merge, by) in &effects.merges {
+        let survivor = effects.root(merge.survivor);
+        let mut label = String::new();
+        if !effects.created.contains(&merge.absorbed) {
+            label = tx
+                .query_row(
+                    "SELECT label FROM instances WHERE id = ?1",
+                    [merge.absorbed],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .unwrap_or_default();
+            for sql in [
+                "UPDATE events SET instance = ?1 WHERE instance = ?2",
+                "UPDATE keys SET instance = ?1 WHERE instance = ?2",
+                "UPDATE merges SET survivor = ?1 WHERE survivor = ?2",
+            ] {
+                tx.prepare_cached(sql)?
+                    .execute([survivor, merge.absorbed])?;
             }
-            record.execute(params![survivor, merge.absorbed, label, by])?;
+            tx.prepare_cached("DELETE FROM instances WHERE id = ?1")?
+                .execute([merge.absorbed])?;
         }
-        let mut insert_key =
-            tx.prepare_cached("INSERT INTO keys (kind, value, instance) VALUES (?1, ?2, ?3)")?;
-        for (key, instance) in &self.new_keys {
-            insert_key.execute(params![key.kind, key.value, self.root(*instance)])?;
-        }
-        Ok(self.touched.iter().map(|&i| self.root(i)).collect())
+        record.execute(params![survivor, merge.absorbed, label, by])?;
     }
+    let mut insert_key =
+        tx.prepare_cached("INSERT INTO keys (kind, value, instance) VALUES (?1, ?2, ?3)")?;
+    for (key, instance) in &effects.new_keys {
+        insert_key.execute(params![key.kind, key.value, effects.root(*instance)])?;
+    }
+    Ok(effects.touched_roots())
 }
 
 /// Starts a write transaction, taking the write lock at once: waiting for another writer then
@@ -287,26 +235,11 @@ fn refresh(
     for &instance in touched {
         delete.execute([instance])?;
         let label = label(instance);
-        if !label.starts_with(TRACE_LABEL) {
+        if is_business_label(&label) {
             insert.execute(params![instance, label])?;
         }
     }
     Ok(())
-}
-
-/// The instance's preferred key: by the configured kind order, trace ids last.
-fn label_of(correlator: &Correlator, rules: &InstanceRules, instance: InstanceId) -> String {
-    let rank = |k: &BusinessKey| {
-        let configured = rules.label_kinds.iter().position(|kind| *kind == k.kind);
-        (k.kind == TRACE_KEY, configured.unwrap_or(usize::MAX))
-    };
-    correlator
-        .keys_of(instance)
-        .iter()
-        .enumerate()
-        .min_by_key(|(i, k)| (rank(k), *i))
-        .map(|(_, k)| k.to_string())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -1,0 +1,129 @@
+//! What correlating one batch changed, shared by the store implementations: which instances
+//! were created, merged and touched, and which keys are new, so a store writes each change once
+//! at the end of the batch.
+
+use crate::config::InstanceRules;
+use crate::correlate::{Assignment, Correlator, InstanceId, Merge};
+use crate::mapping::TRACE_KEY;
+use crate::store::KeyLink;
+use miner::log::{BusinessKey, Event};
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+/// How the label of an instance with only trace keys begins: such an instance is not summarised
+/// (it is uncorrelated until a business key joins it).
+pub const TRACE_LABEL: &str = "trace=";
+
+/// The changes of one batch. Instances created and absorbed within the batch never reach the
+/// database: their keys and events are written straight to the instance they ended in, and only
+/// instances stored before the batch have rows to move.
+#[derive(Debug, Default)]
+pub struct Effects {
+    /// Instances created by this batch.
+    pub created: HashSet<InstanceId>,
+    absorbed_into: HashMap<InstanceId, InstanceId>,
+    /// Merges in the order they happened, with what caused each.
+    pub merges: Vec<(Merge, String)>,
+    /// Keys seen for the first time, with the instance they joined.
+    pub new_keys: Vec<(BusinessKey, InstanceId)>,
+    touched: Vec<InstanceId>,
+}
+
+impl Effects {
+    /// Records one assignment, made for the event (or relation) described by `by`.
+    pub fn add(&mut self, assignment: &Assignment, by: &str) {
+        let Some(instance) = assignment.instance else {
+            return;
+        };
+        if assignment.created {
+            self.created.insert(instance);
+        }
+        for merge in &assignment.merges {
+            self.absorbed_into.insert(merge.absorbed, merge.survivor);
+            self.merges.push((merge.clone(), by.to_string()));
+        }
+        self.new_keys
+            .extend(assignment.new_keys.iter().map(|k| (k.clone(), instance)));
+        self.touched.push(instance);
+    }
+
+    /// The instance `instance` ended in after every merge of the batch.
+    pub fn root(&self, mut instance: InstanceId) -> InstanceId {
+        while let Some(&survivor) = self.absorbed_into.get(&instance) {
+            instance = survivor;
+        }
+        instance
+    }
+
+    /// The instances whose summaries the batch changed, as they are after it.
+    pub fn touched_roots(&self) -> BTreeSet<InstanceId> {
+        self.touched.iter().map(|&i| self.root(i)).collect()
+    }
+}
+
+/// A batch of events after correlation.
+#[derive(Debug)]
+pub struct Correlated<'e> {
+    /// What correlating the batch changed.
+    pub effects: Effects,
+    /// The events to store, each with the instance it was assigned (before the batch's later
+    /// merges: map through [`Effects::root`]).
+    pub fresh: Vec<(&'e Event, Option<InstanceId>)>,
+    /// Events skipped: repeated within the batch or stored already.
+    pub duplicates: u64,
+}
+
+/// Correlates the events of a batch in order, skipping repeats within it and those for which
+/// `is_stored` says yes.
+pub fn correlate<'e, E>(
+    correlator: &mut Correlator,
+    events: &'e [Event],
+    mut is_stored: impl FnMut(&Event) -> Result<bool, E>,
+) -> Result<Correlated<'e>, E> {
+    let mut seen: HashSet<&str> = HashSet::with_capacity(events.len());
+    let mut batch = Correlated {
+        effects: Effects::default(),
+        fresh: Vec::with_capacity(events.len()),
+        duplicates: 0,
+    };
+    for event in events {
+        if !seen.insert(event.id.as_str()) || is_stored(event)? {
+            batch.duplicates += 1;
+            continue;
+        }
+        let assignment = correlator.assign(&event.keys);
+        batch.effects.add(&assignment, &event.id);
+        batch.fresh.push((event, assignment.instance));
+    }
+    Ok(batch)
+}
+
+/// Correlates relations between keys, in order.
+pub fn correlate_links(correlator: &mut Correlator, links: &[KeyLink]) -> Effects {
+    let mut effects = Effects::default();
+    for link in links {
+        let (a, b) = (&link.from, &link.to);
+        let assignment = correlator.assign(&[a.clone(), b.clone()]);
+        effects.add(&assignment, &format!("relation {a} → {b}"));
+    }
+    effects
+}
+
+/// The instance's preferred key: by the configured kind order, trace ids last.
+pub fn label_of(correlator: &Correlator, rules: &InstanceRules, instance: InstanceId) -> String {
+    let rank = |k: &BusinessKey| {
+        let configured = rules.label_kinds.iter().position(|kind| *kind == k.kind);
+        (k.kind == TRACE_KEY, configured.unwrap_or(usize::MAX))
+    };
+    correlator
+        .keys_of(instance)
+        .iter()
+        .enumerate()
+        .min_by_key(|(i, k)| (rank(k), *i))
+        .map(|(_, k)| k.to_string())
+        .unwrap_or_default()
+}
+
+/// Whether a label belongs to an instance that is summarised (held together by a business key).
+pub fn is_business_label(label: &str) -> bool {
+    !label.is_empty() && !label.starts_with(TRACE_LABEL)
+}
