@@ -5,15 +5,16 @@ SHARED ?= $(abspath $(CURDIR)/../shared)
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 export FLOWSIGHT_SHARED := $(SHARED)
 
-.PHONY: demo test setup lint rust-tests browser-tests kafka-tests otlp-tests pm4py-check bench
+.PHONY: demo test setup lint rust-tests clickhouse-tests browser-tests kafka-tests otlp-tests pm4py-check bench
 
 ## demo: build, generate 5,000 orders, ingest them over HTTP into ./data and serve http://127.0.0.1:8080
 demo:
 	cargo build --release
 	$(TARGET_DIR)/release/flowsight demo --store ./data --listen 127.0.0.1:8080
 
-## test: lint, Rust unit/integration/end-to-end tests, browser tests, Kafka tests on a real broker, OTLP tests with the OpenTelemetry SDK, pm4py oracle check
-test: setup lint rust-tests browser-tests kafka-tests otlp-tests pm4py-check
+## test: lint, Rust unit/integration/end-to-end tests, ClickHouse store tests on a real server (and its SQL on current ClickHouse), browser tests,
+##       Kafka tests on a real broker, OTLP tests with the OpenTelemetry SDK, pm4py oracle check
+test: setup lint rust-tests clickhouse-tests browser-tests kafka-tests otlp-tests pm4py-check
 
 setup:
 	bash scripts/setup-test-deps.sh
@@ -24,6 +25,10 @@ lint:
 
 rust-tests:
 	cargo test --workspace
+
+# The Rust tests that need a ClickHouse server are marked ignored in a plain `cargo test`; here they run against one.
+clickhouse-tests: rust-tests
+	bash scripts/with-clickhouse.sh cargo test --workspace -- --ignored
 
 browser-tests: rust-tests
 	FLOWSIGHT_BIN=$(TARGET_DIR)/debug/flowsight $(VENV)/bin/pytest -q -p no:cacheprovider tests/browser

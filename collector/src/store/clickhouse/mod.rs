@@ -1,0 +1,114 @@
+//! The ClickHouse store: the same product when one machine's embedded store is not enough.
+//!
+//! Events, the key graph and dead letters live in MergeTree tables (see [`schema`]); every
+//! answer — directly-follows counts and durations, variants, instance lists with status —
+//! is aggregated by ClickHouse, never by pulling events out. Correlation runs in the collector,
+//! as for the embedded store: one writer per database, its key graph rebuilt on open.
+//!
+//! The SQL stays inside what ClickHouse 18.16 (Debian's package) and current releases both
+//! accept; a test runs every statement on a current engine too.
+
+mod db;
+mod read;
+pub mod schema;
+pub mod sql;
+mod url;
+mod write;
+
+#[cfg(test)]
+mod chdb;
+#[cfg(test)]
+mod equivalence;
+
+pub use url::ClickHouseUrl;
+
+use crate::config::InstanceRules;
+use crate::CollectorError;
+use db::Db;
+use std::sync::Mutex;
+
+/// A store in a ClickHouse database.
+pub struct ClickHouseStore {
+    url: ClickHouseUrl,
+    db: Db,
+    writer: Mutex<write::Writer>,
+    rules: InstanceRules,
+}
+
+impl ClickHouseStore {
+    /// Connects to the database at `url`, creating or migrating its tables (idempotently), and
+    /// rebuilds the key graph; `rules` say how instances are labelled and judged.
+    pub fn open(url: &ClickHouseUrl, rules: InstanceRules) -> Result<Self, CollectorError> {
+        let db = Db::connect(url)?;
+        for statement in schema::create_tables() {
+            db.execute(sql::Sql::new(statement))?;
+        }
+        let writer = write::Writer::load(&db, rules.clone())?;
+        Ok(Self {
+            url: url.clone(),
+            db,
+            writer: Mutex::new(writer),
+            rules,
+        })
+    }
+
+    fn with_writer<T>(
+        &self,
+        f: impl FnOnce(&mut write::Writer, &Db) -> Result<T, CollectorError>,
+    ) -> Result<T, CollectorError> {
+        let mut writer = self
+            .writer
+            .lock()
+            .map_err(|_| CollectorError::Internal("writer lock poisoned".into()))?;
+        f(&mut writer, &self.db)
+    }
+}
+
+impl std::fmt::Debug for ClickHouseStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClickHouseStore")
+            .field("http", &self.url.http)
+            .field("database", &self.url.database)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::store::contract;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// The server the tests use, from `FLOWSIGHT_CLICKHOUSE` (set by
+    /// `scripts/with-clickhouse.sh`), e.g. `clickhouse://127.0.0.1:8123`.
+    pub fn server() -> String {
+        std::env::var("FLOWSIGHT_CLICKHOUSE").expect(
+            "FLOWSIGHT_CLICKHOUSE names no server: run under scripts/with-clickhouse.sh (make test)",
+        )
+    }
+
+    /// A fresh, empty database on the test server.
+    pub fn fresh_url() -> ClickHouseUrl {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let name = format!("flowsight_test_{}_{n}", std::process::id());
+        ClickHouseUrl::parse(&format!("{}/{name}", server().trim_end_matches('/'))).unwrap()
+    }
+
+    #[test]
+    #[ignore = "needs a ClickHouse server: make clickhouse-tests"]
+    fn honours_the_store_contract() {
+        contract::run_all(&|config| {
+            Box::new(ClickHouseStore::open(&fresh_url(), config.instances.clone()).unwrap())
+        });
+    }
+
+    #[test]
+    #[ignore = "needs a ClickHouse server: make clickhouse-tests"]
+    fn survives_a_restart_with_its_key_graph() {
+        let url = fresh_url();
+        contract::survives_a_restart(&|| {
+            Box::new(ClickHouseStore::open(&url, InstanceRules::default()).unwrap())
+        });
+    }
+}

@@ -1,0 +1,537 @@
+//! The SQL the ClickHouse store issues, built as text with `?` placeholders and their values
+//! in order. Kept apart from running it, so the same statements can be checked on another
+//! ClickHouse engine (see the chdb test).
+//!
+//! There are no CTEs in ClickHouse 18.16, so shared parts are functions returning subqueries.
+
+use super::schema::{KEY_ROW, LABEL_ROW, MERGE_ROW, ROOT_ROW};
+use crate::store::effects::TRACE_LABEL;
+use crate::store::CaseFilter;
+
+/// A value bound to a `?` placeholder.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// A string.
+    Str(String),
+    /// An integer.
+    Int(i64),
+    /// An array of strings.
+    Strs(Vec<String>),
+}
+
+/// A statement being built: text and the values of its placeholders, in order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sql {
+    /// The text, with one `?` per value.
+    pub text: String,
+    /// The values.
+    pub values: Vec<Value>,
+}
+
+impl Sql {
+    /// A statement starting with `text`.
+    pub fn new(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            values: Vec::new(),
+        }
+    }
+
+    /// Appends text.
+    pub fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends a placeholder for `value`.
+    pub fn bind(&mut self, value: Value) -> &mut Self {
+        self.text.push('?');
+        self.values.push(value);
+        self
+    }
+
+    /// Appends another statement (as a subquery, say) with its values.
+    pub fn append(&mut self, other: Sql) -> &mut Self {
+        self.text.push_str(&other.text);
+        self.values.extend(other.values);
+        self
+    }
+
+    /// The statement wrapped as `(…)`.
+    fn parenthesized(self) -> Sql {
+        let mut s = Sql::new("(");
+        s.append(self).push(")");
+        s
+    }
+}
+
+/// Each instance that was absorbed and the instance it belongs to now.
+fn roots_now() -> String {
+    format!("SELECT instance, argMax(other, version) AS root FROM correlation WHERE row_type = {ROOT_ROW} GROUP BY instance")
+}
+
+/// Each business key and the instance it belongs to now.
+pub fn keys_now() -> String {
+    format!(
+        "SELECT kind, value, resolved AS instance FROM \
+         (SELECT kind, value, if(root = 0, instance, root) AS resolved FROM \
+          (SELECT key_kind AS kind, key_value AS value, argMax(instance, version) AS instance \
+           FROM correlation WHERE row_type = {KEY_ROW} GROUP BY key_kind, key_value) AS graph \
+          ANY LEFT JOIN ({}) AS roots USING instance)",
+        roots_now()
+    )
+}
+
+/// Each instance's current label.
+fn labels_now() -> String {
+    format!("SELECT instance AS case_id, argMax(label, version) AS label FROM correlation WHERE row_type = {LABEL_ROW} GROUP BY instance")
+}
+
+/// The condition on `label` that an instance is summarised (held together by a business key).
+fn business_label(column: &str) -> String {
+    format!(
+        "{column} != '' AND substring({column}, 1, {}) != '{TRACE_LABEL}'",
+        TRACE_LABEL.len()
+    )
+}
+
+/// Events (deduplicated) with `case_id`, the instance they belong to now (0: no key).
+fn events_resolved(columns: &str) -> String {
+    format!(
+        "SELECT if(root = 0, instance, root) AS case_id, {columns} FROM events FINAL ANY LEFT JOIN ({}) AS roots USING instance",
+        roots_now()
+    )
+}
+
+/// The summarised instances (id, label, events, first_ts, last_ts, last_activity).
+fn summaries() -> String {
+    format!(
+        "SELECT case_id AS id, label, events, first_ts, last_ts, last_activity FROM \
+         (SELECT case_id, count() AS events, min(ts) AS first_ts, max(ts) AS last_ts, \
+                 argMax(activity, (ts, seq)) AS last_activity \
+          FROM ({}) WHERE case_id != 0 GROUP BY case_id) AS per_case \
+         ANY INNER JOIN ({}) AS labels USING case_id WHERE {}",
+        events_resolved("ts, seq, activity"),
+        labels_now(),
+        business_label("label")
+    )
+}
+
+/// What makes an instance's status, given the end activities and the time before which an
+/// unfinished instance counts as stuck.
+pub struct StatusRule<'a> {
+    /// Activities that complete an instance.
+    pub end_activities: &'a [String],
+    /// Unfinished instances whose last event is older than this are stuck.
+    pub stuck_before: i64,
+}
+
+/// Summaries with their `status` column.
+fn summaries_with_status(rule: &StatusRule<'_>) -> Sql {
+    let mut s = Sql::new("SELECT id, label, events, first_ts, last_ts, last_activity, multiIf(");
+    if rule.end_activities.is_empty() {
+        s.push("0");
+    } else {
+        s.push("has(")
+            .bind(Value::Strs(rule.end_activities.to_vec()))
+            .push(", last_activity)");
+    }
+    s.push(", 'completed', last_ts < ")
+        .bind(Value::Int(rule.stuck_before))
+        .push(", 'stuck', 'running') AS status FROM (")
+        .push(&summaries())
+        .push(")");
+    s
+}
+
+/// The newest last-event time of the summarised instances, and how many there are.
+pub fn latest() -> Sql {
+    Sql::new(format!(
+        "SELECT count() AS instances, max(last_ts) AS latest FROM ({})",
+        summaries()
+    ))
+}
+
+/// Which instances an instance query selects.
+pub struct InstanceFilter<'a> {
+    /// `value` or `kind=value` of a key the instance carries.
+    pub search: Option<&'a str>,
+    /// Only this status (`completed`, `running`, `stuck`).
+    pub status: Option<&'a str>,
+}
+
+fn filtered_summaries(rule: &StatusRule<'_>, filter: &InstanceFilter<'_>) -> Sql {
+    let mut s = Sql::new("SELECT * FROM ");
+    s.append(summaries_with_status(rule).parenthesized())
+        .push(" WHERE 1");
+    if let Some(search) = filter.search {
+        s.push(" AND id IN (SELECT instance FROM (")
+            .push(&keys_now())
+            .push(") WHERE ");
+        match search.split_once('=') {
+            Some((kind, value)) => {
+                s.push("kind = ")
+                    .bind(Value::Str(kind.trim().into()))
+                    .push(" AND value = ")
+                    .bind(Value::Str(value.trim().into()));
+            }
+            None => {
+                s.push("value = ").bind(Value::Str(search.into()));
+            }
+        }
+        s.push(")");
+    }
+    if let Some(status) = filter.status {
+        s.push(" AND status = ").bind(Value::Str(status.into()));
+    }
+    s
+}
+
+/// How many instances the filter selects.
+pub fn instance_count(rule: &StatusRule<'_>, filter: &InstanceFilter<'_>) -> Sql {
+    let mut s = Sql::new("SELECT count() FROM ");
+    s.append(filtered_summaries(rule, filter).parenthesized());
+    s
+}
+
+/// One page of the instances the filter selects, newest activity first.
+pub fn instance_page(
+    rule: &StatusRule<'_>,
+    filter: &InstanceFilter<'_>,
+    offset: u64,
+    limit: u64,
+) -> Sql {
+    let mut s =
+        Sql::new("SELECT id, label, events, first_ts, last_ts, last_activity, status FROM ");
+    s.append(filtered_summaries(rule, filter).parenthesized())
+        .push(&format!(
+            " ORDER BY last_ts DESC, id DESC LIMIT {offset}, {limit}"
+        ));
+    s
+}
+
+/// The summary of one instance.
+pub fn instance_summary(rule: &StatusRule<'_>, id: i64) -> Sql {
+    let mut s =
+        Sql::new("SELECT id, label, events, first_ts, last_ts, last_activity, status FROM ");
+    s.append(summaries_with_status(rule).parenthesized())
+        .push(" WHERE id = ")
+        .bind(Value::Int(id));
+    s
+}
+
+/// The event columns read back into [`miner::log::Event`]s.
+pub const EVENT_COLUMNS: &str = "id, activity, ts, source, keys, trace_id, span_id, attributes";
+
+/// The events of one instance in time order.
+pub fn instance_events(id: i64) -> Sql {
+    let mut s = Sql::new(format!(
+        "SELECT {EVENT_COLUMNS} FROM ({}) WHERE case_id = ",
+        events_resolved(&format!("{EVENT_COLUMNS}, seq"))
+    ));
+    s.bind(Value::Int(id)).push(" ORDER BY ts, seq");
+    s
+}
+
+/// The keys of one instance.
+pub fn instance_keys(id: i64) -> Sql {
+    let mut s = Sql::new(format!(
+        "SELECT kind, value FROM ({}) WHERE instance = ",
+        keys_now()
+    ));
+    s.bind(Value::Int(id)).push(" ORDER BY kind, value");
+    s
+}
+
+/// The merges that formed one instance, oldest first.
+pub fn instance_merges(id: i64) -> Sql {
+    let mut s = Sql::new(format!(
+        "SELECT absorbed, absorbed_label, by_event FROM \
+         (SELECT other AS absorbed, any(instance) AS instance, any(label) AS absorbed_label, \
+                 any(by_event) AS by_event, min(version) AS version \
+          FROM correlation WHERE row_type = {MERGE_ROW} GROUP BY other) AS merged \
+         ANY LEFT JOIN ({}) AS roots USING instance WHERE if(root = 0, instance, root) = ",
+        roots_now()
+    ));
+    s.bind(Value::Int(id)).push(" ORDER BY version, absorbed");
+    s
+}
+
+/// Events outside every summarised instance, newest first.
+pub fn uncorrelated(limit: u64) -> Sql {
+    Sql::new(format!(
+        "SELECT {EVENT_COLUMNS} FROM ({}) WHERE case_id NOT IN (SELECT case_id FROM ({}) WHERE {}) \
+         ORDER BY seq DESC LIMIT {limit}",
+        events_resolved(&format!("{EVENT_COLUMNS}, seq")),
+        labels_now(),
+        business_label("label")
+    ))
+}
+
+/// Store-wide counts: events, events in summarised instances, merges, dead letters.
+pub fn counts() -> Sql {
+    Sql::new(format!(
+        "SELECT (SELECT count() FROM events FINAL) AS events, \
+                (SELECT sum(events) FROM ({})) AS correlated, \
+                (SELECT uniqExact(other) FROM correlation WHERE row_type = {MERGE_ROW}) AS merges, \
+                (SELECT count() FROM dead_letters FINAL) AS dead_letters",
+        summaries()
+    ))
+}
+
+/// Instances per status.
+pub fn status_counts(rule: &StatusRule<'_>) -> Sql {
+    let mut s = Sql::new("SELECT status, count() FROM ");
+    s.append(summaries_with_status(rule).parenthesized())
+        .push(" GROUP BY status");
+    s
+}
+
+/// Every business key.
+pub fn all_keys() -> Sql {
+    Sql::new(format!(
+        "SELECT kind, value FROM ({}) ORDER BY kind, value",
+        keys_now()
+    ))
+}
+
+/// Every stored link, first stored first.
+pub fn all_links() -> Sql {
+    Sql::new(
+        "SELECT kind_a, value_a, kind_b, value_b, qualifier, seq FROM links FINAL ORDER BY seq, kind_a, value_a, kind_b, value_b, qualifier",
+    )
+}
+
+/// The newest dead letters.
+pub fn dead_letters(limit: u64) -> Sql {
+    Sql::new(format!(
+        "SELECT topic, msg_partition, msg_offset, reason, raw, received FROM dead_letters FINAL \
+         ORDER BY received DESC, topic, msg_partition, msg_offset DESC LIMIT {limit}"
+    ))
+}
+
+/// Which of `ids` are stored already.
+pub fn stored_event_ids(ids: Vec<String>) -> Sql {
+    let mut s = Sql::new("SELECT id FROM event_ids WHERE id IN (SELECT arrayJoin(");
+    s.bind(Value::Strs(ids)).push("))");
+    s
+}
+
+/// Which of the dead letters at `positions` (topic, partition, offset) are stored already.
+pub fn stored_dead_letters(topics: Vec<String>, positions: Vec<String>) -> Sql {
+    let mut s = Sql::new(
+        "SELECT topic, msg_partition, msg_offset FROM dead_letters WHERE topic IN (SELECT arrayJoin(",
+    );
+    s.bind(Value::Strs(topics))
+        .push(")) AND concat(topic, '/', toString(msg_partition), '/', toString(msg_offset)) IN (SELECT arrayJoin(")
+        .bind(Value::Strs(positions))
+        .push("))");
+    s
+}
+
+/// The key graph to rebuild the correlator from: each key with its current instance.
+pub fn key_graph() -> Sql {
+    Sql::new(format!(
+        "SELECT kind, value, instance FROM ({})",
+        keys_now()
+    ))
+}
+
+/// Each absorbed instance with the instance it belongs to now.
+pub fn absorbed() -> Sql {
+    Sql::new(format!("SELECT instance, root FROM ({})", roots_now()))
+}
+
+/// The labels of `ids` (missing when never labelled).
+pub fn labels_of(ids: Vec<String>) -> Sql {
+    let mut s = Sql::new(format!(
+        "SELECT case_id, label FROM ({}) WHERE toString(case_id) IN (SELECT arrayJoin(",
+        labels_now()
+    ));
+    s.bind(Value::Strs(ids)).push("))");
+    s
+}
+
+/// The highest instance id, version and event sequence number in use.
+pub fn high_water_marks() -> Sql {
+    Sql::new(
+        "SELECT (SELECT max(greatest(instance, other)) FROM correlation) AS instance, \
+                (SELECT max(instance) FROM events) AS event_instance, \
+                (SELECT max(version) FROM correlation) AS version, \
+                (SELECT max(seq) FROM events) AS seq, \
+                (SELECT max(seq) FROM links) AS link_seq",
+    )
+}
+
+// ----- process statistics, computed inside ClickHouse -----
+
+/// The cases the statistics cover, each as `case_id` and its events sorted by (time, seq),
+/// filtered by `filter` and projected on `activities`, as arrays `acts`, `tss`, `lcs` (1 start,
+/// 2 complete), `ends` and `spans` (1 when the step has an end).
+fn case_arrays(filter: &CaseFilter, activities: Option<&[String]>) -> Sql {
+    let mut cases = Sql::new(format!(
+        "SELECT case_id, arraySort(groupArray((ts, seq, activity, lifecycle, end_ts, has_end))) AS evs \
+         FROM ({}) WHERE case_id IN (SELECT case_id FROM ({}) WHERE {}) GROUP BY case_id",
+        events_resolved("ts, seq, activity, lifecycle, end_ts, has_end"),
+        labels_now(),
+        business_label("label")
+    ));
+    cases = cases.parenthesized();
+    let mut selected = Sql::new("SELECT case_id, evs FROM ");
+    selected.append(cases).push(" WHERE 1");
+    if filter.from.is_some() || filter.to.is_some() {
+        selected.push(" AND arrayExists(e -> 1");
+        if let Some(from) = filter.from {
+            selected.push(" AND e.1 >= ").bind(Value::Int(from));
+        }
+        if let Some(to) = filter.to {
+            selected.push(" AND e.1 < ").bind(Value::Int(to));
+        }
+        selected.push(", evs)");
+    }
+    if let Some(variant) = &filter.variant {
+        if variant.is_empty() {
+            selected.push(" AND 0");
+        } else {
+            selected
+                .push(" AND arrayMap(e -> e.3, evs) = ")
+                .bind(Value::Strs(variant.clone()));
+        }
+    }
+    let mut projected = Sql::new("SELECT case_id, ");
+    match activities {
+        None => projected.push("evs"),
+        Some([]) => projected.push("arrayFilter(e -> 0, evs)"),
+        Some(names) => projected
+            .push("arrayFilter(e -> has(")
+            .bind(Value::Strs(names.to_vec()))
+            .push(", e.3), evs)"),
+    };
+    projected
+        .push(" AS kept FROM ")
+        .append(selected.parenthesized());
+    let mut arrays = Sql::new(
+        "SELECT case_id, arrayMap(e -> e.3, kept) AS acts, arrayMap(e -> e.1, kept) AS tss, \
+         arrayMap(e -> e.4, kept) AS lcs, arrayMap(e -> e.5, kept) AS ends, \
+         arrayMap(e -> e.6, kept) AS spans FROM ",
+    );
+    arrays
+        .append(projected.parenthesized())
+        .push(" WHERE notEmpty(kept)");
+    arrays.parenthesized()
+}
+
+/// Appended to a query over [`case_arrays`] whose lambdas read its columns: ClickHouse 18.16
+/// drops subquery columns that are read only inside lambdas, so each is also named outside.
+const KEEP_CASE_COLUMNS: &str = " WHERE case_id != 0 AND length(tss) + length(lcs) + length(ends) + length(spans) = 4 * length(acts)";
+
+/// `DurationStats` of an Array(Int64) expression, as a tuple (count, total, mean, median, p95,
+/// min, max) with percentiles interpolated linearly and rounded half away from zero, as the
+/// miner computes them.
+fn duration_stats(array: &str) -> String {
+    let percentile = |q: &str| {
+        format!(
+            "if(length(s) = 0, toInt64(0), toInt64(arrayMap(v -> if(v >= 0, floor(v + 0.5), ceil(v - 0.5)), \
+             [arrayMap(r -> toFloat64(s[toUInt64(floor(r)) + 1]) + toFloat64(s[toUInt64(ceil(r)) + 1] - s[toUInt64(floor(r)) + 1]) * (r - floor(r)), \
+             [{q} * toFloat64(greatest(length(s), 1) - 1)])[1]])[1]))"
+        )
+    };
+    format!(
+        "arrayMap(s -> (toUInt64(length(s)), toInt64(arraySum(s)), \
+         if(length(s) = 0, toInt64(0), toInt64(intDiv(arraySum(s), toInt64(greatest(length(s), 1))))), \
+         {}, {}, if(length(s) = 0, toInt64(0), toInt64(s[1])), if(length(s) = 0, toInt64(0), toInt64(s[-1]))), \
+         [arraySort(arrayMap(x -> toInt64(x), {array}))])[1]",
+        percentile("0.5"),
+        percentile("0.95")
+    )
+}
+
+/// Cases, events, first and last event time and throughput times of the selected cases.
+pub fn stats_totals(filter: &CaseFilter, activities: Option<&[String]>) -> Sql {
+    let mut s = Sql::new(format!(
+        "SELECT count() AS cases, sum(length(acts)) AS events, min(tss[1]) AS first_event, \
+         max(tss[-1]) AS last_event, {} AS throughput FROM ",
+        duration_stats("groupArray(tss[-1] - tss[1])")
+    ));
+    s.append(case_arrays(filter, activities));
+    s
+}
+
+/// Variants: each activity sequence with its case count and mean throughput time.
+pub fn stats_variants(filter: &CaseFilter, activities: Option<&[String]>) -> Sql {
+    let mut s = Sql::new(
+        "SELECT acts, count() AS cases, toInt64(intDiv(sum(tss[-1] - tss[1]), toInt64(count()))) AS mean FROM ",
+    );
+    s.append(case_arrays(filter, activities))
+        .push(" GROUP BY acts");
+    s
+}
+
+/// Directly-follows edges with their counts and durations.
+pub fn stats_edges(filter: &CaseFilter, activities: Option<&[String]>) -> Sql {
+    let mut s = Sql::new(format!(
+        "SELECT x.1 AS source, x.2 AS target, count() AS n, {} AS duration FROM \
+         (SELECT arrayJoin(arrayMap(i -> (acts[i], acts[i + 1], tss[i + 1] - tss[i]), \
+                                    arrayPopBack(arrayEnumerate(acts)))) AS x FROM ",
+        duration_stats("groupArray(x.3)")
+    ));
+    s.append(case_arrays(filter, activities))
+        .push(KEEP_CASE_COLUMNS)
+        .push(") GROUP BY source, target");
+    s
+}
+
+/// Activities with their counts, case counts and times to the next event.
+pub fn stats_activities(filter: &CaseFilter, activities: Option<&[String]>) -> Sql {
+    let mut s = Sql::new(format!(
+        "SELECT x.1 AS activity, count() AS n, uniqExact(x.2) AS cases, {} AS time_to_next FROM \
+         (SELECT arrayJoin(arrayMap(i -> (acts[i], case_id, \
+                 if(i < length(acts), tss[i + 1] - tss[i], toInt64(0)), toUInt8(i < length(acts))), \
+                 arrayEnumerate(acts))) AS x FROM ",
+        duration_stats("groupArrayIf(x.3, x.4 = 1)")
+    ));
+    s.append(case_arrays(filter, activities))
+        .push(KEEP_CASE_COLUMNS)
+        .push(") GROUP BY activity");
+    s
+}
+
+/// Service times (kind 1) and waiting times (kind 2) per activity.
+///
+/// Service: each `complete` matched to the earliest open `start` of its activity (the queue
+/// length before step i is the running balance of starts and completes minus its lowest
+/// point, so no loop is needed), and each span's length. Waiting, in cases with spans: from
+/// the latest end of the earlier steps to each step's start.
+pub fn stats_service_and_waiting(filter: &CaseFilter, activities: Option<&[String]>) -> Sql {
+    let same_before =
+        "arrayFilter(j -> acts[j] = acts[i], arraySlice(arrayEnumerate(acts), 1, i - 1))";
+    let open_before = format!(
+        "arrayMap(d -> d[-1] - least(toInt64(0), arrayReduce('min', d)), \
+         [arrayCumSum(arrayMap(j -> toInt64(multiIf(lcs[j] = 1, 1, lcs[j] = 2, -1, 0)), {same_before}))])[1]"
+    );
+    let starts_before = format!("length(arrayFilter(j -> lcs[j] = 1, {same_before}))");
+    let lifecycle_items = format!(
+        "arrayMap(p -> (toUInt8(1), p.1, p.2), arrayFilter(p -> p.3 > 0, \
+         arrayMap(i -> arrayMap(q -> (acts[i], \
+              tss[i] - tss[arrayFilter(j -> acts[j] = acts[i] AND lcs[j] = 1, arrayEnumerate(acts))[toInt64({starts_before}) - q + 1]], q), \
+              [{open_before}])[1], \
+              arrayFilter(i -> has(lcs, 1) AND lcs[i] = 2, arrayEnumerate(acts)))))"
+    );
+    let span_items =
+        "arrayMap(i -> (toUInt8(1), acts[i], greatest(ends[i] - tss[i], toInt64(0))), \
+                      arrayFilter(i -> spans[i] = 1, arrayEnumerate(acts)))";
+    let waiting_items = "if(has(spans, 1), arrayMap(fin -> arrayMap(i -> (toUInt8(2), acts[i], \
+              greatest(tss[i] - arrayReduce('max', arraySlice(fin, 1, i - 1)), toInt64(0))), \
+              arrayPopFront(arrayEnumerate(acts))), \
+              [arrayMap(i -> greatest(if(spans[i] = 1, ends[i], tss[i]), tss[i]), arrayEnumerate(acts))])[1], \
+              arrayFilter(x -> 0, [(toUInt8(2), '', toInt64(0))]))";
+    let mut s = Sql::new(format!(
+        "SELECT x.1 AS kind, x.2 AS activity, {} AS times FROM \
+         (SELECT arrayJoin(arrayConcat({lifecycle_items}, {span_items}, {waiting_items})) AS x FROM ",
+        duration_stats("groupArray(x.3)")
+    ));
+    s.append(case_arrays(filter, activities))
+        .push(KEEP_CASE_COLUMNS)
+        .push(") GROUP BY kind, activity");
+    s
+}

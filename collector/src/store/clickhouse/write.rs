@@ -1,0 +1,400 @@
+//! The write path: dedupe against stored ids, correlate in memory, then write the batch's
+//! correlation rows in one insert before its events, so a crash between the two leaves a key
+//! graph that places the redelivered events exactly where they were going.
+
+use super::db::Db;
+use super::schema::{KEY_ROW, LABEL_ROW, MERGE_ROW, ROOT_ROW};
+use super::sql;
+use crate::config::InstanceRules;
+use crate::correlate::{Correlator, InstanceId};
+use crate::store::effects::{correlate, correlate_links, is_business_label, label_of, Effects};
+use crate::store::{AppendReport, DeadLetter, KeyLink};
+use crate::CollectorError;
+use clickhouse::Row;
+use miner::log::{BusinessKey, Event, Lifecycle};
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+
+/// The event attribute holding the XES lifecycle transition.
+const LIFECYCLE: &str = "lifecycle:transition";
+
+/// A row of `events`.
+#[derive(Debug, Row, Serialize)]
+struct EventRow {
+    instance: i64,
+    ts: i64,
+    time: u32,
+    seq: u64,
+    id: String,
+    activity: String,
+    source: String,
+    trace_id: String,
+    span_id: String,
+    keys: String,
+    attributes: String,
+    lifecycle: u8,
+    end_ts: i64,
+    has_end: u8,
+}
+
+/// A row holding one id (`event_ids`, and lookups of it).
+#[derive(Debug, Row, Serialize, Deserialize)]
+struct IdRow {
+    id: String,
+}
+
+/// A row of `correlation`.
+#[derive(Debug, Row, Serialize)]
+struct CorrelationRow {
+    row_type: u8,
+    version: u64,
+    instance: i64,
+    other: i64,
+    key_kind: String,
+    key_value: String,
+    label: String,
+    by_event: String,
+}
+
+/// A row of `links`.
+#[derive(Debug, Row, Serialize, Deserialize)]
+pub struct LinkRow {
+    kind_a: String,
+    value_a: String,
+    kind_b: String,
+    value_b: String,
+    qualifier: String,
+    seq: u64,
+}
+
+/// A row of `dead_letters`.
+#[derive(Debug, Row, Serialize, Deserialize)]
+pub struct DeadLetterRow {
+    topic: String,
+    msg_partition: i32,
+    msg_offset: i64,
+    reason: String,
+    raw: Vec<u8>,
+    received: i64,
+}
+
+impl From<LinkRow> for KeyLink {
+    fn from(r: LinkRow) -> Self {
+        KeyLink {
+            from: BusinessKey::new(r.kind_a, r.value_a),
+            to: BusinessKey::new(r.kind_b, r.value_b),
+            qualifier: r.qualifier,
+        }
+    }
+}
+
+impl From<DeadLetterRow> for DeadLetter {
+    fn from(r: DeadLetterRow) -> Self {
+        DeadLetter {
+            topic: r.topic,
+            partition: r.msg_partition,
+            offset: r.msg_offset,
+            reason: r.reason,
+            raw: r.raw,
+            received: r.received,
+        }
+    }
+}
+
+#[derive(Debug, Row, Deserialize)]
+struct KeyGraphRow {
+    kind: String,
+    value: String,
+    instance: i64,
+}
+
+#[derive(Debug, Row, Deserialize)]
+struct RootRow {
+    instance: i64,
+    root: i64,
+}
+
+#[derive(Debug, Row, Deserialize)]
+struct LabelRow {
+    case_id: i64,
+    label: String,
+}
+
+#[derive(Debug, Row, Deserialize)]
+struct PositionRow {
+    topic: String,
+    msg_partition: i32,
+    msg_offset: i64,
+}
+
+#[derive(Debug, Row, Deserialize)]
+struct HighWaterRow {
+    instance: i64,
+    event_instance: i64,
+    version: u64,
+    seq: u64,
+    link_seq: u64,
+}
+
+/// The single writer: the key graph mirroring the `correlation` table, which absorbed instance
+/// ids each instance stands for, and the counters of versions and sequence numbers.
+pub struct Writer {
+    correlator: Correlator,
+    absorbed: HashMap<InstanceId, Vec<InstanceId>>,
+    version: u64,
+    seq: u64,
+    link_seq: u64,
+    rules: InstanceRules,
+}
+
+impl Writer {
+    /// Rebuilds the writer's state from what the database holds.
+    pub fn load(db: &Db, rules: InstanceRules) -> Result<Self, CollectorError> {
+        let keys: Vec<KeyGraphRow> = db.fetch(sql::key_graph())?;
+        let mut correlator = Correlator::from_links(
+            keys.into_iter()
+                .map(|r| (BusinessKey::new(r.kind, r.value), r.instance)),
+        );
+        let marks: HighWaterRow = db.fetch_one(sql::high_water_marks())?;
+        correlator.reserve_through(marks.instance.max(marks.event_instance));
+        let mut absorbed: HashMap<InstanceId, Vec<InstanceId>> = HashMap::new();
+        for row in db.fetch::<RootRow>(sql::absorbed())? {
+            absorbed.entry(row.root).or_default().push(row.instance);
+        }
+        Ok(Self {
+            correlator,
+            absorbed,
+            version: marks.version,
+            seq: marks.seq,
+            link_seq: marks.link_seq,
+            rules,
+        })
+    }
+
+    /// Appends a batch. On failure the writer's state is reloaded from the database, so memory
+    /// never runs ahead of what is stored.
+    pub fn append(&mut self, db: &Db, events: &[Event]) -> Result<AppendReport, CollectorError> {
+        let result = self.try_append(db, events);
+        self.reload_on_error(db, result)
+    }
+
+    /// Links pairs of keys, merging instances.
+    pub fn link(&mut self, db: &Db, links: &[KeyLink]) -> Result<AppendReport, CollectorError> {
+        let result = self.try_link(db, links);
+        self.reload_on_error(db, result)
+    }
+
+    /// Keeps dead letters; ones already kept are skipped. Returns how many were new.
+    pub fn dead_letter(&mut self, db: &Db, letters: &[DeadLetter]) -> Result<u64, CollectorError> {
+        if letters.is_empty() {
+            return Ok(0);
+        }
+        let position =
+            |topic: &str, partition: i32, offset: i64| format!("{topic}/{partition}/{offset}");
+        let topics: HashSet<String> = letters.iter().map(|l| l.topic.clone()).collect();
+        let positions: Vec<String> = letters
+            .iter()
+            .map(|l| position(&l.topic, l.partition, l.offset))
+            .collect();
+        let mut seen: HashSet<String> = db
+            .fetch::<PositionRow>(sql::stored_dead_letters(
+                topics.into_iter().collect(),
+                positions,
+            ))?
+            .into_iter()
+            .map(|r| position(&r.topic, r.msg_partition, r.msg_offset))
+            .collect();
+        let rows: Vec<DeadLetterRow> = letters
+            .iter()
+            .filter(|l| seen.insert(position(&l.topic, l.partition, l.offset)))
+            .map(|l| DeadLetterRow {
+                topic: l.topic.clone(),
+                msg_partition: l.partition,
+                msg_offset: l.offset,
+                reason: l.reason.clone(),
+                raw: l.raw.clone(),
+                received: l.received,
+            })
+            .collect();
+        db.insert("dead_letters", &rows)?;
+        Ok(rows.len() as u64)
+    }
+
+    fn reload_on_error<T>(
+        &mut self,
+        db: &Db,
+        result: Result<T, CollectorError>,
+    ) -> Result<T, CollectorError> {
+        if result.is_err() {
+            if let Ok(reloaded) = Self::load(db, self.rules.clone()) {
+                *self = reloaded;
+            }
+        }
+        result
+    }
+
+    fn try_append(&mut self, db: &Db, events: &[Event]) -> Result<AppendReport, CollectorError> {
+        if events.is_empty() {
+            return Ok(AppendReport::default());
+        }
+        let mut report = AppendReport::default();
+        let ids: HashSet<&str> = events.iter().map(|e| e.id.as_str()).collect();
+        let stored: HashSet<String> = db
+            .fetch::<IdRow>(sql::stored_event_ids(
+                ids.into_iter().map(str::to_string).collect(),
+            ))?
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        let batch = correlate(&mut self.correlator, events, |e| {
+            Ok::<_, CollectorError>(stored.contains(&e.id))
+        })?;
+        let (effects, fresh) = (batch.effects, batch.fresh);
+        report.duplicates = batch.duplicates;
+        report.merges = effects.merges.len() as u64;
+        self.version += 1;
+        let correlation = self.correlation_rows(db, &effects)?;
+        db.insert("correlation", &correlation)?;
+        let rows: Vec<EventRow> = fresh
+            .iter()
+            .map(|(event, instance)| {
+                self.seq += 1;
+                event_row(event, instance.map_or(0, |i| effects.root(i)), self.seq)
+            })
+            .collect();
+        db.insert("events", &rows)?;
+        let ids: Vec<IdRow> = rows.into_iter().map(|r| IdRow { id: r.id }).collect();
+        db.insert("event_ids", &ids)?;
+        report.inserted = ids.len() as u64;
+        Ok(report)
+    }
+
+    fn try_link(&mut self, db: &Db, links: &[KeyLink]) -> Result<AppendReport, CollectorError> {
+        let rows: Vec<LinkRow> = links
+            .iter()
+            .map(|link| {
+                self.link_seq += 1;
+                LinkRow {
+                    kind_a: link.from.kind.clone(),
+                    value_a: link.from.value.clone(),
+                    kind_b: link.to.kind.clone(),
+                    value_b: link.to.value.clone(),
+                    qualifier: link.qualifier.clone(),
+                    seq: self.link_seq,
+                }
+            })
+            .collect();
+        let effects = correlate_links(&mut self.correlator, links);
+        self.version += 1;
+        let correlation = self.correlation_rows(db, &effects)?;
+        db.insert("correlation", &correlation)?;
+        db.insert("links", &rows)?;
+        Ok(AppendReport {
+            merges: effects.merges.len() as u64,
+            ..Default::default()
+        })
+    }
+
+    /// The correlation rows of a batch: its new keys, the absorbed instances' new roots, the
+    /// merges, and the labels of the instances it touched.
+    fn correlation_rows(
+        &mut self,
+        db: &Db,
+        effects: &Effects,
+    ) -> Result<Vec<CorrelationRow>, CollectorError> {
+        let version = self.version;
+        let row = |row_type: u8, instance: i64, other: i64| CorrelationRow {
+            row_type,
+            version,
+            instance,
+            other,
+            key_kind: String::new(),
+            key_value: String::new(),
+            label: String::new(),
+            by_event: String::new(),
+        };
+        let mut rows = Vec::new();
+        for (key, instance) in &effects.new_keys {
+            rows.push(CorrelationRow {
+                key_kind: key.kind.clone(),
+                key_value: key.value.clone(),
+                ..row(KEY_ROW, effects.root(*instance), 0)
+            });
+        }
+        let earlier: Vec<InstanceId> = effects
+            .merges
+            .iter()
+            .map(|(m, _)| m.absorbed)
+            .filter(|a| !effects.created.contains(a))
+            .collect();
+        let labels: HashMap<InstanceId, String> = if earlier.is_empty() {
+            HashMap::new()
+        } else {
+            db.fetch::<LabelRow>(sql::labels_of(
+                earlier.iter().map(|i| i.to_string()).collect(),
+            ))?
+            .into_iter()
+            .filter(|r| is_business_label(&r.label))
+            .map(|r| (r.case_id, r.label))
+            .collect()
+        };
+        for (merge, by) in &effects.merges {
+            let survivor = effects.root(merge.survivor);
+            if !effects.created.contains(&merge.absorbed) {
+                let mut members = self.absorbed.remove(&merge.absorbed).unwrap_or_default();
+                members.push(merge.absorbed);
+                for &member in &members {
+                    rows.push(row(ROOT_ROW, member, survivor));
+                }
+                self.absorbed.entry(survivor).or_default().extend(members);
+            }
+            rows.push(CorrelationRow {
+                label: labels.get(&merge.absorbed).cloned().unwrap_or_default(),
+                by_event: by.clone(),
+                ..row(MERGE_ROW, survivor, merge.absorbed)
+            });
+        }
+        for instance in effects.touched_roots() {
+            rows.push(CorrelationRow {
+                label: label_of(&self.correlator, &self.rules, instance),
+                ..row(LABEL_ROW, instance, 0)
+            });
+        }
+        Ok(rows)
+    }
+}
+
+/// The `events` row of `event`, placed in `instance` (0: no key).
+fn event_row(event: &Event, instance: InstanceId, seq: u64) -> EventRow {
+    let keys: Vec<(&str, &str)> = event
+        .keys
+        .iter()
+        .map(|k| (k.kind.as_str(), k.value.as_str()))
+        .collect();
+    let lifecycle = match Lifecycle::parse(event.attributes.get(LIFECYCLE).and_then(|v| v.as_str()))
+    {
+        Lifecycle::Start => 1,
+        Lifecycle::Complete => 2,
+        Lifecycle::Other => 0,
+    };
+    let end = event.end();
+    EventRow {
+        instance,
+        ts: event.timestamp,
+        time: event
+            .timestamp
+            .div_euclid(1_000_000)
+            .clamp(0, i64::from(u32::MAX)) as u32,
+        seq,
+        id: event.id.clone(),
+        activity: event.activity.clone(),
+        source: event.source.clone(),
+        trace_id: event.trace_id.clone().unwrap_or_default(),
+        span_id: event.span_id.clone().unwrap_or_default(),
+        keys: serde_json::to_string(&keys).expect("strings serialize"),
+        attributes: serde_json::Value::Object(event.attributes.clone()).to_string(),
+        lifecycle,
+        end_ts: end.unwrap_or(0),
+        has_end: u8::from(end.is_some()),
+    }
+}
