@@ -12,6 +12,9 @@
 //! [instances]
 //! end_activities = ["OrderCompletedEvent", "OrderCancelledEvent"]
 //! stuck_after = "12h"
+//!
+//! [store]                         # a directory (embedded store) or a ClickHouse database
+//! location = "clickhouse://127.0.0.1:8123/flowsight"
 //! ```
 
 use crate::mapping::MappingConfig;
@@ -38,6 +41,17 @@ pub struct CollectorConfig {
     /// How OTLP trace spans become events.
     #[serde(default)]
     pub otlp: OtlpConfig,
+    /// Where events are kept.
+    #[serde(default)]
+    pub store: StoreConfig,
+}
+
+/// Where events are kept, when the command line does not say.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// A directory for the embedded store, or `clickhouse://HOST:8123/DATABASE`.
+    pub location: Option<String>,
 }
 
 /// How the store labels instances and decides their status.

@@ -10,17 +10,22 @@ pub mod publish;
 pub mod serve;
 
 use anyhow::Context;
-use collector::store::EmbeddedStore;
+use collector::store::{self, Store};
 use collector::CollectorConfig;
 use std::path::{Path, PathBuf};
+
+/// The embedded store's directory when neither the command line nor the configuration names one.
+const DEFAULT_STORE: &str = "./data";
 use std::sync::Arc;
 
 /// Where the store is and how events are mapped: options every store-using command takes.
 #[derive(Debug, Clone, clap::Args)]
 pub struct StoreArgs {
-    /// Directory of the embedded store (created if missing).
-    #[arg(long, default_value = "./data", env = "FLOWSIGHT_STORE")]
-    pub store: PathBuf,
+    /// Where events are kept: a directory for the embedded store (created if missing), or
+    /// `clickhouse://HOST:8123/DATABASE` for ClickHouse. Default: the configuration's
+    /// `[store] location`, else `./data`.
+    #[arg(long, env = "FLOWSIGHT_STORE")]
+    pub store: Option<String>,
     /// Configuration file (mapping rules, instance rules); `./flowsight.toml` if it exists.
     #[arg(long, env = "FLOWSIGHT_CONFIG")]
     pub config: Option<PathBuf>,
@@ -38,10 +43,15 @@ impl StoreArgs {
         }
     }
 
-    /// Opens the embedded store with the configuration's instance rules.
-    pub fn open(&self, config: &CollectorConfig) -> anyhow::Result<Arc<EmbeddedStore>> {
-        let store = EmbeddedStore::open(&self.store, config.instances.clone())
-            .with_context(|| format!("opening the store in {}", self.store.display()))?;
-        Ok(Arc::new(store))
+    /// Opens the store (the command line's, else the configuration's, else `./data`) with
+    /// the configuration's instance rules.
+    pub fn open(&self, config: &CollectorConfig) -> anyhow::Result<Arc<dyn Store>> {
+        let location = self
+            .store
+            .as_deref()
+            .or(config.store.location.as_deref())
+            .unwrap_or(DEFAULT_STORE);
+        store::open(location, config.instances.clone())
+            .with_context(|| format!("opening the store {location}"))
     }
 }

@@ -17,10 +17,12 @@ pub use query::{
     InstanceStatus, InstanceSummary, KeyLink, MergeRecord, StatsQuery, StoreOverview,
 };
 
+use crate::config::InstanceRules;
 use crate::correlate::InstanceId;
 use crate::CollectorError;
 use miner::discovery::ProcessStats;
 use miner::log::{BusinessKey, Event};
+use std::sync::Arc;
 
 /// Where events are kept and what can be asked of them.
 pub trait Store: Send + Sync {
@@ -61,4 +63,18 @@ pub trait Store: Send + Sync {
 
     /// Counts for the header of every page.
     fn overview(&self) -> Result<StoreOverview, CollectorError>;
+}
+
+/// Opens the store at `location`: a `clickhouse://HOST:PORT/DATABASE` address selects the
+/// ClickHouse store, anything else is the directory of an embedded store.
+pub fn open(location: &str, rules: InstanceRules) -> Result<Arc<dyn Store>, CollectorError> {
+    if ClickHouseUrl::is_clickhouse(location) {
+        let url = ClickHouseUrl::parse(location)?;
+        Ok(Arc::new(ClickHouseStore::open(&url, rules)?))
+    } else {
+        Ok(Arc::new(EmbeddedStore::open(
+            std::path::Path::new(location),
+            rules,
+        )?))
+    }
 }

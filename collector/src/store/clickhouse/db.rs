@@ -9,6 +9,9 @@ use clickhouse::{Client, RowOwned, RowRead, RowWrite};
 use std::future::Future;
 use tokio::runtime::Runtime;
 
+/// The longest statement the store sends (bytes).
+const MAX_QUERY_BYTES: usize = 64 << 20;
+
 /// A client bound to Flowsight's database, with its own small runtime.
 pub struct Db {
     client: Client,
@@ -28,7 +31,10 @@ impl Db {
         let mut server = Client::default()
             .with_url(&url.http)
             .with_validation(false)
-            .with_compression(clickhouse::Compression::None);
+            // The crate cannot read 18.16's LZ4-compressed answers (rows come back empty).
+            .with_compression(clickhouse::Compression::None)
+            // A batch's id lookup lists every id of the batch: far above the 256 KiB default.
+            .with_option("max_query_size", MAX_QUERY_BYTES.to_string());
         if let Some(user) = &url.user {
             server = server.with_user(user);
         }

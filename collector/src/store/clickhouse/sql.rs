@@ -421,10 +421,6 @@ fn case_arrays(filter: &CaseFilter, activities: Option<&[String]>) -> Sql {
     arrays.parenthesized()
 }
 
-/// Appended to a query over [`case_arrays`] whose lambdas read its columns: ClickHouse 18.16
-/// drops subquery columns that are read only inside lambdas, so each is also named outside.
-const KEEP_CASE_COLUMNS: &str = " WHERE case_id != 0 AND length(tss) + length(lcs) + length(ends) + length(spans) = 4 * length(acts)";
-
 /// `DurationStats` of an Array(Int64) expression, as a tuple (count, total, mean, median, p95,
 /// min, max) with percentiles interpolated linearly and rounded half away from zero, as the
 /// miner computes them.
@@ -471,12 +467,11 @@ pub fn stats_variants(filter: &CaseFilter, activities: Option<&[String]>) -> Sql
 pub fn stats_edges(filter: &CaseFilter, activities: Option<&[String]>) -> Sql {
     let mut s = Sql::new(format!(
         "SELECT x.1 AS source, x.2 AS target, count() AS n, {} AS duration FROM \
-         (SELECT arrayJoin(arrayMap(i -> (acts[i], acts[i + 1], tss[i + 1] - tss[i]), \
-                                    arrayPopBack(arrayEnumerate(acts)))) AS x FROM ",
+         (SELECT arrayJoin(arrayMap((a, b, t0, t1) -> (a, b, t1 - t0), \
+                 arrayPopBack(acts), arrayPopFront(acts), arrayPopBack(tss), arrayPopFront(tss))) AS x FROM ",
         duration_stats("groupArray(x.3)")
     ));
     s.append(case_arrays(filter, activities))
-        .push(KEEP_CASE_COLUMNS)
         .push(") GROUP BY source, target");
     s
 }
@@ -484,54 +479,64 @@ pub fn stats_edges(filter: &CaseFilter, activities: Option<&[String]>) -> Sql {
 /// Activities with their counts, case counts and times to the next event.
 pub fn stats_activities(filter: &CaseFilter, activities: Option<&[String]>) -> Sql {
     let mut s = Sql::new(format!(
-        "SELECT x.1 AS activity, count() AS n, uniqExact(x.2) AS cases, {} AS time_to_next FROM \
-         (SELECT arrayJoin(arrayMap(i -> (acts[i], case_id, \
-                 if(i < length(acts), tss[i + 1] - tss[i], toInt64(0)), toUInt8(i < length(acts))), \
-                 arrayEnumerate(acts))) AS x FROM ",
-        duration_stats("groupArrayIf(x.3, x.4 = 1)")
+        "SELECT x.1 AS activity, count() AS n, uniqExact(case_id) AS cases, {} AS time_to_next FROM \
+         (SELECT case_id, arrayJoin(arrayMap((a, t, next, has_next) -> (a, next - t, has_next), acts, tss, \
+                 arrayPushBack(arrayPopFront(tss), toInt64(0)), \
+                 arrayPushBack(arrayMap(t -> toUInt8(1), arrayPopFront(tss)), toUInt8(0)))) AS x FROM ",
+        duration_stats("groupArrayIf(x.2, x.3 = 1)")
     ));
     s.append(case_arrays(filter, activities))
-        .push(KEEP_CASE_COLUMNS)
         .push(") GROUP BY activity");
     s
 }
 
-/// Service times (kind 1) and waiting times (kind 2) per activity.
+/// Service times (kind 1) and waiting times (kind 2) per activity, from three kinds of rows:
 ///
-/// Service: each `complete` matched to the earliest open `start` of its activity (the queue
-/// length before step i is the running balance of starts and completes minus its lowest
-/// point, so no loop is needed), and each span's length. Waiting, in cases with spans: from
-/// the latest end of the earlier steps to each step's start.
+/// - lifecycle pairs, in cases with a `start`: per case and activity, each `complete` is
+///   matched to the earliest open `start` (the queue length before step k is the running
+///   balance of starts and completes minus its lowest point so far, so no loop is needed);
+/// - span lengths, in cases with spans;
+/// - waiting, in cases with spans: from the latest end of the earlier steps to each start.
+///
+/// Aliases read inside lambdas are also named outside them (the HAVING and WHERE terms that
+/// always hold): ClickHouse 18.16 otherwise drops them and the columns they are made of.
+/// Each kind of row comes from its own cases (WHERE before the arrays are built: ClickHouse
+/// evaluates both branches of an `if`), and the work per case is linear except where it is
+/// quadratic in the steps of one activity of one case (lifecycles) or of one traced case.
 pub fn stats_service_and_waiting(filter: &CaseFilter, activities: Option<&[String]>) -> Sql {
-    let same_before =
-        "arrayFilter(j -> acts[j] = acts[i], arraySlice(arrayEnumerate(acts), 1, i - 1))";
-    let open_before = format!(
-        "arrayMap(d -> d[-1] - least(toInt64(0), arrayReduce('min', d)), \
-         [arrayCumSum(arrayMap(j -> toInt64(multiIf(lcs[j] = 1, 1, lcs[j] = 2, -1, 0)), {same_before}))])[1]"
-    );
-    let starts_before = format!("length(arrayFilter(j -> lcs[j] = 1, {same_before}))");
-    let lifecycle_items = format!(
-        "arrayMap(p -> (toUInt8(1), p.1, p.2), arrayFilter(p -> p.3 > 0, \
-         arrayMap(i -> arrayMap(q -> (acts[i], \
-              tss[i] - tss[arrayFilter(j -> acts[j] = acts[i] AND lcs[j] = 1, arrayEnumerate(acts))[toInt64({starts_before}) - q + 1]], q), \
-              [{open_before}])[1], \
-              arrayFilter(i -> has(lcs, 1) AND lcs[i] = 2, arrayEnumerate(acts)))))"
-    );
-    let span_items =
-        "arrayMap(i -> (toUInt8(1), acts[i], greatest(ends[i] - tss[i], toInt64(0))), \
-                      arrayFilter(i -> spans[i] = 1, arrayEnumerate(acts)))";
-    let waiting_items = "if(has(spans, 1), arrayMap(fin -> arrayMap(i -> (toUInt8(2), acts[i], \
-              greatest(tss[i] - arrayReduce('max', arraySlice(fin, 1, i - 1)), toInt64(0))), \
-              arrayPopFront(arrayEnumerate(acts))), \
-              [arrayMap(i -> greatest(if(spans[i] = 1, ends[i], tss[i]), tss[i]), arrayEnumerate(acts))])[1], \
-              arrayFilter(x -> 0, [(toUInt8(2), '', toInt64(0))]))";
     let mut s = Sql::new(format!(
-        "SELECT x.1 AS kind, x.2 AS activity, {} AS times FROM \
-         (SELECT arrayJoin(arrayConcat({lifecycle_items}, {span_items}, {waiting_items})) AS x FROM ",
-        duration_stats("groupArray(x.3)")
+        "SELECT kind, activity, {} AS times FROM (\
+         SELECT toUInt8(1) AS kind, activity, d FROM \
+          (SELECT activity, arraySort(groupArray((i, t, lc))) AS g, \
+                  arrayMap(x -> x.2, g) AS gt, arrayMap(x -> x.3, g) AS gl, \
+                  arrayPushFront(arrayCumSum(arrayMap(l -> toInt64(multiIf(l = 1, 1, l = 2, -1, 0)), gl)), toInt64(0)) AS balance, \
+                  arrayMap(k -> balance[k] - arrayReduce('min', arraySlice(balance, 1, k)), arrayEnumerate(gl)) AS open_before, \
+                  arrayPushFront(arrayCumSum(arrayMap(l -> toInt64(l = 1), gl)), toInt64(0)) AS starts_before, \
+                  arrayFilter((t, l) -> l = 1, gt, gl) AS starts, \
+                  arrayMap(k -> gt[k] - starts[starts_before[k] - open_before[k] + 1], \
+                           arrayFilter(k -> gl[k] = 2 AND open_before[k] > 0, arrayEnumerate(gl))) AS durations \
+           FROM (SELECT case_id, x.1 AS activity, x.2 AS t, x.3 AS lc, x.4 AS i FROM \
+                 (SELECT case_id, arrayJoin(arrayMap((a, t, l, i) -> (a, t, l, i), acts, tss, lcs, arrayEnumerate(acts))) AS x FROM ",
+        duration_stats("groupArray(d)")
     ));
+    s.append(case_arrays(filter, activities)).push(
+        " WHERE has(lcs, 1))) GROUP BY case_id, activity \
+         HAVING length(gt) + length(balance) + length(open_before) + length(starts_before) + length(starts) > 0) \
+         ARRAY JOIN durations AS d \
+         UNION ALL \
+         SELECT toUInt8(1) AS kind, x.1 AS activity, x.2 AS d FROM \
+          (SELECT arrayJoin(arrayFilter(y -> y.3 = 1, arrayMap((a, t, e, sp) -> (a, greatest(e - t, toInt64(0)), sp), \
+                  acts, tss, ends, spans))) AS x FROM ",
+    );
+    s.append(case_arrays(filter, activities)).push(
+        " WHERE has(spans, 1)) \
+         UNION ALL \
+         SELECT toUInt8(2) AS kind, x.1 AS activity, x.2 AS d FROM \
+          (SELECT arrayMap((t, e, sp) -> greatest(if(sp = 1, e, t), t), tss, ends, spans) AS fin, \
+                  arrayJoin(arrayMap((a, t, i) -> (a, greatest(t - arrayReduce('max', arraySlice(fin, 1, i - 1)), toInt64(0))), \
+                           arrayPopFront(acts), arrayPopFront(tss), arrayPopFront(arrayEnumerate(acts)))) AS x FROM ",
+    );
     s.append(case_arrays(filter, activities))
-        .push(KEEP_CASE_COLUMNS)
-        .push(") GROUP BY kind, activity");
+        .push(" WHERE has(spans, 1) AND notEmpty(fin))) GROUP BY kind, activity");
     s
 }
