@@ -40,7 +40,7 @@ otlp-tests: rust-tests
 	FLOWSIGHT_BIN=$(TARGET_DIR)/debug/flowsight $(VENV)/bin/pytest -q -p no:cacheprovider tests/otlp
 
 pm4py-check: rust-tests
-	$(VENV)/bin/python scripts/check_pm4py.py $(TARGET_DIR)/debug/flowsight $(wildcard $(SHARED)/fixtures/xes/*.xes) $(wildcard $(SHARED)/fixtures/xes/*.xes.gz) $(wildcard $(SHARED)/fixtures/ocel/ocel20_example.*)
+	bash scripts/with-clickhouse.sh $(VENV)/bin/python scripts/check_pm4py.py $(TARGET_DIR)/debug/flowsight $(wildcard $(SHARED)/fixtures/xes/*.xes) $(wildcard $(SHARED)/fixtures/xes/*.xes.gz) $(wildcard $(SHARED)/fixtures/ocel/ocel20_example.*)
 
 ## bench: XES import and discovery on BPIC 2012 beside process_mining and pm4py; HTTP ingest rate and page render times on demo data;
 ##        embedded store append rate; OTLP/HTTP spans/s; Kafka -> store throughput and the collector's peak memory

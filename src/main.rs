@@ -24,7 +24,7 @@ enum Command {
     Serve(commands::serve::ServeArgs),
     /// Consume event topics from Kafka into a store, serving the UI and /metrics meanwhile.
     Collect(commands::collect::CollectArgs),
-    /// Import an event log file (XES) into a store.
+    /// Import an event log file (XES, CSV, OCEL 2.0, JSON lines) into a store.
     Import(commands::import::ImportArgs),
     /// Mine an event log file: counts, variants, directly-follows graph.
     Mine(commands::mine::MineArgs),

@@ -421,3 +421,49 @@ fn logistics_round_trips_through_ocel_sqlite_with_the_same_map() {
         }
     }
 }
+
+#[test]
+fn json_lines_import_maps_messages_like_the_ingest_and_names_a_bad_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let config = format!("{}/fixtures/order-flow.toml", env!("CARGO_MANIFEST_DIR"));
+    flowsight_ok(&[
+        "generate",
+        "--orders",
+        "40",
+        "--out",
+        &path("orders.ndjson"),
+    ]);
+    let lines = std::fs::read_to_string(path("orders.ndjson")).unwrap();
+    let events = lines.lines().filter(|l| !l.trim().is_empty()).count();
+    let store = path("store");
+    let args = ["import", "--config", &config, "--store", &store];
+    let out = flowsight_ok(&[&args[..], &[path("orders.ndjson").as_str()]].concat());
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains(&format!("{events} events")), "{said}");
+    let again = flowsight_ok(&[&args[..], &[path("orders.ndjson").as_str()]].concat());
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains(&format!("0 new, {events} already stored")),
+        "a second import stores nothing twice"
+    );
+    let out = flowsight_ok(&["export", "instances", "--format", "json", "--store", &store]);
+    let page: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        page["instances"].as_array().unwrap().len(),
+        40,
+        "the orders' keys correlate them into 40 instances"
+    );
+
+    let broken = format!(
+        "{}\n{{\"type\": \"OrderPlacedEvent\", \"time\": \"soon\"}}\n",
+        lines.lines().next().unwrap()
+    );
+    std::fs::write(path("broken.jsonl"), broken).unwrap();
+    let out = flowsight(&[&args[..], &[path("broken.jsonl").as_str()]].concat());
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("broken.jsonl") && err.contains("line 2"),
+        "{err}"
+    );
+}

@@ -1,11 +1,12 @@
 //! `flowsight import FILE`: an event log file into the store, one instance per case.
 //! XES (`.xes`, `.xes.gz`), CSV with a column mapping (`.csv`, `.csv.gz`), or OCEL 2.0
-//! (`.jsonocel`, `.xmlocel`, `.sqlite`: objects become business keys).
+//! (`.jsonocel`, `.xmlocel`, `.sqlite`: objects become business keys), or JSON lines of
+//! messages mapped by the configuration's rules.
 
 use super::StoreArgs;
 use crate::progress;
 use anyhow::bail;
-use collector::sources::files::{import_file, is_csv_file, ImportOptions};
+use collector::sources::files::{import_file, is_csv_file, is_json_lines_file, ImportOptions};
 use miner::formats::csv_read::CsvColumns;
 use std::path::PathBuf;
 
@@ -14,8 +15,9 @@ use std::path::PathBuf;
 pub struct ImportArgs {
     #[command(flatten)]
     pub store: StoreArgs,
-    /// The event log: XES (`.xes`, `.xes.gz`), CSV (`.csv`, `.csv.gz`) or OCEL 2.0
-    /// (`.jsonocel`, `.xmlocel`, `.sqlite`).
+    /// The event log: XES (`.xes`, `.xes.gz`), CSV (`.csv`, `.csv.gz`), OCEL 2.0
+    /// (`.jsonocel`, `.xmlocel`, `.sqlite`) or JSON lines of messages (`.ndjson`, `.jsonl`,
+    /// mapped by the configuration's rules like the HTTP and Kafka ingest).
     pub file: PathBuf,
     /// Key kind the case id becomes (each case is one instance).
     #[arg(long, default_value = "case")]
@@ -70,6 +72,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
     let options = ImportOptions {
         case_key: args.case_key.clone(),
         csv,
+        mapping: config.mapping.clone(),
     };
     let size = std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0);
     let bar = progress::bar(size, "importing", true);
@@ -94,6 +97,14 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
         println!(
             "imported {}: {} events, {} objects, {} event-object and {} object-object relations ({} new, {} already stored)",
             args.file.display(), report.events, report.cases, report.e2o, report.o2o, report.inserted, report.duplicates
+        );
+    } else if is_json_lines_file(&name) {
+        println!(
+            "imported {}: {} events ({} new, {} already stored)",
+            args.file.display(),
+            report.events,
+            report.inserted,
+            report.duplicates
         );
     } else {
         println!(

@@ -112,6 +112,7 @@ async fn receive_and_import(
     };
     let options = ImportOptions {
         csv,
+        mapping: state.config.mapping.clone(),
         ..ImportOptions::default()
     };
     let shown = name.clone();

@@ -1,8 +1,9 @@
-//! Importing an event log file into a store: XES, CSV with a column mapping, or OCEL 2.0.
+//! Importing an event log file into a store: XES, CSV with a column mapping, OCEL 2.0, or JSON
+//! lines of raw messages mapped by the same rules as the HTTP and Kafka ingest.
 //! The command line and the UI's upload both come here, so a file means the same either way.
 
 use super::{is_ocel_file, ocel_events, ocel_links, read_ocel_file};
-use crate::mapping::derive_event_id;
+use crate::mapping::{derive_event_id, map_event, MappingConfig};
 use crate::store::{AppendReport, Store};
 use crate::CollectorError;
 use miner::formats::csv_read::{read_csv, CsvColumns};
@@ -13,7 +14,7 @@ use miner::MinerError;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::HashSet;
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 /// Events per store batch.
@@ -26,6 +27,8 @@ pub struct ImportOptions {
     pub case_key: String,
     /// CSV column mapping; required for CSV files.
     pub csv: Option<CsvColumns>,
+    /// How JSON lines become events (activity, time, business keys).
+    pub mapping: MappingConfig,
 }
 
 impl Default for ImportOptions {
@@ -33,6 +36,7 @@ impl Default for ImportOptions {
         Self {
             case_key: "case".into(),
             csv: None,
+            mapping: MappingConfig::default(),
         }
     }
 }
@@ -64,6 +68,13 @@ pub fn is_csv_file(name: &str) -> bool {
     name.ends_with(".csv") || name.ends_with(".csv.gz")
 }
 
+/// Whether a file name says JSON lines (`.ndjson`, `.jsonl`, optionally gzipped).
+pub fn is_json_lines_file(name: &str) -> bool {
+    let name = name.to_lowercase();
+    let name = name.strip_suffix(".gz").unwrap_or(&name);
+    name.ends_with(".ndjson") || name.ends_with(".jsonl")
+}
+
 /// Imports the file at `path` (shown to people as `name`). `wrap` may wrap the raw bytes, e.g.
 /// in a progress bar; OCEL SQLite files are read in place.
 pub fn import_file(
@@ -87,21 +98,26 @@ pub fn import_file(
         pending: Vec::with_capacity(BATCH),
         report: ImportReport::default(),
     };
-    let result = if is_csv_file(name) {
-        let columns = options
-            .csv
-            .as_ref()
-            .ok_or_else(|| file_error("a CSV file needs a column mapping: which columns hold the case, the activity and the time".into()))?;
-        import_csv(name, input, columns, &options.case_key, &mut batches)
-    } else {
-        import_xes(name, input, &options.case_key, &mut batches)
-    };
-    result.map_err(|e| match e {
+    let read_error = |e: MinerError| match e {
         MinerError::Io { what, source } if what == STORE => {
             CollectorError::Internal(source.to_string())
         }
         other => file_error(other.to_string()),
-    })?;
+    };
+    if is_csv_file(name) {
+        let columns = options
+            .csv
+            .as_ref()
+            .ok_or_else(|| file_error("a CSV file needs a column mapping: which columns hold the case, the activity and the time".into()))?;
+        import_csv(name, input, columns, &options.case_key, &mut batches).map_err(read_error)?;
+    } else if is_json_lines_file(name) {
+        import_json_lines(name, input, &options.mapping, &mut batches).map_err(|e| match e {
+            LineError::Bad(message) => file_error(message),
+            LineError::Read(e) => read_error(e),
+        })?;
+    } else {
+        import_xes(name, input, &options.case_key, &mut batches).map_err(read_error)?;
+    }
     batches
         .flush()
         .map_err(|e| CollectorError::Internal(e.to_string()))?;
@@ -141,6 +157,38 @@ impl Batches<'_> {
         self.pending.clear();
         Ok(())
     }
+}
+
+/// Why a JSON lines import stopped.
+enum LineError {
+    /// A line was not JSON or could not be mapped; the message names the line.
+    Bad(String),
+    /// The store failed.
+    Read(MinerError),
+}
+
+/// Each non-blank line is one message (a CloudEvents envelope, say), mapped by `mapping`; the
+/// first line that is not JSON or cannot be mapped stops the import, named by its number.
+fn import_json_lines(
+    name: &str,
+    input: impl Read,
+    mapping: &MappingConfig,
+    batches: &mut Batches<'_>,
+) -> Result<(), LineError> {
+    let origin = format!("file:{name}");
+    for (i, line) in BufReader::new(input).lines().enumerate() {
+        let bad = |message: String| LineError::Bad(format!("line {}: {message}", i + 1));
+        let line = line.map_err(|e| bad(e.to_string()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let message: Value =
+            serde_json::from_str(&line).map_err(|e| bad(format!("not JSON: {e}")))?;
+        let event = map_event(mapping, &message, line.as_bytes(), &origin)
+            .map_err(|e| bad(e.to_string()))?;
+        batches.push(event).map_err(LineError::Read)?;
+    }
+    Ok(())
 }
 
 fn import_xes(
