@@ -29,6 +29,7 @@ rust-tests:
 # The Rust tests that need a ClickHouse server are marked ignored in a plain `cargo test`; here they run against one.
 clickhouse-tests: rust-tests
 	bash scripts/with-clickhouse.sh cargo test --workspace -- --ignored
+	FLOWSIGHT_BIN=$(TARGET_DIR)/debug/flowsight $(VENV)/bin/pytest -q -p no:cacheprovider tests/clickhouse
 
 browser-tests: rust-tests
 	FLOWSIGHT_BIN=$(TARGET_DIR)/debug/flowsight $(VENV)/bin/pytest -q -p no:cacheprovider tests/browser

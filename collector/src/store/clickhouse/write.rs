@@ -139,6 +139,9 @@ struct HighWaterRow {
 /// The single writer: the key graph mirroring the `correlation` table, which absorbed instance
 /// ids each instance stands for, and the counters of versions and sequence numbers.
 pub struct Writer {
+    /// Set when a write failed: memory may be ahead of the database, so the state is reloaded
+    /// before the next write (the database may be down now, and back by then).
+    stale: bool,
     correlator: Correlator,
     absorbed: HashMap<InstanceId, Vec<InstanceId>>,
     version: u64,
@@ -162,6 +165,7 @@ impl Writer {
             absorbed.entry(row.root).or_default().push(row.instance);
         }
         Ok(Self {
+            stale: false,
             correlator,
             absorbed,
             version: marks.version,
@@ -171,17 +175,21 @@ impl Writer {
         })
     }
 
-    /// Appends a batch. On failure the writer's state is reloaded from the database, so memory
-    /// never runs ahead of what is stored.
+    /// Appends a batch. After a failure the writer's state is reloaded from the database before
+    /// the next write, so memory never runs ahead of what is stored.
     pub fn append(&mut self, db: &Db, events: &[Event]) -> Result<AppendReport, CollectorError> {
+        self.refresh_if_stale(db)?;
         let result = self.try_append(db, events);
-        self.reload_on_error(db, result)
+        self.stale = result.is_err();
+        result
     }
 
     /// Links pairs of keys, merging instances.
     pub fn link(&mut self, db: &Db, links: &[KeyLink]) -> Result<AppendReport, CollectorError> {
+        self.refresh_if_stale(db)?;
         let result = self.try_link(db, links);
-        self.reload_on_error(db, result)
+        self.stale = result.is_err();
+        result
     }
 
     /// Keeps dead letters; ones already kept are skipped. Returns how many were new.
@@ -220,17 +228,11 @@ impl Writer {
         Ok(rows.len() as u64)
     }
 
-    fn reload_on_error<T>(
-        &mut self,
-        db: &Db,
-        result: Result<T, CollectorError>,
-    ) -> Result<T, CollectorError> {
-        if result.is_err() {
-            if let Ok(reloaded) = Self::load(db, self.rules.clone()) {
-                *self = reloaded;
-            }
+    fn refresh_if_stale(&mut self, db: &Db) -> Result<(), CollectorError> {
+        if self.stale {
+            *self = Self::load(db, self.rules.clone())?;
         }
-        result
+        Ok(())
     }
 
     fn try_append(&mut self, db: &Db, events: &[Event]) -> Result<AppendReport, CollectorError> {

@@ -1,0 +1,106 @@
+"""The ClickHouse tests run flowsight against a ClickHouse server of their own (Debian's
+clickhouse-server, installed by scripts/setup-test-deps.sh), which a test can kill and start
+again on the same data."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
+from flowsight import BIN, get_json, processes, unique, wait_for  # noqa: E402,F401  (processes: a fixture)
+
+SERVER = "/usr/sbin/clickhouse-server"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ClickHouse:
+    """A clickhouse-server on free loopback ports with its data in `root`."""
+
+    def __init__(self, root):
+        self.root = Path(root)
+        self.http_port, self.tcp_port = free_port(), free_port()
+        for d in ("data", "tmp", "log"):
+            (self.root / d).mkdir(parents=True, exist_ok=True)
+        self.config = self.root / "config.xml"
+        self.config.write_text(f"""<?xml version="1.0"?>
+<yandex>
+    <logger><level>warning</level><log>{self.root}/log/server.log</log><errorlog>{self.root}/log/error.log</errorlog></logger>
+    <listen_host>127.0.0.1</listen_host>
+    <http_port>{self.http_port}</http_port>
+    <tcp_port>{self.tcp_port}</tcp_port>
+    <path>{self.root}/data/</path>
+    <tmp_path>{self.root}/tmp/</tmp_path>
+    <users_config>/etc/clickhouse-server/users.xml</users_config>
+    <default_profile>default</default_profile>
+    <default_database>default</default_database>
+    <timezone>UTC</timezone>
+    <mark_cache_size>268435456</mark_cache_size>
+</yandex>
+""")
+        self.proc = None
+        self.start()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def start(self):
+        self.proc = subprocess.Popen([SERVER, f"--config-file={self.config}"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(self.url + "/ping", timeout=2).read() == b"Ok.\n":
+                    return
+            except OSError:
+                pass
+            assert self.proc.poll() is None, (self.root / "log" / "error.log").read_text()
+            time.sleep(0.1)
+        raise AssertionError("clickhouse-server did not answer /ping within 60 s")
+
+    def kill(self):
+        """Kills the server outright (SIGKILL), as a crash would."""
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(30)
+
+    def query(self, sql):
+        request = urllib.request.Request(self.url + "/", data=sql.encode())
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.read().decode()
+
+    def close(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+@pytest.fixture
+def clickhouse(tmp_path):
+    server = ClickHouse(tmp_path / "clickhouse")
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def orders(tmp_path):
+    """The generated order flow as NDJSON lines (bytes, each ending in a newline)."""
+    def generate(count, seed=42):
+        out = tmp_path / unique("orders.ndjson")
+        subprocess.run([BIN, "generate", "--orders", str(count), "--seed", str(seed), "--out", str(out)], check=True)
+        return out.read_bytes().splitlines(keepends=True)
+    return generate
