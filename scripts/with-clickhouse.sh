@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs a command with a ClickHouse server on 127.0.0.1 (HTTP ${FLOWSIGHT_CLICKHOUSE_PORT:-8123},
 # native TCP port + 877): Debian's clickhouse-server (installed by setup-test-deps.sh) started
-# with a minimal configuration of its own, its data, temporary files and logs in a temporary
-# directory, its users from /etc/clickhouse-server/users.xml. Exports FLOWSIGHT_CLICKHOUSE (the
+# with a minimal configuration of its own (clickhouse-config.sh), its data, temporary files and
+# logs in a temporary directory. Exports FLOWSIGHT_CLICKHOUSE (the
 # server) and FLOWSIGHT_CHDB (libchdb.so, a current ClickHouse engine for the SQL check), and
 # stops the server afterwards, whatever the command's outcome.
 #   usage: scripts/with-clickhouse.sh COMMAND [ARGS...]
@@ -12,27 +12,7 @@ PORT="${FLOWSIGHT_CLICKHOUSE_PORT:-8123}"
 TCP_PORT=$((PORT + 877))
 CHDB_DIR="${FLOWSIGHT_CHDB_DIR:-$HOME/.cache/flowsight/chdb}"
 DIR="$(mktemp -d -t flowsight-clickhouse.XXXXXX)"
-mkdir -p "$DIR/data" "$DIR/tmp" "$DIR/log"
-cat >"$DIR/config.xml" <<XML
-<?xml version="1.0"?>
-<yandex>
-    <logger>
-        <level>warning</level>
-        <log>$DIR/log/server.log</log>
-        <errorlog>$DIR/log/error.log</errorlog>
-    </logger>
-    <listen_host>127.0.0.1</listen_host>
-    <http_port>$PORT</http_port>
-    <tcp_port>$TCP_PORT</tcp_port>
-    <path>$DIR/data/</path>
-    <tmp_path>$DIR/tmp/</tmp_path>
-    <users_config>/etc/clickhouse-server/users.xml</users_config>
-    <default_profile>default</default_profile>
-    <default_database>default</default_database>
-    <timezone>UTC</timezone>
-    <mark_cache_size>268435456</mark_cache_size>
-</yandex>
-XML
+bash "$(dirname "$0")/clickhouse-config.sh" "$DIR" "$PORT" "$TCP_PORT"
 
 if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
   echo "with-clickhouse: port $PORT is already in use; stop what listens there first" >&2

@@ -31,24 +31,9 @@ class ClickHouse:
     def __init__(self, root):
         self.root = Path(root)
         self.http_port, self.tcp_port = free_port(), free_port()
-        for d in ("data", "tmp", "log"):
-            (self.root / d).mkdir(parents=True, exist_ok=True)
+        script = Path(__file__).resolve().parents[2] / "scripts" / "clickhouse-config.sh"
+        subprocess.run(["bash", str(script), str(self.root), str(self.http_port), str(self.tcp_port)], check=True)
         self.config = self.root / "config.xml"
-        self.config.write_text(f"""<?xml version="1.0"?>
-<yandex>
-    <logger><level>warning</level><log>{self.root}/log/server.log</log><errorlog>{self.root}/log/error.log</errorlog></logger>
-    <listen_host>127.0.0.1</listen_host>
-    <http_port>{self.http_port}</http_port>
-    <tcp_port>{self.tcp_port}</tcp_port>
-    <path>{self.root}/data/</path>
-    <tmp_path>{self.root}/tmp/</tmp_path>
-    <users_config>/etc/clickhouse-server/users.xml</users_config>
-    <default_profile>default</default_profile>
-    <default_database>default</default_database>
-    <timezone>UTC</timezone>
-    <mark_cache_size>268435456</mark_cache_size>
-</yandex>
-""")
         self.proc = None
         self.start()
 
