@@ -187,6 +187,7 @@ fn every_query(store: &ClickHouseStore) -> Vec<Sql> {
         sql::absorbed(),
         sql::labels_of(vec![merged.to_string(), "2".into()]),
         sql::high_water_marks(),
+        sql::has_lifecycle_starts(),
     ];
     for filter in &filters {
         queries.push(sql::instance_count(&rule, filter));
@@ -208,11 +209,8 @@ fn every_query(store: &ClickHouseStore) -> Vec<Sql> {
         (variant, None),
     ];
     for (filter, activities) in &cases {
-        queries.push(sql::stats_totals(filter, *activities));
-        queries.push(sql::stats_variants(filter, *activities));
-        queries.push(sql::stats_edges(filter, *activities));
-        queries.push(sql::stats_activities(filter, *activities));
-        queries.push(sql::stats_service_and_waiting(filter, *activities));
+        queries.push(sql::stats_items(filter, *activities, true));
+        queries.push(sql::stats_items(filter, *activities, false));
     }
     queries
 }

@@ -1,7 +1,7 @@
 //! The read path: every answer aggregated inside ClickHouse.
 
 use super::db::Db;
-use super::sql::{self, InstanceFilter, StatusRule};
+use super::sql::{self, item, InstanceFilter, StatusRule, VARIANT_SEPARATOR};
 use super::write::{DeadLetterRow, LinkRow};
 use super::ClickHouseStore;
 use crate::correlate::InstanceId;
@@ -33,41 +33,12 @@ fn durations(d: Durations) -> DurationStats {
 }
 
 #[derive(Row, Deserialize)]
-struct TotalsRow {
-    cases: u64,
-    events: u64,
-    first_event: i64,
-    last_event: i64,
-    throughput: Durations,
-}
-
-#[derive(Row, Deserialize)]
-struct VariantRow {
-    acts: Vec<String>,
-    cases: u64,
-    mean: i64,
-}
-
-#[derive(Row, Deserialize)]
-struct EdgeRow {
-    source: String,
-    target: String,
-    n: u64,
-    duration: Durations,
-}
-
-#[derive(Row, Deserialize)]
-struct ActivityRow {
-    activity: String,
-    n: u64,
-    cases: u64,
-    time_to_next: Durations,
-}
-
-#[derive(Row, Deserialize)]
-struct TimesRow {
+struct ItemRow {
     kind: u8,
-    activity: String,
+    k1: String,
+    k2: String,
+    n: u64,
+    cases: u64,
     times: Durations,
 }
 
@@ -306,68 +277,69 @@ impl ClickHouseStore {
     }
 }
 
-/// Directly-follows statistics, variants and throughput, each aggregated by ClickHouse.
+/// Directly-follows statistics, variants and throughput, aggregated by ClickHouse in one
+/// statement (see [`sql::stats_items`]).
 fn process_stats(db: &Db, query: &StatsQuery) -> Result<ProcessStats, CollectorError> {
-    let (filter, projection) = (&query.cases, query.activities.as_deref());
-    let totals: TotalsRow = db.fetch_one(sql::stats_totals(filter, projection))?;
-    if totals.cases == 0 {
-        return Ok(ProcessStats::default());
-    }
-    let variants: Vec<VariantRow> = db.fetch(sql::stats_variants(filter, projection))?;
-    let mut starts: HashMap<String, u64> = HashMap::new();
-    let mut ends: HashMap<String, u64> = HashMap::new();
-    for v in &variants {
-        if let (Some(first), Some(last)) = (v.acts.first(), v.acts.last()) {
-            *starts.entry(first.clone()).or_default() += v.cases;
-            *ends.entry(last.clone()).or_default() += v.cases;
+    let starts: u64 = db.fetch_one(sql::has_lifecycle_starts())?;
+    let rows: Vec<ItemRow> = db.fetch(sql::stats_items(
+        &query.cases,
+        query.activities.as_deref(),
+        starts > 0,
+    ))?;
+    let mut named = NamedStats::default();
+    let mut service: HashMap<String, DurationStats> = HashMap::new();
+    let mut waiting: HashMap<String, DurationStats> = HashMap::new();
+    for row in rows {
+        let times = durations(row.times);
+        match row.kind {
+            item::EDGE => named.edges.push(NamedEdge {
+                from: row.k1,
+                to: row.k2,
+                count: row.n,
+                duration: times,
+            }),
+            item::ACTIVITY => {
+                named.events += row.n;
+                named.activities.push(NamedActivity {
+                    name: row.k1,
+                    count: row.n,
+                    cases: row.cases,
+                    time_to_next: times,
+                    service: DurationStats::default(),
+                    waiting: DurationStats::default(),
+                });
+            }
+            item::SERVICE if times.count > 0 => {
+                service.insert(row.k1, times);
+            }
+            item::WAITING => {
+                waiting.insert(row.k1, times);
+            }
+            item::START => named.start_activities.push((row.k1, row.n)),
+            item::END => named.end_activities.push((row.k1, row.n)),
+            item::VARIANT => named.variants.push(NamedVariant {
+                activities: row
+                    .k1
+                    .split(VARIANT_SEPARATOR)
+                    .map(str::to_string)
+                    .collect(),
+                count: row.n,
+                mean_throughput: times.mean,
+            }),
+            item::THROUGHPUT => {
+                named.cases = row.n;
+                named.throughput = times;
+            }
+            item::FIRST => named.first_event = Some(times.min),
+            item::LAST => named.last_event = Some(times.max),
+            _ => {}
         }
     }
-    let edges = db
-        .fetch::<EdgeRow>(sql::stats_edges(filter, projection))?
-        .into_iter()
-        .map(|r| NamedEdge {
-            from: r.source,
-            to: r.target,
-            count: r.n,
-            duration: durations(r.duration),
-        })
-        .collect();
-    let mut times: HashMap<(u8, String), DurationStats> = db
-        .fetch::<TimesRow>(sql::stats_service_and_waiting(filter, projection))?
-        .into_iter()
-        .map(|r| ((r.kind, r.activity), durations(r.times)))
-        .collect();
-    let activities = db
-        .fetch::<ActivityRow>(sql::stats_activities(filter, projection))?
-        .into_iter()
-        .map(|r| NamedActivity {
-            service: times.remove(&(1, r.activity.clone())).unwrap_or_default(),
-            waiting: times.remove(&(2, r.activity.clone())).unwrap_or_default(),
-            name: r.activity,
-            count: r.n,
-            cases: r.cases,
-            time_to_next: durations(r.time_to_next),
-        })
-        .collect();
-    Ok(ProcessStats::from_named(NamedStats {
-        cases: totals.cases,
-        events: totals.events,
-        activities,
-        edges,
-        start_activities: starts.into_iter().collect(),
-        end_activities: ends.into_iter().collect(),
-        variants: variants
-            .into_iter()
-            .map(|v| NamedVariant {
-                activities: v.acts,
-                count: v.cases,
-                mean_throughput: v.mean,
-            })
-            .collect(),
-        throughput: durations(totals.throughput),
-        first_event: Some(totals.first_event),
-        last_event: Some(totals.last_event),
-    }))
+    for activity in &mut named.activities {
+        activity.service = service.remove(&activity.name).unwrap_or_default();
+        activity.waiting = waiting.remove(&activity.name).unwrap_or_default();
+    }
+    Ok(ProcessStats::from_named(named))
 }
 
 fn event_from_row(r: EventRow) -> Result<Event, CollectorError> {

@@ -97,8 +97,14 @@ fn business_label(column: &str) -> String {
 
 /// Events (deduplicated) with `case_id`, the instance they belong to now (0: no key).
 fn events_resolved(columns: &str) -> String {
+    events_with_case(columns, "FINAL")
+}
+
+/// Events with `case_id` as [`events_resolved`], but duplicates not folded (`modifier` empty):
+/// for queries that fold them themselves, cheaper than FINAL.
+fn events_with_case(columns: &str, modifier: &str) -> String {
     format!(
-        "SELECT if(root = 0, instance, root) AS case_id, {columns} FROM events FINAL ANY LEFT JOIN ({}) AS roots USING instance",
+        "SELECT if(root = 0, instance, root) AS case_id, {columns} FROM events {modifier} ANY LEFT JOIN ({}) AS roots USING instance",
         roots_now()
     )
 }
@@ -369,10 +375,15 @@ pub fn high_water_marks() -> Sql {
 /// filtered by `filter` and projected on `activities`, as arrays `acts`, `tss`, `lcs` (1 start,
 /// 2 complete), `ends` and `spans` (1 when the step has an end).
 fn case_arrays(filter: &CaseFilter, activities: Option<&[String]>) -> Sql {
+    // Sorted by (time, id hash, seq), a redelivered copy of an event sits right after the first
+    // one and is dropped (cheaper than FINAL, and it also folds copies written to an instance
+    // that was merged since); then the case is sorted by (time, seq), the embedded store's order.
     let mut cases = Sql::new(format!(
-        "SELECT case_id, arraySort(groupArray((ts, seq, activity, lifecycle, end_ts, has_end))) AS evs \
-         FROM ({}) WHERE case_id IN (SELECT case_id FROM ({}) WHERE {}) GROUP BY case_id",
-        events_resolved("ts, seq, activity, lifecycle, end_ts, has_end"),
+        "SELECT case_id, arraySort(e -> (e.1, e.2), arrayFilter((e, prev) -> e.7 != prev, sorted, \
+                 arrayPushFront(arrayPopBack(arrayMap(e -> e.7, sorted)), toUInt64(0)))) AS evs FROM \
+         (SELECT case_id, arraySort(e -> (e.1, e.7, e.2), groupArray((ts, seq, activity, lifecycle, end_ts, has_end, id_hash))) AS sorted \
+          FROM ({}) WHERE case_id IN (SELECT case_id FROM ({}) WHERE {}) GROUP BY case_id)",
+        events_with_case("ts, seq, activity, lifecycle, end_ts, has_end, cityHash64(id) AS id_hash", ""),
         labels_now(),
         business_label("label")
     ));
@@ -442,101 +453,114 @@ fn duration_stats(array: &str) -> String {
     )
 }
 
-/// Cases, events, first and last event time and throughput times of the selected cases.
-pub fn stats_totals(filter: &CaseFilter, activities: Option<&[String]>) -> Sql {
-    let mut s = Sql::new(format!(
-        "SELECT count() AS cases, sum(length(acts)) AS events, min(tss[1]) AS first_event, \
-         max(tss[-1]) AS last_event, {} AS throughput FROM ",
-        duration_stats("groupArray(tss[-1] - tss[1])")
-    ));
-    s.append(case_arrays(filter, activities));
-    s
+/// What a row of [`stats_items`] is about (`kind`, with its keys `k1`, `k2`).
+pub mod item {
+    /// A directly-follows edge `k1 → k2`; times are its durations.
+    pub const EDGE: u8 = 1;
+    /// An activity `k1`; `cases` counts its cases, times are its times to the next event.
+    pub const ACTIVITY: u8 = 2;
+    /// Service times of activity `k1` (lifecycle pairs and span lengths).
+    pub const SERVICE: u8 = 3;
+    /// Cases starting with activity `k1`.
+    pub const START: u8 = 4;
+    /// Cases ending with activity `k1`.
+    pub const END: u8 = 5;
+    /// A variant: `k1` is its activities joined by [`super::VARIANT_SEPARATOR`]; times are
+    /// its cases' throughput times.
+    pub const VARIANT: u8 = 6;
+    /// Throughput times of all cases (one row).
+    pub const THROUGHPUT: u8 = 7;
+    /// First event times of the cases: the smallest is the first event (one row).
+    pub const FIRST: u8 = 8;
+    /// Last event times of the cases: the largest is the last event (one row).
+    pub const LAST: u8 = 9;
+    /// Waiting times before activity `k1`.
+    pub const WAITING: u8 = 10;
 }
 
-/// Variants: each activity sequence with its case count and mean throughput time.
-pub fn stats_variants(filter: &CaseFilter, activities: Option<&[String]>) -> Sql {
-    let mut s = Sql::new(
-        "SELECT acts, count() AS cases, toInt64(intDiv(sum(tss[-1] - tss[1]), toInt64(count()))) AS mean FROM ",
-    );
-    s.append(case_arrays(filter, activities))
-        .push(" GROUP BY acts");
-    s
-}
+/// Joins a variant's activity names in [`item::VARIANT`] rows.
+pub const VARIANT_SEPARATOR: char = '\u{1f}';
 
-/// Directly-follows edges with their counts and durations.
-pub fn stats_edges(filter: &CaseFilter, activities: Option<&[String]>) -> Sql {
-    let mut s = Sql::new(format!(
-        "SELECT x.1 AS source, x.2 AS target, count() AS n, {} AS duration FROM \
-         (SELECT arrayJoin(arrayMap((a, b, t0, t1) -> (a, b, t1 - t0), \
-                 arrayPopBack(acts), arrayPopFront(acts), arrayPopBack(tss), arrayPopFront(tss))) AS x FROM ",
-        duration_stats("groupArray(x.3)")
-    ));
-    s.append(case_arrays(filter, activities))
-        .push(") GROUP BY source, target");
-    s
-}
-
-/// Activities with their counts, case counts and times to the next event.
-pub fn stats_activities(filter: &CaseFilter, activities: Option<&[String]>) -> Sql {
-    let mut s = Sql::new(format!(
-        "SELECT x.1 AS activity, count() AS n, uniqExact(case_id) AS cases, {} AS time_to_next FROM \
-         (SELECT case_id, arrayJoin(arrayMap((a, t, next, has_next) -> (a, next - t, has_next), acts, tss, \
-                 arrayPushBack(arrayPopFront(tss), toInt64(0)), \
-                 arrayPushBack(arrayMap(t -> toUInt8(1), arrayPopFront(tss)), toUInt8(0)))) AS x FROM ",
-        duration_stats("groupArrayIf(x.2, x.3 = 1)")
-    ));
-    s.append(case_arrays(filter, activities))
-        .push(") GROUP BY activity");
-    s
-}
-
-/// Service times (kind 1) and waiting times (kind 2) per activity, from three kinds of rows:
+/// Every aggregate of the process statistics in one statement: rows of (kind, k1, k2, n,
+/// cases, times), see [`item`]. Each case is turned into tagged items by array functions that
+/// are linear in its length, and the items are grouped once; only two kinds need more:
 ///
-/// - lifecycle pairs, in cases with a `start`: per case and activity, each `complete` is
-///   matched to the earliest open `start` (the queue length before step k is the running
+/// - lifecycle service times, in cases with a `start` (only when `lifecycles`: the store holds
+///   `start` events at all): per case and activity, each `complete`
+///   is matched to the earliest open `start` (the queue length before step k is the running
 ///   balance of starts and completes minus its lowest point so far, so no loop is needed);
-/// - span lengths, in cases with spans;
-/// - waiting, in cases with spans: from the latest end of the earlier steps to each start.
+/// - waiting times, in cases with spans: from the latest end of the earlier steps to each
+///   start (quadratic in the steps of one traced case; other cases pass empty arrays, since
+///   ClickHouse evaluates both branches of an `if`).
 ///
-/// Aliases read inside lambdas are also named outside them (the HAVING and WHERE terms that
-/// always hold): ClickHouse 18.16 otherwise drops them and the columns they are made of.
-/// Each kind of row comes from its own cases (WHERE before the arrays are built: ClickHouse
-/// evaluates both branches of an `if`), and the work per case is linear except where it is
-/// quadratic in the steps of one activity of one case (lifecycles) or of one traced case.
-pub fn stats_service_and_waiting(filter: &CaseFilter, activities: Option<&[String]>) -> Sql {
+/// Aliases read inside lambdas are also named outside them (terms that always hold):
+/// ClickHouse 18.16 otherwise drops them and the columns they are made of.
+pub fn stats_items(filter: &CaseFilter, activities: Option<&[String]>, lifecycles: bool) -> Sql {
+    let sep = VARIANT_SEPARATOR;
     let mut s = Sql::new(format!(
-        "SELECT kind, activity, {} AS times FROM (\
-         SELECT toUInt8(1) AS kind, activity, d FROM \
-          (SELECT activity, arraySort(groupArray((i, t, lc))) AS g, \
-                  arrayMap(x -> x.2, g) AS gt, arrayMap(x -> x.3, g) AS gl, \
-                  arrayPushFront(arrayCumSum(arrayMap(l -> toInt64(multiIf(l = 1, 1, l = 2, -1, 0)), gl)), toInt64(0)) AS balance, \
-                  arrayMap(k -> balance[k] - arrayReduce('min', arraySlice(balance, 1, k)), arrayEnumerate(gl)) AS open_before, \
-                  arrayPushFront(arrayCumSum(arrayMap(l -> toInt64(l = 1), gl)), toInt64(0)) AS starts_before, \
-                  arrayFilter((t, l) -> l = 1, gt, gl) AS starts, \
-                  arrayMap(k -> gt[k] - starts[starts_before[k] - open_before[k] + 1], \
-                           arrayFilter(k -> gl[k] = 2 AND open_before[k] > 0, arrayEnumerate(gl))) AS durations \
-           FROM (SELECT case_id, x.1 AS activity, x.2 AS t, x.3 AS lc, x.4 AS i FROM \
-                 (SELECT case_id, arrayJoin(arrayMap((a, t, l, i) -> (a, t, l, i), acts, tss, lcs, arrayEnumerate(acts))) AS x FROM ",
-        duration_stats("groupArray(d)")
+        "SELECT kind, k1, k2, count() AS n, uniqExact(case_id) AS cases, {} AS times FROM (\
+         SELECT case_id, x.1 AS kind, x.2 AS k1, x.3 AS k2, x.4 AS d, x.5 AS flag FROM \
+          (SELECT case_id, arrayMap((t, e, sp) -> greatest(if(sp = 1, e, t), t), tss, ends, spans) AS fin, \
+                  if(has(spans, 1), arrayPopFront(arrayEnumerate(acts)), emptyArrayUInt32()) AS traced, \
+                  arrayJoin(arrayConcat(\
+                    arrayMap((a, b, t0, t1) -> ({edge}, a, b, t1 - t0, toUInt8(1)), \
+                             arrayPopBack(acts), arrayPopFront(acts), arrayPopBack(tss), arrayPopFront(tss)), \
+                    arrayMap((a, t, next, more) -> ({activity}, a, '', next - t, more), acts, tss, \
+                             arrayPushBack(arrayPopFront(tss), toInt64(0)), \
+                             arrayPushBack(arrayMap(t -> toUInt8(1), arrayPopFront(tss)), toUInt8(0))), \
+                    arrayMap((a, t, e, sp) -> ({service}, a, '', greatest(e - t, toInt64(0)), sp), acts, tss, ends, spans), \
+                    arrayMap(i -> ({waiting}, acts[i], '', greatest(tss[i] - arrayReduce('max', arraySlice(fin, 1, i - 1)), toInt64(0)), toUInt8(1)), traced), \
+                    [({start}, acts[1], '', toInt64(0), toUInt8(0)), ({end}, acts[-1], '', toInt64(0), toUInt8(0)), \
+                     ({variant}, arrayStringConcat(acts, '{sep}'), '', tss[-1] - tss[1], toUInt8(1)), \
+                     ({throughput}, '', '', tss[-1] - tss[1], toUInt8(1)), \
+                     ({first}, '', '', tss[1], toUInt8(1)), ({last}, '', '', tss[-1], toUInt8(1))])) AS x FROM ",
+        duration_stats("groupArrayIf(d, flag = 1)"),
+        edge = typed(item::EDGE),
+        activity = typed(item::ACTIVITY),
+        service = typed(item::SERVICE),
+        waiting = typed(item::WAITING),
+        start = typed(item::START),
+        end = typed(item::END),
+        variant = typed(item::VARIANT),
+        throughput = typed(item::THROUGHPUT),
+        first = typed(item::FIRST),
+        last = typed(item::LAST),
     ));
     s.append(case_arrays(filter, activities)).push(
-        " WHERE has(lcs, 1))) GROUP BY case_id, activity \
-         HAVING length(gt) + length(balance) + length(open_before) + length(starts_before) + length(starts) > 0) \
-         ARRAY JOIN durations AS d \
-         UNION ALL \
-         SELECT toUInt8(1) AS kind, x.1 AS activity, x.2 AS d FROM \
-          (SELECT arrayJoin(arrayFilter(y -> y.3 = 1, arrayMap((a, t, e, sp) -> (a, greatest(e - t, toInt64(0)), sp), \
-                  acts, tss, ends, spans))) AS x FROM ",
+        " WHERE notEmpty(fin) AND length(traced) < length(acts) + 1 AND length(lcs) = length(acts))",
     );
-    s.append(case_arrays(filter, activities)).push(
-        " WHERE has(spans, 1)) \
-         UNION ALL \
-         SELECT toUInt8(2) AS kind, x.1 AS activity, x.2 AS d FROM \
-          (SELECT arrayMap((t, e, sp) -> greatest(if(sp = 1, e, t), t), tss, ends, spans) AS fin, \
-                  arrayJoin(arrayMap((a, t, i) -> (a, greatest(t - arrayReduce('max', arraySlice(fin, 1, i - 1)), toInt64(0))), \
-                           arrayPopFront(acts), arrayPopFront(tss), arrayPopFront(arrayEnumerate(acts)))) AS x FROM ",
-    );
-    s.append(case_arrays(filter, activities))
-        .push(" WHERE has(spans, 1) AND notEmpty(fin))) GROUP BY kind, activity");
+    if lifecycles {
+        s.push(&format!(
+            " UNION ALL \
+             SELECT toInt64(0) AS case_id, {service} AS kind, activity AS k1, '' AS k2, d, toUInt8(1) AS flag FROM \
+              (SELECT activity, arraySort(groupArray((i, t, lc))) AS g, \
+                      arrayMap(x -> x.2, g) AS gt, arrayMap(x -> x.3, g) AS gl, \
+                      arrayPushFront(arrayCumSum(arrayMap(l -> toInt64(multiIf(l = 1, 1, l = 2, -1, 0)), gl)), toInt64(0)) AS balance, \
+                      arrayMap(k -> balance[k] - arrayReduce('min', arraySlice(balance, 1, k)), arrayEnumerate(gl)) AS open_before, \
+                      arrayPushFront(arrayCumSum(arrayMap(l -> toInt64(l = 1), gl)), toInt64(0)) AS starts_before, \
+                      arrayFilter((t, l) -> l = 1, gt, gl) AS starts, \
+                      arrayMap(k -> gt[k] - starts[starts_before[k] - open_before[k] + 1], \
+                               arrayFilter(k -> gl[k] = 2 AND open_before[k] > 0, arrayEnumerate(gl))) AS durations \
+               FROM (SELECT case_id, x.1 AS activity, x.2 AS t, x.3 AS lc, x.4 AS i FROM \
+                     (SELECT case_id, arrayJoin(arrayMap((a, t, l, i) -> (a, t, l, i), acts, tss, lcs, arrayEnumerate(acts))) AS x FROM ",
+            service = typed(item::SERVICE),
+        ));
+        s.append(case_arrays(filter, activities)).push(
+            " WHERE has(lcs, 1))) GROUP BY case_id, activity \
+             HAVING length(gt) + length(balance) + length(open_before) + length(starts_before) + length(starts) > 0) \
+             ARRAY JOIN durations AS d",
+        );
+    }
+    s.push(") GROUP BY kind, k1, k2");
     s
+}
+
+/// Whether any stored event is a lifecycle `start` (else no service time comes from pairs).
+pub fn has_lifecycle_starts() -> Sql {
+    Sql::new("SELECT count() FROM events WHERE lifecycle = 1")
+}
+
+/// A kind constant as a UInt8 literal.
+fn typed(kind: u8) -> String {
+    format!("toUInt8({kind})")
 }

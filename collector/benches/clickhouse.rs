@@ -1,0 +1,128 @@
+//! Where to switch stores: ingest rate into ClickHouse up to 10 million generated events, and
+//! the time of the map query (directly-follows counts and durations, variants, throughput,
+//! service and waiting times) on ClickHouse beside the same query on the embedded store, at
+//! the sizes the embedded store still handles.
+//!
+//! Needs a ClickHouse server: `make bench` runs it under scripts/with-clickhouse.sh.
+//! `FLOWSIGHT_BENCH_CH_EVENTS` (default 10,000,000) and `FLOWSIGHT_BENCH_EMBEDDED_EVENTS`
+//! (default 2,000,000) set the largest sizes.
+
+use fixtures::{generate, Scenario, ORDER_FLOW_CONFIG};
+use flowsight_collector::mapping::map_event;
+use flowsight_collector::store::{
+    ClickHouseStore, ClickHouseUrl, EmbeddedStore, StatsQuery, Store,
+};
+use flowsight_collector::CollectorConfig;
+use miner::log::Event;
+use std::time::{Duration, Instant};
+
+/// Orders per generated slice (about 8 events each).
+const SLICE_ORDERS: usize = 25_000;
+/// Events per store batch, as a Kafka or file source hands them over.
+const BATCH: usize = 50_000;
+/// Sizes at which the map query is timed.
+const CHECKPOINTS: [usize; 4] = [1_000_000, 2_000_000, 5_000_000, 10_000_000];
+
+fn size(var: &str, default: usize) -> usize {
+    std::env::var(var)
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Slice `k` of an endless order flow: orders of each slice follow the previous slice's, with
+/// their order ids made unique across slices.
+fn slice(config: &CollectorConfig, k: u64) -> Vec<Event> {
+    let flow = generate(&Scenario {
+        orders: SLICE_ORDERS,
+        seed: 1000 + k,
+        start: Scenario::default().start + k as i64 * 10 * 86_400_000_000,
+        ..Scenario::default()
+    });
+    flow.events
+        .iter()
+        .map(|e| {
+            let value = serde_json::to_value(e).expect("envelopes serialize");
+            let mut event =
+                map_event(&config.mapping, &value, b"", "bench").expect("generated events map");
+            for key in &mut event.keys {
+                if key.kind == "order" {
+                    key.value = format!("{k}-{}", key.value);
+                }
+            }
+            event
+        })
+        .collect()
+}
+
+/// The map query, best of three (the first run also warms caches).
+fn map_query(store: &dyn Store) -> (Duration, u64) {
+    let mut best = Duration::MAX;
+    let mut cases = 0;
+    for _ in 0..3 {
+        let started = Instant::now();
+        let stats = store
+            .process_stats(&StatsQuery::default())
+            .expect("map query");
+        best = best.min(started.elapsed());
+        cases = stats.cases;
+    }
+    (best, cases)
+}
+
+/// Fills `store` slice by slice up to `target` events, timing the map query at each checkpoint.
+fn run(name: &str, store: &dyn Store, config: &CollectorConfig, target: usize) {
+    let mut stored = 0usize;
+    let mut ingest = Duration::ZERO;
+    let mut checkpoints = CHECKPOINTS.iter().filter(|&&c| c <= target).peekable();
+    let mut k = 0;
+    while let Some(&&next) = checkpoints.peek() {
+        let events = slice(config, k);
+        k += 1;
+        let started = Instant::now();
+        for batch in events.chunks(BATCH) {
+            store.append(batch).expect("append");
+        }
+        ingest += started.elapsed();
+        stored += events.len();
+        if stored >= next {
+            checkpoints.next();
+            let (took, cases) = map_query(store);
+            println!(
+                "{name}: {stored} events ({cases} instances): ingest {:.0} events/s so far; map query {:.2} s",
+                stored as f64 / ingest.as_secs_f64(),
+                took.as_secs_f64()
+            );
+        }
+    }
+}
+
+fn main() {
+    let server = std::env::var("FLOWSIGHT_CLICKHOUSE").expect(
+        "FLOWSIGHT_CLICKHOUSE names no server: run under scripts/with-clickhouse.sh (make bench)",
+    );
+    let config = CollectorConfig::parse(ORDER_FLOW_CONFIG).expect("demo config");
+    let url = ClickHouseUrl::parse(&format!(
+        "{}/bench_{}",
+        server.trim_end_matches('/'),
+        std::process::id()
+    ))
+    .expect("server address");
+    let clickhouse =
+        ClickHouseStore::open(&url, config.instances.clone()).expect("ClickHouse store");
+    run(
+        "clickhouse",
+        &clickhouse,
+        &config,
+        size("FLOWSIGHT_BENCH_CH_EVENTS", 10_000_000),
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let embedded =
+        EmbeddedStore::open(dir.path(), config.instances.clone()).expect("embedded store");
+    run(
+        "embedded",
+        &embedded,
+        &config,
+        size("FLOWSIGHT_BENCH_EMBEDDED_EVENTS", 2_000_000),
+    );
+}
