@@ -185,7 +185,7 @@ fn every_query(store: &ClickHouseStore) -> Vec<Sql> {
         sql::stored_dead_letters(vec!["orders".into()], vec!["orders/0/7".into()]),
         sql::key_graph(),
         sql::absorbed(),
-        sql::labels_of(vec![merged.to_string(), "2".into()]),
+        sql::labels_of(vec![merged, 2]),
         sql::high_water_marks(),
         sql::has_lifecycle_starts(),
     ];

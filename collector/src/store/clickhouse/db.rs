@@ -65,6 +65,7 @@ impl Db {
                 Value::Str(s) => q.bind(s),
                 Value::Int(i) => q.bind(i),
                 Value::Strs(v) => q.bind(v),
+                Value::Ints(v) => q.bind(v),
             })
     }
 

@@ -17,6 +17,8 @@ pub enum Value {
     Int(i64),
     /// An array of strings.
     Strs(Vec<String>),
+    /// An array of integers.
+    Ints(Vec<i64>),
 }
 
 /// A statement being built: text and the values of its placeholders, in order.
@@ -349,12 +351,14 @@ pub fn absorbed() -> Sql {
 }
 
 /// The labels of `ids` (missing when never labelled).
-pub fn labels_of(ids: Vec<String>) -> Sql {
+pub fn labels_of(ids: Vec<i64>) -> Sql {
+    // Filtered before grouping, within the primary key (label rows have no key value): a
+    // batch's lookup must not cost a pass over every label.
     let mut s = Sql::new(format!(
-        "SELECT case_id, label FROM ({}) WHERE toString(case_id) IN (SELECT arrayJoin(",
-        labels_now()
+        "SELECT instance AS case_id, argMax(label, version) AS label FROM correlation \
+         WHERE row_type = {LABEL_ROW} AND key_value = '' AND instance IN (SELECT toInt64(arrayJoin("
     ));
-    s.bind(Value::Strs(ids)).push("))");
+    s.bind(Value::Ints(ids)).push("))) GROUP BY instance");
     s
 }
 

@@ -332,13 +332,11 @@ impl Writer {
         let labels: HashMap<InstanceId, String> = if earlier.is_empty() {
             HashMap::new()
         } else {
-            db.fetch::<LabelRow>(sql::labels_of(
-                earlier.iter().map(|i| i.to_string()).collect(),
-            ))?
-            .into_iter()
-            .filter(|r| is_business_label(&r.label))
-            .map(|r| (r.case_id, r.label))
-            .collect()
+            db.fetch::<LabelRow>(sql::labels_of(earlier.clone()))?
+                .into_iter()
+                .filter(|r| is_business_label(&r.label))
+                .map(|r| (r.case_id, r.label))
+                .collect()
         };
         for (merge, by) in &effects.merges {
             let survivor = effects.root(merge.survivor);
