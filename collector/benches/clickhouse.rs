@@ -5,7 +5,7 @@
 //!
 //! Needs a ClickHouse server: `make bench` runs it under scripts/with-clickhouse.sh.
 //! `FLOWSIGHT_BENCH_CH_EVENTS` (default 10,000,000) and `FLOWSIGHT_BENCH_EMBEDDED_EVENTS`
-//! (default 2,000,000) set the largest sizes.
+//! (default 10,000,000) set the largest sizes.
 
 use fixtures::{generate, Scenario, ORDER_FLOW_CONFIG};
 use flowsight_collector::mapping::map_event;
@@ -123,6 +123,6 @@ fn main() {
         "embedded",
         &embedded,
         &config,
-        size("FLOWSIGHT_BENCH_EMBEDDED_EVENTS", 2_000_000),
+        size("FLOWSIGHT_BENCH_EMBEDDED_EVENTS", 10_000_000),
     );
 }

@@ -71,12 +71,11 @@ def test_a_killed_server_mid_ingest_loses_nothing_accepted_and_stores_nothing_tw
     assert otlp_back
 
     expected = len(lines) + 50
-    stored, distinct = map(int, clickhouse.query("SELECT count(), uniqExact(id) FROM flow.events FINAL").split())
-    assert (stored, distinct) == (expected, expected), "every accepted event and span, each once"
-    raw = int(clickhouse.query("SELECT count() FROM flow.events").strip())
-    assert raw >= expected, "the table itself holds them all (duplicates only where FINAL folds them)"
+    raw, distinct = map(int, clickhouse.query("SELECT count(), uniqExact(id) FROM flow.events").split())
+    assert distinct == expected, "every accepted event and span is in the table"
+    assert raw >= expected, f"{raw - expected} copies left by the crash, folded by every query"
     overview = get_json(flowsight.url + "/api/overview")
-    assert overview["events"] == expected
+    assert overview["events"] == expected, "each counted once"
     assert overview["instances"] == 3_000 + 1, "the orders and the spans' order"
     page = get_json(flowsight.url + "/export/instances.json")
     [spanned] = [i for i in page["instances"] if i["label"] == "order=span-order"]

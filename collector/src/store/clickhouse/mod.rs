@@ -111,4 +111,52 @@ pub(crate) mod tests {
             Box::new(ClickHouseStore::open(&url, InstanceRules::default()).unwrap())
         });
     }
+
+    #[test]
+    #[ignore = "needs a ClickHouse server: make clickhouse-tests"]
+    fn folds_copies_left_by_a_crash_between_the_events_and_their_ids() {
+        use crate::store::{InstanceQuery, StatsQuery, Store};
+        use miner::log::{BusinessKey, Event};
+        let event = |id: &str, t: i64, keys: &[(&str, &str)]| Event {
+            id: id.into(),
+            activity: id.to_uppercase(),
+            timestamp: t,
+            source: "test".into(),
+            keys: keys.iter().map(|(k, v)| BusinessKey::new(*k, *v)).collect(),
+            trace_id: None,
+            span_id: None,
+            attributes: Default::default(),
+        };
+        let store = ClickHouseStore::open(&fresh_url(), InstanceRules::default()).unwrap();
+        let first = [
+            event("a", 1, &[("order", "1")]),
+            event("b", 2, &[("pay", "9")]),
+        ];
+        store.append(&first).unwrap();
+        store
+            .append(&[event("c", 3, &[("order", "1"), ("pay", "9")])])
+            .unwrap();
+        let before = (
+            store.overview().unwrap(),
+            store.instances(&InstanceQuery::default()).unwrap(),
+            store.process_stats(&StatsQuery::default()).unwrap(),
+        );
+        // As if a crash came after the events were written but before their ids: the ids are
+        // gone, so redelivery writes the events again ("b" now into the merged instance).
+        store
+            .db
+            .execute(sql::Sql::new("TRUNCATE TABLE event_ids"))
+            .unwrap();
+        let again = store.append(&first).unwrap();
+        assert_eq!(again.inserted, 2, "the copies were written");
+        let after = (
+            store.overview().unwrap(),
+            store.instances(&InstanceQuery::default()).unwrap(),
+            store.process_stats(&StatsQuery::default()).unwrap(),
+        );
+        assert_eq!(after, before, "every answer counts each event once");
+        let detail = store.instance(before.1.instances[0].id).unwrap().unwrap();
+        let ids: Vec<&str> = detail.events.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(ids, ["a", "b", "c"]);
+    }
 }

@@ -98,12 +98,8 @@ fn business_label(column: &str) -> String {
 }
 
 /// Events (deduplicated) with `case_id`, the instance they belong to now (0: no key).
-fn events_resolved(columns: &str) -> String {
-    events_with_case(columns, "FINAL")
-}
-
-/// Events with `case_id` as [`events_resolved`], but duplicates not folded (`modifier` empty):
-/// for queries that fold them themselves, cheaper than FINAL.
+/// Events with `case_id`, the instance they belong to now (0: no key). With `modifier` FINAL
+/// redelivered copies are folded; without, the query folds them itself (cheaper).
 fn events_with_case(columns: &str, modifier: &str) -> String {
     format!(
         "SELECT if(root = 0, instance, root) AS case_id, {columns} FROM events {modifier} ANY LEFT JOIN ({}) AS roots USING instance",
@@ -111,15 +107,17 @@ fn events_with_case(columns: &str, modifier: &str) -> String {
     )
 }
 
-/// The summarised instances (id, label, events, first_ts, last_ts, last_activity).
+/// The summarised instances (id, label, events, first_ts, last_ts, last_activity). A redelivered
+/// copy changes none of these (its time and activity are the original's; it counts once), so
+/// no FINAL is needed, even for a copy written to an instance merged since.
 fn summaries() -> String {
     format!(
         "SELECT case_id AS id, label, events, first_ts, last_ts, last_activity FROM \
-         (SELECT case_id, count() AS events, min(ts) AS first_ts, max(ts) AS last_ts, \
+         (SELECT case_id, uniqExact(id_hash) AS events, min(ts) AS first_ts, max(ts) AS last_ts, \
                  argMax(activity, (ts, seq)) AS last_activity \
           FROM ({}) WHERE case_id != 0 GROUP BY case_id) AS per_case \
          ANY INNER JOIN ({}) AS labels USING case_id WHERE {}",
-        events_resolved("ts, seq, activity"),
+        events_with_case("ts, seq, activity, cityHash64(id) AS id_hash", ""),
         labels_now(),
         business_label("label")
     )
@@ -235,9 +233,11 @@ pub const EVENT_COLUMNS: &str = "id, activity, ts, source, keys, trace_id, span_
 pub fn instance_events(id: i64) -> Sql {
     let mut s = Sql::new(format!(
         "SELECT {EVENT_COLUMNS} FROM ({}) WHERE case_id = ",
-        events_resolved(&format!("{EVENT_COLUMNS}, seq"))
+        events_with_case(&format!("{EVENT_COLUMNS}, seq"), "")
     ));
-    s.bind(Value::Int(id)).push(" ORDER BY ts, seq");
+    // The first stored copy of each event (a copy may sit in an instance merged since).
+    s.bind(Value::Int(id))
+        .push(" ORDER BY ts, seq LIMIT 1 BY id");
     s
 }
 
@@ -270,7 +270,7 @@ pub fn uncorrelated(limit: u64) -> Sql {
     Sql::new(format!(
         "SELECT {EVENT_COLUMNS} FROM ({}) WHERE case_id NOT IN (SELECT case_id FROM ({}) WHERE {}) \
          ORDER BY seq DESC LIMIT {limit}",
-        events_resolved(&format!("{EVENT_COLUMNS}, seq")),
+        events_with_case(&format!("{EVENT_COLUMNS}, seq"), "FINAL"),
         labels_now(),
         business_label("label")
     ))
@@ -279,7 +279,7 @@ pub fn uncorrelated(limit: u64) -> Sql {
 /// Store-wide counts: events, events in summarised instances, merges, dead letters.
 pub fn counts() -> Sql {
     Sql::new(format!(
-        "SELECT (SELECT count() FROM events FINAL) AS events, \
+        "SELECT (SELECT uniqExact(cityHash64(id)) FROM events) AS events, \
                 (SELECT sum(events) FROM ({})) AS correlated, \
                 (SELECT uniqExact(other) FROM correlation WHERE row_type = {MERGE_ROW}) AS merges, \
                 (SELECT count() FROM dead_letters FINAL) AS dead_letters",
