@@ -38,6 +38,11 @@ fn events_of(flow: &GeneratedFlow, config: &CollectorConfig) -> Vec<Event> {
         .collect()
 }
 
+/// An event of activity `id` in upper case, at `t`, carrying `keys`.
+pub fn keyed_event(id: &str, t: i64, keys: &[(&str, &str)]) -> Event {
+    event(id, &id.to_uppercase(), t, keys)
+}
+
 fn event(id: &str, activity: &str, t: i64, keys: &[(&str, &str)]) -> Event {
     Event {
         id: id.into(),

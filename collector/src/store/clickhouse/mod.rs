@@ -115,18 +115,8 @@ pub(crate) mod tests {
     #[test]
     #[ignore = "needs a ClickHouse server: make clickhouse-tests"]
     fn folds_copies_left_by_a_crash_between_the_events_and_their_ids() {
+        use crate::store::contract::keyed_event as event;
         use crate::store::{InstanceQuery, StatsQuery, Store};
-        use miner::log::{BusinessKey, Event};
-        let event = |id: &str, t: i64, keys: &[(&str, &str)]| Event {
-            id: id.into(),
-            activity: id.to_uppercase(),
-            timestamp: t,
-            source: "test".into(),
-            keys: keys.iter().map(|(k, v)| BusinessKey::new(*k, *v)).collect(),
-            trace_id: None,
-            span_id: None,
-            attributes: Default::default(),
-        };
         let store = ClickHouseStore::open(&fresh_url(), InstanceRules::default()).unwrap();
         let first = [
             event("a", 1, &[("order", "1")]),

@@ -88,8 +88,8 @@ impl std::fmt::Debug for EmbeddedStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{contract, Store};
-    use miner::log::{BusinessKey, Event};
+    use crate::store::contract::{self, keyed_event};
+    use crate::store::Store;
 
     #[test]
     fn honours_the_store_contract() {
@@ -100,19 +100,6 @@ mod tests {
             dirs.borrow_mut().push(dir);
             Box::new(store)
         });
-    }
-
-    fn event(id: &str, t: i64, keys: &[(&str, &str)]) -> Event {
-        Event {
-            id: id.into(),
-            activity: id.to_uppercase(),
-            timestamp: t,
-            source: "test".into(),
-            keys: keys.iter().map(|(k, v)| BusinessKey::new(*k, *v)).collect(),
-            trace_id: None,
-            span_id: None,
-            attributes: Default::default(),
-        }
     }
 
     #[test]
@@ -153,7 +140,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let store = EmbeddedStore::open(dir.path(), InstanceRules::default()).unwrap();
-            store.append(&[event("a", 1, &[("order", "7")])]).unwrap();
+            store
+                .append(&[keyed_event("a", 1, &[("order", "7")])])
+                .unwrap();
         }
         {
             let conn = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
@@ -177,7 +166,9 @@ mod tests {
             })
             .unwrap();
         assert_eq!(found.total, 1, "search by value after the migration");
-        let report = store.append(&[event("b", 2, &[("order", "7")])]).unwrap();
+        let report = store
+            .append(&[keyed_event("b", 2, &[("order", "7")])])
+            .unwrap();
         assert_eq!(
             (report.inserted, report.merges),
             (1, 0),
@@ -198,12 +189,14 @@ mod tests {
     fn a_failed_batch_keeps_nothing_and_the_store_recovers() {
         let dir = tempfile::tempdir().unwrap();
         let store = EmbeddedStore::open(dir.path(), InstanceRules::default()).unwrap();
-        store.append(&[event("a", 1, &[("order", "1")])]).unwrap();
+        store
+            .append(&[keyed_event("a", 1, &[("order", "1")])])
+            .unwrap();
         // Make the next write fail inside the transaction, after correlation has run.
         store.execute_for_test("CREATE TRIGGER fail BEFORE INSERT ON events WHEN NEW.id = 'boom' BEGIN SELECT RAISE(ABORT, 'disk full'); END");
         let err = store.append(&[
-            event("b", 2, &[("order", "1"), ("pick", "p")]),
-            event("boom", 3, &[("pick", "q")]),
+            keyed_event("b", 2, &[("order", "1"), ("pick", "p")]),
+            keyed_event("boom", 3, &[("pick", "q")]),
         ]);
         assert!(err.is_err());
         assert_eq!(
@@ -217,7 +210,7 @@ mod tests {
             .unwrap()
             .execute_for_test("DROP TRIGGER fail");
         let report = store
-            .append(&[event("b", 2, &[("order", "1"), ("pick", "p")])])
+            .append(&[keyed_event("b", 2, &[("order", "1"), ("pick", "p")])])
             .unwrap();
         assert_eq!((report.inserted, report.merges), (1, 0));
         assert_eq!(
