@@ -142,6 +142,31 @@ def test_a_failing_store_pauses_commits_nothing_early_and_recovers(brokers, proc
     wait_for("offsets committed after recovery", lambda: sum(committed(brokers, group, topic).values()) == everything, timeout=30)
 
 
+def test_a_clickhouse_outage_pauses_commits_nothing_early_and_recovers(brokers, processes, clickhouse, tmp_path):
+    first, first_ids = generate(tmp_path, 300, seed=51)
+    second, second_ids = generate(tmp_path, 1_500, seed=52)
+    topic, group = unique("ch-outage"), unique("g")
+    produce(brokers, topic, first, partitions=3)
+    collector = processes(collect_args(brokers, topic, group), f"clickhouse://127.0.0.1:{clickhouse.http_port}/kafka")
+    wait_for("the first batch stored", lambda: collector.events() == len(first_ids))
+    wait_for("their offsets committed", lambda: sum(committed(brokers, group, topic).values()) == len(first_ids), timeout=30)
+    committed_before = committed(brokers, group, topic)
+
+    clickhouse.kill()
+    produce(brokers, topic, second, partitions=3)
+    wait_for("consumption paused on the store", lambda: collector.metrics()['flowsight_kafka_paused{group="%s"}' % group] == 1, timeout=60)
+    assert collector.metrics()["flowsight_store_up"] == 0, "/metrics still answers, saying the store is down"
+    time.sleep(3)
+    assert committed(brokers, group, topic) == committed_before, "nothing committed past what is durable"
+    clickhouse.start()
+
+    everything = len(first_ids) + len(second_ids)
+    wait_for("recovered and every message stored", lambda: collector.events() == everything, timeout=180)
+    assert collector.metrics()['flowsight_kafka_paused{group="%s"}' % group] == 0
+    assert sorted(collector.event_ids()) == sorted(first_ids + second_ids)
+    wait_for("offsets committed after recovery", lambda: sum(committed(brokers, group, topic).values()) == everything, timeout=30)
+
+
 def committed(brokers, group, topic):
     """The group's committed offsets per partition, read with the independent client."""
     from confluent_kafka import Consumer, TopicPartition

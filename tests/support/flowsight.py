@@ -65,7 +65,7 @@ class Flowsight:
         return {k: float(v) for k, v in (l.rsplit(" ", 1) for l in text.splitlines() if l and not l.startswith("#"))}
 
     def events(self):
-        return int(self.metrics()["flowsight_store_events"])
+        return int(self.metrics().get("flowsight_store_events", -1))
 
     def event_ids(self):
         return [e["id"] for e in get_json(self.url + "/export/log.jsonocel")["events"]]

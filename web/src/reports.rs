@@ -535,13 +535,15 @@ fn for_each_instance(
             limit: PAGE,
         };
         let page = store.instances(&query)?;
+        let ids: Vec<_> = page.instances.iter().map(|s| s.id).collect();
+        let events = store.events_of(&ids)?;
         for summary in &page.instances {
-            if let Some(instance) = store.instance(summary.id)? {
+            if let Some(events) = events.get(&summary.id) {
                 let name = summary
                     .label
                     .split_once('=')
                     .map_or(summary.label.as_str(), |(_, v)| v);
-                visit(name, &instance.events)
+                visit(name, events)
                     .map_err(|e| WebError::Internal(format!("writing the log: {e}")))?;
             }
         }

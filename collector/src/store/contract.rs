@@ -195,6 +195,17 @@ fn merges_instances_on_a_late_link(factory: Factory<'_>) {
         (detail.summary.first_event, detail.summary.last_event),
         (10, 30)
     );
+    let absorbed = detail.merges[0].absorbed;
+    let found = store
+        .events_of(&[detail.summary.id, absorbed, 9_999])
+        .unwrap();
+    assert_eq!(
+        found.keys().copied().collect::<Vec<_>>(),
+        [detail.summary.id],
+        "only live instances have events"
+    );
+    assert_eq!(found[&detail.summary.id], detail.events);
+    assert!(store.instance(absorbed).unwrap().is_none());
 }
 
 fn links_keys_without_events(factory: Factory<'_>) {

@@ -51,6 +51,13 @@ pub trait Store: Send + Sync {
     /// One instance with all its events in time order, its keys and the merges that formed it.
     fn instance(&self, id: InstanceId) -> Result<Option<InstanceDetail>, CollectorError>;
 
+    /// The events of each of `ids`, in time order, keyed by instance (ids of no instance are
+    /// left out): what an export of every instance reads, a page of instances at a time.
+    fn events_of(
+        &self,
+        ids: &[InstanceId],
+    ) -> Result<std::collections::HashMap<InstanceId, Vec<Event>>, CollectorError>;
+
     /// Events that carry no business key, newest first.
     fn uncorrelated(&self, limit: u64) -> Result<Vec<Event>, CollectorError>;
 

@@ -160,8 +160,13 @@ async fn sources(State(state): State<AppState>) -> Result<Html<String>, WebError
 }
 
 async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, WebError> {
-    let overview = blocking(&state, |s| Ok(s.overview()?)).await?;
-    let mut text = store_metrics(&overview);
+    // The sources' figures are served even when the store fails: that is when they matter.
+    let overview = blocking(&state, |s| Ok(s.overview()?)).await;
+    let mut text = overview.as_ref().map(store_metrics).unwrap_or_default();
+    text.push_str(&format!(
+        "# HELP flowsight_store_up Whether the store answered (1) or failed (0).\n# TYPE flowsight_store_up gauge\nflowsight_store_up {}\n",
+        u8::from(overview.is_ok())
+    ));
     if let Some(kafka) = &state.kafka {
         kafka.write_prometheus(&mut text);
     }

@@ -5,6 +5,7 @@ use super::sql::{self, item, InstanceFilter, StatusRule, VARIANT_SEPARATOR};
 use super::write::{DeadLetterRow, LinkRow};
 use super::ClickHouseStore;
 use crate::correlate::InstanceId;
+use crate::store::effects::is_business_label;
 use crate::store::{
     AppendReport, DeadLetter, InstanceDetail, InstancePage, InstanceQuery, InstanceStatus,
     InstanceSummary, KeyLink, MergeRecord, StatsQuery, Store, StoreOverview,
@@ -67,8 +68,10 @@ impl From<SummaryRow> for InstanceSummary {
     }
 }
 
+/// An event as read back, with the instance it belongs to.
 #[derive(Row, Deserialize)]
 struct EventRow {
+    case_id: i64,
     id: String,
     activity: String,
     ts: i64,
@@ -94,8 +97,26 @@ struct MergeRow {
 
 #[derive(Row, Deserialize)]
 struct LatestRow {
-    instances: u64,
+    events: u64,
     latest: i64,
+}
+
+#[derive(Row, Deserialize)]
+struct LabelRow {
+    #[serde(rename = "case_id")]
+    _case_id: i64,
+    label: String,
+}
+
+#[derive(Row, Deserialize)]
+struct RootRow {
+    #[serde(rename = "root")]
+    _root: i64,
+}
+
+#[derive(Row, Deserialize)]
+struct MemberRow {
+    instance: i64,
 }
 
 #[derive(Row, Deserialize)]
@@ -171,35 +192,62 @@ impl Store for ClickHouseStore {
         })
     }
 
+    /// Read through the primary key, so that exports visiting every instance stay linear.
     fn instance(&self, id: InstanceId) -> Result<Option<InstanceDetail>, CollectorError> {
-        let (rule_ends, stuck_before, _) = self.status_rule()?;
-        let rule = StatusRule {
-            end_activities: &rule_ends,
-            stuck_before,
-        };
-        let Some(summary) = self
+        let label = self
             .db
-            .fetch::<SummaryRow>(sql::instance_summary(&rule, id))?
+            .fetch::<LabelRow>(sql::labels_of(vec![id]))?
             .into_iter()
-            .next()
-        else {
+            .map(|r| r.label)
+            .find(|l| is_business_label(l));
+        let Some(label) = label else {
             return Ok(None);
         };
-        let keys = self
+        if !self.db.fetch::<RootRow>(sql::absorbed_by(id))?.is_empty() {
+            return Ok(None);
+        }
+        let mut members: Vec<InstanceId> = self
             .db
-            .fetch::<KeyRow>(sql::instance_keys(id))?
+            .fetch::<MemberRow>(sql::absorbed_into(id))?
             .into_iter()
-            .map(|r| BusinessKey::new(r.kind, r.value))
+            .map(|r| r.instance)
             .collect();
-        let events = self
+        members.push(id);
+        let events: Vec<Event> = self
             .db
-            .fetch::<EventRow>(sql::instance_events(id))?
+            .fetch::<EventRow>(sql::instance_events(members.clone()))?
             .into_iter()
             .map(event_from_row)
             .collect::<Result<_, _>>()?;
+        let (Some(first), Some(last)) = (events.first(), events.last()) else {
+            return Ok(None);
+        };
+        let (ends, stuck_before, _) = self.status_rule()?;
+        let status = if ends.contains(&last.activity) {
+            InstanceStatus::Completed
+        } else if last.timestamp < stuck_before {
+            InstanceStatus::Stuck
+        } else {
+            InstanceStatus::Running
+        };
+        let summary = InstanceSummary {
+            id,
+            label,
+            status,
+            events: events.len() as u64,
+            first_event: first.timestamp,
+            last_event: last.timestamp,
+            last_activity: last.activity.clone(),
+        };
+        let keys = self
+            .db
+            .fetch::<KeyRow>(sql::instance_keys(members.clone()))?
+            .into_iter()
+            .map(|r| BusinessKey::new(r.kind, r.value))
+            .collect();
         let merges = self
             .db
-            .fetch::<MergeRow>(sql::instance_merges(id))?
+            .fetch::<MergeRow>(sql::instance_merges(members))?
             .into_iter()
             .map(|r| MergeRecord {
                 absorbed: r.absorbed,
@@ -208,11 +256,27 @@ impl Store for ClickHouseStore {
             })
             .collect();
         Ok(Some(InstanceDetail {
-            summary: summary.into(),
+            summary,
             keys,
             events,
             merges,
         }))
+    }
+
+    fn events_of(
+        &self,
+        ids: &[InstanceId],
+    ) -> Result<HashMap<InstanceId, Vec<Event>>, CollectorError> {
+        let mut out: HashMap<InstanceId, Vec<Event>> = HashMap::with_capacity(ids.len());
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        for row in self.db.fetch::<EventRow>(sql::events_of(ids.to_vec()))? {
+            out.entry(row.case_id)
+                .or_default()
+                .push(event_from_row(row)?);
+        }
+        Ok(out)
     }
 
     fn uncorrelated(&self, limit: u64) -> Result<Vec<Event>, CollectorError> {
@@ -268,7 +332,7 @@ impl ClickHouseStore {
     /// End activities, the stuck threshold and the data's "now" (newest last-event time).
     fn status_rule(&self) -> Result<(Vec<String>, i64, Option<i64>), CollectorError> {
         let row: LatestRow = self.db.fetch_one(sql::latest())?;
-        let latest = (row.instances > 0).then_some(row.latest);
+        let latest = (row.events > 0).then_some(row.latest);
         Ok((
             self.rules.end_activities.clone(),
             latest.unwrap_or(0).saturating_sub(self.rules.stuck_after),

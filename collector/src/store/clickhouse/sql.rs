@@ -150,11 +150,14 @@ fn summaries_with_status(rule: &StatusRule<'_>) -> Sql {
     s
 }
 
-/// The newest last-event time of the summarised instances, and how many there are.
+/// The newest event time of the summarised instances, and how many events they have.
 pub fn latest() -> Sql {
     Sql::new(format!(
-        "SELECT count() AS instances, max(last_ts) AS latest FROM ({})",
-        summaries()
+        "SELECT count() AS events, max(ts) AS latest FROM ({}) \
+         WHERE case_id IN (SELECT case_id FROM ({}) WHERE {})",
+        events_with_case("ts", ""),
+        labels_now(),
+        business_label("label")
     ))
 }
 
@@ -216,59 +219,84 @@ pub fn instance_page(
     s
 }
 
-/// The summary of one instance.
-pub fn instance_summary(rule: &StatusRule<'_>, id: i64) -> Sql {
-    let mut s =
-        Sql::new("SELECT id, label, events, first_ts, last_ts, last_activity, status FROM ");
-    s.append(summaries_with_status(rule).parenthesized())
-        .push(" WHERE id = ")
-        .bind(Value::Int(id));
+/// The instance `id` was absorbed into, if it was.
+pub fn absorbed_by(id: i64) -> Sql {
+    let mut s = Sql::new(format!(
+        "SELECT root FROM ({}) WHERE instance = ",
+        roots_now()
+    ));
+    s.bind(Value::Int(id));
+    s
+}
+
+/// The instances absorbed into `id` (its own events and keys may carry their ids).
+pub fn absorbed_into(id: i64) -> Sql {
+    let mut s = Sql::new(format!(
+        "SELECT instance FROM ({}) WHERE root = ",
+        roots_now()
+    ));
+    s.bind(Value::Int(id));
     s
 }
 
 /// The event columns read back into [`miner::log::Event`]s.
 pub const EVENT_COLUMNS: &str = "id, activity, ts, source, keys, trace_id, span_id, attributes";
 
-/// The events of one instance in time order.
-pub fn instance_events(id: i64) -> Sql {
+/// The events stored under `members` (an instance and those it absorbed) in time order,
+/// read through the primary key; the first stored copy of each.
+pub fn instance_events(members: Vec<i64>) -> Sql {
     let mut s = Sql::new(format!(
-        "SELECT {EVENT_COLUMNS} FROM ({}) WHERE case_id = ",
+        "SELECT instance AS case_id, {EVENT_COLUMNS} FROM events WHERE instance IN (SELECT toInt64(arrayJoin("
+    ));
+    s.bind(Value::Ints(members))
+        .push("))) ORDER BY ts, seq LIMIT 1 BY id");
+    s
+}
+
+/// The events of the summarised instances among `ids`, each instance's in time order, with its
+/// `case_id`; the first stored copy of each event.
+pub fn events_of(ids: Vec<i64>) -> Sql {
+    let mut s = Sql::new(format!(
+        "SELECT case_id, {EVENT_COLUMNS} FROM ({}) WHERE case_id IN (SELECT toInt64(arrayJoin(",
         events_with_case(&format!("{EVENT_COLUMNS}, seq"), "")
     ));
-    // The first stored copy of each event (a copy may sit in an instance merged since).
-    s.bind(Value::Int(id))
-        .push(" ORDER BY ts, seq LIMIT 1 BY id");
-    s
-}
-
-/// The keys of one instance.
-pub fn instance_keys(id: i64) -> Sql {
-    let mut s = Sql::new(format!(
-        "SELECT kind, value FROM ({}) WHERE instance = ",
-        keys_now()
+    s.bind(Value::Ints(ids)).push(&format!(
+        "))) AND case_id IN (SELECT case_id FROM ({}) WHERE {}) \
+         ORDER BY case_id, ts, seq LIMIT 1 BY case_id, id",
+        labels_now(),
+        business_label("label")
     ));
-    s.bind(Value::Int(id)).push(" ORDER BY kind, value");
     s
 }
 
-/// The merges that formed one instance, oldest first.
-pub fn instance_merges(id: i64) -> Sql {
+/// The keys stored under `members`.
+pub fn instance_keys(members: Vec<i64>) -> Sql {
+    let mut s = Sql::new(format!(
+        "SELECT key_kind AS kind, key_value AS value FROM correlation \
+         WHERE row_type = {KEY_ROW} AND instance IN (SELECT toInt64(arrayJoin("
+    ));
+    s.bind(Value::Ints(members))
+        .push("))) GROUP BY kind, value ORDER BY kind, value");
+    s
+}
+
+/// The merges into `members`, oldest first.
+pub fn instance_merges(members: Vec<i64>) -> Sql {
     let mut s = Sql::new(format!(
         "SELECT absorbed, absorbed_label, by_event FROM \
-         (SELECT other AS absorbed, any(instance) AS instance, any(label) AS absorbed_label, \
-                 any(by_event) AS by_event, min(version) AS version \
-          FROM correlation WHERE row_type = {MERGE_ROW} GROUP BY other) AS merged \
-         ANY LEFT JOIN ({}) AS roots USING instance WHERE if(root = 0, instance, root) = ",
-        roots_now()
+         (SELECT other AS absorbed, any(label) AS absorbed_label, any(by_event) AS by_event, \
+                 min(version) AS version \
+          FROM correlation WHERE row_type = {MERGE_ROW} AND instance IN (SELECT toInt64(arrayJoin("
     ));
-    s.bind(Value::Int(id)).push(" ORDER BY version, absorbed");
+    s.bind(Value::Ints(members))
+        .push("))) GROUP BY other) ORDER BY version, absorbed");
     s
 }
 
 /// Events outside every summarised instance, newest first.
 pub fn uncorrelated(limit: u64) -> Sql {
     Sql::new(format!(
-        "SELECT {EVENT_COLUMNS} FROM ({}) WHERE case_id NOT IN (SELECT case_id FROM ({}) WHERE {}) \
+        "SELECT case_id, {EVENT_COLUMNS} FROM ({}) WHERE case_id NOT IN (SELECT case_id FROM ({}) WHERE {}) \
          ORDER BY seq DESC LIMIT {limit}",
         events_with_case(&format!("{EVENT_COLUMNS}, seq"), "FINAL"),
         labels_now(),

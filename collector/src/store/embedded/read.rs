@@ -12,7 +12,7 @@ use miner::log::{BusinessKey, Event, Lifecycle};
 use miner::time::Micros;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params_from_iter, Connection, OptionalExtension, Row};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 const SUMMARY_COLUMNS: &str = "id, label, events, first_ts, last_ts, last_activity";
 const EVENT_COLUMNS: &str = "id, activity, ts, source, keys, trace_id, span_id, attributes";
@@ -160,6 +160,23 @@ impl Store for EmbeddedStore {
                 .query_map([id], |r| Ok(MergeRecord { absorbed: r.get(0)?, absorbed_label: r.get(1)?, by_event: r.get(2)? }))?
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(Some(InstanceDetail { summary, keys, events, merges }))
+        })
+    }
+
+    fn events_of(
+        &self,
+        ids: &[InstanceId],
+    ) -> Result<HashMap<InstanceId, Vec<Event>>, CollectorError> {
+        self.with_reader(|conn| {
+            let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE instance = ?1 AND EXISTS (SELECT 1 FROM instances WHERE id = ?1) ORDER BY ts, seq");
+            let mut out = HashMap::with_capacity(ids.len());
+            for &id in ids {
+                let events = query_events(conn, &sql, id)?;
+                if !events.is_empty() {
+                    out.insert(id, events);
+                }
+            }
+            Ok(out)
         })
     }
 
