@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs a command with a ClickHouse server on 127.0.0.1 (HTTP ${FLOWSIGHT_CLICKHOUSE_PORT:-8123},
-# native TCP port + 877): Debian's clickhouse-server (installed by setup-test-deps.sh) started
+# Runs a command with a ClickHouse server on 127.0.0.1 (HTTP ${FLOWSIGHT_CLICKHOUSE_PORT:-18123},
+# native TCP port + 877; not ClickHouse's usual ports, which a server started by the package may hold):
+# Debian's clickhouse-server (installed by setup-test-deps.sh) started
 # with a minimal configuration of its own (clickhouse-config.sh), its data, temporary files and
 # logs in a temporary directory. Exports FLOWSIGHT_CLICKHOUSE (the
 # server) and FLOWSIGHT_CHDB (libchdb.so, a current ClickHouse engine for the SQL check), and
@@ -8,7 +9,7 @@
 #   usage: scripts/with-clickhouse.sh COMMAND [ARGS...]
 set -euo pipefail
 
-PORT="${FLOWSIGHT_CLICKHOUSE_PORT:-8123}"
+PORT="${FLOWSIGHT_CLICKHOUSE_PORT:-18123}"
 TCP_PORT=$((PORT + 877))
 CHDB_DIR="${FLOWSIGHT_CHDB_DIR:-$HOME/.cache/flowsight/chdb}"
 DIR="$(mktemp -d -t flowsight-clickhouse.XXXXXX)"
