@@ -178,6 +178,7 @@ fn every_query(store: &ClickHouseStore) -> Vec<Sql> {
         sql::instance_events(vec![merged, 2]),
         sql::instance_keys(vec![merged, 2]),
         sql::instance_merges(vec![merged, 2]),
+        sql::events_of(vec![merged, 2, 3]),
         sql::uncorrelated(20),
         sql::all_keys(),
         sql::all_links(),
