@@ -467,3 +467,30 @@ fn json_lines_import_maps_messages_like_the_ingest_and_names_a_bad_line() {
         "{err}"
     );
 }
+
+#[test]
+fn the_configuration_names_the_store_when_the_command_line_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("configured-store");
+    let config = dir.path().join("flowsight.toml");
+    std::fs::write(
+        &config,
+        format!("[store]\nlocation = {:?}\n", store.to_str().unwrap()),
+    )
+    .unwrap();
+    let log = shared("xes/running-example.xes");
+    flowsight_ok(&["import", "--config", config.to_str().unwrap(), &log]);
+    assert!(
+        store.join("flowsight.db").exists(),
+        "imported into the configured store"
+    );
+    let out = flowsight(&[
+        "import",
+        "--store",
+        "clickhouse://127.0.0.1:1/bad-name",
+        &log,
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("letters, digits and underscores"), "{err}");
+}
