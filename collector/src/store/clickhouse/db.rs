@@ -7,10 +7,18 @@ use crate::CollectorError;
 use clickhouse::query::Query;
 use clickhouse::{Client, RowOwned, RowRead, RowWrite};
 use std::future::Future;
+use std::time::Duration;
 use tokio::runtime::Runtime;
 
 /// The longest statement the store sends (bytes).
 const MAX_QUERY_BYTES: usize = 64 << 20;
+
+/// How long an insert may take before it counts as failed: a slow server then pushes back on
+/// the sources (503, Kafka pause) instead of holding their batches indefinitely.
+const INSERT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long a query may take before it counts as failed, so nothing waits forever.
+const QUERY_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// A client bound to Flowsight's database, with its own small runtime.
 pub struct Db {
@@ -69,19 +77,31 @@ impl Db {
             })
     }
 
+    /// Waits for `future`, at most [`QUERY_TIMEOUT`].
+    fn run_bounded<T>(
+        &self,
+        future: impl Future<Output = clickhouse::error::Result<T>>,
+    ) -> Result<T, CollectorError> {
+        let bounded = async { tokio::time::timeout(QUERY_TIMEOUT, future).await };
+        match self.run(bounded) {
+            Ok(result) => Ok(result?),
+            Err(_) => Err(clickhouse::error::Error::TimedOut.into()),
+        }
+    }
+
     /// Runs a statement that returns nothing.
     pub fn execute(&self, sql: Sql) -> Result<(), CollectorError> {
-        Ok(self.run(self.query(sql).execute())?)
+        self.run_bounded(self.query(sql).execute())
     }
 
     /// Runs a query and collects its rows.
     pub fn fetch<T: RowOwned + RowRead>(&self, sql: Sql) -> Result<Vec<T>, CollectorError> {
-        Ok(self.run(self.query(sql).fetch_all::<T>())?)
+        self.run_bounded(self.query(sql).fetch_all::<T>())
     }
 
     /// Runs a query that returns one row.
     pub fn fetch_one<T: RowOwned + RowRead>(&self, sql: Sql) -> Result<T, CollectorError> {
-        Ok(self.run(self.query(sql).fetch_one::<T>())?)
+        self.run_bounded(self.query(sql).fetch_one::<T>())
     }
 
     /// Inserts `rows` into `table` in one request (one block: kept whole or not at all).
@@ -93,7 +113,11 @@ impl Db {
             return Ok(());
         }
         self.run(async {
-            let mut insert = self.client.insert::<T>(table).await?;
+            let mut insert = self
+                .client
+                .insert::<T>(table)
+                .await?
+                .with_timeouts(Some(INSERT_TIMEOUT), Some(INSERT_TIMEOUT));
             for row in rows {
                 insert.write(row).await?;
             }
