@@ -8,6 +8,7 @@ pub mod clickhouse;
 mod contract;
 mod effects;
 pub mod embedded;
+mod event_json;
 mod query;
 
 pub use clickhouse::{ClickHouseStore, ClickHouseUrl};

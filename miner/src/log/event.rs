@@ -21,6 +21,14 @@ impl Event {
     pub fn end(&self) -> Option<Micros> {
         self.attributes.get(END_ATTRIBUTE).and_then(Value::as_i64)
     }
+
+    /// The XES lifecycle transition it records (`start`, `complete`, ...), if any (see
+    /// [`LIFECYCLE_ATTRIBUTE`]).
+    pub fn transition(&self) -> Option<&str> {
+        self.attributes
+            .get(LIFECYCLE_ATTRIBUTE)
+            .and_then(Value::as_str)
+    }
 }
 
 impl BusinessKey {
@@ -42,6 +50,10 @@ impl std::fmt::Display for BusinessKey {
 /// The attribute holding when a step that lasts (a trace span) ended, UTC microseconds; its
 /// [`Event::timestamp`] is when it started. Events without it are instants.
 pub const END_ATTRIBUTE: &str = "span:end";
+
+/// The attribute holding an event's XES lifecycle transition; `start`/`complete` pairs give
+/// service times.
+pub const LIFECYCLE_ATTRIBUTE: &str = "lifecycle:transition";
 
 /// A domain event: something that happened in some service at some time, about some business objects.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

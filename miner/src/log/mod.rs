@@ -5,6 +5,6 @@ mod event;
 mod event_log;
 mod ocel;
 
-pub use event::{BusinessKey, Event, END_ATTRIBUTE};
+pub use event::{BusinessKey, Event, END_ATTRIBUTE, LIFECYCLE_ATTRIBUTE};
 pub use event_log::{ActivityInterner, Case, EventLog, EventLogBuilder, Lifecycle};
 pub use ocel::{Ocel, OcelEvent, OcelObject, Relation};

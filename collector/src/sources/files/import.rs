@@ -98,12 +98,7 @@ pub fn import_file(
         pending: Vec::with_capacity(BATCH),
         report: ImportReport::default(),
     };
-    let read_error = |e: MinerError| match e {
-        MinerError::Io { what, source } if what == STORE => {
-            CollectorError::Internal(source.to_string())
-        }
-        other => file_error(other.to_string()),
-    };
+    let read_error = |e| reader_error(name, e);
     if is_csv_file(name) {
         let columns = options
             .csv
@@ -111,16 +106,11 @@ pub fn import_file(
             .ok_or_else(|| file_error("a CSV file needs a column mapping: which columns hold the case, the activity and the time".into()))?;
         import_csv(name, input, columns, &options.case_key, &mut batches).map_err(read_error)?;
     } else if is_json_lines_file(name) {
-        import_json_lines(name, input, &options.mapping, &mut batches).map_err(|e| match e {
-            LineError::Bad(message) => file_error(message),
-            LineError::Read(e) => read_error(e),
-        })?;
+        import_json_lines(name, input, &options.mapping, &mut batches)?;
     } else {
         import_xes(name, input, &options.case_key, &mut batches).map_err(read_error)?;
     }
-    batches
-        .flush()
-        .map_err(|e| CollectorError::Internal(e.to_string()))?;
+    batches.flush().map_err(read_error)?;
     Ok(batches.report)
 }
 
@@ -159,12 +149,18 @@ impl Batches<'_> {
     }
 }
 
-/// Why a JSON lines import stopped.
-enum LineError {
-    /// A line was not JSON or could not be mapped; the message names the line.
-    Bad(String),
-    /// The store failed.
-    Read(MinerError),
+/// A file reader's error as the import reports it: a store failure passed through the
+/// reader, or what was wrong with file `name`.
+fn reader_error(name: &str, e: MinerError) -> CollectorError {
+    match e {
+        MinerError::Io { what, source } if what == STORE => {
+            CollectorError::Internal(source.to_string())
+        }
+        other => CollectorError::File {
+            path: name.to_string(),
+            message: other.to_string(),
+        },
+    }
 }
 
 /// Each non-blank line is one message (a CloudEvents envelope, say), mapped by `mapping`; the
@@ -174,10 +170,13 @@ fn import_json_lines(
     input: impl Read,
     mapping: &MappingConfig,
     batches: &mut Batches<'_>,
-) -> Result<(), LineError> {
+) -> Result<(), CollectorError> {
     let origin = format!("file:{name}");
     for (i, line) in BufReader::new(input).lines().enumerate() {
-        let bad = |message: String| LineError::Bad(format!("line {}: {message}", i + 1));
+        let bad = |message: String| CollectorError::File {
+            path: name.to_string(),
+            message: format!("line {}: {message}", i + 1),
+        };
         let line = line.map_err(|e| bad(e.to_string()))?;
         if line.trim().is_empty() {
             continue;
@@ -186,7 +185,7 @@ fn import_json_lines(
             serde_json::from_str(&line).map_err(|e| bad(format!("not JSON: {e}")))?;
         let event = map_event(mapping, &message, line.as_bytes(), &origin)
             .map_err(|e| bad(e.to_string()))?;
-        batches.push(event).map_err(LineError::Read)?;
+        batches.push(event).map_err(|e| reader_error(name, e))?;
     }
     Ok(())
 }

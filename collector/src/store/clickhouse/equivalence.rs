@@ -8,7 +8,7 @@ use crate::mapping::map_event;
 use crate::store::{CaseFilter, EmbeddedStore, InstanceQuery, InstanceStatus, StatsQuery, Store};
 use crate::CollectorConfig;
 use fixtures::{generate, service_spans, Scenario, SplitMix64, ORDER_FLOW_CONFIG};
-use miner::log::{BusinessKey, Event, END_ATTRIBUTE};
+use miner::log::{BusinessKey, Event, END_ATTRIBUTE, LIFECYCLE_ATTRIBUTE};
 use serde_json::Map;
 
 /// The demo's order flow with its services' spans, mapped by the demo configuration.
@@ -66,7 +66,7 @@ pub(super) fn lifecycle_cases(seed: u64) -> Vec<Event> {
             t += rng.range(0, 3) * rng.range(0, 5_000_000);
             let mut attributes = Map::new();
             if let Some(tr) = transitions[rng.range(0, transitions.len() as i64 - 1) as usize] {
-                attributes.insert("lifecycle:transition".into(), tr.into());
+                attributes.insert(LIFECYCLE_ATTRIBUTE.into(), tr.into());
             }
             if rng.chance(0.2) {
                 attributes.insert(END_ATTRIBUTE.into(), (t + rng.range(-10, 9_000_000)).into());

@@ -10,8 +10,8 @@
 
 mod db;
 mod read;
-pub mod schema;
-pub mod sql;
+mod schema;
+mod sql;
 mod url;
 mod write;
 
@@ -36,7 +36,7 @@ pub struct ClickHouseStore {
 }
 
 impl ClickHouseStore {
-    /// Connects to the database at `url`, creating or migrating its tables (idempotently), and
+    /// Connects to the database at `url`, creating it and its tables if missing, and
     /// rebuilds the key graph; `rules` say how instances are labelled and judged.
     pub fn open(url: &ClickHouseUrl, rules: InstanceRules) -> Result<Self, CollectorError> {
         let db = Db::connect(url)?;

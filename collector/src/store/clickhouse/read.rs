@@ -2,10 +2,11 @@
 
 use super::db::Db;
 use super::sql::{self, item, InstanceFilter, StatusRule, VARIANT_SEPARATOR};
-use super::write::{DeadLetterRow, LinkRow};
+use super::write::{DeadLetterRow, LabelRow, LinkRow, RootRow};
 use super::ClickHouseStore;
 use crate::correlate::InstanceId;
 use crate::store::effects::is_business_label;
+use crate::store::event_json::{attributes_from_json, keys_from_json};
 use crate::store::{
     AppendReport, DeadLetter, InstanceDetail, InstancePage, InstanceQuery, InstanceStatus,
     InstanceSummary, KeyLink, MergeRecord, StatsQuery, Store, StoreOverview,
@@ -102,24 +103,6 @@ struct LatestRow {
 }
 
 #[derive(Row, Deserialize)]
-struct LabelRow {
-    #[serde(rename = "case_id")]
-    _case_id: i64,
-    label: String,
-}
-
-#[derive(Row, Deserialize)]
-struct RootRow {
-    #[serde(rename = "root")]
-    _root: i64,
-}
-
-#[derive(Row, Deserialize)]
-struct MemberRow {
-    instance: i64,
-}
-
-#[derive(Row, Deserialize)]
 struct CountsRow {
     events: u64,
     correlated: u64,
@@ -165,11 +148,7 @@ impl Store for ClickHouseStore {
     }
 
     fn instances(&self, query: &InstanceQuery) -> Result<InstancePage, CollectorError> {
-        let (rule_ends, stuck_before, _) = self.status_rule()?;
-        let rule = StatusRule {
-            end_activities: &rule_ends,
-            stuck_before,
-        };
+        let (rule, _) = self.status_rule()?;
         let search = query
             .search
             .as_deref()
@@ -203,15 +182,11 @@ impl Store for ClickHouseStore {
         let Some(label) = label else {
             return Ok(None);
         };
-        if !self.db.fetch::<RootRow>(sql::absorbed_by(id))?.is_empty() {
+        let roots: Vec<RootRow> = self.db.fetch(sql::roots_around(id))?;
+        if roots.iter().any(|r| r.instance == id) {
             return Ok(None);
         }
-        let mut members: Vec<InstanceId> = self
-            .db
-            .fetch::<MemberRow>(sql::absorbed_into(id))?
-            .into_iter()
-            .map(|r| r.instance)
-            .collect();
+        let mut members: Vec<InstanceId> = roots.into_iter().map(|r| r.instance).collect();
         members.push(id);
         let events: Vec<Event> = self
             .db
@@ -222,18 +197,11 @@ impl Store for ClickHouseStore {
         let (Some(first), Some(last)) = (events.first(), events.last()) else {
             return Ok(None);
         };
-        let (ends, stuck_before, _) = self.status_rule()?;
-        let status = if ends.contains(&last.activity) {
-            InstanceStatus::Completed
-        } else if last.timestamp < stuck_before {
-            InstanceStatus::Stuck
-        } else {
-            InstanceStatus::Running
-        };
+        let (rule, _) = self.status_rule()?;
         let summary = InstanceSummary {
             id,
             label,
-            status,
+            status: rule.status_of(&last.activity, last.timestamp),
             events: events.len() as u64,
             first_event: first.timestamp,
             last_event: last.timestamp,
@@ -301,11 +269,7 @@ impl Store for ClickHouseStore {
     }
 
     fn overview(&self) -> Result<StoreOverview, CollectorError> {
-        let (rule_ends, stuck_before, latest) = self.status_rule()?;
-        let rule = StatusRule {
-            end_activities: &rule_ends,
-            stuck_before,
-        };
+        let (rule, latest) = self.status_rule()?;
         let counts: CountsRow = self.db.fetch_one(sql::counts())?;
         let mut by_status = [0u64; 3];
         for row in self.db.fetch::<StatusCountRow>(sql::status_counts(&rule))? {
@@ -329,15 +293,16 @@ impl Store for ClickHouseStore {
 }
 
 impl ClickHouseStore {
-    /// End activities, the stuck threshold and the data's "now" (newest last-event time).
-    fn status_rule(&self) -> Result<(Vec<String>, i64, Option<i64>), CollectorError> {
+    /// How instances' statuses are judged now, and the data's "now" (the newest event time of
+    /// the summarised instances) it is judged against.
+    fn status_rule(&self) -> Result<(StatusRule<'_>, Option<i64>), CollectorError> {
         let row: LatestRow = self.db.fetch_one(sql::latest())?;
         let latest = (row.events > 0).then_some(row.latest);
-        Ok((
-            self.rules.end_activities.clone(),
-            latest.unwrap_or(0).saturating_sub(self.rules.stuck_after),
-            latest,
-        ))
+        let rule = StatusRule {
+            end_activities: &self.rules.end_activities,
+            stuck_before: latest.unwrap_or(0).saturating_sub(self.rules.stuck_after),
+        };
+        Ok((rule, latest))
     }
 }
 
@@ -407,28 +372,15 @@ fn process_stats(db: &Db, query: &StatsQuery) -> Result<ProcessStats, CollectorE
 }
 
 fn event_from_row(r: EventRow) -> Result<Event, CollectorError> {
-    let keys: Vec<(String, String)> = serde_json::from_str(&r.keys)
-        .map_err(|e| CollectorError::Corrupt(format!("event keys: {e}")))?;
-    let attributes = match serde_json::from_str(&r.attributes) {
-        Ok(serde_json::Value::Object(map)) => map,
-        _ => {
-            return Err(CollectorError::Corrupt(
-                "event attributes are not a JSON object".into(),
-            ))
-        }
-    };
     let optional = |s: String| (!s.is_empty()).then_some(s);
     Ok(Event {
         id: r.id,
         activity: r.activity,
         timestamp: r.ts,
         source: r.source,
-        keys: keys
-            .into_iter()
-            .map(|(k, v)| BusinessKey::new(k, v))
-            .collect(),
+        keys: keys_from_json(&r.keys)?,
         trace_id: optional(r.trace_id),
         span_id: optional(r.span_id),
-        attributes,
+        attributes: attributes_from_json(&r.attributes)?,
     })
 }

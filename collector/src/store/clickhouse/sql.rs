@@ -6,7 +6,7 @@
 
 use super::schema::{KEY_ROW, LABEL_ROW, MERGE_ROW, ROOT_ROW};
 use crate::store::effects::TRACE_LABEL;
-use crate::store::CaseFilter;
+use crate::store::{CaseFilter, InstanceStatus};
 
 /// A value bound to a `?` placeholder.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,7 +73,7 @@ fn roots_now() -> String {
 }
 
 /// Each business key and the instance it belongs to now.
-pub fn keys_now() -> String {
+fn keys_now() -> String {
     format!(
         "SELECT kind, value, resolved AS instance FROM \
          (SELECT kind, value, if(root = 0, instance, root) AS resolved FROM \
@@ -130,6 +130,20 @@ pub struct StatusRule<'a> {
     pub end_activities: &'a [String],
     /// Unfinished instances whose last event is older than this are stuck.
     pub stuck_before: i64,
+}
+
+impl StatusRule<'_> {
+    /// The status of an instance whose last event is `last_activity` at `last_ts`: the rule
+    /// the `status` column applies in SQL.
+    pub fn status_of(&self, last_activity: &str, last_ts: i64) -> InstanceStatus {
+        if self.end_activities.iter().any(|a| a == last_activity) {
+            InstanceStatus::Completed
+        } else if last_ts < self.stuck_before {
+            InstanceStatus::Stuck
+        } else {
+            InstanceStatus::Running
+        }
+    }
 }
 
 /// Summaries with their `status` column.
@@ -219,23 +233,16 @@ pub fn instance_page(
     s
 }
 
-/// The instance `id` was absorbed into, if it was.
-pub fn absorbed_by(id: i64) -> Sql {
+/// The root rows around `id`: the one saying what `id` was absorbed into (if it was), and those
+/// of the instances absorbed into it (its events and keys may carry their ids).
+pub fn roots_around(id: i64) -> Sql {
     let mut s = Sql::new(format!(
-        "SELECT root FROM ({}) WHERE instance = ",
+        "SELECT instance, root FROM ({}) WHERE instance = ",
         roots_now()
     ));
-    s.bind(Value::Int(id));
-    s
-}
-
-/// The instances absorbed into `id` (its own events and keys may carry their ids).
-pub fn absorbed_into(id: i64) -> Sql {
-    let mut s = Sql::new(format!(
-        "SELECT instance FROM ({}) WHERE root = ",
-        roots_now()
-    ));
-    s.bind(Value::Int(id));
+    s.bind(Value::Int(id))
+        .push(" OR root = ")
+        .bind(Value::Int(id));
     s
 }
 

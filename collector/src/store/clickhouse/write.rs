@@ -8,15 +8,13 @@ use super::sql;
 use crate::config::InstanceRules;
 use crate::correlate::{Correlator, InstanceId};
 use crate::store::effects::{correlate, correlate_links, is_business_label, label_of, Effects};
+use crate::store::event_json::{attributes_to_json, keys_to_json};
 use crate::store::{AppendReport, DeadLetter, KeyLink};
 use crate::CollectorError;
 use clickhouse::Row;
 use miner::log::{BusinessKey, Event, Lifecycle};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
-
-/// The event attribute holding the XES lifecycle transition.
-const LIFECYCLE: &str = "lifecycle:transition";
 
 /// A row of `events`.
 #[derive(Debug, Row, Serialize)]
@@ -108,16 +106,22 @@ struct KeyGraphRow {
     instance: i64,
 }
 
+/// An absorbed instance and the instance it belongs to now.
 #[derive(Debug, Row, Deserialize)]
-struct RootRow {
-    instance: i64,
-    root: i64,
+pub struct RootRow {
+    /// The absorbed instance.
+    pub instance: i64,
+    /// The instance it belongs to.
+    pub root: i64,
 }
 
+/// An instance's current label.
 #[derive(Debug, Row, Deserialize)]
-struct LabelRow {
-    case_id: i64,
-    label: String,
+pub struct LabelRow {
+    /// The instance.
+    pub case_id: i64,
+    /// Its label.
+    pub label: String,
 }
 
 #[derive(Debug, Row, Deserialize)]
@@ -332,7 +336,7 @@ impl Writer {
         let labels: HashMap<InstanceId, String> = if earlier.is_empty() {
             HashMap::new()
         } else {
-            db.fetch::<LabelRow>(sql::labels_of(earlier.clone()))?
+            db.fetch::<LabelRow>(sql::labels_of(earlier))?
                 .into_iter()
                 .filter(|r| is_business_label(&r.label))
                 .map(|r| (r.case_id, r.label))
@@ -366,13 +370,7 @@ impl Writer {
 
 /// The `events` row of `event`, placed in `instance` (0: no key).
 fn event_row(event: &Event, instance: InstanceId, seq: u64) -> EventRow {
-    let keys: Vec<(&str, &str)> = event
-        .keys
-        .iter()
-        .map(|k| (k.kind.as_str(), k.value.as_str()))
-        .collect();
-    let lifecycle = match Lifecycle::parse(event.attributes.get(LIFECYCLE).and_then(|v| v.as_str()))
-    {
+    let lifecycle = match Lifecycle::parse(event.transition()) {
         Lifecycle::Start => 1,
         Lifecycle::Complete => 2,
         Lifecycle::Other => 0,
@@ -391,8 +389,8 @@ fn event_row(event: &Event, instance: InstanceId, seq: u64) -> EventRow {
         source: event.source.clone(),
         trace_id: event.trace_id.clone().unwrap_or_default(),
         span_id: event.span_id.clone().unwrap_or_default(),
-        keys: serde_json::to_string(&keys).expect("strings serialize"),
-        attributes: serde_json::Value::Object(event.attributes.clone()).to_string(),
+        keys: keys_to_json(&event.keys),
+        attributes: attributes_to_json(&event.attributes),
         lifecycle,
         end_ts: end.unwrap_or(0),
         has_end: u8::from(end.is_some()),

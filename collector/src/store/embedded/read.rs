@@ -2,6 +2,7 @@
 
 use super::EmbeddedStore;
 use crate::correlate::InstanceId;
+use crate::store::event_json::{attributes_from_json, keys_from_json};
 use crate::store::{
     AppendReport, CaseFilter, DeadLetter, InstanceDetail, InstancePage, InstanceQuery,
     InstanceStatus, InstanceSummary, KeyLink, MergeRecord, StatsQuery, Store, StoreOverview,
@@ -302,28 +303,15 @@ fn query_events(conn: &Connection, sql: &str, param: i64) -> Result<Vec<Event>, 
     let mut rows = stmt.query([param])?;
     let mut events = Vec::new();
     while let Some(r) = rows.next()? {
-        let keys: Vec<(String, String)> = serde_json::from_str(&r.get::<_, String>(4)?)
-            .map_err(|e| CollectorError::Corrupt(format!("event keys: {e}")))?;
-        let attributes = match serde_json::from_str(&r.get::<_, String>(7)?) {
-            Ok(serde_json::Value::Object(map)) => map,
-            _ => {
-                return Err(CollectorError::Corrupt(
-                    "event attributes are not a JSON object".into(),
-                ))
-            }
-        };
         events.push(Event {
             id: r.get(0)?,
             activity: r.get(1)?,
             timestamp: r.get(2)?,
             source: r.get(3)?,
-            keys: keys
-                .into_iter()
-                .map(|(k, v)| BusinessKey::new(k, v))
-                .collect(),
+            keys: keys_from_json(&r.get::<_, String>(4)?)?,
             trace_id: r.get(5)?,
             span_id: r.get(6)?,
-            attributes,
+            attributes: attributes_from_json(&r.get::<_, String>(7)?)?,
         });
     }
     Ok(events)

@@ -3,14 +3,12 @@
 use crate::config::InstanceRules;
 use crate::correlate::{Correlator, InstanceId};
 use crate::store::effects::{correlate, correlate_links, is_business_label, label_of, Effects};
+use crate::store::event_json::{attributes_to_json, keys_to_json};
 use crate::store::{AppendReport, DeadLetter, KeyLink};
 use crate::CollectorError;
 use miner::log::{BusinessKey, Event};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::BTreeSet;
-
-/// The event attribute holding the XES lifecycle transition.
-const LIFECYCLE: &str = "lifecycle:transition";
 
 /// The single writer: the connection and the key graph that mirrors its `keys` table.
 pub struct Writer {
@@ -117,11 +115,6 @@ impl Writer {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?;
             for (event, instance) in fresh {
-                let keys: Vec<(&str, &str)> = event
-                    .keys
-                    .iter()
-                    .map(|k| (k.kind.as_str(), k.value.as_str()))
-                    .collect();
                 insert_event.execute(params![
                     event.id,
                     instance.map(|i| effects.root(i)),
@@ -130,9 +123,9 @@ impl Writer {
                     event.source,
                     event.trace_id,
                     event.span_id,
-                    serde_json::to_string(&keys).expect("strings serialize"),
-                    serde_json::Value::Object(event.attributes.clone()).to_string(),
-                    event.attributes.get(LIFECYCLE).and_then(|v| v.as_str()),
+                    keys_to_json(&event.keys),
+                    attributes_to_json(&event.attributes),
+                    event.transition(),
                     event.end(),
                 ])?;
                 report.inserted += 1;
