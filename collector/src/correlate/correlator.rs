@@ -1,5 +1,6 @@
 //! The key graph as a union of components, each component an instance.
 
+use foldhash::fast::RandomState;
 use miner::log::BusinessKey;
 use std::collections::HashMap;
 
@@ -34,8 +35,8 @@ pub struct Assignment {
 /// probe and a merge costs the size of the smaller side.
 #[derive(Debug, Default, Clone)]
 pub struct Correlator {
-    instance_of: HashMap<BusinessKey, InstanceId>,
-    members: HashMap<InstanceId, Vec<BusinessKey>>,
+    instance_of: HashMap<BusinessKey, InstanceId, RandomState>,
+    members: HashMap<InstanceId, Vec<BusinessKey>, RandomState>,
     next_id: InstanceId,
 }
 
@@ -84,8 +85,8 @@ impl Correlator {
         if keys.is_empty() {
             return Assignment::default();
         }
-        let mut existing: Vec<InstanceId> =
-            keys.iter().filter_map(|k| self.instance_of(k)).collect();
+        let found: Vec<Option<InstanceId>> = keys.iter().map(|k| self.instance_of(k)).collect();
+        let mut existing: Vec<InstanceId> = found.iter().flatten().copied().collect();
         existing.sort_unstable();
         existing.dedup();
 
@@ -107,16 +108,19 @@ impl Correlator {
             });
         }
         let mut new_keys = Vec::new();
-        for key in keys {
-            if !self.instance_of.contains_key(key) {
-                self.instance_of.insert(key.clone(), instance);
-                self.members
-                    .get_mut(&instance)
-                    .expect("instance exists")
-                    .push(key.clone());
+        for (key, _) in keys.iter().zip(&found).filter(|(_, f)| f.is_none()) {
+            // A key repeated within `keys` is new only the first time.
+            if let std::collections::hash_map::Entry::Vacant(slot) =
+                self.instance_of.entry(key.clone())
+            {
+                slot.insert(instance);
                 new_keys.push(key.clone());
             }
         }
+        self.members
+            .get_mut(&instance)
+            .expect("instance exists")
+            .extend(new_keys.iter().cloned());
         Assignment {
             instance: Some(instance),
             created,

@@ -6,6 +6,7 @@ use crate::config::InstanceRules;
 use crate::correlate::{Assignment, Correlator, InstanceId, Merge};
 use crate::mapping::TRACE_KEY;
 use crate::store::KeyLink;
+use foldhash::fast::RandomState;
 use miner::log::{BusinessKey, Event};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -19,8 +20,8 @@ pub const TRACE_LABEL: &str = "trace=";
 #[derive(Debug, Default)]
 pub struct Effects {
     /// Instances created by this batch.
-    pub created: HashSet<InstanceId>,
-    absorbed_into: HashMap<InstanceId, InstanceId>,
+    pub created: HashSet<InstanceId, RandomState>,
+    absorbed_into: HashMap<InstanceId, InstanceId, RandomState>,
     /// Merges in the order they happened, with what caused each.
     pub merges: Vec<(Merge, String)>,
     /// Keys seen for the first time, with the instance they joined.
@@ -30,19 +31,19 @@ pub struct Effects {
 
 impl Effects {
     /// Records one assignment, made for the event (or relation) described by `by`.
-    pub fn add(&mut self, assignment: &Assignment, by: &str) {
+    pub fn add(&mut self, assignment: Assignment, by: &str) {
         let Some(instance) = assignment.instance else {
             return;
         };
         if assignment.created {
             self.created.insert(instance);
         }
-        for merge in &assignment.merges {
+        for merge in assignment.merges {
             self.absorbed_into.insert(merge.absorbed, merge.survivor);
-            self.merges.push((merge.clone(), by.to_string()));
+            self.merges.push((merge, by.to_string()));
         }
         self.new_keys
-            .extend(assignment.new_keys.iter().map(|k| (k.clone(), instance)));
+            .extend(assignment.new_keys.into_iter().map(|k| (k, instance)));
         self.touched.push(instance);
     }
 
@@ -79,7 +80,8 @@ pub fn correlate<'e, E>(
     events: &'e [Event],
     mut is_stored: impl FnMut(&Event) -> Result<bool, E>,
 ) -> Result<Correlated<'e>, E> {
-    let mut seen: HashSet<&str> = HashSet::with_capacity(events.len());
+    let mut seen: HashSet<&str, RandomState> =
+        HashSet::with_capacity_and_hasher(events.len(), RandomState::default());
     let mut batch = Correlated {
         effects: Effects::default(),
         fresh: Vec::with_capacity(events.len()),
@@ -91,8 +93,8 @@ pub fn correlate<'e, E>(
             continue;
         }
         let assignment = correlator.assign(&event.keys);
-        batch.effects.add(&assignment, &event.id);
         batch.fresh.push((event, assignment.instance));
+        batch.effects.add(assignment, &event.id);
     }
     Ok(batch)
 }
@@ -103,7 +105,7 @@ pub fn correlate_links(correlator: &mut Correlator, links: &[KeyLink]) -> Effect
     for link in links {
         let (a, b) = (&link.from, &link.to);
         let assignment = correlator.assign(&[a.clone(), b.clone()]);
-        effects.add(&assignment, &format!("relation {a} → {b}"));
+        effects.add(assignment, &format!("relation {a} → {b}"));
     }
     effects
 }

@@ -4,6 +4,7 @@
 //! step with the `keys` table) and one reader connection, so pages keep rendering while a
 //! batch is written.
 
+mod known_ids;
 mod read;
 mod schema;
 mod write;
@@ -35,12 +36,12 @@ impl EmbeddedStore {
         let path = dir.join(DB_FILE);
         let conn = Connection::open(&path)?;
         schema::prepare(&conn)?;
-        let correlator = write::load_correlator(&conn)?;
+        let writer = write::Writer::open(conn, rules.clone())?;
         let reader = Connection::open(&path)?;
         reader.pragma_update(None, "query_only", true)?;
         Ok(Self {
             dir: dir.to_path_buf(),
-            writer: Mutex::new(write::Writer::new(conn, correlator, rules.clone())),
+            writer: Mutex::new(writer),
             reader: Mutex::new(reader),
             rules,
         })

@@ -1,5 +1,6 @@
 //! The write path: dedupe, correlate, and keep instances' summaries current, in one transaction.
 
+use super::known_ids::KnownIds;
 use crate::config::InstanceRules;
 use crate::correlate::{Correlator, InstanceId};
 use crate::store::effects::{correlate, correlate_links, is_business_label, label_of, Effects};
@@ -10,15 +11,17 @@ use miner::log::{BusinessKey, Event};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::BTreeSet;
 
-/// The single writer: the connection and the key graph that mirrors its `keys` table.
+/// The single writer: the connection, the key graph that mirrors its `keys` table and the ids
+/// of the events it holds.
 pub struct Writer {
     conn: Connection,
     correlator: Correlator,
+    known_ids: KnownIds,
     rules: InstanceRules,
 }
 
 /// Rebuilds the key graph from the `keys` table.
-pub fn load_correlator(conn: &Connection) -> Result<Correlator, CollectorError> {
+fn load_correlator(conn: &Connection) -> Result<Correlator, CollectorError> {
     let mut stmt = conn.prepare("SELECT kind, value, instance FROM keys")?;
     let links = stmt
         .query_map([], |r| {
@@ -42,13 +45,14 @@ pub fn load_correlator(conn: &Connection) -> Result<Correlator, CollectorError> 
 }
 
 impl Writer {
-    /// A writer over `conn` whose key graph is `correlator`.
-    pub fn new(conn: Connection, correlator: Correlator, rules: InstanceRules) -> Self {
-        Self {
+    /// A writer over `conn`, reading its key graph and event ids from it.
+    pub fn open(conn: Connection, rules: InstanceRules) -> Result<Self, CollectorError> {
+        Ok(Self {
+            correlator: load_correlator(&conn)?,
+            known_ids: KnownIds::load(&conn)?,
             conn,
-            correlator,
             rules,
-        }
+        })
     }
 
     /// Appends a batch atomically. On failure nothing is kept and the key graph is reloaded
@@ -105,7 +109,14 @@ impl Writer {
         let tx = begin(&mut self.conn)?;
         {
             let mut exists = tx.prepare_cached("SELECT 1 FROM events WHERE id = ?1")?;
-            let batch = correlate(&mut self.correlator, events, |e| exists.exists([&e.id]))?;
+            let known_ids = &self.known_ids;
+            let batch = correlate(&mut self.correlator, events, |e| {
+                if known_ids.may_contain(&e.id) {
+                    exists.exists([&e.id])
+                } else {
+                    Ok(false)
+                }
+            })?;
             let (effects, fresh) = (batch.effects, batch.fresh);
             report.duplicates = batch.duplicates;
             report.merges = effects.merges.len() as u64;
@@ -128,6 +139,7 @@ impl Writer {
                     event.transition(),
                     event.end(),
                 ])?;
+                self.known_ids.insert(&event.id);
                 report.inserted += 1;
             }
             refresh(&tx, &touched, |i| {
