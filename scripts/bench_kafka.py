@@ -41,7 +41,7 @@ def main():
         try:
             conftest.wait_for("the first event", lambda: collector.events() > 0, every=0.01)
             first = time.time()
-            conftest.wait_for("every event", lambda: collector.events() == len(ids), timeout=600, every=1.0)
+            conftest.wait_for("every event", lambda: collector.events() == len(ids), timeout=600, every=0.2)
             elapsed = time.time() - first
             rss = peak_rss_mib(collector.proc.pid)
         finally:

@@ -22,7 +22,7 @@ fn main() {
         .iter()
         .map(|e| {
             let value = serde_json::to_value(e).expect("envelopes serialize");
-            map_event(&config.mapping, &value, b"", "bench").expect("generated events map")
+            map_event(&config.mapping, value, b"", "bench").expect("generated events map")
         })
         .collect();
     for batch in [10_000, 50_000] {

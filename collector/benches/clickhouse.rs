@@ -44,7 +44,7 @@ fn slice(config: &CollectorConfig, k: u64) -> Vec<Event> {
         .map(|e| {
             let value = serde_json::to_value(e).expect("envelopes serialize");
             let mut event =
-                map_event(&config.mapping, &value, b"", "bench").expect("generated events map");
+                map_event(&config.mapping, value, b"", "bench").expect("generated events map");
             for key in &mut event.keys {
                 if key.kind == "order" {
                     key.value = format!("{k}-{}", key.value);

@@ -1,6 +1,6 @@
 //! Applying the mapping rules to one JSON message.
 
-use super::{derive_event_id, MappingConfig};
+use super::{derive_event_id, lookup, MappingConfig};
 use miner::log::{BusinessKey, Event};
 use miner::time::{parse_timestamp, Micros};
 use serde_json::{Map, Value};
@@ -31,15 +31,19 @@ pub enum MappingError {
     },
 }
 
-/// Maps a parsed message to an event. `raw` are its bytes (to derive an id when it has none)
-/// and `origin` names where it came from (`http`, a topic, a file).
+/// Maps a parsed message to an event, moving its payload into the event's attributes. `raw`
+/// are its bytes (to derive an id when it has none) and `origin` names where it came from
+/// (`http`, a topic, a file).
 pub fn map_event(
     config: &MappingConfig,
-    message: &Value,
+    message: Value,
     raw: &[u8],
     origin: &str,
 ) -> Result<Event, MappingError> {
-    let object = message.as_object().ok_or(MappingError::NotAnObject)?;
+    if !message.is_object() {
+        return Err(MappingError::NotAnObject);
+    }
+    let message = &mut { message };
     let kind = text_at(message, &config.activity);
     let source_value = text_at(message, &config.source);
     let rule = config.rules.iter().find(|r| {
@@ -82,11 +86,40 @@ pub fn map_event(
         }
     }
 
+    let id = text_at(message, &config.id)
+        .filter(|i| !i.is_empty())
+        .unwrap_or_else(|| derive_event_id(origin, raw));
+    let span_id = text_at(message, &config.span_id).filter(|s| !s.is_empty());
+    let attributes = attributes_of(config, message);
+    Ok(Event {
+        id,
+        activity,
+        timestamp,
+        source: source_value.unwrap_or_else(|| origin.to_string()),
+        keys,
+        trace_id,
+        span_id,
+        attributes,
+    })
+}
+
+/// The event's attributes: the fields of the payload, then the message's other top-level
+/// members (those the envelope does not name). A top-level payload is moved out of the
+/// message, a nested one copied (its parent member is kept whole too).
+fn attributes_of(config: &MappingConfig, message: &mut Value) -> Map<String, Value> {
+    let top_level = config
+        .data
+        .strip_prefix('/')
+        .filter(|name| !name.is_empty() && !name.contains(['/', '~']));
+    let data = match top_level {
+        Some(name) => message.as_object_mut().and_then(|o| o.remove(name)),
+        None => lookup(message, &config.data).cloned(),
+    };
     let mut attributes = Map::new();
-    match message.pointer(&config.data) {
-        Some(Value::Object(data)) => attributes.extend(data.clone()),
+    match data {
+        Some(Value::Object(fields)) => attributes = fields,
         Some(other) if !config.data.is_empty() => {
-            attributes.insert("data".into(), other.clone());
+            attributes.insert("data".into(), other);
         }
         _ => {}
     }
@@ -99,25 +132,15 @@ pub fn map_event(
         &config.span_id,
         &config.data,
     ];
-    for (field, value) in object {
-        let pointer = format!("/{field}");
-        if !envelope.contains(&&pointer) && !attributes.contains_key(field) {
-            attributes.insert(field.clone(), value.clone());
+    let named = |field: &str| envelope.iter().any(|p| p.strip_prefix('/') == Some(field));
+    if let Value::Object(object) = std::mem::take(message) {
+        for (field, value) in object {
+            if !named(&field) && !attributes.contains_key(&field) {
+                attributes.insert(field, value);
+            }
         }
     }
-
-    Ok(Event {
-        id: text_at(message, &config.id)
-            .filter(|i| !i.is_empty())
-            .unwrap_or_else(|| derive_event_id(origin, raw)),
-        activity,
-        timestamp,
-        source: source_value.unwrap_or_else(|| origin.to_string()),
-        keys,
-        trace_id,
-        span_id: text_at(message, &config.span_id).filter(|s| !s.is_empty()),
-        attributes,
-    })
+    attributes
 }
 
 /// The key kind under which trace ids link events.
@@ -127,7 +150,7 @@ fn text_at(message: &Value, pointer: &str) -> Option<String> {
     if pointer.is_empty() {
         return None;
     }
-    match message.pointer(pointer)? {
+    match lookup(message, pointer)? {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
@@ -135,7 +158,7 @@ fn text_at(message: &Value, pointer: &str) -> Option<String> {
 }
 
 fn time_at(message: &Value, pointer: &str) -> Result<Micros, MappingError> {
-    match message.pointer(pointer) {
+    match lookup(message, pointer) {
         None | Some(Value::Null) => Err(MappingError::NoTime {
             pointer: pointer.to_string(),
         }),
@@ -186,7 +209,7 @@ mod tests {
         let m = json!({"type": "PaymentReceivedEvent", "id": "e1", "source": "payment",
             "time": "2026-01-05T08:00:00Z", "traceid": "t1", "correlationid": "c9",
             "data": {"refId": 4711, "paymentId": "p-9", "amount": 12}});
-        let e = map_event(&config(), &m, b"", "http").unwrap();
+        let e = map_event(&config(), m, b"", "http").unwrap();
         assert_eq!(e.id, "e1");
         assert_eq!(e.activity, "PaymentReceivedEvent");
         assert_eq!(e.source, "payment");
@@ -199,11 +222,37 @@ mod tests {
     }
 
     #[test]
+    fn attributes_come_from_the_payload_wherever_it_is() {
+        let mut nested = MappingConfig {
+            data: "/body/data".into(),
+            ..MappingConfig::default()
+        };
+        let m = json!({"type": "A", "time": 0, "body": {"data": {"x": 1}, "y": 2}, "data": 3});
+        let e = map_event(&nested, m.clone(), b"", "x").unwrap();
+        assert_eq!(e.attributes["x"], 1, "payload fields");
+        assert_eq!(
+            e.attributes["body"], m["body"],
+            "its parent member is kept whole"
+        );
+        assert_eq!(
+            e.attributes["data"], 3,
+            "a member the envelope does not name"
+        );
+        nested.data = "/data".into();
+        let e = map_event(&nested, m.clone(), b"", "x").unwrap();
+        assert_eq!(e.attributes["data"], 3, "a payload that is no object");
+        assert_eq!(e.attributes["body"], m["body"]);
+        nested.data = String::new();
+        let e = map_event(&nested, m, b"", "x").unwrap();
+        assert_eq!(e.attributes["body"]["y"], 2, "the whole message as payload");
+    }
+
+    #[test]
     fn overrides_apply_per_type_and_ids_are_derived() {
         let m =
             json!({"type": "Legacy", "time": 1_767_600_000_000i64, "data": {"step": "Approve"}});
         let raw = m.to_string();
-        let e = map_event(&config(), &m, raw.as_bytes(), "http").unwrap();
+        let e = map_event(&config(), m, raw.as_bytes(), "http").unwrap();
         assert_eq!(e.activity, "Approve");
         assert_eq!(e.timestamp, 1_767_600_000_000_000);
         assert_eq!(e.id, derive_event_id("http", raw.as_bytes()));
@@ -215,17 +264,17 @@ mod tests {
     fn says_what_is_wrong() {
         let c = config();
         assert_eq!(
-            map_event(&c, &json!([1]), b"", "x"),
+            map_event(&c, json!([1]), b"", "x"),
             Err(MappingError::NotAnObject)
         );
-        let err = map_event(&c, &json!({"time": "2026-01-05T08:00:00Z"}), b"", "x").unwrap_err();
+        let err = map_event(&c, json!({"time": "2026-01-05T08:00:00Z"}), b"", "x").unwrap_err();
         assert_eq!(
             err.to_string(),
             "no event type: /type is missing or not a non-empty string"
         );
-        let err = map_event(&c, &json!({"type": "A"}), b"", "x").unwrap_err();
+        let err = map_event(&c, json!({"type": "A"}), b"", "x").unwrap_err();
         assert_eq!(err.to_string(), "no time: /time is missing");
-        let err = map_event(&c, &json!({"type": "A", "time": "soon"}), b"", "x").unwrap_err();
+        let err = map_event(&c, json!({"type": "A", "time": "soon"}), b"", "x").unwrap_err();
         assert!(
             err.to_string().starts_with("unparseable time \"soon\""),
             "{err}"

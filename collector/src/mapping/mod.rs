@@ -6,7 +6,9 @@
 mod apply;
 mod config;
 mod event_id;
+mod pointer;
 
 pub use apply::{map_event, MappingError, TRACE_KEY};
 pub use config::{KeyRule, MappingConfig, OverrideRule};
 pub use event_id::derive_event_id;
+pub use pointer::lookup;

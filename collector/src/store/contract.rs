@@ -33,7 +33,7 @@ fn events_of(flow: &GeneratedFlow, config: &CollectorConfig) -> Vec<Event> {
         .iter()
         .map(|e| {
             let value = serde_json::to_value(e).unwrap();
-            map_event(&config.mapping, &value, b"", "test").unwrap()
+            map_event(&config.mapping, value, b"", "test").unwrap()
         })
         .collect()
 }

@@ -183,7 +183,7 @@ fn import_json_lines(
         }
         let message: Value =
             serde_json::from_str(&line).map_err(|e| bad(format!("not JSON: {e}")))?;
-        let event = map_event(mapping, &message, line.as_bytes(), &origin)
+        let event = map_event(mapping, message, line.as_bytes(), &origin)
             .map_err(|e| bad(e.to_string()))?;
         batches.push(event).map_err(|e| reader_error(name, e))?;
     }

@@ -1,7 +1,7 @@
 //! The axum handler of `POST /api/events`.
 
 use super::{split_items, IngestLimits, Item};
-use crate::mapping::{map_event, MappingConfig};
+use crate::mapping::{lookup, map_event, MappingConfig};
 use crate::store::{AppendReport, Store};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
@@ -150,15 +150,12 @@ fn map_items(state: &IngestState, items: &[Item<'_>]) -> (Vec<Event>, Vec<Reject
                 continue;
             }
         };
-        match map_event(&state.mapping, &value, item.raw.as_bytes(), "http") {
+        let id = lookup(&value, &state.mapping.id)
+            .and_then(|v| v.as_str())
+            .map(str::to_string);
+        match map_event(&state.mapping, value, item.raw.as_bytes(), "http") {
             Ok(event) => events.push(event),
-            Err(e) => {
-                let id = value
-                    .pointer(&state.mapping.id)
-                    .and_then(|v| v.as_str())
-                    .map(str::to_string);
-                rejected.push(reject(id, e.to_string()));
-            }
+            Err(e) => rejected.push(reject(id, e.to_string())),
         }
     }
     (events, rejected)

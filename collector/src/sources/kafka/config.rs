@@ -16,10 +16,10 @@ pub struct KafkaConfig {
     /// Consumer group: collectors in one group share the partitions.
     #[serde(default = "defaults::group")]
     pub group: String,
-    /// Most messages stored in one transaction.
+    /// Most messages stored in one transaction (batches grow towards it while the store is busy).
     #[serde(default = "defaults::batch_size")]
     pub batch_size: usize,
-    /// Longest wait for a batch to fill before storing what there is, in milliseconds.
+    /// How long a batch fills before it is offered to the store, in milliseconds.
     #[serde(default = "defaults::batch_wait_ms")]
     pub batch_wait_ms: u64,
     /// Largest message accepted, in bytes (larger ones are dead-lettered).
@@ -41,7 +41,7 @@ mod defaults {
         "flowsight".into()
     }
     pub fn batch_size() -> usize {
-        10_000
+        50_000
     }
     pub fn batch_wait_ms() -> u64 {
         100

@@ -1,12 +1,12 @@
 //! The consume loop: one thread polls and maps messages into batches, another makes each
 //! batch durable and only then stores its offsets for commit.
 //!
-//! The hand-over holds one batch, so a slow or failing store stops polling (backpressure)
-//! instead of buffering without bound. Offsets are stored with librdkafka's auto-commit
-//! (`enable.auto.offset.store=false`): what is committed, periodically, on rebalance and on
+//! A batch waits in the poller while the writer is busy and stops growing at its limit, so a
+//! slow or failing store stops polling (backpressure) instead of buffering without bound.
+//! Offsets are stored with librdkafka's auto-commit (`enable.auto.offset.store=false`): what is committed, periodically, on rebalance and on
 //! shutdown, never runs ahead of what is durable.
 
-use super::message::{decode, KafkaMessage};
+use super::message::{Decoder, KafkaMessage};
 use super::{KafkaConfig, KafkaMetrics};
 use crate::mapping::MappingConfig;
 use crate::store::{AppendReport, DeadLetter, Store};
@@ -21,7 +21,7 @@ use rdkafka::statistics::Statistics;
 use rdkafka::TopicPartitionList;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -31,6 +31,8 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// How often the loops look at the shutdown flag.
 const TICK: Duration = Duration::from_millis(100);
+/// How often a due batch is offered again while the writer is busy and no message comes.
+const OFFER_AGAIN: Duration = Duration::from_millis(5);
 
 /// Asks a running source to stop: it finishes the batch in hand, commits and leaves its group.
 #[derive(Debug, Clone, Default)]
@@ -80,7 +82,8 @@ pub fn run(
     consumer.subscribe(&topics).map_err(kafka_error)?;
     tracing::info!(brokers = %config.brokers, topics = ?config.topics, group = %config.group, "kafka: consuming");
 
-    let (hand_over, batches) = sync_channel::<Batch>(1);
+    // A rendezvous: a batch passes only when the writer is ready for it (see `poll_batches`).
+    let (hand_over, batches) = sync_channel::<Batch>(0);
     let writer = {
         let (consumer, metrics, shutdown) = (consumer.clone(), metrics.clone(), shutdown.clone());
         std::thread::Builder::new()
@@ -148,14 +151,22 @@ impl Batch {
         self.events.len() + self.dead_letters.len()
     }
 
-    fn add(&mut self, message: &KafkaMessage<'_>, mapping: &MappingConfig, max_bytes: usize) {
-        let position = self
+    fn add(&mut self, message: &KafkaMessage<'_>, decoder: &Decoder<'_>) {
+        let place = (message.topic, message.partition);
+        let position = match self
             .positions
-            .entry((message.topic.to_string(), message.partition))
-            .or_default();
+            .iter_mut()
+            .find(|((topic, partition), _)| (topic.as_str(), *partition) == place)
+        {
+            Some((_, position)) => position,
+            None => self
+                .positions
+                .entry((message.topic.to_string(), message.partition))
+                .or_default(),
+        };
         position.last_offset = position.last_offset.max(message.offset);
         position.messages += 1;
-        match decode(mapping, message, max_bytes) {
+        match decoder.decode(message) {
             Ok(event) => self.events.push(event),
             Err(reason) => {
                 position.dead_letters += 1;
@@ -176,8 +187,11 @@ fn now_micros() -> i64 {
     chrono::Utc::now().timestamp_micros()
 }
 
-/// Fills batches (up to `batch_size` messages or `batch_wait_ms` after the first) and hands
-/// them over until shutdown.
+/// Fills batches and hands them over until shutdown. A batch is offered to the writer once
+/// `batch_wait_ms` have passed since its first message; while the writer is still busy with
+/// the previous one it keeps filling, up to `batch_size` messages. So under light load events
+/// are stored soon, and under heavy load batches grow with the backlog, which spreads each
+/// commit's fixed cost over more events.
 fn poll_batches(
     consumer: &SourceConsumer,
     config: &KafkaConfig,
@@ -186,38 +200,53 @@ fn poll_batches(
     shutdown: &Shutdown,
 ) {
     let wait = Duration::from_millis(config.batch_wait_ms);
+    let decoder = Decoder::new(mapping, config.max_message_bytes);
+    let mut batch = Batch::default();
+    let mut due = None::<Instant>;
     while !shutdown.requested() {
-        let mut batch = Batch::default();
-        let mut deadline = None::<Instant>;
-        while batch.len() < config.batch_size && !shutdown.requested() {
-            let timeout = deadline.map_or(TICK, |d| d.saturating_duration_since(Instant::now()));
-            if deadline.is_some() && timeout.is_zero() {
-                break;
+        if batch.len() >= config.batch_size {
+            if hand_over.send(std::mem::take(&mut batch)).is_err() {
+                return;
             }
-            match consumer.poll(timeout.min(TICK)) {
-                None => {}
-                Some(Err(e)) => tracing::warn!(error = %e, "kafka: consumer error"),
-                Some(Ok(m)) => {
-                    let headers = m.headers().map_or_else(Vec::new, |h| {
-                        h.iter().map(|header| (header.key, header.value)).collect()
-                    });
-                    let message = KafkaMessage {
-                        topic: m.topic(),
-                        partition: m.partition(),
-                        offset: m.offset(),
-                        key: m.key(),
-                        headers,
-                        payload: m.payload(),
-                        timestamp_ms: m.timestamp().to_millis(),
-                    };
-                    batch.add(&message, mapping, config.max_message_bytes);
-                    deadline.get_or_insert_with(|| Instant::now() + wait);
-                }
+            due = None;
+            continue;
+        }
+        if due.is_some_and(|d| Instant::now() >= d) {
+            match hand_over.try_send(std::mem::take(&mut batch)) {
+                Ok(()) => due = None,
+                Err(TrySendError::Full(kept)) => batch = kept,
+                Err(TrySendError::Disconnected(_)) => return,
             }
         }
-        if batch.len() > 0 && hand_over.send(batch).is_err() {
-            return;
+        let timeout = match due {
+            None => TICK,
+            Some(d) => d
+                .saturating_duration_since(Instant::now())
+                .clamp(OFFER_AGAIN, TICK),
+        };
+        match consumer.poll(timeout) {
+            None => {}
+            Some(Err(e)) => tracing::warn!(error = %e, "kafka: consumer error"),
+            Some(Ok(m)) => {
+                let headers = m.headers().map_or_else(Vec::new, |h| {
+                    h.iter().map(|header| (header.key, header.value)).collect()
+                });
+                let message = KafkaMessage {
+                    topic: m.topic(),
+                    partition: m.partition(),
+                    offset: m.offset(),
+                    key: m.key(),
+                    headers,
+                    payload: m.payload(),
+                    timestamp_ms: m.timestamp().to_millis(),
+                };
+                batch.add(&message, &decoder);
+                due.get_or_insert_with(|| Instant::now() + wait);
+            }
         }
+    }
+    if batch.len() > 0 {
+        let _ = hand_over.send(batch);
     }
 }
 

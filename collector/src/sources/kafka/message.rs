@@ -6,7 +6,7 @@
 //! and the message timestamp a missing time. Key, headers and position are visible to the
 //! rules under `/_kafka` (`/_kafka/key`, `/_kafka/headers/NAME`, `/_kafka/topic`, …).
 
-use crate::mapping::{map_event, MappingConfig};
+use crate::mapping::{lookup, map_event, MappingConfig};
 use miner::log::Event;
 use serde_json::{Map, Value};
 
@@ -47,58 +47,74 @@ impl KafkaMessage<'_> {
     }
 }
 
-/// Maps a message to an event, or says why it cannot be one (the dead-letter reason).
-pub fn decode(
-    mapping: &MappingConfig,
-    message: &KafkaMessage<'_>,
+/// Maps messages to events with the mapping rules, within a size limit.
+#[derive(Debug)]
+pub struct Decoder<'m> {
+    mapping: &'m MappingConfig,
     max_bytes: usize,
-) -> Result<Event, String> {
-    let payload = message.payload.unwrap_or_default();
-    if payload.is_empty() {
-        return Err("empty message (no value)".into());
-    }
-    if payload.len() > max_bytes {
-        return Err(format!(
-            "message is {} bytes, over the limit of {max_bytes} bytes",
-            payload.len()
-        ));
-    }
-    let value: Value = serde_json::from_slice(payload).map_err(|e| format!("not JSON: {e}"))?;
-    let mut envelope = match message.header("ce_type") {
-        Some(_) => binary_envelope(message, value),
-        None => value,
-    };
-    let has_id = envelope
-        .pointer(&mapping.id)
-        .is_some_and(|v| v.as_str().is_some_and(|s| !s.is_empty()) || v.is_number());
-    let Some(object) = envelope.as_object_mut() else {
-        return Err("not a JSON object".into());
-    };
-    if let Some(kind) = message.header("type") {
-        fill(object, &mapping.activity, Value::String(kind));
-    }
-    if let Some(trace) = message.header("traceparent").and_then(|t| trace_id_of(&t)) {
-        fill(object, &mapping.trace_id, Value::String(trace));
-    }
-    if let Some(ms) = message.timestamp_ms {
-        fill(object, &mapping.time, Value::from(ms));
-    }
-    let shown = reads_kafka_member(mapping);
-    if shown {
-        object.insert(KAFKA_MEMBER.into(), position(message));
-    }
-    let mut event =
-        map_event(mapping, &envelope, payload, message.topic).map_err(|e| e.to_string())?;
-    if shown {
-        event.attributes.remove(KAFKA_MEMBER);
-    }
-    if !has_id {
-        event.id = message.position_id();
-    }
-    Ok(event)
+    /// Whether any rule reads the message's key, headers or position (most read only the
+    /// value, and then they are not copied into it).
+    shows_kafka: bool,
 }
 
-/// Whether any rule reads the message's key, headers or position (most read only the value).
+impl<'m> Decoder<'m> {
+    /// A decoder with `mapping`'s rules that refuses values over `max_bytes`.
+    pub fn new(mapping: &'m MappingConfig, max_bytes: usize) -> Self {
+        Self {
+            mapping,
+            max_bytes,
+            shows_kafka: reads_kafka_member(mapping),
+        }
+    }
+
+    /// Maps a message to an event, or says why it cannot be one (the dead-letter reason).
+    pub fn decode(&self, message: &KafkaMessage<'_>) -> Result<Event, String> {
+        let (mapping, max_bytes) = (self.mapping, self.max_bytes);
+        let payload = message.payload.unwrap_or_default();
+        if payload.is_empty() {
+            return Err("empty message (no value)".into());
+        }
+        if payload.len() > max_bytes {
+            return Err(format!(
+                "message is {} bytes, over the limit of {max_bytes} bytes",
+                payload.len()
+            ));
+        }
+        let value: Value = serde_json::from_slice(payload).map_err(|e| format!("not JSON: {e}"))?;
+        let mut envelope = match message.header("ce_type") {
+            Some(_) => binary_envelope(message, value),
+            None => value,
+        };
+        let has_id = lookup(&envelope, &mapping.id)
+            .is_some_and(|v| v.as_str().is_some_and(|s| !s.is_empty()) || v.is_number());
+        let Some(object) = envelope.as_object_mut() else {
+            return Err("not a JSON object".into());
+        };
+        if let Some(kind) = message.header("type") {
+            fill(object, &mapping.activity, Value::String(kind));
+        }
+        if let Some(trace) = message.header("traceparent").and_then(|t| trace_id_of(&t)) {
+            fill(object, &mapping.trace_id, Value::String(trace));
+        }
+        if let Some(ms) = message.timestamp_ms {
+            fill(object, &mapping.time, Value::from(ms));
+        }
+        if self.shows_kafka {
+            object.insert(KAFKA_MEMBER.into(), position(message));
+        }
+        let mut event =
+            map_event(mapping, envelope, payload, message.topic).map_err(|e| e.to_string())?;
+        if self.shows_kafka {
+            event.attributes.remove(KAFKA_MEMBER);
+        }
+        if !has_id {
+            event.id = message.position_id();
+        }
+        Ok(event)
+    }
+}
+
+/// Whether any rule reads the message's key, headers or position.
 fn reads_kafka_member(mapping: &MappingConfig) -> bool {
     let prefix = format!("/{KAFKA_MEMBER}");
     let envelope = [
@@ -220,7 +236,9 @@ mod tests {
     #[test]
     fn maps_a_structured_cloudevent() {
         let raw = br#"{"type":"PaymentReceivedEvent","id":"e1","source":"payment","time":"2026-01-05T08:00:01Z","traceid":"t9","correlationid":"c","data":{"paymentId":"p1"}}"#;
-        let event = decode(&mapping(), &message(raw), 1000).unwrap();
+        let event = Decoder::new(&mapping(), 1000)
+            .decode(&message(raw))
+            .unwrap();
         assert_eq!(event.id, "e1");
         assert_eq!(event.activity, "PaymentReceivedEvent");
         assert_eq!(event.timestamp, 1_767_600_001_000_000);
@@ -241,7 +259,7 @@ mod tests {
                 Some(b"00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01".as_slice()),
             ),
         ];
-        let event = decode(&mapping(), &m, 1000).unwrap();
+        let event = Decoder::new(&mapping(), 1000).decode(&m).unwrap();
         assert_eq!(event.activity, "KeyedEvent");
         assert_eq!(event.timestamp, 1_767_600_000_000_000);
         assert_eq!(
@@ -264,7 +282,7 @@ mod tests {
             ("ce_source", Some(b"checkout".as_slice())),
             ("ce_time", Some(b"2026-01-05T09:00:00Z".as_slice())),
         ];
-        let event = decode(&mapping(), &m, 1000).unwrap();
+        let event = Decoder::new(&mapping(), 1000).decode(&m).unwrap();
         assert_eq!(
             (event.id.as_str(), event.source.as_str()),
             ("b-1", "checkout")
@@ -275,7 +293,11 @@ mod tests {
 
     #[test]
     fn names_what_makes_a_message_a_dead_letter() {
-        let reason = |raw: &[u8]| decode(&mapping(), &message(raw), 64).unwrap_err();
+        let reason = |raw: &[u8]| {
+            Decoder::new(&mapping(), 64)
+                .decode(&message(raw))
+                .unwrap_err()
+        };
         assert_eq!(reason(b""), "empty message (no value)");
         assert!(reason(b"{oops").starts_with("not JSON"));
         assert_eq!(reason(b"[1,2]"), "not a JSON object");

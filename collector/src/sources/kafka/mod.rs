@@ -14,5 +14,5 @@ mod metrics;
 
 pub use config::KafkaConfig;
 pub use consumer::{run, Shutdown};
-pub use message::{decode, KafkaMessage};
+pub use message::{Decoder, KafkaMessage};
 pub use metrics::{KafkaMetrics, KafkaSnapshot, PartitionRow};

@@ -23,7 +23,7 @@ pub(super) fn order_flow(config: &CollectorConfig) -> Vec<Event> {
         .map(|e| {
             map_event(
                 &config.mapping,
-                &serde_json::to_value(e).unwrap(),
+                serde_json::to_value(e).unwrap(),
                 b"",
                 "test",
             )
