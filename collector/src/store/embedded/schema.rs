@@ -17,7 +17,7 @@ pub fn prepare(conn: &Connection) -> rusqlite::Result<()> {
     // A large page cache and fewer, larger checkpoints: indexes keyed by random event ids
     // otherwise re-read and re-write the same pages batch after batch.
     conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
-    conn.pragma_update(None, "wal_autocheckpoint", 16_384)?;
+    conn.pragma_update(None, "wal_autocheckpoint", 65_536)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.execute_batch(
         "

@@ -105,6 +105,30 @@ impl Writer {
     }
 
     fn try_append(&mut self, events: &[Event]) -> Result<AppendReport, CollectorError> {
+        // The stored form of the events does not depend on correlation: it is encoded beside
+        // it, on another core.
+        std::thread::scope(|scope| {
+            let encoder = scope.spawn(|| {
+                events
+                    .iter()
+                    .map(|e| (keys_to_json(&e.keys), attributes_to_json(&e.attributes)))
+                    .collect::<Vec<_>>()
+            });
+            self.store_batch(events, || {
+                encoder
+                    .join()
+                    .map_err(|_| CollectorError::Internal("encoding a batch panicked".into()))
+            })
+        })
+    }
+
+    /// Correlates and stores `events` in one transaction; `encoded` gives each event's keys
+    /// and attributes as JSON, in batch order.
+    fn store_batch(
+        &mut self,
+        events: &[Event],
+        encoded: impl FnOnce() -> Result<Vec<(String, String)>, CollectorError>,
+    ) -> Result<AppendReport, CollectorError> {
         let mut report = AppendReport::default();
         let tx = begin(&mut self.conn)?;
         {
@@ -125,7 +149,13 @@ impl Writer {
                 "INSERT INTO events (id, instance, activity, ts, source, trace_id, span_id, keys, attributes, lifecycle, end_ts)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?;
+            // `fresh` is the batch in order, less its duplicates.
+            let mut encoded = events.iter().zip(encoded()?);
             for (event, instance) in fresh {
+                let (keys, attributes) = encoded
+                    .find(|(e, _)| std::ptr::eq(*e, event))
+                    .map(|(_, json)| json)
+                    .ok_or_else(|| CollectorError::Internal("an event lost its encoding".into()))?;
                 insert_event.execute(params![
                     event.id,
                     instance.map(|i| effects.root(i)),
@@ -134,8 +164,8 @@ impl Writer {
                     event.source,
                     event.trace_id,
                     event.span_id,
-                    keys_to_json(&event.keys),
-                    attributes_to_json(&event.attributes),
+                    keys,
+                    attributes,
                     event.transition(),
                     event.end(),
                 ])?;
