@@ -54,4 +54,4 @@ bench: setup
 	cargo bench -p flowsight-collector --bench otlp
 	bash scripts/with-clickhouse.sh cargo bench -p flowsight-collector --bench clickhouse
 	cargo build --release
-	bash scripts/with-kafka.sh $(VENV)/bin/python scripts/bench_kafka.py $(TARGET_DIR)/release/flowsight 127.0.0.1:9092 25000
+	bash scripts/with-kafka.sh $(VENV)/bin/python scripts/bench_kafka.py $(TARGET_DIR)/release/flowsight 127.0.0.1:9092 50000

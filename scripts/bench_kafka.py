@@ -29,7 +29,7 @@ def peak_rss_mib(pid):
 def main():
     conftest.BIN = flowsight.BIN = sys.argv[1]
     brokers = sys.argv[2]
-    orders = int(sys.argv[3]) if len(sys.argv) > 3 else 25_000
+    orders = int(sys.argv[3]) if len(sys.argv) > 3 else 50_000
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         path, ids = conftest.generate(tmp, orders, seed=5)
