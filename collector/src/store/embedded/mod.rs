@@ -7,6 +7,7 @@
 mod known_ids;
 mod read;
 mod schema;
+mod stable_hash;
 mod write;
 
 use crate::config::InstanceRules;
@@ -137,7 +138,7 @@ mod tests {
     }
 
     #[test]
-    fn migrates_the_keys_table_to_value_first_order() {
+    fn migrates_older_keys_tables_to_hashed_values() {
         let dir = tempfile::tempdir().unwrap();
         {
             let store = EmbeddedStore::open(dir.path(), InstanceRules::default()).unwrap();

@@ -1,5 +1,6 @@
 //! The read path: the [`Store`] answers, computed next to the data.
 
+use super::stable_hash::stable_hash;
 use super::EmbeddedStore;
 use crate::correlate::InstanceId;
 use crate::store::event_json::{attributes_from_json, keys_from_json};
@@ -100,12 +101,14 @@ impl Store for EmbeddedStore {
             if let Some(search) = query.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
                 match search.split_once('=') {
                     Some((kind, value)) => {
-                        conditions.push("id IN (SELECT instance FROM keys WHERE kind = ? AND value = ?)".to_string());
+                        conditions.push("id IN (SELECT instance FROM keys WHERE value_hash = ? AND kind = ? AND value = ?)".to_string());
+                        condition_params.push(SqlValue::Integer(stable_hash(value.trim())));
                         condition_params.push(SqlValue::Text(kind.trim().into()));
                         condition_params.push(SqlValue::Text(value.trim().into()));
                     }
                     None => {
-                        conditions.push("id IN (SELECT instance FROM keys WHERE value = ?)".to_string());
+                        conditions.push("id IN (SELECT instance FROM keys WHERE value_hash = ? AND value = ?)".to_string());
+                        condition_params.push(SqlValue::Integer(stable_hash(search)));
                         condition_params.push(SqlValue::Text(search.into()));
                     }
                 }

@@ -1,9 +1,10 @@
 //! Tables of the embedded store, created idempotently on open.
 
-use rusqlite::Connection;
+use super::stable_hash::stable_hash;
+use rusqlite::{params, Connection};
 
 /// Schema version written to `PRAGMA user_version`.
-const VERSION: i64 = 5;
+const VERSION: i64 = 6;
 
 /// Page cache per connection, in KiB.
 const CACHE_KIB: i64 = 128 << 10;
@@ -36,11 +37,11 @@ pub fn prepare(conn: &Connection) -> rusqlite::Result<()> {
             end_ts     INTEGER
         );
         CREATE TABLE IF NOT EXISTS keys (
-            kind     TEXT NOT NULL,
-            value    TEXT NOT NULL,
-            instance INTEGER NOT NULL,
-            PRIMARY KEY (value, kind)
-        ) WITHOUT ROWID;
+            kind       TEXT NOT NULL,
+            value      TEXT NOT NULL,
+            instance   INTEGER NOT NULL,
+            value_hash INTEGER NOT NULL
+        );
         CREATE INDEX IF NOT EXISTS keys_by_instance ON keys(instance);
         CREATE TABLE IF NOT EXISTS instances (
             id            INTEGER PRIMARY KEY,
@@ -109,26 +110,46 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
              DELETE FROM instances WHERE label LIKE 'trace=%';",
         )?;
     }
-    let keys_sql: String = conn.query_row(
-        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'keys'",
-        [],
-        |r| r.get(0),
-    )?;
-    if keys_sql.contains("PRIMARY KEY (kind, value)") {
-        // Version 5 orders the keys by value first: a search by value uses the primary key,
-        // so the separate value index (one more B-tree write per new key) is gone.
-        conn.execute_batch(
-            "CREATE TABLE keys_v5 (kind TEXT NOT NULL, value TEXT NOT NULL, instance INTEGER NOT NULL,
-                                   PRIMARY KEY (value, kind)) WITHOUT ROWID;
-             INSERT INTO keys_v5 SELECT kind, value, instance FROM keys;
-             DROP TABLE keys;
-             ALTER TABLE keys_v5 RENAME TO keys;
-             CREATE INDEX keys_by_instance ON keys(instance);",
-        )?;
+    let hashed = conn
+        .prepare("SELECT 1 FROM pragma_table_info('keys') WHERE name = 'value_hash'")?
+        .exists([])?;
+    if !hashed {
+        // Version 6 appends keys to a rowid table and finds them by a hash of the value: new
+        // keys arrive in random order, and an index of small integers takes them with far
+        // fewer pages written than a table ordered by the value text.
+        rehash_keys(conn)?;
     }
+    conn.execute_batch("CREATE INDEX IF NOT EXISTS keys_by_value ON keys(value_hash);")?;
     conn.execute_batch(
         "DROP INDEX IF EXISTS events_by_instance;
          DROP INDEX IF EXISTS events_by_instance_v2;
          CREATE INDEX IF NOT EXISTS events_by_instance_v4 ON events(instance, ts, seq, activity, lifecycle, end_ts);",
+    )
+}
+
+/// Copies the keys into the version 6 table, hashing each value.
+fn rehash_keys(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "BEGIN IMMEDIATE;
+         CREATE TABLE keys_v6 (kind TEXT NOT NULL, value TEXT NOT NULL, instance INTEGER NOT NULL,
+                               value_hash INTEGER NOT NULL);",
+    )?;
+    {
+        let mut read = conn.prepare("SELECT kind, value, instance FROM keys")?;
+        let mut write = conn.prepare(
+            "INSERT INTO keys_v6 (kind, value, instance, value_hash) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        let mut rows = read.query([])?;
+        while let Some(row) = rows.next()? {
+            let (kind, value, instance): (String, String, i64) =
+                (row.get(0)?, row.get(1)?, row.get(2)?);
+            write.execute(params![kind, value, instance, stable_hash(&value)])?;
+        }
+    }
+    conn.execute_batch(
+        "DROP TABLE keys;
+         ALTER TABLE keys_v6 RENAME TO keys;
+         CREATE INDEX keys_by_instance ON keys(instance);
+         COMMIT;",
     )
 }

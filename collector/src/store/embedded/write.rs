@@ -1,6 +1,7 @@
 //! The write path: dedupe, correlate, and keep instances' summaries current, in one transaction.
 
 use super::known_ids::KnownIds;
+use super::stable_hash::stable_hash;
 use crate::config::InstanceRules;
 use crate::correlate::{Correlator, InstanceId};
 use crate::store::effects::{correlate, correlate_links, is_business_label, label_of, Effects};
@@ -237,10 +238,16 @@ fn write_effects(
         }
         record.execute(params![survivor, merge.absorbed, label, by])?;
     }
-    let mut insert_key =
-        tx.prepare_cached("INSERT INTO keys (kind, value, instance) VALUES (?1, ?2, ?3)")?;
+    let mut insert_key = tx.prepare_cached(
+        "INSERT INTO keys (kind, value, instance, value_hash) VALUES (?1, ?2, ?3, ?4)",
+    )?;
     for (key, instance) in &effects.new_keys {
-        insert_key.execute(params![key.kind, key.value, effects.root(*instance)])?;
+        insert_key.execute(params![
+            key.kind,
+            key.value,
+            effects.root(*instance),
+            stable_hash(&key.value)
+        ])?;
     }
     Ok(effects.touched_roots())
 }
