@@ -135,6 +135,17 @@ mod tests {
             2,
             "opening twice migrates once"
         );
+        let report = again
+            .append(&[
+                keyed_event("a", 0, &[("case", "1")]),
+                keyed_event("c", 90, &[("case", "1")]),
+            ])
+            .unwrap();
+        assert_eq!(
+            (report.duplicates, report.inserted),
+            (1, 1),
+            "ids stored before the migration are still known"
+        );
     }
 
     #[test]

@@ -1,10 +1,38 @@
 //! Tables of the embedded store, created idempotently on open.
 
 use super::stable_hash::stable_hash;
-use rusqlite::{params, Connection};
+use rusqlite::functions::FunctionFlags;
+use rusqlite::Connection;
 
 /// Schema version written to `PRAGMA user_version`.
 const VERSION: i64 = 6;
+
+/// The columns of `events`. An event id is found through the hash of its text (`id_hash`,
+/// see [`stable_hash`]): ids arrive in random order, and an index of small integers takes
+/// them with fewer pages written than one of the texts.
+const EVENTS: &str = "(
+    seq        INTEGER PRIMARY KEY,
+    id         TEXT NOT NULL,
+    id_hash    INTEGER NOT NULL,
+    instance   INTEGER,
+    activity   TEXT NOT NULL,
+    ts         INTEGER NOT NULL,
+    source     TEXT NOT NULL,
+    trace_id   TEXT,
+    span_id    TEXT,
+    keys       TEXT NOT NULL,
+    attributes TEXT NOT NULL,
+    lifecycle  TEXT,
+    end_ts     INTEGER
+)";
+
+/// The columns of `keys`: appended as they come, found by the hash of their value.
+const KEYS: &str = "(
+    kind       TEXT NOT NULL,
+    value      TEXT NOT NULL,
+    instance   INTEGER NOT NULL,
+    value_hash INTEGER NOT NULL
+)";
 
 /// Page cache per connection, in KiB.
 const CACHE_KIB: i64 = 128 << 10;
@@ -20,29 +48,16 @@ pub fn prepare(conn: &Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
     conn.pragma_update(None, "wal_autocheckpoint", 65_536)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
-    conn.execute_batch(
+    conn.create_scalar_function(
+        "stable_hash",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| Ok(stable_hash(ctx.get_raw(0).as_str()?)),
+    )?;
+    conn.execute_batch(&format!(
         "
-        CREATE TABLE IF NOT EXISTS events (
-            seq        INTEGER PRIMARY KEY,
-            id         TEXT NOT NULL UNIQUE,
-            instance   INTEGER,
-            activity   TEXT NOT NULL,
-            ts         INTEGER NOT NULL,
-            source     TEXT NOT NULL,
-            trace_id   TEXT,
-            span_id    TEXT,
-            keys       TEXT NOT NULL,
-            attributes TEXT NOT NULL,
-            lifecycle  TEXT,
-            end_ts     INTEGER
-        );
-        CREATE TABLE IF NOT EXISTS keys (
-            kind       TEXT NOT NULL,
-            value      TEXT NOT NULL,
-            instance   INTEGER NOT NULL,
-            value_hash INTEGER NOT NULL
-        );
-        CREATE INDEX IF NOT EXISTS keys_by_instance ON keys(instance);
+        CREATE TABLE IF NOT EXISTS events {EVENTS};
+        CREATE TABLE IF NOT EXISTS keys {KEYS};
         CREATE TABLE IF NOT EXISTS instances (
             id            INTEGER PRIMARY KEY,
             label         TEXT NOT NULL,
@@ -76,8 +91,8 @@ pub fn prepare(conn: &Connection) -> rusqlite::Result<()> {
             received  INTEGER NOT NULL,
             PRIMARY KEY (topic, partition, offset)
         );
-        ",
-    )?;
+        "
+    ))?;
     migrate(conn)?;
     conn.pragma_update(None, "user_version", VERSION)?;
     Ok(())
@@ -110,46 +125,56 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
              DELETE FROM instances WHERE label LIKE 'trace=%';",
         )?;
     }
-    let hashed = conn
-        .prepare("SELECT 1 FROM pragma_table_info('keys') WHERE name = 'value_hash'")?
-        .exists([])?;
-    if !hashed {
-        // Version 6 appends keys to a rowid table and finds them by a hash of the value: new
-        // keys arrive in random order, and an index of small integers takes them with far
-        // fewer pages written than a table ordered by the value text.
-        rehash_keys(conn)?;
+    if !has_column(conn, "keys", "value_hash")? {
+        // Version 6 appends keys to a rowid table and finds them by a hash of the value.
+        let copied = "kind, value, instance";
+        rebuild(conn, "keys", KEYS, copied, ("value_hash", "value"))?;
     }
-    conn.execute_batch("CREATE INDEX IF NOT EXISTS keys_by_value ON keys(value_hash);")?;
+    if !has_column(conn, "events", "id_hash")? {
+        // Version 6 finds an event id by its hash: the UNIQUE index of id texts goes.
+        rebuild(
+            conn,
+            "events",
+            EVENTS,
+            "seq, id, instance, activity, ts, source, trace_id, span_id, keys, attributes, lifecycle, end_ts",
+            ("id_hash", "id"),
+        )?;
+    }
     conn.execute_batch(
-        "DROP INDEX IF EXISTS events_by_instance;
+        "CREATE INDEX IF NOT EXISTS keys_by_instance ON keys(instance);
+         CREATE INDEX IF NOT EXISTS keys_by_value ON keys(value_hash);
+         CREATE INDEX IF NOT EXISTS events_by_id ON events(id_hash);
+         DROP INDEX IF EXISTS events_by_instance;
          DROP INDEX IF EXISTS events_by_instance_v2;
          CREATE INDEX IF NOT EXISTS events_by_instance_v4 ON events(instance, ts, seq, activity, lifecycle, end_ts);",
     )
 }
 
-/// Copies the keys into the version 6 table, hashing each value.
-fn rehash_keys(conn: &Connection) -> rusqlite::Result<()> {
-    conn.execute_batch(
+fn has_column(conn: &Connection, table: &str, column: &str) -> rusqlite::Result<bool> {
+    conn.prepare("SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2")?
+        .exists([table, column])
+}
+
+/// Copies `table` into one with `columns`: the `copied` columns, and `hashed.0` filled with
+/// the stable hash of column `hashed.1`. One transaction; the indexes are made again after.
+fn rebuild(
+    conn: &Connection,
+    table: &str,
+    columns: &str,
+    copied: &str,
+    (hash_column, of): (&str, &str),
+) -> rusqlite::Result<()> {
+    tracing::info!(
+        table,
+        "embedded store: rebuilding a table for schema version {VERSION}"
+    );
+    conn.execute_batch(&format!(
         "BEGIN IMMEDIATE;
-         CREATE TABLE keys_v6 (kind TEXT NOT NULL, value TEXT NOT NULL, instance INTEGER NOT NULL,
-                               value_hash INTEGER NOT NULL);",
-    )?;
-    {
-        let mut read = conn.prepare("SELECT kind, value, instance FROM keys")?;
-        let mut write = conn.prepare(
-            "INSERT INTO keys_v6 (kind, value, instance, value_hash) VALUES (?1, ?2, ?3, ?4)",
-        )?;
-        let mut rows = read.query([])?;
-        while let Some(row) = rows.next()? {
-            let (kind, value, instance): (String, String, i64) =
-                (row.get(0)?, row.get(1)?, row.get(2)?);
-            write.execute(params![kind, value, instance, stable_hash(&value)])?;
-        }
-    }
-    conn.execute_batch(
-        "DROP TABLE keys;
-         ALTER TABLE keys_v6 RENAME TO keys;
-         CREATE INDEX keys_by_instance ON keys(instance);
-         COMMIT;",
-    )
+         CREATE TABLE {table}_v{VERSION} {columns};
+         INSERT INTO {table}_v{VERSION} ({copied}, {hash_column})
+             SELECT {copied}, stable_hash({of}) FROM {table};
+         DROP TABLE {table};
+         ALTER TABLE {table}_v{VERSION} RENAME TO {table};
+         COMMIT;"
+    ))
 }

@@ -133,11 +133,12 @@ impl Writer {
         let mut report = AppendReport::default();
         let tx = begin(&mut self.conn)?;
         {
-            let mut exists = tx.prepare_cached("SELECT 1 FROM events WHERE id = ?1")?;
+            let mut exists =
+                tx.prepare_cached("SELECT 1 FROM events WHERE id_hash = ?1 AND id = ?2")?;
             let known_ids = &self.known_ids;
             let batch = correlate(&mut self.correlator, events, |e| {
                 if known_ids.may_contain(&e.id) {
-                    exists.exists([&e.id])
+                    exists.exists(params![stable_hash(&e.id), e.id])
                 } else {
                     Ok(false)
                 }
@@ -147,8 +148,8 @@ impl Writer {
             report.merges = effects.merges.len() as u64;
             let touched = write_effects(&effects, &tx)?;
             let mut insert_event = tx.prepare_cached(
-                "INSERT INTO events (id, instance, activity, ts, source, trace_id, span_id, keys, attributes, lifecycle, end_ts)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                "INSERT INTO events (id, id_hash, instance, activity, ts, source, trace_id, span_id, keys, attributes, lifecycle, end_ts)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )?;
             // `fresh` is the batch in order, less its duplicates.
             let mut encoded = events.iter().zip(encoded()?);
@@ -159,6 +160,7 @@ impl Writer {
                     .ok_or_else(|| CollectorError::Internal("an event lost its encoding".into()))?;
                 insert_event.execute(params![
                     event.id,
+                    stable_hash(&event.id),
                     instance.map(|i| effects.root(i)),
                     event.activity,
                     event.timestamp,
