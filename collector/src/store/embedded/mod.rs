@@ -8,6 +8,7 @@ mod known_ids;
 mod read;
 mod schema;
 mod stable_hash;
+mod summaries;
 mod write;
 
 use crate::config::InstanceRules;
@@ -188,6 +189,48 @@ mod tests {
             "the key graph came through"
         );
         assert_eq!(store.overview().unwrap().instances, 1);
+    }
+
+    #[test]
+    fn summaries_kept_batch_by_batch_equal_those_computed_at_once() {
+        // Events out of time order, ties, late links that merge instances and trace-only
+        // instances that a business key joins later: every way a summary row changes.
+        let mut events = Vec::new();
+        for i in 0..60_i64 {
+            let order = (i % 7).to_string();
+            let t = (i * 37) % 50;
+            let trace = format!("t{}-{}", i % 7, i % 3);
+            let pick = format!("p{}", i % 7);
+            let keys = match i % 5 {
+                0 => vec![("trace", trace.as_str())],
+                1 => vec![("pick", pick.as_str()), ("order", order.as_str())],
+                4 if i < 20 => vec![("pick", pick.as_str())],
+                _ => vec![("order", order.as_str()), ("trace", trace.as_str())],
+            };
+            events.push(keyed_event(&format!("e{i}"), t, &keys));
+        }
+        for tie in ["x", "y", "z"] {
+            events.push(keyed_event(tie, 100, &[("order", "0")]));
+        }
+        let summaries = |batch: usize| {
+            let dir = tempfile::tempdir().unwrap();
+            let store = EmbeddedStore::open(dir.path(), InstanceRules::default()).unwrap();
+            for chunk in events.chunks(batch) {
+                store.append(chunk).unwrap();
+            }
+            let query = crate::store::InstanceQuery {
+                limit: 1000,
+                ..Default::default()
+            };
+            (store.instances(&query).unwrap(), store.overview().unwrap())
+        };
+        let (at_once, _) = summaries(events.len());
+        assert!(at_once.total > 1);
+        for batch in [1, 3, 8] {
+            let (kept, overview) = summaries(batch);
+            assert_eq!(kept, at_once, "batches of {batch}");
+            assert!(overview.merges > 0, "batches of {batch} merge instances");
+        }
     }
 
     #[test]

@@ -2,9 +2,10 @@
 
 use super::known_ids::KnownIds;
 use super::stable_hash::stable_hash;
+use super::summaries::{self, BatchSummaries};
 use crate::config::InstanceRules;
 use crate::correlate::{Correlator, InstanceId};
-use crate::store::effects::{correlate, correlate_links, is_business_label, label_of, Effects};
+use crate::store::effects::{correlate, correlate_links, label_of, Effects};
 use crate::store::event_json::{attributes_to_json, keys_to_json};
 use crate::store::{AppendReport, DeadLetter, KeyLink};
 use crate::CollectorError;
@@ -153,7 +154,12 @@ impl Writer {
             )?;
             // `fresh` is the batch in order, less its duplicates.
             let mut encoded = events.iter().zip(encoded()?);
+            let mut added = BatchSummaries::default();
             for (event, instance) in fresh {
+                let instance = instance.map(|i| effects.root(i));
+                if let Some(i) = instance {
+                    added.add(i, event);
+                }
                 let (keys, attributes) = encoded
                     .find(|(e, _)| std::ptr::eq(*e, event))
                     .map(|(_, json)| json)
@@ -161,7 +167,7 @@ impl Writer {
                 insert_event.execute(params![
                     event.id,
                     stable_hash(&event.id),
-                    instance.map(|i| effects.root(i)),
+                    instance,
                     event.activity,
                     event.timestamp,
                     event.source,
@@ -175,7 +181,12 @@ impl Writer {
                 self.known_ids.insert(&event.id);
                 report.inserted += 1;
             }
-            refresh(&tx, &touched, |i| {
+            let absorbing = effects
+                .merges
+                .iter()
+                .map(|(merge, _)| effects.root(merge.survivor))
+                .collect();
+            added.write(&tx, &touched, &absorbing, |i| {
                 label_of(&self.correlator, &self.rules, i)
             })?;
         }
@@ -196,7 +207,7 @@ impl Writer {
         }
         let effects = correlate_links(&mut self.correlator, links);
         let touched = write_effects(&effects, &tx)?;
-        refresh(&tx, &touched, |i| {
+        summaries::recompute(&tx, &touched, |i| {
             label_of(&self.correlator, &self.rules, i)
         })?;
         tx.commit()?;
@@ -258,32 +269,6 @@ fn write_effects(
 /// goes through the busy timeout, where upgrading a read transaction would fail at once.
 fn begin(conn: &mut Connection) -> rusqlite::Result<rusqlite::Transaction<'_>> {
     conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-}
-
-/// Recomputes the summary row of each touched instance from its events. An instance with no
-/// events yet (only linked keys) has no row, nor has one held together by trace ids alone (its
-/// label is a trace key only when it has no business key): it is uncorrelated until a business
-/// key joins it.
-fn refresh(
-    tx: &rusqlite::Transaction<'_>,
-    touched: &BTreeSet<InstanceId>,
-    label: impl Fn(InstanceId) -> String,
-) -> Result<(), CollectorError> {
-    let mut delete = tx.prepare_cached("DELETE FROM instances WHERE id = ?1")?;
-    let mut insert = tx.prepare_cached(
-        "INSERT INTO instances (id, label, events, first_ts, last_ts, last_activity)
-         SELECT ?1, ?2, COUNT(*), MIN(ts), MAX(ts),
-                (SELECT activity FROM events WHERE instance = ?1 ORDER BY ts DESC, seq DESC LIMIT 1)
-         FROM events WHERE instance = ?1 HAVING COUNT(*) > 0",
-    )?;
-    for &instance in touched {
-        delete.execute([instance])?;
-        let label = label(instance);
-        if is_business_label(&label) {
-            insert.execute(params![instance, label])?;
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

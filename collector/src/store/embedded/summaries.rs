@@ -1,0 +1,116 @@
+//! Keeping the instances' summary rows (event count, first and last time, last activity,
+//! label) current as batches are written.
+//!
+//! An instance that only gained events is updated from what the batch added; an instance that
+//! absorbed another, or has no row yet, is recomputed from its events. An instance with no
+//! events yet (only linked keys) has no row, nor has one held together by trace ids alone (its
+//! label is a trace key only when it has no business key): it is uncorrelated until a business
+//! key joins it.
+
+use crate::correlate::InstanceId;
+use crate::store::effects::is_business_label;
+use crate::CollectorError;
+use foldhash::fast::RandomState;
+use miner::log::Event;
+use rusqlite::{params, Transaction};
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+/// What a batch added to one instance.
+#[derive(Debug)]
+struct Added<'e> {
+    events: i64,
+    first_ts: i64,
+    last_ts: i64,
+    last_activity: &'e str,
+}
+
+/// What a batch added, per instance it ended in.
+#[derive(Debug, Default)]
+pub struct BatchSummaries<'e> {
+    added: HashMap<InstanceId, Added<'e>, RandomState>,
+}
+
+impl<'e> BatchSummaries<'e> {
+    /// Counts `event`, stored in `instance` after the events added before it.
+    pub fn add(&mut self, instance: InstanceId, event: &'e Event) {
+        let ts = event.timestamp;
+        self.added
+            .entry(instance)
+            .and_modify(|a| {
+                a.events += 1;
+                a.first_ts = a.first_ts.min(ts);
+                // A later event wins a tie, as the stored order (time, then arrival) has it.
+                if ts >= a.last_ts {
+                    a.last_ts = ts;
+                    a.last_activity = &event.activity;
+                }
+            })
+            .or_insert(Added {
+                events: 1,
+                first_ts: ts,
+                last_ts: ts,
+                last_activity: &event.activity,
+            });
+    }
+
+    /// Brings the rows of the `touched` instances up to date; those in `absorbing` (they
+    /// took in another instance's events) are recomputed from their events.
+    pub fn write(
+        &self,
+        tx: &Transaction<'_>,
+        touched: &BTreeSet<InstanceId>,
+        absorbing: &HashSet<InstanceId, RandomState>,
+        label: impl Fn(InstanceId) -> String,
+    ) -> Result<(), CollectorError> {
+        let mut update = tx.prepare_cached(
+            "UPDATE instances SET label = ?2, events = events + ?3, first_ts = MIN(first_ts, ?4),
+                    last_ts = MAX(last_ts, ?5),
+                    last_activity = CASE WHEN ?5 >= last_ts THEN ?6 ELSE last_activity END
+             WHERE id = ?1",
+        )?;
+        let mut rest = BTreeSet::new();
+        for &instance in touched {
+            let label = label(instance);
+            let updated = match self.added.get(&instance) {
+                Some(a) if !absorbing.contains(&instance) && is_business_label(&label) => {
+                    update.execute(params![
+                        instance,
+                        label,
+                        a.events,
+                        a.first_ts,
+                        a.last_ts,
+                        a.last_activity
+                    ])? == 1
+                }
+                _ => false,
+            };
+            if !updated {
+                rest.insert(instance);
+            }
+        }
+        recompute(tx, &rest, label)
+    }
+}
+
+/// Recomputes the rows of `instances` from their events.
+pub fn recompute(
+    tx: &Transaction<'_>,
+    instances: &BTreeSet<InstanceId>,
+    label: impl Fn(InstanceId) -> String,
+) -> Result<(), CollectorError> {
+    let mut delete = tx.prepare_cached("DELETE FROM instances WHERE id = ?1")?;
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO instances (id, label, events, first_ts, last_ts, last_activity)
+         SELECT ?1, ?2, COUNT(*), MIN(ts), MAX(ts),
+                (SELECT activity FROM events WHERE instance = ?1 ORDER BY ts DESC, seq DESC LIMIT 1)
+         FROM events WHERE instance = ?1 HAVING COUNT(*) > 0",
+    )?;
+    for &instance in instances {
+        delete.execute([instance])?;
+        let label = label(instance);
+        if is_business_label(&label) {
+            insert.execute(params![instance, label])?;
+        }
+    }
+    Ok(())
+}
