@@ -250,7 +250,8 @@ fn poll_batches(
     }
 }
 
-/// Makes each batch durable, then stores its offsets for commit.
+/// Makes each batch durable, then stores its offsets for commit. A stored batch is freed on
+/// another thread: its many small allocations would otherwise hold up the next write.
 fn write_batches(
     batches: Receiver<Batch>,
     store: &dyn Store,
@@ -258,6 +259,11 @@ fn write_batches(
     metrics: &KafkaMetrics,
     shutdown: &Shutdown,
 ) {
+    let (release, released) = sync_channel::<Batch>(1);
+    // Should the thread not start, `send` fails and gives the batch back to be freed here.
+    let _releaser = std::thread::Builder::new()
+        .name("kafka-release".into())
+        .spawn(move || released.into_iter().for_each(drop));
     for batch in batches {
         let Some(report) = persist(&batch, store, metrics, shutdown) else {
             tracing::warn!("kafka: stopping with a batch the store did not take; it was not committed and will be redelivered");
@@ -276,6 +282,7 @@ fn write_batches(
                 position.last_offset,
             );
         }
+        let _ = release.send(batch);
     }
 }
 
