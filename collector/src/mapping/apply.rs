@@ -36,16 +36,15 @@ pub enum MappingError {
 /// (`http`, a topic, a file).
 pub fn map_event(
     config: &MappingConfig,
-    message: Value,
+    mut message: Value,
     raw: &[u8],
     origin: &str,
 ) -> Result<Event, MappingError> {
     if !message.is_object() {
         return Err(MappingError::NotAnObject);
     }
-    let message = &mut { message };
-    let kind = text_at(message, &config.activity);
-    let source_value = text_at(message, &config.source);
+    let kind = text_at(&message, &config.activity);
+    let source_value = text_at(&message, &config.source);
     let rule = config.rules.iter().find(|r| {
         (r.types.is_empty() || kind.as_ref().is_some_and(|k| r.types.contains(k)))
             && (r.sources.is_empty()
@@ -58,12 +57,12 @@ pub fn map_event(
         .and_then(|r| r.time.clone())
         .unwrap_or_else(|| config.time.clone());
 
-    let activity = text_at(message, &activity_pointer)
+    let activity = text_at(&message, &activity_pointer)
         .filter(|a| !a.trim().is_empty())
         .ok_or(MappingError::NoActivity {
             pointer: activity_pointer,
         })?;
-    let timestamp = time_at(message, &time_pointer)?;
+    let timestamp = time_at(&message, &time_pointer)?;
 
     let mut keys: Vec<BusinessKey> = Vec::new();
     for rule in &config.keys {
@@ -71,7 +70,7 @@ pub fn map_event(
             continue;
         }
         for pointer in &rule.pointers {
-            if let Some(value) = text_at(message, pointer).filter(|v| !v.is_empty()) {
+            if let Some(value) = text_at(&message, pointer).filter(|v| !v.is_empty()) {
                 let key = BusinessKey::new(&rule.kind, value);
                 if !keys.contains(&key) {
                     keys.push(key);
@@ -79,18 +78,18 @@ pub fn map_event(
             }
         }
     }
-    let trace_id = text_at(message, &config.trace_id).filter(|t| !t.is_empty());
+    let trace_id = text_at(&message, &config.trace_id).filter(|t| !t.is_empty());
     if config.link_traces {
         if let Some(t) = &trace_id {
             keys.push(BusinessKey::new(TRACE_KEY, t));
         }
     }
 
-    let id = text_at(message, &config.id)
+    let id = text_at(&message, &config.id)
         .filter(|i| !i.is_empty())
         .unwrap_or_else(|| derive_event_id(origin, raw));
-    let span_id = text_at(message, &config.span_id).filter(|s| !s.is_empty());
-    let attributes = attributes_of(config, message);
+    let span_id = text_at(&message, &config.span_id).filter(|s| !s.is_empty());
+    let attributes = attributes_of(config, &mut message);
     Ok(Event {
         id,
         activity,

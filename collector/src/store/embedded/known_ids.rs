@@ -1,6 +1,7 @@
 //! The ids of stored events, held in memory as their stored hashes, so that a new event (the
 //! common case) is known to be new without a lookup in the id index.
 
+#[cfg(doc)]
 use super::stable_hash::stable_hash;
 use foldhash::fast::RandomState;
 use rusqlite::Connection;
@@ -23,20 +24,21 @@ impl KnownIds {
         Ok(Self { hashes })
     }
 
-    /// Whether `id` may be stored: `false` means certainly not.
-    pub fn may_contain(&self, id: &str) -> bool {
-        self.hashes.contains(&stable_hash(id))
+    /// Whether an id with this [`stable_hash`] may be stored: `false` means certainly not.
+    pub fn may_contain(&self, id_hash: i64) -> bool {
+        self.hashes.contains(&id_hash)
     }
 
-    /// Records that `id` is (about to be) stored.
-    pub fn insert(&mut self, id: &str) {
-        self.hashes.insert(stable_hash(id));
+    /// Records that an id with this hash is (about to be) stored.
+    pub fn insert(&mut self, id_hash: i64) {
+        self.hashes.insert(id_hash);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::embedded::stable_hash::stable_hash;
 
     #[test]
     fn knows_the_stored_ids_and_what_is_added() {
@@ -51,9 +53,10 @@ mod tests {
             .unwrap();
         }
         let mut known = KnownIds::load(&conn).unwrap();
-        assert!(known.may_contain("a") && known.may_contain("b"));
-        assert!(!known.may_contain("c"));
-        known.insert("c");
-        assert!(known.may_contain("c"));
+        let [a, b, c] = ["a", "b", "c"].map(stable_hash);
+        assert!(known.may_contain(a) && known.may_contain(b));
+        assert!(!known.may_contain(c));
+        known.insert(c);
+        assert!(known.may_contain(c));
     }
 }

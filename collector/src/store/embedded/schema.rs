@@ -101,10 +101,7 @@ pub fn prepare(conn: &Connection) -> rusqlite::Result<()> {
 /// Brings a store written by an older version up to date, in place.
 fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    let has_lifecycle = conn
-        .prepare("SELECT 1 FROM pragma_table_info('events') WHERE name = 'lifecycle'")?
-        .exists([])?;
-    if version < 2 && !has_lifecycle {
+    if version < 2 && !has_column(conn, "events", "lifecycle")? {
         // Version 2 keeps the lifecycle transition in its own column, so that service times
         // come from the covering index instead of parsing every event's attributes.
         conn.execute_batch(
@@ -112,10 +109,7 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
              UPDATE events SET lifecycle = json_extract(attributes, '$.\"lifecycle:transition\"');",
         )?;
     }
-    let has_end = conn
-        .prepare("SELECT 1 FROM pragma_table_info('events') WHERE name = 'end_ts'")?
-        .exists([])?;
-    if version < 4 && !has_end {
+    if version < 4 && !has_column(conn, "events", "end_ts")? {
         // Version 4 keeps when a span ended in its own column (service and waiting times),
         // and no longer summarises instances held together by trace ids alone: those are
         // uncorrelated until a business key joins them.

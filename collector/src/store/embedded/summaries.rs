@@ -68,7 +68,7 @@ impl<'e> BatchSummaries<'e> {
                     last_activity = CASE WHEN ?5 >= last_ts THEN ?6 ELSE last_activity END
              WHERE id = ?1",
         )?;
-        let mut rest = BTreeSet::new();
+        let mut rest = Vec::new();
         for &instance in touched {
             let label = label(instance);
             let updated = match self.added.get(&instance) {
@@ -85,18 +85,17 @@ impl<'e> BatchSummaries<'e> {
                 _ => false,
             };
             if !updated {
-                rest.insert(instance);
+                rest.push((instance, label));
             }
         }
-        recompute(tx, &rest, label)
+        recompute(tx, rest)
     }
 }
 
-/// Recomputes the rows of `instances` from their events.
+/// Recomputes the rows of `instances`, each with its label, from their events.
 pub fn recompute(
     tx: &Transaction<'_>,
-    instances: &BTreeSet<InstanceId>,
-    label: impl Fn(InstanceId) -> String,
+    instances: impl IntoIterator<Item = (InstanceId, String)>,
 ) -> Result<(), CollectorError> {
     let mut delete = tx.prepare_cached("DELETE FROM instances WHERE id = ?1")?;
     let mut insert = tx.prepare_cached(
@@ -105,9 +104,8 @@ pub fn recompute(
                 (SELECT activity FROM events WHERE instance = ?1 ORDER BY ts DESC, seq DESC LIMIT 1)
          FROM events WHERE instance = ?1 HAVING COUNT(*) > 0",
     )?;
-    for &instance in instances {
+    for (instance, label) in instances {
         delete.execute([instance])?;
-        let label = label(instance);
         if is_business_label(&label) {
             insert.execute(params![instance, label])?;
         }

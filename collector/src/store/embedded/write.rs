@@ -138,8 +138,9 @@ impl Writer {
                 tx.prepare_cached("SELECT 1 FROM events WHERE id_hash = ?1 AND id = ?2")?;
             let known_ids = &self.known_ids;
             let batch = correlate(&mut self.correlator, events, |e| {
-                if known_ids.may_contain(&e.id) {
-                    exists.exists(params![stable_hash(&e.id), e.id])
+                let id_hash = stable_hash(&e.id);
+                if known_ids.may_contain(id_hash) {
+                    exists.exists(params![id_hash, e.id])
                 } else {
                     Ok(false)
                 }
@@ -164,9 +165,10 @@ impl Writer {
                     .find(|(e, _)| std::ptr::eq(*e, event))
                     .map(|(_, json)| json)
                     .ok_or_else(|| CollectorError::Internal("an event lost its encoding".into()))?;
+                let id_hash = stable_hash(&event.id);
                 insert_event.execute(params![
                     event.id,
-                    stable_hash(&event.id),
+                    id_hash,
                     instance,
                     event.activity,
                     event.timestamp,
@@ -178,7 +180,7 @@ impl Writer {
                     event.transition(),
                     event.end(),
                 ])?;
-                self.known_ids.insert(&event.id);
+                self.known_ids.insert(id_hash);
                 report.inserted += 1;
             }
             let absorbing = effects
@@ -207,9 +209,10 @@ impl Writer {
         }
         let effects = correlate_links(&mut self.correlator, links);
         let touched = write_effects(&effects, &tx)?;
-        summaries::recompute(&tx, &touched, |i| {
-            label_of(&self.correlator, &self.rules, i)
-        })?;
+        let labelled = touched
+            .into_iter()
+            .map(|i| (i, label_of(&self.correlator, &self.rules, i)));
+        summaries::recompute(&tx, labelled)?;
         tx.commit()?;
         Ok(AppendReport {
             merges: effects.merges.len() as u64,
