@@ -1,8 +1,9 @@
 //! Keeping the instances' summary rows (event count, first and last time, last activity,
 //! label) current as batches are written.
 //!
-//! An instance that only gained events is updated from what the batch added; an instance that
-//! absorbed another, or has no row yet, is recomputed from its events. An instance with no
+//! An instance the batch created, or one that only gained events, is written from what the
+//! batch added; an instance that absorbed another, or was stored before without a row, is
+//! recomputed from its events. An instance with no
 //! events yet (only linked keys) has no row, nor has one held together by trace ids alone (its
 //! label is a trace key only when it has no business key): it is uncorrelated until a business
 //! key joins it.
@@ -53,15 +54,22 @@ impl<'e> BatchSummaries<'e> {
             });
     }
 
-    /// Brings the rows of the `touched` instances up to date; those in `absorbing` (they
-    /// took in another instance's events) are recomputed from their events.
+    /// Brings the rows of the `touched` instances up to date. An instance `created` by the
+    /// batch holds only the batch's events (a survivor is the older instance, so it absorbed
+    /// none stored before): its row is written from what was added. Those in `absorbing`
+    /// (they took in another instance's events) are recomputed from their events.
     pub fn write(
         &self,
         tx: &Transaction<'_>,
         touched: &BTreeSet<InstanceId>,
+        created: &HashSet<InstanceId, RandomState>,
         absorbing: &HashSet<InstanceId, RandomState>,
         label: impl Fn(InstanceId) -> String,
     ) -> Result<(), CollectorError> {
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO instances (id, label, events, first_ts, last_ts, last_activity)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
         let mut update = tx.prepare_cached(
             "UPDATE instances SET label = ?2, events = events + ?3, first_ts = MIN(first_ts, ?4),
                     last_ts = MAX(last_ts, ?5),
@@ -71,20 +79,28 @@ impl<'e> BatchSummaries<'e> {
         let mut rest = Vec::new();
         for &instance in touched {
             let label = label(instance);
-            let updated = match self.added.get(&instance) {
-                Some(a) if !absorbing.contains(&instance) && is_business_label(&label) => {
-                    update.execute(params![
+            let is_new = created.contains(&instance);
+            let written = match self.added.get(&instance) {
+                // A new instance without a business key gets no row, and has none to remove.
+                _ if is_new && !is_business_label(&label) => true,
+                Some(a) if is_business_label(&label) => {
+                    let row = params![
                         instance,
                         label,
                         a.events,
                         a.first_ts,
                         a.last_ts,
                         a.last_activity
-                    ])? == 1
+                    ];
+                    if is_new {
+                        insert.execute(row)? == 1
+                    } else {
+                        !absorbing.contains(&instance) && update.execute(row)? == 1
+                    }
                 }
                 _ => false,
             };
-            if !updated {
+            if !written {
                 rest.push((instance, label));
             }
         }

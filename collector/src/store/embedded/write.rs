@@ -188,7 +188,7 @@ impl Writer {
                 .iter()
                 .map(|(merge, _)| effects.root(merge.survivor))
                 .collect();
-            added.write(&tx, &touched, &absorbing, |i| {
+            added.write(&tx, &touched, &effects.created, &absorbing, |i| {
                 label_of(&self.correlator, &self.rules, i)
             })?;
         }
@@ -279,5 +279,24 @@ impl Writer {
     /// Runs raw SQL on the writer's connection, to simulate failures.
     pub fn execute_for_test(&self, sql: &str) {
         self.conn.execute_batch(sql).unwrap();
+    }
+
+    /// Recomputes every instance's summary row from its events, as a reference for the rows
+    /// kept batch by batch.
+    pub fn recompute_all_for_test(&mut self) {
+        let instances: Vec<InstanceId> = self
+            .conn
+            .prepare("SELECT DISTINCT instance FROM events WHERE instance IS NOT NULL")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let tx = begin(&mut self.conn).unwrap();
+        let labelled = instances
+            .into_iter()
+            .map(|i| (i, label_of(&self.correlator, &self.rules, i)));
+        summaries::recompute(&tx, labelled).unwrap();
+        tx.commit().unwrap();
     }
 }
