@@ -1,11 +1,16 @@
 //! The key graph as a union of components, each component an instance.
 
 use foldhash::fast::RandomState;
+use hashbrown::HashTable;
 use miner::log::BusinessKey;
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 
 /// Identifies a process instance; assigned in creation order, so smaller means older.
 pub type InstanceId = i64;
+
+/// Where a key sits in the correlator's arena; it never moves.
+type KeyIndex = u32;
 
 /// Two instances that became one: `absorbed` now belongs to `survivor`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,12 +36,18 @@ pub struct Assignment {
 
 /// Connected components over business keys, kept in memory and rebuilt from the store on start.
 ///
-/// Merging relabels the smaller component's keys (union by size), so lookups are one hash
-/// probe and a merge costs the size of the smaller side.
+/// Each key is held once, in an arena, and found through a hash table of arena positions; an
+/// instance lists its keys' positions. Merging relabels the smaller component's keys (union by
+/// size), so lookups are one hash probe and a merge costs the size of the smaller side, with
+/// no key copied or hashed again.
 #[derive(Debug, Default, Clone)]
 pub struct Correlator {
-    instance_of: HashMap<BusinessKey, InstanceId, RandomState>,
-    members: HashMap<InstanceId, Vec<BusinessKey>, RandomState>,
+    keys: Vec<BusinessKey>,
+    /// The instance of each key in `keys`, by position.
+    owner: Vec<InstanceId>,
+    index: HashTable<KeyIndex>,
+    hasher: RandomState,
+    members: HashMap<InstanceId, Vec<KeyIndex>, RandomState>,
     next_id: InstanceId,
 }
 
@@ -54,8 +65,11 @@ impl Correlator {
         let mut c = Self::new();
         for (key, instance) in links {
             c.next_id = c.next_id.max(instance + 1);
-            c.members.entry(instance).or_default().push(key.clone());
-            c.instance_of.insert(key, instance);
+            let hash = c.hasher.hash_one(&key);
+            if c.find(hash, &key).is_none() {
+                c.members.entry(instance).or_default();
+                c.add_key(hash, key, instance);
+            }
         }
         c
     }
@@ -67,12 +81,17 @@ impl Correlator {
 
     /// The instance a key belongs to.
     pub fn instance_of(&self, key: &BusinessKey) -> Option<InstanceId> {
-        self.instance_of.get(key).copied()
+        let at = self.find(self.hasher.hash_one(key), key)?;
+        Some(self.owner[at as usize])
     }
 
-    /// The keys of an instance.
-    pub fn keys_of(&self, instance: InstanceId) -> &[BusinessKey] {
-        self.members.get(&instance).map_or(&[], Vec::as_slice)
+    /// The keys of an instance, in the order they joined it (a merge appends the smaller side).
+    pub fn keys_of(&self, instance: InstanceId) -> impl Iterator<Item = &BusinessKey> {
+        self.members
+            .get(&instance)
+            .into_iter()
+            .flatten()
+            .map(|&at| &self.keys[at as usize])
     }
 
     /// Number of instances.
@@ -85,8 +104,13 @@ impl Correlator {
         if keys.is_empty() {
             return Assignment::default();
         }
-        let found: Vec<Option<InstanceId>> = keys.iter().map(|k| self.instance_of(k)).collect();
-        let mut existing: Vec<InstanceId> = found.iter().flatten().copied().collect();
+        let hashes: Vec<u64> = keys.iter().map(|k| self.hasher.hash_one(k)).collect();
+        let mut existing: Vec<InstanceId> = keys
+            .iter()
+            .zip(&hashes)
+            .filter_map(|(key, &hash)| self.find(hash, key))
+            .map(|at| self.owner[at as usize])
+            .collect();
         existing.sort_unstable();
         existing.dedup();
 
@@ -108,19 +132,13 @@ impl Correlator {
             });
         }
         let mut new_keys = Vec::new();
-        for (key, _) in keys.iter().zip(&found).filter(|(_, f)| f.is_none()) {
-            // A key repeated within `keys` is new only the first time.
-            if let std::collections::hash_map::Entry::Vacant(slot) =
-                self.instance_of.entry(key.clone())
-            {
-                slot.insert(instance);
+        for (key, &hash) in keys.iter().zip(&hashes) {
+            // Looked up again: a key repeated within `keys` is new only the first time.
+            if self.find(hash, key).is_none() {
+                self.add_key(hash, key.clone(), instance);
                 new_keys.push(key.clone());
             }
         }
-        self.members
-            .get_mut(&instance)
-            .expect("instance exists")
-            .extend(new_keys.iter().cloned());
         Assignment {
             instance: Some(instance),
             created,
@@ -129,10 +147,34 @@ impl Correlator {
         }
     }
 
+    fn find(&self, hash: u64, key: &BusinessKey) -> Option<KeyIndex> {
+        self.index
+            .find(hash, |&at| self.keys[at as usize] == *key)
+            .copied()
+    }
+
+    /// Adds a key not held yet to `instance`, which exists.
+    fn add_key(&mut self, hash: u64, key: BusinessKey, instance: InstanceId) {
+        let at = KeyIndex::try_from(self.keys.len()).expect("fewer than 2^32 keys");
+        let Self {
+            keys,
+            index,
+            hasher,
+            ..
+        } = self;
+        index.insert_unique(hash, at, |&other| hasher.hash_one(&keys[other as usize]));
+        keys.push(key);
+        self.owner.push(instance);
+        self.members
+            .get_mut(&instance)
+            .expect("instance exists")
+            .push(at);
+    }
+
     fn absorb(&mut self, survivor: InstanceId, absorbed: InstanceId) {
         let mut moved = self.members.remove(&absorbed).unwrap_or_default();
-        for key in &moved {
-            self.instance_of.insert(key.clone(), survivor);
+        for &at in &moved {
+            self.owner[at as usize] = survivor;
         }
         let target = self.members.get_mut(&survivor).expect("survivor exists");
         if target.len() < moved.len() {
@@ -197,7 +239,7 @@ mod tests {
         );
         assert_eq!(c.instance_count(), 1);
         assert_eq!(c.instance_of(&k("ship=s")), Some(order));
-        assert_eq!(c.keys_of(order).len(), 3);
+        assert_eq!(c.keys_of(order).count(), 3);
     }
 
     #[test]

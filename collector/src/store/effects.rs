@@ -118,7 +118,6 @@ pub fn label_of(correlator: &Correlator, rules: &InstanceRules, instance: Instan
     };
     correlator
         .keys_of(instance)
-        .iter()
         .enumerate()
         .min_by_key(|(i, k)| (rank(k), *i))
         .map(|(_, k)| k.to_string())
