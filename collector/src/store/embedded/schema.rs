@@ -1,15 +1,17 @@
 //! Tables of the embedded store, created idempotently on open.
 
+#[cfg(doc)]
+use super::known_ids::KnownIds;
 use super::stable_hash::stable_hash;
 use rusqlite::functions::FunctionFlags;
 use rusqlite::Connection;
 
 /// Schema version written to `PRAGMA user_version`.
-const VERSION: i64 = 6;
+const VERSION: i64 = 7;
 
-/// The columns of `events`. An event id is found through the hash of its text (`id_hash`,
-/// see [`stable_hash`]): ids arrive in random order, and an index of small integers takes
-/// them with fewer pages written than one of the texts.
+/// The columns of `events`. `id_hash` is the [`stable_hash`] of the id: the writer holds the
+/// hashes in memory with each event's `seq` (see [`KnownIds`]) instead of an index, since ids
+/// arrive in random order and an index of them costs a page written per event.
 const EVENTS: &str = "(
     seq        INTEGER PRIMARY KEY,
     id         TEXT NOT NULL,
@@ -134,10 +136,11 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
             ("id_hash", "id"),
         )?;
     }
+    // Version 7 no longer indexes the id hashes (see [`KnownIds`]).
     conn.execute_batch(
         "CREATE INDEX IF NOT EXISTS keys_by_instance ON keys(instance);
          CREATE INDEX IF NOT EXISTS keys_by_value ON keys(value_hash);
-         CREATE INDEX IF NOT EXISTS events_by_id ON events(id_hash);
+         DROP INDEX IF EXISTS events_by_id;
          DROP INDEX IF EXISTS events_by_instance;
          DROP INDEX IF EXISTS events_by_instance_v2;
          CREATE INDEX IF NOT EXISTS events_by_instance_v4 ON events(instance, ts, seq, activity, lifecycle, end_ts);",

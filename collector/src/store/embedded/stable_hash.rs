@@ -1,7 +1,7 @@
 //! A 64-bit hash that is the same in every process and version (xxh3), stored beside a text
-//! so that its index holds small integers instead of the text: the texts indexed this way
-//! (key values) arrive in random order, and a smaller index means fewer pages read and
-//! written per batch.
+//! that arrives in random order: key values are indexed by it, so the index holds small
+//! integers instead of the texts (fewer pages read and written per batch), and event ids are
+//! recognised by it in memory.
 
 /// The stored hash of `text`.
 pub fn stable_hash(text: &str) -> i64 {

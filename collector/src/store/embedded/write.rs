@@ -132,18 +132,13 @@ impl Writer {
         encoded: impl FnOnce() -> Result<Vec<(String, String)>, CollectorError>,
     ) -> Result<AppendReport, CollectorError> {
         let mut report = AppendReport::default();
+        // Each stored event's id hash and position, known once the batch is committed.
+        let mut stored = Vec::new();
         let tx = begin(&mut self.conn)?;
         {
-            let mut exists =
-                tx.prepare_cached("SELECT 1 FROM events WHERE id_hash = ?1 AND id = ?2")?;
             let known_ids = &self.known_ids;
             let batch = correlate(&mut self.correlator, events, |e| {
-                let id_hash = stable_hash(&e.id);
-                if known_ids.may_contain(id_hash) {
-                    exists.exists(params![id_hash, e.id])
-                } else {
-                    Ok(false)
-                }
+                known_ids.contains(&tx, &e.id, stable_hash(&e.id))
             })?;
             let (effects, fresh) = (batch.effects, batch.fresh);
             report.duplicates = batch.duplicates;
@@ -154,6 +149,7 @@ impl Writer {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )?;
             // `fresh` is the batch in order, less its duplicates.
+            stored.reserve(fresh.len());
             let mut encoded = events.iter().zip(encoded()?);
             let mut added = BatchSummaries::default();
             for (event, instance) in fresh {
@@ -180,8 +176,7 @@ impl Writer {
                     event.transition(),
                     event.end(),
                 ])?;
-                self.known_ids.insert(id_hash);
-                report.inserted += 1;
+                stored.push((id_hash, tx.last_insert_rowid()));
             }
             let absorbing = effects
                 .merges
@@ -193,6 +188,8 @@ impl Writer {
             })?;
         }
         tx.commit()?;
+        report.inserted = stored.len() as u64;
+        self.known_ids.extend(stored);
         Ok(report)
     }
 
