@@ -13,6 +13,10 @@ use miner::log::{BusinessKey, Event};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::BTreeSet;
 
+/// Batches this large are encoded on a thread of their own while they are correlated; for
+/// smaller ones (single HTTP or OTLP requests) starting the thread costs more than it saves.
+const ENCODE_BESIDE_FROM: usize = 1_000;
+
 /// The single writer: the connection, the key graph that mirrors its `keys` table and the ids
 /// of the events it holds.
 pub struct Writer {
@@ -107,15 +111,19 @@ impl Writer {
     }
 
     fn try_append(&mut self, events: &[Event]) -> Result<AppendReport, CollectorError> {
+        let encode = || {
+            events
+                .iter()
+                .map(|e| (keys_to_json(&e.keys), attributes_to_json(&e.attributes)))
+                .collect::<Vec<_>>()
+        };
+        if events.len() < ENCODE_BESIDE_FROM {
+            return self.store_batch(events, || Ok(encode()));
+        }
         // The stored form of the events does not depend on correlation: it is encoded beside
         // it, on another core.
         std::thread::scope(|scope| {
-            let encoder = scope.spawn(|| {
-                events
-                    .iter()
-                    .map(|e| (keys_to_json(&e.keys), attributes_to_json(&e.attributes)))
-                    .collect::<Vec<_>>()
-            });
+            let encoder = scope.spawn(encode);
             self.store_batch(events, || {
                 encoder
                     .join()
