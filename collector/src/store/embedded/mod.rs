@@ -147,32 +147,52 @@ mod tests {
             (1, 1),
             "ids stored before the migration are still known"
         );
+        assert_eq!(again.overview().unwrap().events, 3);
     }
 
-    #[test]
-    fn migrates_older_keys_tables_to_hashed_values() {
+    /// A store holding one event of order `order`, then changed by `sql` as an older version
+    /// would have left it, and opened again.
+    fn reopened_after(order: &str, sql: &str) -> (tempfile::TempDir, EmbeddedStore) {
         let dir = tempfile::tempdir().unwrap();
         {
             let store = EmbeddedStore::open(dir.path(), InstanceRules::default()).unwrap();
             store
-                .append(&[keyed_event("a", 1, &[("order", "7")])])
+                .append(&[keyed_event("a", 1, &[("order", order)])])
                 .unwrap();
         }
-        {
-            let conn = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
-            conn.execute_batch(
-                "CREATE TABLE old_keys (kind TEXT NOT NULL, value TEXT NOT NULL, instance INTEGER NOT NULL,
-                                        PRIMARY KEY (kind, value)) WITHOUT ROWID;
-                 INSERT INTO old_keys SELECT kind, value, instance FROM keys;
-                 DROP TABLE keys;
-                 ALTER TABLE old_keys RENAME TO keys;
-                 CREATE INDEX keys_by_value ON keys(value);
-                 CREATE INDEX keys_by_instance ON keys(instance);
-                 PRAGMA user_version = 4;",
-            )
+        rusqlite::Connection::open(dir.path().join(DB_FILE))
+            .unwrap()
+            .execute_batch(sql)
             .unwrap();
-        }
         let store = EmbeddedStore::open(dir.path(), InstanceRules::default()).unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn counts_the_events_again_after_an_older_version_wrote() {
+        // A version 6 collector stores an event and knows nothing of the count.
+        let (_dir, store) = reopened_after(
+            "1",
+            "INSERT INTO events (id, id_hash, instance, activity, ts, source, keys, attributes)
+               VALUES ('b', 0, 1, 'Paid', 2, 's', '[]', '{}');
+             PRAGMA user_version = 6;",
+        );
+        assert_eq!(store.overview().unwrap().events, 2);
+    }
+
+    #[test]
+    fn migrates_older_keys_tables_to_hashed_values() {
+        let (_dir, store) = reopened_after(
+            "7",
+            "CREATE TABLE old_keys (kind TEXT NOT NULL, value TEXT NOT NULL, instance INTEGER NOT NULL,
+                                    PRIMARY KEY (kind, value)) WITHOUT ROWID;
+             INSERT INTO old_keys SELECT kind, value, instance FROM keys;
+             DROP TABLE keys;
+             ALTER TABLE old_keys RENAME TO keys;
+             CREATE INDEX keys_by_value ON keys(value);
+             CREATE INDEX keys_by_instance ON keys(instance);
+             PRAGMA user_version = 4;",
+        );
         let found = store
             .instances(&crate::store::InstanceQuery {
                 search: Some("7".into()),

@@ -241,7 +241,7 @@ impl Store for EmbeddedStore {
                     .unwrap_or(1);
                 by_status[i] = row.get::<_, i64>(1)? as u64;
             }
-            let events = count("SELECT COUNT(*) FROM events")?;
+            let events = count("SELECT events FROM totals")?;
             // Every event is either in a summarised instance or uncorrelated.
             let correlated = count("SELECT COALESCE(SUM(events), 0) FROM instances")?;
             Ok(StoreOverview {

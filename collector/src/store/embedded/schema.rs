@@ -93,6 +93,7 @@ pub fn prepare(conn: &Connection) -> rusqlite::Result<()> {
             received  INTEGER NOT NULL,
             PRIMARY KEY (topic, partition, offset)
         );
+        CREATE TABLE IF NOT EXISTS totals (events INTEGER NOT NULL);
         "
     ))?;
     migrate(conn)?;
@@ -134,6 +135,15 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
             EVENTS,
             "seq, id, instance, activity, ts, source, trace_id, span_id, keys, attributes, lifecycle, end_ts",
             ("id_hash", "id"),
+        )?;
+    }
+    // Version 7 counts the events in `totals` as it stores them, where counting them took a
+    // pass over an index. Counted again when a version that did not keep it wrote last.
+    let counted: bool = conn.query_row("SELECT EXISTS (SELECT 1 FROM totals)", [], |r| r.get(0))?;
+    if version < 7 || !counted {
+        conn.execute_batch(
+            "DELETE FROM totals;
+             INSERT INTO totals (events) SELECT COUNT(*) FROM events;",
         )?;
     }
     // Version 7 no longer indexes the id hashes (see [`KnownIds`]).

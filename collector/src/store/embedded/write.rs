@@ -194,6 +194,8 @@ impl Writer {
             added.write(&tx, &touched, &effects.created, &absorbing, |i| {
                 label_of(&self.correlator, &self.rules, i)
             })?;
+            tx.prepare_cached("UPDATE totals SET events = events + ?1")?
+                .execute([stored.len()])?;
         }
         tx.commit()?;
         report.inserted = stored.len() as u64;
