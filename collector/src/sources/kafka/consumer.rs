@@ -400,3 +400,162 @@ fn partitions(list: &TopicPartitionList) -> Vec<(String, i32)> {
         .map(|e| (e.topic().to_string(), e.partition()))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::InstanceRules;
+    use crate::correlate::InstanceId;
+    use crate::store::{
+        EmbeddedStore, InstanceDetail, InstancePage, InstanceQuery, KeyLink, StatsQuery,
+        StoreOverview,
+    };
+    use miner::discovery::ProcessStats;
+    use miner::log::BusinessKey;
+    use rdkafka::mocking::MockCluster;
+    use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    /// The embedded store, recording the size of each batch and taking a second over the
+    /// second one, as a store busy with a large batch would.
+    struct SlowSecondBatch {
+        inner: EmbeddedStore,
+        sizes: Mutex<Vec<usize>>,
+    }
+
+    impl Store for SlowSecondBatch {
+        fn append(&self, events: &[Event]) -> Result<AppendReport, CollectorError> {
+            let batches = {
+                let mut sizes = self.sizes.lock().unwrap();
+                sizes.push(events.len());
+                sizes.len()
+            };
+            if batches == 2 {
+                std::thread::sleep(Duration::from_secs(1));
+            }
+            self.inner.append(events)
+        }
+        fn link(&self, links: &[KeyLink]) -> Result<AppendReport, CollectorError> {
+            self.inner.link(links)
+        }
+        fn keys(&self) -> Result<Vec<BusinessKey>, CollectorError> {
+            self.inner.keys()
+        }
+        fn links(&self) -> Result<Vec<KeyLink>, CollectorError> {
+            self.inner.links()
+        }
+        fn process_stats(&self, query: &StatsQuery) -> Result<ProcessStats, CollectorError> {
+            self.inner.process_stats(query)
+        }
+        fn instances(&self, query: &InstanceQuery) -> Result<InstancePage, CollectorError> {
+            self.inner.instances(query)
+        }
+        fn instance(&self, id: InstanceId) -> Result<Option<InstanceDetail>, CollectorError> {
+            self.inner.instance(id)
+        }
+        fn events_of(
+            &self,
+            ids: &[InstanceId],
+        ) -> Result<HashMap<InstanceId, Vec<Event>>, CollectorError> {
+            self.inner.events_of(ids)
+        }
+        fn uncorrelated(&self, limit: u64) -> Result<Vec<Event>, CollectorError> {
+            self.inner.uncorrelated(limit)
+        }
+        fn dead_letter(&self, letters: &[DeadLetter]) -> Result<u64, CollectorError> {
+            self.inner.dead_letter(letters)
+        }
+        fn dead_letters(&self, limit: u64) -> Result<Vec<DeadLetter>, CollectorError> {
+            self.inner.dead_letters(limit)
+        }
+        fn overview(&self) -> Result<StoreOverview, CollectorError> {
+            self.inner.overview()
+        }
+    }
+
+    fn produce(producer: &BaseProducer, from: usize, count: usize) {
+        for i in from..from + count {
+            let payload = format!(
+                r#"{{"type":"OrderPlaced","id":"e{i}","time":"2026-01-05T08:00:00Z","data":{{"orderId":"o{i}"}}}}"#
+            );
+            producer
+                .send(BaseRecord::<(), _>::to("orders").payload(&payload))
+                .unwrap();
+        }
+        producer.poll(Duration::ZERO);
+    }
+
+    fn wait_for_events(store: &SlowSecondBatch, events: u64) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while store.overview().unwrap().events < events {
+            assert!(Instant::now() < deadline, "waiting for {events} events");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    #[test]
+    fn batches_grow_to_their_limit_while_the_store_is_busy() {
+        let cluster = MockCluster::new(1).unwrap();
+        cluster.create_topic("orders", 1, 1).unwrap();
+        let producer: BaseProducer = ClientConfig::new()
+            .set("bootstrap.servers", cluster.bootstrap_servers())
+            .create()
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SlowSecondBatch {
+            inner: EmbeddedStore::open(dir.path(), InstanceRules::default()).unwrap(),
+            sizes: Mutex::default(),
+        });
+        let config = KafkaConfig {
+            brokers: cluster.bootstrap_servers(),
+            topics: vec!["orders".into()],
+            group: "batches".into(),
+            batch_size: 2_000,
+            batch_wait_ms: 10,
+            // Fetches answer at once, so light load comes in small batches.
+            options: [("fetch.wait.max.ms".to_string(), "10".to_string())].into(),
+            ..KafkaConfig::default()
+        };
+        let mapping = crate::CollectorConfig::parse(fixtures::ORDER_FLOW_CONFIG)
+            .unwrap()
+            .mapping;
+        let shutdown = Shutdown::new();
+        let consumer = {
+            let (store, shutdown) = (store.clone(), shutdown.clone());
+            let metrics = Arc::new(KafkaMetrics::new(&config.group));
+            std::thread::spawn(move || run(&config, &mapping, store, metrics, shutdown))
+        };
+        // One message while the consumer joins, then a steady stream of about 10,000 a second
+        // for 1.5 s.
+        produce(&producer, 0, 1);
+        producer.flush(Duration::from_secs(5)).unwrap();
+        wait_for_events(&store, 1);
+        let rounds = 150;
+        for round in 0..rounds {
+            produce(&producer, 1 + round * 100, 100);
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        producer.flush(Duration::from_secs(5)).unwrap();
+        let total = 1 + rounds * 100;
+        wait_for_events(&store, total as u64);
+        shutdown.request();
+        consumer.join().unwrap().unwrap();
+
+        let sizes = store.sizes.lock().unwrap().clone();
+        assert_eq!(sizes.iter().sum::<usize>(), total, "{sizes:?}");
+        assert_eq!(
+            sizes[0], 1,
+            "an idle store takes a batch as soon as it is due"
+        );
+        assert!(sizes[1] < 1_000, "light load, small batches: {sizes:?}");
+        assert!(
+            sizes.iter().all(|&n| n <= 2_000),
+            "never over the limit: {sizes:?}"
+        );
+        assert!(
+            sizes.contains(&2_000),
+            "while the store was busy a batch grew to the limit: {sizes:?}"
+        );
+    }
+}
