@@ -3,8 +3,9 @@
 //!
 //! A batch waits in the poller while the writer is busy and stops growing at its limit, so a
 //! slow or failing store stops polling (backpressure) instead of buffering without bound.
-//! Offsets are stored with librdkafka's auto-commit (`enable.auto.offset.store=false`): what is committed, periodically, on rebalance and on
-//! shutdown, never runs ahead of what is durable.
+//! Offsets are stored with librdkafka's auto-commit (`enable.auto.offset.store=false`): what
+//! is committed, periodically, on rebalance and on shutdown, never runs ahead of what is
+//! durable.
 
 use super::message::{Decoder, KafkaMessage};
 use super::{KafkaConfig, KafkaMetrics};

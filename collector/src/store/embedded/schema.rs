@@ -45,8 +45,8 @@ pub fn prepare(conn: &Connection) -> rusqlite::Result<()> {
     // FULL: a commit is on disk when it returns, which is what "2xx means durable" needs.
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", false)?;
-    // A large page cache and fewer, larger checkpoints: indexes keyed by random event ids
-    // otherwise re-read and re-write the same pages batch after batch.
+    // A large page cache and fewer, larger checkpoints: the index of key values, which arrive
+    // in random order, otherwise re-reads and re-writes the same pages batch after batch.
     conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
     conn.pragma_update(None, "wal_autocheckpoint", 65_536)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;

@@ -9,12 +9,12 @@
 //! key joins it.
 
 use crate::correlate::InstanceId;
-use crate::store::effects::is_business_label;
+use crate::store::effects::{is_business_label, Effects};
 use crate::CollectorError;
 use foldhash::fast::RandomState;
 use miner::log::Event;
 use rusqlite::{params, Transaction};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 /// What a batch added to one instance.
 #[derive(Debug)]
@@ -54,16 +54,14 @@ impl<'e> BatchSummaries<'e> {
             });
     }
 
-    /// Brings the rows of the `touched` instances up to date. An instance `created` by the
-    /// batch holds only the batch's events (a survivor is the older instance, so it absorbed
-    /// none stored before): its row is written from what was added. Those in `absorbing`
-    /// (they took in another instance's events) are recomputed from their events.
+    /// Brings the rows of the instances the batch touched up to date. An instance the batch
+    /// created holds only the batch's events (a survivor is the older instance, so it absorbed
+    /// none stored before): its row is written from what was added. One that absorbed another
+    /// instance's events, or was stored before without a row, is recomputed from its events.
     pub fn write(
         &self,
         tx: &Transaction<'_>,
-        touched: &BTreeSet<InstanceId>,
-        created: &HashSet<InstanceId, RandomState>,
-        absorbing: &HashSet<InstanceId, RandomState>,
+        effects: &Effects,
         label: impl Fn(InstanceId) -> String,
     ) -> Result<(), CollectorError> {
         let mut insert = tx.prepare_cached(
@@ -76,14 +74,21 @@ impl<'e> BatchSummaries<'e> {
                     last_activity = CASE WHEN ?5 >= last_ts THEN ?6 ELSE last_activity END
              WHERE id = ?1",
         )?;
+        let absorbing: HashSet<InstanceId, RandomState> = effects
+            .merges
+            .iter()
+            .map(|(merge, _)| effects.root(merge.survivor))
+            .collect();
         let mut rest = Vec::new();
-        for &instance in touched {
+        for instance in effects.touched_roots() {
             let label = label(instance);
-            let is_new = created.contains(&instance);
+            let business = is_business_label(&label);
+            let is_new = effects.created.contains(&instance);
             let written = match self.added.get(&instance) {
                 // A new instance without a business key gets no row, and has none to remove.
-                _ if is_new && !is_business_label(&label) => true,
-                Some(a) if is_business_label(&label) => {
+                _ if is_new && !business => true,
+                Some(a) if is_new || (business && !absorbing.contains(&instance)) => {
+                    let statement = if is_new { &mut insert } else { &mut update };
                     let row = params![
                         instance,
                         label,
@@ -92,11 +97,7 @@ impl<'e> BatchSummaries<'e> {
                         a.last_ts,
                         a.last_activity
                     ];
-                    if is_new {
-                        insert.execute(row)? == 1
-                    } else {
-                        !absorbing.contains(&instance) && update.execute(row)? == 1
-                    }
+                    statement.execute(row)? == 1
                 }
                 _ => false,
             };

@@ -11,7 +11,6 @@ use crate::store::{AppendReport, DeadLetter, KeyLink};
 use crate::CollectorError;
 use miner::log::{BusinessKey, Event};
 use rusqlite::{params, Connection, OptionalExtension};
-use std::collections::BTreeSet;
 
 /// Batches this large are encoded on a thread of their own while they are correlated; for
 /// smaller ones (single HTTP or OTLP requests) starting the thread costs more than it saves.
@@ -151,7 +150,7 @@ impl Writer {
             let (effects, fresh) = (batch.effects, batch.fresh);
             report.duplicates = batch.duplicates;
             report.merges = effects.merges.len() as u64;
-            let touched = write_effects(&effects, &tx)?;
+            write_effects(&effects, &tx)?;
             let mut insert_event = tx.prepare_cached(
                 "INSERT INTO events (id, id_hash, instance, activity, ts, source, trace_id, span_id, keys, attributes, lifecycle, end_ts)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -186,12 +185,7 @@ impl Writer {
                 ])?;
                 stored.push((id_hash, tx.last_insert_rowid()));
             }
-            let absorbing = effects
-                .merges
-                .iter()
-                .map(|(merge, _)| effects.root(merge.survivor))
-                .collect();
-            added.write(&tx, &touched, &effects.created, &absorbing, |i| {
+            added.write(&tx, &effects, |i| {
                 label_of(&self.correlator, &self.rules, i)
             })?;
             tx.prepare_cached("UPDATE totals SET events = events + ?1")?
@@ -215,8 +209,9 @@ impl Writer {
             }
         }
         let effects = correlate_links(&mut self.correlator, links);
-        let touched = write_effects(&effects, &tx)?;
-        let labelled = touched
+        write_effects(&effects, &tx)?;
+        let labelled = effects
+            .touched_roots()
             .into_iter()
             .map(|i| (i, label_of(&self.correlator, &self.rules, i)));
         summaries::recompute(&tx, labelled)?;
@@ -228,11 +223,8 @@ impl Writer {
     }
 }
 
-/// Writes merges and new keys; returns the instances whose summaries must be recomputed.
-fn write_effects(
-    effects: &Effects,
-    tx: &rusqlite::Transaction<'_>,
-) -> Result<BTreeSet<InstanceId>, CollectorError> {
+/// Writes merges and new keys.
+fn write_effects(effects: &Effects, tx: &rusqlite::Transaction<'_>) -> Result<(), CollectorError> {
     let mut record = tx.prepare_cached(
         "INSERT INTO merges (survivor, absorbed, absorbed_label, by_event) VALUES (?1, ?2, ?3, ?4)",
     )?;
@@ -272,7 +264,7 @@ fn write_effects(
             stable_hash(&key.value)
         ])?;
     }
-    Ok(effects.touched_roots())
+    Ok(())
 }
 
 /// Starts a write transaction, taking the write lock at once: waiting for another writer then
