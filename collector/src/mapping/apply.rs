@@ -1,6 +1,6 @@
 //! Applying the mapping rules to one JSON message.
 
-use super::{derive_event_id, lookup, MappingConfig};
+use super::{derive_event_id, lookup, trace_id_of, MappingConfig};
 use miner::log::{BusinessKey, Event};
 use miner::time::{parse_timestamp, Micros};
 use serde_json::{Map, Value};
@@ -78,7 +78,7 @@ pub fn map_event(
             }
         }
     }
-    let trace_id = text_at(&message, &config.trace_id).filter(|t| !t.is_empty());
+    let trace_id = text_at(&message, &config.trace_id).and_then(|t| trace_id_of(&t));
     if config.link_traces {
         if let Some(t) = &trace_id {
             keys.push(BusinessKey::new(TRACE_KEY, t));

@@ -7,8 +7,10 @@ mod apply;
 mod config;
 mod event_id;
 mod pointer;
+mod trace_id;
 
 pub use apply::{map_event, MappingError, TRACE_KEY};
 pub use config::{KeyRule, MappingConfig, OverrideRule};
 pub use event_id::derive_event_id;
 pub use pointer::lookup;
+pub use trace_id::{normalize_trace_id, trace_id_of, unnormalised_trace_ids};

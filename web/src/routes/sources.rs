@@ -27,14 +27,21 @@ pub fn routes() -> Router<AppState> {
 }
 
 #[derive(serde::Deserialize)]
-struct Limit {
+struct DeadLetterQuery {
     limit: Option<u64>,
+    /// Whether each letter carries its whole message (`body=true`), not only a preview.
+    #[serde(default)]
+    body: bool,
 }
 
-/// The newest dead letters as JSON, the message bytes as (lossy) UTF-8 text.
+/// Characters of a dead letter's message shown in its summary.
+const PREVIEW_CHARS: usize = 200;
+
+/// The newest dead letters as JSON summaries: where, why, when, the message's size and its
+/// first characters; `body=true` adds each whole message as (lossy) UTF-8 text.
 async fn dead_letters_json(
     State(state): State<AppState>,
-    Query(q): Query<Limit>,
+    Query(q): Query<DeadLetterQuery>,
 ) -> Result<Json<Vec<serde_json::Value>>, WebError> {
     let limit = q.limit.unwrap_or(DEAD_LETTERS_SHOWN);
     let letters = blocking(&state, move |s| Ok(s.dead_letters(limit)?)).await?;
@@ -42,14 +49,20 @@ async fn dead_letters_json(
         letters
             .into_iter()
             .map(|l| {
-                serde_json::json!({
+                let text = String::from_utf8_lossy(&l.raw);
+                let mut letter = serde_json::json!({
                     "topic": l.topic,
                     "partition": l.partition,
                     "offset": l.offset,
                     "reason": l.reason,
                     "received": miner::time::format_timestamp(l.received),
-                    "message": String::from_utf8_lossy(&l.raw),
-                })
+                    "bytes": l.raw.len(),
+                    "preview": text.chars().take(PREVIEW_CHARS).collect::<String>(),
+                });
+                if q.body {
+                    letter["message"] = text.into();
+                }
+                letter
             })
             .collect(),
     ))
@@ -73,6 +86,7 @@ struct KafkaView {
     duplicates: u64,
     store_failures: u64,
     store_error: Option<String>,
+    waiting_topics: Vec<String>,
     partitions: Vec<PartitionView>,
 }
 
@@ -110,6 +124,7 @@ impl From<KafkaSnapshot> for KafkaView {
             duplicates: s.duplicates,
             store_failures: s.store_failures,
             store_error: s.store_error.clone(),
+            waiting_topics: s.waiting_topics.clone(),
             partitions: s
                 .partitions
                 .iter()
@@ -166,6 +181,10 @@ async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, Web
     text.push_str(&format!(
         "# HELP flowsight_store_up Whether the store answered (1) or failed (0).\n# TYPE flowsight_store_up gauge\nflowsight_store_up {}\n",
         u8::from(overview.is_ok())
+    ));
+    text.push_str(&format!(
+        "# HELP flowsight_trace_ids_unnormalised_total Trace ids of no known shape (not 32 hex digits, a UUID or a traceparent), kept as written: they cannot join spans.\n# TYPE flowsight_trace_ids_unnormalised_total counter\nflowsight_trace_ids_unnormalised_total {}\n",
+        collector::mapping::unnormalised_trace_ids()
     ));
     if let Some(kafka) = &state.kafka {
         kafka.write_prometheus(&mut text);

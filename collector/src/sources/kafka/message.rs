@@ -6,7 +6,7 @@
 //! and the message timestamp a missing time. Key, headers and position are visible to the
 //! rules under `/_kafka` (`/_kafka/key`, `/_kafka/headers/NAME`, `/_kafka/topic`, …).
 
-use crate::mapping::{lookup, map_event, MappingConfig};
+use crate::mapping::{lookup, map_event, normalize_trace_id, MappingConfig};
 use miner::log::Event;
 use serde_json::{Map, Value};
 
@@ -93,7 +93,10 @@ impl<'m> Decoder<'m> {
         if let Some(kind) = message.header("type") {
             fill(object, &mapping.activity, Value::String(kind));
         }
-        if let Some(trace) = message.header("traceparent").and_then(|t| trace_id_of(&t)) {
+        if let Some(trace) = message
+            .header("traceparent")
+            .and_then(|t| normalize_trace_id(&t))
+        {
             fill(object, &mapping.trace_id, Value::String(trace));
         }
         if let Some(ms) = message.timestamp_ms {
@@ -166,16 +169,6 @@ fn fill(object: &mut Map<String, Value>, pointer: &str, value: Value) {
     if missing {
         object.insert(name.to_string(), value);
     }
-}
-
-/// The trace id of a W3C `traceparent` (`00-<32 hex>-<16 hex>-<2 hex>`), if well formed.
-fn trace_id_of(traceparent: &str) -> Option<String> {
-    let mut parts = traceparent.trim().split('-');
-    let (_version, trace) = (parts.next()?, parts.next()?);
-    let valid = trace.len() == 32
-        && trace.bytes().all(|b| b.is_ascii_hexdigit())
-        && trace.bytes().any(|b| b != b'0');
-    valid.then(|| trace.to_ascii_lowercase())
 }
 
 fn position(message: &KafkaMessage<'_>) -> Value {
