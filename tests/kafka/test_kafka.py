@@ -107,6 +107,10 @@ def test_malformed_messages_go_to_the_dead_letter_table(brokers, processes, tmp_
     assert reasons == {"not JSON": 5, "no event type": 5, "unparseable time": 5, "over the limit": 5}
     assert all(l["topic"] == topic for l in letters)
     assert len({(l["partition"], l["offset"]) for l in letters}) == 20
+    big = next(l for l in letters if "over the limit" in l["reason"])
+    assert "message" not in big and len(big["preview"]) == 200 and big["bytes"] > 256 * 1024, "summaries by default"
+    whole = get_json(collector.url + "/api/dead-letters?limit=100&body=true")
+    assert sorted(len(l["message"].encode()) for l in whole) == sorted(l["bytes"] for l in letters), "bodies on request"
     assert sorted(collector.event_ids()) == sorted(ids)
     page = get(collector.url + "/sources").decode()
     assert "unparseable time" in page and 'id="kafka-partitions"' in page
@@ -187,3 +191,19 @@ def test_the_demo_runs_through_kafka(brokers, processes, tmp_path):
     assert metrics["flowsight_store_instances"] == 300
     partitions = [k for k in metrics if k.startswith("flowsight_kafka_messages_total") and f'topic="{topic}"' in k]
     assert len(partitions) == 3 and sum(metrics[k] for k in partitions) == len(ids)
+
+
+def test_a_topic_created_after_the_collector_started_is_consumed_within_15_s(brokers, processes, tmp_path):
+    path, ids = generate(tmp_path, 100, seed=61)
+    topic, group = unique("late"), unique("g")
+    collector = processes(collect_args(brokers, topic, group), tmp_path / "store")
+    wait_for("the Sources page to say the topic is waited for",
+             lambda: "Waiting for topic" in get(collector.url + "/sources").decode(), timeout=30)
+    assert collector.metrics()[f'flowsight_kafka_topic_waiting{{group="{group}",topic="{topic}"}}'] == 1
+    time.sleep(10)
+    created = time.monotonic()
+    produce(brokers, topic, path, partitions=3)
+    wait_for("every message stored", lambda: collector.events() == len(ids),
+             timeout=max(1.0, 15 - (time.monotonic() - created)))
+    assert time.monotonic() - created <= 15
+    assert "Waiting for topic" not in get(collector.url + "/sources").decode()

@@ -28,6 +28,11 @@ pub struct KafkaConfig {
     /// Group session timeout in milliseconds: how soon a dead collector's partitions move on.
     #[serde(default = "defaults::session_timeout_ms")]
     pub session_timeout_ms: u64,
+    /// How often the topics' metadata is refreshed, in milliseconds: a topic created after
+    /// the collector started is consumed within about this long (plus the group's join).
+    /// librdkafka's own default is five minutes; each refresh is one small metadata request.
+    #[serde(default = "defaults::metadata_refresh_ms")]
+    pub metadata_refresh_ms: u64,
     /// Further librdkafka properties (security, client id, …), passed through unchanged.
     #[serde(default)]
     pub options: BTreeMap<String, String>,
@@ -48,6 +53,9 @@ mod defaults {
     }
     pub fn max_message_bytes() -> usize {
         256 << 10
+    }
+    pub fn metadata_refresh_ms() -> u64 {
+        2_000
     }
     pub fn session_timeout_ms() -> u64 {
         10_000

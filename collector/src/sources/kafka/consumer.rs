@@ -80,6 +80,7 @@ pub fn run(
             .map_err(kafka_error)?,
     );
     let topics: Vec<&str> = config.topics.iter().map(String::as_str).collect();
+    metrics.record_subscription(&config.topics);
     consumer.subscribe(&topics).map_err(kafka_error)?;
     tracing::info!(brokers = %config.brokers, topics = ?config.topics, group = %config.group, "kafka: consuming");
 
@@ -118,6 +119,10 @@ fn client_config(config: &KafkaConfig) -> ClientConfig {
         .set("auto.commit.interval.ms", "1000")
         .set("auto.offset.reset", "earliest")
         .set("session.timeout.ms", config.session_timeout_ms.to_string())
+        .set(
+            "topic.metadata.refresh.interval.ms",
+            config.metadata_refresh_ms.to_string(),
+        )
         .set("statistics.interval.ms", "1000")
         .set("enable.partition.eof", "false")
         .set_log_level(RDKafkaLogLevel::Warning);

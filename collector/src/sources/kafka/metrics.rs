@@ -18,6 +18,7 @@ pub struct KafkaMetrics {
 #[derive(Debug, Default)]
 struct State {
     group: String,
+    topics: Vec<String>,
     partitions: BTreeMap<(String, i32), PartitionRow>,
     duplicates: u64,
     store_failures: u64,
@@ -67,6 +68,9 @@ pub struct KafkaSnapshot {
     pub store_error: Option<String>,
     /// Messages per second made durable over the last ten seconds.
     pub rate: f64,
+    /// Subscribed topics of which no partition is assigned here yet: the topic may not exist
+    /// yet, or the group has not given this collector a share of it.
+    pub waiting_topics: Vec<String>,
 }
 
 impl KafkaSnapshot {
@@ -92,6 +96,12 @@ impl KafkaMetrics {
         let metrics = Self::default();
         metrics.with(|s| s.group = group.to_string());
         metrics
+    }
+
+    /// Records the topics the source subscribes to, so that those still without an assigned
+    /// partition can be shown as waited for.
+    pub fn record_subscription(&self, topics: &[String]) {
+        self.with(|s| s.topics = topics.to_vec());
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
@@ -188,6 +198,12 @@ impl KafkaMetrics {
                 store_failures: s.store_failures,
                 store_error: s.store_error.clone(),
                 rate,
+                waiting_topics: s
+                    .topics
+                    .iter()
+                    .filter(|t| !s.partitions.values().any(|p| p.assigned && &p.topic == *t))
+                    .cloned()
+                    .collect(),
             }
         })
     }
@@ -273,6 +289,25 @@ impl KafkaMetrics {
             "1 while consumption waits for the store to recover.",
             &[(group, i64::from(snap.store_error.is_some()))],
         );
+        let waiting: Vec<(String, i64)> = snap
+            .waiting_topics
+            .iter()
+            .map(|t| {
+                let labels = format!(
+                    "{{group=\"{}\",topic=\"{}\"}}",
+                    escape(&snap.group),
+                    escape(t)
+                );
+                (labels, 1)
+            })
+            .collect();
+        series(
+            out,
+            "flowsight_kafka_topic_waiting",
+            "gauge",
+            "1 for a subscribed topic of which no partition is assigned here yet (it may not exist yet).",
+            &waiting,
+        );
     }
 }
 
@@ -314,6 +349,7 @@ mod tests {
     #[test]
     fn lag_counts_from_what_is_durable() {
         let m = KafkaMetrics::new("g");
+        m.record_subscription(&["orders".into(), "payments".into()]);
         m.record_assignment(&[("orders".into(), 0), ("orders".into(), 1)]);
         m.record_committed("orders", 0, 100);
         m.record_high_watermark("orders", 0, 250);
@@ -326,6 +362,16 @@ mod tests {
             (snap.total_lag(), snap.messages(), snap.dead_letters()),
             (110, 50, 2)
         );
+        assert_eq!(
+            snap.waiting_topics,
+            ["payments"],
+            "no partition of it assigned"
+        );
+        let mut text = String::new();
+        m.write_prometheus(&mut text);
+        assert!(text.contains("flowsight_kafka_topic_waiting{group=\"g\",topic=\"payments\"} 1\n"));
+        m.record_assignment(&[("payments".into(), 0)]);
+        assert_eq!(m.snapshot().waiting_topics, ["orders"]);
     }
 
     #[test]
