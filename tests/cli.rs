@@ -77,7 +77,7 @@ fn import_then_export_round_trips_through_the_store() {
     assert!(svg.starts_with("<svg") && svg.contains("data-activity=\"decide\""));
     let out = flowsight(&["export", "map", "--format", "csv", "--store", store]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be exported as Csv"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("map cannot be exported as csv:"));
 }
 
 #[test]
@@ -377,7 +377,7 @@ fn start_and_complete_transitions_give_activities_a_service_time() {
         .as_array()
         .unwrap()
         .iter()
-        .any(|a| a["service"]["mean"].as_i64().unwrap() > 0));
+        .any(|a| a["service"]["mean_s"].as_f64().unwrap() > 0.0));
     let map = flowsight(&["export", "map", "--mode", "performance", "--store", store]);
     assert!(String::from_utf8_lossy(&map.stdout).contains(">service "));
 }

@@ -51,10 +51,17 @@ pub fn parse_timestamp(text: &str) -> Result<(Micros, Zone), MinerError> {
     })
 }
 
-/// Formats UTC microseconds as RFC 3339 with millisecond precision, e.g. `2026-01-05T08:00:00.000Z`.
+/// Formats UTC microseconds as RFC 3339 with millisecond precision, e.g.
+/// `2026-01-05T08:00:00.000Z`, or with microseconds when the time has them
+/// (`2026-01-05T08:00:00.000250Z`), so that no export loses precision.
 pub fn format_timestamp(t: Micros) -> String {
+    let digits = if t % 1000 == 0 {
+        SecondsFormat::Millis
+    } else {
+        SecondsFormat::Micros
+    };
     DateTime::<Utc>::from_timestamp_micros(t)
-        .map(|d| d.to_rfc3339_opts(SecondsFormat::Millis, true))
+        .map(|d| d.to_rfc3339_opts(digits, true))
         .unwrap_or_else(|| format!("{t}µs"))
 }
 
@@ -86,6 +93,8 @@ mod tests {
         let (z, zone) = parse_timestamp("2010-12-30T14:32:00.000+01:00").unwrap();
         assert_eq!(zone, Zone::Explicit);
         assert_eq!(format_timestamp(z), "2010-12-30T13:32:00.000Z");
+        assert_eq!(format_timestamp(z + 250), "2010-12-30T13:32:00.000250Z");
+        assert_eq!(format_timestamp(z - 1), "2010-12-30T13:31:59.999999Z");
         let (u, zone) = parse_timestamp("2010-12-30T13:32:00").unwrap();
         assert_eq!(zone, Zone::AssumedUtc);
         assert_eq!(u, z);

@@ -155,9 +155,16 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
                 serde_json::to_writer(out, &miner::formats::ocel_json::write_ocel_json(&ocel))?;
                 ocel.objects.len() as u64
             }
-            other => bail!("the log cannot be exported as {other:?}: it is XES, CSV or OCEL"),
+            other => bail!(
+                "the log cannot be exported as {}: it is xes, csv or ocel",
+                cli_name(other)
+            ),
         };
-        eprintln!("exported {traces} instances as {format:?}");
+        eprintln!(
+            "exported {} as {}",
+            miner::formats::counted(traces, "instance"),
+            cli_name(format)
+        );
         return Ok(());
     }
     let text = match (args.what, format) {
@@ -181,7 +188,11 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
             status,
         )?),
         (what, format) => {
-            bail!("{what:?} cannot be exported as {format:?}: the map is SVG or PNG, the model BPMN, the report HTML, the log XES, the rest CSV or JSON")
+            bail!(
+                "{} cannot be exported as {}: the map is svg or png, the model bpmn, the report html, the log xes, csv or ocel, the rest csv or json",
+                cli_name(what),
+                cli_name(format)
+            )
         }
     };
     match &args.out {
@@ -191,4 +202,11 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
         None => print!("{text}"),
     }
     Ok(())
+}
+
+/// How the command line spells `value` (`csv`, `instances`), for messages.
+fn cli_name(value: impl clap::ValueEnum) -> String {
+    value
+        .to_possible_value()
+        .map_or_else(String::new, |v| v.get_name().to_string())
 }

@@ -1,7 +1,7 @@
 //! `flowsight generate`: the demo's order-fulfilment stream as NDJSON, for other tools and tests.
 
 use anyhow::Context;
-use fixtures::{generate, Scenario};
+use fixtures::{generate_each, Scenario};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -22,13 +22,9 @@ pub struct GenerateArgs {
     pub truth: Option<PathBuf>,
 }
 
-/// Runs `flowsight generate`.
+/// Runs `flowsight generate`. The stream is written as it is generated, so any number of
+/// orders fits in memory.
 pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
-    let flow = generate(&Scenario {
-        orders: args.orders,
-        seed: args.seed,
-        ..Scenario::default()
-    });
     let mut out: Box<dyn Write> = match &args.out {
         Some(path) => Box::new(
             std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
@@ -36,13 +32,28 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
         None => Box::new(std::io::stdout().lock()),
     };
     let mut out = std::io::BufWriter::new(&mut out);
-    for event in &flow.events {
-        serde_json::to_writer(&mut out, event)?;
-        out.write_all(b"\n")?;
+    let mut failure = None;
+    let truth = generate_each(
+        &Scenario {
+            orders: args.orders,
+            seed: args.seed,
+            ..Scenario::default()
+        },
+        |event| {
+            if failure.is_none() {
+                let written = serde_json::to_writer(&mut out, &event)
+                    .map_err(std::io::Error::from)
+                    .and_then(|()| out.write_all(b"\n"));
+                failure = written.err();
+            }
+        },
+    );
+    if let Some(e) = failure {
+        return Err(e).context("writing the stream");
     }
     out.flush()?;
     if let Some(path) = &args.truth {
-        std::fs::write(path, serde_json::to_vec_pretty(&flow.truth)?)
+        std::fs::write(path, serde_json::to_vec_pretty(&truth)?)
             .with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())

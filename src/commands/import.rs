@@ -7,6 +7,7 @@ use super::StoreArgs;
 use crate::progress;
 use anyhow::bail;
 use collector::sources::files::{import_file, is_csv_file, is_json_lines_file, ImportOptions};
+use miner::formats::counted;
 use miner::formats::csv_read::CsvColumns;
 use std::path::PathBuf;
 
@@ -93,27 +94,26 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
             report.undeclared_objects
         );
     }
+    let stored = format!(
+        "{} new, {} already stored",
+        report.inserted, report.duplicates
+    );
+    let events = counted(report.events, "event");
     if report.e2o > 0 || report.o2o > 0 {
         println!(
-            "imported {}: {} events, {} objects, {} event-object and {} object-object relations ({} new, {} already stored)",
-            args.file.display(), report.events, report.cases, report.e2o, report.o2o, report.inserted, report.duplicates
+            "imported {}: {events}, {}, {} event-object and {} object-object relations ({stored})",
+            args.file.display(),
+            counted(report.cases, "object"),
+            report.e2o,
+            report.o2o,
         );
     } else if is_json_lines_file(&name) {
-        println!(
-            "imported {}: {} events ({} new, {} already stored)",
-            args.file.display(),
-            report.events,
-            report.inserted,
-            report.duplicates
-        );
+        println!("imported {}: {events} ({stored})", args.file.display());
     } else {
         println!(
-            "imported {}: {} traces, {} events ({} new, {} already stored)",
+            "imported {}: {}, {events} ({stored})",
             args.file.display(),
-            report.cases,
-            report.events,
-            report.inserted,
-            report.duplicates
+            counted(report.cases, "trace"),
         );
     }
     Ok(())

@@ -4,7 +4,7 @@
 
 use crate::WebError;
 use collector::mapping::TRACE_KEY;
-use collector::sources::files::OCEL_QUALIFIERS;
+use collector::sources::files::{OCEL_EVENT_ID, OCEL_QUALIFIERS};
 use collector::store::{CaseFilter, InstanceQuery, InstanceStatus, StatsQuery, Store};
 use miner::discovery::ProcessStats;
 use miner::filter::{kept_activities, simplify_paths, ProcessMap};
@@ -16,7 +16,7 @@ use miner::performance::{rank_bottlenecks, Bottlenecks, DurationStats};
 use miner::time::{format_duration, format_timestamp, parse_timestamp, Micros};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Separator of activities in a variant filter parameter.
 pub const VARIANT_SEPARATOR: &str = " → ";
@@ -450,9 +450,51 @@ fn duration_fields(d: &DurationStats, share: f64) -> [String; 6] {
     ]
 }
 
-/// Bottleneck rankings as JSON.
+/// Bottleneck rankings as JSON, every time in seconds with the unit in its field's name
+/// (`mean_s`), as the DFG export gives them.
 pub fn bottlenecks_json(b: &Bottlenecks) -> serde_json::Value {
-    serde_json::to_value(b).expect("plain data serializes")
+    let edges = |edges: &[miner::performance::EdgeTime]| {
+        edges
+            .iter()
+            .map(|e| {
+                let mut row = json!({"from": e.from, "to": e.to, "share": e.share});
+                row["duration"] = duration_json(&e.duration);
+                row
+            })
+            .collect::<Vec<_>>()
+    };
+    let activities = b
+        .activities
+        .iter()
+        .map(|a| {
+            json!({
+                "activity": a.activity,
+                "share": a.share,
+                "duration": duration_json(&a.duration),
+                "service": duration_json(&a.service),
+                "waiting": duration_json(&a.waiting),
+            })
+        })
+        .collect::<Vec<_>>();
+    json!({
+        "by_total": edges(&b.by_total),
+        "by_p95": edges(&b.by_p95),
+        "activities": activities,
+    })
+}
+
+/// Duration statistics in seconds, each field named with its unit.
+fn duration_json(d: &DurationStats) -> serde_json::Value {
+    let s = |micros: Micros| micros as f64 / 1e6;
+    json!({
+        "count": d.count,
+        "total_s": s(d.total),
+        "mean_s": s(d.mean),
+        "median_s": s(d.median),
+        "p95_s": s(d.p95),
+        "min_s": s(d.min),
+        "max_s": s(d.max),
+    })
 }
 
 /// Largest number of instances an export lists.
@@ -607,6 +649,47 @@ pub fn write_events_csv(
     Ok(count)
 }
 
+/// The qualified relations of an event to its `objects` (its keys but trace ids), exported
+/// under the ids `id` gives. `qualifiers` is what an OCEL import kept: every relation with its
+/// qualifier, in order (an object related twice appears twice), or, from stores written
+/// before, an object → qualifier map. Keys it does not name relate without a qualifier.
+fn event_relations(
+    objects: &[&BusinessKey],
+    qualifiers: Option<&serde_json::Value>,
+    id: &dyn Fn(&BusinessKey) -> String,
+) -> Vec<Relation> {
+    let relation = |k: &BusinessKey, qualifier: &str| Relation {
+        object: id(k),
+        qualifier: qualifier.to_string(),
+    };
+    let Some(serde_json::Value::Array(pairs)) = qualifiers else {
+        return objects
+            .iter()
+            .map(|k| {
+                let qualifier = qualifiers.and_then(|q| q.get(&k.value)?.as_str());
+                relation(k, qualifier.unwrap_or_default())
+            })
+            .collect();
+    };
+    let mut named: HashSet<&str> = HashSet::new();
+    let mut out: Vec<Relation> = pairs
+        .iter()
+        .filter_map(|pair| {
+            let (object, qualifier) = (pair.get(0)?.as_str()?, pair.get(1)?.as_str()?);
+            let key = objects.iter().find(|k| k.value == object)?;
+            named.insert(object);
+            Some(relation(key, qualifier))
+        })
+        .collect();
+    out.extend(
+        objects
+            .iter()
+            .filter(|k| !named.contains(k.value.as_str()))
+            .map(|k| relation(k, "")),
+    );
+    out
+}
+
 /// The store as an object-centric log: every business key but trace ids is an object (kind
 /// = type), every correlated event relates to its keys (qualifiers from an OCEL import are
 /// kept), and stored key links are object-to-object relations.
@@ -633,28 +716,24 @@ pub fn ocel_of_store(store: &dyn Store) -> Result<Ocel, WebError> {
         });
     }
     let mut ocel = Ocel::default();
+    let mut event_ids: HashSet<String> = HashSet::new();
     for_each_instance(store, None, None, |_, events| {
         for e in events {
             let mut attributes = e.attributes.clone();
             let qualifiers = attributes.remove(OCEL_QUALIFIERS);
+            // An OCEL event gets its own id back, unless another log imported the same id.
+            let own_id = match attributes.remove(OCEL_EVENT_ID) {
+                Some(serde_json::Value::String(own)) if !event_ids.contains(&own) => own,
+                _ => e.id.clone(),
+            };
+            event_ids.insert(own_id.clone());
+            let objects: Vec<&BusinessKey> = e.keys.iter().filter(|k| is_object(k)).collect();
             ocel.events.push(OcelEvent {
-                id: e.id.clone(),
+                id: own_id,
                 activity: e.activity.clone(),
                 timestamp: e.timestamp,
                 attributes,
-                objects: e
-                    .keys
-                    .iter()
-                    .filter(|k| is_object(k))
-                    .map(|k| Relation {
-                        object: id(k),
-                        qualifier: qualifiers
-                            .as_ref()
-                            .and_then(|q| q[&k.value].as_str())
-                            .unwrap_or_default()
-                            .to_string(),
-                    })
-                    .collect(),
+                objects: event_relations(&objects, qualifiers.as_ref(), &id),
             });
         }
         Ok(())

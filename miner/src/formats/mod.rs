@@ -109,6 +109,26 @@ impl BufRead for ReadAhead {
     }
 }
 
+/// `n` with its noun, singular for one (`1 trace`, `2 traces`, `0 instances`), as messages and
+/// pages say counts. `noun` is the singular; the plural adds `s`, `es` after `s`, `x`, `ch`
+/// and `sh`, or turns a `y` after a consonant into `ies`.
+pub fn counted(n: u64, noun: &str) -> String {
+    if n == 1 {
+        return format!("1 {noun}");
+    }
+    if let Some(stem) = noun.strip_suffix('y') {
+        if !stem.ends_with(['a', 'e', 'i', 'o', 'u']) {
+            return format!("{n} {stem}ies");
+        }
+    }
+    let ending = if ["s", "x", "ch", "sh"].iter().any(|e| noun.ends_with(e)) {
+        "es"
+    } else {
+        "s"
+    };
+    format!("{n} {noun}{ending}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,5 +160,15 @@ mod tests {
             .unwrap()
             .read_to_end(&mut out);
         assert!(result.is_err());
+    }
+
+    #[test]
+    fn one_is_singular_and_every_other_count_plural() {
+        assert_eq!(counted(1, "trace"), "1 trace");
+        assert_eq!(counted(0, "instance"), "0 instances");
+        assert_eq!(counted(2, "match"), "2 matches");
+        assert_eq!(counted(3, "activity"), "3 activities");
+        assert_eq!(counted(2, "key"), "2 keys");
+        assert_eq!(counted(12_932, "case"), "12932 cases");
     }
 }

@@ -77,7 +77,7 @@ struct ListPage {
     header: Header,
     search: String,
     status: String,
-    total: u64,
+    total: String,
     rows: Vec<InstanceRow>,
     range: String,
     prev: Option<String>,
@@ -105,7 +105,7 @@ async fn list(
         header: Header::new("instances", &overview),
         search: params.search().unwrap_or_default(),
         status: status.map(|s| s.as_str().to_string()).unwrap_or_default(),
-        total: result.total,
+        total: miner::formats::counted(result.total, "instance"),
         rows: result.instances.iter().map(InstanceRow::from).collect(),
         range: if shown == 0 {
             "none".into()

@@ -10,6 +10,7 @@ use axum::http::header;
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::Router;
+use miner::formats::counted;
 use miner::layout::MapMode;
 use miner::time::{format_duration, format_timestamp};
 
@@ -38,12 +39,12 @@ struct MapPage {
 fn summary(view: &MapView) -> String {
     let arcs = view.map.arcs.len();
     format!(
-        "{} instances, {} events; showing {} of {} activities and {} paths; throughput median {}, 95th percentile {}",
-        view.full.cases,
-        view.full.events,
+        "{}, {}; showing {} of {} and {}; throughput median {}, 95th percentile {}",
+        counted(view.full.cases, "instance"),
+        counted(view.full.events, "event"),
         view.shown.activities.len(),
-        view.full.activities.len(),
-        arcs,
+        counted(view.full.activities.len() as u64, "activity"),
+        counted(arcs as u64, "path"),
         format_duration(view.full.throughput.median),
         format_duration(view.full.throughput.p95),
     )

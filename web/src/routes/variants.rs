@@ -33,8 +33,8 @@ struct VariantRow {
 #[template(path = "variants.html")]
 struct VariantsPage {
     header: Header,
-    total: usize,
-    cases: u64,
+    total: String,
+    cases: String,
     rows: Vec<VariantRow>,
 }
 
@@ -69,8 +69,8 @@ async fn variants(State(state): State<AppState>) -> Result<Html<String>, WebErro
         .collect();
     page(VariantsPage {
         header: Header::new("variants", &overview),
-        total: stats.variants.len(),
-        cases: stats.cases,
+        total: miner::formats::counted(stats.variants.len() as u64, "variant"),
+        cases: miner::formats::counted(stats.cases, "instance"),
         rows,
     })
 }
