@@ -66,12 +66,18 @@ pub fn is_ocel_file(path: &Path) -> bool {
         .any(|e| name.ends_with(e))
 }
 
-/// The event attribute that keeps the qualifier of each event-to-object relation.
+/// The event attribute that keeps every event-to-object relation of an OCEL event with its
+/// qualifier, in the file's order: `[[object id, qualifier], …]` (one object may be related
+/// twice, with two qualifiers). Stores written before kept an object → qualifier map.
 pub const OCEL_QUALIFIERS: &str = "ocel:qualifiers";
 
+/// The event attribute that keeps an OCEL event's own id, which an OCEL export gives back.
+pub const OCEL_EVENT_ID: &str = "ocel:id";
+
 /// The events of `ocel` as Flowsight events: each related object becomes a business key
-/// (object type = kind, object id = value); relation qualifiers are kept in the attribute
-/// `ocel:qualifiers`. Ids are prefixed with `origin` so logs cannot collide.
+/// (object type = kind, object id = value); the relations with their qualifiers are kept in
+/// the attribute `ocel:qualifiers`, the event's own id in `ocel:id`. Store ids are prefixed
+/// with `origin` so logs cannot collide.
 pub fn ocel_events(ocel: &Ocel, origin: &str) -> Vec<Event> {
     let kinds: HashMap<&str, &str> = ocel
         .objects
@@ -82,12 +88,13 @@ pub fn ocel_events(ocel: &Ocel, origin: &str) -> Vec<Event> {
         .iter()
         .map(|e| {
             let mut attributes = e.attributes.clone();
-            let qualifiers: serde_json::Map<String, Value> = e
+            let qualifiers: Vec<Value> = e
                 .objects
                 .iter()
-                .map(|r| (r.object.clone(), Value::String(r.qualifier.clone())))
+                .map(|r| Value::from(vec![r.object.clone(), r.qualifier.clone()]))
                 .collect();
-            attributes.insert(OCEL_QUALIFIERS.into(), Value::Object(qualifiers));
+            attributes.insert(OCEL_QUALIFIERS.into(), Value::Array(qualifiers));
+            attributes.insert(OCEL_EVENT_ID.into(), Value::String(e.id.clone()));
             Event {
                 id: format!("{origin}:{}", e.id),
                 activity: e.activity.clone(),
