@@ -145,6 +145,18 @@ impl XesTrace {
             .map(|a| self.view(a))
     }
 
+    /// The trace's top-level attributes as JSON values, nested ones included, as
+    /// [`XesEvent::json_attributes`] gives an event's.
+    pub fn json_attributes(&self) -> Vec<(String, serde_json::Value)> {
+        json_attributes(self, &self.trace_attrs)
+    }
+
+    /// The trace's top-level attributes whose XES type a JSON value cannot tell (`date`, `id`),
+    /// with that type: what an export needs to write them back as they were.
+    pub fn json_types(&self) -> Vec<(String, AttrKind)> {
+        json_types(self, &self.trace_attrs)
+    }
+
     /// The events of the trace, in document order.
     pub fn events(&self) -> impl Iterator<Item = XesEvent<'_>> + '_ {
         self.events.iter().map(|r| XesEvent {
@@ -169,17 +181,13 @@ impl<'a> XesEvent<'a> {
     /// becomes an array of its values, a `<container>` an object, and a typed attribute with
     /// children an object with its own `value` beside them.
     pub fn json_attributes(&self) -> Vec<(String, serde_json::Value)> {
-        let mut out = Vec::new();
-        let mut i = 0;
-        while i < self.attrs.len() {
-            let (value, next) = json_value(self.trace, self.attrs, i);
-            out.push((
-                self.trace.text[self.attrs[i].key.clone()].to_string(),
-                value,
-            ));
-            i = next;
-        }
-        out
+        json_attributes(self.trace, self.attrs)
+    }
+
+    /// The event's top-level attributes whose XES type a JSON value cannot tell (`date`, `id`),
+    /// with that type.
+    pub fn json_types(&self) -> Vec<(String, AttrKind)> {
+        json_types(self.trace, self.attrs)
     }
 
     /// The event's top-level attribute `key`.
@@ -195,6 +203,27 @@ impl<'a> XesEvent<'a> {
             .filter(|a| a.depth == 0)
             .map(move |a| trace.view(a))
     }
+}
+
+/// The top-level attributes of `attrs` as JSON values, nested ones included.
+fn json_attributes(trace: &XesTrace, attrs: &[RawAttr]) -> Vec<(String, serde_json::Value)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < attrs.len() {
+        let (value, next) = json_value(trace, attrs, i);
+        out.push((trace.text[attrs[i].key.clone()].to_string(), value));
+        i = next;
+    }
+    out
+}
+
+/// The top-level attributes of `attrs` typed `date` or `id`, which JSON holds as strings.
+fn json_types(trace: &XesTrace, attrs: &[RawAttr]) -> Vec<(String, AttrKind)> {
+    attrs
+        .iter()
+        .filter(|a| a.depth == 0 && matches!(a.kind, AttrKind::Date | AttrKind::Id))
+        .map(|a| (trace.text[a.key.clone()].to_string(), a.kind))
+        .collect()
 }
 
 /// The JSON value of `attrs[i]` with its nested attributes; returns the index after them.
@@ -358,7 +387,8 @@ pub fn read_xes<R: Read>(
                     }
                 };
                 if empty {
-                    close(scope, &mut trace, event_start, &mut summary, &mut on_trace)?;
+                    close(scope, &mut trace, event_start, &mut summary, &mut on_trace)
+                        .map_err(|e| at_line(e, element_line(reader.get_ref().line(), &event)))?;
                 } else {
                     if stack.len() >= MAX_DEPTH {
                         return Err(fail(format!("elements nested deeper than {MAX_DEPTH}")));
@@ -370,7 +400,8 @@ pub fn read_xes<R: Read>(
                 let scope = stack
                     .pop()
                     .ok_or_else(|| fail("closing tag without opening tag".into()))?;
-                close(scope, &mut trace, event_start, &mut summary, &mut on_trace)?;
+                close(scope, &mut trace, event_start, &mut summary, &mut on_trace)
+                    .map_err(|e| at_line(e, element_line(reader.get_ref().line(), &event)))?;
             }
             XmlEvent::DocType(_) => return Err(fail(
                 "document type declarations are not accepted in XES (entity expansion is refused)"
@@ -548,6 +579,18 @@ fn scope_name(scope: Scope) -> &'static str {
         Scope::Classifier => "classifier",
         Scope::Attribute(k) => k.tag(),
         Scope::Values => "values",
+    }
+}
+
+/// A callback's error about a trace, placed at the line the trace ends on when the callback
+/// could not know the line (it says line 0).
+fn at_line(e: MinerError, line: usize) -> MinerError {
+    match e {
+        MinerError::Xes { line: 0, message } => MinerError::Xes {
+            line,
+            message: format!("{message} (in the trace that ends on this line)"),
+        },
+        other => other,
     }
 }
 
@@ -763,6 +806,20 @@ mod tests {
         read_xes(doc.as_bytes(), |_| Ok(()))
             .unwrap_err()
             .to_string()
+    }
+
+    #[test]
+    fn a_callback_error_without_a_line_gets_the_line_its_trace_ends_on() {
+        let doc = "<log>\n<trace>\n<event/>\n</trace>\n</log>";
+        let e = read_xes(doc.as_bytes(), |_| {
+            Err(MinerError::Xes {
+                line: 0,
+                message: "no time".into(),
+            })
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("line 4") && e.contains("no time"), "{e}");
     }
 
     #[test]

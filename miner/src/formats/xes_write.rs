@@ -3,7 +3,7 @@
 //!
 //! Written as a stream: one case at a time goes out, so an export never holds the log.
 
-use crate::log::Event;
+use crate::log::{Event, CASE_ATTRIBUTE_PREFIX, END_ATTRIBUTE, XES_TYPES_ATTRIBUTE};
 use crate::time::format_timestamp;
 use serde_json::Value;
 use std::io::{self, Write};
@@ -36,26 +36,56 @@ impl<W: Write> XesWriter<W> {
         Ok(Self { out })
     }
 
-    /// Writes one case: its name and its events in the order given. The event's `source`
-    /// becomes `org:resource` (the service that did it); its attributes follow, typed.
+    /// Writes one case: its name, its trace attributes (the events' `case:` attributes) and
+    /// its events in the order given. An event read from XES is written back with the
+    /// attributes and types it was read with; any other event's `source` becomes
+    /// `org:resource` (the service that did it) and its id `identity:id`. A step that lasts
+    /// (a span, an interval event) is written in pm4py's interval convention: `time:timestamp`
+    /// when it ended, `start_timestamp` when it began.
     pub fn write_case(&mut self, name: &str, events: &[Event]) -> io::Result<()> {
         writeln!(
             self.out,
             "  <trace>\n    <string key=\"concept:name\" value=\"{}\"/>",
             escape(name)
         )?;
+        let mut written: Vec<&str> = vec!["concept:name"];
         for e in events {
-            writeln!(self.out, "    <event>")?;
+            for (key, value) in &e.attributes {
+                let Some(trace_key) = key.strip_prefix(CASE_ATTRIBUTE_PREFIX) else {
+                    continue;
+                };
+                if !written.contains(&trace_key) {
+                    written.push(trace_key);
+                    write_typed(&mut self.out, trace_key, value, e.xes_type(key), 2)?;
+                }
+            }
+        }
+        for e in events {
+            self.write_event(e)?;
+        }
+        writeln!(self.out, "  </trace>")
+    }
+
+    fn write_event(&mut self, e: &Event) -> io::Result<()> {
+        writeln!(self.out, "    <event>")?;
+        writeln!(
+            self.out,
+            "      <string key=\"concept:name\" value=\"{}\"/>",
+            escape(&e.activity)
+        )?;
+        writeln!(
+            self.out,
+            "      <date key=\"time:timestamp\" value=\"{}\"/>",
+            format_timestamp(e.end().unwrap_or(e.timestamp))
+        )?;
+        if e.end().is_some() && !e.attributes.contains_key(START_ATTRIBUTE) {
             writeln!(
                 self.out,
-                "      <string key=\"concept:name\" value=\"{}\"/>",
-                escape(&e.activity)
-            )?;
-            writeln!(
-                self.out,
-                "      <date key=\"time:timestamp\" value=\"{}\"/>",
+                "      <date key=\"{START_ATTRIBUTE}\" value=\"{}\"/>",
                 format_timestamp(e.timestamp)
             )?;
+        }
+        if !e.is_from_xes() {
             writeln!(
                 self.out,
                 "      <string key=\"org:resource\" value=\"{}\"/>",
@@ -66,17 +96,18 @@ impl<W: Write> XesWriter<W> {
                 "      <id key=\"identity:id\" value=\"{}\"/>",
                 escape(&e.id)
             )?;
-            for (key, value) in &e.attributes {
-                if !matches!(
-                    key.as_str(),
-                    "concept:name" | "time:timestamp" | "org:resource" | "identity:id"
-                ) {
-                    write_attribute(&mut self.out, key, value, 3)?;
-                }
-            }
-            writeln!(self.out, "    </event>")?;
         }
-        writeln!(self.out, "  </trace>")
+        for (key, value) in &e.attributes {
+            let own = matches!(
+                key.as_str(),
+                "concept:name" | "time:timestamp" | END_ATTRIBUTE | XES_TYPES_ATTRIBUTE
+            ) || key.starts_with(CASE_ATTRIBUTE_PREFIX)
+                || (!e.is_from_xes() && matches!(key.as_str(), "org:resource" | "identity:id"));
+            if !own {
+                write_typed(&mut self.out, key, value, e.xes_type(key), 3)?;
+            }
+        }
+        writeln!(self.out, "    </event>")
     }
 
     /// Closes the document and hands back the writer.
@@ -84,6 +115,31 @@ impl<W: Write> XesWriter<W> {
         self.out.write_all(b"</log>\n")?;
         self.out.flush()?;
         Ok(self.out)
+    }
+}
+
+/// The attribute holding when an interval event began, in pm4py's convention (its
+/// `time:timestamp` is when it completed).
+pub const START_ATTRIBUTE: &str = "start_timestamp";
+
+/// Writes one attribute: as the XES type recorded for it (`date`, `id`) when there is one and
+/// its value is text, else typed from its JSON value.
+fn write_typed(
+    out: &mut impl Write,
+    key: &str,
+    value: &Value,
+    xes_type: Option<&str>,
+    indent: usize,
+) -> io::Result<()> {
+    match (xes_type, value) {
+        (Some(tag @ ("date" | "id")), Value::String(text)) => writeln!(
+            out,
+            "{}<{tag} key=\"{}\" value=\"{}\"/>",
+            "  ".repeat(indent),
+            escape(key),
+            escape(text)
+        ),
+        _ => write_attribute(out, key, value, indent),
     }
 }
 

@@ -22,6 +22,19 @@ impl Event {
         self.attributes.get(END_ATTRIBUTE).and_then(Value::as_i64)
     }
 
+    /// Whether it was read from an XES log (it carries [`XES_TYPES_ATTRIBUTE`]).
+    pub fn is_from_xes(&self) -> bool {
+        self.attributes.contains_key(XES_TYPES_ATTRIBUTE)
+    }
+
+    /// The XES type recorded for attribute `key` (`date`, `id`), if one was.
+    pub fn xes_type(&self, key: &str) -> Option<&str> {
+        self.attributes
+            .get(XES_TYPES_ATTRIBUTE)
+            .and_then(|types| types.get(key))
+            .and_then(Value::as_str)
+    }
+
     /// The XES lifecycle transition it records (`start`, `complete`, ...), if any (see
     /// [`LIFECYCLE_ATTRIBUTE`]).
     pub fn transition(&self) -> Option<&str> {
@@ -54,6 +67,16 @@ pub const END_ATTRIBUTE: &str = "span:end";
 /// The attribute holding an event's XES lifecycle transition; `start`/`complete` pairs give
 /// service times.
 pub const LIFECYCLE_ATTRIBUTE: &str = "lifecycle:transition";
+
+/// The attribute of an event read from an XES log that records the XES type of each of its
+/// attributes (and of its trace's) that JSON cannot tell apart from a string: an object of
+/// key → `date` or `id`. Its presence marks the event as read from XES, so an export writes it
+/// back as it was read, inventing no resource or id.
+pub const XES_TYPES_ATTRIBUTE: &str = "xes:types";
+
+/// The prefix under which an event carries an attribute of its case (an XES trace attribute,
+/// pm4py's `case:` columns); an XES export writes them back at trace level.
+pub const CASE_ATTRIBUTE_PREFIX: &str = "case:";
 
 /// A domain event: something that happened in some service at some time, about some business objects.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

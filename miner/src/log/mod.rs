@@ -5,6 +5,9 @@ mod event;
 mod event_log;
 mod ocel;
 
-pub use event::{BusinessKey, Event, END_ATTRIBUTE, LIFECYCLE_ATTRIBUTE};
+pub use event::{
+    BusinessKey, Event, CASE_ATTRIBUTE_PREFIX, END_ATTRIBUTE, LIFECYCLE_ATTRIBUTE,
+    XES_TYPES_ATTRIBUTE,
+};
 pub use event_log::{ActivityInterner, Case, EventLog, EventLogBuilder, Lifecycle};
 pub use ocel::{Ocel, OcelEvent, OcelObject, Relation};

@@ -8,8 +8,8 @@ use crate::store::{AppendReport, Store};
 use crate::CollectorError;
 use miner::formats::csv_read::{read_csv, CsvColumns};
 use miner::formats::maybe_gunzip;
-use miner::formats::xes::read_xes;
-use miner::log::{BusinessKey, Event};
+use miner::formats::xes::{read_xes, AttrKind};
+use miner::log::{BusinessKey, Event, CASE_ATTRIBUTE_PREFIX, XES_TYPES_ATTRIBUTE};
 use miner::MinerError;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -44,7 +44,8 @@ impl Default for ImportOptions {
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ImportReport {
-    /// Cases (XES traces, CSV case ids) or, for OCEL, objects.
+    /// Cases (XES traces with at least one event, as `mine` and pm4py count them; CSV case
+    /// ids) or, for OCEL, objects.
     pub cases: u64,
     /// Events read.
     pub events: u64,
@@ -197,12 +198,25 @@ fn import_xes(
     batches: &mut Batches<'_>,
 ) -> Result<(), MinerError> {
     let origin = format!("xes:{name}");
-    let mut trace_no = 0u64;
+    let (mut trace_no, mut cases) = (0u64, 0u64);
     let summary = read_xes(input, |trace| {
         trace_no += 1;
+        cases += u64::from(trace.events().next().is_some());
         let case = trace
             .get("concept:name")
             .map_or_else(|| trace_no.to_string(), |a| a.value.to_string());
+        // The trace's attributes travel on its first event, as pm4py's `case:` columns.
+        let mut case_attributes: Vec<(String, Value)> = trace
+            .json_attributes()
+            .into_iter()
+            .filter(|(key, _)| key != "concept:name")
+            .map(|(key, value)| (format!("{CASE_ATTRIBUTE_PREFIX}{key}"), value))
+            .collect();
+        let case_types: Vec<(String, AttrKind)> = trace
+            .json_types()
+            .into_iter()
+            .map(|(key, kind)| (format!("{CASE_ATTRIBUTE_PREFIX}{key}"), kind))
+            .collect();
         for (i, event) in trace.events().enumerate() {
             let (mut activity, mut timestamp, mut source) = (String::new(), None, None);
             for a in event.attributes() {
@@ -213,7 +227,21 @@ fn import_xes(
                     _ => {}
                 }
             }
-            let attributes: Map<String, Value> = event.json_attributes().into_iter().collect();
+            let mut attributes: Map<String, Value> = event.json_attributes().into_iter().collect();
+            let mut types: Map<String, Value> = event
+                .json_types()
+                .into_iter()
+                .map(|(key, kind)| (key, Value::from(kind.tag())))
+                .collect();
+            if i == 0 {
+                attributes.extend(case_attributes.drain(..));
+                types.extend(
+                    case_types
+                        .iter()
+                        .map(|(key, kind)| (key.clone(), Value::from(kind.tag()))),
+                );
+            }
+            attributes.insert(XES_TYPES_ATTRIBUTE.into(), Value::Object(types));
             let Some(timestamp) = timestamp else {
                 return Err(MinerError::Xes {
                     line: 0,
@@ -235,7 +263,7 @@ fn import_xes(
         }
         Ok(())
     })?;
-    batches.report.cases = summary.traces;
+    batches.report.cases = cases;
     batches.report.times_assumed_utc = summary.dates_assumed_utc;
     Ok(())
 }
