@@ -30,23 +30,22 @@ impl Dfg {
         dfg
     }
 
-    /// IMf's filter: drops edges weaker than `noise` times the strongest edge leaving the same
-    /// activity, and start/end activities weaker than `noise` times the strongest one.
+    /// IMf's filter, as pm4py applies it: drops edges not stronger than `noise` times the
+    /// strongest way out of the same activity (its edges, or ending the trace there), and
+    /// start activities weaker than `noise` times the strongest one.
     pub fn filtered(mut self, noise: f64) -> Self {
         if noise <= 0.0 {
             return self;
         }
-        let mut strongest: HashMap<usize, u64> = HashMap::new();
+        let mut strongest: HashMap<usize, u64> = self.ends.clone();
         for (&(a, _), &c) in &self.edges {
             let s = strongest.entry(a).or_default();
             *s = (*s).max(c);
         }
         self.edges
-            .retain(|(a, _), c| *c as f64 >= noise * strongest[a] as f64);
-        for set in [&mut self.starts, &mut self.ends] {
-            let max = set.values().copied().max().unwrap_or(0);
-            set.retain(|_, c| *c as f64 >= noise * max as f64);
-        }
+            .retain(|(a, _), c| *c as f64 > noise * strongest[a] as f64);
+        let max = self.starts.values().copied().max().unwrap_or(0);
+        self.starts.retain(|_, c| *c as f64 >= noise * max as f64);
         self
     }
 

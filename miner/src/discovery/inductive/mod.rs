@@ -66,34 +66,61 @@ impl Miner<'_> {
                 ProcessTree::Loop(vec![a, ProcessTree::Tau])
             };
         }
-        let dfg = Dfg::of(&log).filtered(self.noise);
-        if let Some(parts) = xor_cut(&dfg, &alphabet) {
-            return ProcessTree::Xor(
-                parts
-                    .iter()
-                    .map(|p| self.mine(split_xor(&log, p)))
-                    .collect(),
-            );
+        // As IMf: the cuts of the whole graph first; only when none fits, those of the graph
+        // without its infrequent edges; only when none fits there either, a fall-through.
+        let dfg = Dfg::of(&log);
+        if let Some(tree) = self.cut(&log, &alphabet, &dfg) {
+            return tree;
         }
-        if let Some(parts) = sequence_cut(&dfg, &alphabet) {
-            return ProcessTree::Sequence(
-                parts.iter().map(|p| self.mine(project(&log, p))).collect(),
-            );
+        if self.noise > 0.0 {
+            if let Some(tree) = self.cut(&log, &alphabet, &dfg.clone().filtered(self.noise)) {
+                return tree;
+            }
         }
-        if let Some(parts) = parallel_cut(&dfg, &alphabet) {
-            return ProcessTree::Parallel(
-                parts.iter().map(|p| self.mine(project(&log, p))).collect(),
-            );
-        }
-        if let Some(parts) = loop_cut(&dfg, &alphabet) {
-            return ProcessTree::Loop(
-                split_loop(&log, &parts)
+        self.fall_through(log, &alphabet, &dfg)
+    }
+
+    /// The tree of the first cut of `dfg` that splits `alphabet` (exclusive choice, sequence,
+    /// parallel, loop), with each part mined from its sub-log.
+    fn cut(&self, log: &Log, alphabet: &BTreeSet<usize>, dfg: &Dfg) -> Option<ProcessTree> {
+        if let Some(parts) = xor_cut(dfg, alphabet) {
+            let parts = self.in_name_order(parts);
+            return Some(ProcessTree::Xor(
+                split_xor(log, &parts)
                     .into_iter()
                     .map(|l| self.mine(l))
                     .collect(),
-            );
+            ));
         }
-        self.fall_through(log, &alphabet, &dfg)
+        if let Some(parts) = sequence_cut(dfg, alphabet) {
+            return Some(ProcessTree::Sequence(
+                parts.iter().map(|p| self.mine(project(log, p))).collect(),
+            ));
+        }
+        if let Some(parts) = parallel_cut(dfg, alphabet) {
+            return Some(ProcessTree::Parallel(
+                parts.iter().map(|p| self.mine(project(log, p))).collect(),
+            ));
+        }
+        let parts = loop_cut(dfg, alphabet)?;
+        Some(ProcessTree::Loop(
+            split_loop(log, &parts)
+                .into_iter()
+                .map(|l| self.mine(l))
+                .collect(),
+        ))
+    }
+
+    /// Exclusive-choice parts ordered by their sorted activity names, as pm4py orders them
+    /// (the order decides which part a trace that overlaps two equally goes to).
+    fn in_name_order(&self, mut parts: Vec<BTreeSet<usize>>) -> Vec<BTreeSet<usize>> {
+        let names = |p: &BTreeSet<usize>| {
+            let mut names: Vec<&str> = p.iter().map(|&a| self.names[a]).collect();
+            names.sort_unstable();
+            names
+        };
+        parts.sort_by_cached_key(names);
+        parts
     }
 
     /// When no cut fits: an activity once per trace in parallel, an activity concurrent to the
@@ -112,7 +139,7 @@ impl Miner<'_> {
         for &a in alphabet {
             let rest: BTreeSet<usize> = alphabet.iter().copied().filter(|&x| x != a).collect();
             let without = project(&log, &rest);
-            let rest_dfg = Dfg::of(&without).filtered(self.noise);
+            let rest_dfg = Dfg::of(&without);
             let has_cut = xor_cut(&rest_dfg, &rest).is_some()
                 || sequence_cut(&rest_dfg, &rest).is_some()
                 || parallel_cut(&rest_dfg, &rest).is_some()
@@ -145,23 +172,36 @@ fn add(log: &mut Log, trace: Vec<usize>, count: u64) {
     }
 }
 
-/// Each trace goes to the part holding most of its events; events of other parts are dropped
-/// (none at noise 0, where a trace never spans two parts).
-fn split_xor(log: &Log, part: &BTreeSet<usize>) -> Log {
-    let mut out = Log::new();
+/// The sub-logs of an exclusive choice: each trace goes, restricted to that part, to the part
+/// holding most of its events (of parts holding equally many, the last), so no trace is lost.
+/// At noise 0 a trace never spans two parts; with noise its events of other parts are
+/// dropped, as in IMf. A part no trace leans to (its activities only occur, infrequently,
+/// inside traces of other parts) gets those traces restricted to it, so that every activity
+/// of the log stays in the model.
+fn split_xor(log: &Log, parts: &[BTreeSet<usize>]) -> Vec<Log> {
+    let mut logs = vec![Log::new(); parts.len()];
     for (trace, count) in log {
-        let inside = trace.iter().filter(|a| part.contains(a)).count();
-        if inside * 2 > trace.len()
-            || (inside > 0 && inside * 2 == trace.len() && part.contains(&trace[0]))
-        {
-            add(
-                &mut out,
-                trace.iter().copied().filter(|a| part.contains(a)).collect(),
-                *count,
-            );
+        let inside = |p: &BTreeSet<usize>| trace.iter().filter(|a| p.contains(a)).count();
+        let best = (0..parts.len())
+            .max_by_key(|&i| (inside(&parts[i]), i))
+            .expect("a cut has parts");
+        add(
+            &mut logs[best],
+            trace
+                .iter()
+                .copied()
+                .filter(|a| parts[best].contains(a))
+                .collect(),
+            *count,
+        );
+    }
+    for (part, sub) in parts.iter().zip(&mut logs) {
+        if sub.is_empty() {
+            *sub = project(log, part);
+            sub.retain(|(trace, _)| !trace.is_empty());
         }
     }
-    out
+    logs
 }
 
 /// Each trace restricted to the activities of `part` (sequence and parallel splits).
@@ -293,5 +333,64 @@ mod tests {
             "->( 'a', X( tau, 'b' ), 'c' )"
         );
         assert_eq!(inductive_miner(&s, 0.2).to_string(), "->( 'a', 'b', 'c' )");
+    }
+
+    #[test]
+    fn a_trace_spanning_parts_equally_keeps_its_activities() {
+        // Filtered at 0.2, the graph falls apart into {a b}, {c d} and {e f}; the one trace
+        // through x touches all three once, and x is nowhere else.
+        let mut traces = vec!["a b"; 40];
+        traces.extend(vec!["c d"; 40]);
+        traces.extend(vec!["e f"; 40]);
+        traces.push("a x c e");
+        let s = stats(&traces);
+        for noise in [0.0, 0.2, 0.5] {
+            let tree = inductive_miner(&s, noise);
+            let mut kept = tree.alphabet();
+            kept.sort_unstable();
+            kept.dedup();
+            assert_eq!(
+                kept,
+                ["a", "b", "c", "d", "e", "f", "x"],
+                "noise {noise}: {tree}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_activity_stays_in_the_model_at_every_noise_level() {
+        let mut rng = Lcg(7);
+        let names = ["a", "b", "c", "d", "e", "f", "g", "h"];
+        for _ in 0..200 {
+            let traces: Vec<String> = (0..rng.below(30) + 1)
+                .map(|_| {
+                    (0..rng.below(6) + 1)
+                        .map(|_| names[rng.below(names.len())])
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .collect();
+            let refs: Vec<&str> = traces.iter().map(String::as_str).collect();
+            let s = stats(&refs);
+            for noise in [0.0, 0.2, 0.5, 1.0] {
+                let tree = inductive_miner(&s, noise);
+                let kept: BTreeSet<&str> = tree.alphabet().into_iter().collect();
+                let all: BTreeSet<&str> = s.activities.iter().map(|a| a.name.as_str()).collect();
+                assert_eq!(kept, all, "noise {noise}: {tree} from {traces:?}");
+            }
+        }
+    }
+
+    /// A small deterministic generator for random logs.
+    struct Lcg(u64);
+
+    impl Lcg {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 = self
+                .0
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            ((self.0 >> 33) % n as u64) as usize
+        }
     }
 }
