@@ -23,6 +23,10 @@ scripts/with-clickhouse.sh sets it), each XES log is also imported into a fresh 
 database: its exported DFG (counts and times) and variants must equal the embedded store's
 exports exactly, and its DFG, start/end activities and variant count must equal pm4py's.
 
+Interval logs: fixtures/xes/interval.xes carries pm4py's start_timestamp beside time:timestamp
+(activities overlap): mine and the store order by start, then completion, as pm4py's DFG does,
+and the store's service times equal pm4py's get_service_time.
+
 Inductive Miner with noise: for each log, Flowsight's IMf model at noise 0, 0.2 and 0.5 must
 hold every activity of the log, as pm4py's IMf does; fitness and precision of both (token-based
 replay) are printed beside each other.
@@ -98,6 +102,21 @@ def attribute_differences(original, exported):
     if invented:
         problems.append(f"invented {', '.join(invented)}")
     return problems
+
+
+def service_time_differences(binary, path, workdir, log):
+    """For an interval log (events with start_timestamp): the service time of each activity in
+    the store's bottleneck export must equal pm4py's mean service time."""
+    store = os.path.join(workdir, "store")
+    out = os.path.join(workdir, "bottlenecks.json")
+    subprocess.run([binary, "import", "--store", store, path], check=True, capture_output=True)
+    subprocess.run([binary, "export", "bottlenecks", "--format", "json", "--store", store, "--out", out],
+                   check=True, capture_output=True)
+    with open(out, encoding="utf-8") as f:
+        ours = {a["activity"]: a["service"]["mean_s"] for a in json.load(f)["activities"]}
+    theirs = pm4py.get_service_time(log, start_timestamp_key="start_timestamp", aggregation_measure="mean")
+    return [f"{a}: {ours.get(a)} s, pm4py {v} s" for a, v in theirs.items()
+            if ours.get(a) is None or abs(ours[a] - v) > 1e-6 * max(1.0, abs(v))]
 
 
 def clickhouse_matches(binary, path, workdir, expected):
@@ -218,7 +237,8 @@ def main():
     demo_dir = tempfile.TemporaryDirectory()
     demo_path = demo_log(binary, demo_dir.name)
     logs.append(demo_path)
-    logs.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "xes", "every-attribute-type.xes"))
+    own = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "xes")
+    logs += [os.path.join(own, "every-attribute-type.xes"), os.path.join(own, "interval.xes")]
 
     def report(what, path, expected, got):
         nonlocal passed, failed
@@ -269,6 +289,16 @@ def main():
             else:
                 passed += 1
                 print(f"ok   clickhouse {path}: DFG and variants equal the embedded store's and pm4py's")
+        original = pm4py.read_xes(path, show_progress_bar=False)
+        if "start_timestamp" in original.columns:
+            with tempfile.TemporaryDirectory() as workdir:
+                problems = service_time_differences(binary, path, workdir, original)
+            if problems:
+                failed += 1
+                print(f"FAIL service times {path}: {'; '.join(problems)}")
+            else:
+                passed += 1
+                print(f"ok   service times {path}: every activity's mean equals pm4py's")
         if path != demo_path:
             with tempfile.TemporaryDirectory() as workdir:
                 problems, lines = imf_comparison(binary, path, workdir, pm4py.read_xes(path, show_progress_bar=False))

@@ -494,3 +494,111 @@ fn the_configuration_names_the_store_when_the_command_line_does_not() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("letters, digits and underscores"), "{err}");
 }
+
+/// A two-case interval log: `long` starts first and completes last, so ordering by completion
+/// would put `short` first.
+const INTERVAL_LOG: &str = r#"<log xmlns="http://www.xes-standard.org/">
+  <trace><string key="concept:name" value="c1"/>
+    <event><string key="concept:name" value="short"/><date key="start_timestamp" value="2024-01-01T10:05:00Z"/><date key="time:timestamp" value="2024-01-01T10:10:00Z"/></event>
+    <event><string key="concept:name" value="long"/><date key="start_timestamp" value="2024-01-01T10:00:00Z"/><date key="time:timestamp" value="2024-01-01T11:00:00Z"/></event>
+  </trace>
+  <trace><string key="concept:name" value="c2"/>
+    <event><string key="concept:name" value="long"/><date key="start_timestamp" value="2024-01-02T10:00:00Z"/><date key="time:timestamp" value="2024-01-02T10:30:00Z"/></event>
+    <event><string key="concept:name" value="short"/><date key="start_timestamp" value="2024-01-02T10:40:00Z"/><date key="time:timestamp" value="2024-01-02T10:41:00Z"/></event>
+  </trace>
+</log>"#;
+
+#[test]
+fn an_interval_log_is_ordered_by_start_and_has_service_times() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("interval.xes");
+    std::fs::write(&log, INTERVAL_LOG).unwrap();
+    let log = log.to_str().unwrap();
+    let mined: serde_json::Value =
+        serde_json::from_slice(&flowsight_ok(&["mine", log, "--json"]).stdout).unwrap();
+    assert_eq!(mined["variants"], 1, "both cases run long, then short");
+    assert_eq!(mined["dfg"], serde_json::json!([["long", "short", 2]]));
+
+    let store = dir.path().join("store");
+    let store = store.to_str().unwrap();
+    flowsight_ok(&["import", "--store", store, log]);
+    let out = flowsight_ok(&[
+        "export",
+        "bottlenecks",
+        "--format",
+        "json",
+        "--store",
+        store,
+    ]);
+    let b: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let service = |name: &str| {
+        let a = b["activities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["activity"] == name)
+            .unwrap();
+        (
+            a["service"]["count"].as_u64(),
+            a["service"]["mean_s"].as_f64(),
+        )
+    };
+    assert_eq!(
+        service("long"),
+        (Some(2), Some(2_700.0)),
+        "60 and 30 minutes"
+    );
+    assert_eq!(service("short"), (Some(2), Some(180.0)), "5 minutes and 1");
+    let out = flowsight_ok(&["export", "dfg", "--format", "json", "--store", store]);
+    let dfg: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(dfg["edges"][0]["from"], "long");
+
+    // The export writes each event back with its start and its completion.
+    let exported = flowsight_ok(&["export", "log", "--store", store]);
+    let xes = String::from_utf8(exported.stdout).unwrap();
+    assert!(xes.contains(r#"<date key="start_timestamp" value="2024-01-01T10:05:00Z"/>"#));
+    assert!(xes.contains(r#"<date key="time:timestamp" value="2024-01-01T10:10:00.000Z"/>"#));
+    assert!(
+        !xes.contains("span:end") && !xes.contains("org:resource"),
+        "{xes}"
+    );
+}
+
+#[test]
+fn import_counts_traces_with_events_and_names_the_line_of_a_bad_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("empty-trace.xes");
+    std::fs::write(
+        &log,
+        "<log>\n<trace><string key=\"concept:name\" value=\"empty\"/></trace>\n<trace>\n<event><string key=\"concept:name\" value=\"a\"/><date key=\"time:timestamp\" value=\"2024-01-01T10:00:00Z\"/></event>\n</trace>\n</log>",
+    )
+    .unwrap();
+    let store = dir.path().join("store");
+    let out = flowsight_ok(&[
+        "import",
+        "--store",
+        store.to_str().unwrap(),
+        log.to_str().unwrap(),
+    ]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains(": 1 trace, 1 event ("), "{said}");
+
+    let bad = dir.path().join("no-time.xes");
+    std::fs::write(
+        &bad,
+        "<log>\n<trace>\n<event><string key=\"concept:name\" value=\"a\"/></event>\n</trace>\n</log>",
+    )
+    .unwrap();
+    let out = flowsight(&[
+        "import",
+        "--store",
+        store.to_str().unwrap(),
+        bad.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("line 4") && err.contains("no time:timestamp"),
+        "{err}"
+    );
+}

@@ -87,6 +87,9 @@ impl ProcessStats {
         let mut builder = ProcessStatsBuilder::with_interner(log.activities().clone());
         for case in log.cases() {
             builder.add_case_with_lifecycles(case.activities, case.timestamps, case.lifecycles);
+            if case.ends.iter().any(Option::is_some) {
+                builder.add_intervals(case.activities, case.timestamps, case.ends);
+            }
         }
         builder.finish()
     }

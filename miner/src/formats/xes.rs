@@ -17,6 +17,11 @@ use quick_xml::Reader;
 use std::io::{BufRead, Read};
 use std::ops::Range;
 
+/// The date attribute with which an event of an interval log records when it started (pm4py's
+/// convention; its `time:timestamp` is when it completed). Such an event is read as a step
+/// that lasts: it is ordered by its start, then its completion, and has a service time.
+pub const START_TIMESTAMP: &str = "start_timestamp";
+
 /// Deepest element nesting accepted; deeper documents are refused (a guard against hostile input).
 const MAX_DEPTH: usize = 64;
 
@@ -717,17 +722,23 @@ pub fn read_event_log<R: Read>(input: R) -> Result<(EventLog, XesSummary), Miner
         builder.start_case(name);
         for event in trace.events() {
             let mut activity = "";
-            let mut time = None;
+            let (mut time, mut start) = (None, None);
             let mut transition = None;
             for a in event.attributes() {
                 match a.key {
                     "concept:name" => activity = a.value,
                     "time:timestamp" => time = a.micros,
+                    START_TIMESTAMP => start = a.micros,
                     "lifecycle:transition" => transition = Some(a.value),
                     _ => {}
                 }
             }
-            builder.push_transition(activity, time, Lifecycle::parse(transition));
+            match (start, time) {
+                (Some(start), Some(end)) => {
+                    builder.push_interval(activity, start, end, Lifecycle::parse(transition))
+                }
+                _ => builder.push_transition(activity, time, Lifecycle::parse(transition)),
+            }
         }
         Ok(())
     })?;

@@ -3,6 +3,7 @@
 //!
 //! Written as a stream: one case at a time goes out, so an export never holds the log.
 
+use crate::formats::xes::START_TIMESTAMP;
 use crate::log::{Event, CASE_ATTRIBUTE_PREFIX, END_ATTRIBUTE, XES_TYPES_ATTRIBUTE};
 use crate::time::format_timestamp;
 use serde_json::Value;
@@ -78,10 +79,10 @@ impl<W: Write> XesWriter<W> {
             "      <date key=\"time:timestamp\" value=\"{}\"/>",
             format_timestamp(e.end().unwrap_or(e.timestamp))
         )?;
-        if e.end().is_some() && !e.attributes.contains_key(START_ATTRIBUTE) {
+        if e.end().is_some() && !e.attributes.contains_key(START_TIMESTAMP) {
             writeln!(
                 self.out,
-                "      <date key=\"{START_ATTRIBUTE}\" value=\"{}\"/>",
+                "      <date key=\"{START_TIMESTAMP}\" value=\"{}\"/>",
                 format_timestamp(e.timestamp)
             )?;
         }
@@ -117,10 +118,6 @@ impl<W: Write> XesWriter<W> {
         Ok(self.out)
     }
 }
-
-/// The attribute holding when an interval event began, in pm4py's convention (its
-/// `time:timestamp` is when it completed).
-pub const START_ATTRIBUTE: &str = "start_timestamp";
 
 /// Writes one attribute: as the XES type recorded for it (`date`, `id`) when there is one and
 /// its value is text, else typed from its JSON value.

@@ -80,6 +80,7 @@ pub struct EventLog {
     activity: Vec<u32>,
     timestamp: Vec<Option<Micros>>,
     lifecycle: Vec<Lifecycle>,
+    end: Vec<Option<Micros>>,
 }
 
 /// One case of an [`EventLog`], borrowed.
@@ -93,6 +94,9 @@ pub struct Case<'a> {
     pub timestamps: &'a [Option<Micros>],
     /// Lifecycle transitions in the same order.
     pub lifecycles: &'a [Lifecycle],
+    /// For an interval event (one that records when it started and when it completed), its
+    /// completion; its timestamp is then its start. `None` for an instant event.
+    pub ends: &'a [Option<Micros>],
 }
 
 impl EventLog {
@@ -123,7 +127,8 @@ impl EventLog {
             name: &self.case_names[i],
             activities: &self.activity[range.clone()],
             timestamps: &self.timestamp[range.clone()],
-            lifecycles: &self.lifecycle[range],
+            lifecycles: &self.lifecycle[range.clone()],
+            ends: &self.end[range],
         }
     }
 }
@@ -162,13 +167,38 @@ impl EventLogBuilder {
         timestamp: Option<Micros>,
         lifecycle: Lifecycle,
     ) {
+        self.push(activity, timestamp, lifecycle, None);
+    }
+
+    /// Adds an interval event to the open case: one that records when it started (`start`)
+    /// and when it completed (`end`), as pm4py's `start_timestamp` beside `time:timestamp`.
+    pub fn push_interval(
+        &mut self,
+        activity: &str,
+        start: Micros,
+        end: Micros,
+        lifecycle: Lifecycle,
+    ) {
+        self.push(activity, Some(start), lifecycle, Some(end));
+    }
+
+    fn push(
+        &mut self,
+        activity: &str,
+        timestamp: Option<Micros>,
+        lifecycle: Lifecycle,
+        end: Option<Micros>,
+    ) {
         let id = self.log.activities.intern(activity);
         self.log.activity.push(id);
         self.log.timestamp.push(timestamp);
         self.log.lifecycle.push(lifecycle);
+        self.log.end.push(end);
     }
 
-    /// Closes the open case, ordering its events by timestamp (stable; events without one last).
+    /// Closes the open case, ordering its events by timestamp, then (for interval events,
+    /// whose timestamp is their start) by completion, as pm4py orders them; stable, events
+    /// without a timestamp last.
     pub fn end_case(&mut self) {
         if !self.open {
             return;
@@ -176,17 +206,22 @@ impl EventLogBuilder {
         self.open = false;
         let start = *self.log.case_offsets.last().expect("offsets start with 0");
         let end = self.log.activity.len();
-        let ts = &self.log.timestamp[start..end];
-        if ts.windows(2).any(|w| later(w[0], w[1])) {
+        let key = |i: usize| {
+            let t = self.log.timestamp[i];
+            (t.is_none(), t, self.log.end[i].or(t))
+        };
+        if (start + 1..end).any(|i| key(i - 1) > key(i)) {
             let mut order: Vec<usize> = (start..end).collect();
-            order.sort_by_key(|&i| (self.log.timestamp[i].is_none(), self.log.timestamp[i]));
+            order.sort_by_key(|&i| key(i));
             let activities: Vec<u32> = order.iter().map(|&i| self.log.activity[i]).collect();
             let timestamps: Vec<Option<Micros>> =
                 order.iter().map(|&i| self.log.timestamp[i]).collect();
             let lifecycles: Vec<Lifecycle> = order.iter().map(|&i| self.log.lifecycle[i]).collect();
+            let ends: Vec<Option<Micros>> = order.iter().map(|&i| self.log.end[i]).collect();
             self.log.activity[start..end].copy_from_slice(&activities);
             self.log.timestamp[start..end].copy_from_slice(&timestamps);
             self.log.lifecycle[start..end].copy_from_slice(&lifecycles);
+            self.log.end[start..end].copy_from_slice(&ends);
         }
         self.log.case_offsets.push(end);
     }
@@ -195,14 +230,6 @@ impl EventLogBuilder {
     pub fn build(mut self) -> EventLog {
         self.end_case();
         self.log
-    }
-}
-
-fn later(a: Option<Micros>, b: Option<Micros>) -> bool {
-    match (a, b) {
-        (Some(a), Some(b)) => a > b,
-        (None, Some(_)) => true,
-        _ => false,
     }
 }
 
@@ -233,5 +260,24 @@ mod tests {
         assert_eq!(names(log.case(0)), ["a", "b", "x", "c", "n"]);
         assert_eq!(names(log.case(1)), ["a"]);
         assert_eq!(log.activities().len(), 5);
+    }
+
+    #[test]
+    fn orders_interval_events_by_start_then_completion() {
+        let mut b = EventLogBuilder::new();
+        b.start_case("c1");
+        b.push_interval("late start", 20, 25, Lifecycle::Complete);
+        b.push_interval("long", 10, 40, Lifecycle::Complete);
+        b.push_interval("short", 10, 15, Lifecycle::Complete);
+        b.push_event("instant", Some(12));
+        let log = b.build();
+        let case = log.case(0);
+        let names: Vec<&str> = case
+            .activities
+            .iter()
+            .map(|&a| log.activities().name(a))
+            .collect();
+        assert_eq!(names, ["short", "long", "instant", "late start"]);
+        assert_eq!(case.ends, [Some(15), Some(40), None, Some(25)]);
     }
 }

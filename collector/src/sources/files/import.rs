@@ -8,8 +8,8 @@ use crate::store::{AppendReport, Store};
 use crate::CollectorError;
 use miner::formats::csv_read::{read_csv, CsvColumns};
 use miner::formats::maybe_gunzip;
-use miner::formats::xes::{read_xes, AttrKind};
-use miner::log::{BusinessKey, Event, CASE_ATTRIBUTE_PREFIX, XES_TYPES_ATTRIBUTE};
+use miner::formats::xes::{read_xes, AttrKind, START_TIMESTAMP};
+use miner::log::{BusinessKey, Event, CASE_ATTRIBUTE_PREFIX, END_ATTRIBUTE, XES_TYPES_ATTRIBUTE};
 use miner::MinerError;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -219,10 +219,12 @@ fn import_xes(
             .collect();
         for (i, event) in trace.events().enumerate() {
             let (mut activity, mut timestamp, mut source) = (String::new(), None, None);
+            let mut start = None;
             for a in event.attributes() {
                 match a.key {
                     "concept:name" => activity = a.value.to_string(),
                     "time:timestamp" => timestamp = a.micros,
+                    START_TIMESTAMP => start = a.micros,
                     "org:resource" => source = Some(a.value.to_string()),
                     _ => {}
                 }
@@ -242,6 +244,14 @@ fn import_xes(
                 );
             }
             attributes.insert(XES_TYPES_ATTRIBUTE.into(), Value::Object(types));
+            // An interval event is a step that lasts: stored from its start to its completion.
+            let (timestamp, end) = match (start, timestamp) {
+                (Some(start), Some(end)) => (Some(start), Some(end)),
+                (_, t) => (t, None),
+            };
+            if let Some(end) = end {
+                attributes.insert(END_ATTRIBUTE.into(), Value::from(end));
+            }
             let Some(timestamp) = timestamp else {
                 return Err(MinerError::Xes {
                     line: 0,
