@@ -21,6 +21,19 @@ fn flowsight(args: &[&str]) -> std::process::Output {
         .expect("flowsight runs")
 }
 
+/// `flowsight export bottlenecks --format json` of `store`, parsed.
+fn bottlenecks_json(store: &str) -> serde_json::Value {
+    let out = flowsight_ok(&[
+        "export",
+        "bottlenecks",
+        "--format",
+        "json",
+        "--store",
+        store,
+    ]);
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 fn shared(path: &str) -> String {
     let root = std::env::var("FLOWSIGHT_SHARED")
         .unwrap_or_else(|_| format!("{}/../shared", env!("CARGO_MANIFEST_DIR")));
@@ -325,15 +338,7 @@ fn start_and_complete_transitions_give_activities_a_service_time() {
     assert!(flowsight(&["import", "--store", store, &log])
         .status
         .success());
-    let out = flowsight_ok(&[
-        "export",
-        "bottlenecks",
-        "--format",
-        "json",
-        "--store",
-        store,
-    ]);
-    let b: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let b = bottlenecks_json(store);
     let matched: u64 = b["activities"]
         .as_array()
         .unwrap()
@@ -522,15 +527,7 @@ fn an_interval_log_is_ordered_by_start_and_has_service_times() {
     let store = dir.path().join("store");
     let store = store.to_str().unwrap();
     flowsight_ok(&["import", "--store", store, log]);
-    let out = flowsight_ok(&[
-        "export",
-        "bottlenecks",
-        "--format",
-        "json",
-        "--store",
-        store,
-    ]);
-    let b: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let b = bottlenecks_json(store);
     let service = |name: &str| {
         let a = b["activities"]
             .as_array()

@@ -120,6 +120,15 @@ impl EventLog {
         (0..self.case_count()).map(|i| self.case(i))
     }
 
+    /// The activity names of case number `i`, in order.
+    pub fn activity_names(&self, i: usize) -> Vec<&str> {
+        self.case(i)
+            .activities
+            .iter()
+            .map(|&a| self.activities.name(a))
+            .collect()
+    }
+
     /// Case number `i`.
     pub fn case(&self, i: usize) -> Case<'_> {
         let range = self.case_offsets[i]..self.case_offsets[i + 1];
@@ -271,13 +280,10 @@ mod tests {
         b.push_interval("short", 10, 15, Lifecycle::Complete);
         b.push_event("instant", Some(12));
         let log = b.build();
-        let case = log.case(0);
-        let names: Vec<&str> = case
-            .activities
-            .iter()
-            .map(|&a| log.activities().name(a))
-            .collect();
-        assert_eq!(names, ["short", "long", "instant", "late start"]);
-        assert_eq!(case.ends, [Some(15), Some(40), None, Some(25)]);
+        assert_eq!(
+            log.activity_names(0),
+            ["short", "long", "instant", "late start"]
+        );
+        assert_eq!(log.case(0).ends, [Some(15), Some(40), None, Some(25)]);
     }
 }
