@@ -10,8 +10,9 @@ holds every XES attribute type at trace and event level.
 
 OCEL: each OCEL 2.0 file given is imported and exported again as OCEL 2.0 JSON and SQLite;
 pm4py must read the same numbers of events, objects, event-object and object-object relations
-and activities from the export as from the original, the same event and object ids, and every
-relation with its qualifier (an event related twice to one object with two qualifiers too).
+and activities from the export as from the original, the same event and object ids, every
+relation with its qualifier (an event related twice to one object with two qualifiers too), and
+every object attribute value with the time it was set.
 
 Models: for the running example and the receipt log, the BPMN that Flowsight's Inductive Miner
 writes at noise 0 must pass pm4py's BPMN reader and fit every trace: alignments on pm4py's own
@@ -206,7 +207,22 @@ def ocel_counts(ocel):
         "object ids": sorted(ocel.objects["ocel:oid"].astype(str)),
         "e2o with qualifiers": triples(ocel.relations, ["ocel:eid", "ocel:oid", "ocel:qualifier"]),
         "o2o with qualifiers": triples(ocel.o2o, ["ocel:oid", "ocel:oid_2", "ocel:qualifier"]),
+        "object attributes": object_values(ocel.objects, []),
+        "object attribute changes": object_values(ocel.object_changes, ["ocel:timestamp", "ocel:field"]),
     }
+
+
+def object_values(frame, context):
+    """Every set attribute value of objects (or of their changes): sorted (object, context...,
+    attribute, value) tuples, numbers written alike whether pandas made them int or float."""
+    def text(v):
+        return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+    skip = {"ocel:oid", "ocel:type", "@@cumcount", *context}
+    attributes = [c for c in frame.columns if c not in skip]
+    return sorted(
+        (str(row["ocel:oid"]), *(str(row[c]) for c in context), a, text(row[a]))
+        for _, row in frame.iterrows() for a in attributes if row[a] == row[a] and row[a] is not None
+    )
 
 
 def ocel_round_trip(binary, path, workdir, encoding):
@@ -268,7 +284,8 @@ def main():
                 got = ocel_round_trip(binary, path, workdir, encoding)
             differences = [f"pm4py reads other {k} from our export" for k in expected if got[k] != expected[k]]
             counts = {k: v for k, v in got.items() if isinstance(v, int)}
-            verdict(f"ocel round-trip {path} via {encoding}", differences, f"{counts}, ids and qualifiers equal")
+            verdict(f"ocel round-trip {path} via {encoding}", differences,
+                    f"{counts}, ids, qualifiers and object attributes equal")
     for path in logs:
         original = pm4py.read_xes(path, show_progress_bar=False)
         expected = pm4py_summary(original.copy())

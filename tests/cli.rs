@@ -1,6 +1,7 @@
 //! The command line on real files: `mine --json` equals pm4py on a shared log, `import` then
 //! `export` round-trips through the store, and errors name what was wrong.
 
+use collector::sources::files::read_ocel_file;
 use std::process::Command;
 
 /// Runs `flowsight ARGS…` and insists it succeeds, showing the arguments and stderr if not.
@@ -387,6 +388,36 @@ fn start_and_complete_transitions_give_activities_a_service_time() {
     assert!(String::from_utf8_lossy(&map.stdout).contains(">service "));
 }
 
+/// Every event id with its related objects and qualifiers, sorted.
+fn event_relations(ocel: &miner::log::Ocel) -> Vec<(String, String, String)> {
+    let mut out: Vec<_> = ocel
+        .events
+        .iter()
+        .flat_map(|e| {
+            e.objects
+                .iter()
+                .map(|r| (e.id.clone(), r.object.clone(), r.qualifier.clone()))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Every object attribute value with its object, name and time, sorted.
+fn object_attributes(ocel: &miner::log::Ocel) -> Vec<(String, String, i64, String)> {
+    let mut out: Vec<_> = ocel
+        .objects
+        .iter()
+        .flat_map(|o| {
+            o.attributes
+                .iter()
+                .map(|(name, time, value)| (o.id.clone(), name.clone(), *time, value.to_string()))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 #[test]
 fn logistics_round_trips_through_ocel_sqlite_with_the_same_map() {
     let dir = tempfile::tempdir().unwrap();
@@ -414,6 +445,17 @@ fn logistics_round_trips_through_ocel_sqlite_with_the_same_map() {
         said.contains("16738 event-object and 3960 object-object relations"),
         "{said}"
     );
+    // Ids, every qualified relation and every object attribute value come back.
+    let original = read_ocel_file(std::path::Path::new(&shared("ocel/logistics.sqlite"))).unwrap();
+    let exported = read_ocel_file(std::path::Path::new(&path("out.sqlite"))).unwrap();
+    for (ocel, name) in [(&original, "original"), (&exported, "export")] {
+        assert!(!object_attributes(ocel).is_empty(), "{name}");
+    }
+    assert_eq!(event_relations(&exported), event_relations(&original));
+    let (a, b) = (object_attributes(&exported), object_attributes(&original));
+    let diff: Vec<_> = a.iter().zip(&b).filter(|(x, y)| x != y).take(5).collect();
+    assert_eq!(a.len(), b.len());
+    assert!(diff.is_empty(), "{diff:?}");
     for what in ["dfg", "variants", "instances"] {
         let export = |store: &str| run(&["export", what, "--store", store]);
         if what == "instances" {

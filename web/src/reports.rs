@@ -739,12 +739,20 @@ pub fn ocel_of_store(store: &dyn Store) -> Result<Ocel, WebError> {
         Ok(())
     })?;
     ocel.events.sort_by_key(|e| e.timestamp);
+    let mut attributes: HashMap<BusinessKey, Vec<(String, Micros, serde_json::Value)>> =
+        HashMap::new();
+    for a in store.object_attributes()? {
+        attributes
+            .entry(a.object)
+            .or_default()
+            .push((a.name, a.time, a.value));
+    }
     ocel.objects = keys
         .iter()
         .map(|k| OcelObject {
             id: id(k),
             kind: k.kind.clone(),
-            attributes: Vec::new(),
+            attributes: attributes.remove(k).unwrap_or_default(),
             objects: relations.remove(&id(k)).unwrap_or_default(),
         })
         .collect();

@@ -5,7 +5,10 @@
 
 #![cfg(test)]
 
-use super::{CaseFilter, DeadLetter, InstanceQuery, InstanceStatus, KeyLink, StatsQuery, Store};
+use super::{
+    CaseFilter, DeadLetter, InstanceQuery, InstanceStatus, KeyLink, ObjectAttribute, StatsQuery,
+    Store,
+};
 use crate::mapping::map_event;
 use crate::CollectorConfig;
 use fixtures::{generate, GeneratedFlow, OrderOutcome, Scenario, ORDER_FLOW_CONFIG};
@@ -67,6 +70,40 @@ pub fn run_all(factory: Factory<'_>) {
     searches_and_pages_instances(factory);
     keeps_dead_letters_once(factory);
     stitches_traces_and_times_spans(factory);
+    keeps_object_attributes_over_time(factory);
+}
+
+/// Object attribute values are kept with their times, in order; setting one again for the
+/// same object, name and time replaces it.
+fn keeps_object_attributes_over_time(factory: Factory<'_>) {
+    let store = factory(&config());
+    let value =
+        |kind: &str, id: &str, name: &str, time: i64, v: serde_json::Value| ObjectAttribute {
+            object: BusinessKey::new(kind, id),
+            name: name.into(),
+            time,
+            value: v,
+        };
+    let first = [
+        value("order", "o1", "status", 20, "paid".into()),
+        value("order", "o1", "status", 10, "open".into()),
+        value("order", "o1", "amount", 10, 12.5.into()),
+        value("item", "i1", "tags", 5, serde_json::json!(["a", "b"])),
+    ];
+    store.set_object_attributes(&first).unwrap();
+    store
+        .set_object_attributes(&[value("order", "o1", "amount", 10, 12.5.into())])
+        .unwrap();
+    assert_eq!(
+        store.object_attributes().unwrap(),
+        [
+            first[3].clone(),
+            first[2].clone(),
+            first[1].clone(),
+            first[0].clone()
+        ],
+        "by object, then time, then name; a value set again is kept once"
+    );
 }
 
 /// Correlation over secondary keys, out-of-order delivery and trace links rebuilds exactly

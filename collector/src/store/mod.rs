@@ -15,7 +15,8 @@ pub use clickhouse::{ClickHouseStore, ClickHouseUrl};
 pub use embedded::EmbeddedStore;
 pub use query::{
     AppendReport, CaseFilter, DeadLetter, InstanceDetail, InstancePage, InstanceQuery,
-    InstanceStatus, InstanceSummary, KeyLink, MergeRecord, StatsQuery, StoreOverview,
+    InstanceStatus, InstanceSummary, KeyLink, MergeRecord, ObjectAttribute, StatsQuery,
+    StoreOverview,
 };
 
 use crate::config::InstanceRules;
@@ -68,6 +69,14 @@ pub trait Store: Send + Sync {
 
     /// The newest dead letters, newest first.
     fn dead_letters(&self, limit: u64) -> Result<Vec<DeadLetter>, CollectorError>;
+
+    /// Keeps attribute values of objects (an OCEL import's object attributes, whose objects
+    /// are business keys). A value already kept for the same object, name and time is
+    /// replaced, so a re-import is harmless.
+    fn set_object_attributes(&self, values: &[ObjectAttribute]) -> Result<(), CollectorError>;
+
+    /// Every kept object attribute value, by object, then time, then name.
+    fn object_attributes(&self) -> Result<Vec<ObjectAttribute>, CollectorError>;
 
     /// Counts for the header of every page.
     fn overview(&self) -> Result<StoreOverview, CollectorError>;

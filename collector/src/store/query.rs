@@ -133,6 +133,20 @@ pub struct InstanceDetail {
     pub merges: Vec<MergeRecord>,
 }
 
+/// One value of an object's attribute and when it was set: OCEL 2.0 objects (business keys
+/// here) carry attributes whose values change over time, and an export gives them back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ObjectAttribute {
+    /// The object.
+    pub object: BusinessKey,
+    /// The attribute's name.
+    pub name: String,
+    /// When the value was set, UTC µs.
+    pub time: Micros,
+    /// The value.
+    pub value: serde_json::Value,
+}
+
 /// A relation between two business keys that holds without an event, such as an OCEL
 /// object-to-object relation (`order=1` contains `item=a`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,7 +2,7 @@
 //! lines of raw messages mapped by the same rules as the HTTP and Kafka ingest.
 //! The command line and the UI's upload both come here, so a file means the same either way.
 
-use super::{is_ocel_file, ocel_events, ocel_links, read_ocel_file};
+use super::{is_ocel_file, ocel_events, ocel_links, ocel_object_attributes, read_ocel_file};
 use crate::mapping::{derive_event_id, map_event, MappingConfig};
 use crate::store::{AppendReport, Store};
 use crate::CollectorError;
@@ -328,6 +328,7 @@ fn import_ocel(store: &dyn Store, path: &Path, name: &str) -> Result<ImportRepor
     }
     let links = ocel_links(&ocel);
     store.link(&links)?;
+    store.set_object_attributes(&ocel_object_attributes(&ocel))?;
     report.o2o = links.len() as u64;
     let declared: HashSet<&str> = ocel.objects.iter().map(|o| o.id.as_str()).collect();
     let related: HashSet<&str> = ocel

@@ -8,7 +8,7 @@ mod ocel_sqlite;
 pub use import::{import_file, is_csv_file, is_json_lines_file, ImportOptions, ImportReport};
 pub use ocel_sqlite::{read_ocel_sqlite, write_ocel_sqlite};
 
-use crate::store::KeyLink;
+use crate::store::{KeyLink, ObjectAttribute};
 use crate::CollectorError;
 use miner::formats::{ocel_json::read_ocel_json, ocel_xml::read_ocel_xml};
 use miner::log::{BusinessKey, Event, Ocel};
@@ -114,6 +114,24 @@ pub fn ocel_events(ocel: &Ocel, origin: &str) -> Vec<Event> {
                 span_id: None,
                 attributes,
             }
+        })
+        .collect()
+}
+
+/// The attribute values of `ocel`'s objects, each with the time it was set, as kept by the
+/// store (objects are business keys: object type = kind, object id = value).
+pub fn ocel_object_attributes(ocel: &Ocel) -> Vec<ObjectAttribute> {
+    ocel.objects
+        .iter()
+        .flat_map(|o| {
+            o.attributes
+                .iter()
+                .map(|(name, time, value)| ObjectAttribute {
+                    object: BusinessKey::new(&o.kind, &o.id),
+                    name: name.clone(),
+                    time: *time,
+                    value: value.clone(),
+                })
         })
         .collect()
 }

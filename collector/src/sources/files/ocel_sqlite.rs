@@ -319,7 +319,7 @@ pub fn write_ocel_sqlite(ocel: &Ocel, path: &Path) -> Result<(), CollectorError>
     for o in &ocel.objects {
         tx.execute("INSERT INTO object VALUES (?1, ?2)", [&o.id, &o.kind])?;
         let (map, attributes) = &object_tables[o.kind.as_str()];
-        // One row with the first value of each attribute, then one row per later change.
+        // Rows with the first value of each attribute, then one row per later change.
         let mut rows: Vec<(i64, Option<&str>, &str, &Value)> = Vec::new();
         for (name, at, value) in &o.attributes {
             let changed = rows.iter().any(|(_, _, n, _)| n == name);
@@ -349,12 +349,18 @@ pub fn write_ocel_sqlite(ocel: &Ocel, path: &Path) -> Result<(), CollectorError>
             )?;
             Ok(())
         };
-        let first: HashMap<&str, &Value> = rows
-            .iter()
-            .filter(|r| r.1.is_none())
-            .map(|r| (r.2, r.3))
-            .collect();
-        write_row(0, None, &|a| first.get(a).map(|v| (*v).clone()))?;
+        // First values in one row per time they were set at (epoch when there is none), so
+        // their times come back.
+        let mut first: BTreeMap<i64, HashMap<&str, &Value>> = BTreeMap::new();
+        for (at, _, name, value) in rows.iter().filter(|r| r.1.is_none()) {
+            first.entry(*at).or_default().insert(name, value);
+        }
+        if first.is_empty() {
+            first.insert(0, HashMap::new());
+        }
+        for (at, values) in &first {
+            write_row(*at, None, &|a| values.get(a).map(|v| (*v).clone()))?;
+        }
         for (at, changed, name, value) in rows.iter().filter(|r| r.1.is_some()) {
             write_row(*at, *changed, &|a| (a == *name).then(|| (*value).clone()))?;
         }

@@ -413,8 +413,8 @@ mod tests {
     use crate::config::InstanceRules;
     use crate::correlate::InstanceId;
     use crate::store::{
-        EmbeddedStore, InstanceDetail, InstancePage, InstanceQuery, KeyLink, StatsQuery,
-        StoreOverview,
+        EmbeddedStore, InstanceDetail, InstancePage, InstanceQuery, KeyLink, ObjectAttribute,
+        StatsQuery, StoreOverview,
     };
     use miner::discovery::ProcessStats;
     use miner::log::BusinessKey;
@@ -474,6 +474,12 @@ mod tests {
         }
         fn dead_letters(&self, limit: u64) -> Result<Vec<DeadLetter>, CollectorError> {
             self.inner.dead_letters(limit)
+        }
+        fn set_object_attributes(&self, values: &[ObjectAttribute]) -> Result<(), CollectorError> {
+            self.inner.set_object_attributes(values)
+        }
+        fn object_attributes(&self) -> Result<Vec<ObjectAttribute>, CollectorError> {
+            self.inner.object_attributes()
         }
         fn overview(&self) -> Result<StoreOverview, CollectorError> {
             self.inner.overview()

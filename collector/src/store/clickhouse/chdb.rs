@@ -183,6 +183,7 @@ fn every_query(store: &ClickHouseStore) -> Vec<Sql> {
         sql::all_keys(),
         sql::all_links(),
         sql::dead_letters(10),
+        sql::object_attributes(),
         sql::stored_event_ids(vec!["nope".into(), "c3-1".into()]),
         sql::stored_dead_letters(vec!["orders".into()], vec!["orders/0/7".into()]),
         sql::key_graph(),

@@ -2,14 +2,14 @@
 
 use super::db::Db;
 use super::sql::{self, item, InstanceFilter, StatusRule, VARIANT_SEPARATOR};
-use super::write::{DeadLetterRow, LabelRow, LinkRow, RootRow};
+use super::write::{DeadLetterRow, LabelRow, LinkRow, ObjectAttributeRow, RootRow};
 use super::ClickHouseStore;
 use crate::correlate::InstanceId;
 use crate::store::effects::is_business_label;
 use crate::store::event_json::{attributes_from_json, keys_from_json};
 use crate::store::{
     AppendReport, DeadLetter, InstanceDetail, InstancePage, InstanceQuery, InstanceStatus,
-    InstanceSummary, KeyLink, MergeRecord, StatsQuery, Store, StoreOverview,
+    InstanceSummary, KeyLink, MergeRecord, ObjectAttribute, StatsQuery, Store, StoreOverview,
 };
 use crate::CollectorError;
 use clickhouse::Row;
@@ -257,6 +257,18 @@ impl Store for ClickHouseStore {
 
     fn dead_letter(&self, letters: &[DeadLetter]) -> Result<u64, CollectorError> {
         self.with_writer(|w, db| w.dead_letter(db, letters))
+    }
+
+    fn set_object_attributes(&self, values: &[ObjectAttribute]) -> Result<(), CollectorError> {
+        self.with_writer(|w, db| w.set_object_attributes(db, values))
+    }
+
+    fn object_attributes(&self) -> Result<Vec<ObjectAttribute>, CollectorError> {
+        self.db
+            .fetch::<ObjectAttributeRow>(sql::object_attributes())?
+            .into_iter()
+            .map(ObjectAttributeRow::into_attribute)
+            .collect()
     }
 
     fn dead_letters(&self, limit: u64) -> Result<Vec<DeadLetter>, CollectorError> {

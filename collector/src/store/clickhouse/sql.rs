@@ -345,6 +345,13 @@ pub fn all_links() -> Sql {
     )
 }
 
+/// Every object attribute value, the last kept per object, name and time.
+pub fn object_attributes() -> Sql {
+    Sql::new(
+        "SELECT kind, value, name, time, json FROM object_attributes FINAL ORDER BY kind, value, time, name",
+    )
+}
+
 /// The newest dead letters.
 pub fn dead_letters(limit: u64) -> Sql {
     Sql::new(format!(

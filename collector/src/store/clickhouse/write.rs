@@ -9,7 +9,7 @@ use crate::config::InstanceRules;
 use crate::correlate::{Correlator, InstanceId};
 use crate::store::effects::{correlate, correlate_links, is_business_label, label_of, Effects};
 use crate::store::event_json::{attributes_to_json, keys_to_json};
-use crate::store::{AppendReport, DeadLetter, KeyLink};
+use crate::store::{AppendReport, DeadLetter, KeyLink, ObjectAttribute};
 use crate::CollectorError;
 use clickhouse::Row;
 use miner::log::{BusinessKey, Event, Lifecycle};
@@ -63,6 +63,42 @@ pub struct LinkRow {
     value_b: String,
     qualifier: String,
     seq: u64,
+}
+
+/// A row of `object_attributes`: one value of an object's attribute, its JSON text.
+#[derive(Debug, Row, Serialize, Deserialize)]
+pub struct ObjectAttributeRow {
+    kind: String,
+    value: String,
+    name: String,
+    time: i64,
+    json: String,
+}
+
+impl ObjectAttributeRow {
+    /// The row of `v`.
+    pub fn of(v: &ObjectAttribute) -> Self {
+        Self {
+            kind: v.object.kind.clone(),
+            value: v.object.value.clone(),
+            name: v.name.clone(),
+            time: v.time,
+            json: v.value.to_string(),
+        }
+    }
+
+    /// The value the row keeps.
+    pub fn into_attribute(self) -> Result<ObjectAttribute, CollectorError> {
+        let value = serde_json::from_str(&self.json).map_err(|e| {
+            CollectorError::Internal(format!("stored object attribute {}: {e}", self.name))
+        })?;
+        Ok(ObjectAttribute {
+            object: BusinessKey::new(self.kind, self.value),
+            name: self.name,
+            time: self.time,
+            value,
+        })
+    }
 }
 
 /// A row of `dead_letters`.
@@ -230,6 +266,19 @@ impl Writer {
             .collect();
         db.insert("dead_letters", &rows)?;
         Ok(rows.len() as u64)
+    }
+
+    /// Keeps object attribute values; the table keeps the last one per object, name and time.
+    pub fn set_object_attributes(
+        &mut self,
+        db: &Db,
+        values: &[ObjectAttribute],
+    ) -> Result<(), CollectorError> {
+        if values.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<ObjectAttributeRow> = values.iter().map(ObjectAttributeRow::of).collect();
+        db.insert("object_attributes", &rows)
     }
 
     fn refresh_if_stale(&mut self, db: &Db) -> Result<(), CollectorError> {

@@ -6,7 +6,8 @@ use crate::correlate::InstanceId;
 use crate::store::event_json::{attributes_from_json, keys_from_json};
 use crate::store::{
     AppendReport, CaseFilter, DeadLetter, InstanceDetail, InstancePage, InstanceQuery,
-    InstanceStatus, InstanceSummary, KeyLink, MergeRecord, StatsQuery, Store, StoreOverview,
+    InstanceStatus, InstanceSummary, KeyLink, MergeRecord, ObjectAttribute, StatsQuery, Store,
+    StoreOverview,
 };
 use crate::CollectorError;
 use miner::discovery::{ProcessStats, ProcessStatsBuilder};
@@ -196,6 +197,41 @@ impl Store for EmbeddedStore {
 
     fn dead_letter(&self, letters: &[DeadLetter]) -> Result<u64, CollectorError> {
         self.with_writer(|w| w.dead_letter(letters))
+    }
+
+    fn set_object_attributes(&self, values: &[ObjectAttribute]) -> Result<(), CollectorError> {
+        self.with_writer(|w| w.set_object_attributes(values))
+    }
+
+    fn object_attributes(&self) -> Result<Vec<ObjectAttribute>, CollectorError> {
+        self.with_reader(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT kind, value, name, time, json FROM object_attributes ORDER BY kind, value, time, name",
+            )?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((
+                        BusinessKey::new(r.get::<_, String>(0)?, r.get::<_, String>(1)?),
+                        r.get::<_, String>(2)?,
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, String>(4)?,
+                    ))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            rows.into_iter()
+                .map(|(object, name, time, json)| {
+                    let value = serde_json::from_str(&json).map_err(|e| {
+                        CollectorError::Internal(format!("stored object attribute {name}: {e}"))
+                    })?;
+                    Ok(ObjectAttribute {
+                        object,
+                        name,
+                        time,
+                        value,
+                    })
+                })
+                .collect()
+        })
     }
 
     fn dead_letters(&self, limit: u64) -> Result<Vec<DeadLetter>, CollectorError> {

@@ -94,6 +94,14 @@ pub fn prepare(conn: &Connection) -> rusqlite::Result<()> {
             PRIMARY KEY (topic, partition, offset)
         );
         CREATE TABLE IF NOT EXISTS totals (events INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS object_attributes (
+            kind  TEXT NOT NULL,
+            value TEXT NOT NULL,
+            name  TEXT NOT NULL,
+            time  INTEGER NOT NULL,
+            json  TEXT NOT NULL,
+            PRIMARY KEY (kind, value, time, name)
+        );
         "
     ))?;
     migrate(conn)?;

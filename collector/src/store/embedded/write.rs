@@ -7,7 +7,7 @@ use crate::config::InstanceRules;
 use crate::correlate::{Correlator, InstanceId};
 use crate::store::effects::{correlate, correlate_links, label_of, Effects};
 use crate::store::event_json::{attributes_to_json, keys_to_json};
-use crate::store::{AppendReport, DeadLetter, KeyLink};
+use crate::store::{AppendReport, DeadLetter, KeyLink, ObjectAttribute};
 use crate::CollectorError;
 use miner::log::{BusinessKey, Event};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -95,6 +95,32 @@ impl Writer {
         }
         tx.commit()?;
         Ok(inserted)
+    }
+
+    /// Keeps object attribute values atomically, replacing one kept for the same object,
+    /// name and time.
+    pub fn set_object_attributes(
+        &mut self,
+        values: &[ObjectAttribute],
+    ) -> Result<(), CollectorError> {
+        let tx = begin(&mut self.conn)?;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT OR REPLACE INTO object_attributes (kind, value, name, time, json)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for v in values {
+                insert.execute(params![
+                    v.object.kind,
+                    v.object.value,
+                    v.name,
+                    v.time,
+                    v.value.to_string()
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     fn reload_on_error<T>(
