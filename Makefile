@@ -45,7 +45,8 @@ pm4py-check: rust-tests
 
 ## bench: XES import and discovery on BPIC 2012 beside process_mining and pm4py; HTTP ingest rate and page render times on demo data;
 ##        embedded store append rate; OTLP/HTTP spans/s; Kafka -> store throughput and the collector's peak memory;
-##        ClickHouse ingest of 10M events and the map query on ClickHouse beside the embedded store
+##        ClickHouse ingest of 10M events and the map query on ClickHouse beside the embedded store;
+##        how soon a Kafka collector killed with SIGKILL consumes again after its restart
 bench: setup
 	cargo bench -p flowsight-miner --bench xes_dfg
 	$(VENV)/bin/python scripts/bench_pm4py.py $(SHARED)/fixtures/xes/bpic2012.xes.gz 3 2>/dev/null
@@ -55,3 +56,4 @@ bench: setup
 	bash scripts/with-clickhouse.sh cargo bench -p flowsight-collector --bench clickhouse
 	cargo build --release
 	bash scripts/with-kafka.sh $(VENV)/bin/python scripts/bench_kafka.py $(TARGET_DIR)/release/flowsight 127.0.0.1:9092 50000
+	bash scripts/with-kafka.sh $(VENV)/bin/python scripts/kafka_restart_delay.py $(TARGET_DIR)/release/flowsight

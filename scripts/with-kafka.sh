@@ -17,7 +17,8 @@ fi
 "$TANSU" broker --listener-url "tcp://127.0.0.1:$PORT" --advertised-listener-url "tcp://127.0.0.1:$PORT" \
   --storage-engine memory://tansu/ >"$LOG" 2>&1 &
 BROKER=$!
-trap 'kill "$BROKER" 2>/dev/null; wait "$BROKER" 2>/dev/null || true' EXIT
+# The broker's log is kept only when the command failed, for its cause.
+trap 'status=$?; kill "$BROKER" 2>/dev/null; wait "$BROKER" 2>/dev/null || true; if [ "$status" -eq 0 ]; then rm -f "$LOG"; fi' EXIT
 for _ in $(seq 1 100); do
   if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then break; fi
   if ! kill -0 "$BROKER" 2>/dev/null; then echo "with-kafka: tansu exited:" >&2; cat "$LOG" >&2; exit 1; fi

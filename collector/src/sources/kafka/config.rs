@@ -25,9 +25,18 @@ pub struct KafkaConfig {
     /// Largest message accepted, in bytes (larger ones are dead-lettered).
     #[serde(default = "defaults::max_message_bytes")]
     pub max_message_bytes: usize,
-    /// Group session timeout in milliseconds: how soon a dead collector's partitions move on.
+    /// Group session timeout in milliseconds: how long the group waits for a member that
+    /// stopped heartbeating before its partitions move on, and so how long a collector
+    /// restarted after a crash waits for its old self to be dropped. Heartbeats come from a
+    /// background thread, so a slow store write never counts; only a process or network that
+    /// is silent this long does. 6 s is the least Kafka brokers accept by default.
     #[serde(default = "defaults::session_timeout_ms")]
     pub session_timeout_ms: u64,
+    /// A stable name of this collector in its group (Kafka static membership,
+    /// `group.instance.id`): a collector restarted under the same name takes its partitions
+    /// back without waiting for the session timeout. Each collector of a group needs its own.
+    #[serde(default)]
+    pub instance_id: Option<String>,
     /// How often the topics' metadata is refreshed, in milliseconds: a topic created after
     /// the collector started is consumed within about this long (plus the group's join).
     /// librdkafka's own default is five minutes; each refresh is one small metadata request.
@@ -58,7 +67,7 @@ mod defaults {
         2_000
     }
     pub fn session_timeout_ms() -> u64 {
-        10_000
+        6_000
     }
 }
 

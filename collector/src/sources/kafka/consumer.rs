@@ -126,6 +126,9 @@ fn client_config(config: &KafkaConfig) -> ClientConfig {
         .set("statistics.interval.ms", "1000")
         .set("enable.partition.eof", "false")
         .set_log_level(RDKafkaLogLevel::Warning);
+    if let Some(name) = &config.instance_id {
+        client.set("group.instance.id", name);
+    }
     for (key, value) in &config.options {
         client.set(key, value);
     }
