@@ -641,3 +641,67 @@ fn import_counts_traces_with_events_and_names_the_line_of_a_bad_trace() {
         "{err}"
     );
 }
+
+/// Each trace of the XES file at `path` by name: its attributes as JSON with their type
+/// records, and each event's; `time:timestamp` as the instant it names (an export writes it
+/// in UTC).
+fn xes_shape(path: &str) -> std::collections::BTreeMap<String, Vec<(String, String)>> {
+    use miner::formats::xes::read_xes;
+    let shape = |mut values: Vec<(String, serde_json::Value)>,
+                 types: Vec<(String, serde_json::Value)>| {
+        for (key, value) in &mut values {
+            if key == "time:timestamp" {
+                let text = value.as_str().unwrap();
+                *value = miner::time::parse_timestamp(text).unwrap().0.into();
+            }
+        }
+        format!(
+            "{}|{}",
+            serde_json::Value::Object(values.into_iter().collect()),
+            serde_json::Value::Object(types.into_iter().collect())
+        )
+    };
+    let mut traces = std::collections::BTreeMap::new();
+    let file = std::fs::File::open(path).unwrap();
+    read_xes(file, |trace| {
+        let name = trace.get("concept:name").unwrap().value.to_string();
+        let mut rows = vec![(
+            "trace".to_string(),
+            shape(trace.json_attributes(), trace.json_types()),
+        )];
+        for event in trace.events() {
+            rows.push((
+                "event".to_string(),
+                shape(event.json_attributes(), event.json_types()),
+            ));
+        }
+        traces.insert(name, rows);
+        Ok(())
+    })
+    .unwrap();
+    traces
+}
+
+#[test]
+fn xes_export_gives_back_every_attribute_with_its_type_nested_ones_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = format!(
+        "{}/fixtures/xes/every-attribute-type.xes",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let store = dir.path().join("store");
+    let out = dir.path().join("exported.xes");
+    let (store, out) = (store.to_str().unwrap(), out.to_str().unwrap());
+    flowsight_ok(&["import", "--store", store, &log]);
+    flowsight_ok(&["export", "log", "--store", store, "--out", out]);
+    let exported = xes_shape(out);
+    assert_eq!(exported, xes_shape(&log));
+    let written = std::fs::read_to_string(out).unwrap();
+    for nested in [
+        r#"<date key="since" value="2019-07-01T00:00:00.000+02:00"/>"#,
+        r#"<id key="door" value="d-2"/>"#,
+        r#"<string key="tag" value="web"/>"#,
+    ] {
+        assert!(written.contains(nested), "{nested} in\n{written}");
+    }
+}

@@ -156,9 +156,9 @@ impl XesTrace {
         json_attributes(self, &self.trace_attrs)
     }
 
-    /// The trace's top-level attributes whose XES type a JSON value cannot tell (`date`, `id`),
-    /// with that type: what an export needs to write them back as they were.
-    pub fn json_types(&self) -> Vec<(String, AttrKind)> {
+    /// What [`Self::json_attributes`] cannot tell of the trace's top-level attributes, per
+    /// attribute that needs it (see [`XesEvent::json_types`]).
+    pub fn json_types(&self) -> Vec<(String, serde_json::Value)> {
         json_types(self, &self.trace_attrs)
     }
 
@@ -189,9 +189,12 @@ impl<'a> XesEvent<'a> {
         json_attributes(self.trace, self.attrs)
     }
 
-    /// The event's top-level attributes whose XES type a JSON value cannot tell (`date`, `id`),
-    /// with that type.
-    pub fn json_types(&self) -> Vec<(String, AttrKind)> {
+    /// What [`Self::json_attributes`] cannot tell of the event's top-level attributes, per
+    /// attribute that needs it, so that an export can write them back as they were: `"date"`
+    /// or `"id"` (JSON holds them as strings); for a list, `{"list": [[key, record], …]}` with
+    /// each item's key (JSON arrays have none) and its own record or null; for a container,
+    /// `{"container": {key: record}}` for the members that need one.
+    pub fn json_types(&self) -> Vec<(String, serde_json::Value)> {
         json_types(self.trace, self.attrs)
     }
 
@@ -222,13 +225,55 @@ fn json_attributes(trace: &XesTrace, attrs: &[RawAttr]) -> Vec<(String, serde_js
     out
 }
 
-/// The top-level attributes of `attrs` typed `date` or `id`, which JSON holds as strings.
-fn json_types(trace: &XesTrace, attrs: &[RawAttr]) -> Vec<(String, AttrKind)> {
-    attrs
-        .iter()
-        .filter(|a| a.depth == 0 && matches!(a.kind, AttrKind::Date | AttrKind::Id))
-        .map(|a| (trace.text[a.key.clone()].to_string(), a.kind))
-        .collect()
+/// The type records of the top-level attributes of `attrs` that need one.
+fn json_types(trace: &XesTrace, attrs: &[RawAttr]) -> Vec<(String, serde_json::Value)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < attrs.len() {
+        let (record, next) = type_record(trace, attrs, i);
+        if let Some(record) = record {
+            out.push((trace.text[attrs[i].key.clone()].to_string(), record));
+        }
+        i = next;
+    }
+    out
+}
+
+/// The type record of `attrs[i]` (see [`XesEvent::json_types`]), `None` when its JSON value
+/// says all; returns the index after its nested attributes.
+fn type_record(
+    trace: &XesTrace,
+    attrs: &[RawAttr],
+    i: usize,
+) -> (Option<serde_json::Value>, usize) {
+    use serde_json::Value;
+    let a = &attrs[i];
+    let mut children = Vec::new();
+    let mut j = i + 1;
+    while j < attrs.len() && attrs[j].depth > a.depth {
+        let (record, next) = type_record(trace, attrs, j);
+        children.push((trace.text[attrs[j].key.clone()].to_string(), record));
+        j = next;
+    }
+    let record = match a.kind {
+        AttrKind::Date | AttrKind::Id if children.is_empty() => Some(Value::from(a.kind.tag())),
+        AttrKind::List => {
+            let items: Vec<Value> = children
+                .into_iter()
+                .map(|(key, record)| Value::from(vec![Value::from(key), record.into()]))
+                .collect();
+            Some(serde_json::json!({ "list": items }))
+        }
+        AttrKind::Container => {
+            let members: serde_json::Map<String, Value> = children
+                .into_iter()
+                .filter_map(|(key, record)| Some((key, record?)))
+                .collect();
+            (!members.is_empty()).then(|| serde_json::json!({ "container": members }))
+        }
+        _ => None,
+    };
+    (record, j)
 }
 
 /// The JSON value of `attrs[i]` with its nested attributes; returns the index after them.

@@ -119,23 +119,41 @@ impl<W: Write> XesWriter<W> {
     }
 }
 
-/// Writes one attribute: as the XES type recorded for it (`date`, `id`) when there is one and
-/// its value is text, else typed from its JSON value.
+/// Writes one attribute as the type record kept for it says (`date`, `id`; a list's items'
+/// keys; a container's members' records) where it fits the value, else typed from its JSON
+/// value.
 fn write_typed(
     out: &mut impl Write,
     key: &str,
     value: &Value,
-    xes_type: Option<&str>,
+    record: Option<&Value>,
     indent: usize,
 ) -> io::Result<()> {
-    match (xes_type, value) {
+    let pad = "  ".repeat(indent);
+    let list = record.and_then(|r| r.get("list")).and_then(Value::as_array);
+    let container = record.and_then(|r| r.get("container"));
+    match (record.and_then(Value::as_str), value) {
         (Some(tag @ ("date" | "id")), Value::String(text)) => writeln!(
             out,
-            "{}<{tag} key=\"{}\" value=\"{}\"/>",
-            "  ".repeat(indent),
+            "{pad}<{tag} key=\"{}\" value=\"{}\"/>",
             escape(key),
             escape(text)
         ),
+        (_, Value::Array(items)) if list.is_some_and(|l| l.len() == items.len()) => {
+            writeln!(out, "{pad}<list key=\"{}\">\n{pad}  <values>", escape(key))?;
+            for (item, kept) in items.iter().zip(list.into_iter().flatten()) {
+                let item_key = kept.get(0).and_then(Value::as_str).unwrap_or("item");
+                write_typed(out, item_key, item, kept.get(1), indent + 2)?;
+            }
+            writeln!(out, "{pad}  </values>\n{pad}</list>")
+        }
+        (_, Value::Object(members)) if container.is_some() && !members.contains_key("value") => {
+            writeln!(out, "{pad}<container key=\"{}\">", escape(key))?;
+            for (k, v) in members {
+                write_typed(out, k, v, container.and_then(|c| c.get(k)), indent + 1)?;
+            }
+            writeln!(out, "{pad}</container>")
+        }
         _ => write_attribute(out, key, value, indent),
     }
 }

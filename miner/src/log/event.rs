@@ -27,12 +27,12 @@ impl Event {
         self.attributes.contains_key(XES_TYPES_ATTRIBUTE)
     }
 
-    /// The XES type recorded for attribute `key` (`date`, `id`), if one was.
-    pub fn xes_type(&self, key: &str) -> Option<&str> {
+    /// The XES type record kept for attribute `key` (`"date"`, `"id"`, or for lists and
+    /// containers their items' keys and records), if one was.
+    pub fn xes_type(&self, key: &str) -> Option<&Value> {
         self.attributes
             .get(XES_TYPES_ATTRIBUTE)
             .and_then(|types| types.get(key))
-            .and_then(Value::as_str)
     }
 
     /// The XES lifecycle transition it records (`start`, `complete`, ...), if any (see
@@ -68,9 +68,10 @@ pub const END_ATTRIBUTE: &str = "span:end";
 /// service times.
 pub const LIFECYCLE_ATTRIBUTE: &str = "lifecycle:transition";
 
-/// The attribute of an event read from an XES log that records the XES type of each of its
-/// attributes (and of its trace's) that JSON cannot tell apart from a string: an object of
-/// key → `date` or `id`. Its presence marks the event as read from XES, so an export writes it
+/// The attribute of an event read from an XES log that records, for each of its attributes
+/// (and of its trace's) whose XES form JSON cannot tell, a type record: `date` or `id` for
+/// what JSON holds as a string, the items' keys of a list (see
+/// `miner::formats::xes::XesEvent::json_types`). Its presence marks the event as read from XES, so an export writes it
 /// back as it was read, inventing no resource or id.
 pub const XES_TYPES_ATTRIBUTE: &str = "xes:types";
 

@@ -8,7 +8,7 @@ use crate::store::{AppendReport, Store};
 use crate::CollectorError;
 use miner::formats::csv_read::{read_csv, CsvColumns};
 use miner::formats::maybe_gunzip;
-use miner::formats::xes::{read_xes, AttrKind, START_TIMESTAMP};
+use miner::formats::xes::{read_xes, START_TIMESTAMP};
 use miner::log::{BusinessKey, Event, CASE_ATTRIBUTE_PREFIX, END_ATTRIBUTE, XES_TYPES_ATTRIBUTE};
 use miner::MinerError;
 use serde::Serialize;
@@ -212,10 +212,10 @@ fn import_xes(
             .filter(|(key, _)| key != "concept:name")
             .map(|(key, value)| (format!("{CASE_ATTRIBUTE_PREFIX}{key}"), value))
             .collect();
-        let case_types: Vec<(String, AttrKind)> = trace
+        let mut case_types: Vec<(String, Value)> = trace
             .json_types()
             .into_iter()
-            .map(|(key, kind)| (format!("{CASE_ATTRIBUTE_PREFIX}{key}"), kind))
+            .map(|(key, record)| (format!("{CASE_ATTRIBUTE_PREFIX}{key}"), record))
             .collect();
         for (i, event) in trace.events().enumerate() {
             let (mut activity, mut timestamp, mut source) = (String::new(), None, None);
@@ -230,18 +230,10 @@ fn import_xes(
                 }
             }
             let mut attributes: Map<String, Value> = event.json_attributes().into_iter().collect();
-            let mut types: Map<String, Value> = event
-                .json_types()
-                .into_iter()
-                .map(|(key, kind)| (key, Value::from(kind.tag())))
-                .collect();
+            let mut types: Map<String, Value> = event.json_types().into_iter().collect();
             if i == 0 {
                 attributes.extend(case_attributes.drain(..));
-                types.extend(
-                    case_types
-                        .iter()
-                        .map(|(key, kind)| (key.clone(), Value::from(kind.tag()))),
-                );
+                types.extend(case_types.drain(..));
             }
             attributes.insert(XES_TYPES_ATTRIBUTE.into(), Value::Object(types));
             // An interval event is a step that lasts: stored from its start to its completion.
