@@ -39,7 +39,7 @@ enum Command {
     Generate(commands::generate::GenerateArgs),
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("FLOWSIGHT_LOG")
@@ -47,7 +47,7 @@ fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    match Cli::parse().command {
+    let result = match Cli::parse().command {
         Command::Demo(args) => commands::demo::run(args),
         Command::Serve(args) => commands::serve::run(args),
         Command::Collect(args) => commands::collect::run(args),
@@ -55,5 +55,50 @@ fn main() -> anyhow::Result<()> {
         Command::Mine(args) => commands::mine::run(args),
         Command::Export(args) => commands::export::run(args),
         Command::Generate(args) => commands::generate::run(args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", one_line(&e));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// An error and its causes as one line, each cause once: a user's mistake is not a crash, so
+/// no backtrace (even with RUST_BACKTRACE set), and a cause that its parent's message already
+/// quotes (`Is a directory (os error 21)` after `cannot read input: Is a directory ...`) is
+/// not repeated.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            if !line.is_empty() {
+                line.push_str(": ");
+            }
+            line.push_str(&text);
+        }
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn causes_join_on_one_line_each_once() {
+        let io = std::io::Error::from_raw_os_error(21);
+        let e = anyhow::Error::new(io)
+            .context(format!(
+                "cannot read input: {}",
+                std::io::Error::from_raw_os_error(21)
+            ))
+            .context("reading /tmp");
+        assert_eq!(
+            one_line(&e),
+            "reading /tmp: cannot read input: Is a directory (os error 21)"
+        );
     }
 }

@@ -705,3 +705,138 @@ fn xes_export_gives_back_every_attribute_with_its_type_nested_ones_too() {
         assert!(written.contains(nested), "{nested} in\n{written}");
     }
 }
+
+/// Runs `flowsight ARGS…` in `dir` with RUST_BACKTRACE set, as on many developer machines.
+fn flowsight_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_flowsight"))
+        .args(args)
+        .current_dir(dir)
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .expect("flowsight runs")
+}
+
+#[test]
+fn each_mistake_gives_one_line_fails_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = shared("xes/running-example.xes");
+    let ocel = shared("ocel/ocel20_example.jsonocel");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = taken.local_addr().unwrap().to_string();
+    let cases: [(&[&str], &str); 11] = [
+        (
+            &["export", "map", "--store", "nonexistent_store"],
+            "no store at nonexistent_store",
+        ),
+        (
+            &["import", "--store", "mysql://host/db", &log],
+            "unknown scheme mysql://",
+        ),
+        (
+            &["import", "--store", "new_store", "missing.xes"],
+            "cannot read missing.xes",
+        ),
+        (&["import", "--store", "new_store", "."], ". is a directory"),
+        (
+            &["import", "--store", "new_store", &ocel, "--case", "x"],
+            "needs --case, --activity and --timestamp",
+        ),
+        (&["mine", &ocel], "mine reads XES event logs"),
+        (&["mine", "."], ". is a directory"),
+        (
+            &[
+                "serve",
+                "--store",
+                "new_store",
+                "--listen",
+                "127.0.0.1:99999",
+            ],
+            "port 99999 is out of range",
+        ),
+        (&["mine", &log, "--noise", "5"], "5 is outside 0-1"),
+        (
+            &["export", "dfg", "--store", "clickhouse://127.0.0.1:1/db"],
+            "cannot reach ClickHouse at 127.0.0.1:1: connection refused",
+        ),
+        (
+            &[
+                "serve",
+                "--store",
+                "new_store",
+                "--listen",
+                &taken,
+                "--no-otlp-ports",
+            ],
+            "choose another port with --listen",
+        ),
+    ];
+    for (args, says) in cases {
+        let out = flowsight_in(dir.path(), args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(err.contains(says), "{args:?}: {err}");
+        let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+        let usage = lines.iter().any(|l| l.starts_with("For more information"));
+        assert!(
+            lines.len() == 1 || usage,
+            "{args:?} said more than one line:\n{err}"
+        );
+        assert!(
+            !err.contains("backtrace") && !err.contains("Caused by"),
+            "{args:?}: {err}"
+        );
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert!(left.is_empty(), "{args:?} left {left:?} behind");
+    }
+}
+
+#[test]
+fn a_broker_that_is_down_is_said_once_not_every_attempt() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_flowsight"))
+        .args(["collect", "--kafka", "127.0.0.1:1", "--topic", "orders"])
+        .args([
+            "--store",
+            "store",
+            "--listen",
+            "127.0.0.1:0",
+            "--no-otlp-ports",
+        ])
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+    let url = line[line.find("http://").unwrap()..].trim().to_string();
+    std::thread::sleep(std::time::Duration::from_secs(8));
+    let metrics = ureq::get(&format!("{url}/metrics"))
+        .call()
+        .unwrap()
+        .into_body()
+        .read_to_string()
+        .unwrap();
+    let sources = ureq::get(&format!("{url}/sources"))
+        .call()
+        .unwrap()
+        .into_body()
+        .read_to_string()
+        .unwrap();
+    child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        metrics.contains("flowsight_kafka_broker_up{group=\"flowsight\"} 0\n"),
+        "{metrics}"
+    );
+    assert!(
+        sources.contains("Cannot reach the Kafka brokers"),
+        "{sources}"
+    );
+    let said = err.matches("cannot reach the Kafka brokers").count();
+    assert_eq!(said, 1, "said once in 8 s, not per attempt:\n{err}");
+    assert!(err.lines().count() <= 5, "{err}");
+}

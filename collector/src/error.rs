@@ -44,6 +44,17 @@ pub enum CollectorError {
         /// What was wrong.
         message: String,
     },
+    /// The ClickHouse server could not be reached at all (down, wrong address).
+    #[error("cannot reach ClickHouse at {address}: {reason}")]
+    Unreachable {
+        /// `HOST:PORT` as given.
+        address: String,
+        /// Why, in a few words (e.g. `connection refused`).
+        reason: String,
+    },
+    /// A command that only reads was pointed at a store that does not exist.
+    #[error("no store at {0}: nothing was imported or collected there (check --store)")]
+    NoStore(String),
     /// A source (a broker, a listener) could not be set up or reached.
     #[error("source: {0}")]
     Source(String),

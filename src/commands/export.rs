@@ -1,8 +1,10 @@
 //! `flowsight export WHAT`: the same files the UI's download links give.
 
 use super::StoreArgs;
+use crate::progress;
 use anyhow::{bail, Context};
 use collector::store::InstanceStatus;
+use miner::formats::counted;
 use std::path::PathBuf;
 use web::reports::{self, MapRequest, MapView};
 
@@ -84,14 +86,14 @@ pub struct ExportArgs {
     #[arg(long)]
     pub status: Option<String>,
     /// Model only: the Inductive Miner's noise threshold (0–1).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = super::parse_share)]
     pub noise: f64,
 }
 
 /// Runs `flowsight export`.
 pub fn run(args: ExportArgs) -> anyhow::Result<()> {
-    let config = args.store.load_config("")?;
-    let store = args.store.open(&config)?;
+    let config = args.store.rules("")?.config;
+    let store = args.store.open_existing(&config)?;
     let request = MapRequest {
         mode: args.mode.clone(),
         activities: args.activities,
@@ -117,6 +119,18 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let pretty =
         |v: serde_json::Value| serde_json::to_string_pretty(&v).expect("json values serialize");
     let view = || MapView::compute(store.as_ref(), &request);
+    let written = |detail: String| -> anyhow::Result<()> {
+        if let Some(path) = &args.out {
+            let size = std::fs::metadata(path)?.len();
+            eprintln!(
+                "wrote {detail} to {} ({})",
+                path.display(),
+                indicatif::HumanBytes(size)
+            );
+        }
+        Ok(())
+    };
+    let what_as = format!("{} as {}", cli_name(args.what), cli_name(format));
     if let (What::Map, Format::Png) = (args.what, format) {
         let png = reports::svg_to_png(&MapView::compute(store.as_ref(), &request)?.svg())?;
         match &args.out {
@@ -125,19 +139,29 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
             }
             None => std::io::Write::write_all(&mut std::io::stdout().lock(), &png)?,
         }
-        return Ok(());
+        return written(what_as);
     }
     let sqlite_out = args
         .out
         .as_ref()
         .filter(|p| p.extension().is_some_and(|e| e == "sqlite"));
     if let (What::Log, Format::Ocel, Some(path)) = (args.what, format, sqlite_out) {
+        let spinner = progress::spinner("reading the store");
         let ocel = reports::ocel_of_store(store.as_ref())?;
+        spinner.set_message(format!(
+            "writing {} and {} as OCEL 2.0 SQLite",
+            counted(ocel.events.len() as u64, "event"),
+            counted(ocel.objects.len() as u64, "object")
+        ));
         collector::sources::files::write_ocel_sqlite(&ocel, path)?;
-        eprintln!("exported {} objects as OCEL 2.0 SQLite", ocel.objects.len());
-        return Ok(());
+        spinner.finish_and_clear();
+        return written(format!(
+            "{} and {} as OCEL 2.0 SQLite",
+            counted(ocel.events.len() as u64, "event"),
+            counted(ocel.objects.len() as u64, "object")
+        ));
     }
-    if let What::Log = args.what {
+    if let (What::Log, Format::Xes | Format::Csv | Format::Ocel) = (args.what, format) {
         let out: Box<dyn std::io::Write> = match &args.out {
             Some(path) => Box::new(
                 std::fs::File::create(path)
@@ -155,17 +179,13 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
                 serde_json::to_writer(out, &miner::formats::ocel_json::write_ocel_json(&ocel))?;
                 ocel.objects.len() as u64
             }
-            other => bail!(
-                "the log cannot be exported as {}: it is xes, csv or ocel",
-                cli_name(other)
-            ),
+            _ => unreachable!("the formats matched above"),
         };
-        eprintln!(
-            "exported {} as {}",
-            miner::formats::counted(traces, "instance"),
-            cli_name(format)
-        );
-        return Ok(());
+        let detail = format!("{} as {}", counted(traces, "instance"), cli_name(format));
+        if args.out.is_none() {
+            eprintln!("exported {detail}");
+        }
+        return written(detail);
     }
     let text = match (args.what, format) {
         (What::Map, Format::Svg) => view()?.svg(),
@@ -197,7 +217,8 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     };
     match &args.out {
         Some(path) => {
-            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?
+            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+            written(what_as)?
         }
         None => print!("{text}"),
     }

@@ -3,13 +3,13 @@
 //! (`.jsonocel`, `.xmlocel`, `.sqlite`: objects become business keys), or JSON lines of
 //! messages mapped by the configuration's rules.
 
-use super::StoreArgs;
+use super::{Rules, StoreArgs};
 use crate::progress;
 use anyhow::bail;
 use collector::sources::files::{import_file, is_csv_file, is_json_lines_file, ImportOptions};
 use miner::formats::counted;
 use miner::formats::csv_read::CsvColumns;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Options of `flowsight import`.
 #[derive(Debug, clap::Args)]
@@ -43,10 +43,23 @@ pub struct ImportArgs {
     pub time_format: Option<String>,
 }
 
-/// Runs `flowsight import`.
+/// Runs `flowsight import`. A store the import created is removed again when the import
+/// fails, so a mistake leaves nothing behind.
 pub fn run(args: ImportArgs) -> anyhow::Result<()> {
-    let config = args.store.load_config("")?;
-    let store = args.store.open(&config)?;
+    super::check_input_file(&args.file)?;
+    let rules = args.store.rules("")?;
+    let location = args.store.location(&rules.config).to_string();
+    let created = !location.contains("://") && !Path::new(&location).exists();
+    let result = import(&args, &rules);
+    if result.is_err() && created {
+        let _ = std::fs::remove_dir_all(&location);
+    }
+    result
+}
+
+fn import(args: &ImportArgs, rules: &Rules) -> anyhow::Result<()> {
+    let store = args.store.open_saving(rules)?;
+    let config = &rules.config;
     let name = args
         .file
         .file_name()

@@ -22,7 +22,7 @@ pub struct MineArgs {
     #[arg(long)]
     pub bpmn: Option<PathBuf>,
     /// IMf noise threshold (0–1): 0 keeps every trace fitting; higher ignores rare behaviour.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = super::parse_share)]
     pub noise: f64,
 }
 
@@ -33,7 +33,12 @@ pub fn read_xes_file(
     let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
     let bar = progress::bar(file.metadata()?.len(), "reading", true);
     let input = maybe_gunzip(bar.wrap_read(file))?;
-    let result = read_event_log(input).with_context(|| format!("reading {}", path.display()))?;
+    let result = read_event_log(input).with_context(|| {
+        format!(
+            "reading {} (mine reads XES event logs: .xes, .xes.gz)",
+            path.display()
+        )
+    })?;
     bar.finish_and_clear();
     if result.1.dates_assumed_utc > 0 {
         eprintln!(
@@ -44,8 +49,35 @@ pub fn read_xes_file(
     Ok(result)
 }
 
+/// Formats `mine` does not read, by file ending, and what to do with them instead.
+const NOT_XES: [&str; 8] = [
+    ".jsonocel",
+    ".xmlocel",
+    ".sqlite",
+    ".csv",
+    ".csv.gz",
+    ".ndjson",
+    ".jsonl",
+    ".json",
+];
+
+/// Refuses what `mine` cannot read before reading it: a directory, a missing file, or a file
+/// whose ending names another format.
+fn check_log(path: &Path) -> anyhow::Result<()> {
+    super::check_input_file(path)?;
+    let name = path.to_string_lossy().to_lowercase();
+    if NOT_XES.iter().any(|ending| name.ends_with(ending)) {
+        anyhow::bail!(
+            "{}: mine reads XES event logs (.xes, .xes.gz); import OCEL, CSV or JSON lines into a store (flowsight import) and export or serve it",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
 /// Runs `flowsight mine`.
 pub fn run(args: MineArgs) -> anyhow::Result<()> {
+    check_log(&args.log)?;
     let (log, _) = read_xes_file(&args.log)?;
     let stats = ProcessStats::from_log(&log);
     if let Some(path) = &args.bpmn {

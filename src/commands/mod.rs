@@ -18,6 +18,46 @@ use std::path::{Path, PathBuf};
 const DEFAULT_STORE: &str = "./data";
 use std::sync::Arc;
 
+/// A `HOST:PORT` socket address, with a message that says what is wrong with a bad one (a
+/// port out of range, a missing port) instead of "invalid socket address syntax".
+pub fn parse_address(text: &str) -> Result<std::net::SocketAddr, String> {
+    if let Ok(addr) = text.parse() {
+        return Ok(addr);
+    }
+    let Some((host, port)) = text.rsplit_once(':') else {
+        return Err(format!(
+            "{text:?} has no port: write HOST:PORT, e.g. 127.0.0.1:8080"
+        ));
+    };
+    match port.parse::<u64>() {
+        Ok(n) if n > 65_535 => Err(format!("port {n} is out of range (0-65535; 0 picks a free port)")),
+        Err(_) => Err(format!("{port:?} is not a port number: write HOST:PORT, e.g. 127.0.0.1:8080")),
+        Ok(_) => Err(format!(
+            "{host:?} is not an IP address: write an address such as 127.0.0.1 or [::1] (not a host name)"
+        )),
+    }
+}
+
+/// Checks that `path` is a file that can be read, before any store is opened or created.
+pub fn check_input_file(path: &Path) -> anyhow::Result<()> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => {
+            anyhow::bail!("{} is a directory, not an event log file", path.display())
+        }
+        Ok(_) => Ok(()),
+        Err(e) => anyhow::bail!("cannot read {}: {e}", path.display()),
+    }
+}
+
+/// A share from 0 to 1 (the Inductive Miner's noise threshold).
+pub fn parse_share(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
+        Ok(x) => Err(format!("{x} is outside 0-1")),
+        Err(_) => Err(format!("{text:?} is not a number from 0 to 1")),
+    }
+}
+
 /// Where the store is and how events are mapped: options every store-using command takes.
 #[derive(Debug, Clone, clap::Args)]
 pub struct StoreArgs {
@@ -31,27 +71,103 @@ pub struct StoreArgs {
     pub config: Option<PathBuf>,
 }
 
+/// The configuration in force and where it came from.
+pub struct Rules {
+    /// Mapping, instance, source and store settings.
+    pub config: CollectorConfig,
+    /// Its text, when it came from a file or is built in (what a writing command saves with
+    /// the store); `None` when it was read from the store or is empty.
+    text: Option<String>,
+    /// Where it came from, in words, for the log and the UI.
+    pub origin: String,
+}
+
 impl StoreArgs {
-    /// Loads the configuration: the given file, else `./flowsight.toml`, else `fallback`.
-    pub fn load_config(&self, fallback: &str) -> anyhow::Result<CollectorConfig> {
+    /// The configuration in force: the given file, else `./flowsight.toml`, else the rules
+    /// saved with the store (so the same store shows the same instances whichever command
+    /// reads it), else `fallback` (built in; empty means the defaults).
+    pub fn rules(&self, fallback: &str) -> anyhow::Result<Rules> {
         let default = Path::new("flowsight.toml");
-        match &self.config {
-            Some(path) => Ok(CollectorConfig::load(path)?),
-            None if default.exists() => Ok(CollectorConfig::load(default)?),
-            None => CollectorConfig::parse(fallback)
-                .map_err(|e| anyhow::anyhow!("built-in configuration: {e}")),
+        let file = self
+            .config
+            .clone()
+            .or_else(|| default.exists().then(|| default.to_path_buf()));
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading the configuration {}", path.display()))?;
+            let config = CollectorConfig::parse(&text).map_err(|message| {
+                collector::CollectorError::Config {
+                    path: path.display().to_string(),
+                    message,
+                }
+            })?;
+            return Ok(Rules {
+                config,
+                text: Some(text),
+                origin: format!("the rules of {}", path.display()),
+            });
         }
+        let built_in = CollectorConfig::parse(fallback)
+            .map_err(|e| anyhow::anyhow!("built-in configuration: {e}"))?;
+        let location = self.location(&built_in).to_string();
+        if let Some(text) = store::saved_rules_at(&location)? {
+            let config = CollectorConfig::parse(&text).map_err(|message| {
+                collector::CollectorError::Config {
+                    path: format!("the rules saved with the store {location}"),
+                    message,
+                }
+            })?;
+            return Ok(Rules {
+                config,
+                text: None,
+                origin: "the rules saved with the store".into(),
+            });
+        }
+        let (text, origin) = if fallback.trim().is_empty() {
+            (
+                None,
+                "no rules (the defaults: give --config FILE)".to_string(),
+            )
+        } else {
+            (Some(fallback.to_string()), "the demo's rules".to_string())
+        };
+        Ok(Rules {
+            config: built_in,
+            text,
+            origin,
+        })
     }
 
-    /// Opens the store (the command line's, else the configuration's, else `./data`) with
-    /// the configuration's instance rules.
-    pub fn open(&self, config: &CollectorConfig) -> anyhow::Result<Arc<dyn Store>> {
-        let location = self
-            .store
+    /// Opens the store for a command that writes to it (created if missing) and saves the
+    /// rules in force with it when they came from a file or are built in.
+    pub fn open_saving(&self, rules: &Rules) -> anyhow::Result<Arc<dyn Store>> {
+        let store = self.open(&rules.config)?;
+        if let Some(text) = &rules.text {
+            if store.saved_rules()?.as_deref() != Some(text.as_str()) {
+                store.save_rules(text)?;
+            }
+        }
+        Ok(store)
+    }
+
+    /// Where the store is: the command line's, else the configuration's, else `./data`.
+    pub fn location<'a>(&'a self, config: &'a CollectorConfig) -> &'a str {
+        self.store
             .as_deref()
             .or(config.store.location.as_deref())
-            .unwrap_or(DEFAULT_STORE);
+            .unwrap_or(DEFAULT_STORE)
+    }
+
+    /// Opens the store (created if missing) with the configuration's instance rules.
+    pub fn open(&self, config: &CollectorConfig) -> anyhow::Result<Arc<dyn Store>> {
+        let location = self.location(config);
         store::open(location, config.instances.clone())
             .with_context(|| format!("opening the store {location}"))
+    }
+
+    /// Opens the store for reading only: one that does not exist is an error, never created.
+    pub fn open_existing(&self, config: &CollectorConfig) -> anyhow::Result<Arc<dyn Store>> {
+        let location = self.location(config);
+        Ok(store::open_existing(location, config.instances.clone())?)
     }
 }

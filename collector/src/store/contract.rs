@@ -71,6 +71,21 @@ pub fn run_all(factory: Factory<'_>) {
     keeps_dead_letters_once(factory);
     stitches_traces_and_times_spans(factory);
     keeps_object_attributes_over_time(factory);
+    keeps_the_rules_it_is_written_with(factory);
+}
+
+/// The configuration saved last is the one kept.
+fn keeps_the_rules_it_is_written_with(factory: Factory<'_>) {
+    let store = factory(&config());
+    assert_eq!(store.saved_rules().unwrap(), None);
+    store
+        .save_rules("[instances]\nstuck_after = \"1h\"\n")
+        .unwrap();
+    store.save_rules(fixtures::ORDER_FLOW_CONFIG).unwrap();
+    assert_eq!(
+        store.saved_rules().unwrap().as_deref(),
+        Some(fixtures::ORDER_FLOW_CONFIG)
+    );
 }
 
 /// Object attribute values are kept with their times, in order; setting one again for the

@@ -78,13 +78,58 @@ pub trait Store: Send + Sync {
     /// Every kept object attribute value, by object, then time, then name.
     fn object_attributes(&self) -> Result<Vec<ObjectAttribute>, CollectorError>;
 
+    /// Keeps the configuration text (mapping and instance rules) the store is written with,
+    /// replacing the one kept before, so that serving or exporting the store later without a
+    /// configuration applies the same rules.
+    fn save_rules(&self, text: &str) -> Result<(), CollectorError>;
+
+    /// The configuration text kept by [`Store::save_rules`], if any.
+    fn saved_rules(&self) -> Result<Option<String>, CollectorError>;
+
     /// Counts for the header of every page.
     fn overview(&self) -> Result<StoreOverview, CollectorError>;
 }
 
+/// The configuration text saved with the store at `location` (see [`Store::save_rules`]),
+/// read without opening the store, so that it can be opened with those rules. A store that
+/// does not exist yet has none.
+pub fn saved_rules_at(location: &str) -> Result<Option<String>, CollectorError> {
+    if ClickHouseUrl::is_clickhouse(location) {
+        ClickHouseStore::saved_rules_at(&ClickHouseUrl::parse(location)?)
+    } else if location.contains("://") {
+        Ok(None)
+    } else {
+        EmbeddedStore::saved_rules_at(std::path::Path::new(location))
+    }
+}
+
+/// Opens the store at `location` for a command that only reads it: as [`open`], but an
+/// embedded store that does not exist yet is an error instead of being created.
+pub fn open_existing(
+    location: &str,
+    rules: InstanceRules,
+) -> Result<Arc<dyn Store>, CollectorError> {
+    if !location.contains("://") && !EmbeddedStore::exists(std::path::Path::new(location)) {
+        return Err(CollectorError::NoStore(location.to_string()));
+    }
+    open(location, rules)
+}
+
 /// Opens the store at `location`: a `clickhouse://HOST:PORT/DATABASE` address selects the
-/// ClickHouse store, anything else is the directory of an embedded store.
+/// ClickHouse store, a path the directory of an embedded store (created if missing). Any
+/// other `SCHEME://` is refused, naming the supported ones, so that a mistyped address never
+/// becomes a local folder.
 pub fn open(location: &str, rules: InstanceRules) -> Result<Arc<dyn Store>, CollectorError> {
+    if let Some((scheme, _)) = location.split_once("://") {
+        if !ClickHouseUrl::is_clickhouse(location) {
+            return Err(CollectorError::StoreUrl {
+                url: location.to_string(),
+                message: format!(
+                    "unknown scheme {scheme}://: a store is a directory (the embedded store) or clickhouse://HOST:PORT/DATABASE"
+                ),
+            });
+        }
+    }
     if ClickHouseUrl::is_clickhouse(location) {
         let url = ClickHouseUrl::parse(location)?;
         Ok(Arc::new(ClickHouseStore::open(&url, rules)?))

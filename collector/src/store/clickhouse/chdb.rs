@@ -9,7 +9,9 @@ use super::equivalence::{lifecycle_cases, order_flow};
 use super::sql::{self, InstanceFilter, Sql, StatusRule};
 use super::tests::fresh_url;
 use super::{schema, ClickHouseStore};
-use crate::store::{CaseFilter, DeadLetter, InstanceQuery, KeyLink, StatsQuery, Store};
+use crate::store::{
+    CaseFilter, DeadLetter, InstanceQuery, KeyLink, ObjectAttribute, StatsQuery, Store,
+};
 use crate::CollectorConfig;
 use fixtures::ORDER_FLOW_CONFIG;
 use libloading::{Library, Symbol};
@@ -184,6 +186,7 @@ fn every_query(store: &ClickHouseStore) -> Vec<Sql> {
         sql::all_links(),
         sql::dead_letters(10),
         sql::object_attributes(),
+        sql::saved_rules(),
         sql::stored_event_ids(vec!["nope".into(), "c3-1".into()]),
         sql::stored_dead_letters(vec!["orders".into()], vec!["orders/0/7".into()]),
         sql::key_graph(),
@@ -251,6 +254,15 @@ fn every_statement_runs_alike_on_current_clickhouse() {
             received: 1,
         }])
         .unwrap();
+    store
+        .set_object_attributes(&[ObjectAttribute {
+            object: BusinessKey::new("order", "1"),
+            name: "amount".into(),
+            time: 5,
+            value: 12.5.into(),
+        }])
+        .unwrap();
+    store.save_rules(ORDER_FLOW_CONFIG).unwrap();
 
     let chdb = Chdb::open(&path);
     let version = chdb.query("SELECT version()", "TSV").unwrap();
@@ -268,6 +280,8 @@ fn every_statement_runs_alike_on_current_clickhouse() {
         "correlation",
         "links",
         "dead_letters",
+        "object_attributes",
+        "rules",
     ] {
         let data = store
             .db

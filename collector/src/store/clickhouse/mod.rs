@@ -39,11 +39,15 @@ impl ClickHouseStore {
     /// Connects to the database at `url`, creating it and its tables if missing, and
     /// rebuilds the key graph; `rules` say how instances are labelled and judged.
     pub fn open(url: &ClickHouseUrl, rules: InstanceRules) -> Result<Self, CollectorError> {
-        let db = Db::connect(url)?;
-        for statement in schema::create_tables() {
-            db.execute(sql::Sql::new(statement))?;
-        }
-        let writer = write::Writer::load(&db, rules.clone())?;
+        let prepare = || {
+            let db = Db::connect(url)?;
+            for statement in schema::create_tables() {
+                db.execute(sql::Sql::new(statement))?;
+            }
+            let writer = write::Writer::load(&db, rules.clone())?;
+            Ok((db, writer))
+        };
+        let (db, writer) = prepare().map_err(|e| unreachable(url, e))?;
         Ok(Self {
             url: url.clone(),
             db,
@@ -61,6 +65,33 @@ impl ClickHouseStore {
             .lock()
             .map_err(|_| CollectorError::Internal("writer lock poisoned".into()))?;
         f(&mut writer, &self.db)
+    }
+}
+
+/// A network failure to reach the server as one line naming the address and the innermost
+/// cause (`cannot reach ClickHouse at 127.0.0.1:8123: connection refused`); other errors
+/// pass unchanged.
+fn unreachable(url: &ClickHouseUrl, e: CollectorError) -> CollectorError {
+    let CollectorError::ClickHouse(clickhouse::error::Error::Network(cause)) = &e else {
+        return e;
+    };
+    let mut innermost: &dyn std::error::Error = cause.as_ref();
+    while let Some(next) = innermost.source() {
+        innermost = next;
+    }
+    let reason = innermost.to_string();
+    let reason = reason
+        .split(" (os error")
+        .next()
+        .unwrap_or(&reason)
+        .to_lowercase();
+    let address = url
+        .http
+        .split_once("://")
+        .map_or(url.http.as_str(), |(_, rest)| rest);
+    CollectorError::Unreachable {
+        address: address.to_string(),
+        reason,
     }
 }
 
@@ -101,6 +132,22 @@ pub(crate) mod tests {
         contract::run_all(&|config| {
             Box::new(ClickHouseStore::open(&fresh_url(), config.instances.clone()).unwrap())
         });
+    }
+
+    #[test]
+    #[ignore = "needs a ClickHouse server: make clickhouse-tests"]
+    fn saved_rules_are_read_before_the_store_is_opened() {
+        use crate::store::Store;
+        let url = fresh_url();
+        assert_eq!(ClickHouseStore::saved_rules_at(&url).unwrap(), None);
+        let store = ClickHouseStore::open(&url, InstanceRules::default()).unwrap();
+        store
+            .save_rules("[instances]\nstuck_after = \"2h\"\n")
+            .unwrap();
+        assert_eq!(
+            ClickHouseStore::saved_rules_at(&url).unwrap().as_deref(),
+            Some("[instances]\nstuck_after = \"2h\"\n")
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use super::db::Db;
 use super::sql::{self, item, InstanceFilter, StatusRule, VARIANT_SEPARATOR};
 use super::write::{DeadLetterRow, LabelRow, LinkRow, ObjectAttributeRow, RootRow};
-use super::ClickHouseStore;
+use super::{ClickHouseStore, ClickHouseUrl};
 use crate::correlate::InstanceId;
 use crate::store::effects::is_business_label;
 use crate::store::event_json::{attributes_from_json, keys_from_json};
@@ -16,7 +16,7 @@ use clickhouse::Row;
 use miner::discovery::{NamedActivity, NamedEdge, NamedStats, NamedVariant, ProcessStats};
 use miner::log::{BusinessKey, Event};
 use miner::performance::DurationStats;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// Duration statistics as ClickHouse returns them: (count, total, mean, median, p95, min, max).
@@ -100,6 +100,43 @@ struct MergeRow {
 struct LatestRow {
     events: u64,
     latest: i64,
+}
+
+#[derive(Row, Deserialize)]
+struct TextRow {
+    text: String,
+}
+
+#[derive(Row, Deserialize)]
+struct CountRow {
+    n: u64,
+}
+
+/// A row of `rules`.
+#[derive(Row, Serialize, Deserialize)]
+struct RulesRow {
+    text: String,
+    saved: i64,
+}
+
+impl ClickHouseStore {
+    /// The configuration text saved in the database at `url`, read without loading the
+    /// store; none when nothing was saved there yet.
+    pub fn saved_rules_at(url: &ClickHouseUrl) -> Result<Option<String>, CollectorError> {
+        let read = || {
+            let db = Db::connect(url)?;
+            let tables: CountRow = db.fetch_one(sql::has_rules_table(&url.database))?;
+            if tables.n == 0 {
+                return Ok(None);
+            }
+            Ok(db
+                .fetch::<TextRow>(sql::saved_rules())?
+                .into_iter()
+                .next()
+                .map(|r| r.text))
+        };
+        read().map_err(|e| super::unreachable(url, e))
+    }
 }
 
 #[derive(Row, Deserialize)]
@@ -257,6 +294,25 @@ impl Store for ClickHouseStore {
 
     fn dead_letter(&self, letters: &[DeadLetter]) -> Result<u64, CollectorError> {
         self.with_writer(|w, db| w.dead_letter(db, letters))
+    }
+
+    fn save_rules(&self, text: &str) -> Result<(), CollectorError> {
+        self.db.insert(
+            "rules",
+            &[RulesRow {
+                text: text.to_string(),
+                saved: chrono::Utc::now().timestamp_micros(),
+            }],
+        )
+    }
+
+    fn saved_rules(&self) -> Result<Option<String>, CollectorError> {
+        Ok(self
+            .db
+            .fetch::<TextRow>(sql::saved_rules())?
+            .into_iter()
+            .next()
+            .map(|r| r.text))
     }
 
     fn set_object_attributes(&self, values: &[ObjectAttribute]) -> Result<(), CollectorError> {

@@ -22,7 +22,7 @@ pub fn create_database(database: &str) -> String {
 }
 
 /// The statements that create every table in the current database.
-pub fn create_tables() -> [&'static str; 6] {
+pub fn create_tables() -> [&'static str; 7] {
     [
         // Events, deduplicated by ReplacingMergeTree (a redelivered event has the same
         // instance, time and id) and read with FINAL, so answers are exact before merges.
@@ -43,6 +43,9 @@ pub fn create_tables() -> [&'static str; 6] {
         "CREATE TABLE IF NOT EXISTS links (
             kind_a String, value_a String, kind_b String, value_b String, qualifier String, seq UInt64
         ) ENGINE = ReplacingMergeTree() ORDER BY (kind_a, value_a, kind_b, value_b, qualifier)",
+        // The configuration the store is written with; the newest row counts.
+        "CREATE TABLE IF NOT EXISTS rules (text String, saved Int64)
+         ENGINE = MergeTree() ORDER BY saved",
         "CREATE TABLE IF NOT EXISTS object_attributes (
             kind String, value String, name String, time Int64, json String
         ) ENGINE = ReplacingMergeTree() ORDER BY (kind, value, time, name)",

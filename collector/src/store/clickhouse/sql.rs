@@ -345,6 +345,19 @@ pub fn all_links() -> Sql {
     )
 }
 
+/// The newest saved configuration text.
+pub fn saved_rules() -> Sql {
+    Sql::new("SELECT text FROM rules ORDER BY saved DESC LIMIT 1")
+}
+
+/// Whether the store's database has a table of saved configurations yet.
+pub fn has_rules_table(database: &str) -> Sql {
+    let mut s =
+        Sql::new("SELECT count() AS n FROM system.tables WHERE name = 'rules' AND database = ");
+    s.bind(Value::Str(database.to_string()));
+    s
+}
+
 /// Every object attribute value, the last kept per object, name and time.
 pub fn object_attributes() -> Sql {
     Sql::new(

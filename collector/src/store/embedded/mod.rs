@@ -29,6 +29,24 @@ pub struct EmbeddedStore {
 }
 
 impl EmbeddedStore {
+    /// The configuration text saved with the store in `dir`, read without opening it for
+    /// writing; none when there is no store there.
+    pub fn saved_rules_at(dir: &Path) -> Result<Option<String>, CollectorError> {
+        if !Self::exists(dir) {
+            return Ok(None);
+        }
+        let conn = Connection::open_with_flags(
+            dir.join(DB_FILE),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )?;
+        read::saved_rules(&conn)
+    }
+
+    /// Whether an embedded store was created in `dir`.
+    pub fn exists(dir: &Path) -> bool {
+        dir.join(DB_FILE).is_file()
+    }
+
     /// Opens (or creates) the store in `dir`; `rules` say how instances are labelled and judged.
     pub fn open(dir: &Path, rules: InstanceRules) -> Result<Self, CollectorError> {
         std::fs::create_dir_all(dir).map_err(|source| CollectorError::StoreDir {
@@ -258,6 +276,23 @@ mod tests {
             assert_eq!(kept, at_once, "batches of {batch} against one");
             assert!(merges > 0, "batches of {batch} merge instances");
         }
+    }
+
+    #[test]
+    fn saved_rules_are_read_before_the_store_is_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store");
+        assert_eq!(EmbeddedStore::saved_rules_at(&path).unwrap(), None);
+        assert!(!path.exists(), "reading the rules creates no store");
+        let store = EmbeddedStore::open(&path, InstanceRules::default()).unwrap();
+        assert_eq!(EmbeddedStore::saved_rules_at(&path).unwrap(), None);
+        store
+            .save_rules("[instances]\nstuck_after = \"2h\"\n")
+            .unwrap();
+        assert_eq!(
+            EmbeddedStore::saved_rules_at(&path).unwrap().as_deref(),
+            Some("[instances]\nstuck_after = \"2h\"\n")
+        );
     }
 
     #[test]

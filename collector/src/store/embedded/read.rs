@@ -203,6 +203,14 @@ impl Store for EmbeddedStore {
         self.with_writer(|w| w.set_object_attributes(values))
     }
 
+    fn save_rules(&self, text: &str) -> Result<(), CollectorError> {
+        self.with_writer(|w| w.save_rules(text))
+    }
+
+    fn saved_rules(&self) -> Result<Option<String>, CollectorError> {
+        self.with_reader(saved_rules)
+    }
+
     fn object_attributes(&self) -> Result<Vec<ObjectAttribute>, CollectorError> {
         self.with_reader(|conn| {
             let mut stmt = conn.prepare_cached(
@@ -438,4 +446,24 @@ impl CaseBuffer {
             }
         }
     }
+}
+
+/// The configuration text saved in the database behind `conn`; none in a store written
+/// before rules were saved.
+pub(super) fn saved_rules(conn: &Connection) -> Result<Option<String>, CollectorError> {
+    let has_table: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'rules')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_table {
+        return Ok(None);
+    }
+    Ok(conn
+        .query_row(
+            "SELECT text FROM rules ORDER BY saved DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?)
 }

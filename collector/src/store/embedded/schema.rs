@@ -94,6 +94,7 @@ pub fn prepare(conn: &Connection) -> rusqlite::Result<()> {
             PRIMARY KEY (topic, partition, offset)
         );
         CREATE TABLE IF NOT EXISTS totals (events INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS rules (text TEXT NOT NULL, saved INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS object_attributes (
             kind  TEXT NOT NULL,
             value TEXT NOT NULL,

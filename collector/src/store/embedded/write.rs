@@ -123,6 +123,18 @@ impl Writer {
         Ok(())
     }
 
+    /// Replaces the saved configuration text.
+    pub fn save_rules(&mut self, text: &str) -> Result<(), CollectorError> {
+        let tx = begin(&mut self.conn)?;
+        tx.execute("DELETE FROM rules", [])?;
+        tx.execute(
+            "INSERT INTO rules (text, saved) VALUES (?1, ?2)",
+            params![text, chrono::Utc::now().timestamp_micros()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
     fn reload_on_error<T>(
         &mut self,
         result: Result<T, CollectorError>,
