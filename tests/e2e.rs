@@ -175,4 +175,60 @@ fn demo_ingests_over_http_and_serves_the_ui() {
     let map = get(&server, "/map");
     assert!(map.contains("data-activity=\"OrderPlacedEvent\""));
     assert!(dir.path().join("flowsight.db").exists());
+
+    // Served again without a configuration, the store shows the same numbers: the demo's
+    // rules were saved with it.
+    let shown = get_json(&server, "/api/overview");
+    drop(server);
+    let again = serve(dir.path());
+    assert_eq!(get_json(&again, "/api/overview"), shown);
+    assert!(get(&again, "/sources").contains("rules in force: the rules saved with the store"));
+}
+
+#[test]
+fn a_page_with_a_bad_address_answers_with_a_page_in_the_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path());
+    for (path, status, says) in [
+        (
+            "/instances?page=abc",
+            400,
+            "bad value for page: it must be a whole number",
+        ),
+        (
+            "/instances/abc",
+            400,
+            "“abc” in the address is not a number",
+        ),
+        ("/no/such/page", 404, "There is no page at /no/such/page"),
+    ] {
+        let response = ureq::get(&format!("{}{path}", server.url))
+            .config()
+            .http_status_as_error(false)
+            .build()
+            .call()
+            .unwrap();
+        assert_eq!(response.status().as_u16(), status, "{path}");
+        let page = response.into_body().read_to_string().unwrap();
+        assert!(
+            page.contains(says) && page.contains("href=\"/map\""),
+            "{path}: {page}"
+        );
+        assert!(!page.contains("Failed to deserialize") && !page.contains("Cannot parse"));
+    }
+}
+
+/// `flowsight serve` on the store in `dir`, without a configuration or OTLP ports.
+fn serve(dir: &std::path::Path) -> support::Server {
+    start(
+        &[
+            "serve",
+            "--store",
+            dir.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--no-otlp-ports",
+        ],
+        "listening on",
+    )
 }

@@ -2,7 +2,7 @@
 //! (with the source's lag, rate and dead letters, and `GET /metrics`) while doing it.
 
 use super::serve::{serve_until, shutdown_signal, ListenArgs, Listeners};
-use super::StoreArgs;
+use super::{Rules, StoreArgs};
 use anyhow::Context;
 use collector::sources::kafka::{self, KafkaConfig, KafkaMetrics, Shutdown};
 use collector::store::Store;
@@ -16,7 +16,8 @@ use web::AppState;
 pub struct CollectArgs {
     #[command(flatten)]
     pub store: StoreArgs,
-    /// Kafka bootstrap brokers, HOST:PORT[,HOST:PORT…].
+    /// Kafka bootstrap brokers, HOST:PORT[,HOST:PORT…] (default: the configuration's
+    /// `[kafka] brokers`, else 127.0.0.1:9092).
     #[arg(long, value_name = "HOST:PORT")]
     pub kafka: Option<String>,
     /// A topic to consume (repeat for several).
@@ -51,14 +52,15 @@ impl CollectArgs {
 
 /// Runs `flowsight collect`.
 pub fn run(args: CollectArgs) -> anyhow::Result<()> {
-    let config = args.store.load_config("")?;
-    let kafka = args.kafka_config(&config)?;
-    let store = args.store.open(&config)?;
+    let rules = args.store.rules("")?;
+    let kafka = args.kafka_config(&rules.config)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
+        // Ports first: a taken port must not leave a new store behind.
         let listeners = args.listen.bind().await?;
+        let store = args.store.open_saving(&rules)?;
         println!("Flowsight listening on http://{}", listeners.addr);
-        collect_and_serve(listeners, store, config, kafka, shutdown_signal()).await
+        collect_and_serve(listeners, store, rules, kafka, shutdown_signal()).await
     })
 }
 
@@ -67,16 +69,19 @@ pub fn run(args: CollectArgs) -> anyhow::Result<()> {
 pub async fn collect_and_serve(
     listeners: Listeners,
     store: Arc<dyn Store>,
-    config: CollectorConfig,
+    rules: Rules,
     kafka: KafkaConfig,
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let metrics = Arc::new(KafkaMetrics::new(&kafka.group));
     let shutdown = Shutdown::new();
     let (server_stop, server_stopped) = tokio::sync::oneshot::channel::<()>();
+    tracing::info!(rules = %rules.origin, "rules in force");
+    let config = rules.config;
     let state = AppState {
         store: store.clone(),
         config: Arc::new(config.clone()),
+        rules_origin: rules.origin,
         kafka: Some(metrics.clone()),
         otlp: None,
     };

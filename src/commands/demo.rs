@@ -7,7 +7,9 @@ use super::serve::{serve_until_interrupted, shutdown_signal, ListenArgs};
 use super::StoreArgs;
 use crate::progress;
 use anyhow::{bail, Context};
+use collector::sources::kafka::KafkaConfig;
 use fixtures::{generate, service_spans, Scenario, ServiceSpan, ORDER_FLOW_CONFIG};
+use miner::formats::counted;
 use std::net::SocketAddr;
 
 /// Events per ingest request.
@@ -40,13 +42,14 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     if let Some(brokers) = args.kafka.clone() {
         return run_through_kafka(args, &brokers);
     }
-    let config = args.store.load_config(ORDER_FLOW_CONFIG)?;
-    let store = args.store.open(&config)?;
+    let rules = args.store.rules(ORDER_FLOW_CONFIG)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
+        // Ports first: a taken port must not leave a new store behind.
         let listeners = args.listen.bind().await?;
+        let store = args.store.open_saving(&rules)?;
         let addr = listeners.addr;
-        let server = tokio::spawn(serve_until_interrupted(listeners, store, config));
+        let server = tokio::spawn(serve_until_interrupted(listeners, store, rules));
         let orders = args.orders;
         let seed = args.seed;
         tokio::task::spawn_blocking(move || send_demo_events(addr, orders, seed)).await??;
@@ -60,12 +63,15 @@ const DEMO_PARTITIONS: i32 = 3;
 
 /// The demo through Kafka: publish the orders, then collect them and serve the UI.
 fn run_through_kafka(args: DemoArgs, brokers: &str) -> anyhow::Result<()> {
-    let mut config = args.store.load_config(ORDER_FLOW_CONFIG)?;
-    config.kafka.brokers = brokers.to_string();
-    config.kafka.topics = vec![args.topic.clone()];
-    config.kafka.group = "flowsight-demo".into();
-    let kafka = config.kafka.clone();
-    let store = args.store.open(&config)?;
+    let mut rules = args.store.rules(ORDER_FLOW_CONFIG)?;
+    let kafka = KafkaConfig {
+        brokers: brokers.to_string(),
+        topics: vec![args.topic.clone()],
+        group: "flowsight-demo".into(),
+        ..rules.config.kafka.clone()
+    };
+    rules.config.kafka = kafka.clone();
+    let store = args.store.open_saving(&rules)?;
     let flow = demo_flow(args.orders, args.seed);
     let envelopes: Vec<serde_json::Value> = flow
         .events
@@ -88,7 +94,7 @@ fn run_through_kafka(args: DemoArgs, brokers: &str) -> anyhow::Result<()> {
         let listeners = args.listen.bind().await?;
         let addr = listeners.addr;
         println!("Flowsight demo collecting from Kafka: open http://{addr}/map and http://{addr}/sources (Ctrl-C to stop)");
-        collect_and_serve(listeners, store, config, kafka, shutdown_signal()).await
+        collect_and_serve(listeners, store, rules, kafka, shutdown_signal()).await
     })
 }
 
@@ -109,7 +115,7 @@ fn send_demo_events(addr: SocketAddr, orders: usize, seed: u64) -> anyhow::Resul
     let flow = demo_flow(orders, seed);
     let url = format!("http://{addr}/api/events");
     let bar = progress::bar(flow.events.len() as u64, "ingesting demo events", false);
-    let mut accepted = 0;
+    let (mut accepted, mut duplicates) = (0, 0);
     for batch in flow.events.chunks(BATCH) {
         let body: String = batch
             .iter()
@@ -124,12 +130,16 @@ fn send_demo_events(addr: SocketAddr, orders: usize, seed: u64) -> anyhow::Resul
         if answer["rejected"].as_array().is_some_and(|r| !r.is_empty()) {
             bail!("the ingest rejected demo events: {}", answer["rejected"]);
         }
-        accepted +=
-            answer["accepted"].as_u64().unwrap_or(0) + answer["duplicates"].as_u64().unwrap_or(0);
+        accepted += answer["accepted"].as_u64().unwrap_or(0);
+        duplicates += answer["duplicates"].as_u64().unwrap_or(0);
         bar.inc(batch.len() as u64);
     }
     bar.finish_and_clear();
-    println!("ingested {accepted} events of {orders} orders over HTTP");
+    println!(
+        "sent {} of {} over HTTP: {accepted} new, {duplicates} already stored",
+        counted(accepted + duplicates, "event"),
+        counted(orders as u64, "order")
+    );
     let spans = service_spans(&flow.events);
     for batch in spans.chunks(BATCH) {
         let url = format!("http://{addr}/v1/traces");

@@ -1,11 +1,10 @@
 //! `flowsight serve`: the UI and the ingest API over a store.
 
+use super::Rules;
 use super::StoreArgs;
-use anyhow::Context;
 use collector::sources::http::IngestLimits;
 use collector::sources::otlp::{self, OtlpIngest, SpanQueue};
 use collector::store::Store;
-use collector::CollectorConfig;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use web::AppState;
@@ -23,13 +22,13 @@ pub struct ServeArgs {
 #[derive(Debug, Clone, clap::Args)]
 pub struct ListenArgs {
     /// Address of the UI and the ingest APIs; port 0 picks a free port (the URL is printed).
-    #[arg(long, default_value = "127.0.0.1:8080", env = "FLOWSIGHT_LISTEN")]
+    #[arg(long, default_value = "127.0.0.1:8080", env = "FLOWSIGHT_LISTEN", value_parser = super::parse_address)]
     pub listen: SocketAddr,
     /// Address of the OTLP/HTTP receiver (`POST /v1/traces`, also served on --listen).
-    #[arg(long, default_value = "127.0.0.1:4318", env = "FLOWSIGHT_OTLP_HTTP")]
+    #[arg(long, default_value = "127.0.0.1:4318", env = "FLOWSIGHT_OTLP_HTTP", value_parser = super::parse_address)]
     pub otlp_http: SocketAddr,
     /// Address of the OTLP/gRPC receiver.
-    #[arg(long, default_value = "127.0.0.1:4317", env = "FLOWSIGHT_OTLP_GRPC")]
+    #[arg(long, default_value = "127.0.0.1:4317", env = "FLOWSIGHT_OTLP_GRPC", value_parser = super::parse_address)]
     pub otlp_grpc: SocketAddr,
     /// Do not open the OTLP ports (traces are still taken on --listen's /v1/traces).
     #[arg(long)]
@@ -46,22 +45,39 @@ pub struct Listeners {
     otlp: Option<(tokio::net::TcpListener, tokio::net::TcpListener)>,
 }
 
-async fn bind_one(addr: SocketAddr, what: &str) -> anyhow::Result<tokio::net::TcpListener> {
-    tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("listening for {what} on {addr}"))
+/// Binds `addr` for `what`; a port already taken says which flag moves it (`flag`).
+async fn bind_one(
+    addr: SocketAddr,
+    what: &str,
+    flag: &str,
+) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
+            let otlp = if flag == "--listen" {
+                String::new()
+            } else {
+                " or --no-otlp-ports".to_string()
+            };
+            format!(
+                " (another process, perhaps a second Flowsight, listens there: choose another port with {flag} HOST:PORT{otlp})"
+            )
+        } else {
+            String::new()
+        };
+        anyhow::anyhow!("cannot listen for {what} on {addr}: {e}{hint}")
+    })
 }
 
 impl ListenArgs {
     /// Binds every address, so a taken port fails before any work starts.
     pub async fn bind(&self) -> anyhow::Result<Listeners> {
-        let ui = bind_one(self.listen, "the UI").await?;
+        let ui = bind_one(self.listen, "the UI", "--listen").await?;
         let addr = ui.local_addr()?;
         let otlp = if self.no_otlp_ports {
             None
         } else {
-            let http = bind_one(self.otlp_http, "OTLP/HTTP").await?;
-            let grpc = bind_one(self.otlp_grpc, "OTLP/gRPC").await?;
+            let http = bind_one(self.otlp_http, "OTLP/HTTP", "--otlp-http").await?;
+            let grpc = bind_one(self.otlp_grpc, "OTLP/gRPC", "--otlp-grpc").await?;
             println!(
                 "OTLP receivers: HTTP {} (POST /v1/traces), gRPC {}",
                 http.local_addr()?,
@@ -77,11 +93,13 @@ impl ListenArgs {
 pub async fn serve_until_interrupted(
     listeners: Listeners,
     store: Arc<dyn Store>,
-    config: CollectorConfig,
+    rules: Rules,
 ) -> anyhow::Result<()> {
+    tracing::info!(rules = %rules.origin, "rules in force");
     let state = AppState {
         store,
-        config: Arc::new(config),
+        config: Arc::new(rules.config),
+        rules_origin: rules.origin,
         kafka: None,
         otlp: None,
     };
@@ -155,12 +173,13 @@ pub async fn shutdown_signal() {
 
 /// Runs `flowsight serve`.
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
-    let config = args.store.load_config("")?;
-    let store = args.store.open(&config)?;
+    let rules = args.store.rules("")?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
+        // Ports first: a taken port must not leave a new store behind.
         let listeners = args.listen.bind().await?;
+        let store = args.store.open_saving(&rules)?;
         println!("Flowsight listening on http://{}", listeners.addr);
-        serve_until_interrupted(listeners, store, config).await
+        serve_until_interrupted(listeners, store, rules).await
     })
 }

@@ -32,6 +32,7 @@ fn main() {
         AppState {
             store,
             config: Arc::new(config),
+            rules_origin: "the demo's rules".into(),
             kafka: None,
             otlp: None,
         },

@@ -27,6 +27,9 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Mapping rules and instance rules.
     pub config: Arc<CollectorConfig>,
+    /// Where those rules came from (a file, the store, the defaults), shown on the Sources
+    /// page, so that a user knows which rules the numbers follow.
+    pub rules_origin: String,
     /// The figures of the Kafka source running in this process, if one does.
     pub kafka: Option<Arc<KafkaMetrics>>,
     /// The OTLP trace ingest, served as `POST /v1/traces` beside the UI when present.

@@ -51,6 +51,7 @@ async fn uploads_import_and_bad_ones_say_why() {
         AppState {
             store: store.clone(),
             config: Arc::new(CollectorConfig::default()),
+            rules_origin: "no rules".into(),
             kafka: None,
             otlp: None,
         },

@@ -72,6 +72,7 @@ async fn dead_letters_json(
 #[template(path = "sources.html")]
 struct SourcesPage {
     header: Header,
+    rules: String,
     kafka: Option<KafkaView>,
     dead_letters: Vec<DeadLetterRow>,
     dead_letter_total: u64,
@@ -86,6 +87,7 @@ struct KafkaView {
     duplicates: u64,
     store_failures: u64,
     store_error: Option<String>,
+    broker_error: Option<String>,
     waiting_topics: Vec<String>,
     partitions: Vec<PartitionView>,
 }
@@ -125,6 +127,7 @@ impl From<KafkaSnapshot> for KafkaView {
             store_failures: s.store_failures,
             store_error: s.store_error.clone(),
             waiting_topics: s.waiting_topics.clone(),
+            broker_error: s.broker_error.clone(),
             partitions: s
                 .partitions
                 .iter()
@@ -151,6 +154,7 @@ async fn sources(State(state): State<AppState>) -> Result<Html<String>, WebError
     .await?;
     page(SourcesPage {
         header: Header::new("sources", &overview),
+        rules: state.rules_origin.clone(),
         kafka: state.kafka.as_ref().map(|m| m.snapshot().into()),
         dead_letter_total: overview.dead_letters,
         dead_letters: letters

@@ -235,6 +235,7 @@ fn poll_batches(
         };
         match consumer.poll(timeout) {
             None => {}
+            Some(Err(e)) if is_unreachable(&e) => consumer.context().broker_failed(&e.to_string()),
             Some(Err(e)) => tracing::warn!(error = %e, "kafka: consumer error"),
             Some(Ok(m)) => {
                 let headers = m.headers().map_or_else(Vec::new, |h| {
@@ -347,8 +348,41 @@ struct SourceContext {
     metrics: Arc<KafkaMetrics>,
 }
 
+impl SourceContext {
+    /// Says a failure to reach the brokers once, then as reminders with backoff.
+    fn broker_failed(&self, reason: &str) {
+        if let Some(news) = self.metrics.record_broker_failure(reason) {
+            tracing::warn!("kafka: {news}");
+        }
+    }
+}
+
+/// librdkafka's log facilities of failed broker connections (one line per attempt).
+const CONNECTION_FACILITIES: [&str; 4] = ["FAIL", "BROKERFAIL", "CONNECT", "ERROR"];
+
+/// Whether `error` says the brokers cannot be reached (down, refused, unknown host).
+fn is_unreachable(error: &KafkaError) -> bool {
+    matches!(
+        error.rdkafka_error_code(),
+        Some(
+            RDKafkaErrorCode::BrokerTransportFailure
+                | RDKafkaErrorCode::AllBrokersDown
+                | RDKafkaErrorCode::Resolve
+                | RDKafkaErrorCode::BrokerNotAvailable
+        )
+    )
+}
+
 impl ClientContext for SourceContext {
     fn log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
+        let serious = !matches!(
+            level,
+            RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info | RDKafkaLogLevel::Debug
+        );
+        if serious && CONNECTION_FACILITIES.contains(&facility) {
+            self.broker_failed(message);
+            return;
+        }
         match level {
             RDKafkaLogLevel::Emerg
             | RDKafkaLogLevel::Alert
@@ -360,10 +394,23 @@ impl ClientContext for SourceContext {
     }
 
     fn error(&self, error: KafkaError, reason: &str) {
-        tracing::warn!(error = %error, "librdkafka: {reason}");
+        if is_unreachable(&error) {
+            self.broker_failed(reason);
+        } else {
+            tracing::warn!(error = %error, "librdkafka: {reason}");
+        }
     }
 
     fn stats(&self, statistics: Statistics) {
+        let up = statistics
+            .brokers
+            .values()
+            .any(|b| b.nodeid >= 0 && b.state == "UP");
+        if up {
+            if let Some(news) = self.metrics.record_broker_reached() {
+                tracing::info!("kafka: {news}");
+            }
+        }
         for topic in statistics.topics.values() {
             for p in topic.partitions.values().filter(|p| p.partition >= 0) {
                 if p.hi_offset >= 0 {
@@ -483,6 +530,12 @@ mod tests {
         }
         fn object_attributes(&self) -> Result<Vec<ObjectAttribute>, CollectorError> {
             self.inner.object_attributes()
+        }
+        fn save_rules(&self, text: &str) -> Result<(), CollectorError> {
+            self.inner.save_rules(text)
+        }
+        fn saved_rules(&self) -> Result<Option<String>, CollectorError> {
+            self.inner.saved_rules()
         }
         fn overview(&self) -> Result<StoreOverview, CollectorError> {
             self.inner.overview()

@@ -1,6 +1,7 @@
 //! What the Kafka source has done, per topic and partition: shown in the UI and exported as
 //! Prometheus text.
 
+use super::broker_state::BrokerState;
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt::Write;
 use std::sync::Mutex;
@@ -18,6 +19,7 @@ pub struct KafkaMetrics {
 #[derive(Debug, Default)]
 struct State {
     group: String,
+    broker: BrokerState,
     topics: Vec<String>,
     partitions: BTreeMap<(String, i32), PartitionRow>,
     duplicates: u64,
@@ -71,6 +73,10 @@ pub struct KafkaSnapshot {
     /// Subscribed topics of which no partition is assigned here yet: the topic may not exist
     /// yet, or the group has not given this collector a share of it.
     pub waiting_topics: Vec<String>,
+    /// Whether a broker answered last (`None` before anything was seen).
+    pub broker_reachable: Option<bool>,
+    /// Why the brokers cannot be reached, while they cannot.
+    pub broker_error: Option<String>,
 }
 
 impl KafkaSnapshot {
@@ -96,6 +102,17 @@ impl KafkaMetrics {
         let metrics = Self::default();
         metrics.with(|s| s.group = group.to_string());
         metrics
+    }
+
+    /// Records a failure to reach the brokers; returns what to log (the news once, then
+    /// reminders with backoff), so a broker that stays down does not flood the log.
+    pub fn record_broker_failure(&self, reason: &str) -> Option<String> {
+        self.with(|s| s.broker.failed(reason, Instant::now()))
+    }
+
+    /// Records that a broker answers; returns what to log when that is news.
+    pub fn record_broker_reached(&self) -> Option<String> {
+        self.with(|s| s.broker.reached(Instant::now()))
     }
 
     /// Records the topics the source subscribes to, so that those still without an assigned
@@ -198,6 +215,8 @@ impl KafkaMetrics {
                 store_failures: s.store_failures,
                 store_error: s.store_error.clone(),
                 rate,
+                broker_reachable: s.broker.reachable(),
+                broker_error: s.broker.reason().map(str::to_string),
                 waiting_topics: s
                     .topics
                     .iter()
@@ -289,6 +308,18 @@ impl KafkaMetrics {
             "1 while consumption waits for the store to recover.",
             &[(group, i64::from(snap.store_error.is_some()))],
         );
+        if let Some(up) = snap.broker_reachable {
+            series(
+                out,
+                "flowsight_kafka_broker_up",
+                "gauge",
+                "1 when a Kafka broker answered last, 0 while none can be reached.",
+                &[(
+                    format!("{{group=\"{}\"}}", escape(&snap.group)),
+                    i64::from(up),
+                )],
+            );
+        }
         let waiting: Vec<(String, i64)> = snap
             .waiting_topics
             .iter()

@@ -7,6 +7,7 @@
 //! dead-letter table and never stall their partition. When the store fails, consumption
 //! pauses and retries with backoff, committing nothing past what is durable.
 
+mod broker_state;
 mod config;
 mod consumer;
 mod message;
