@@ -12,13 +12,31 @@ pub fn bar(total: u64, what: &str, bytes: bool) -> ProgressBar {
     let template = if bytes {
         "{msg} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})"
     } else {
-        "{msg} [{bar:40}] {pos}/{len} ({per_sec}, {eta})"
+        "{msg} [{bar:40}] {pos}/{len} ({rate}, {eta})"
     };
     bar.set_style(
         ProgressStyle::with_template(template)
             .expect("valid template")
+            // indicatif's own per_sec prints four decimals ("1234.5678/s").
+            .with_key(
+                "rate",
+                |state: &indicatif::ProgressState, out: &mut dyn std::fmt::Write| {
+                    let _ = write!(out, "{:.0}/s", state.per_sec());
+                },
+            )
             .progress_chars("=> "),
     );
     bar.set_message(what.to_string());
     bar
+}
+
+/// A spinner saying what a step of unknown length does; hidden when stderr is not a terminal.
+pub fn spinner(what: &str) -> ProgressBar {
+    let spinner = ProgressBar::new_spinner();
+    if !std::io::stderr().is_terminal() {
+        spinner.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    spinner.set_message(what.to_string());
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    spinner
 }

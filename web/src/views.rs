@@ -9,6 +9,8 @@ use std::fmt::Write;
 #[derive(Debug, Clone)]
 pub struct Header {
     pub active: &'static str,
+    /// Whether the store's figures are known (an error page shows none).
+    pub figures: bool,
     pub events: u64,
     pub instances: u64,
     pub completed: u64,
@@ -22,6 +24,7 @@ impl Header {
     pub fn new(active: &'static str, o: &StoreOverview) -> Self {
         Self {
             active,
+            figures: true,
             events: o.events,
             instances: o.instances,
             completed: o.by_status[0],
@@ -30,6 +33,18 @@ impl Header {
             uncorrelated: o.uncorrelated,
             latest: o.latest_event.map_or_else(|| "—".to_string(), short_time),
         }
+    }
+}
+
+impl Header {
+    /// The header of a page that shows no store figures (an error page).
+    pub fn without_figures() -> Self {
+        Self::new("", &StoreOverview::default()).with_figures(false)
+    }
+
+    fn with_figures(mut self, figures: bool) -> Self {
+        self.figures = figures;
+        self
     }
 }
 

@@ -1,4 +1,5 @@
-//! Downloads: the map as SVG; DFG, variants, bottlenecks and instances as CSV or JSON.
+//! Downloads: the map as SVG or PNG, the report, the model; DFG, variants, bottlenecks and
+//! instances as CSV or JSON; the event log as XES, CSV or OCEL 2.0 JSON.
 
 use super::blocking;
 use super::instances::ListParams;
@@ -75,7 +76,13 @@ async fn export(
                 let text = String::from_utf8(xes).map_err(|e| WebError::Internal(e.to_string()))?;
                 download(&name, "application/xml", text)
             }
-            other => return Err(WebError::NotFound(format!("no export called {other:?}: try map.svg, map.png, model.bpmn, report.html, dfg.csv, dfg.json, variants.csv, variants.json, bottlenecks.csv, bottlenecks.json, instances.csv, instances.json, log.xes or log.jsonocel"))),
+            "log.csv" => {
+                let mut csv = Vec::new();
+                reports::write_events_csv(store, search, status, &mut csv)?;
+                let text = String::from_utf8(csv).map_err(|e| WebError::Internal(e.to_string()))?;
+                download(&name, CSV, text)
+            }
+            other => return Err(WebError::NotFound(format!("no export called {other:?}: try map.svg, map.png, model.bpmn, report.html, dfg.csv, dfg.json, variants.csv, variants.json, bottlenecks.csv, bottlenecks.json, instances.csv, instances.json, log.xes, log.csv or log.jsonocel"))),
         })
     })
     .await

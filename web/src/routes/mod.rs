@@ -2,6 +2,7 @@
 
 mod assets;
 mod bottlenecks;
+mod error_pages;
 mod exports;
 mod instances;
 mod map;
@@ -30,6 +31,8 @@ pub fn router(state: AppState) -> Router {
         .merge(upload::routes())
         .merge(sources::routes())
         .merge(assets::routes())
+        .fallback(error_pages::not_found)
+        .layer(axum::middleware::from_fn(error_pages::error_pages))
         .with_state(state)
 }
 
