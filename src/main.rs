@@ -35,7 +35,8 @@ enum Command {
     Mine(commands::mine::MineArgs),
     /// Export the map, DFG, variants, bottlenecks or instances of a store.
     Export(commands::export::ExportArgs),
-    /// Write a generated order-fulfilment stream as NDJSON.
+    /// Write a generated order-fulfilment stream as NDJSON (import it with
+    /// `--config fixtures/order-flow.toml`, the demo's correlation rules).
     Generate(commands::generate::GenerateArgs),
 }
 

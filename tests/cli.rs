@@ -840,3 +840,19 @@ fn a_broker_that_is_down_is_said_once_not_every_attempt() {
     assert_eq!(said, 1, "said once in 8 s, not per attempt:\n{err}");
     assert!(err.lines().count() <= 5, "{err}");
 }
+
+#[test]
+fn importing_messages_without_key_rules_says_why_no_instance_forms() {
+    let dir = tempfile::tempdir().unwrap();
+    let stream = dir.path().join("orders.ndjson");
+    let stream = stream.to_str().unwrap();
+    flowsight_ok(&["generate", "--orders", "5", "--out", stream]);
+    let out = flowsight_in(dir.path(), &["import", stream, "--store", "store"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success());
+    assert!(
+        err.contains("no business-key rules are in force")
+            && err.contains("fixtures/order-flow.toml"),
+        "{err}"
+    );
+}

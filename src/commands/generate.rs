@@ -1,4 +1,6 @@
 //! `flowsight generate`: the demo's order-fulfilment stream as NDJSON, for other tools and tests.
+//! Its events correlate by the demo's rules (`fixtures/order-flow.toml`), which an import or
+//! a server of the stream needs.
 
 use anyhow::Context;
 use fixtures::{generate_each, Scenario};

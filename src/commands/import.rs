@@ -95,6 +95,11 @@ fn import(args: &ImportArgs, rules: &Rules) -> anyhow::Result<()> {
         Box::new(wrapped.wrap_read(file))
     })?;
     bar.finish_and_clear();
+    if is_json_lines_file(&name) && report.events > 0 && config.mapping.keys.is_empty() {
+        eprintln!(
+            "note: no business-key rules are in force, so these events form no process instances: give --config FILE (for flowsight generate's stream: fixtures/order-flow.toml)"
+        );
+    }
     if report.times_assumed_utc > 0 {
         eprintln!(
             "note: {} times had no time zone and were read as UTC",
