@@ -55,10 +55,11 @@ pub fn run(args: CollectArgs) -> anyhow::Result<()> {
     let rules = args.store.rules("")?;
     let kafka = args.kafka_config(&rules.config)?;
     let runtime = tokio::runtime::Runtime::new()?;
+    // Ports first: a taken port must not leave a new store behind. The store is opened outside
+    // the runtime: the ClickHouse store runs one of its own.
+    let listeners = runtime.block_on(args.listen.bind())?;
+    let store = args.store.open_saving(&rules)?;
     runtime.block_on(async {
-        // Ports first: a taken port must not leave a new store behind.
-        let listeners = args.listen.bind().await?;
-        let store = args.store.open_saving(&rules)?;
         println!("Flowsight listening on http://{}", listeners.addr);
         collect_and_serve(listeners, store, rules, kafka, shutdown_signal()).await
     })

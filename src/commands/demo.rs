@@ -44,10 +44,11 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     }
     let rules = args.store.rules(ORDER_FLOW_CONFIG)?;
     let runtime = tokio::runtime::Runtime::new()?;
+    // Ports first: a taken port must not leave a new store behind. The store is opened outside
+    // the runtime: the ClickHouse store runs one of its own.
+    let listeners = runtime.block_on(args.listen.bind())?;
+    let store = args.store.open_saving(&rules)?;
     runtime.block_on(async {
-        // Ports first: a taken port must not leave a new store behind.
-        let listeners = args.listen.bind().await?;
-        let store = args.store.open_saving(&rules)?;
         let addr = listeners.addr;
         let server = tokio::spawn(serve_until_interrupted(listeners, store, rules));
         let orders = args.orders;

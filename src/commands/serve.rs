@@ -175,10 +175,11 @@ pub async fn shutdown_signal() {
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let rules = args.store.rules("")?;
     let runtime = tokio::runtime::Runtime::new()?;
+    // Ports first: a taken port must not leave a new store behind. The store is opened outside
+    // the runtime: the ClickHouse store runs one of its own.
+    let listeners = runtime.block_on(args.listen.bind())?;
+    let store = args.store.open_saving(&rules)?;
     runtime.block_on(async {
-        // Ports first: a taken port must not leave a new store behind.
-        let listeners = args.listen.bind().await?;
-        let store = args.store.open_saving(&rules)?;
         println!("Flowsight listening on http://{}", listeners.addr);
         serve_until_interrupted(listeners, store, rules).await
     })
