@@ -856,3 +856,35 @@ fn importing_messages_without_key_rules_says_why_no_instance_forms() {
         "{err}"
     );
 }
+
+#[test]
+fn an_export_whose_reader_leaves_early_ends_quietly() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let store = store.to_str().unwrap();
+    flowsight_ok(&[
+        "import",
+        "--store",
+        store,
+        &shared("xes/03_repairExample.xes.gz"),
+    ]);
+    for what in ["log", "instances"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_flowsight"))
+            .args(["export", what, "--store", store])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 64];
+        child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+        // The pipe's reader is gone, as after `| head -c 64`.
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{what}: {err}");
+        assert!(
+            !err.contains("panicked") && !err.contains("error"),
+            "{what}: {err}"
+        );
+    }
+}

@@ -201,6 +201,11 @@ fn a_page_with_a_bad_address_answers_with_a_page_in_the_layout() {
             "“abc” in the address is not a number",
         ),
         ("/no/such/page", 404, "There is no page at /no/such/page"),
+        (
+            "/instances?page=18446744073709551615",
+            400,
+            "page 18446744073709551615 is out of range",
+        ),
     ] {
         let response = ureq::get(&format!("{}{path}", server.url))
             .config()
@@ -216,6 +221,14 @@ fn a_page_with_a_bad_address_answers_with_a_page_in_the_layout() {
         );
         assert!(!page.contains("Failed to deserialize") && !page.contains("Cannot parse"));
     }
+    let response = ureq::get(&format!("{}/map", server.url)).call().unwrap();
+    let headers = response.headers();
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert!(headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("frame-ancestors 'none'"));
 }
 
 /// `flowsight serve` on the store in `dir`, without a configuration or OTLP ports.

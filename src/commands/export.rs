@@ -220,7 +220,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
             std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
             written(what_as)?
         }
-        None => print!("{text}"),
+        None => std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes())?,
     }
     Ok(())
 }

@@ -62,7 +62,7 @@ def test_activity_slider_redraws_a_smaller_map(server, browser):
     page.goto(server + "/map")
     before = drawn_activities(page)
     page.eval_on_selector("#activities", "s => { s.value = 30; s.dispatchEvent(new Event('input', {bubbles: true})); }")
-    page.wait_for_function("document.getElementById('map').dataset.version === '1'")
+    page.wait_for_selector("#map[data-version='1']")  # a selector: the UI's CSP forbids eval
     after = drawn_activities(page)
     assert 0 < len(after) < len(before)
     assert "OrderPlacedEvent" in after, "the most frequent activities stay"
@@ -75,7 +75,7 @@ def test_performance_mode_shows_times(server, browser):
     page = browser.new_page()
     page.goto(server + "/map")
     page.check("input[value=performance]")
-    page.wait_for_function("document.querySelector('#map svg').dataset.mode === 'performance'")
+    page.wait_for_selector("#map svg[data-mode='performance']")
     labels = page.eval_on_selector_all("#map g.edge text", "ts => ts.map(t => t.textContent)")
     assert any(re.fullmatch(r"\d+[hm] \d+[ms]|\d+s|\d+ms|\d+d \d+h", l) for l in labels), labels
     pick = page.locator('#map g.node[data-activity="pick goods"]').text_content()

@@ -91,16 +91,20 @@ async fn list(
 ) -> Result<Html<String>, WebError> {
     let status = params.status()?;
     let page_no = params.page.unwrap_or(0);
+    let offset = page_no
+        .checked_mul(PAGE_SIZE)
+        .filter(|&o| i64::try_from(o).is_ok())
+        .ok_or_else(|| WebError::BadRequest(format!("page {page_no} is out of range")))?;
     let query = InstanceQuery {
         search: params.search(),
         status,
-        offset: page_no * PAGE_SIZE,
+        offset,
         limit: PAGE_SIZE,
     };
     let (result, overview) =
         blocking(&state, move |s| Ok((s.instances(&query)?, s.overview()?))).await?;
     let shown = result.instances.len() as u64;
-    let first = page_no * PAGE_SIZE;
+    let first = offset;
     page(ListPage {
         header: Header::new("instances", &overview),
         search: params.search().unwrap_or_default(),
