@@ -102,4 +102,19 @@ async fn uploads_import_and_bad_ones_say_why() {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(page.contains("broken.xes: invalid XES"), "{page}");
+
+    // OCEL 2.0, whose encoding is told by the uploaded name (the temporary file has none).
+    for file in [
+        "ocel20_example.jsonocel",
+        "ocel20_example.xmlocel",
+        "ocel20_example.sqlite",
+    ] {
+        let ocel = std::fs::read(shared.join("fixtures/ocel").join(file)).unwrap();
+        let (status, page) = post(&router, multipart(file, &ocel, &[])).await;
+        assert_eq!(status, StatusCode::OK, "{file}: {page}");
+        assert!(
+            page.contains(&format!("Imported {file}: 13 events")),
+            "{page}"
+        );
+    }
 }

@@ -2,7 +2,7 @@
 //! lines of raw messages mapped by the same rules as the HTTP and Kafka ingest.
 //! The command line and the UI's upload both come here, so a file means the same either way.
 
-use super::{is_ocel_file, ocel_events, ocel_links, ocel_object_attributes, read_ocel_file};
+use super::{is_ocel_file, ocel_events, ocel_links, ocel_object_attributes, read_ocel_file_named};
 use crate::mapping::{derive_event_id, map_event, MappingConfig};
 use crate::store::{AppendReport, Store};
 use crate::CollectorError;
@@ -298,7 +298,7 @@ fn import_csv(
 
 /// OCEL 2.0: events keyed by their objects, object-to-object relations as key links.
 fn import_ocel(store: &dyn Store, path: &Path, name: &str) -> Result<ImportReport, CollectorError> {
-    let ocel = read_ocel_file(path).map_err(|e| match e {
+    let ocel = read_ocel_file_named(path, name).map_err(|e| match e {
         CollectorError::File { message, .. } => CollectorError::File {
             path: name.to_string(),
             message,

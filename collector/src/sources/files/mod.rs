@@ -23,8 +23,14 @@ pub fn read_ocel_file(path: &Path) -> Result<Ocel, CollectorError> {
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
-        .unwrap_or_default()
-        .to_lowercase();
+        .unwrap_or_default();
+    read_ocel_file_named(path, name)
+}
+
+/// Reads the OCEL 2.0 file at `path`, choosing the encoding by the extension of `name` (an
+/// upload is kept in a temporary file without one).
+pub fn read_ocel_file_named(path: &Path, name: &str) -> Result<Ocel, CollectorError> {
+    let name = name.to_lowercase();
     let open = || {
         std::fs::File::open(path)
             .map(BufReader::new)
