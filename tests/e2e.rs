@@ -245,3 +245,39 @@ fn serve(dir: &std::path::Path) -> support::Server {
         "listening on",
     )
 }
+
+#[test]
+fn control_characters_in_names_leave_every_xml_export_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path());
+    let hostile = [
+        serde_json::json!({"type": "Pay\u{0}ment\u{7}\u{1b}[31m", "id": "h1", "source": "svc\u{1}",
+                           "time": "2026-01-05T08:00:00Z", "data": {"note": "bell\u{7}"}}),
+        serde_json::json!({"type": "Ship <&> \"it\"", "id": "h2", "source": "svc",
+                           "time": "2026-01-05T09:00:00Z"}),
+    ];
+    ureq::post(&format!("{}/api/events", server.url))
+        .send_json(&hostile)
+        .unwrap();
+    for export in ["map.svg", "model.bpmn", "log.xes", "report.html"] {
+        let text = get(&server, &format!("/export/{export}"));
+        assert!(
+            !text.contains('\u{0}') && !text.contains('\u{7}'),
+            "{export}"
+        );
+        if export != "report.html" {
+            let mut reader = quick_xml::Reader::from_str(&text);
+            loop {
+                match reader.read_event() {
+                    Ok(quick_xml::events::Event::Eof) => break,
+                    Ok(_) => {}
+                    Err(e) => panic!("{export} is not well-formed XML: {e}"),
+                }
+            }
+        }
+    }
+    let png = ureq::get(&format!("{}/export/map.png", server.url))
+        .call()
+        .unwrap();
+    assert_eq!(png.status(), 200);
+}

@@ -1,6 +1,7 @@
 //! View models: what each page template shows, formatted for people.
 
 use collector::store::{InstanceSummary, StoreOverview};
+use miner::formats::xml::escape_xml;
 use miner::log::Event;
 use miner::time::{format_duration, format_timestamp, Micros};
 use std::fmt::Write;
@@ -186,7 +187,7 @@ pub fn spans_gantt_svg(events: &[Event]) -> String {
         let _ = write!(
             out,
             r##"<line class="event-tick" x1="{x:.1}" x2="{x:.1}" y1="3" y2="15" stroke="#10284f" stroke-width="2"><title>{}</title></line>"##,
-            escape(&e.activity),
+            escape_xml(&e.activity),
             x = x(e.timestamp),
         );
     }
@@ -198,11 +199,11 @@ pub fn spans_gantt_svg(events: &[Event]) -> String {
         let _ = write!(
             out,
             r##"<g class="span" data-span="{id}" data-depth="{depth}"><text x="{lx:.1}" y="{ty:.1}">{service}: {name}</text><rect x="{bx:.1}" y="{y:.1}" width="{bw:.1}" height="11" rx="2" fill="{fill}"><title>{name}: {duration}</title></rect></g>"##,
-            id = escape(span.span_id.as_deref().unwrap_or_default()),
+            id = escape_xml(span.span_id.as_deref().unwrap_or_default()),
             lx = 4.0 + 12.0 * depth as f64,
             ty = y + 10.0,
-            service = escape(&span.source),
-            name = escape(&span.activity),
+            service = escape_xml(&span.source),
+            name = escape_xml(&span.activity),
             bx = x(span.timestamp),
             bw = (x(end) - x(span.timestamp)).max(1.5),
             duration = format_duration(end - span.timestamp),
@@ -251,12 +252,6 @@ fn nest(spans: &[(&Event, Micros)]) -> Vec<(usize, usize)> {
         stack.extend(children[i].iter().rev().map(|&c| (c, depth + 1)));
     }
     order
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]

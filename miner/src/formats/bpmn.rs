@@ -3,6 +3,7 @@
 //! loops; tasks for activities; silent steps become plain sequence flows.
 
 use crate::discovery::inductive::ProcessTree;
+use crate::formats::xml::escape_xml;
 use std::collections::HashMap;
 use std::fmt::Write;
 
@@ -86,13 +87,6 @@ impl Graph {
     }
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// Layers left to right by longest path, ignoring the flows that close loops; rows by order
 /// of discovery within a layer.
 fn place(graph: &Graph) -> Vec<(f64, f64)> {
@@ -172,7 +166,7 @@ pub fn write_bpmn(tree: &ProcessTree, name: &str) -> String {
     let _ = writeln!(
         x,
         r#"  <process id="process" name="{}" isExecutable="false">"#,
-        escape(name)
+        escape_xml(name)
     );
     for (i, node) in g.nodes.iter().enumerate() {
         let ins = incoming.get(&i).map_or(0, Vec::len);
@@ -187,7 +181,7 @@ pub fn write_bpmn(tree: &ProcessTree, name: &str) -> String {
         let (tag, extra) = match node {
             Node::Start => ("startEvent", String::new()),
             Node::End => ("endEvent", String::new()),
-            Node::Task(n) => ("task", format!(r#" name="{}""#, escape(n))),
+            Node::Task(n) => ("task", format!(r#" name="{}""#, escape_xml(n))),
             Node::Exclusive => (
                 "exclusiveGateway",
                 format!(r#" gatewayDirection="{direction}""#),

@@ -8,6 +8,7 @@ pub mod ocel_xml;
 pub mod summary;
 pub mod xes;
 pub mod xes_write;
+pub mod xml;
 
 use crate::MinerError;
 use flate2::read::MultiGzDecoder;

@@ -4,6 +4,7 @@
 //! Written as a stream: one case at a time goes out, so an export never holds the log.
 
 use crate::formats::xes::START_TIMESTAMP;
+use crate::formats::xml::escape_xml;
 use crate::log::{Event, CASE_ATTRIBUTE_PREFIX, END_ATTRIBUTE, XES_TYPES_ATTRIBUTE};
 use crate::time::format_timestamp;
 use serde_json::Value;
@@ -47,7 +48,7 @@ impl<W: Write> XesWriter<W> {
         writeln!(
             self.out,
             "  <trace>\n    <string key=\"concept:name\" value=\"{}\"/>",
-            escape(name)
+            escape_xml(name)
         )?;
         let mut written: Vec<&str> = vec!["concept:name"];
         for e in events {
@@ -72,7 +73,7 @@ impl<W: Write> XesWriter<W> {
         writeln!(
             self.out,
             "      <string key=\"concept:name\" value=\"{}\"/>",
-            escape(&e.activity)
+            escape_xml(&e.activity)
         )?;
         writeln!(
             self.out,
@@ -90,12 +91,12 @@ impl<W: Write> XesWriter<W> {
             writeln!(
                 self.out,
                 "      <string key=\"org:resource\" value=\"{}\"/>",
-                escape(&e.source)
+                escape_xml(&e.source)
             )?;
             writeln!(
                 self.out,
                 "      <id key=\"identity:id\" value=\"{}\"/>",
-                escape(&e.id)
+                escape_xml(&e.id)
             )?;
         }
         for (key, value) in &e.attributes {
@@ -136,11 +137,15 @@ fn write_typed(
         (Some(tag @ ("date" | "id")), Value::String(text)) => writeln!(
             out,
             "{pad}<{tag} key=\"{}\" value=\"{}\"/>",
-            escape(key),
-            escape(text)
+            escape_xml(key),
+            escape_xml(text)
         ),
         (_, Value::Array(items)) if list.is_some_and(|l| l.len() == items.len()) => {
-            writeln!(out, "{pad}<list key=\"{}\">\n{pad}  <values>", escape(key))?;
+            writeln!(
+                out,
+                "{pad}<list key=\"{}\">\n{pad}  <values>",
+                escape_xml(key)
+            )?;
             for (item, kept) in items.iter().zip(list.into_iter().flatten()) {
                 let item_key = kept.get(0).and_then(Value::as_str).unwrap_or("item");
                 write_typed(out, item_key, item, kept.get(1), indent + 2)?;
@@ -148,7 +153,7 @@ fn write_typed(
             writeln!(out, "{pad}  </values>\n{pad}</list>")
         }
         (_, Value::Object(members)) if container.is_some() && !members.contains_key("value") => {
-            writeln!(out, "{pad}<container key=\"{}\">", escape(key))?;
+            writeln!(out, "{pad}<container key=\"{}\">", escape_xml(key))?;
             for (k, v) in members {
                 write_typed(out, k, v, container.and_then(|c| c.get(k)), indent + 1)?;
             }
@@ -179,7 +184,11 @@ fn write_attribute(
     match value {
         Value::Null => Ok(()),
         Value::Array(items) => {
-            writeln!(out, "{pad}<list key=\"{}\">\n{pad}  <values>", escape(key))?;
+            writeln!(
+                out,
+                "{pad}<list key=\"{}\">\n{pad}  <values>",
+                escape_xml(key)
+            )?;
             for item in items {
                 write_attribute(out, "item", item, indent + 2)?;
             }
@@ -189,11 +198,11 @@ fn write_attribute(
             let own = members.get("value").and_then(scalar);
             let (tag, text) = own.clone().unwrap_or(("container", String::new()));
             let value_attr = if own.is_some() {
-                format!(" value=\"{}\"", escape(&text))
+                format!(" value=\"{}\"", escape_xml(&text))
             } else {
                 String::new()
             };
-            writeln!(out, "{pad}<{tag} key=\"{}\"{value_attr}>", escape(key))?;
+            writeln!(out, "{pad}<{tag} key=\"{}\"{value_attr}>", escape_xml(key))?;
             for (k, v) in members {
                 if own.is_none() || k != "value" {
                     write_attribute(out, k, v, indent + 1)?;
@@ -206,29 +215,11 @@ fn write_attribute(
             writeln!(
                 out,
                 "{pad}<{tag} key=\"{}\" value=\"{}\"/>",
-                escape(key),
-                escape(&text)
+                escape_xml(key),
+                escape_xml(&text)
             )
         }
     }
-}
-
-/// Escapes text for an XML attribute value.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' => out.push_str("&#9;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 use super::{MapLayout, NodeKind};
 use crate::filter::{Arc, ProcessMap};
+use crate::formats::xml::escape_xml;
 use crate::time::format_duration;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
@@ -27,13 +28,6 @@ impl MapMode {
             _ => None,
         }
     }
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 fn arc_time(arc: &Arc) -> Option<i64> {
@@ -118,8 +112,8 @@ pub fn render_svg(map: &ProcessMap, layout: &MapLayout, mode: MapMode) -> String
         let _ = write!(
             out,
             r#"<g class="edge" data-from="{}" data-to="{}" data-count="{}"><path d="{}" fill="none" stroke="{colour}" stroke-width="{stroke:.1}"{dashed} marker-end="url(#arrow)"/>"#,
-            escape(&from),
-            escape(&to),
+            escape_xml(&from),
+            escape_xml(&to),
             arc.count(),
             path(&edge.points, edge.self_loop),
         );
@@ -130,7 +124,7 @@ pub fn render_svg(map: &ProcessMap, layout: &MapLayout, mode: MapMode) -> String
                 r##"<text x="{:.1}" y="{:.1}" fill="#333" font-size="11" paint-order="stroke" stroke="#fff" stroke-width="3">{}</text>"##,
                 lx + 5.0,
                 ly + 4.0,
-                escape(&label)
+                escape_xml(&label)
             );
         }
         out.push_str("</g>\n");
@@ -189,12 +183,12 @@ pub fn render_svg(map: &ProcessMap, layout: &MapLayout, mode: MapMode) -> String
                 let _ = writeln!(
                     out,
                     r##"<g class="node" data-activity="{name}" data-count="{count}"><rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{h:.1}" rx="6" fill="{fill}" stroke="#1f3b66" stroke-width="1.2"/><text x="{cx:.1}" y="{ty:.1}" text-anchor="middle" fill="{ink}" font-weight="bold">{name}</text><text x="{cx:.1}" y="{dy:.1}" text-anchor="middle" fill="{ink}" font-size="11">{detail}</text></g>"##,
-                    name = escape(&activity.name),
+                    name = escape_xml(&activity.name),
                     count = activity.count,
                     cx = node.x,
                     ty = node.y - 3.0,
                     dy = node.y + 13.0,
-                    detail = escape(&detail),
+                    detail = escape_xml(&detail),
                 );
             }
         }
