@@ -233,49 +233,74 @@ fn a_page_with_a_bad_address_answers_with_a_page_in_the_layout() {
 
 /// `flowsight serve` on the store in `dir`, without a configuration or OTLP ports.
 fn serve(dir: &std::path::Path) -> support::Server {
-    start(
-        &[
-            "serve",
-            "--store",
-            dir.to_str().unwrap(),
-            "--listen",
-            "127.0.0.1:0",
-            "--no-otlp-ports",
-        ],
-        "listening on",
-    )
+    serve_with(dir, &[])
+}
+
+/// The demo's rules file.
+const ORDER_FLOW: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/order-flow.toml");
+
+/// `flowsight serve` on the store in `dir` without OTLP ports, with `more` arguments.
+fn serve_with(dir: &std::path::Path, more: &[&str]) -> support::Server {
+    let mut args = vec![
+        "serve",
+        "--store",
+        dir.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--no-otlp-ports",
+    ];
+    args.extend_from_slice(more);
+    start(&args, "listening on")
 }
 
 #[test]
 fn control_characters_in_names_leave_every_xml_export_valid() {
     let dir = tempfile::tempdir().unwrap();
-    let server = serve(dir.path());
+    let server = serve_with(dir.path(), &["--config", ORDER_FLOW]);
     let hostile = [
         serde_json::json!({"type": "Pay\u{0}ment\u{7}\u{1b}[31m", "id": "h1", "source": "svc\u{1}",
-                           "time": "2026-01-05T08:00:00Z", "data": {"note": "bell\u{7}"}}),
+                           "time": "2026-01-05T08:00:00Z", "data": {"orderId": "h", "note": "bell\u{7}"}}),
         serde_json::json!({"type": "Ship <&> \"it\"", "id": "h2", "source": "svc",
-                           "time": "2026-01-05T09:00:00Z"}),
+                           "time": "2026-01-05T09:00:00Z", "data": {"orderId": "h"}}),
+        serde_json::json!({"type": "=HYPERLINK(\"http://x\",\"y\")", "id": "h3", "source": "@evil",
+                           "time": "2026-01-05T10:00:00Z", "data": {"orderId": "h"}}),
     ];
     ureq::post(&format!("{}/api/events", server.url))
         .send_json(&hostile)
         .unwrap();
-    for export in ["map.svg", "model.bpmn", "log.xes", "report.html"] {
+    for export in ["map.svg", "model.bpmn", "log.xes"] {
         let text = get(&server, &format!("/export/{export}"));
-        assert!(
-            !text.contains('\u{0}') && !text.contains('\u{7}'),
-            "{export}"
-        );
-        if export != "report.html" {
-            let mut reader = quick_xml::Reader::from_str(&text);
-            loop {
-                match reader.read_event() {
-                    Ok(quick_xml::events::Event::Eof) => break,
-                    Ok(_) => {}
-                    Err(e) => panic!("{export} is not well-formed XML: {e}"),
-                }
+        assert!(!text.contains(['\u{0}', '\u{7}']), "{export}");
+        let mut reader = quick_xml::Reader::from_str(&text);
+        loop {
+            match reader.read_event() {
+                Ok(quick_xml::events::Event::Eof) => break,
+                Ok(_) => {}
+                Err(e) => panic!("{export} is not well-formed XML: {e}"),
             }
         }
     }
+    // CSV cells a spreadsheet would run as formulas get a leading ', unless raw is asked for.
+    for export in ["log.csv", "dfg.csv", "bottlenecks.csv"] {
+        let csv = get(
+            &server,
+            &format!("/export/{export}?activities=100&paths=100"),
+        );
+        assert!(csv.contains("\"'=HYPERLINK("), "{export}: {csv}");
+        assert!(
+            !csv.contains(",\"=HYPERLINK(") && !csv.starts_with("\"=HYPERLINK("),
+            "{export}"
+        );
+        let raw = get(
+            &server,
+            &format!("/export/{export}?activities=100&paths=100&cells=raw"),
+        );
+        assert!(
+            raw.contains("\"=HYPERLINK(") && !raw.contains("'=HYPERLINK"),
+            "{export}"
+        );
+    }
+    assert!(get(&server, "/export/log.csv").contains(",'@evil,"));
     let png = ureq::get(&format!("{}/export/map.png", server.url))
         .call()
         .unwrap();

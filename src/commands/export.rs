@@ -5,6 +5,7 @@ use crate::progress;
 use anyhow::{bail, Context};
 use collector::store::InstanceStatus;
 use miner::formats::counted;
+use miner::formats::csv::Cells;
 use std::path::PathBuf;
 use web::reports::{self, MapRequest, MapView};
 
@@ -85,6 +86,10 @@ pub struct ExportArgs {
     /// Instances only: completed, running or stuck.
     #[arg(long)]
     pub status: Option<String>,
+    /// CSV: write cells a spreadsheet would run as a formula (starting with = + - @, a tab or
+    /// a carriage return) as they are, for machine consumers; by default they get a leading `'`.
+    #[arg(long)]
+    pub raw_cells: bool,
     /// Model only: the Inductive Miner's noise threshold (0–1).
     #[arg(long, default_value_t = 0.0, value_parser = super::parse_share)]
     pub noise: f64,
@@ -130,6 +135,11 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
         }
         Ok(())
     };
+    let cells = if args.raw_cells {
+        Cells::Raw
+    } else {
+        Cells::Neutralized
+    };
     let what_as = format!("{} as {}", cli_name(args.what), cli_name(format));
     if let (What::Map, Format::Png) = (args.what, format) {
         let png = reports::svg_to_png(&MapView::compute(store.as_ref(), &request)?.svg())?;
@@ -173,7 +183,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
         let (search, store) = (args.search.clone(), store.as_ref());
         let traces = match format {
             Format::Xes => reports::write_xes(store, search, status, out)?,
-            Format::Csv => reports::write_events_csv(store, search, status, out)?,
+            Format::Csv => reports::write_events_csv(store, search, status, cells, out)?,
             Format::Ocel => {
                 let ocel = reports::ocel_of_store(store)?;
                 serde_json::to_writer(out, &miner::formats::ocel_json::write_ocel_json(&ocel))?;
@@ -191,16 +201,16 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
         (What::Map, Format::Svg) => view()?.svg(),
         (What::Report, Format::Html) => view()?.html_report(web::reports::now_micros())?,
         (What::Model, Format::Bpmn) => reports::bpmn(&view()?.full, args.noise),
-        (What::Dfg, Format::Csv) => reports::dfg_csv(&view()?.shown),
+        (What::Dfg, Format::Csv) => reports::dfg_csv(&view()?.shown, cells),
         (What::Dfg, Format::Json) => pretty(reports::dfg_json(&view()?.shown)),
-        (What::Variants, Format::Csv) => reports::variants_csv(&view()?.full),
+        (What::Variants, Format::Csv) => reports::variants_csv(&view()?.full, cells),
         (What::Variants, Format::Json) => pretty(reports::variants_json(&view()?.full)),
-        (What::Bottlenecks, Format::Csv) => reports::bottlenecks_csv(&view()?.bottlenecks()),
+        (What::Bottlenecks, Format::Csv) => reports::bottlenecks_csv(&view()?.bottlenecks(), cells),
         (What::Bottlenecks, Format::Json) => {
             pretty(reports::bottlenecks_json(&view()?.bottlenecks()))
         }
         (What::Instances, Format::Csv) => {
-            reports::instances_csv(store.as_ref(), args.search.clone(), status)?
+            reports::instances_csv(store.as_ref(), args.search.clone(), status, cells)?
         }
         (What::Instances, Format::Json) => pretty(reports::instances_json(
             store.as_ref(),

@@ -8,7 +8,7 @@ use collector::sources::files::{OCEL_EVENT_ID, OCEL_QUALIFIERS};
 use collector::store::{CaseFilter, InstanceQuery, InstanceStatus, StatsQuery, Store};
 use miner::discovery::ProcessStats;
 use miner::filter::{kept_activities, simplify_paths, ProcessMap};
-use miner::formats::csv::write_record;
+use miner::formats::csv::{write_record, Cells};
 use miner::formats::xes_write::XesWriter;
 use miner::layout::{layout, render_svg, MapLayout, MapMode};
 use miner::log::{BusinessKey, Ocel, OcelEvent, OcelObject, Relation};
@@ -201,13 +201,14 @@ pub fn svg_to_png(svg: &str) -> Result<Vec<u8>, WebError> {
 }
 
 /// The directly-follows graph as CSV: one row per edge with its count and times in seconds.
-pub fn dfg_csv(stats: &ProcessStats) -> String {
+pub fn dfg_csv(stats: &ProcessStats, cells: Cells) -> String {
     let mut out = String::new();
     write_record(
         &mut out,
         &[
             "from", "to", "count", "mean_s", "median_s", "p95_s", "total_s",
         ],
+        cells,
     );
     for e in &stats.edges {
         let d = &e.duration;
@@ -222,6 +223,7 @@ pub fn dfg_csv(stats: &ProcessStats) -> String {
                 seconds(d.p95),
                 seconds(d.total),
             ],
+            cells,
         );
     }
     out
@@ -373,11 +375,12 @@ pub fn variants_json(stats: &ProcessStats) -> serde_json::Value {
 }
 
 /// Variants as CSV.
-pub fn variants_csv(stats: &ProcessStats) -> String {
+pub fn variants_csv(stats: &ProcessStats, cells: Cells) -> String {
     let mut out = String::new();
     write_record(
         &mut out,
         &["rank", "count", "share", "mean_throughput_s", "activities"],
+        cells,
     );
     for (i, v) in stats.variants.iter().enumerate() {
         write_record(
@@ -389,13 +392,14 @@ pub fn variants_csv(stats: &ProcessStats) -> String {
                 seconds(v.mean_throughput),
                 stats.variant_names(v).join(VARIANT_SEPARATOR),
             ],
+            cells,
         );
     }
     out
 }
 
 /// Bottleneck rankings as CSV: edges by total waiting time, then activities.
-pub fn bottlenecks_csv(b: &Bottlenecks) -> String {
+pub fn bottlenecks_csv(b: &Bottlenecks, cells: Cells) -> String {
     let mut out = String::new();
     write_record(
         &mut out,
@@ -414,12 +418,13 @@ pub fn bottlenecks_csv(b: &Bottlenecks) -> String {
             "service_mean_s",
             "service_p95_s",
         ],
+        cells,
     );
     for e in &b.by_total {
         let mut row = vec!["edge".to_string(), e.from.clone(), e.to.clone()];
         row.extend(duration_fields(&e.duration, e.share));
         row.extend([String::new(), String::new(), String::new(), String::new()]);
-        write_record(&mut out, &row);
+        write_record(&mut out, &row, cells);
     }
     let when_recorded = |d: &DurationStats| {
         if d.count > 0 {
@@ -433,7 +438,7 @@ pub fn bottlenecks_csv(b: &Bottlenecks) -> String {
         row.extend(duration_fields(&a.duration, a.share));
         row.extend(when_recorded(&a.waiting));
         row.extend(when_recorded(&a.service));
-        write_record(&mut out, &row);
+        write_record(&mut out, &row, cells);
     }
     out
 }
@@ -505,6 +510,7 @@ pub fn instances_csv(
     store: &dyn Store,
     search: Option<String>,
     status: Option<InstanceStatus>,
+    cells: Cells,
 ) -> Result<String, WebError> {
     let page = store.instances(&InstanceQuery {
         search,
@@ -525,6 +531,7 @@ pub fn instances_csv(
             "duration_s",
             "last_activity",
         ],
+        cells,
     );
     for i in &page.instances {
         write_record(
@@ -539,6 +546,7 @@ pub fn instances_csv(
                 seconds(i.last_event - i.first_event),
                 i.last_activity.clone(),
             ],
+            cells,
         );
     }
     Ok(out)
@@ -619,12 +627,14 @@ pub fn write_events_csv(
     store: &dyn Store,
     search: Option<String>,
     status: Option<InstanceStatus>,
+    cells: Cells,
     mut out: impl std::io::Write,
 ) -> Result<u64, WebError> {
     let mut text = String::new();
     write_record(
         &mut text,
         &["case", "activity", "timestamp", "resource", "id"],
+        cells,
     );
     let count = for_each_instance(store, search, status, |name, events| {
         for e in events {
@@ -637,6 +647,7 @@ pub fn write_events_csv(
                     &e.source,
                     &e.id,
                 ],
+                cells,
             );
         }
         out.write_all(text.as_bytes())?;
@@ -780,7 +791,7 @@ mod tests {
     #[test]
     fn csv_exports_have_one_row_per_item_with_times_in_seconds() {
         let s = stats();
-        let dfg = dfg_csv(&s);
+        let dfg = dfg_csv(&s, Cells::Neutralized);
         assert_eq!(
             dfg.lines().collect::<Vec<_>>(),
             [
@@ -788,7 +799,7 @@ mod tests {
                 "pay,\"ship, fast\",2,305.000,305.000,570.500,610.000"
             ]
         );
-        let b = bottlenecks_csv(&rank_bottlenecks(&s));
+        let b = bottlenecks_csv(&rank_bottlenecks(&s), Cells::Neutralized);
         let lines: Vec<&str> = b.lines().collect();
         assert_eq!(
             lines[1],
@@ -798,7 +809,7 @@ mod tests {
             lines[2], "activity,pay,,2,610.000,305.000,305.000,570.500,1.0000,,,,",
             "no waiting or service time recorded: empty"
         );
-        let v = variants_csv(&s);
+        let v = variants_csv(&s, Cells::Neutralized);
         assert_eq!(
             v.lines().nth(1),
             Some("1,2,1.0000,305.000,\"pay → ship, fast\"")

@@ -15,6 +15,13 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/export/{file}", get(export))
 }
 
+/// How CSV downloads write formula-like cells: `cells=raw` for machine consumers.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+struct CsvParams {
+    cells: miner::formats::csv::Cells,
+}
+
 /// Parameters of `model.bpmn`.
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(default)]
@@ -46,7 +53,9 @@ async fn export(
     Query(map): Query<MapRequest>,
     Query(list): Query<ListParams>,
     Query(model): Query<ModelParams>,
+    Query(csv): Query<CsvParams>,
 ) -> Result<Response, WebError> {
+    let cells = csv.cells;
     let status = list.status()?;
     let search = list.search();
     let name = file.clone();
@@ -58,13 +67,13 @@ async fn export(
             "map.png" => download(&name, "image/png", reports::svg_to_png(&view()?.svg())?),
             "model.bpmn" => download(&name, "application/xml", reports::bpmn(&view()?.full, model.noise.unwrap_or(0.0))),
             "report.html" => download(&name, "text/html; charset=utf-8", view()?.html_report(reports::now_micros())?),
-            "dfg.csv" => download(&name, CSV, reports::dfg_csv(&view()?.shown)),
+            "dfg.csv" => download(&name, CSV, reports::dfg_csv(&view()?.shown, cells)),
             "dfg.json" => download(&name, JSON, pretty(reports::dfg_json(&view()?.shown))),
-            "variants.csv" => download(&name, CSV, reports::variants_csv(&view()?.full)),
+            "variants.csv" => download(&name, CSV, reports::variants_csv(&view()?.full, cells)),
             "variants.json" => download(&name, JSON, pretty(reports::variants_json(&view()?.full))),
-            "bottlenecks.csv" => download(&name, CSV, reports::bottlenecks_csv(&view()?.bottlenecks())),
+            "bottlenecks.csv" => download(&name, CSV, reports::bottlenecks_csv(&view()?.bottlenecks(), cells)),
             "bottlenecks.json" => download(&name, JSON, pretty(reports::bottlenecks_json(&view()?.bottlenecks()))),
-            "instances.csv" => download(&name, CSV, reports::instances_csv(store, search, status)?),
+            "instances.csv" => download(&name, CSV, reports::instances_csv(store, search, status, cells)?),
             "instances.json" => download(&name, JSON, pretty(reports::instances_json(store, search, status)?)),
             "log.jsonocel" => {
                 let ocel = reports::ocel_of_store(store)?;
@@ -78,7 +87,7 @@ async fn export(
             }
             "log.csv" => {
                 let mut csv = Vec::new();
-                reports::write_events_csv(store, search, status, &mut csv)?;
+                reports::write_events_csv(store, search, status, cells, &mut csv)?;
                 let text = String::from_utf8(csv).map_err(|e| WebError::Internal(e.to_string()))?;
                 download(&name, CSV, text)
             }
