@@ -888,3 +888,61 @@ fn an_export_whose_reader_leaves_early_ends_quietly() {
         );
     }
 }
+
+#[test]
+fn an_import_is_all_of_a_file_or_nothing_and_its_name_does_not_matter() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let store = path("store");
+    let log = shared("xes/03_repairExample.xes.gz");
+    flowsight_ok(&[
+        "import",
+        "--store",
+        &store,
+        &shared("xes/running-example.xes"),
+    ]);
+    let before = flowsight_ok(&["export", "dfg", "--format", "json", "--store", &store]).stdout;
+
+    // Cut off three quarters in: the import fails and keeps nothing of it.
+    let whole = std::fs::read(&log).unwrap();
+    std::fs::write(path("cut.xes.gz"), &whole[..whole.len() * 3 / 4]).unwrap();
+    let out = flowsight(&["import", "--store", &store, &path("cut.xes.gz")]);
+    assert!(!out.status.success());
+    let after = flowsight_ok(&["export", "dfg", "--format", "json", "--store", &store]).stdout;
+    assert_eq!(after, before, "nothing of the truncated file was kept");
+
+    // A CSV whose last line is bad: likewise.
+    let mut csv = std::fs::File::create(path("bad-end.csv")).unwrap();
+    writeln!(csv, "case,activity,time").unwrap();
+    for i in 0..20 {
+        writeln!(csv, "c{i},a,2026-01-05T08:00:{i:02}Z").unwrap();
+    }
+    writeln!(csv, "c99,a,soon").unwrap();
+    drop(csv);
+    let args = [
+        "--case",
+        "case",
+        "--activity",
+        "activity",
+        "--timestamp",
+        "time",
+    ];
+    let out = flowsight(
+        &[
+            &["import", "--store", &store, &path("bad-end.csv")][..],
+            &args,
+        ]
+        .concat(),
+    );
+    assert!(!out.status.success());
+    let after = flowsight_ok(&["export", "dfg", "--format", "json", "--store", &store]).stdout;
+    assert_eq!(after, before, "nothing of the bad CSV was kept");
+
+    // The same log under another name is the same events.
+    flowsight_ok(&["import", "--store", &store, &log]);
+    std::fs::copy(&log, path("renamed.xes.gz")).unwrap();
+    let again = flowsight_ok(&["import", "--store", &store, &path("renamed.xes.gz")]);
+    let said = String::from_utf8_lossy(&again.stdout);
+    assert!(said.contains("(0 new, 11855 already stored)"), "{said}");
+}

@@ -92,40 +92,59 @@ pub fn import_file(
     if is_ocel_file(Path::new(name)) {
         return import_ocel(store, path, name);
     }
-    let file = std::fs::File::open(path).map_err(|e| file_error(e.to_string()))?;
-    let input = maybe_gunzip(wrap(file)).map_err(|e| file_error(e.to_string()))?;
-    let mut batches = Batches {
-        store,
-        pending: Vec::with_capacity(BATCH),
-        report: ImportReport::default(),
-    };
-    let read_error = |e| reader_error(name, e);
-    if is_csv_file(name) {
-        let columns = options
-            .csv
-            .as_ref()
-            .ok_or_else(|| file_error("a CSV file needs a column mapping: which columns hold the case, the activity and the time".into()))?;
-        import_csv(name, input, columns, &options.case_key, &mut batches).map_err(read_error)?;
-    } else if is_json_lines_file(name) {
-        import_json_lines(name, input, &options.mapping, &mut batches)?;
-    } else {
-        import_xes(name, input, &options.case_key, &mut batches).map_err(read_error)?;
+    if is_csv_file(name) && options.csv.is_none() {
+        return Err(file_error("a CSV file needs a column mapping: which columns hold the case, the activity and the time".into()));
     }
-    batches.flush().map_err(read_error)?;
+    // All of a file or nothing: it is read through once without storing, so a bad line or a
+    // truncated file is refused before anything of it is kept; then it is read again into
+    // the store.
+    let open = || std::fs::File::open(path).map_err(|e| file_error(e.to_string()));
+    let check = maybe_gunzip(open()?).map_err(|e| file_error(e.to_string()))?;
+    read_into(name, check, options, &mut Batches::new(None))?;
+    let input = maybe_gunzip(wrap(open()?)).map_err(|e| file_error(e.to_string()))?;
+    let mut batches = Batches::new(Some(store));
+    read_into(name, input, options, &mut batches)?;
     Ok(batches.report)
+}
+
+/// Reads the events of file `name` (XES, CSV or JSON lines) from `input` into `batches`.
+fn read_into(
+    name: &str,
+    input: impl Read,
+    options: &ImportOptions,
+    batches: &mut Batches<'_>,
+) -> Result<(), CollectorError> {
+    let read_error = |e| reader_error(name, e);
+    if let (true, Some(columns)) = (is_csv_file(name), options.csv.as_ref()) {
+        import_csv(name, input, columns, &options.case_key, batches).map_err(read_error)?;
+    } else if is_json_lines_file(name) {
+        import_json_lines(name, input, &options.mapping, batches)?;
+    } else {
+        import_xes(name, input, &options.case_key, batches).map_err(read_error)?;
+    }
+    batches.flush().map_err(read_error)
 }
 
 /// Marks store failures passed through the file readers' error type.
 const STORE: &str = "the store";
 
-/// Collects events into store batches and counts what the store did with them.
+/// Collects events into store batches and counts what the store did with them; without a
+/// store it only counts (the checking pass of an import).
 struct Batches<'a> {
-    store: &'a dyn Store,
+    store: Option<&'a dyn Store>,
     pending: Vec<Event>,
     report: ImportReport,
 }
 
-impl Batches<'_> {
+impl<'a> Batches<'a> {
+    fn new(store: Option<&'a dyn Store>) -> Self {
+        Self {
+            store,
+            pending: Vec::with_capacity(BATCH),
+            report: ImportReport::default(),
+        }
+    }
+
     fn push(&mut self, event: Event) -> Result<(), MinerError> {
         self.pending.push(event);
         self.report.events += 1;
@@ -136,15 +155,14 @@ impl Batches<'_> {
     }
 
     fn flush(&mut self) -> Result<(), MinerError> {
-        let stored: AppendReport =
-            self.store
-                .append(&self.pending)
-                .map_err(|e| MinerError::Io {
-                    what: STORE.into(),
-                    source: std::io::Error::other(e.to_string()),
-                })?;
-        self.report.inserted += stored.inserted;
-        self.report.duplicates += stored.duplicates;
+        if let Some(store) = self.store {
+            let stored: AppendReport = store.append(&self.pending).map_err(|e| MinerError::Io {
+                what: STORE.into(),
+                source: std::io::Error::other(e.to_string()),
+            })?;
+            self.report.inserted += stored.inserted;
+            self.report.duplicates += stored.duplicates;
+        }
         self.pending.clear();
         Ok(())
     }
@@ -172,7 +190,8 @@ fn import_json_lines(
     mapping: &MappingConfig,
     batches: &mut Batches<'_>,
 ) -> Result<(), CollectorError> {
-    let origin = format!("file:{name}");
+    // Events without an id of their own get one from their content, not the file's name.
+    let origin = "file";
     for (i, line) in BufReader::new(input).lines().enumerate() {
         let bad = |message: String| CollectorError::File {
             path: name.to_string(),
@@ -184,8 +203,8 @@ fn import_json_lines(
         }
         let message: Value =
             serde_json::from_str(&line).map_err(|e| bad(format!("not JSON: {e}")))?;
-        let event = map_event(mapping, message, line.as_bytes(), &origin)
-            .map_err(|e| bad(e.to_string()))?;
+        let event =
+            map_event(mapping, message, line.as_bytes(), origin).map_err(|e| bad(e.to_string()))?;
         batches.push(event).map_err(|e| reader_error(name, e))?;
     }
     Ok(())
@@ -253,7 +272,12 @@ fn import_xes(
                 });
             };
             batches.push(Event {
-                id: derive_event_id(&origin, format!("{case}/{i}").as_bytes()),
+                // From the event's content and position in its trace, never the file's name,
+                // so the same log imported under another name is the same events.
+                id: derive_event_id(
+                    "xes",
+                    format!("{case}\0{i}\0{activity}\0{timestamp}").as_bytes(),
+                ),
                 activity,
                 timestamp,
                 source: source.unwrap_or_else(|| origin.clone()),
@@ -281,8 +305,13 @@ fn import_csv(
     let mut cases = HashSet::new();
     read_csv(input, columns, |row| {
         cases.insert(row.case.clone());
+        // From the row's content and position, never the file's name.
+        let content = format!(
+            "{}\0{}\0{}\0{}",
+            row.case, row.activity, row.timestamp, row.line
+        );
         batches.push(Event {
-            id: derive_event_id(&origin, row.line.to_string().as_bytes()),
+            id: derive_event_id("csv", content.as_bytes()),
             activity: row.activity,
             timestamp: row.timestamp,
             source: row.resource.unwrap_or_else(|| origin.clone()),
