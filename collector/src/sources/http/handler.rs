@@ -10,6 +10,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use miner::log::Event;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// What the ingest needs: where to store and how to map.
@@ -45,11 +46,54 @@ pub struct IngestResponse {
     pub accepted: u64,
     /// Items already stored before (same id), counted as delivered.
     pub duplicates: u64,
-    /// Items rejected, with reasons.
+    /// Items rejected, with reasons: the first [`MAX_LISTED_REJECTIONS`] of them.
     pub rejected: Vec<Rejection>,
+    /// How many items were rejected in all.
+    pub rejected_total: u64,
+    /// How many were rejected for each kind of reason (the reason's text before its first
+    /// `:`), so that a request of a million bad lines answers in a few lines.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rejected_by_reason: BTreeMap<String, u64>,
     /// When the whole request failed: why (nothing of it was stored).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+/// Rejections listed one by one in an answer; the rest are counted by reason.
+pub const MAX_LISTED_REJECTIONS: usize = 100;
+
+/// Kinds of reason counted apart in an answer; further kinds count as `other`.
+const MAX_REASON_KINDS: usize = 20;
+
+/// The rejections of one request: the first few in full, all of them counted.
+#[derive(Debug, Default)]
+struct Rejections {
+    listed: Vec<Rejection>,
+    total: u64,
+    by_reason: BTreeMap<String, u64>,
+}
+
+impl Rejections {
+    fn push(&mut self, rejection: Rejection) {
+        self.total += 1;
+        let kind = rejection
+            .error
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+        let kind = if self.by_reason.contains_key(&kind) || self.by_reason.len() < MAX_REASON_KINDS
+        {
+            kind
+        } else {
+            "other".to_string()
+        };
+        *self.by_reason.entry(kind).or_default() += 1;
+        if self.listed.len() < MAX_LISTED_REJECTIONS {
+            self.listed.push(rejection);
+        }
+    }
 }
 
 /// The router serving `POST /api/events`.
@@ -106,7 +150,7 @@ async fn ingest(
             )
         }
     };
-    let status = if item_count > 0 && rejected.len() == item_count {
+    let status = if item_count > 0 && rejected.total == item_count as u64 {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
@@ -116,15 +160,17 @@ async fn ingest(
         Json(IngestResponse {
             accepted: report.inserted,
             duplicates: report.duplicates,
-            rejected,
+            rejected: rejected.listed,
+            rejected_total: rejected.total,
+            rejected_by_reason: rejected.by_reason,
             error: None,
         }),
     )
 }
 
-fn map_items(state: &IngestState, items: &[Item<'_>]) -> (Vec<Event>, Vec<Rejection>) {
+fn map_items(state: &IngestState, items: &[Item<'_>]) -> (Vec<Event>, Rejections) {
     let mut events = Vec::with_capacity(items.len());
-    let mut rejected = Vec::new();
+    let mut rejected = Rejections::default();
     for item in items {
         let reject = |id: Option<String>, error: String| Rejection {
             index: item.index,
@@ -249,6 +295,37 @@ mod tests {
         assert_eq!(
             h.store.process_stats(&StatsQuery::default()).unwrap().cases,
             1
+        );
+    }
+
+    #[tokio::test]
+    async fn a_flood_of_bad_lines_answers_in_a_few_lines() {
+        let h = harness(IngestLimits::default());
+        let mut body = "1\n".repeat(200_000);
+        body.push_str(GOOD);
+        body.push_str("\nnot json\n");
+        let response = h
+            .router
+            .clone()
+            .oneshot(Request::post("/api/events").body(Body::from(body)).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        assert!(bytes.len() < 1 << 20, "{} bytes", bytes.len());
+        let answer: IngestResponse = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(answer.accepted, 1);
+        assert_eq!(answer.rejected.len(), MAX_LISTED_REJECTIONS);
+        assert_eq!(answer.rejected_total, 200_001);
+        assert_eq!(
+            answer.rejected_by_reason,
+            [
+                ("not JSON".to_string(), 1),
+                ("not a JSON object".to_string(), 200_000)
+            ]
+            .into()
         );
     }
 
