@@ -788,6 +788,14 @@ fn each_mistake_gives_one_line_fails_and_creates_nothing() {
         let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert!(left.is_empty(), "{args:?} left {left:?} behind");
     }
+    for store in [
+        "clickhouse://ann:secret@127.0.0.1:1/db",
+        "clickhouse://ann:secret@127.0.0.1:1/bad-name",
+    ] {
+        let out = flowsight_in(dir.path(), &["import", "--store", store, &log]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && !err.contains("secret"), "{err}");
+    }
 }
 
 #[test]

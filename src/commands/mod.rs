@@ -113,7 +113,10 @@ impl StoreArgs {
         if let Some(text) = store::saved_rules_at(&location)? {
             let config = CollectorConfig::parse(&text).map_err(|message| {
                 collector::CollectorError::Config {
-                    path: format!("the rules saved with the store {location}"),
+                    path: format!(
+                        "the rules saved with the store {}",
+                        store::ClickHouseUrl::redacted(&location)
+                    ),
                     message,
                 }
             })?;
@@ -161,8 +164,12 @@ impl StoreArgs {
     /// Opens the store (created if missing) with the configuration's instance rules.
     pub fn open(&self, config: &CollectorConfig) -> anyhow::Result<Arc<dyn Store>> {
         let location = self.location(config);
-        store::open(location, config.instances.clone())
-            .with_context(|| format!("opening the store {location}"))
+        store::open(location, config.instances.clone()).with_context(|| {
+            format!(
+                "opening the store {}",
+                store::ClickHouseUrl::redacted(location)
+            )
+        })
     }
 
     /// Opens the store for reading only: one that does not exist is an error, never created.

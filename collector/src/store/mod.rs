@@ -123,7 +123,7 @@ pub fn open(location: &str, rules: InstanceRules) -> Result<Arc<dyn Store>, Coll
     if let Some((scheme, _)) = location.split_once("://") {
         if !ClickHouseUrl::is_clickhouse(location) {
             return Err(CollectorError::StoreUrl {
-                url: location.to_string(),
+                url: ClickHouseUrl::redacted(location),
                 message: format!(
                     "unknown scheme {scheme}://: a store is a directory (the embedded store) or clickhouse://HOST:PORT/DATABASE"
                 ),

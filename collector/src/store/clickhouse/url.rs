@@ -24,10 +24,27 @@ impl ClickHouseUrl {
         text.starts_with(SCHEME)
     }
 
+    /// `text` (a store address) with the password of its `user:password@` part replaced by
+    /// `***`, for every message and log line that names the address.
+    pub fn redacted(text: &str) -> String {
+        let Some((scheme, rest)) = text.split_once("://") else {
+            return text.to_string();
+        };
+        // The last '@' ends the credentials (a database name has none), whatever the
+        // password holds.
+        let Some(at) = rest.rfind('@') else {
+            return text.to_string();
+        };
+        match rest[..at].split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***{}", &rest[at..]),
+            None => text.to_string(),
+        }
+    }
+
     /// Parses an address; the port defaults to ClickHouse's HTTP port 8123.
     pub fn parse(text: &str) -> Result<Self, CollectorError> {
         let fail = |message: &str| CollectorError::StoreUrl {
-            url: text.to_string(),
+            url: Self::redacted(text),
             message: message.to_string(),
         };
         let rest = text
@@ -75,6 +92,20 @@ impl ClickHouseUrl {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_password_is_never_shown() {
+        assert_eq!(
+            ClickHouseUrl::redacted("clickhouse://ann:s3/cr@t@db.local:8123/flow"),
+            "clickhouse://ann:***@db.local:8123/flow"
+        );
+        assert_eq!(
+            ClickHouseUrl::redacted("clickhouse://db:8123/flow"),
+            "clickhouse://db:8123/flow"
+        );
+        let e = ClickHouseUrl::parse("clickhouse://ann:secret@db:8123/bad-name").unwrap_err();
+        assert!(!e.to_string().contains("secret"), "{e}");
+    }
 
     #[test]
     fn reads_host_port_database_and_credentials() {
