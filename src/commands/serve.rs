@@ -7,6 +7,7 @@ use collector::sources::otlp::{self, OtlpIngest, SpanQueue};
 use collector::store::Store;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use web::guard::AllowedHosts;
 use web::AppState;
 
 /// Options of `flowsight serve`.
@@ -33,6 +34,15 @@ pub struct ListenArgs {
     /// Do not open the OTLP ports (traces are still taken on --listen's /v1/traces).
     #[arg(long)]
     pub no_otlp_ports: bool,
+    /// A host name the UI may be reached by besides the listen address and localhost (as
+    /// behind a reverse proxy); requests naming any other host are refused (against DNS
+    /// rebinding). Repeat for more.
+    #[arg(
+        long = "allow-host",
+        env = "FLOWSIGHT_ALLOW_HOSTS",
+        value_delimiter = ','
+    )]
+    pub allow_hosts: Vec<String>,
 }
 
 /// Bound sockets of a serving command.
@@ -43,6 +53,8 @@ pub struct Listeners {
     pub addr: SocketAddr,
     /// OTLP/HTTP and OTLP/gRPC, unless disabled.
     otlp: Option<(tokio::net::TcpListener, tokio::net::TcpListener)>,
+    /// The host names the UI answers to.
+    hosts: AllowedHosts,
 }
 
 /// Binds `addr` for `what`; a port already taken says which flag moves it (`flag`).
@@ -85,7 +97,13 @@ impl ListenArgs {
             );
             Some((http, grpc))
         };
-        Ok(Listeners { ui, addr, otlp })
+        let hosts = AllowedHosts::new(addr.ip(), &self.allow_hosts);
+        Ok(Listeners {
+            ui,
+            addr,
+            otlp,
+            hosts,
+        })
     }
 }
 
@@ -127,7 +145,7 @@ pub async fn serve_until(
         servers.spawn(web::serve(http, traces, stopping(watch.clone())).map_err_into());
         servers.spawn(otlp::serve_grpc(grpc, ingest, stopping(watch.clone())).map_err_into());
     }
-    let app = web::app(state, IngestLimits::default());
+    let app = web::guard::guarded(web::app(state, IngestLimits::default()), listeners.hosts);
     servers.spawn(web::serve(listeners.ui, app, stopping(watch)).map_err_into());
     tokio::spawn(async move {
         stop.await;

@@ -6,6 +6,7 @@
 //! both the events coming in and the views going out.
 
 pub mod error;
+pub mod guard;
 pub mod reports;
 mod routes;
 mod views;
@@ -58,12 +59,13 @@ pub fn app(state: AppState, limits: IngestLimits) -> Router {
 }
 
 /// Headers every answer carries, so a browser never sniffs a download into a page, never
-/// frames the UI into another site, sends no referrer elsewhere and runs only the UI's own
+/// frames the UI into another site, sends no referrer to other sites (same-origin: with
+/// no-referrer a browser sends `Origin: null` on the UI's own form posts) and runs only the UI's own
 /// scripts (the pages' small inline scripts included).
 const SECURITY_HEADERS: [(&str, &str); 4] = [
     ("x-content-type-options", "nosniff"),
     ("x-frame-options", "DENY"),
-    ("referrer-policy", "no-referrer"),
+    ("referrer-policy", "same-origin"),
     (
         "content-security-policy",
         "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
