@@ -5,38 +5,18 @@ Flowsight's own pages go through."""
 
 import http.server
 import json
-import os
-import re
-import subprocess
-import tempfile
 import threading
 import urllib.request
 
 import pytest
+from flowsight import processes  # noqa: F401  (a fixture)
 
-BINARY = os.environ.get("FLOWSIGHT_BIN", "target/release/flowsight")
 EVENT = {"type": "OrderPlacedEvent", "id": "csrf-1", "time": "2026-01-05T08:00:00Z", "data": {"orderId": "1"}}
 
 
-@pytest.fixture(scope="module")
-def flowsight():
-    with tempfile.TemporaryDirectory() as store:
-        process = subprocess.Popen(
-            [BINARY, "serve", "--store", store, "--listen", "127.0.0.1:0", "--no-otlp-ports"],
-            stdout=subprocess.PIPE, text=True,
-        )
-        try:
-            url = None
-            for line in process.stdout:
-                match = re.search(r"(http://[\d.:]+)", line)
-                if match:
-                    url = match.group(1)
-                    break
-            assert url, "flowsight serve printed no URL"
-            yield url
-        finally:
-            process.kill()
-            process.wait()
+@pytest.fixture()
+def flowsight(processes, tmp_path):
+    return processes(["serve"], tmp_path / "store").url
 
 
 def attacker_page(target):
