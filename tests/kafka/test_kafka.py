@@ -187,10 +187,16 @@ def test_the_demo_runs_through_kafka(brokers, processes, tmp_path):
     demo = processes(["demo", "--kafka", brokers, "--topic", topic, "--orders", "300"], tmp_path / "store")
     _, ids = generate(tmp_path, 300, seed=42)
     wait_for("the demo's events collected", lambda: demo.events() == len(ids))
-    metrics = demo.metrics()
+
+    def counted():
+        """The source's per-partition counts, once they have caught up with the store (the
+        writer counts a batch just after the store has taken it)."""
+        metrics = demo.metrics()
+        partitions = [k for k in metrics if k.startswith("flowsight_kafka_messages_total") and f'topic="{topic}"' in k]
+        return (metrics, partitions) if sum(metrics[k] for k in partitions) == len(ids) else None
+    metrics, partitions = wait_for("the source's counts", counted, timeout=10)
     assert metrics["flowsight_store_instances"] == 300
-    partitions = [k for k in metrics if k.startswith("flowsight_kafka_messages_total") and f'topic="{topic}"' in k]
-    assert len(partitions) == 3 and sum(metrics[k] for k in partitions) == len(ids)
+    assert len(partitions) == 3
 
 
 def test_a_topic_created_after_the_collector_started_is_consumed_within_15_s(brokers, processes, tmp_path):
