@@ -1,6 +1,6 @@
 //! Applying the mapping rules to one JSON message.
 
-use super::{derive_event_id, lookup, trace_id_of, MappingConfig};
+use super::{cap_event, derive_event_id, lookup, trace_id_of, MappingConfig};
 use miner::log::{BusinessKey, Event};
 use miner::time::{parse_timestamp, Micros};
 use serde_json::{Map, Value};
@@ -90,7 +90,7 @@ pub fn map_event(
         .unwrap_or_else(|| derive_event_id(origin, raw));
     let span_id = text_at(&message, &config.span_id).filter(|s| !s.is_empty());
     let attributes = attributes_of(config, &mut message);
-    Ok(Event {
+    let mut event = Event {
         id,
         activity,
         timestamp,
@@ -99,7 +99,9 @@ pub fn map_event(
         trace_id,
         span_id,
         attributes,
-    })
+    };
+    cap_event(&mut event);
+    Ok(event)
 }
 
 /// The event's attributes: the fields of the payload, then the message's other top-level

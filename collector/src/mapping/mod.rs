@@ -4,12 +4,14 @@
 //! means the same whichever way it arrived.
 
 mod apply;
+mod caps;
 mod config;
 mod event_id;
 mod pointer;
 mod trace_id;
 
 pub use apply::{map_event, MappingError, TRACE_KEY};
+pub use caps::{cap_event, MAX_KEY_CHARS, MAX_NAME_CHARS, MAX_VALUE_CHARS};
 pub use config::{KeyRule, MappingConfig, OverrideRule};
 pub use event_id::derive_event_id;
 pub use pointer::lookup;

@@ -3,7 +3,7 @@
 //! The command line and the UI's upload both come here, so a file means the same either way.
 
 use super::{is_ocel_file, ocel_events, ocel_links, ocel_object_attributes, read_ocel_file_named};
-use crate::mapping::{derive_event_id, map_event, MappingConfig};
+use crate::mapping::{cap_event, derive_event_id, map_event, MappingConfig};
 use crate::store::{AppendReport, Store};
 use crate::CollectorError;
 use miner::formats::csv_read::{read_csv, CsvColumns};
@@ -145,7 +145,8 @@ impl<'a> Batches<'a> {
         }
     }
 
-    fn push(&mut self, event: Event) -> Result<(), MinerError> {
+    fn push(&mut self, mut event: Event) -> Result<(), MinerError> {
+        cap_event(&mut event);
         self.pending.push(event);
         self.report.events += 1;
         if self.pending.len() >= BATCH {
@@ -342,7 +343,9 @@ fn import_ocel(store: &dyn Store, path: &Path, name: &str) -> Result<ImportRepor
         times_assumed_utc: ocel.times_assumed_utc,
         ..ImportReport::default()
     };
-    for batch in ocel_events(&ocel, &origin).chunks(BATCH) {
+    let mut events = ocel_events(&ocel, &origin);
+    events.iter_mut().for_each(cap_event);
+    for batch in events.chunks(BATCH) {
         let stored = store.append(batch)?;
         report.inserted += stored.inserted;
         report.duplicates += stored.duplicates;

@@ -1,7 +1,7 @@
 //! Spans to events.
 
 use super::OtlpConfig;
-use crate::mapping::TRACE_KEY;
+use crate::mapping::{cap_event, TRACE_KEY};
 use miner::log::{BusinessKey, Event, END_ATTRIBUTE};
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTracePartialSuccess, ExportTraceServiceRequest,
@@ -172,7 +172,7 @@ fn span_event(
     if let Some(message) = status.map(|s| &s.message).filter(|m| !m.is_empty()) {
         attrs.insert("span:status_message".into(), message.clone().into());
     }
-    Ok(Event {
+    let mut event = Event {
         id: format!("span:{trace}:{span_id}"),
         activity,
         timestamp: start,
@@ -181,7 +181,9 @@ fn span_event(
         trace_id: Some(trace),
         span_id: Some(span_id),
         attributes: attrs,
-    })
+    };
+    cap_event(&mut event);
+    Ok(event)
 }
 
 fn micros(nanos: u64) -> Result<i64, String> {
@@ -355,6 +357,23 @@ mod tests {
                 e.keys
             );
         }
+    }
+
+    #[test]
+    fn a_huge_span_name_and_attribute_are_cut_at_ingest() {
+        let huge = span(
+            &"n".repeat(8 << 20),
+            6,
+            vec![kv("order.id", "4711"), kv("note", &"x".repeat(1 << 20))],
+        );
+        let batch = spans_to_events(&config(), &request(vec![huge]));
+        let e = &batch.events[0];
+        assert_eq!(e.activity.chars().count(), crate::mapping::MAX_NAME_CHARS);
+        assert_eq!(
+            e.attributes["note"].as_str().unwrap().chars().count(),
+            crate::mapping::MAX_VALUE_CHARS
+        );
+        assert!(e.keys.iter().any(|k| k.value == "4711"));
     }
 
     #[test]
