@@ -10,6 +10,7 @@
 mod broker_state;
 mod config;
 mod consumer;
+mod context;
 mod message;
 mod metrics;
 

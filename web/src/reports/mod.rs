@@ -2,21 +2,22 @@
 //! bottlenecks as CSV and JSON. The UI's download links and `flowsight export` both use these,
 //! so a file downloaded from a page and one written by the CLI are the same.
 
+mod csv;
+mod ocel;
+
+pub use csv::{bottlenecks_csv, dfg_csv, instances_csv, variants_csv, write_events_csv};
+pub use ocel::ocel_of_store;
+
 use crate::WebError;
-use collector::mapping::TRACE_KEY;
-use collector::sources::files::{OCEL_EVENT_ID, OCEL_QUALIFIERS};
 use collector::store::{CaseFilter, InstanceQuery, InstanceStatus, StatsQuery, Store};
 use miner::discovery::ProcessStats;
 use miner::filter::{kept_activities, simplify_paths, ProcessMap};
-use miner::formats::csv::{write_record, Cells};
 use miner::formats::xes_write::XesWriter;
 use miner::layout::{layout, render_svg, MapLayout, MapMode};
-use miner::log::{BusinessKey, Ocel, OcelEvent, OcelObject, Relation};
 use miner::performance::{rank_bottlenecks, Bottlenecks, DurationStats};
 use miner::time::{format_duration, format_timestamp, parse_timestamp, Micros};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::collections::{HashMap, HashSet};
 
 /// Separator of activities in a variant filter parameter.
 pub const VARIANT_SEPARATOR: &str = " → ";
@@ -200,35 +201,6 @@ pub fn svg_to_png(svg: &str) -> Result<Vec<u8>, WebError> {
         .map_err(|e| WebError::Internal(format!("PNG: {e}")))
 }
 
-/// The directly-follows graph as CSV: one row per edge with its count and times in seconds.
-pub fn dfg_csv(stats: &ProcessStats, cells: Cells) -> String {
-    let mut out = String::new();
-    write_record(
-        &mut out,
-        &[
-            "from", "to", "count", "mean_s", "median_s", "p95_s", "total_s",
-        ],
-        cells,
-    );
-    for e in &stats.edges {
-        let d = &e.duration;
-        write_record(
-            &mut out,
-            &[
-                stats.name(e.from).to_string(),
-                stats.name(e.to).to_string(),
-                e.count.to_string(),
-                seconds(d.mean),
-                seconds(d.median),
-                seconds(d.p95),
-                seconds(d.total),
-            ],
-            cells,
-        );
-    }
-    out
-}
-
 /// The directly-follows graph as JSON: activities, edges (with times in seconds), start/end activities.
 pub fn dfg_json(stats: &ProcessStats) -> serde_json::Value {
     json!({
@@ -374,87 +346,6 @@ pub fn variants_json(stats: &ProcessStats) -> serde_json::Value {
         .collect::<Vec<_>>())
 }
 
-/// Variants as CSV.
-pub fn variants_csv(stats: &ProcessStats, cells: Cells) -> String {
-    let mut out = String::new();
-    write_record(
-        &mut out,
-        &["rank", "count", "share", "mean_throughput_s", "activities"],
-        cells,
-    );
-    for (i, v) in stats.variants.iter().enumerate() {
-        write_record(
-            &mut out,
-            &[
-                (i + 1).to_string(),
-                v.count.to_string(),
-                format!("{:.4}", v.count as f64 / stats.cases.max(1) as f64),
-                seconds(v.mean_throughput),
-                stats.variant_names(v).join(VARIANT_SEPARATOR),
-            ],
-            cells,
-        );
-    }
-    out
-}
-
-/// Bottleneck rankings as CSV: edges by total waiting time, then activities.
-pub fn bottlenecks_csv(b: &Bottlenecks, cells: Cells) -> String {
-    let mut out = String::new();
-    write_record(
-        &mut out,
-        &[
-            "kind",
-            "from",
-            "to",
-            "count",
-            "total_s",
-            "mean_s",
-            "median_s",
-            "p95_s",
-            "share",
-            "waiting_mean_s",
-            "waiting_p95_s",
-            "service_mean_s",
-            "service_p95_s",
-        ],
-        cells,
-    );
-    for e in &b.by_total {
-        let mut row = vec!["edge".to_string(), e.from.clone(), e.to.clone()];
-        row.extend(duration_fields(&e.duration, e.share));
-        row.extend([String::new(), String::new(), String::new(), String::new()]);
-        write_record(&mut out, &row, cells);
-    }
-    let when_recorded = |d: &DurationStats| {
-        if d.count > 0 {
-            [seconds(d.mean), seconds(d.p95)]
-        } else {
-            [String::new(), String::new()]
-        }
-    };
-    for a in &b.activities {
-        let mut row = vec!["activity".to_string(), a.activity.clone(), String::new()];
-        row.extend(duration_fields(&a.duration, a.share));
-        row.extend(when_recorded(&a.waiting));
-        row.extend(when_recorded(&a.service));
-        write_record(&mut out, &row, cells);
-    }
-    out
-}
-
-/// count, total, mean, median, p95 (seconds) and share, as CSV fields.
-fn duration_fields(d: &DurationStats, share: f64) -> [String; 6] {
-    [
-        d.count.to_string(),
-        seconds(d.total),
-        seconds(d.mean),
-        seconds(d.median),
-        seconds(d.p95),
-        format!("{share:.4}"),
-    ]
-}
-
 /// Bottleneck rankings as JSON, every time in seconds with the unit in its field's name
 /// (`mean_s`), as the DFG export gives them.
 pub fn bottlenecks_json(b: &Bottlenecks) -> serde_json::Value {
@@ -505,66 +396,29 @@ fn duration_json(d: &DurationStats) -> serde_json::Value {
 /// Largest number of instances an export lists.
 pub const MAX_EXPORTED_INSTANCES: u64 = 1_000_000;
 
-/// Instances matching `search` and `status`, as CSV.
-pub fn instances_csv(
-    store: &dyn Store,
-    search: Option<String>,
-    status: Option<InstanceStatus>,
-    cells: Cells,
-) -> Result<String, WebError> {
-    let page = store.instances(&InstanceQuery {
-        search,
-        status,
-        offset: 0,
-        limit: MAX_EXPORTED_INSTANCES,
-    })?;
-    let mut out = String::new();
-    write_record(
-        &mut out,
-        &[
-            "id",
-            "label",
-            "status",
-            "events",
-            "first_event",
-            "last_event",
-            "duration_s",
-            "last_activity",
-        ],
-        cells,
-    );
-    for i in &page.instances {
-        write_record(
-            &mut out,
-            &[
-                i.id.to_string(),
-                i.label.clone(),
-                i.status.as_str().to_string(),
-                i.events.to_string(),
-                format_timestamp(i.first_event),
-                format_timestamp(i.last_event),
-                seconds(i.last_event - i.first_event),
-                i.last_activity.clone(),
-            ],
-            cells,
-        );
-    }
-    Ok(out)
-}
-
 /// Instances matching `search` and `status`, as JSON.
 pub fn instances_json(
     store: &dyn Store,
     search: Option<String>,
     status: Option<InstanceStatus>,
 ) -> Result<serde_json::Value, WebError> {
-    let page = store.instances(&InstanceQuery {
+    let page = exported_instances(store, search, status)?;
+    Ok(json!({"total": page.total, "instances": page.instances}))
+}
+
+/// The instances an export lists: those matching `search` and `status`, up to
+/// [`MAX_EXPORTED_INSTANCES`].
+fn exported_instances(
+    store: &dyn Store,
+    search: Option<String>,
+    status: Option<InstanceStatus>,
+) -> Result<collector::store::InstancePage, WebError> {
+    Ok(store.instances(&InstanceQuery {
         search,
         status,
         offset: 0,
         limit: MAX_EXPORTED_INSTANCES,
-    })?;
-    Ok(json!({"total": page.total, "instances": page.instances}))
+    })?)
 }
 
 /// Calls `visit` with the case name (its label's value) and events of every instance matching
@@ -621,162 +475,10 @@ pub fn write_xes(
     Ok(count)
 }
 
-/// Every instance's events as a CSV event log (`case,activity,timestamp,resource,id`), the
-/// columns `flowsight import --case case --activity activity --timestamp timestamp` reads back.
-pub fn write_events_csv(
-    store: &dyn Store,
-    search: Option<String>,
-    status: Option<InstanceStatus>,
-    cells: Cells,
-    mut out: impl std::io::Write,
-) -> Result<u64, WebError> {
-    let mut text = String::new();
-    write_record(
-        &mut text,
-        &["case", "activity", "timestamp", "resource", "id"],
-        cells,
-    );
-    let count = for_each_instance(store, search, status, |name, events| {
-        for e in events {
-            write_record(
-                &mut text,
-                &[
-                    name,
-                    &e.activity,
-                    &format_timestamp(e.timestamp),
-                    &e.source,
-                    &e.id,
-                ],
-                cells,
-            );
-        }
-        out.write_all(text.as_bytes())?;
-        text.clear();
-        Ok(())
-    })?;
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(|e| WebError::Internal(format!("writing CSV: {e}")))?;
-    Ok(count)
-}
-
-/// The qualified relations of an event to its `objects` (its keys but trace ids), exported
-/// under the ids `id` gives. `qualifiers` is what an OCEL import kept: every relation with its
-/// qualifier, in order (an object related twice appears twice), or, from stores written
-/// before, an object → qualifier map. Keys it does not name relate without a qualifier.
-fn event_relations(
-    objects: &[&BusinessKey],
-    qualifiers: Option<&serde_json::Value>,
-    id: &dyn Fn(&BusinessKey) -> String,
-) -> Vec<Relation> {
-    let relation = |k: &BusinessKey, qualifier: &str| Relation {
-        object: id(k),
-        qualifier: qualifier.to_string(),
-    };
-    let Some(serde_json::Value::Array(pairs)) = qualifiers else {
-        return objects
-            .iter()
-            .map(|k| {
-                let qualifier = qualifiers.and_then(|q| q.get(&k.value)?.as_str());
-                relation(k, qualifier.unwrap_or_default())
-            })
-            .collect();
-    };
-    let mut named: HashSet<&str> = HashSet::new();
-    let mut out: Vec<Relation> = pairs
-        .iter()
-        .filter_map(|pair| {
-            let (object, qualifier) = (pair.get(0)?.as_str()?, pair.get(1)?.as_str()?);
-            let key = objects.iter().find(|k| k.value == object)?;
-            named.insert(object);
-            Some(relation(key, qualifier))
-        })
-        .collect();
-    out.extend(
-        objects
-            .iter()
-            .filter(|k| !named.contains(k.value.as_str()))
-            .map(|k| relation(k, "")),
-    );
-    out
-}
-
-/// The store as an object-centric log: every business key but trace ids is an object (kind
-/// = type), every correlated event relates to its keys (qualifiers from an OCEL import are
-/// kept), and stored key links are object-to-object relations.
-pub fn ocel_of_store(store: &dyn Store) -> Result<Ocel, WebError> {
-    let is_object = |k: &BusinessKey| k.kind != TRACE_KEY;
-    let keys: Vec<BusinessKey> = store.keys()?.into_iter().filter(is_object).collect();
-    // An id must name one object: values shared by several kinds are written `kind=value`.
-    let mut kinds_per_value: HashMap<&str, usize> = HashMap::new();
-    for k in &keys {
-        *kinds_per_value.entry(k.value.as_str()).or_default() += 1;
-    }
-    let id = |k: &BusinessKey| {
-        if kinds_per_value.get(k.value.as_str()).copied().unwrap_or(0) > 1 {
-            k.to_string()
-        } else {
-            k.value.clone()
-        }
-    };
-    let mut relations: HashMap<String, Vec<Relation>> = HashMap::new();
-    for link in store.links()? {
-        relations.entry(id(&link.from)).or_default().push(Relation {
-            object: id(&link.to),
-            qualifier: link.qualifier,
-        });
-    }
-    let mut ocel = Ocel::default();
-    let mut event_ids: HashSet<String> = HashSet::new();
-    for_each_instance(store, None, None, |_, events| {
-        for e in events {
-            let mut attributes = e.attributes.clone();
-            let qualifiers = attributes.remove(OCEL_QUALIFIERS);
-            // An OCEL event gets its own id back, unless another log imported the same id.
-            let own_id = match attributes.remove(OCEL_EVENT_ID) {
-                Some(serde_json::Value::String(own)) if !event_ids.contains(&own) => own,
-                _ => e.id.clone(),
-            };
-            event_ids.insert(own_id.clone());
-            let objects: Vec<&BusinessKey> = e.keys.iter().filter(|k| is_object(k)).collect();
-            ocel.events.push(OcelEvent {
-                id: own_id,
-                activity: e.activity.clone(),
-                timestamp: e.timestamp,
-                attributes,
-                objects: event_relations(&objects, qualifiers.as_ref(), &id),
-            });
-        }
-        Ok(())
-    })?;
-    ocel.events.sort_by_key(|e| e.timestamp);
-    let mut attributes: HashMap<BusinessKey, Vec<(String, Micros, serde_json::Value)>> =
-        HashMap::new();
-    for a in store.object_attributes()? {
-        attributes
-            .entry(a.object)
-            .or_default()
-            .push((a.name, a.time, a.value));
-    }
-    ocel.objects = keys
-        .iter()
-        .map(|k| OcelObject {
-            id: id(k),
-            kind: k.kind.clone(),
-            attributes: attributes.remove(k).unwrap_or_default(),
-            objects: relations.remove(&id(k)).unwrap_or_default(),
-        })
-        .collect();
-    Ok(ocel)
-}
-
-fn seconds(micros: Micros) -> String {
-    format!("{:.3}", micros as f64 / 1e6)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use miner::formats::csv::Cells;
 
     fn stats() -> ProcessStats {
         let mut b = miner::log::EventLogBuilder::new();

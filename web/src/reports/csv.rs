@@ -1,0 +1,204 @@
+//! The CSV exports: directly-follows graph, variants, bottlenecks, instances and the event log.
+
+use super::{exported_instances, for_each_instance, VARIANT_SEPARATOR};
+use crate::WebError;
+use collector::store::{InstanceStatus, Store};
+use miner::discovery::ProcessStats;
+use miner::formats::csv::{write_record, Cells};
+use miner::performance::{Bottlenecks, DurationStats};
+use miner::time::{format_timestamp, Micros};
+
+/// The directly-follows graph as CSV: one row per edge with its count and times in seconds.
+pub fn dfg_csv(stats: &ProcessStats, cells: Cells) -> String {
+    let mut out = String::new();
+    write_record(
+        &mut out,
+        &[
+            "from", "to", "count", "mean_s", "median_s", "p95_s", "total_s",
+        ],
+        cells,
+    );
+    for e in &stats.edges {
+        let d = &e.duration;
+        write_record(
+            &mut out,
+            &[
+                stats.name(e.from).to_string(),
+                stats.name(e.to).to_string(),
+                e.count.to_string(),
+                seconds(d.mean),
+                seconds(d.median),
+                seconds(d.p95),
+                seconds(d.total),
+            ],
+            cells,
+        );
+    }
+    out
+}
+
+/// Variants as CSV.
+pub fn variants_csv(stats: &ProcessStats, cells: Cells) -> String {
+    let mut out = String::new();
+    write_record(
+        &mut out,
+        &["rank", "count", "share", "mean_throughput_s", "activities"],
+        cells,
+    );
+    for (i, v) in stats.variants.iter().enumerate() {
+        write_record(
+            &mut out,
+            &[
+                (i + 1).to_string(),
+                v.count.to_string(),
+                format!("{:.4}", v.count as f64 / stats.cases.max(1) as f64),
+                seconds(v.mean_throughput),
+                stats.variant_names(v).join(VARIANT_SEPARATOR),
+            ],
+            cells,
+        );
+    }
+    out
+}
+
+/// Bottleneck rankings as CSV: edges by total waiting time, then activities.
+pub fn bottlenecks_csv(b: &Bottlenecks, cells: Cells) -> String {
+    let mut out = String::new();
+    write_record(
+        &mut out,
+        &[
+            "kind",
+            "from",
+            "to",
+            "count",
+            "total_s",
+            "mean_s",
+            "median_s",
+            "p95_s",
+            "share",
+            "waiting_mean_s",
+            "waiting_p95_s",
+            "service_mean_s",
+            "service_p95_s",
+        ],
+        cells,
+    );
+    for e in &b.by_total {
+        let mut row = vec!["edge".to_string(), e.from.clone(), e.to.clone()];
+        row.extend(duration_fields(&e.duration, e.share));
+        row.extend([String::new(), String::new(), String::new(), String::new()]);
+        write_record(&mut out, &row, cells);
+    }
+    let when_recorded = |d: &DurationStats| {
+        if d.count > 0 {
+            [seconds(d.mean), seconds(d.p95)]
+        } else {
+            [String::new(), String::new()]
+        }
+    };
+    for a in &b.activities {
+        let mut row = vec!["activity".to_string(), a.activity.clone(), String::new()];
+        row.extend(duration_fields(&a.duration, a.share));
+        row.extend(when_recorded(&a.waiting));
+        row.extend(when_recorded(&a.service));
+        write_record(&mut out, &row, cells);
+    }
+    out
+}
+
+/// count, total, mean, median, p95 (seconds) and share, as CSV fields.
+fn duration_fields(d: &DurationStats, share: f64) -> [String; 6] {
+    [
+        d.count.to_string(),
+        seconds(d.total),
+        seconds(d.mean),
+        seconds(d.median),
+        seconds(d.p95),
+        format!("{share:.4}"),
+    ]
+}
+
+/// Instances matching `search` and `status`, as CSV.
+pub fn instances_csv(
+    store: &dyn Store,
+    search: Option<String>,
+    status: Option<InstanceStatus>,
+    cells: Cells,
+) -> Result<String, WebError> {
+    let page = exported_instances(store, search, status)?;
+    let mut out = String::new();
+    write_record(
+        &mut out,
+        &[
+            "id",
+            "label",
+            "status",
+            "events",
+            "first_event",
+            "last_event",
+            "duration_s",
+            "last_activity",
+        ],
+        cells,
+    );
+    for i in &page.instances {
+        write_record(
+            &mut out,
+            &[
+                i.id.to_string(),
+                i.label.clone(),
+                i.status.as_str().to_string(),
+                i.events.to_string(),
+                format_timestamp(i.first_event),
+                format_timestamp(i.last_event),
+                seconds(i.last_event - i.first_event),
+                i.last_activity.clone(),
+            ],
+            cells,
+        );
+    }
+    Ok(out)
+}
+
+/// Every instance's events as a CSV event log (`case,activity,timestamp,resource,id`), the
+/// columns `flowsight import --case case --activity activity --timestamp timestamp` reads back.
+pub fn write_events_csv(
+    store: &dyn Store,
+    search: Option<String>,
+    status: Option<InstanceStatus>,
+    cells: Cells,
+    mut out: impl std::io::Write,
+) -> Result<u64, WebError> {
+    let mut text = String::new();
+    write_record(
+        &mut text,
+        &["case", "activity", "timestamp", "resource", "id"],
+        cells,
+    );
+    let count = for_each_instance(store, search, status, |name, events| {
+        for e in events {
+            write_record(
+                &mut text,
+                &[
+                    name,
+                    &e.activity,
+                    &format_timestamp(e.timestamp),
+                    &e.source,
+                    &e.id,
+                ],
+                cells,
+            );
+        }
+        out.write_all(text.as_bytes())?;
+        text.clear();
+        Ok(())
+    })?;
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| WebError::Internal(format!("writing CSV: {e}")))?;
+    Ok(count)
+}
+
+fn seconds(micros: Micros) -> String {
+    format!("{:.3}", micros as f64 / 1e6)
+}
