@@ -59,8 +59,8 @@ pub fn run(args: CollectArgs) -> anyhow::Result<()> {
     // the runtime: the ClickHouse store runs one of its own.
     let listeners = runtime.block_on(args.listen.bind())?;
     let store = args.store.open_saving(&rules)?;
-    runtime.block_on(async {
-        println!("Flowsight listening on http://{}", listeners.addr);
+    super::serve_on(runtime, async {
+        println!("Flowsight listening on {}", listeners.url());
         collect_and_serve(listeners, store, rules, kafka, shutdown_signal()).await
     })
 }

@@ -47,13 +47,18 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     // Ports first: a taken port must not leave a new store behind. The store is opened outside
     // the runtime: the ClickHouse store runs one of its own.
     let listeners = runtime.block_on(args.listen.bind())?;
+    if listeners.tls() {
+        bail!("the demo sends its events to itself over plain HTTP: run it without --tls-cert (serve its store with `flowsight serve --tls-cert …` afterwards)");
+    }
     let store = args.store.open_saving(&rules)?;
-    runtime.block_on(async {
+    super::serve_on(runtime, async {
         let addr = listeners.addr;
+        let authorization = listeners.ingest_authorization();
         let server = tokio::spawn(serve_until_interrupted(listeners, store, rules));
         let orders = args.orders;
         let seed = args.seed;
-        tokio::task::spawn_blocking(move || send_demo_events(addr, orders, seed)).await??;
+        tokio::task::spawn_blocking(move || send_demo_events(addr, authorization, orders, seed))
+            .await??;
         println!("Flowsight demo ready: open http://{addr}/map (Ctrl-C to stop)");
         server.await?
     })
@@ -80,7 +85,7 @@ fn run_through_kafka(args: DemoArgs, brokers: &str) -> anyhow::Result<()> {
         .map(|e| serde_json::to_value(e).expect("envelopes serialize"))
         .collect();
     let runtime = tokio::runtime::Runtime::new()?;
-    runtime.block_on(async {
+    super::serve_on(runtime, async {
         publish::ensure_topic(brokers, &args.topic, DEMO_PARTITIONS).await?;
         let bar = progress::bar(envelopes.len() as u64, "publishing demo events", false);
         let (brokers, topic) = (brokers.to_string(), args.topic.clone());
@@ -93,8 +98,8 @@ fn run_through_kafka(args: DemoArgs, brokers: &str) -> anyhow::Result<()> {
             args.orders, args.topic
         );
         let listeners = args.listen.bind().await?;
-        let addr = listeners.addr;
-        println!("Flowsight demo collecting from Kafka: open http://{addr}/map and http://{addr}/sources (Ctrl-C to stop)");
+        let url = listeners.url();
+        println!("Flowsight demo collecting from Kafka: open {url}/map and {url}/sources (Ctrl-C to stop)");
         collect_and_serve(listeners, store, rules, kafka, shutdown_signal()).await
     })
 }
@@ -111,8 +116,30 @@ fn demo_flow(orders: usize, seed: u64) -> fixtures::GeneratedFlow {
     generate(&scenario)
 }
 
+/// Posts `body` to `url`, with `authorization` when the server asks for credentials.
+fn post(
+    url: &str,
+    content_type: &str,
+    authorization: Option<&str>,
+    body: String,
+) -> anyhow::Result<ureq::http::Response<ureq::Body>> {
+    let mut request = ureq::post(url).header("content-type", content_type);
+    if let Some(value) = authorization {
+        request = request.header("authorization", value);
+    }
+    request
+        .send(body)
+        .with_context(|| format!("posting demo data to {url}"))
+}
+
 /// Generates the stream, ending about now, and posts it to the ingest at `addr`.
-fn send_demo_events(addr: SocketAddr, orders: usize, seed: u64) -> anyhow::Result<()> {
+fn send_demo_events(
+    addr: SocketAddr,
+    authorization: Option<String>,
+    orders: usize,
+    seed: u64,
+) -> anyhow::Result<()> {
+    let authorization = authorization.as_deref();
     let flow = demo_flow(orders, seed);
     let url = format!("http://{addr}/api/events");
     let bar = progress::bar(flow.events.len() as u64, "ingesting demo events", false);
@@ -122,10 +149,7 @@ fn send_demo_events(addr: SocketAddr, orders: usize, seed: u64) -> anyhow::Resul
             .iter()
             .map(|e| serde_json::to_string(e).expect("envelopes serialize") + "\n")
             .collect();
-        let mut response = ureq::post(&url)
-            .header("content-type", "application/x-ndjson")
-            .send(body)
-            .with_context(|| format!("posting demo events to {url}"))?;
+        let mut response = post(&url, "application/x-ndjson", authorization, body)?;
         let answer: serde_json::Value =
             serde_json::from_str(&response.body_mut().read_to_string()?)?;
         if answer["rejected"].as_array().is_some_and(|r| !r.is_empty()) {
@@ -144,10 +168,12 @@ fn send_demo_events(addr: SocketAddr, orders: usize, seed: u64) -> anyhow::Resul
     let spans = service_spans(&flow.events);
     for batch in spans.chunks(BATCH) {
         let url = format!("http://{addr}/v1/traces");
-        ureq::post(&url)
-            .header("content-type", "application/json")
-            .send(otlp_json(batch).to_string())
-            .with_context(|| format!("posting demo spans to {url}"))?;
+        post(
+            &url,
+            "application/json",
+            authorization,
+            otlp_json(batch).to_string(),
+        )?;
     }
     println!(
         "sent {} spans of the services' work over OTLP/HTTP",

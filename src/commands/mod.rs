@@ -58,6 +58,26 @@ pub fn parse_share(text: &str) -> Result<f64, String> {
     }
 }
 
+/// Runs a serving command's `work` on `runtime`, then drops the runtime without waiting for
+/// the store work of requests cut at shutdown (a stop must not hang on a slow query).
+pub fn serve_on<T>(
+    runtime: tokio::runtime::Runtime,
+    work: impl std::future::Future<Output = T>,
+) -> T {
+    let result = runtime.block_on(work);
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    result
+}
+
+/// Parses a positive duration such as `90s`, `5m` or `1h` (clap value parser).
+pub fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
+    let micros = collector::config::parse_duration(text)?;
+    match u64::try_from(micros) {
+        Ok(0) | Err(_) => Err(format!("{text:?} is not a positive duration")),
+        Ok(us) => Ok(std::time::Duration::from_micros(us)),
+    }
+}
+
 /// Where the store is and how events are mapped: options every store-using command takes.
 #[derive(Debug, Clone, clap::Args)]
 pub struct StoreArgs {

@@ -6,9 +6,12 @@ use collector::sources::http::IngestLimits;
 use collector::sources::otlp::{self, OtlpIngest, SpanQueue};
 use collector::store::Store;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
+use web::auth::{Auth, Credentials};
 use web::guard::AllowedHosts;
-use web::AppState;
+use web::{AppState, ServerLimits};
 
 /// Options of `flowsight serve`.
 #[derive(Debug, clap::Args)]
@@ -43,6 +46,44 @@ pub struct ListenArgs {
         value_delimiter = ','
     )]
     pub allow_hosts: Vec<String>,
+    /// Credentials file: `[[tokens]]` with `name`, `token` and `role` (read, ingest, admin).
+    /// With credentials, every request needs a token (`Authorization: Bearer`) or a sign-in.
+    #[arg(long = "auth", env = "FLOWSIGHT_AUTH", value_name = "FILE")]
+    pub auth_file: Option<PathBuf>,
+    /// An admin token (prefer the environment variable to the flag: flags show in `ps`).
+    #[arg(long, env = "FLOWSIGHT_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Listen on a non-loopback address without credentials, on purpose (anyone who reaches
+    /// the port can read everything and send events).
+    #[arg(long)]
+    pub insecure_no_auth: bool,
+    /// TLS certificate chain (PEM) for the UI and HTTP ingest; with --tls-key.
+    #[arg(
+        long,
+        env = "FLOWSIGHT_TLS_CERT",
+        requires = "tls_key",
+        value_name = "FILE"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM) of --tls-cert.
+    #[arg(
+        long,
+        env = "FLOWSIGHT_TLS_KEY",
+        requires = "tls_cert",
+        value_name = "FILE"
+    )]
+    pub tls_key: Option<PathBuf>,
+    /// Connections kept open at once per port; when full, the oldest idle one is closed for a
+    /// newcomer.
+    #[arg(long, default_value_t = 4096)]
+    pub max_connections: usize,
+    /// Time a client has to send a request's headers (and the next request on an idle
+    /// connection) before the connection is closed, e.g. `10s`.
+    #[arg(long, default_value = "10s", value_parser = super::parse_seconds)]
+    pub header_timeout: Duration,
+    /// Time a request may take until its answer starts (then 503), e.g. `60s`, `5m`.
+    #[arg(long, default_value = "60s", value_parser = super::parse_seconds)]
+    pub request_timeout: Duration,
 }
 
 /// Bound sockets of a serving command.
@@ -55,6 +96,31 @@ pub struct Listeners {
     otlp: Option<(tokio::net::TcpListener, tokio::net::TcpListener)>,
     /// The host names the UI answers to.
     hosts: AllowedHosts,
+    /// Who may do what; `None` when authentication is off.
+    auth: Option<Arc<Auth>>,
+    /// TLS for the UI and OTLP/HTTP ports.
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    /// Timeouts and connection bounds.
+    limits: ServerLimits,
+}
+
+impl Listeners {
+    /// The UI's base URL, as printed for the user.
+    pub fn url(&self) -> String {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// An `Authorization` header value that may send events to this server, when it needs one.
+    pub fn ingest_authorization(&self) -> Option<String> {
+        let token = self.auth.as_ref()?.ingest_token()?;
+        Some(format!("Bearer {token}"))
+    }
+
+    /// Whether the UI speaks TLS.
+    pub fn tls(&self) -> bool {
+        self.tls.is_some()
+    }
 }
 
 /// Binds `addr` for `what`; a port already taken says which flag moves it (`flag`).
@@ -81,8 +147,40 @@ async fn bind_one(
 }
 
 impl ListenArgs {
+    /// The credentials and TLS set-up asked for, refusing to expose an unauthenticated server
+    /// beyond this machine unless told to.
+    fn security(&self) -> anyhow::Result<(Option<Arc<Auth>>, Option<tokio_rustls::TlsAcceptor>)> {
+        let credentials = Credentials::load(self.auth_file.as_deref(), self.token.as_deref())?;
+        let tls = match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Some(web::server::tls::acceptor(cert, key)?),
+            _ => None,
+        };
+        let mut exposed = vec![self.listen];
+        if !self.no_otlp_ports {
+            exposed.extend([self.otlp_http, self.otlp_grpc]);
+        }
+        if credentials.is_empty() {
+            if let Some(addr) = exposed.iter().find(|a| !a.ip().is_loopback()) {
+                if !self.insecure_no_auth {
+                    anyhow::bail!(
+                        "refusing to listen on {addr} without authentication: anyone who reaches it could read every event and send new ones. Give tokens (FLOWSIGHT_TOKEN, or --auth FILE), or pass --insecure-no-auth if that is what you want"
+                    );
+                }
+                tracing::warn!(%addr, "listening beyond this machine WITHOUT authentication (--insecure-no-auth)");
+            }
+            return Ok((None, tls));
+        }
+        Ok((Some(Auth::new(credentials, tls.is_some())), tls))
+    }
+
     /// Binds every address, so a taken port fails before any work starts.
     pub async fn bind(&self) -> anyhow::Result<Listeners> {
+        let (auth, tls) = self.security()?;
+        // Every connection is a file descriptor: take what the system allows, not the default 1,024.
+        match rlimit::increase_nofile_limit(u64::MAX) {
+            Ok(limit) => tracing::debug!(limit, "open files"),
+            Err(e) => tracing::warn!(error = %e, "cannot raise the open-file limit"),
+        }
         let ui = bind_one(self.listen, "the UI", "--listen").await?;
         let addr = ui.local_addr()?;
         let otlp = if self.no_otlp_ports {
@@ -98,11 +196,20 @@ impl ListenArgs {
             Some((http, grpc))
         };
         let hosts = AllowedHosts::new(addr.ip(), &self.allow_hosts);
+        let limits = ServerLimits {
+            max_connections: self.max_connections,
+            request_budget: self.request_timeout,
+            header_timeout: self.header_timeout,
+            ..ServerLimits::default()
+        };
         Ok(Listeners {
             ui,
             addr,
             otlp,
             hosts,
+            auth,
+            tls,
+            limits,
         })
     }
 }
@@ -139,14 +246,37 @@ pub async fn serve_until(
     let stopping = |mut watch: tokio::sync::watch::Receiver<bool>| async move {
         let _ = watch.wait_for(|s| *s).await;
     };
+    let Listeners {
+        ui,
+        otlp: otlp_ports,
+        hosts,
+        auth,
+        tls,
+        limits,
+        ..
+    } = listeners;
+    let secured = |app: axum::Router| {
+        let app = web::server::bounded(app, &limits);
+        match &auth {
+            Some(auth) => web::auth::authenticated(app, auth.clone()),
+            None => app,
+        }
+    };
     let mut servers = tokio::task::JoinSet::new();
-    if let Some((http, grpc)) = listeners.otlp {
-        let traces = otlp::router(ingest.clone());
-        servers.spawn(web::serve(http, traces, stopping(watch.clone())).map_err_into());
-        servers.spawn(otlp::serve_grpc(grpc, ingest, stopping(watch.clone())).map_err_into());
+    if let Some((http, grpc)) = otlp_ports {
+        let traces = secured(otlp::router(ingest.clone()));
+        let (tls, limits) = (tls.clone(), limits.clone());
+        servers
+            .spawn(web::serve(http, traces, tls, limits, stopping(watch.clone())).map_err_into());
+        let authorize: otlp::Authorize = auth
+            .clone()
+            .map(|auth| Arc::new(move |value: Option<&str>| auth.may_ingest(value)) as Arc<_>);
+        servers.spawn(
+            otlp::serve_grpc(grpc, ingest, authorize, stopping(watch.clone())).map_err_into(),
+        );
     }
-    let app = web::guard::guarded(web::app(state, IngestLimits::default()), listeners.hosts);
-    servers.spawn(web::serve(listeners.ui, app, stopping(watch)).map_err_into());
+    let app = web::guard::guarded(secured(web::app(state, IngestLimits::default())), hosts);
+    servers.spawn(web::serve(ui, app, tls, limits, stopping(watch)).map_err_into());
     tokio::spawn(async move {
         stop.await;
         let _ = stopped.send(true);
@@ -197,8 +327,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     // the runtime: the ClickHouse store runs one of its own.
     let listeners = runtime.block_on(args.listen.bind())?;
     let store = args.store.open_saving(&rules)?;
-    runtime.block_on(async {
-        println!("Flowsight listening on http://{}", listeners.addr);
+    super::serve_on(runtime, async {
+        println!("Flowsight listening on {}", listeners.url());
         serve_until_interrupted(listeners, store, rules).await
     })
 }

@@ -1,6 +1,7 @@
 """OTLP ingest with the real OpenTelemetry Python SDK and its OTLP exporters (HTTP and gRPC)."""
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -152,3 +153,55 @@ def test_undecodable_grpc_is_invalid_argument_and_nothing_is_stored(processes, t
             assert e.code() == grpc.StatusCode.INVALID_ARGUMENT, (e.code(), e.details())
         assert export(b"", timeout=10) == b"", "an empty request is a valid, empty export"
     assert get_json(server.url + "/api/overview")["events"] == 0
+
+
+def test_with_a_token_only_authorised_exporters_land_spans(processes, tmp_path):
+    """Both OTLP receivers ask for the ingest token (gRPC metadata, HTTP header) when the server
+    has credentials; the SDK sends it through OTEL_EXPORTER_OTLP_HEADERS."""
+    token = "otlp-test-token-0123456789"
+    server = processes(["serve", "--token", token], tmp_path / "store")
+    script = tmp_path / "one_span.py"
+    script.write_text(
+        "import sys\n"
+        "from opentelemetry.sdk.resources import Resource\n"
+        "from opentelemetry.sdk.trace import TracerProvider\n"
+        "from opentelemetry.sdk.trace.export import SimpleSpanProcessor\n"
+        "from opentelemetry.sdk.trace.export import SpanExportResult\n"
+        "kind, address, order = sys.argv[1:4]\n"
+        "if kind == 'http':\n"
+        "    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter\n"
+        "    exporter = OTLPSpanExporter(endpoint=f'http://{address}/v1/traces', timeout=10)\n"
+        "else:\n"
+        "    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter\n"
+        "    exporter = OTLPSpanExporter(endpoint=f'http://{address}', insecure=True, timeout=10)\n"
+        "results = []\n"
+        "export = exporter.export\n"
+        "exporter.export = lambda spans: results.append(export(spans)) or results[-1]\n"
+        "provider = TracerProvider(resource=Resource.create({'service.name': 'checkout'}))\n"
+        "provider.add_span_processor(SimpleSpanProcessor(exporter))\n"
+        "with provider.get_tracer('t').start_as_current_span('place order', attributes={'order.id': order}):\n"
+        "    pass\n"
+        "provider.shutdown()\n"
+        "sys.exit(0 if results == [SpanExportResult.SUCCESS] else 3)\n"
+    )
+
+    def send(kind, address, order, headers):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+        if headers:
+            env["OTEL_EXPORTER_OTLP_HEADERS"] = headers
+        return subprocess.run([sys.executable, str(script), kind, address, order], env=env, timeout=120,
+                              capture_output=True).returncode
+
+    for kind, address in [("http", server.otlp_http), ("grpc", server.otlp_grpc)]:
+        assert send(kind, address, f"{kind}-anonymous", None) == 3, f"{kind}: refused without a token"
+        assert send(kind, address, f"{kind}-wrong", "authorization=Bearer%20not-the-token-123456") == 3
+        assert send(kind, address, f"{kind}-signed", f"authorization=Bearer%20{token}") == 0, f"{kind}: accepted"
+
+    def overview():
+        request = urllib.request.Request(server.url + "/api/overview", headers={"authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
+
+    wait_for("both signed spans", lambda: overview()["events"] == 2, timeout=30)
+    time.sleep(1)
+    assert overview()["events"] == 2, "no anonymous or wrongly signed span was stored"

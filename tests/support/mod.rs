@@ -1,4 +1,6 @@
 //! Shared helpers of the end-to-end tests: start the real `flowsight` binary and talk HTTP to it.
+//! Each test file uses the part it needs.
+#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -8,8 +10,31 @@ use std::time::{Duration, Instant};
 /// A running `flowsight` process, killed when dropped.
 pub struct Server {
     child: Child,
-    /// `http://127.0.0.1:PORT`
+    /// `http://127.0.0.1:PORT` (`https://` with TLS)
     pub url: String,
+}
+
+impl Server {
+    /// The process id, to send it signals.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits up to `timeout` for the process to exit; its status if it did.
+    pub fn wait_for_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let start = Instant::now();
+        while start.elapsed() < timeout {
+            if let Some(status) = self
+                .child
+                .try_wait()
+                .expect("the process can be waited for")
+            {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
 }
 
 impl Drop for Server {
@@ -38,7 +63,7 @@ pub fn start(args: &[&str], ready: &str) -> Server {
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             if line.contains(&ready) {
-                let url = line[line.find("http://").expect("a URL")..]
+                let url = line[line.find("http").expect("a URL")..]
                     .split_whitespace()
                     .next()
                     .unwrap()

@@ -20,6 +20,10 @@ pub enum WebError {
     /// A page could not be rendered.
     #[error("rendering failed: {0}")]
     Template(#[from] askama::Error),
+    /// The server could not be set up as asked (TLS files, credentials); the message names
+    /// the file or setting.
+    #[error("{0}")]
+    Setup(String),
     /// A worker thread failed.
     #[error("internal error: {0}")]
     Internal(String),
@@ -31,7 +35,9 @@ impl IntoResponse for WebError {
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::NotFound(_) => StatusCode::NOT_FOUND,
             WebError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
-            WebError::Template(_) | WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            WebError::Template(_) | WebError::Internal(_) | WebError::Setup(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         };
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");

@@ -5,13 +5,16 @@
 //! [`app`] builds the whole router, the collector's HTTP ingest included, so one port serves
 //! both the events coming in and the views going out.
 
+pub mod auth;
 pub mod error;
 pub mod guard;
 pub mod reports;
 mod routes;
+pub mod server;
 mod views;
 
 pub use error::WebError;
+pub use server::{serve, ServerLimits};
 
 use axum::http::{HeaderName, HeaderValue};
 use axum::Router;
@@ -71,14 +74,3 @@ const SECURITY_HEADERS: [(&str, &str); 4] = [
         "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
     ),
 ];
-
-/// Serves `app` on `listener` until `shutdown` resolves.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    app: Router,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-}

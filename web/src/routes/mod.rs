@@ -68,7 +68,7 @@ fn encode_query(pairs: &[(&str, String)]) -> String {
 }
 
 /// Percent-encodes everything but unreserved characters (RFC 3986).
-fn percent_encode(text: &str) -> String {
+pub(crate) fn percent_encode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {

@@ -43,17 +43,42 @@ pub fn grpc_service(ingest: OtlpIngest) -> TraceServiceServer<impl TraceService>
         .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
 }
 
-/// Serves OTLP/gRPC on `listener` until `shutdown` resolves.
+/// Decides from a request's `authorization` metadata (e.g. `Bearer TOKEN`) whether it may
+/// send spans; `None` lets every request in.
+pub type Authorize = Option<std::sync::Arc<dyn Fn(Option<&str>) -> bool + Send + Sync>>;
+
+/// Serves OTLP/gRPC on `listener` until `shutdown` resolves; requests `authorize` refuses are
+/// answered UNAUTHENTICATED before their message is read.
 pub async fn serve_grpc(
     listener: tokio::net::TcpListener,
     ingest: OtlpIngest,
+    authorize: Authorize,
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) -> Result<(), tonic::transport::Error> {
+    let gate = move |request: Request<()>| match &authorize {
+        Some(allows) => {
+            let value = request
+                .metadata()
+                .get("authorization")
+                .and_then(|v| v.to_str().ok());
+            if allows(value) {
+                Ok(request)
+            } else {
+                Err(Status::unauthenticated(
+                    "send authorization: Bearer TOKEN with a token whose role is ingest or admin",
+                ))
+            }
+        }
+        None => Ok(request),
+    };
     tonic::transport::Server::builder()
         .layer(tower::util::MapResponseLayer::new(
             undecodable_is_invalid_argument,
         ))
-        .add_service(grpc_service(ingest))
+        .add_service(tonic::service::interceptor::InterceptedService::new(
+            grpc_service(ingest),
+            gate,
+        ))
         .serve_with_incoming_shutdown(
             tonic::transport::server::TcpIncoming::from(listener),
             shutdown,

@@ -14,7 +14,7 @@ mod queue;
 mod spans;
 
 pub use config::{OtlpConfig, SpanKeyRule};
-pub use grpc::{grpc_service, serve_grpc};
+pub use grpc::{grpc_service, serve_grpc, Authorize};
 pub use http::router;
 pub use queue::{QueueError, SpanQueue};
 pub use spans::{spans_to_events, SpanBatch};

@@ -1,0 +1,4 @@
+//! libFuzzer entry of [`flowsight_fuzz::ocel_json`].
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| flowsight_fuzz::ocel_json(data));
