@@ -85,6 +85,7 @@ pub async fn collect_and_serve(
         rules_origin: rules.origin,
         kafka: Some(metrics.clone()),
         otlp: None,
+        imports: web::imports::Imports::default(),
     };
     let server = tokio::spawn(serve_until(listeners, state, async {
         let _ = server_stopped.await;

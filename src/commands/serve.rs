@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use web::auth::{Auth, Credentials};
 use web::guard::AllowedHosts;
+use web::imports::Imports;
 use web::{AppState, ServerLimits};
 
 /// Options of `flowsight serve`.
@@ -77,6 +78,12 @@ pub struct ListenArgs {
     /// newcomer.
     #[arg(long, default_value_t = 4096)]
     pub max_connections: usize,
+    /// Largest file the Import page accepts, e.g. `512MiB`, `2GiB`.
+    #[arg(long, default_value = "1GiB", value_parser = super::parse_size)]
+    pub max_upload: u64,
+    /// Imports the Import page runs at once; more are asked to retry later.
+    #[arg(long, default_value_t = 2)]
+    pub max_imports: usize,
     /// Time a client has to send a request's headers (and the next request on an idle
     /// connection) before the connection is closed, e.g. `10s`.
     #[arg(long, default_value = "10s", value_parser = super::parse_seconds)]
@@ -102,6 +109,8 @@ pub struct Listeners {
     tls: Option<tokio_rustls::TlsAcceptor>,
     /// Timeouts and connection bounds.
     limits: ServerLimits,
+    /// The Import page's limits.
+    imports: Imports,
 }
 
 impl Listeners {
@@ -202,6 +211,8 @@ impl ListenArgs {
             header_timeout: self.header_timeout,
             ..ServerLimits::default()
         };
+        let imports = Imports::new(self.max_upload, self.max_imports, std::env::temp_dir());
+        imports.remove_abandoned();
         Ok(Listeners {
             ui,
             addr,
@@ -210,6 +221,7 @@ impl ListenArgs {
             auth,
             tls,
             limits,
+            imports,
         })
     }
 }
@@ -227,6 +239,7 @@ pub async fn serve_until_interrupted(
         rules_origin: rules.origin,
         kafka: None,
         otlp: None,
+        imports: web::imports::Imports::default(),
     };
     serve_until(listeners, state, shutdown_signal()).await
 }
@@ -242,6 +255,7 @@ pub async fn serve_until(
         config: Arc::new(state.config.otlp.clone()),
     };
     state.otlp = Some(ingest.clone());
+    state.imports = listeners.imports.clone();
     let (stopped, watch) = tokio::sync::watch::channel(false);
     let stopping = |mut watch: tokio::sync::watch::Receiver<bool>| async move {
         let _ = watch.wait_for(|s| *s).await;

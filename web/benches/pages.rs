@@ -35,6 +35,7 @@ fn main() {
             rules_origin: "the demo's rules".into(),
             kafka: None,
             otlp: None,
+            imports: flowsight_web::imports::Imports::default(),
         },
         IngestLimits::default(),
     );

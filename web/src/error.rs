@@ -20,6 +20,12 @@ pub enum WebError {
     /// A page could not be rendered.
     #[error("rendering failed: {0}")]
     Template(#[from] askama::Error),
+    /// Too much at once (e.g. every import slot is taken); the client may retry later.
+    #[error("{0}")]
+    Busy(String),
+    /// The request is larger than accepted.
+    #[error("{0}")]
+    TooLarge(String),
     /// The server could not be set up as asked (TLS files, credentials); the message names
     /// the file or setting.
     #[error("{0}")]
@@ -29,16 +35,25 @@ pub enum WebError {
     Internal(String),
 }
 
-impl IntoResponse for WebError {
-    fn into_response(self) -> Response {
-        let status = match &self {
+impl WebError {
+    /// The HTTP status this error is answered with.
+    pub fn status(&self) -> StatusCode {
+        match self {
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::NotFound(_) => StatusCode::NOT_FOUND,
+            WebError::Busy(_) => StatusCode::TOO_MANY_REQUESTS,
+            WebError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             WebError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Template(_) | WebError::Internal(_) | WebError::Setup(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
-        };
+        }
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let status = self.status();
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }

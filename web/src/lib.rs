@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod error;
 pub mod guard;
+pub mod imports;
 pub mod reports;
 mod routes;
 pub mod server;
@@ -40,6 +41,8 @@ pub struct AppState {
     pub kafka: Option<Arc<KafkaMetrics>>,
     /// The OTLP trace ingest, served as `POST /v1/traces` beside the UI when present.
     pub otlp: Option<OtlpIngest>,
+    /// The Import page's limits.
+    pub imports: imports::Imports,
 }
 
 /// The complete router: UI pages, JSON/CSV/SVG exports, `POST /api/events` and, with an

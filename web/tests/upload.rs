@@ -6,6 +6,7 @@ use axum::http::{Request, StatusCode};
 use collector::sources::http::IngestLimits;
 use collector::store::{EmbeddedStore, Store};
 use collector::CollectorConfig;
+use flowsight_web::imports::Imports;
 use flowsight_web::{app, AppState};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -28,13 +29,23 @@ fn multipart(file_name: &str, content: &[u8], fields: &[(&str, &str)]) -> Vec<u8
 }
 
 async fn post(router: &axum::Router, body: Vec<u8>) -> (StatusCode, String) {
-    let request = Request::post("/import")
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={BOUNDARY}"),
-        )
-        .body(Body::from(body))
-        .unwrap();
+    post_declaring(router, body, false).await
+}
+
+/// Posts `body` as an upload, with its Content-Length when `declared`.
+async fn post_declaring(
+    router: &axum::Router,
+    body: Vec<u8>,
+    declared: bool,
+) -> (StatusCode, String) {
+    let mut request = Request::post("/import").header(
+        "content-type",
+        format!("multipart/form-data; boundary={BOUNDARY}"),
+    );
+    if declared {
+        request = request.header("content-length", body.len());
+    }
+    let request = request.body(Body::from(body)).unwrap();
     let response = router.clone().oneshot(request).await.unwrap();
     let status = response.status();
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
@@ -43,20 +54,24 @@ async fn post(router: &axum::Router, body: Vec<u8>) -> (StatusCode, String) {
     (status, String::from_utf8_lossy(&bytes).into_owned())
 }
 
+/// The app over a new embedded store in `dir`, with the Import page's `imports` limits.
+fn import_page(dir: &std::path::Path, imports: Imports) -> (Arc<EmbeddedStore>, axum::Router) {
+    let store = Arc::new(EmbeddedStore::open(dir, Default::default()).unwrap());
+    let state = AppState {
+        store: store.clone(),
+        config: Arc::new(CollectorConfig::default()),
+        rules_origin: "no rules".into(),
+        kafka: None,
+        otlp: None,
+        imports,
+    };
+    (store, app(state, IngestLimits::default()))
+}
+
 #[tokio::test]
 async fn uploads_import_and_bad_ones_say_why() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(EmbeddedStore::open(dir.path(), Default::default()).unwrap());
-    let router = app(
-        AppState {
-            store: store.clone(),
-            config: Arc::new(CollectorConfig::default()),
-            rules_origin: "no rules".into(),
-            kafka: None,
-            otlp: None,
-        },
-        IngestLimits::default(),
-    );
+    let (store, router) = import_page(dir.path(), Imports::default());
     let shared = std::env::var_os("FLOWSIGHT_SHARED")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
@@ -117,4 +132,29 @@ async fn uploads_import_and_bad_ones_say_why() {
             "{page}"
         );
     }
+}
+
+#[tokio::test]
+async fn an_upload_over_the_limit_is_refused_and_leaves_no_file_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let staging = tempfile::tempdir().unwrap();
+    let imports = Imports::new(1024, 1, staging.path().to_path_buf());
+    let (store, router) = import_page(dir.path(), imports);
+    let big = multipart("big.xes", &[b' '; 4096], &[]);
+    let (status, page) = post_declaring(&router, big.clone(), true).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(page.contains("at most 0 MiB are accepted"), "{page}");
+    let (status, page) = post_declaring(&router, big, false).await;
+    assert_eq!(
+        status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "cut off while streaming"
+    );
+    assert!(page.contains("big.xes is larger than"), "{page}");
+    assert!(
+        !page.contains(staging.path().to_str().unwrap()),
+        "no path shown"
+    );
+    assert_eq!(std::fs::read_dir(staging.path()).unwrap().count(), 0);
+    assert_eq!(store.overview().unwrap().events, 0);
 }

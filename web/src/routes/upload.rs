@@ -1,14 +1,18 @@
 //! The import page: upload an XES, CSV or OCEL 2.0 file into the store.
 //!
-//! The upload is streamed to a temporary file (bounded memory, large logs welcome), then
-//! imported with the same code as `flowsight import`.
+//! The upload is streamed to a staging file (bounded memory, large logs welcome), then
+//! imported with the same code as `flowsight import`, within the limits of [`Imports`]: an
+//! upload too large for the limit or the disk is refused from its Content-Length before it is
+//! read (and cut off if it sends more), and only so many imports run at once.
+//!
+//! [`Imports`]: crate::imports::Imports
 
 use super::{blocking, page};
 use crate::views::Header;
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -17,13 +21,11 @@ use miner::formats::csv_read::CsvColumns;
 use std::collections::HashMap;
 use std::io::Write;
 
-/// Largest upload accepted.
-const MAX_UPLOAD: usize = 2 << 30;
-
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/import", get(form).post(upload))
-        .layer(DefaultBodyLimit::max(MAX_UPLOAD))
+        // The upload's size is checked against the configured limit while it streams.
+        .layer(DefaultBodyLimit::disable())
 }
 
 #[derive(Template)]
@@ -51,14 +53,25 @@ async fn form(State(state): State<AppState>) -> Result<Html<String>, WebError> {
     render(&state, None, "").await
 }
 
-async fn upload(State(state): State<AppState>, multipart: Multipart) -> Result<Response, WebError> {
-    match receive_and_import(&state, multipart).await {
+async fn upload(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    multipart: Multipart,
+) -> Result<Response, WebError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let outcome = match (state.imports.admit(declared), state.imports.start()) {
+        (Err(e), _) | (Ok(()), Err(e)) => Err(e),
+        (Ok(()), Ok(_running)) => receive_and_import(&state, multipart).await,
+    };
+    match outcome {
         Ok(message) => Ok(render(&state, Some(message), "ok").await?.into_response()),
-        Err(WebError::BadRequest(message)) => Ok((
-            StatusCode::BAD_REQUEST,
-            render(&state, Some(message), "error").await?,
-        )
-            .into_response()),
+        Err(e @ (WebError::BadRequest(_) | WebError::Busy(_) | WebError::TooLarge(_))) => {
+            let status = e.status();
+            Ok((status, render(&state, Some(e.to_string()), "error").await?).into_response())
+        }
         Err(other) => Err(other),
     }
 }
@@ -78,15 +91,24 @@ async fn receive_and_import(
         let name = field.name().unwrap_or_default().to_string();
         if name == "file" {
             let file_name = field.file_name().unwrap_or("upload").to_string();
-            let mut temp =
-                tempfile::NamedTempFile::new().map_err(|e| WebError::Internal(e.to_string()))?;
+            let mut temp = state.imports.stage()?;
+            let mut received: u64 = 0;
             while let Some(chunk) = field
                 .chunk()
                 .await
                 .map_err(|e| bad(format!("upload: {e}")))?
             {
-                temp.write_all(&chunk)
-                    .map_err(|e| WebError::Internal(e.to_string()))?;
+                received += chunk.len() as u64;
+                if received > state.imports.max_bytes {
+                    return Err(WebError::TooLarge(format!(
+                        "{file_name} is larger than the {} MiB accepted (--max-upload)",
+                        state.imports.max_bytes >> 20
+                    )));
+                }
+                temp.write_all(&chunk).map_err(|e| {
+                    tracing::error!(error = %e, "cannot stage an upload");
+                    WebError::Internal(format!("the upload could not be stored ({})", e.kind()))
+                })?;
             }
             file = Some((file_name, temp));
         } else {
@@ -121,7 +143,11 @@ async fn receive_and_import(
             collector::CollectorError::File { message, .. } => {
                 WebError::BadRequest(format!("{name}: {message}"))
             }
-            other => WebError::Store(other),
+            // Other errors may name the staging file: the log has them, the answer does not.
+            other => {
+                tracing::error!(error = %other, file = %name, "import failed");
+                WebError::Internal(format!("importing {name} failed; the server log says why"))
+            }
         })
     })
     .await?;

@@ -1,6 +1,10 @@
 //! Reading the OCEL 2.0 SQLite encoding: `event`, `object`, `event_object`, `object_object`
 //! and one attribute table per event and object type (`event_<map>`, `object_<map>`).
 //! Ids stored as integers are read as strings.
+//!
+//! A file to import is untrusted: it is opened read-only, a file holding views or triggers
+//! (whose SQL would run inside our queries: a recursive view never ends) is refused, the page
+//! cache is capped and each query has a time budget.
 
 use crate::CollectorError;
 use miner::log::{Ocel, OcelEvent, OcelObject, Relation};
@@ -10,6 +14,8 @@ use rusqlite::{Connection, OpenFlags};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 fn text(v: ValueRef<'_>) -> String {
     match v {
@@ -40,7 +46,7 @@ struct TypedRow {
 }
 
 /// Every row of every per-type table listed in `{prefix}_map_type`.
-fn type_table_rows(conn: &Connection, prefix: &str) -> Result<Vec<TypedRow>, CollectorError> {
+fn type_table_rows(conn: &Untrusted, prefix: &str) -> Result<Vec<TypedRow>, CollectorError> {
     let mut maps = conn.prepare(&format!("SELECT ocel_type_map FROM {prefix}_map_type"))?;
     let maps: Vec<String> = maps
         .query_map([], |r| Ok(text(r.get_ref(0)?)))?
@@ -79,7 +85,7 @@ fn type_table_rows(conn: &Connection, prefix: &str) -> Result<Vec<TypedRow>, Col
 
 /// Qualified relations from a `(source, target, qualifier)` query, grouped by source.
 fn read_relations(
-    conn: &Connection,
+    conn: &Untrusted,
     sql: &str,
 ) -> Result<HashMap<String, Vec<Relation>>, CollectorError> {
     let mut grouped: HashMap<String, Vec<Relation>> = HashMap::new();
@@ -97,13 +103,99 @@ fn read_relations(
     Ok(grouped)
 }
 
-/// Reads an OCEL 2.0 SQLite file (opened read-only).
-pub fn read_ocel_sqlite(path: &Path) -> Result<Ocel, CollectorError> {
+/// Longest any one query on an imported file may run.
+const QUERY_BUDGET: Duration = Duration::from_secs(60);
+
+/// Largest page cache of an imported file's connection, in KiB.
+const CACHE_KIB: i64 = 64 << 10;
+
+/// Opens an untrusted OCEL SQLite file: read-only, tables only, bounded cache, and a time
+/// budget restarted before each query.
+fn open_untrusted(path: &Path) -> Result<Untrusted, CollectorError> {
     let bad = |message: String| CollectorError::File {
         path: path.display().to_string(),
         message,
     };
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
+    conn.pragma_update(None, "trusted_schema", false)?;
+    let budget = Budget::default();
+    let deadline = budget.0.clone();
+    conn.progress_handler(
+        10_000,
+        Some(move || {
+            let deadline = *deadline.lock().unwrap_or_else(|p| p.into_inner());
+            Instant::now() > deadline
+        }),
+    );
+    let code: Vec<(String, String)> = conn
+        .prepare("SELECT type, name FROM sqlite_master WHERE type IN ('view', 'trigger')")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    if let Some((kind, name)) = code.first() {
+        return Err(bad(format!(
+            "the file holds a {kind} ({name:?}): an OCEL 2.0 file to import may hold tables only"
+        )));
+    }
+    Ok(Untrusted { conn, budget })
+}
+
+/// The deadline of the query running on an imported file.
+#[derive(Clone)]
+struct Budget(Arc<Mutex<Instant>>);
+
+impl Default for Budget {
+    fn default() -> Self {
+        Self(Arc::new(Mutex::new(Instant::now() + QUERY_BUDGET)))
+    }
+}
+
+/// A connection to an imported file whose every query gets [`QUERY_BUDGET`].
+struct Untrusted {
+    conn: Connection,
+    budget: Budget,
+}
+
+impl Untrusted {
+    /// Prepares `sql`, giving it (and the reading of its rows) a fresh budget.
+    fn prepare(&self, sql: &str) -> rusqlite::Result<rusqlite::Statement<'_>> {
+        *self.budget.0.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now() + QUERY_BUDGET;
+        self.conn.prepare(sql)
+    }
+}
+
+/// A query of an imported file interrupted by its budget, as a file error saying so.
+fn over_budget(path: &Path, e: CollectorError) -> CollectorError {
+    match e {
+        CollectorError::Store(rusqlite::Error::SqliteFailure(f, _))
+            if f.code == rusqlite::ErrorCode::OperationInterrupted =>
+        {
+            CollectorError::File {
+                path: path.display().to_string(),
+                message: format!(
+                    "a query ran past its budget of {} s: the file is too large or malformed",
+                    QUERY_BUDGET.as_secs()
+                ),
+            }
+        }
+        other => other,
+    }
+}
+
+/// Reads an OCEL 2.0 SQLite file, untrusted (see the module's doc).
+pub fn read_ocel_sqlite(path: &Path) -> Result<Ocel, CollectorError> {
+    let conn = open_untrusted(path)?;
+    read_tables(path, &conn).map_err(|e| over_budget(path, e))
+}
+
+fn read_tables(path: &Path, conn: &Untrusted) -> Result<Ocel, CollectorError> {
+    let bad = |message: String| CollectorError::File {
+        path: path.display().to_string(),
+        message,
+    };
     let mut ocel = Ocel::default();
     let mut time = |raw: String, what: &str| -> Result<Micros, CollectorError> {
         let (t, zone) = parse_timestamp(&raw)
@@ -116,7 +208,7 @@ pub fn read_ocel_sqlite(path: &Path) -> Result<Ocel, CollectorError> {
 
     // Event attributes and times from the per-type tables.
     let mut event_rows: HashMap<String, (Micros, Map<String, Value>)> = HashMap::new();
-    for row in type_table_rows(&conn, "event")? {
+    for row in type_table_rows(conn, "event")? {
         let at = row
             .time
             .ok_or_else(|| bad(format!("table {} has no ocel_time", row.table)))?;
@@ -125,7 +217,7 @@ pub fn read_ocel_sqlite(path: &Path) -> Result<Ocel, CollectorError> {
     }
 
     let mut relations = read_relations(
-        &conn,
+        conn,
         "SELECT ocel_event_id, ocel_object_id, ocel_qualifier FROM event_object",
     )?;
     let mut stmt = conn.prepare("SELECT ocel_id, ocel_type FROM event ORDER BY rowid")?;
@@ -146,7 +238,7 @@ pub fn read_ocel_sqlite(path: &Path) -> Result<Ocel, CollectorError> {
 
     // Object attribute values over time (NULL means "not changed in this row").
     let mut object_values: HashMap<String, Vec<(String, Micros, Value)>> = HashMap::new();
-    for row in type_table_rows(&conn, "object")? {
+    for row in type_table_rows(conn, "object")? {
         let at = match row.time {
             Some(t) => time(t, &format!("object table {}", row.table))?,
             None => 0,
@@ -159,7 +251,7 @@ pub fn read_ocel_sqlite(path: &Path) -> Result<Ocel, CollectorError> {
         object_values.entry(row.id).or_default().extend(values);
     }
     let mut links = read_relations(
-        &conn,
+        conn,
         "SELECT ocel_source_id, ocel_target_id, ocel_qualifier FROM object_object",
     )?;
     let mut stmt = conn.prepare("SELECT ocel_id, ocel_type FROM object ORDER BY rowid")?;
@@ -412,5 +504,21 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("already exists"));
+    }
+
+    #[test]
+    fn a_file_with_views_or_triggers_is_refused_before_any_query_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let endless = "CREATE VIEW event AS WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT x AS ocel_id, 'a' AS ocel_type FROM n";
+        let trigger = "CREATE TABLE t(x); CREATE TRIGGER grow AFTER INSERT ON t BEGIN INSERT INTO t VALUES (1); END";
+        for (name, sql, kind) in [
+            ("view.sqlite", endless, "a view (\"event\")"),
+            ("trigger.sqlite", trigger, "a trigger (\"grow\")"),
+        ] {
+            let path = dir.path().join(name);
+            Connection::open(&path).unwrap().execute_batch(sql).unwrap();
+            let e = read_ocel_sqlite(&path).unwrap_err().to_string();
+            assert!(e.contains(&format!("the file holds {kind}")), "{e}");
+        }
     }
 }
