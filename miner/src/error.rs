@@ -35,6 +35,14 @@ pub enum MinerError {
         /// What was wrong, naming the event, object or element.
         message: String,
     },
+    /// A model was asked of more activities than discovery handles in bounded time.
+    #[error("a model of {activities} activities is more than the Inductive Miner discovers in bounded time (at most {limit}): select fewer activities or instances first")]
+    TooManyActivities {
+        /// Activities of the log.
+        activities: usize,
+        /// The most accepted.
+        limit: usize,
+    },
     /// A timestamp could not be understood.
     #[error("invalid timestamp {value:?}: expected RFC 3339, e.g. 2024-05-01T12:00:00Z")]
     Timestamp {

@@ -26,7 +26,7 @@ fn every_variant_of_real_logs_fits_the_tree_at_noise_zero() {
         "roadtraffic100traces.xes",
     ] {
         let s = stats(name);
-        let tree = inductive_miner(&s, 0.0);
+        let tree = inductive_miner(&s, 0.0).unwrap();
         let unfit: Vec<_> = s
             .variants
             .iter()
@@ -43,7 +43,7 @@ fn every_variant_of_real_logs_fits_the_tree_at_noise_zero() {
 
 #[test]
 fn the_running_example_gives_the_textbook_model() {
-    let tree = inductive_miner(&stats("running-example.xes"), 0.0);
+    let tree = inductive_miner(&stats("running-example.xes"), 0.0).unwrap();
     assert_eq!(
         tree.to_string(),
         "->( 'register request', *( ->( +( 'check ticket', X( 'examine casually', 'examine thoroughly' ) ), 'decide' ), 'reinitiate request' ), X( 'pay compensation', 'reject request' ) )"

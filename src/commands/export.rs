@@ -200,7 +200,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let text = match (args.what, format) {
         (What::Map, Format::Svg) => view()?.svg(),
         (What::Report, Format::Html) => view()?.html_report(web::reports::now_micros())?,
-        (What::Model, Format::Bpmn) => reports::bpmn(&view()?.full, args.noise),
+        (What::Model, Format::Bpmn) => reports::bpmn(&view()?.full, args.noise)?,
         (What::Dfg, Format::Csv) => reports::dfg_csv(&view()?.shown, cells),
         (What::Dfg, Format::Json) => pretty(reports::dfg_json(&view()?.shown)),
         (What::Variants, Format::Csv) => reports::variants_csv(&view()?.full, cells),

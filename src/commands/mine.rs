@@ -81,7 +81,7 @@ pub fn run(args: MineArgs) -> anyhow::Result<()> {
     let (log, _) = read_xes_file(&args.log)?;
     let stats = ProcessStats::from_log(&log);
     if let Some(path) = &args.bpmn {
-        let tree = inductive_miner(&stats, args.noise);
+        let tree = inductive_miner(&stats, args.noise)?;
         let name = args
             .log
             .file_name()

@@ -166,11 +166,10 @@ impl MapView {
 
 /// A BPMN 2.0 model (with diagram) discovered by the Inductive Miner (IMf) from the variants
 /// of the selected instances; `noise` is IMf's threshold (0–1).
-pub fn bpmn(stats: &ProcessStats, noise: f64) -> String {
-    miner::formats::bpmn::write_bpmn(
-        &miner::discovery::inductive::inductive_miner(stats, noise),
-        "Flowsight model",
-    )
+pub fn bpmn(stats: &ProcessStats, noise: f64) -> Result<String, WebError> {
+    let tree = miner::discovery::inductive::inductive_miner(stats, noise)
+        .map_err(|e| WebError::BadRequest(e.to_string()))?;
+    Ok(miner::formats::bpmn::write_bpmn(&tree, "Flowsight model"))
 }
 
 /// Renders an SVG document as PNG, with the DejaVu fonts compiled in so that labels render the

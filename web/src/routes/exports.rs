@@ -65,7 +65,7 @@ async fn export(
         Ok(match name.as_str() {
             "map.svg" => download(&name, "image/svg+xml", view()?.svg()),
             "map.png" => download(&name, "image/png", reports::svg_to_png(&view()?.svg())?),
-            "model.bpmn" => download(&name, "application/xml", reports::bpmn(&view()?.full, model.noise.unwrap_or(0.0))),
+            "model.bpmn" => download(&name, "application/xml", reports::bpmn(&view()?.full, model.noise.unwrap_or(0.0))?),
             "report.html" => download(&name, "text/html; charset=utf-8", view()?.html_report(reports::now_micros())?),
             "dfg.csv" => download(&name, CSV, reports::dfg_csv(&view()?.shown, cells)),
             "dfg.json" => download(&name, JSON, pretty(reports::dfg_json(&view()?.shown))),

@@ -12,25 +12,38 @@ mod tree;
 pub use tree::ProcessTree;
 
 use crate::discovery::ProcessStats;
-use cuts::{loop_cut, parallel_cut, sequence_cut, xor_cut, Dfg};
-use std::collections::BTreeSet;
+use crate::MinerError;
+use cuts::{loop_cut, parallel_cut, sequence_cut, xor_cut, Dfg, Graph};
+use std::collections::{BTreeSet, HashMap};
 
 /// A sub-log: activity sequences (indices into the activity names) with how often each occurs.
 type Log = Vec<(Vec<usize>, u64)>;
 
+/// Most activities a model is discovered for: discovery tries a cut once per activity at each
+/// fall-through, so its cost grows with the cube of the activities (1,200 take about 6 s,
+/// 4,200 about 100 s on two cores; `make bench`).
+pub const MAX_ACTIVITIES: usize = 2_000;
+
 /// Discovers a process tree from the variants in `stats`; `noise` (0–1) is IMf's threshold.
-pub fn inductive_miner(stats: &ProcessStats, noise: f64) -> ProcessTree {
+/// Refuses logs of more than [`MAX_ACTIVITIES`] activities.
+pub fn inductive_miner(stats: &ProcessStats, noise: f64) -> Result<ProcessTree, MinerError> {
+    if stats.activities.len() > MAX_ACTIVITIES {
+        return Err(MinerError::TooManyActivities {
+            activities: stats.activities.len(),
+            limit: MAX_ACTIVITIES,
+        });
+    }
     let log: Log = stats
         .variants
         .iter()
         .map(|v| (v.activities.clone(), v.count))
         .collect();
     let names: Vec<&str> = stats.activities.iter().map(|a| a.name.as_str()).collect();
-    Miner {
+    Ok(Miner {
         names: &names,
         noise: noise.clamp(0.0, 1.0),
     }
-    .mine(log)
+    .mine(log))
 }
 
 struct Miner<'a> {
@@ -83,7 +96,8 @@ impl Miner<'_> {
     /// The tree of the first cut of `dfg` that splits `alphabet` (exclusive choice, sequence,
     /// parallel, loop), with each part mined from its sub-log.
     fn cut(&self, log: &Log, alphabet: &BTreeSet<usize>, dfg: &Dfg) -> Option<ProcessTree> {
-        if let Some(parts) = xor_cut(dfg, alphabet) {
+        let graph = Graph::new(dfg, alphabet);
+        if let Some(parts) = xor_cut(&graph) {
             let parts = self.in_name_order(parts);
             return Some(ProcessTree::Xor(
                 split_xor(log, &parts)
@@ -92,17 +106,17 @@ impl Miner<'_> {
                     .collect(),
             ));
         }
-        if let Some(parts) = sequence_cut(dfg, alphabet) {
+        if let Some(parts) = sequence_cut(&graph) {
             return Some(ProcessTree::Sequence(
                 parts.iter().map(|p| self.mine(project(log, p))).collect(),
             ));
         }
-        if let Some(parts) = parallel_cut(dfg, alphabet) {
+        if let Some(parts) = parallel_cut(&graph) {
             return Some(ProcessTree::Parallel(
                 parts.iter().map(|p| self.mine(project(log, p))).collect(),
             ));
         }
-        let parts = loop_cut(dfg, alphabet)?;
+        let parts = loop_cut(&graph)?;
         Some(ProcessTree::Loop(
             split_loop(log, &parts)
                 .into_iter()
@@ -127,24 +141,30 @@ impl Miner<'_> {
     /// rest, a loop through the start activities, or (last) the flower model that allows
     /// anything over the alphabet.
     fn fall_through(&self, log: Log, alphabet: &BTreeSet<usize>, dfg: &Dfg) -> ProcessTree {
-        if let Some(&a) = alphabet.iter().find(|&&a| {
-            log.iter()
-                .all(|(t, _)| t.iter().filter(|&&x| x == a).count() == 1)
-        }) {
+        if let Some(a) = once_per_trace(&log, alphabet) {
             let rest: BTreeSet<usize> = alphabet.iter().copied().filter(|&x| x != a).collect();
             return ProcessTree::Parallel(vec![self.activity(a), self.mine(project(&log, &rest))]);
         }
         // Activity concurrent: an activity whose removal leaves a log with a cut runs in
         // parallel with the rest (precise where the flower model would allow anything).
+        let mut holding: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (i, (trace, _)) in log.iter().enumerate() {
+            let mut seen = BTreeSet::new();
+            for &a in trace {
+                if seen.insert(a) {
+                    holding.entry(a).or_default().push(i);
+                }
+            }
+        }
         for &a in alphabet {
             let rest: BTreeSet<usize> = alphabet.iter().copied().filter(|&x| x != a).collect();
-            let without = project(&log, &rest);
-            let rest_dfg = Dfg::of(&without);
-            let has_cut = xor_cut(&rest_dfg, &rest).is_some()
-                || sequence_cut(&rest_dfg, &rest).is_some()
-                || parallel_cut(&rest_dfg, &rest).is_some()
-                || loop_cut(&rest_dfg, &rest).is_some();
+            let rest_graph = Graph::new(&dfg.without(&log, a, &holding[&a]), &rest);
+            let has_cut = xor_cut(&rest_graph).is_some()
+                || sequence_cut(&rest_graph).is_some()
+                || parallel_cut(&rest_graph).is_some()
+                || loop_cut(&rest_graph).is_some();
             if has_cut {
+                let without = project(&log, &rest);
                 let only: BTreeSet<usize> = [a].into();
                 return ProcessTree::Parallel(vec![
                     self.mine(project(&log, &only)),
@@ -165,10 +185,39 @@ impl Miner<'_> {
 }
 
 /// Adds `trace` with `count` to `log`, merging equal traces.
-fn add(log: &mut Log, trace: Vec<usize>, count: u64) {
-    match log.iter_mut().find(|(t, _)| *t == trace) {
-        Some((_, c)) => *c += count,
-        None => log.push((trace, count)),
+/// The activity occurring exactly once in every trace, the first such in `alphabet`.
+fn once_per_trace(log: &Log, alphabet: &BTreeSet<usize>) -> Option<usize> {
+    let mut candidates: BTreeSet<usize> = alphabet.clone();
+    let mut counts: HashMap<usize, u32> = HashMap::new();
+    for (trace, _) in log {
+        counts.clear();
+        for &a in trace {
+            *counts.entry(a).or_default() += 1;
+        }
+        candidates.retain(|a| counts.get(a) == Some(&1));
+        if candidates.is_empty() {
+            return None;
+        }
+    }
+    candidates.first().copied()
+}
+
+/// A log under construction that merges equal traces, in the order they first came.
+#[derive(Default)]
+struct LogBuilder {
+    log: Log,
+    index: HashMap<Vec<usize>, usize>,
+}
+
+impl LogBuilder {
+    fn add(&mut self, trace: Vec<usize>, count: u64) {
+        match self.index.get(&trace) {
+            Some(&i) => self.log[i].1 += count,
+            None => {
+                self.index.insert(trace.clone(), self.log.len());
+                self.log.push((trace, count));
+            }
+        }
     }
 }
 
@@ -179,49 +228,64 @@ fn add(log: &mut Log, trace: Vec<usize>, count: u64) {
 /// inside traces of other parts) gets those traces restricted to it, so that every activity
 /// of the log stays in the model.
 fn split_xor(log: &Log, parts: &[BTreeSet<usize>]) -> Vec<Log> {
-    let mut logs = vec![Log::new(); parts.len()];
+    let part_of = part_index(parts);
+    let mut logs: Vec<LogBuilder> = parts.iter().map(|_| LogBuilder::default()).collect();
+    let mut inside = vec![0usize; parts.len()];
     for (trace, count) in log {
-        let inside = |p: &BTreeSet<usize>| trace.iter().filter(|a| p.contains(a)).count();
+        inside.iter_mut().for_each(|n| *n = 0);
+        trace.iter().for_each(|a| inside[part_of[a]] += 1);
         let best = (0..parts.len())
-            .max_by_key(|&i| (inside(&parts[i]), i))
+            .max_by_key(|&i| (inside[i], i))
             .expect("a cut has parts");
-        add(
-            &mut logs[best],
-            trace
-                .iter()
-                .copied()
-                .filter(|a| parts[best].contains(a))
-                .collect(),
-            *count,
-        );
+        let kept = trace
+            .iter()
+            .copied()
+            .filter(|a| part_of[a] == best)
+            .collect();
+        logs[best].add(kept, *count);
     }
-    for (part, sub) in parts.iter().zip(&mut logs) {
-        if sub.is_empty() {
-            *sub = project(log, part);
-            sub.retain(|(trace, _)| !trace.is_empty());
-        }
-    }
-    logs
+    parts
+        .iter()
+        .zip(logs)
+        .map(|(part, sub)| {
+            if sub.log.is_empty() {
+                let mut sub = project(log, part);
+                sub.retain(|(trace, _)| !trace.is_empty());
+                sub
+            } else {
+                sub.log
+            }
+        })
+        .collect()
+}
+
+/// The part of each activity of `parts`.
+fn part_index(parts: &[BTreeSet<usize>]) -> HashMap<usize, usize> {
+    parts
+        .iter()
+        .enumerate()
+        .flat_map(|(i, p)| p.iter().map(move |&a| (a, i)))
+        .collect()
 }
 
 /// Each trace restricted to the activities of `part` (sequence and parallel splits).
 fn project(log: &Log, part: &BTreeSet<usize>) -> Log {
-    let mut out = Log::new();
+    let mut out = LogBuilder::default();
     for (trace, count) in log {
-        add(
-            &mut out,
+        out.add(
             trace.iter().copied().filter(|a| part.contains(a)).collect(),
             *count,
         );
     }
-    out
+    out.log
 }
 
 /// Loop split: maximal runs of `do` activities go to the do-log, runs of redo activities to
 /// the log of the redo part their first activity belongs to.
 fn split_loop(log: &Log, parts: &[BTreeSet<usize>]) -> Vec<Log> {
-    let mut logs = vec![Log::new(); parts.len()];
-    let part_of = |a: usize| parts.iter().position(|p| p.contains(&a)).unwrap_or(0);
+    let mut logs: Vec<LogBuilder> = parts.iter().map(|_| LogBuilder::default()).collect();
+    let index = part_index(parts);
+    let part_of = |a: usize| index.get(&a).copied().unwrap_or(0);
     for (trace, count) in log {
         let mut current: Vec<usize> = Vec::new();
         let mut current_part = 0;
@@ -229,11 +293,7 @@ fn split_loop(log: &Log, parts: &[BTreeSet<usize>]) -> Vec<Log> {
             let p = part_of(a);
             if p != current_part && (p == 0 || current_part == 0) {
                 if current_part == 0 || !current.is_empty() {
-                    add(
-                        &mut logs[current_part],
-                        std::mem::take(&mut current),
-                        *count,
-                    );
+                    logs[current_part].add(std::mem::take(&mut current), *count);
                 }
                 current_part = p;
             }
@@ -241,15 +301,15 @@ fn split_loop(log: &Log, parts: &[BTreeSet<usize>]) -> Vec<Log> {
                 current.push(a);
             }
         }
-        add(&mut logs[current_part], current, *count);
+        logs[current_part].add(current, *count);
     }
-    logs
+    logs.into_iter().map(|l| l.log).collect()
 }
 
 /// Splits traces before each start activity that is not at the front (and, when `strict`,
 /// only where an end activity directly precedes it).
 fn split_at_starts(log: &Log, dfg: &Dfg, strict: bool) -> Log {
-    let mut out = Log::new();
+    let mut out = LogBuilder::default();
     for (trace, count) in log {
         let mut current = Vec::new();
         for (i, &a) in trace.iter().enumerate() {
@@ -257,13 +317,13 @@ fn split_at_starts(log: &Log, dfg: &Dfg, strict: bool) -> Log {
                 && dfg.starts.contains_key(&a)
                 && (!strict || dfg.ends.contains_key(&trace[i - 1]));
             if boundary {
-                add(&mut out, std::mem::take(&mut current), *count);
+                out.add(std::mem::take(&mut current), *count);
             }
             current.push(a);
         }
-        add(&mut out, current, *count);
+        out.add(current, *count);
     }
-    out
+    out.log
 }
 
 #[cfg(test)]
@@ -290,22 +350,22 @@ mod tests {
     fn finds_the_textbook_cuts() {
         let seq_par = stats(&["a b c d", "a c b d", "a b c d"]);
         assert_eq!(
-            inductive_miner(&seq_par, 0.0).to_string(),
+            inductive_miner(&seq_par, 0.0).unwrap().to_string(),
             "->( 'a', +( 'b', 'c' ), 'd' )"
         );
         let choice = stats(&["a b d", "a c d"]);
         assert_eq!(
-            inductive_miner(&choice, 0.0).to_string(),
+            inductive_miner(&choice, 0.0).unwrap().to_string(),
             "->( 'a', X( 'b', 'c' ), 'd' )"
         );
         let looped = stats(&["a b c", "a b d b c", "a b d b d b c"]);
         assert_eq!(
-            inductive_miner(&looped, 0.0).to_string(),
+            inductive_miner(&looped, 0.0).unwrap().to_string(),
             "->( 'a', *( 'b', 'd' ), 'c' )"
         );
         let skip = stats(&["a b", "a"]);
         assert_eq!(
-            inductive_miner(&skip, 0.0).to_string(),
+            inductive_miner(&skip, 0.0).unwrap().to_string(),
             "->( 'a', X( tau, 'b' ) )"
         );
     }
@@ -318,7 +378,7 @@ mod tests {
             &["x y", "y x", "x x y y", "y"],
         ] {
             let s = stats(log);
-            let tree = inductive_miner(&s, 0.0);
+            let tree = inductive_miner(&s, 0.0).unwrap();
             assert!(fits(&tree, &s), "{tree} must fit {log:?}");
         }
     }
@@ -329,10 +389,13 @@ mod tests {
         traces.push("a c");
         let s = stats(&traces);
         assert_eq!(
-            inductive_miner(&s, 0.0).to_string(),
+            inductive_miner(&s, 0.0).unwrap().to_string(),
             "->( 'a', X( tau, 'b' ), 'c' )"
         );
-        assert_eq!(inductive_miner(&s, 0.2).to_string(), "->( 'a', 'b', 'c' )");
+        assert_eq!(
+            inductive_miner(&s, 0.2).unwrap().to_string(),
+            "->( 'a', 'b', 'c' )"
+        );
     }
 
     #[test]
@@ -345,7 +408,7 @@ mod tests {
         traces.push("a x c e");
         let s = stats(&traces);
         for noise in [0.0, 0.2, 0.5] {
-            let tree = inductive_miner(&s, noise);
+            let tree = inductive_miner(&s, noise).unwrap();
             let mut kept = tree.alphabet();
             kept.sort_unstable();
             kept.dedup();
@@ -373,7 +436,7 @@ mod tests {
             let refs: Vec<&str> = traces.iter().map(String::as_str).collect();
             let s = stats(&refs);
             for noise in [0.0, 0.2, 0.5, 1.0] {
-                let tree = inductive_miner(&s, noise);
+                let tree = inductive_miner(&s, noise).unwrap();
                 let kept: BTreeSet<&str> = tree.alphabet().into_iter().collect();
                 let all: BTreeSet<&str> = s.activities.iter().map(|a| a.name.as_str()).collect();
                 assert_eq!(kept, all, "noise {noise}: {tree} from {traces:?}");
@@ -392,5 +455,17 @@ mod tests {
                 .wrapping_add(1_442_695_040_888_963_407);
             ((self.0 >> 33) % n as u64) as usize
         }
+    }
+
+    #[test]
+    fn a_log_beyond_the_activity_limit_is_refused_with_a_message() {
+        let names: Vec<String> = (0..=MAX_ACTIVITIES).map(|a| format!("a{a}")).collect();
+        let trace = names.join(" ");
+        let e = inductive_miner(&stats(&[&trace]), 0.0).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("a model of 2001 activities is more than the Inductive Miner discovers in bounded time (at most 2000)"),
+            "{e}"
+        );
     }
 }
