@@ -118,7 +118,14 @@ pub struct MapView {
     pub map: ProcessMap,
     /// Its coordinates.
     pub layout: MapLayout,
+    /// The slider kept more activities than a map draws, so only the most frequent
+    /// [`MAX_DRAWN_ACTIVITIES`] are shown.
+    pub capped: bool,
 }
+
+/// Most activities a map draws (the most frequent): beyond a few hundred a map is unreadable
+/// and its drawing grows to hundreds of megabytes.
+pub const MAX_DRAWN_ACTIVITIES: usize = 300;
 
 impl MapView {
     /// Asks the store and builds the view.
@@ -133,7 +140,9 @@ impl MapView {
             cases: cases.clone(),
             activities: None,
         })?;
-        let kept = kept_activities(&full, filters.activities);
+        let mut kept = kept_activities(&full, filters.activities);
+        let capped = kept.len() > MAX_DRAWN_ACTIVITIES;
+        kept.truncate(MAX_DRAWN_ACTIVITIES);
         let shown = if kept.len() == full.activities.len() {
             full.clone()
         } else {
@@ -150,6 +159,7 @@ impl MapView {
             shown,
             map,
             layout,
+            capped,
         })
     }
 
@@ -531,6 +541,7 @@ mod tests {
             shown: s.clone(),
             map: simplify_paths(&s, 100),
             layout: layout(&simplify_paths(&s, 100)),
+            capped: false,
         };
         let html = view.html_report(1_767_600_000_000_000).unwrap();
         assert!(html.contains("Made 2026-01-05T08:00:00.000Z"));

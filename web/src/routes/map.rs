@@ -1,7 +1,7 @@
 //! The process map page, and the SVG fragment its sliders fetch.
 
 use super::{blocking, encode_query, page};
-use crate::reports::{MapRequest, MapView};
+use crate::reports::{MapRequest, MapView, MAX_DRAWN_ACTIVITIES};
 use crate::views::Header;
 use crate::{AppState, WebError};
 use askama::Template;
@@ -38,8 +38,15 @@ struct MapPage {
 /// One line saying what the map shows.
 fn summary(view: &MapView) -> String {
     let arcs = view.map.arcs.len();
+    let capped = if view.capped {
+        format!(
+            " (a map draws at most the {MAX_DRAWN_ACTIVITIES} most frequent activities: filter the instances to see others)"
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "{}, {}; showing {} of {} and {}; throughput median {}, 95th percentile {}",
+        "{}, {}; showing {} of {}{capped} and {}; throughput median {}, 95th percentile {}",
         counted(view.full.cases, "instance"),
         counted(view.full.events, "event"),
         view.shown.activities.len(),
