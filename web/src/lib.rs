@@ -6,6 +6,7 @@
 //! both the events coming in and the views going out.
 
 pub mod auth;
+mod coalesce;
 pub mod error;
 pub mod guard;
 pub mod imports;

@@ -32,15 +32,30 @@ pub fn router(state: AppState) -> Router {
         .merge(sources::routes())
         .merge(assets::routes())
         .fallback(error_pages::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            crate::coalesce::InFlight::default(),
+            crate::coalesce::coalesce,
+        ))
         .layer(axum::middleware::from_fn(error_pages::error_pages))
         .with_state(state)
 }
 
-/// Runs store work on the blocking pool, so slow queries never stall the async runtime.
+/// Runs store work on the blocking pool, so slow queries never stall the async runtime; at
+/// most two per core run at once (bounded memory under a storm of different requests), and work
+/// whose request was dropped (the client left) while it waited never starts.
 async fn blocking<T: Send + 'static>(
     state: &AppState,
     work: impl FnOnce(&dyn Store) -> Result<T, WebError> + Send + 'static,
 ) -> Result<T, WebError> {
+    static RUNNING: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let running = RUNNING.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        tokio::sync::Semaphore::new(2 * cores)
+    });
+    let _turn = running
+        .acquire()
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?;
     let store: Arc<dyn Store> = state.store.clone();
     tokio::task::spawn_blocking(move || work(store.as_ref()))
         .await

@@ -1,11 +1,12 @@
 //! The embedded store: SQLite in WAL mode in one directory, zero set-up, durable on return.
 //!
 //! One writer connection (behind a mutex, together with the in-memory key graph it keeps in
-//! step with the `keys` table) and one reader connection, so pages keep rendering while a
-//! batch is written.
+//! step with the `keys` table) and a pool of reader connections, so pages render in parallel
+//! with each other and while a batch is written (WAL lets readers and the writer overlap).
 
 mod known_ids;
 mod read;
+mod read_pool;
 mod schema;
 mod stable_hash;
 mod summaries;
@@ -24,7 +25,7 @@ const DB_FILE: &str = "flowsight.db";
 pub struct EmbeddedStore {
     dir: PathBuf,
     writer: Mutex<write::Writer>,
-    reader: Mutex<Connection>,
+    readers: read_pool::ReadPool,
     rules: InstanceRules,
 }
 
@@ -57,12 +58,11 @@ impl EmbeddedStore {
         let conn = Connection::open(&path)?;
         schema::prepare(&conn)?;
         let writer = write::Writer::open(conn, rules.clone())?;
-        let reader = Connection::open(&path)?;
-        reader.pragma_update(None, "query_only", true)?;
+        let readers = read_pool::ReadPool::open(&path)?;
         Ok(Self {
             dir: dir.to_path_buf(),
             writer: Mutex::new(writer),
-            reader: Mutex::new(reader),
+            readers,
             rules,
         })
     }
@@ -82,10 +82,7 @@ impl EmbeddedStore {
         &self,
         f: impl FnOnce(&Connection) -> Result<T, CollectorError>,
     ) -> Result<T, CollectorError> {
-        let conn = self
-            .reader
-            .lock()
-            .map_err(|_| CollectorError::Internal("reader lock poisoned".into()))?;
+        let conn = self.readers.take()?;
         f(&conn)
     }
 }
