@@ -60,7 +60,7 @@ fn run(script: &str) -> (tempfile::TempDir, String) {
 fn every_readme_example_runs_as_written_and_does_what_it_says() {
     let examples = examples();
     let names: Vec<&str> = examples.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, ["import", "generate", "report", "sending"]);
+    assert_eq!(names, ["import", "generate", "report", "tokens", "sending"]);
     let mut orders_store = None;
     for (name, script) in &examples {
         match name.as_str() {
@@ -97,6 +97,11 @@ fn every_readme_example_runs_as_written_and_does_what_it_says() {
                 assert!(report.contains("<svg") && report.contains("<b>200</b>instances"));
                 let map = std::fs::read_to_string(dir.path().join("map.svg")).unwrap();
                 assert!(map.contains("data-mode=\"performance\""));
+            }
+            "tokens" => {
+                let (_, said) = run(script);
+                assert!(said.contains("without a token: 401"), "{said}");
+                assert!(said.contains("\"events\":0"), "the token reads: {said}");
             }
             "sending" => {
                 let (_, said) = run(script);
