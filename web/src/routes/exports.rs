@@ -3,6 +3,7 @@
 
 use super::blocking;
 use super::instances::ListParams;
+use super::streamed::streamed;
 use crate::reports::{self, MapRequest, MapView};
 use crate::{AppState, WebError};
 use axum::extract::{Path, Query, State};
@@ -59,6 +60,24 @@ async fn export(
     let status = list.status()?;
     let search = list.search();
     let name = file.clone();
+    // The event log, the largest download, is written while it is sent.
+    if matches!(name.as_str(), "log.xes" | "log.csv") {
+        let store = state.store.clone();
+        let body = streamed(move |out| {
+            if name == "log.xes" {
+                reports::write_xes(store.as_ref(), search, status, out)?;
+            } else {
+                reports::write_events_csv(store.as_ref(), search, status, cells, out)?;
+            }
+            Ok(())
+        });
+        let content_type = if file == "log.xes" {
+            "application/xml"
+        } else {
+            CSV
+        };
+        return Ok(download(&file, content_type, body));
+    }
     blocking(&state, move |store| {
         let view = || MapView::compute(store, &map);
         let pretty = |v: serde_json::Value| serde_json::to_string_pretty(&v).expect("json values serialize");
@@ -78,18 +97,6 @@ async fn export(
             "log.jsonocel" => {
                 let ocel = reports::ocel_of_store(store)?;
                 download(&name, JSON, miner::formats::ocel_json::write_ocel_json(&ocel).to_string())
-            }
-            "log.xes" => {
-                let mut xes = Vec::new();
-                reports::write_xes(store, search, status, &mut xes)?;
-                let text = String::from_utf8(xes).map_err(|e| WebError::Internal(e.to_string()))?;
-                download(&name, "application/xml", text)
-            }
-            "log.csv" => {
-                let mut csv = Vec::new();
-                reports::write_events_csv(store, search, status, cells, &mut csv)?;
-                let text = String::from_utf8(csv).map_err(|e| WebError::Internal(e.to_string()))?;
-                download(&name, CSV, text)
             }
             other => return Err(WebError::NotFound(format!("no export called {other:?}: try map.svg, map.png, model.bpmn, report.html, dfg.csv, dfg.json, variants.csv, variants.json, bottlenecks.csv, bottlenecks.json, instances.csv, instances.json, log.xes, log.csv or log.jsonocel"))),
         })

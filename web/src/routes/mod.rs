@@ -7,6 +7,7 @@ mod exports;
 mod instances;
 mod map;
 mod sources;
+mod streamed;
 mod upload;
 mod variants;
 
