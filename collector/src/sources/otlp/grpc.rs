@@ -72,6 +72,11 @@ pub async fn serve_grpc(
         None => Ok(request),
     };
     tonic::transport::Server::builder()
+        // A stalled or silent client never holds a request or a connection for long.
+        .timeout(std::time::Duration::from_secs(60))
+        .http2_keepalive_interval(Some(std::time::Duration::from_secs(30)))
+        .http2_keepalive_timeout(Some(std::time::Duration::from_secs(10)))
+        .max_concurrent_streams(Some(256))
         .layer(tower::util::MapResponseLayer::new(
             undecodable_is_invalid_argument,
         ))
