@@ -88,6 +88,12 @@ pub trait Store: Send + Sync {
 
     /// Counts for the header of every page.
     fn overview(&self) -> Result<StoreOverview, CollectorError>;
+
+    /// Whether the latest write failed (a full disk, a server gone), which reads alone do not
+    /// show: `/metrics` reports the store down until a write succeeds again.
+    fn writes_failing(&self) -> bool {
+        false
+    }
 }
 
 /// The configuration text saved with the store at `location` (see [`Store::save_rules`]),

@@ -182,9 +182,10 @@ async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, Web
     // The sources' figures are served even when the store fails: that is when they matter.
     let overview = blocking(&state, |s| Ok(s.overview()?)).await;
     let mut text = overview.as_ref().map(store_metrics).unwrap_or_default();
+    let up = overview.is_ok() && !state.store.writes_failing();
     text.push_str(&format!(
-        "# HELP flowsight_store_up Whether the store answered (1) or failed (0).\n# TYPE flowsight_store_up gauge\nflowsight_store_up {}\n",
-        u8::from(overview.is_ok())
+        "# HELP flowsight_store_up Whether the store answered reads and its latest write succeeded (1) or not (0).\n# TYPE flowsight_store_up gauge\nflowsight_store_up {}\n",
+        u8::from(up)
     ));
     text.push_str(&format!(
         "# HELP flowsight_trace_ids_unnormalised_total Trace ids of no known shape (not 32 hex digits, a UUID or a traceparent), kept as written: they cannot join spans.\n# TYPE flowsight_trace_ids_unnormalised_total counter\nflowsight_trace_ids_unnormalised_total {}\n",

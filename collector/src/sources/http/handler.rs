@@ -349,9 +349,14 @@ mod tests {
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert!(response.error.unwrap().contains("disk is full"));
         assert_eq!(h.store.overview().unwrap().events, 0);
+        assert!(
+            h.store.writes_failing(),
+            "reads work, writes do not: the store is not up"
+        );
         h.store.execute_for_test("DROP TRIGGER disk_full");
         let (status, response) = post(&h.router, format!("[{GOOD}]")).await;
         assert_eq!((status, response.accepted), (StatusCode::OK, 1));
+        assert!(!h.store.writes_failing());
     }
 
     #[tokio::test]

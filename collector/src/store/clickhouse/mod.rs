@@ -33,6 +33,8 @@ pub struct ClickHouseStore {
     db: Db,
     writer: Mutex<write::Writer>,
     rules: InstanceRules,
+    /// The latest write failed.
+    write_failed: std::sync::atomic::AtomicBool,
 }
 
 impl ClickHouseStore {
@@ -53,6 +55,7 @@ impl ClickHouseStore {
             db,
             writer: Mutex::new(writer),
             rules,
+            write_failed: Default::default(),
         })
     }
 
@@ -64,7 +67,10 @@ impl ClickHouseStore {
             .writer
             .lock()
             .map_err(|_| CollectorError::Internal("writer lock poisoned".into()))?;
-        f(&mut writer, &self.db)
+        let result = f(&mut writer, &self.db);
+        self.write_failed
+            .store(result.is_err(), std::sync::atomic::Ordering::Relaxed);
+        result
     }
 }
 

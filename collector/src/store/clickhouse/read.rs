@@ -336,6 +336,10 @@ impl Store for ClickHouseStore {
             .collect())
     }
 
+    fn writes_failing(&self) -> bool {
+        self.write_failed.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     fn overview(&self) -> Result<StoreOverview, CollectorError> {
         let (rule, latest) = self.status_rule()?;
         let counts: CountsRow = self.db.fetch_one(sql::counts())?;

@@ -27,6 +27,8 @@ pub struct EmbeddedStore {
     writer: Mutex<write::Writer>,
     readers: read_pool::ReadPool,
     rules: InstanceRules,
+    /// The latest write failed.
+    write_failed: std::sync::atomic::AtomicBool,
 }
 
 impl EmbeddedStore {
@@ -64,6 +66,7 @@ impl EmbeddedStore {
             writer: Mutex::new(writer),
             readers,
             rules,
+            write_failed: Default::default(),
         })
     }
 
@@ -75,7 +78,10 @@ impl EmbeddedStore {
             .writer
             .lock()
             .map_err(|_| CollectorError::Internal("writer lock poisoned".into()))?;
-        f(&mut writer)
+        let result = f(&mut writer);
+        self.write_failed
+            .store(result.is_err(), std::sync::atomic::Ordering::Relaxed);
+        result
     }
 
     fn with_reader<T>(

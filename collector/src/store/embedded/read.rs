@@ -264,6 +264,10 @@ impl Store for EmbeddedStore {
         })
     }
 
+    fn writes_failing(&self) -> bool {
+        self.write_failed.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     fn overview(&self) -> Result<StoreOverview, CollectorError> {
         self.with_reader(|conn| {
             let status = self.status_sql(conn)?;
