@@ -8,7 +8,8 @@
 # with its OTLP exporters (a real client sending spans),
 # bpmn-js from npm (a real BPMN modeler's viewer, to open exported models in the browser),
 # Debian's ClickHouse server (18.16) and libchdb from npm (a current ClickHouse engine,
-# in-process) to run the ClickHouse store's SQL on both.
+# in-process) to run the ClickHouse store's SQL on both; the openssl tool (test certificates
+# for the TLS tests).
 set -euo pipefail
 
 VENV="${FLOWSIGHT_VENV:-$HOME/.cache/flowsight/venv}"
@@ -21,6 +22,13 @@ if ! command -v chromium >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq chromium >/dev/null
+fi
+
+if ! command -v openssl >/dev/null 2>&1; then
+  echo "setup: installing openssl (Debian package)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq openssl >/dev/null
 fi
 
 if [ ! -x /usr/sbin/clickhouse-server ]; then
