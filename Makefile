@@ -5,12 +5,20 @@ SHARED ?= $(abspath $(CURDIR)/../shared)
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 export FLOWSIGHT_SHARED := $(SHARED)
 
-.PHONY: demo test setup lint rust-tests clickhouse-tests browser-tests kafka-tests otlp-tests pm4py-check bench
+.PHONY: demo dist test setup lint rust-tests clickhouse-tests browser-tests kafka-tests otlp-tests pm4py-check bench
 
 ## demo: build, generate 5,000 orders, ingest them over HTTP into ./data and serve http://127.0.0.1:8080
 demo:
 	cargo build --release
 	$(TARGET_DIR)/release/flowsight demo --store ./data --listen 127.0.0.1:8080
+
+## dist: the release binary to ship, without debug information (dist/flowsight, about 27 MB), and
+##       that information kept beside it (dist/flowsight.debug; gdb and perf find it through a debug link)
+dist:
+	cargo build --release
+	mkdir -p dist
+	objcopy --only-keep-debug $(TARGET_DIR)/release/flowsight dist/flowsight.debug
+	objcopy --strip-debug --add-gnu-debuglink=dist/flowsight.debug $(TARGET_DIR)/release/flowsight dist/flowsight
 
 ## test: lint, Rust unit/integration/end-to-end tests, ClickHouse store tests on a real server (and its SQL on current ClickHouse), browser tests,
 ##       Kafka tests on a real broker, OTLP tests with the OpenTelemetry SDK, pm4py oracle check
