@@ -64,5 +64,5 @@ bench: setup
 	cargo bench -p flowsight-collector --bench otlp
 	bash scripts/with-clickhouse.sh cargo bench -p flowsight-collector --bench clickhouse
 	cargo build --release
-	bash scripts/with-kafka.sh $(VENV)/bin/python scripts/bench_kafka.py $(TARGET_DIR)/release/flowsight 127.0.0.1:9092 50000
+	PYTHONPATH=tests/support:tests/kafka bash scripts/with-kafka.sh $(VENV)/bin/python scripts/bench_kafka.py $(TARGET_DIR)/release/flowsight 127.0.0.1:9092 50000
 	bash scripts/with-kafka.sh $(VENV)/bin/python scripts/kafka_restart_delay.py $(TARGET_DIR)/release/flowsight

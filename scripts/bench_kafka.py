@@ -15,9 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "kafka"))
-import conftest  # noqa: E402  (the Kafka tests' helpers: generate, produce, Flowsight)
-import flowsight  # noqa: E402  (put on the path by conftest)
+import conftest  # the Kafka tests' helpers (generate, produce); PYTHONPATH from the Makefile
+import flowsight  # tests/support, on PYTHONPATH too
 
 
 def peak_rss_mib(pid):

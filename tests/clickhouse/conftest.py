@@ -2,14 +2,11 @@
 (tests/support/clickhouse_server.py), which a test can kill and start again on the same data."""
 
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
-from clickhouse_server import clickhouse  # noqa: E402,F401  (a fixture)
-from flowsight import BIN, get_json, processes, unique, wait_for  # noqa: E402,F401  (processes: a fixture)
+from clickhouse_server import clickhouse  # noqa: F401  (a fixture)
+from flowsight import BIN, get_json, processes, unique, wait_for  # noqa: F401  (processes: a fixture)
 
 
 @pytest.fixture

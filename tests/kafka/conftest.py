@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
-from clickhouse_server import clickhouse  # noqa: E402,F401  (a fixture)
-from flowsight import (BIN, Flowsight, get, get_json, post_ndjson, processes, unique,  # noqa: E402,F401
+from clickhouse_server import clickhouse  # noqa: F401  (a fixture)
+from flowsight import (BIN, Flowsight, get, get_json, post_ndjson, processes, unique,  # noqa: F401
                        wait_for)
 
 PRODUCE = Path(__file__).with_name("produce.py")
