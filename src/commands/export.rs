@@ -12,7 +12,7 @@ use web::reports::{self, MapRequest, MapView};
 /// What to export.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum What {
-    /// The process map (SVG).
+    /// The process map (SVG, PNG).
     Map,
     /// A self-contained HTML report: key figures, map, top variants, bottlenecks.
     Report,
@@ -26,7 +26,7 @@ pub enum What {
     Bottlenecks,
     /// Instances with status (CSV, JSON).
     Instances,
-    /// The events of every instance as an event log (XES), one trace per instance.
+    /// The events of every instance as an event log, one trace per instance (XES, CSV, OCEL 2.0).
     Log,
 }
 
@@ -59,7 +59,8 @@ pub struct ExportArgs {
     pub store: StoreArgs,
     /// What to export.
     pub what: What,
-    /// File format (default: svg for the map, csv otherwise).
+    /// File format (default: svg for the map, html for the report, bpmn for the model, xes for the
+    /// log, csv otherwise).
     #[arg(long)]
     pub format: Option<Format>,
     /// Output file (default: standard output).

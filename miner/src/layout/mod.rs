@@ -1,7 +1,7 @@
 //! Drawing a process map: a layered (Sugiyama-style) top-down layout, and its SVG rendering.
 //!
-//! Layout and rendering are separate so that other renderers (an HTML report, PNG) reuse the
-//! coordinates.
+//! Layout and rendering are separate so that every drawing of a map uses the same coordinates:
+//! the HTML report embeds the SVG, and PNG is rendered from the SVG.
 
 mod layered;
 mod svg;
