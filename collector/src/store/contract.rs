@@ -59,23 +59,30 @@ fn event(id: &str, activity: &str, t: i64, keys: &[(&str, &str)]) -> Event {
     }
 }
 
-/// Runs every check of the contract.
-pub fn run_all(factory: Factory<'_>) {
-    rebuilds_the_generated_orders(factory);
-    dedupes_by_event_id(factory);
-    merges_instances_on_a_late_link(factory);
-    links_keys_without_events(factory);
-    keeps_uncorrelated_events(factory);
-    filters_and_projects_statistics(factory);
-    searches_and_pages_instances(factory);
-    keeps_dead_letters_once(factory);
-    stitches_traces_and_times_spans(factory);
-    keeps_object_attributes_over_time(factory);
-    keeps_the_rules_it_is_written_with(factory);
+/// One `#[test]` per check of the contract, so that a failing check never hides the others.
+/// `$check` names each check inside `$body`, which hands it a factory of fresh stores; the
+/// attributes (e.g. `#[ignore = "…"]`) go on every test.
+macro_rules! contract_tests {
+    ($(#[$attr:meta])* $check:ident => $body:block) => {
+        $crate::store::contract::contract_tests!(@each [$(#[$attr])*] $check $body;
+            rebuilds_the_generated_orders, dedupes_by_event_id, merges_instances_on_a_late_link, links_keys_without_events, keeps_uncorrelated_events, filters_and_projects_statistics, searches_and_pages_instances, keeps_dead_letters_once, stitches_traces_and_times_spans, keeps_object_attributes_over_time, keeps_the_rules_it_is_written_with);
+    };
+    (@each $attrs:tt $check:ident $body:block; $($name:ident),*) => {
+        $($crate::store::contract::contract_tests!(@one $attrs $check $body $name);)*
+    };
+    (@one [$($attr:tt)*] $check:ident $body:block $name:ident) => {
+        #[test]
+        $($attr)*
+        fn $name() {
+            let $check = $crate::store::contract::$name;
+            $body
+        }
+    };
 }
+pub(crate) use contract_tests;
 
 /// The configuration saved last is the one kept.
-fn keeps_the_rules_it_is_written_with(factory: Factory<'_>) {
+pub(crate) fn keeps_the_rules_it_is_written_with(factory: Factory<'_>) {
     let store = factory(&config());
     assert_eq!(store.saved_rules().unwrap(), None);
     store
@@ -90,7 +97,7 @@ fn keeps_the_rules_it_is_written_with(factory: Factory<'_>) {
 
 /// Object attribute values are kept with their times, in order; setting one again for the
 /// same object, name and time replaces it.
-fn keeps_object_attributes_over_time(factory: Factory<'_>) {
+pub(crate) fn keeps_object_attributes_over_time(factory: Factory<'_>) {
     let store = factory(&config());
     let value =
         |kind: &str, id: &str, name: &str, time: i64, v: serde_json::Value| ObjectAttribute {
@@ -123,7 +130,7 @@ fn keeps_object_attributes_over_time(factory: Factory<'_>) {
 
 /// Correlation over secondary keys, out-of-order delivery and trace links rebuilds exactly
 /// the generated orders: same count, same statuses, same map as the ground truth's sequences.
-fn rebuilds_the_generated_orders(factory: Factory<'_>) {
+pub(crate) fn rebuilds_the_generated_orders(factory: Factory<'_>) {
     let config = config();
     let store = factory(&config);
     let flow = flow(1_500);
@@ -186,7 +193,7 @@ fn rebuilds_the_generated_orders(factory: Factory<'_>) {
         .all(|w| w[0].timestamp <= w[1].timestamp));
 }
 
-fn dedupes_by_event_id(factory: Factory<'_>) {
+pub(crate) fn dedupes_by_event_id(factory: Factory<'_>) {
     let store = factory(&config());
     let batch = [
         event("a", "A", 1, &[("order", "1")]),
@@ -209,7 +216,7 @@ fn dedupes_by_event_id(factory: Factory<'_>) {
     assert_eq!(store.overview().unwrap().events, 4);
 }
 
-fn merges_instances_on_a_late_link(factory: Factory<'_>) {
+pub(crate) fn merges_instances_on_a_late_link(factory: Factory<'_>) {
     let store = factory(&config());
     store
         .append(&[event("p", "OrderPlaced", 10, &[("order", "7")])])
@@ -260,7 +267,7 @@ fn merges_instances_on_a_late_link(factory: Factory<'_>) {
     assert!(store.instance(absorbed).unwrap().is_none());
 }
 
-fn links_keys_without_events(factory: Factory<'_>) {
+pub(crate) fn links_keys_without_events(factory: Factory<'_>) {
     let store = factory(&config());
     let key = |k: &str, v: &str| BusinessKey::new(k, v);
     // Linked before any event: no instance yet, but the events land together.
@@ -300,7 +307,7 @@ fn links_keys_without_events(factory: Factory<'_>) {
     assert_eq!(store.keys().unwrap().len(), 3);
 }
 
-fn keeps_uncorrelated_events(factory: Factory<'_>) {
+pub(crate) fn keeps_uncorrelated_events(factory: Factory<'_>) {
     let store = factory(&config());
     store
         .append(&[
@@ -322,7 +329,7 @@ fn keeps_uncorrelated_events(factory: Factory<'_>) {
     );
 }
 
-fn filters_and_projects_statistics(factory: Factory<'_>) {
+pub(crate) fn filters_and_projects_statistics(factory: Factory<'_>) {
     let store = factory(&config());
     let mut events = Vec::new();
     for (case, seq, start) in [("1", "abc", 0), ("2", "abc", 100), ("3", "ac", 200)] {
@@ -373,7 +380,7 @@ fn filters_and_projects_statistics(factory: Factory<'_>) {
     assert_eq!(window.cases, 1);
 }
 
-fn searches_and_pages_instances(factory: Factory<'_>) {
+pub(crate) fn searches_and_pages_instances(factory: Factory<'_>) {
     let mut config = config();
     config.instances.stuck_after = 100;
     let store = factory(&config);
@@ -451,7 +458,7 @@ fn searches_and_pages_instances(factory: Factory<'_>) {
 
 /// Dead letters are kept with their bytes and reason, once per topic/partition/offset, newest
 /// first, and counted in the overview; they never become events.
-fn keeps_dead_letters_once(factory: Factory<'_>) {
+pub(crate) fn keeps_dead_letters_once(factory: Factory<'_>) {
     let store = factory(&config());
     let letter = |offset: i64, reason: &str, received: i64| DeadLetter {
         topic: "orders".into(),
@@ -478,7 +485,7 @@ fn keeps_dead_letters_once(factory: Factory<'_>) {
 /// Steps held together by a trace id alone are uncorrelated until an event with a business key
 /// and the same trace joins them; spans' durations are service times and the gaps before steps
 /// are waiting times.
-fn stitches_traces_and_times_spans(factory: Factory<'_>) {
+pub(crate) fn stitches_traces_and_times_spans(factory: Factory<'_>) {
     let store = factory(&config());
     let span = |id: &str, activity: &str, start: i64, end: i64, trace: &str| {
         let mut e = event(id, activity, start, &[("trace", trace)]);

@@ -132,13 +132,14 @@ pub(crate) mod tests {
         ClickHouseUrl::parse(&format!("{}/{name}", server().trim_end_matches('/'))).unwrap()
     }
 
-    #[test]
-    #[ignore = "needs a ClickHouse server: make clickhouse-tests"]
-    fn honours_the_store_contract() {
-        contract::run_all(&|config| {
-            Box::new(ClickHouseStore::open(&fresh_url(), config.instances.clone()).unwrap())
-        });
-    }
+    contract::contract_tests!(
+        #[ignore = "needs a ClickHouse server: make clickhouse-tests"]
+        check => {
+            check(&|config| {
+                Box::new(ClickHouseStore::open(&fresh_url(), config.instances.clone()).unwrap())
+            });
+        }
+    );
 
     #[test]
     #[ignore = "needs a ClickHouse server: make clickhouse-tests"]

@@ -115,16 +115,15 @@ mod tests {
     use crate::store::contract::{self, keyed_event};
     use crate::store::Store;
 
-    #[test]
-    fn honours_the_store_contract() {
+    contract::contract_tests!(check => {
         let dirs = std::cell::RefCell::new(Vec::new());
-        contract::run_all(&|config| {
+        check(&|config| {
             let dir = tempfile::tempdir().unwrap();
             let store = EmbeddedStore::open(dir.path(), config.instances.clone()).unwrap();
             dirs.borrow_mut().push(dir);
             Box::new(store)
         });
-    }
+    });
 
     #[test]
     fn migrates_a_version_1_store_in_place() {
