@@ -1,11 +1,15 @@
-//! The exports: process map as SVG; directly-follows graph, instances, variants and
-//! bottlenecks as CSV and JSON. The UI's download links and `flowsight export` both use these,
-//! so a file downloaded from a page and one written by the CLI are the same.
+//! The exports: the map view and its settings (SVG, PNG, the model), and the walk over the
+//! store's instances the log exports share; CSV, JSON, OCEL and the HTML report each have their
+//! file. The UI's download links and `flowsight export` both use these, so a file downloaded
+//! from a page and one written by the CLI are the same.
 
 mod csv;
+mod html;
+mod json;
 mod ocel;
 
 pub use csv::{bottlenecks_csv, dfg_csv, instances_csv, variants_csv, write_events_csv};
+pub use json::{bottlenecks_json, dfg_json, instances_json, variants_json};
 pub use ocel::ocel_of_store;
 
 use crate::WebError;
@@ -14,10 +18,9 @@ use miner::discovery::ProcessStats;
 use miner::filter::{kept_activities, simplify_paths, ProcessMap};
 use miner::formats::xes_write::XesWriter;
 use miner::layout::{layout, render_svg, MapLayout, MapMode};
-use miner::performance::{rank_bottlenecks, Bottlenecks, DurationStats};
-use miner::time::{format_duration, format_timestamp, parse_timestamp, Micros};
+use miner::performance::{rank_bottlenecks, Bottlenecks};
+use miner::time::{parse_timestamp, Micros};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 /// Separator of activities in a variant filter parameter.
 pub const VARIANT_SEPARATOR: &str = " → ";
@@ -210,22 +213,6 @@ pub fn svg_to_png(svg: &str) -> Result<Vec<u8>, WebError> {
         .map_err(|e| WebError::Internal(format!("PNG: {e}")))
 }
 
-/// The directly-follows graph as JSON: activities, edges (with times in seconds), start/end activities.
-pub fn dfg_json(stats: &ProcessStats) -> serde_json::Value {
-    json!({
-        "cases": stats.cases,
-        "events": stats.events,
-        "activities": stats.activities.iter().map(|a| json!({"name": a.name, "count": a.count, "cases": a.cases})).collect::<Vec<_>>(),
-        "edges": stats.edges.iter().map(|e| json!({
-            "from": stats.name(e.from), "to": stats.name(e.to), "count": e.count,
-            "mean_s": e.duration.mean as f64 / 1e6, "median_s": e.duration.median as f64 / 1e6,
-            "p95_s": e.duration.p95 as f64 / 1e6, "total_s": e.duration.total as f64 / 1e6,
-        })).collect::<Vec<_>>(),
-        "start_activities": stats.named_counts(&stats.start_activities),
-        "end_activities": stats.named_counts(&stats.end_activities),
-    })
-}
-
 /// The current time, UTC microseconds: when a report says it was made.
 pub fn now_micros() -> Micros {
     std::time::SystemTime::now()
@@ -233,187 +220,8 @@ pub fn now_micros() -> Micros {
         .map_or(0, |d| d.as_micros() as Micros)
 }
 
-/// Variants and bottlenecks listed in the HTML report.
-const REPORT_ROWS: usize = 15;
-
-#[derive(askama::Template)]
-#[template(path = "report.html")]
-struct Report {
-    generated: String,
-    filters: String,
-    cases: u64,
-    events: u64,
-    activities: usize,
-    variants: usize,
-    period: String,
-    median: String,
-    mean: String,
-    p95: String,
-    svg: String,
-    variant_rows: Vec<(usize, u64, String, String, String)>,
-    bottleneck_rows: Vec<(String, String, u64, String, String, String, String)>,
-}
-
-impl FilterSummary {
-    /// The filters as one line for people, e.g. `activities 40%, paths 100%, from 2026-01-05`.
-    pub fn describe(&self) -> String {
-        let mut parts = vec![
-            format!("{:?} map", self.mode).to_lowercase(),
-            format!("activities {}%", self.activities),
-            format!("paths {}%", self.paths),
-        ];
-        if let Some(from) = self.from {
-            parts.push(format!("from {}", format_timestamp(from)));
-        }
-        if let Some(to) = self.to {
-            parts.push(format!("to {}", format_timestamp(to)));
-        }
-        if let Some(v) = &self.variant {
-            parts.push(format!("variant {}", v.join(VARIANT_SEPARATOR)));
-        }
-        parts.join(", ")
-    }
-}
-
-impl MapView {
-    /// A self-contained, printable HTML report: key figures, the map as inline SVG, top
-    /// variants and bottlenecks, the filters in force and when it was made (`now`, UTC µs).
-    pub fn html_report(&self, now: Micros) -> Result<String, WebError> {
-        use askama::Template;
-        let s = &self.full;
-        let t = &s.throughput;
-        let period = match (s.first_event, s.last_event) {
-            (Some(a), Some(b)) => format!(
-                "{} – {}",
-                &format_timestamp(a)[..10],
-                &format_timestamp(b)[..10]
-            ),
-            _ => "—".into(),
-        };
-        let report = Report {
-            generated: format_timestamp(now),
-            filters: self.filters.describe(),
-            cases: s.cases,
-            events: s.events,
-            activities: s.activities.len(),
-            variants: s.variants.len(),
-            period,
-            median: format_duration(t.median),
-            mean: format_duration(t.mean),
-            p95: format_duration(t.p95),
-            svg: self.svg(),
-            variant_rows: s
-                .variants
-                .iter()
-                .take(REPORT_ROWS)
-                .enumerate()
-                .map(|(i, v)| {
-                    let share = format!("{:.1}%", v.count as f64 * 100.0 / s.cases.max(1) as f64);
-                    (
-                        i + 1,
-                        v.count,
-                        share,
-                        format_duration(v.mean_throughput),
-                        s.variant_names(v).join(VARIANT_SEPARATOR),
-                    )
-                })
-                .collect(),
-            bottleneck_rows: self
-                .bottlenecks()
-                .by_total
-                .iter()
-                .take(REPORT_ROWS)
-                .map(|e| {
-                    let d = &e.duration;
-                    (
-                        e.from.clone(),
-                        e.to.clone(),
-                        d.count,
-                        format_duration(d.total),
-                        format!("{:.1}%", e.share * 100.0),
-                        format_duration(d.median),
-                        format_duration(d.p95),
-                    )
-                })
-                .collect(),
-        };
-        Ok(report.render()?)
-    }
-}
-
-/// Variants as JSON: sequence, count, share and mean throughput.
-pub fn variants_json(stats: &ProcessStats) -> serde_json::Value {
-    json!(stats
-        .variants
-        .iter()
-        .map(|v| json!({
-            "activities": stats.variant_names(v),
-            "count": v.count,
-            "share": v.count as f64 / stats.cases.max(1) as f64,
-            "mean_throughput_s": v.mean_throughput as f64 / 1e6,
-        }))
-        .collect::<Vec<_>>())
-}
-
-/// Bottleneck rankings as JSON, every time in seconds with the unit in its field's name
-/// (`mean_s`), as the DFG export gives them.
-pub fn bottlenecks_json(b: &Bottlenecks) -> serde_json::Value {
-    let edges = |edges: &[miner::performance::EdgeTime]| {
-        edges
-            .iter()
-            .map(|e| {
-                let mut row = json!({"from": e.from, "to": e.to, "share": e.share});
-                row["duration"] = duration_json(&e.duration);
-                row
-            })
-            .collect::<Vec<_>>()
-    };
-    let activities = b
-        .activities
-        .iter()
-        .map(|a| {
-            json!({
-                "activity": a.activity,
-                "share": a.share,
-                "duration": duration_json(&a.duration),
-                "service": duration_json(&a.service),
-                "waiting": duration_json(&a.waiting),
-            })
-        })
-        .collect::<Vec<_>>();
-    json!({
-        "by_total": edges(&b.by_total),
-        "by_p95": edges(&b.by_p95),
-        "activities": activities,
-    })
-}
-
-/// Duration statistics in seconds, each field named with its unit.
-fn duration_json(d: &DurationStats) -> serde_json::Value {
-    let s = |micros: Micros| micros as f64 / 1e6;
-    json!({
-        "count": d.count,
-        "total_s": s(d.total),
-        "mean_s": s(d.mean),
-        "median_s": s(d.median),
-        "p95_s": s(d.p95),
-        "min_s": s(d.min),
-        "max_s": s(d.max),
-    })
-}
-
 /// Largest number of instances an export lists.
 pub const MAX_EXPORTED_INSTANCES: u64 = 1_000_000;
-
-/// Instances matching `search` and `status`, as JSON.
-pub fn instances_json(
-    store: &dyn Store,
-    search: Option<String>,
-    status: Option<InstanceStatus>,
-) -> Result<serde_json::Value, WebError> {
-    let page = exported_instances(store, search, status)?;
-    Ok(json!({"total": page.total, "instances": page.instances}))
-}
 
 /// The instances an export lists: those matching `search` and `status`, up to
 /// [`MAX_EXPORTED_INSTANCES`].
@@ -488,6 +296,7 @@ pub fn write_xes(
 mod tests {
     use super::*;
     use miner::formats::csv::Cells;
+    use miner::time::format_timestamp;
 
     fn stats() -> ProcessStats {
         let mut b = miner::log::EventLogBuilder::new();
