@@ -15,8 +15,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
 
-/// Largest answer shared between waiting requests; larger ones are answered to the first
-/// request, and the others compute their own.
+/// Largest answer shared between waiting requests; a larger one is answered 503 to all of them
+/// (no shared page comes near it: a map draws at most 300 activities, lists are paged).
 const MAX_SHARED_BYTES: usize = 32 << 20;
 
 /// Paths whose answers are shared: pages and JSON/SVG answers computed from the store.

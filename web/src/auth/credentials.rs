@@ -13,6 +13,7 @@
 
 use crate::WebError;
 use std::path::Path;
+use subtle::ConstantTimeEq;
 
 /// What a credential allows, each role including the ones before it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Deserialize)]
@@ -119,21 +120,12 @@ impl Credentials {
     pub fn find(&self, token: &str) -> Option<&Credential> {
         let mut found = None;
         for credential in &self.0 {
-            if same_secret(credential.token.as_bytes(), token.as_bytes()) {
+            if bool::from(credential.token.as_bytes().ct_eq(token.as_bytes())) {
                 found = Some(credential);
             }
         }
         found
     }
-}
-
-/// Byte equality whose time depends only on the lengths.
-fn same_secret(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = a.len() ^ b.len();
-    for (i, x) in a.iter().enumerate() {
-        diff |= usize::from(x ^ b.get(i).copied().unwrap_or(!x));
-    }
-    diff == 0
 }
 
 #[cfg(test)]

@@ -17,6 +17,8 @@ const PIECES_IN_FLIGHT: usize = 8;
 pub struct BodyWriter {
     buffer: Vec<u8>,
     sender: mpsc::Sender<Result<Bytes, std::io::Error>>,
+    /// The client went away (a send found the body dropped): nobody is left to tell of a failure.
+    client_gone: bool,
 }
 
 impl BodyWriter {
@@ -29,6 +31,7 @@ impl BodyWriter {
             Vec::with_capacity(PIECE),
         ));
         self.sender.blocking_send(Ok(piece)).map_err(|_| {
+            self.client_gone = true;
             std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away")
         })
     }
@@ -66,6 +69,7 @@ pub fn streamed(
         let mut writer = BodyWriter {
             buffer: Vec::with_capacity(PIECE),
             sender,
+            client_gone: false,
         };
         match write(&mut writer).and_then(|()| {
             writer
@@ -73,7 +77,7 @@ pub fn streamed(
                 .map_err(|e| WebError::Internal(e.to_string()))
         }) {
             Ok(()) => {}
-            Err(WebError::Internal(message)) if message.contains("the client went away") => {}
+            Err(_) if writer.client_gone => {}
             Err(error) => writer.fail(&error),
         }
     });
