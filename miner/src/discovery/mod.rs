@@ -5,6 +5,7 @@ pub mod inductive;
 mod process_stats;
 
 pub use process_stats::{
-    ActivityStats, EdgeStats, NamedActivity, NamedEdge, NamedStats, NamedVariant, ProcessStats,
-    ProcessStatsBuilder, Variant,
+    measure_case, ActivityStats, CaseMeasures, CaseSteps, Counted, EdgeStats, NamedActivity,
+    NamedEdge, NamedStats, NamedVariant, ProcessAggregate, ProcessStats, ProcessStatsBuilder,
+    Timed, Variant, VariantTotals,
 };

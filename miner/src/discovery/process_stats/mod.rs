@@ -11,6 +11,15 @@ use crate::time::Micros;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
+mod aggregate;
+mod measure;
+
+pub use aggregate::{ProcessAggregate, VariantTotals};
+pub use measure::{
+    measure_case, measure_intervals, measure_lifecycles, measure_order, CaseMeasures, CaseSteps,
+    Counted, Timed,
+};
+
 /// One activity of a process: how often it occurred and how long until the next step.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActivityStats {
@@ -86,10 +95,12 @@ impl ProcessStats {
     pub fn from_log(log: &EventLog) -> Self {
         let mut builder = ProcessStatsBuilder::with_interner(log.activities().clone());
         for case in log.cases() {
-            builder.add_case_with_lifecycles(case.activities, case.timestamps, case.lifecycles);
-            if case.ends.iter().any(Option::is_some) {
-                builder.add_intervals(case.activities, case.timestamps, case.ends);
-            }
+            builder.add_steps(CaseSteps {
+                activities: case.activities,
+                timestamps: case.timestamps,
+                lifecycles: case.lifecycles,
+                ends: case.ends,
+            });
         }
         builder.finish()
     }
@@ -128,13 +139,12 @@ struct EdgeAccumulator {
 struct ActivityAccumulator {
     count: u64,
     cases: u64,
-    last_case: Option<u64>,
     time_to_next: Vec<Micros>,
     service: Vec<Micros>,
     waiting: Vec<Micros>,
 }
 
-/// Accumulates [`ProcessStats`] one case at a time.
+/// Accumulates [`ProcessStats`] one case at a time, keeping every duration: exact.
 #[derive(Default)]
 pub struct ProcessStatsBuilder {
     interner: ActivityInterner,
@@ -169,6 +179,12 @@ impl ProcessStatsBuilder {
         self.interner.intern(name)
     }
 
+    /// Adds everything one case contributes (see [`measure_case`]).
+    pub fn add_steps(&mut self, case: CaseSteps<'_>) {
+        self.grow();
+        measure_case(case, self);
+    }
+
     /// Adds one case whose events record lifecycle transitions: besides everything
     /// [`Self::add_case`] counts, each `complete` matched to the earliest open `start` of the
     /// same activity gives a service time.
@@ -179,22 +195,7 @@ impl ProcessStatsBuilder {
         lifecycles: &[Lifecycle],
     ) {
         self.add_case(activities, timestamps);
-        if !lifecycles.contains(&Lifecycle::Start) {
-            return;
-        }
-        let mut open: HashMap<u32, std::collections::VecDeque<Micros>> = HashMap::new();
-        for ((&a, &t), &l) in activities.iter().zip(timestamps).zip(lifecycles) {
-            let Some(t) = t else { continue };
-            match l {
-                Lifecycle::Start => open.entry(a).or_default().push_back(t),
-                Lifecycle::Complete => {
-                    if let Some(started) = open.get_mut(&a).and_then(|q| q.pop_front()) {
-                        self.activities[a as usize].service.push(t - started);
-                    }
-                }
-                Lifecycle::Other => {}
-            }
-        }
+        measure_lifecycles(activities, timestamps, lifecycles, self);
     }
 
     /// Adds the times of a case whose steps may last (trace spans): `ends[i]` is when step `i`,
@@ -208,73 +209,24 @@ impl ProcessStatsBuilder {
         starts: &[Option<Micros>],
         ends: &[Option<Micros>],
     ) {
-        if self.activities.len() < self.interner.len() {
-            self.activities
-                .resize_with(self.interner.len(), ActivityAccumulator::default);
-        }
-        let mut busy_until: Option<Micros> = None;
-        for ((&a, &start), &end) in activities.iter().zip(starts).zip(ends) {
-            let Some(start) = start else { continue };
-            let acc = &mut self.activities[a as usize];
-            if let Some(end) = end {
-                acc.service.push((end - start).max(0));
-            }
-            if let Some(previous) = busy_until {
-                acc.waiting.push((start - previous).max(0));
-            }
-            let finished = end.unwrap_or(start).max(start);
-            busy_until = Some(busy_until.map_or(finished, |b| b.max(finished)));
-        }
+        self.grow();
+        measure_intervals(activities, starts, ends, self);
     }
 
     /// Adds one case: activity ids in time order and their timestamps.
     ///
     /// Durations are only counted between events that both have a timestamp.
     pub fn add_case(&mut self, activities: &[u32], timestamps: &[Option<Micros>]) {
-        debug_assert_eq!(activities.len(), timestamps.len());
-        let (Some(&first), Some(&last)) = (activities.first(), activities.last()) else {
-            return;
-        };
+        self.grow();
+        measure_order(activities, timestamps, self);
+    }
+
+    /// Makes room for every interned activity.
+    fn grow(&mut self) {
         if self.activities.len() < self.interner.len() {
             self.activities
                 .resize_with(self.interner.len(), ActivityAccumulator::default);
         }
-        let case_no = self.cases;
-        self.cases += 1;
-        self.events += activities.len() as u64;
-        *self.starts.entry(first).or_default() += 1;
-        *self.ends.entry(last).or_default() += 1;
-
-        for (i, &a) in activities.iter().enumerate() {
-            let acc = &mut self.activities[a as usize];
-            acc.count += 1;
-            if acc.last_case != Some(case_no) {
-                acc.last_case = Some(case_no);
-                acc.cases += 1;
-            }
-            if let Some(&b) = activities.get(i + 1) {
-                let edge = self.edges.entry((a, b)).or_default();
-                edge.count += 1;
-                if let (Some(t0), Some(t1)) = (timestamps[i], timestamps[i + 1]) {
-                    edge.durations.push(t1 - t0);
-                    self.activities[a as usize].time_to_next.push(t1 - t0);
-                }
-            }
-        }
-
-        let known: Vec<Micros> = timestamps.iter().flatten().copied().collect();
-        let span = match (known.iter().min(), known.iter().max()) {
-            (Some(&lo), Some(&hi)) => {
-                self.first_event = Some(self.first_event.map_or(lo, |f| f.min(lo)));
-                self.last_event = Some(self.last_event.map_or(hi, |l| l.max(hi)));
-                self.throughput.push(hi - lo);
-                hi - lo
-            }
-            _ => 0,
-        };
-        let variant = self.variants.entry(activities.to_vec()).or_default();
-        variant.0 += 1;
-        variant.1 += span as i128;
     }
 
     /// Finishes the statistics, ordering everything most-frequent-first.
@@ -330,6 +282,40 @@ impl ProcessStatsBuilder {
             first_event: self.first_event,
             last_event: self.last_event,
         })
+    }
+}
+
+impl CaseMeasures for ProcessStatsBuilder {
+    fn case(&mut self, activities: &[u32], span: Option<(Micros, Micros)>) {
+        self.cases += 1;
+        self.events += activities.len() as u64;
+        if let Some((lo, hi)) = span {
+            self.first_event = Some(self.first_event.map_or(lo, |f| f.min(lo)));
+            self.last_event = Some(self.last_event.map_or(hi, |l| l.max(hi)));
+        }
+        let variant = self.variants.entry(activities.to_vec()).or_default();
+        variant.0 += 1;
+        variant.1 += span.map_or(0, |(lo, hi)| i128::from(hi - lo));
+    }
+
+    fn count(&mut self, what: Counted) {
+        match what {
+            Counted::Event(a) => self.activities[a as usize].count += 1,
+            Counted::CaseWith(a) => self.activities[a as usize].cases += 1,
+            Counted::Edge(a, b) => self.edges.entry((a, b)).or_default().count += 1,
+            Counted::Start(a) => *self.starts.entry(a).or_default() += 1,
+            Counted::End(a) => *self.ends.entry(a).or_default() += 1,
+        }
+    }
+
+    fn duration(&mut self, what: Timed, value: Micros) {
+        match what {
+            Timed::Edge(a, b) => self.edges.entry((a, b)).or_default().durations.push(value),
+            Timed::TimeToNext(a) => self.activities[a as usize].time_to_next.push(value),
+            Timed::Service(a) => self.activities[a as usize].service.push(value),
+            Timed::Waiting(a) => self.activities[a as usize].waiting.push(value),
+            Timed::Throughput => self.throughput.push(value),
+        }
     }
 }
 
