@@ -7,17 +7,15 @@
 //! `FLOWSIGHT_BENCH_CH_EVENTS` (default 10,000,000) and `FLOWSIGHT_BENCH_EMBEDDED_EVENTS`
 //! (default 10,000,000) set the largest sizes.
 
-use fixtures::{generate, Scenario, ORDER_FLOW_CONFIG};
-use flowsight_collector::mapping::map_event;
+mod support;
+
+use fixtures::ORDER_FLOW_CONFIG;
 use flowsight_collector::store::{
     ClickHouseStore, ClickHouseUrl, EmbeddedStore, StatsQuery, Store,
 };
 use flowsight_collector::CollectorConfig;
-use miner::log::Event;
 use std::time::{Duration, Instant};
 
-/// Orders per generated slice (about 8 events each).
-const SLICE_ORDERS: usize = 25_000;
 /// Events per store batch, as a Kafka or file source hands them over.
 const BATCH: usize = 50_000;
 /// Sizes at which the map query is timed.
@@ -28,31 +26,6 @@ fn size(var: &str, default: usize) -> usize {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(default)
-}
-
-/// Slice `k` of an endless order flow: orders of each slice follow the previous slice's, with
-/// their order ids made unique across slices.
-fn slice(config: &CollectorConfig, k: u64) -> Vec<Event> {
-    let flow = generate(&Scenario {
-        orders: SLICE_ORDERS,
-        seed: 1000 + k,
-        start: Scenario::default().start + k as i64 * 10 * 86_400_000_000,
-        ..Scenario::default()
-    });
-    flow.events
-        .iter()
-        .map(|e| {
-            let value = serde_json::to_value(e).expect("envelopes serialize");
-            let mut event =
-                map_event(&config.mapping, value, b"", "bench").expect("generated events map");
-            for key in &mut event.keys {
-                if key.kind == "order" {
-                    key.value = format!("{k}-{}", key.value);
-                }
-            }
-            event
-        })
-        .collect()
 }
 
 /// The map query, best of three (the first run also warms caches).
@@ -77,7 +50,7 @@ fn run(name: &str, store: &dyn Store, config: &CollectorConfig, target: usize) {
     let mut checkpoints = CHECKPOINTS.iter().filter(|&&c| c <= target).peekable();
     let mut k = 0;
     while let Some(&&next) = checkpoints.peek() {
-        let events = slice(config, k);
+        let events = support::slice(config, k);
         k += 1;
         let started = Instant::now();
         for batch in events.chunks(BATCH) {

@@ -9,6 +9,7 @@ mod read;
 mod read_pool;
 mod schema;
 mod stable_hash;
+mod state;
 mod summaries;
 mod write;
 
@@ -57,8 +58,9 @@ impl EmbeddedStore {
             source,
         })?;
         let path = dir.join(DB_FILE);
-        let conn = Connection::open(&path)?;
+        let mut conn = Connection::open(&path)?;
         schema::prepare(&conn)?;
+        state::ensure(&mut conn)?;
         let writer = write::Writer::open(conn, rules.clone())?;
         let readers = read_pool::ReadPool::open(&path)?;
         Ok(Self {

@@ -1,7 +1,7 @@
 //! The read path: the [`Store`] answers, computed next to the data.
 
 use super::stable_hash::stable_hash;
-use super::EmbeddedStore;
+use super::{state, EmbeddedStore};
 use crate::correlate::InstanceId;
 use crate::store::event_json::{attributes_from_json, keys_from_json};
 use crate::store::{
@@ -10,12 +10,12 @@ use crate::store::{
     StoreOverview,
 };
 use crate::CollectorError;
-use miner::discovery::{ProcessStats, ProcessStatsBuilder};
-use miner::log::{BusinessKey, Event, Lifecycle};
+use miner::discovery::ProcessStats;
+use miner::log::{BusinessKey, Event};
 use miner::time::Micros;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params_from_iter, Connection, OptionalExtension, Row};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 const SUMMARY_COLUMNS: &str = "id, label, events, first_ts, last_ts, last_activity";
 const EVENT_COLUMNS: &str = "id, activity, ts, source, keys, trace_id, span_id, attributes";
@@ -65,32 +65,11 @@ impl Store for EmbeddedStore {
 
     fn process_stats(&self, query: &StatsQuery) -> Result<ProcessStats, CollectorError> {
         self.with_reader(|conn| {
-            let mut builder = ProcessStatsBuilder::new();
-            let keep: Option<HashSet<u32>> = query
-                .activities
-                .as_ref()
-                .map(|names| names.iter().map(|n| builder.intern(n)).collect());
-            let mut stmt = conn.prepare_cached(
-                "SELECT e.instance, e.activity, e.ts, e.lifecycle, e.end_ts FROM instances i JOIN events e ON e.instance = i.id ORDER BY e.instance, e.ts, e.seq",
-            )?;
-            let mut rows = stmt.query([])?;
-            let mut case = CaseBuffer::default();
-            let mut current: Option<InstanceId> = None;
-            while let Some(row) = rows.next()? {
-                let instance: InstanceId = row.get(0)?;
-                if current != Some(instance) {
-                    case.flush(&query.cases, keep.as_ref(), &mut builder);
-                    current = Some(instance);
-                }
-                let activity = row.get_ref(1)?.as_str().map_err(|e| CollectorError::Corrupt(e.to_string()))?;
-                case.activities.push(builder.intern(activity));
-                case.timestamps.push(Some(row.get(2)?));
-                let transition = row.get_ref(3)?.as_str_or_null().map_err(|e| CollectorError::Corrupt(e.to_string()))?;
-                case.lifecycles.push(Lifecycle::parse(transition));
-                case.ends.push(row.get(4)?);
+            if query.cases == CaseFilter::default() && query.activities.is_none() {
+                state::read_totals(conn)
+            } else {
+                state::scan(conn, &query.cases, query.activities.as_deref())
             }
-            case.flush(&query.cases, keep.as_ref(), &mut builder);
-            Ok(builder.finish())
         })
     }
 
@@ -371,86 +350,6 @@ fn query_events(conn: &Connection, sql: &str, param: i64) -> Result<Vec<Event>, 
 /// Events outside every instance: no business key, and no trace joining them to one.
 const UNCORRELATED: &str =
     "(instance IS NULL OR NOT EXISTS (SELECT 1 FROM instances WHERE instances.id = events.instance))";
-
-/// The events of one instance while its rows stream by.
-#[derive(Default)]
-struct CaseBuffer {
-    activities: Vec<u32>,
-    timestamps: Vec<Option<Micros>>,
-    lifecycles: Vec<Lifecycle>,
-    ends: Vec<Option<Micros>>,
-}
-
-/// Adds one case, with the times of its spans when it has any.
-fn add(
-    builder: &mut ProcessStatsBuilder,
-    activities: &[u32],
-    timestamps: &[Option<Micros>],
-    lifecycles: &[Lifecycle],
-    ends: &[Option<Micros>],
-) {
-    builder.add_case_with_lifecycles(activities, timestamps, lifecycles);
-    if ends.iter().any(Option::is_some) {
-        builder.add_intervals(activities, timestamps, ends);
-    }
-}
-
-impl CaseBuffer {
-    /// Adds the buffered case to `builder` if it passes `filter`, projected on `keep`.
-    fn flush(
-        &mut self,
-        filter: &CaseFilter,
-        keep: Option<&HashSet<u32>>,
-        builder: &mut ProcessStatsBuilder,
-    ) {
-        if !self.activities.is_empty() && self.passes(filter, builder) {
-            match keep {
-                None => add(
-                    builder,
-                    &self.activities,
-                    &self.timestamps,
-                    &self.lifecycles,
-                    &self.ends,
-                ),
-                Some(keep) => {
-                    let kept: Vec<usize> = (0..self.activities.len())
-                        .filter(|&i| keep.contains(&self.activities[i]))
-                        .collect();
-                    let a: Vec<u32> = kept.iter().map(|&i| self.activities[i]).collect();
-                    let t: Vec<Option<Micros>> = kept.iter().map(|&i| self.timestamps[i]).collect();
-                    let l: Vec<Lifecycle> = kept.iter().map(|&i| self.lifecycles[i]).collect();
-                    let e: Vec<Option<Micros>> = kept.iter().map(|&i| self.ends[i]).collect();
-                    add(builder, &a, &t, &l, &e);
-                }
-            }
-        }
-        self.activities.clear();
-        self.timestamps.clear();
-        self.lifecycles.clear();
-        self.ends.clear();
-    }
-
-    fn passes(&self, filter: &CaseFilter, builder: &mut ProcessStatsBuilder) -> bool {
-        let in_range = |t: &Option<Micros>| {
-            t.is_some_and(|t| {
-                filter.from.is_none_or(|f| t >= f) && filter.to.is_none_or(|to| t < to)
-            })
-        };
-        if (filter.from.is_some() || filter.to.is_some()) && !self.timestamps.iter().any(in_range) {
-            return false;
-        }
-        match &filter.variant {
-            None => true,
-            Some(variant) => {
-                variant.len() == self.activities.len()
-                    && variant
-                        .iter()
-                        .zip(&self.activities)
-                        .all(|(name, &a)| builder.intern(name) == a)
-            }
-        }
-    }
-}
 
 /// The configuration text saved in the database behind `conn`; none in a store written
 /// before rules were saved.

@@ -2,6 +2,7 @@
 
 use super::known_ids::KnownIds;
 use super::stable_hash::stable_hash;
+use super::state;
 use super::summaries::{self, BatchSummaries};
 use crate::config::InstanceRules;
 use crate::correlate::{Correlator, InstanceId};
@@ -226,6 +227,7 @@ impl Writer {
             added.write(&tx, &effects, |i| {
                 label_of(&self.correlator, &self.rules, i)
             })?;
+            state::refresh(&tx, changed_instances(&effects))?;
             tx.prepare_cached("UPDATE totals SET events = events + ?1")?
                 .execute([stored.len()])?;
         }
@@ -253,12 +255,20 @@ impl Writer {
             .into_iter()
             .map(|i| (i, label_of(&self.correlator, &self.rules, i)));
         summaries::recompute(&tx, labelled)?;
+        state::refresh(&tx, changed_instances(&effects))?;
         tx.commit()?;
         Ok(AppendReport {
             merges: effects.merges.len() as u64,
             ..Default::default()
         })
     }
+}
+
+/// Every instance whose process state a batch changed: those it touched, as they are after
+/// it, and those it merged away.
+fn changed_instances(effects: &Effects) -> impl Iterator<Item = InstanceId> + '_ {
+    let absorbed = effects.merges.iter().map(|(merge, _)| merge.absorbed);
+    effects.touched_roots().into_iter().chain(absorbed)
 }
 
 /// Writes merges and new keys.

@@ -17,6 +17,13 @@ use miner::formats::summary::LogSummary;
 use miner::log::{BusinessKey, Event, EventLogBuilder};
 use serde_json::Map;
 
+mod state;
+
+pub(crate) use state::{
+    assert_same_process, keeps_process_state_equal_to_a_recompute,
+    keeps_process_state_through_late_events, recompute,
+};
+
 /// A factory of fresh empty stores configured with `config`'s instance rules.
 pub type Factory<'a> = &'a dyn Fn(&CollectorConfig) -> Box<dyn Store>;
 
@@ -39,6 +46,13 @@ fn events_of(flow: &GeneratedFlow, config: &CollectorConfig) -> Vec<Event> {
             map_event(&config.mapping, value, b"", "test").unwrap()
         })
         .collect()
+}
+
+/// The configuration of the generated order flow and `orders` orders' events mapped with it.
+pub fn order_events(orders: usize) -> (CollectorConfig, Vec<Event>) {
+    let config = config();
+    let events = events_of(&flow(orders), &config);
+    (config, events)
 }
 
 /// An event of activity `id` in upper case, at `t`, carrying `keys`.
@@ -65,7 +79,7 @@ fn event(id: &str, activity: &str, t: i64, keys: &[(&str, &str)]) -> Event {
 macro_rules! contract_tests {
     ($(#[$attr:meta])* $check:ident => $body:block) => {
         $crate::store::contract::contract_tests!(@each [$(#[$attr])*] $check $body;
-            rebuilds_the_generated_orders, dedupes_by_event_id, merges_instances_on_a_late_link, links_keys_without_events, keeps_uncorrelated_events, filters_and_projects_statistics, searches_and_pages_instances, keeps_dead_letters_once, stitches_traces_and_times_spans, keeps_object_attributes_over_time, keeps_the_rules_it_is_written_with);
+            rebuilds_the_generated_orders, dedupes_by_event_id, merges_instances_on_a_late_link, links_keys_without_events, keeps_uncorrelated_events, filters_and_projects_statistics, searches_and_pages_instances, keeps_dead_letters_once, stitches_traces_and_times_spans, keeps_object_attributes_over_time, keeps_the_rules_it_is_written_with, keeps_process_state_equal_to_a_recompute, keeps_process_state_through_late_events);
     };
     (@each $attrs:tt $check:ident $body:block; $($name:ident),*) => {
         $($crate::store::contract::contract_tests!(@one $attrs $check $body $name);)*

@@ -1,0 +1,246 @@
+//! The process state of the embedded store, kept current in the same transaction as the
+//! events: per instance its steps in compact form (`state_traces`), and running totals over
+//! all instances (`state_counts`, `state_durations`, `state_buckets`, `state_variants`).
+//!
+//! Pages read the totals, a few hundred rows whatever the history, instead of every event;
+//! filtered views read the per-instance rows. Whenever a batch changes an instance (new
+//! events, in or out of order, a merge, a relation), its old steps are taken out of the totals
+//! and its new ones, read back from its events, put in: the totals always equal a recompute.
+
+#[cfg(test)]
+mod tests;
+mod totals;
+
+use crate::correlate::InstanceId;
+use crate::store::trace_codec::Trace;
+use crate::store::CaseFilter;
+use crate::CollectorError;
+use foldhash::fast::RandomState;
+use miner::discovery::{ProcessAggregate, ProcessStats, ProcessStatsBuilder};
+use miner::log::Lifecycle;
+use rusqlite::{Connection, OptionalExtension, Transaction};
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+pub use totals::read_totals;
+
+/// Version of the state's layout: a store whose state was built by another version (or never)
+/// has it built again from the events when opened.
+const VERSION: i64 = 1;
+
+/// The state's tables.
+const TABLES: &str = "
+    CREATE TABLE IF NOT EXISTS state_meta (version INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS state_activities (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+    CREATE TABLE IF NOT EXISTS state_traces (instance INTEGER PRIMARY KEY, steps BLOB NOT NULL);
+    CREATE TABLE IF NOT EXISTS state_counts (
+        measure INTEGER NOT NULL, a INTEGER NOT NULL, b INTEGER NOT NULL, n INTEGER NOT NULL,
+        PRIMARY KEY (measure, a, b)) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS state_durations (
+        measure INTEGER NOT NULL, a INTEGER NOT NULL, b INTEGER NOT NULL,
+        n INTEGER NOT NULL, total INTEGER NOT NULL,
+        PRIMARY KEY (measure, a, b)) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS state_buckets (
+        measure INTEGER NOT NULL, a INTEGER NOT NULL, b INTEGER NOT NULL,
+        bucket INTEGER NOT NULL, n INTEGER NOT NULL,
+        PRIMARY KEY (measure, a, b, bucket)) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS state_variants (
+        activities TEXT PRIMARY KEY, n INTEGER NOT NULL, throughput INTEGER NOT NULL) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS instances_by_first ON instances(first_ts);
+";
+
+/// Creates the state's tables and, when the state is missing or of another version (a store
+/// written before it existed, or one whose state was dropped), builds it from the events.
+pub fn ensure(conn: &mut Connection) -> Result<(), CollectorError> {
+    conn.execute_batch(TABLES)?;
+    let version: Option<i64> = conn
+        .query_row("SELECT version FROM state_meta", [], |r| r.get(0))
+        .optional()?;
+    if version == Some(VERSION) {
+        return Ok(());
+    }
+    let started = std::time::Instant::now();
+    let has_instances: bool =
+        conn.query_row("SELECT EXISTS (SELECT 1 FROM instances)", [], |r| r.get(0))?;
+    if has_instances {
+        tracing::info!("embedded store: building the process state from the stored events");
+    }
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    for table in [
+        "state_traces",
+        "state_counts",
+        "state_durations",
+        "state_buckets",
+        "state_variants",
+        "state_meta",
+    ] {
+        tx.execute(&format!("DELETE FROM {table}"), [])?;
+    }
+    let instances: Vec<InstanceId> = tx
+        .prepare("SELECT id FROM instances ORDER BY id")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    refresh(&tx, instances.iter().copied())?;
+    tx.execute("INSERT INTO state_meta (version) VALUES (?1)", [VERSION])?;
+    tx.commit()?;
+    if has_instances {
+        tracing::info!(
+            instances = instances.len(),
+            seconds = started.elapsed().as_secs_f64(),
+            "embedded store: process state built"
+        );
+    }
+    Ok(())
+}
+
+/// Brings the state of `instances` up to date after the batch in `tx` changed them: each
+/// one's old steps leave the totals, and, when it still has a summary row, its steps as its
+/// events now stand join them.
+pub fn refresh(
+    tx: &Transaction<'_>,
+    instances: impl IntoIterator<Item = InstanceId>,
+) -> Result<(), CollectorError> {
+    let mut change = ProcessAggregate::default();
+    let mut ids = ActivityIds::default();
+    let mut old = tx.prepare_cached("SELECT steps FROM state_traces WHERE instance = ?1")?;
+    let mut forget = tx.prepare_cached("DELETE FROM state_traces WHERE instance = ?1")?;
+    let mut summarised = tx.prepare_cached("SELECT 1 FROM instances WHERE id = ?1")?;
+    let mut keep =
+        tx.prepare_cached("INSERT INTO state_traces (instance, steps) VALUES (?1, ?2)")?;
+    let instances: BTreeSet<InstanceId> = instances.into_iter().collect();
+    for instance in instances {
+        let before: Option<Vec<u8>> = old.query_row([instance], |r| r.get(0)).optional()?;
+        if let Some(bytes) = before {
+            change.remove(Trace::decode(&bytes)?.steps());
+            forget.execute([instance])?;
+        }
+        if summarised.exists([instance])? {
+            let trace = load_trace(tx, instance, &mut ids)?;
+            if !trace.activities.is_empty() {
+                keep.execute(rusqlite::params![instance, trace.encode()])?;
+                change.add(trace.steps());
+            }
+        }
+    }
+    totals::apply(tx, &change)
+}
+
+/// One instance's steps, read from its events in stored order (time, then arrival).
+fn load_trace(
+    tx: &Transaction<'_>,
+    instance: InstanceId,
+    ids: &mut ActivityIds,
+) -> Result<Trace, CollectorError> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT activity, ts, lifecycle, end_ts FROM events WHERE instance = ?1 ORDER BY ts, seq",
+    )?;
+    let mut rows = stmt.query([instance])?;
+    let mut trace = Trace::default();
+    while let Some(row) = rows.next()? {
+        let activity = ids.id(tx, row.get_ref(0)?.as_str().map_err(corrupt)?)?;
+        let lifecycle = Lifecycle::parse(row.get_ref(2)?.as_str_or_null().map_err(corrupt)?);
+        trace.push(activity, row.get(1)?, lifecycle, row.get(3)?);
+    }
+    Ok(trace)
+}
+
+fn corrupt(e: rusqlite::types::FromSqlError) -> CollectorError {
+    CollectorError::Corrupt(e.to_string())
+}
+
+/// Activity names as the state's ids, given out as names first appear.
+#[derive(Default)]
+struct ActivityIds {
+    known: HashMap<String, u32, RandomState>,
+}
+
+impl ActivityIds {
+    fn id(&mut self, tx: &Transaction<'_>, name: &str) -> Result<u32, CollectorError> {
+        if let Some(&id) = self.known.get(name) {
+            return Ok(id);
+        }
+        tx.prepare_cached("INSERT OR IGNORE INTO state_activities (name) VALUES (?1)")?
+            .execute([name])?;
+        let id: i64 = tx
+            .prepare_cached("SELECT id FROM state_activities WHERE name = ?1")?
+            .query_row([name], |r| r.get(0))?;
+        let id = u32::try_from(id)
+            .map_err(|_| CollectorError::Corrupt(format!("activity id {id} out of range")))?;
+        self.known.insert(name.to_string(), id);
+        Ok(id)
+    }
+}
+
+/// Every activity name by its state id.
+fn activity_names(conn: &Connection) -> Result<HashMap<u32, String>, CollectorError> {
+    let mut stmt = conn.prepare_cached("SELECT id, name FROM state_activities")?;
+    let names = stmt
+        .query_map([], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(names)
+}
+
+/// The statistics of the instances `filter` selects, with only the activities in `keep`
+/// (when given; hidden steps are bridged), from the per-instance rows: exact.
+pub fn scan(
+    conn: &Connection,
+    filter: &CaseFilter,
+    keep: Option<&[String]>,
+) -> Result<ProcessStats, CollectorError> {
+    let names = activity_names(conn)?;
+    let by_name: HashMap<&str, u32> = names.iter().map(|(&id, n)| (n.as_str(), id)).collect();
+    let kept: Option<HashSet<u32>> = keep.map(|k| {
+        k.iter()
+            .filter_map(|n| by_name.get(n.as_str()).copied())
+            .collect()
+    });
+    // A variant naming an activity never seen selects nothing.
+    let variant: Option<Option<Vec<u32>>> = filter
+        .variant
+        .as_ref()
+        .map(|v| v.iter().map(|n| by_name.get(n.as_str()).copied()).collect());
+    let mut builder = ProcessStatsBuilder::new();
+    let mut local: HashMap<u32, u32> = HashMap::new();
+    let mut stmt = conn.prepare_cached("SELECT steps FROM state_traces")?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let trace = Trace::decode(row.get_ref(0)?.as_blob().map_err(corrupt)?)?;
+        let in_range = |t: &Option<i64>| {
+            t.is_some_and(|t| {
+                filter.from.is_none_or(|f| t >= f) && filter.to.is_none_or(|to| t < to)
+            })
+        };
+        if (filter.from.is_some() || filter.to.is_some()) && !trace.timestamps.iter().any(in_range)
+        {
+            continue;
+        }
+        if let Some(variant) = &variant {
+            if variant.as_deref() != Some(trace.activities.as_slice()) {
+                continue;
+            }
+        }
+        let mut shown = Trace::default();
+        for i in 0..trace.activities.len() {
+            let a = trace.activities[i];
+            if kept.as_ref().is_some_and(|k| !k.contains(&a)) {
+                continue;
+            }
+            let name = names.get(&a).map_or("", String::as_str);
+            let id = *local.entry(a).or_insert_with(|| builder.intern(name));
+            shown.activities.push(id);
+            shown.timestamps.push(trace.timestamps[i]);
+            shown.lifecycles.push(trace.lifecycles[i]);
+            shown.ends.push(trace.ends[i]);
+        }
+        builder.add_steps(shown.steps());
+    }
+    Ok(builder.finish())
+}
+
+/// The variant key of an activity sequence in `state_variants`.
+fn variant_key(activities: &[u32]) -> String {
+    activities
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
