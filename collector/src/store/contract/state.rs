@@ -3,7 +3,7 @@
 //! events it holds (counts, totals and means exactly; quantiles within the sketch's error).
 
 use super::{config, event, events_of, flow, Factory};
-use crate::store::{CaseFilter, InstanceQuery, KeyLink, StatsQuery, Store};
+use crate::store::{CaseFilter, InstanceQuery, InstanceStatus, KeyLink, StatsQuery, Store};
 use fixtures::SplitMix64;
 use miner::discovery::{CaseSteps, ProcessStats, ProcessStatsBuilder};
 use miner::log::{BusinessKey, Lifecycle};
@@ -106,6 +106,22 @@ fn check(store: &dyn Store) {
         activities: None,
     };
     assert_same_process(&store.process_stats(&everything).unwrap(), &exact);
+    // The header's counts, kept as totals, agree with the instances listed by status.
+    let overview = store.overview().unwrap();
+    assert_eq!(overview.instances, exact.cases);
+    for (status, &count) in InstanceStatus::ALL.iter().zip(&overview.by_status) {
+        let listed = store
+            .instances(&InstanceQuery {
+                status: Some(*status),
+                limit: 1,
+                ..Default::default()
+            })
+            .unwrap()
+            .total;
+        assert_eq!(count, listed, "{status:?}");
+    }
+    let uncorrelated = store.uncorrelated(u64::MAX >> 1).unwrap().len() as u64;
+    assert_eq!(overview.events, exact.events + uncorrelated);
 }
 
 /// Shuffled batches of 1 to 1,000 events, redelivered batches and late relations merging

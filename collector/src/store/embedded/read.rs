@@ -254,29 +254,25 @@ impl Store for EmbeddedStore {
                 conn.query_row(sql, [], |r| r.get::<_, i64>(0))
                     .map(|n| n as u64)
             };
-            let mut by_status = [0u64; 3];
-            let mut stmt = conn.prepare(&format!(
-                "SELECT {}, COUNT(*) FROM instances GROUP BY 1",
-                status.expr
-            ))?;
-            let mut rows = stmt.query(params_from_iter(status.params.iter()))?;
-            while let Some(row) = rows.next()? {
-                let name: String = row.get(0)?;
-                let i = InstanceStatus::ALL
-                    .iter()
-                    .position(|s| s.as_str() == name)
-                    .unwrap_or(1);
-                by_status[i] = row.get::<_, i64>(1)? as u64;
-            }
+            let totals = state::case_totals(conn, &self.rules.end_activities)?;
+            // Only instances active since the stuck limit are read: the rest are completed
+            // (counted by their last activity in the totals) or stuck.
+            let ends = vec!["?"; self.rules.end_activities.len()].join(", ");
+            let running: i64 = conn.query_row(
+                &format!("SELECT COUNT(*) FROM instances WHERE last_ts >= ? AND last_activity NOT IN ({ends})"),
+                params_from_iter(std::iter::once(status.stuck_before()).chain(status.ends())),
+                |r| r.get(0),
+            )?;
+            let running = running as u64;
+            let stuck = totals.cases.saturating_sub(totals.completed + running);
             let events = count("SELECT events FROM totals")?;
-            // Every event is either in a summarised instance or uncorrelated.
-            let correlated = count("SELECT COALESCE(SUM(events), 0) FROM instances")?;
             Ok(StoreOverview {
                 events,
-                instances: count("SELECT COUNT(*) FROM instances")?,
-                uncorrelated: events.saturating_sub(correlated),
-                merges: count("SELECT COUNT(*) FROM merges")?,
-                by_status,
+                instances: totals.cases,
+                // Every event is either in a summarised instance or uncorrelated.
+                uncorrelated: events.saturating_sub(totals.events),
+                merges: count("SELECT merges FROM totals")?,
+                by_status: [totals.completed, running, stuck],
                 latest_event: status.latest,
                 dead_letters: count("SELECT COUNT(*) FROM dead_letters")?,
             })
@@ -287,8 +283,21 @@ impl Store for EmbeddedStore {
 /// The SQL that computes an instance's status, with its parameters.
 struct StatusSql {
     expr: String,
+    /// The end activities, then the time before which an unfinished instance is stuck.
     params: Vec<SqlValue>,
     latest: Option<Micros>,
+}
+
+impl StatusSql {
+    /// The end activities, as parameters.
+    fn ends(&self) -> impl Iterator<Item = SqlValue> + '_ {
+        self.params[..self.params.len() - 1].iter().cloned()
+    }
+
+    /// The time before which an unfinished instance is stuck, as a parameter.
+    fn stuck_before(&self) -> SqlValue {
+        self.params[self.params.len() - 1].clone()
+    }
 }
 
 impl EmbeddedStore {

@@ -7,7 +7,7 @@ use rusqlite::functions::FunctionFlags;
 use rusqlite::Connection;
 
 /// Schema version written to `PRAGMA user_version`.
-const VERSION: i64 = 7;
+const VERSION: i64 = 8;
 
 /// The columns of `events`. `id_hash` is the [`stable_hash`] of the id: the writer holds the
 /// hashes in memory with each event's `seq` (see [`KnownIds`]) instead of an index, since ids
@@ -93,7 +93,7 @@ pub fn prepare(conn: &Connection) -> rusqlite::Result<()> {
             received  INTEGER NOT NULL,
             PRIMARY KEY (topic, partition, offset)
         );
-        CREATE TABLE IF NOT EXISTS totals (events INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS totals (events INTEGER NOT NULL, merges INTEGER NOT NULL DEFAULT 0);
         CREATE TABLE IF NOT EXISTS rules (text TEXT NOT NULL, saved INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS object_attributes (
             kind  TEXT NOT NULL,
@@ -146,13 +146,25 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
             ("id_hash", "id"),
         )?;
     }
+    if !has_column(conn, "totals", "merges")? {
+        conn.execute_batch("ALTER TABLE totals ADD COLUMN merges INTEGER NOT NULL DEFAULT 0;")?;
+    }
     // Version 7 counts the events in `totals` as it stores them, where counting them took a
     // pass over an index. Counted again when a version that did not keep it wrote last.
     let counted: bool = conn.query_row("SELECT EXISTS (SELECT 1 FROM totals)", [], |r| r.get(0))?;
     if version < 7 || !counted {
         conn.execute_batch(
             "DELETE FROM totals;
-             INSERT INTO totals (events) SELECT COUNT(*) FROM events;",
+             INSERT INTO totals (events, merges)
+                 SELECT (SELECT COUNT(*) FROM events), (SELECT COUNT(*) FROM merges);",
+        )?;
+    }
+    if version < 8 {
+        // Version 8 counts the merges in `totals` too. A store last written by an older
+        // version has a process state that version did not keep: it is built again.
+        conn.execute_batch(
+            "UPDATE totals SET merges = (SELECT COUNT(*) FROM merges);
+             DROP TABLE IF EXISTS state_meta;",
         )?;
     }
     // Version 7 no longer indexes the id hashes (see [`KnownIds`]).

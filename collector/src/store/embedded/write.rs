@@ -301,6 +301,10 @@ fn write_effects(effects: &Effects, tx: &rusqlite::Transaction<'_>) -> Result<()
         }
         record.execute(params![survivor, merge.absorbed, label, by])?;
     }
+    if !effects.merges.is_empty() {
+        tx.prepare_cached("UPDATE totals SET merges = merges + ?1")?
+            .execute([effects.merges.len()])?;
+    }
     let mut insert_key = tx.prepare_cached(
         "INSERT INTO keys (kind, value, instance, value_hash) VALUES (?1, ?2, ?3, ?4)",
     )?;

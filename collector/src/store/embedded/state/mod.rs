@@ -21,7 +21,7 @@ use miner::log::Lifecycle;
 use rusqlite::{Connection, OptionalExtension, Transaction};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-pub use totals::read_totals;
+pub use totals::{case_totals, read_totals};
 
 /// Version of the state's layout: a store whose state was built by another version (or never)
 /// has it built again from the events when opened.
@@ -200,8 +200,23 @@ pub fn scan(
         .map(|v| v.iter().map(|n| by_name.get(n.as_str()).copied()).collect());
     let mut builder = ProcessStatsBuilder::new();
     let mut local: HashMap<u32, u32> = HashMap::new();
-    let mut stmt = conn.prepare_cached("SELECT steps FROM state_traces")?;
-    let mut rows = stmt.query([])?;
+    // A time range reads only the instances whose span meets it, found by their first and
+    // last times; the steps then say whether an event falls inside.
+    let ranged = filter.from.is_some() || filter.to.is_some();
+    let mut stmt = conn.prepare_cached(if ranged {
+        "SELECT t.steps FROM instances i JOIN state_traces t ON t.instance = i.id
+         WHERE i.last_ts >= ?1 AND i.first_ts < ?2"
+    } else {
+        "SELECT steps FROM state_traces"
+    })?;
+    let mut rows = if ranged {
+        stmt.query([
+            filter.from.unwrap_or(i64::MIN),
+            filter.to.unwrap_or(i64::MAX),
+        ])?
+    } else {
+        stmt.query([])?
+    };
     while let Some(row) = rows.next()? {
         let trace = Trace::decode(row.get_ref(0)?.as_blob().map_err(corrupt)?)?;
         let in_range = |t: &Option<i64>| {

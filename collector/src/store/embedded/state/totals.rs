@@ -11,6 +11,8 @@ use rusqlite::{params, Connection, Transaction};
 const CASES: i64 = 6;
 /// Measure code of the number of events.
 const EVENTS: i64 = 7;
+/// Measure code of the cases ending in an activity.
+const END: i64 = 5;
 /// "No activity" in the `a`/`b` columns.
 const NONE: i64 = -1;
 
@@ -21,7 +23,7 @@ fn counted_code(what: Counted) -> (i64, i64, i64) {
         Counted::CaseWith(a) => (2, a.into(), NONE),
         Counted::Edge(a, b) => (3, a.into(), b.into()),
         Counted::Start(a) => (4, a.into(), NONE),
-        Counted::End(a) => (5, a.into(), NONE),
+        Counted::End(a) => (END, a.into(), NONE),
     }
 }
 
@@ -32,7 +34,7 @@ fn counted_from(code: (i64, i64, i64)) -> Option<Counted> {
         2 => Counted::CaseWith(id(code.1)?),
         3 => Counted::Edge(id(code.1)?, id(code.2)?),
         4 => Counted::Start(id(code.1)?),
-        5 => Counted::End(id(code.1)?),
+        END => Counted::End(id(code.1)?),
         _ => return None,
     })
 }
@@ -196,4 +198,44 @@ pub fn read_totals(conn: &Connection) -> Result<ProcessStats, CollectorError> {
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
     Ok(totals.to_stats(|a| names.get(&a).cloned().unwrap_or_default(), first, last))
+}
+
+/// How many instances and events the totals hold, and how many instances ended in one of
+/// `end_activities`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CaseTotals {
+    /// Instances.
+    pub cases: u64,
+    /// Their events.
+    pub events: u64,
+    /// Instances whose last activity is an end activity.
+    pub completed: u64,
+}
+
+/// The [`CaseTotals`] for `end_activities`, read from a handful of rows.
+pub fn case_totals(
+    conn: &Connection,
+    end_activities: &[String],
+) -> Result<CaseTotals, CollectorError> {
+    let total = |measure: i64| -> rusqlite::Result<u64> {
+        conn.prepare_cached("SELECT COALESCE(SUM(n), 0) FROM state_counts WHERE measure = ?1")?
+            .query_row([measure], |r| r.get::<_, i64>(0))
+            .map(|n| n.max(0) as u64)
+    };
+    let mut completed = 0;
+    let names: std::collections::BTreeSet<&String> = end_activities.iter().collect();
+    let mut ended = conn.prepare_cached(
+        "SELECT COALESCE(SUM(c.n), 0) FROM state_counts c JOIN state_activities a ON a.id = c.a
+         WHERE c.measure = ?1 AND a.name = ?2",
+    )?;
+    for name in names {
+        completed += ended
+            .query_row(params![END, name], |r| r.get::<_, i64>(0))?
+            .max(0) as u64;
+    }
+    Ok(CaseTotals {
+        cases: total(CASES)?,
+        events: total(EVENTS)?,
+        completed,
+    })
 }
