@@ -12,6 +12,7 @@
 //! [instances]
 //! end_activities = ["OrderCompletedEvent", "OrderCancelledEvent"]
 //! stuck_after = "12h"
+//! evict_after = "1d"             # idle instances leave the collector's memory
 //!
 //! [store]                         # a directory (embedded store) or a ClickHouse database
 //! location = "clickhouse://127.0.0.1:8123/flowsight"
@@ -69,6 +70,11 @@ pub struct InstanceRules {
     /// Unlisted kinds come after, trace ids last.
     #[serde(default)]
     pub label_kinds: Vec<String>,
+    /// An instance completed, or with no event for this long (before the newest event), leaves
+    /// the collector's memory; when one of its keys reappears it is read back from the store.
+    /// Shorter keeps less memory, longer reads the store less often. Written like `stuck_after`.
+    #[serde(default = "default_evict_after", deserialize_with = "duration")]
+    pub evict_after: Micros,
 }
 
 impl Default for InstanceRules {
@@ -77,11 +83,16 @@ impl Default for InstanceRules {
             end_activities: Vec::new(),
             stuck_after: default_stuck_after(),
             label_kinds: Vec::new(),
+            evict_after: default_evict_after(),
         }
     }
 }
 
 fn default_stuck_after() -> Micros {
+    DAY
+}
+
+fn default_evict_after() -> Micros {
     DAY
 }
 

@@ -34,15 +34,18 @@ pub struct Assignment {
     pub merges: Vec<Merge>,
 }
 
-/// Connected components over business keys, kept in memory and rebuilt from the store on start.
+/// Connected components over business keys: the live part of the key graph, in memory.
 ///
 /// Each key is held once, in an arena, and found through a hash table of arena positions; an
 /// instance lists its keys' positions. Merging relabels the smaller component's keys (union by
 /// size), so lookups are one hash probe and a merge costs the size of the smaller side, with
-/// no key copied or hashed again.
+/// no key copied or hashed again. An instance can leave memory ([`Correlator::evict`]) and
+/// come back from the store ([`Correlator::revive`]); the slots of its keys are reused.
 #[derive(Debug, Default, Clone)]
 pub struct Correlator {
     keys: Vec<BusinessKey>,
+    /// Arena slots freed by evictions, reused before the arena grows.
+    free: Vec<KeyIndex>,
     /// The instance of each key in `keys`, by position.
     owner: Vec<InstanceId>,
     index: HashTable<KeyIndex>,
@@ -72,6 +75,51 @@ impl Correlator {
             }
         }
         c
+    }
+
+    /// Brings a stored instance back into memory with its `keys`, none of which is held now
+    /// (an instance evicted earlier, whose key reappeared). Keys held already are skipped.
+    pub fn revive(&mut self, instance: InstanceId, keys: impl IntoIterator<Item = BusinessKey>) {
+        self.next_id = self.next_id.max(instance + 1);
+        self.members.entry(instance).or_default();
+        for key in keys {
+            let hash = self.hasher.hash_one(&key);
+            if self.find(hash, &key).is_none() {
+                self.add_key(hash, key, instance);
+            }
+        }
+    }
+
+    /// Drops an instance and its keys from memory (it stays in the store). Returns whether it
+    /// was held.
+    pub fn evict(&mut self, instance: InstanceId) -> bool {
+        let Some(slots) = self.members.remove(&instance) else {
+            return false;
+        };
+        for at in slots {
+            let key = std::mem::replace(&mut self.keys[at as usize], BusinessKey::new("", ""));
+            let hash = self.hasher.hash_one(&key);
+            if let Ok(entry) = self.index.find_entry(hash, |&other| other == at) {
+                entry.remove();
+            }
+            self.free.push(at);
+        }
+        true
+    }
+
+    /// Whether `instance` is held in memory.
+    pub fn holds(&self, instance: InstanceId) -> bool {
+        self.members.contains_key(&instance)
+    }
+
+    /// Number of keys held in memory.
+    pub fn key_count(&self) -> usize {
+        self.keys.len() - self.free.len()
+    }
+
+    /// Every instance held in memory.
+    pub fn instances(&self) -> impl Iterator<Item = InstanceId> + '_ {
+        self.members.keys().copied()
     }
 
     /// Ensures ids handed out later are above `id` (instances may exist without keys stored yet).
@@ -155,7 +203,19 @@ impl Correlator {
 
     /// Adds a key not held yet to `instance`, which exists.
     fn add_key(&mut self, hash: u64, key: BusinessKey, instance: InstanceId) {
-        let at = KeyIndex::try_from(self.keys.len()).expect("fewer than 2^32 keys");
+        let at = match self.free.pop() {
+            Some(at) => {
+                self.keys[at as usize] = key;
+                self.owner[at as usize] = instance;
+                at
+            }
+            None => {
+                let at = KeyIndex::try_from(self.keys.len()).expect("fewer than 2^32 keys");
+                self.keys.push(key);
+                self.owner.push(instance);
+                at
+            }
+        };
         let Self {
             keys,
             index,
@@ -163,8 +223,6 @@ impl Correlator {
             ..
         } = self;
         index.insert_unique(hash, at, |&other| hasher.hash_one(&keys[other as usize]));
-        keys.push(key);
-        self.owner.push(instance);
         self.members
             .get_mut(&instance)
             .expect("instance exists")
@@ -247,6 +305,28 @@ mod tests {
         let mut c = Correlator::new();
         assert_eq!(c.assign(&[]), Assignment::default());
         assert_eq!(c.instance_count(), 0);
+    }
+
+    #[test]
+    fn an_evicted_instance_leaves_memory_and_comes_back_whole() {
+        let mut c = Correlator::new();
+        let order = c.assign(&[k("order=1"), k("payment=p")]).instance.unwrap();
+        let other = c.assign(&[k("order=2")]).instance.unwrap();
+        assert!(c.evict(order));
+        assert!(!c.evict(order), "evicted once");
+        assert_eq!(c.instance_of(&k("payment=p")), None);
+        assert_eq!((c.key_count(), c.instance_count()), (1, 1));
+        // New keys reuse the freed slots; ids keep rising.
+        let fresh = c.assign(&[k("order=3")]).instance.unwrap();
+        assert!(fresh > other);
+        assert_eq!(c.keys.len(), 3, "a freed slot was reused");
+        c.revive(order, [k("order=1"), k("payment=p")]);
+        assert!(c.holds(order));
+        assert_eq!(c.instance_of(&k("payment=p")), Some(order));
+        let merged = c.assign(&[k("order=3"), k("payment=p")]);
+        assert_eq!(merged.instance, Some(order));
+        assert_eq!(c.keys_of(order).count(), 3);
+        assert_eq!(c.instance_of(&k("order=2")), Some(other));
     }
 
     #[test]

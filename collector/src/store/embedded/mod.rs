@@ -4,7 +4,10 @@
 //! step with the `keys` table) and a pool of reader connections, so pages render in parallel
 //! with each other and while a batch is written (WAL lets readers and the writer overlap).
 
+#[cfg(test)]
+mod eviction_tests;
 mod known_ids;
+mod live;
 mod read;
 mod read_pool;
 mod schema;
@@ -15,6 +18,7 @@ mod write;
 
 use crate::config::InstanceRules;
 use crate::CollectorError;
+pub use live::HeldInMemory;
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -70,6 +74,12 @@ impl EmbeddedStore {
             rules,
             write_failed: Default::default(),
         })
+    }
+
+    /// How much the collector holds in memory for this store: the live instances, their
+    /// keys and their events' ids (see `[instances] evict_after`).
+    pub fn held_in_memory(&self) -> Result<HeldInMemory, CollectorError> {
+        self.with_writer(|w| Ok(w.held()))
     }
 
     fn with_writer<T>(
@@ -142,6 +152,9 @@ mod tests {
                  INSERT INTO events VALUES (1, 'a', 1, 'Fix', 0, 's', NULL, NULL, '[]', '{\"lifecycle:transition\":\"start\"}');
                  INSERT INTO events VALUES (2, 'b', 1, 'Fix', 60, 's', NULL, NULL, '[]', '{\"lifecycle:transition\":\"complete\"}');
                  INSERT INTO instances VALUES (1, 'case=1', 2, 0, 60, 'Fix');
+                 CREATE TABLE keys (kind TEXT NOT NULL, value TEXT NOT NULL, instance INTEGER NOT NULL,
+                   PRIMARY KEY (kind, value)) WITHOUT ROWID;
+                 INSERT INTO keys VALUES ('case', '1', 1);
                  PRAGMA user_version = 1;",
             )
             .unwrap();

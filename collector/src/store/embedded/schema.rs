@@ -174,7 +174,8 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
          DROP INDEX IF EXISTS events_by_id;
          DROP INDEX IF EXISTS events_by_instance;
          DROP INDEX IF EXISTS events_by_instance_v2;
-         CREATE INDEX IF NOT EXISTS events_by_instance_v4 ON events(instance, ts, seq, activity, lifecycle, end_ts);",
+         CREATE INDEX IF NOT EXISTS events_by_instance_v4 ON events(instance, ts, seq, activity, lifecycle, end_ts);
+         CREATE INDEX IF NOT EXISTS events_keyless ON events(id_hash) WHERE instance IS NULL;",
     )
 }
 

@@ -1,68 +1,48 @@
 //! The write path: dedupe, correlate, and keep instances' summaries current, in one transaction.
 
-use super::known_ids::KnownIds;
+use super::live::{HeldInMemory, Live};
 use super::stable_hash::stable_hash;
 use super::state;
 use super::summaries::{self, BatchSummaries};
 use crate::config::InstanceRules;
-use crate::correlate::{Correlator, InstanceId};
+use crate::correlate::InstanceId;
 use crate::store::effects::{correlate, correlate_links, label_of, Effects};
 use crate::store::event_json::{attributes_to_json, keys_to_json};
 use crate::store::{AppendReport, DeadLetter, KeyLink, ObjectAttribute};
 use crate::CollectorError;
-use miner::log::{BusinessKey, Event};
+use miner::log::Event;
 use rusqlite::{params, Connection, OptionalExtension};
 
 /// Batches this large are encoded on a thread of their own while they are correlated; for
 /// smaller ones (single HTTP or OTLP requests) starting the thread costs more than it saves.
 const ENCODE_BESIDE_FROM: usize = 1_000;
 
-/// The single writer: the connection, the key graph that mirrors its `keys` table and the ids
-/// of the events it holds.
+/// The single writer: the connection, and the live instances it holds in memory (their keys
+/// and the ids of their events).
 pub struct Writer {
     conn: Connection,
-    correlator: Correlator,
-    known_ids: KnownIds,
+    live: Live,
     rules: InstanceRules,
 }
 
-/// Rebuilds the key graph from the `keys` table.
-fn load_correlator(conn: &Connection) -> Result<Correlator, CollectorError> {
-    let mut stmt = conn.prepare("SELECT kind, value, instance FROM keys")?;
-    let links = stmt
-        .query_map([], |r| {
-            Ok((
-                BusinessKey::new(r.get::<_, String>(0)?, r.get::<_, String>(1)?),
-                r.get(2)?,
-            ))
-        })?
-        .collect::<Result<Vec<(BusinessKey, InstanceId)>, _>>()?;
-    let mut correlator = Correlator::from_links(links);
-    // Instances held together by trace ids alone have no summary row: look at every use.
-    let max: Option<InstanceId> = conn.query_row(
-        "SELECT MAX(m) FROM (SELECT MAX(id) AS m FROM instances
-                             UNION ALL SELECT MAX(instance) FROM events
-                             UNION ALL SELECT MAX(instance) FROM keys)",
-        [],
-        |r| r.get(0),
-    )?;
-    correlator.reserve_through(max.unwrap_or(0));
-    Ok(correlator)
-}
-
 impl Writer {
-    /// A writer over `conn`, reading its key graph and event ids from it.
+    /// A writer over `conn`; nothing of the history is read into memory.
     pub fn open(conn: Connection, rules: InstanceRules) -> Result<Self, CollectorError> {
         Ok(Self {
-            correlator: load_correlator(&conn)?,
-            known_ids: KnownIds::load(&conn)?,
+            live: Live::open(&conn, &rules)?,
             conn,
             rules,
         })
     }
 
-    /// Appends a batch atomically. On failure nothing is kept and the key graph is reloaded
-    /// from the database, so memory never runs ahead of what is stored.
+    /// What the writer holds in memory.
+    pub fn held(&self) -> HeldInMemory {
+        self.live.held()
+    }
+
+    /// Appends a batch atomically. On failure nothing is kept and memory starts afresh (what
+    /// it held is read back from the database as needed), so it never runs ahead of what is
+    /// stored.
     pub fn append(&mut self, events: &[Event]) -> Result<AppendReport, CollectorError> {
         let result = self.try_append(events);
         self.reload_on_error(result)
@@ -141,8 +121,8 @@ impl Writer {
         result: Result<T, CollectorError>,
     ) -> Result<T, CollectorError> {
         if result.is_err() {
-            if let Ok(reloaded) = load_correlator(&self.conn) {
-                self.correlator = reloaded;
+            if let Ok(fresh) = Live::open(&self.conn, &self.rules) {
+                self.live = fresh;
             }
         }
         result
@@ -178,13 +158,16 @@ impl Writer {
         encoded: impl FnOnce() -> Result<Vec<(String, String)>, CollectorError>,
     ) -> Result<AppendReport, CollectorError> {
         let mut report = AppendReport::default();
-        // Each stored event's id hash and position, known once the batch is committed.
+        // Each stored event's id hash, position and instance, known once the batch is committed.
         let mut stored = Vec::new();
+        let mut newest = None;
         let tx = begin(&mut self.conn)?;
-        {
-            let known_ids = &self.known_ids;
-            let batch = correlate(&mut self.correlator, events, |e| {
-                known_ids.contains(&tx, &e.id, stable_hash(&e.id))
+        self.live
+            .bring_back(&tx, events.iter().flat_map(|e| &e.keys))?;
+        let (effects, last_steps) = {
+            let known_ids = &self.live.known_ids;
+            let batch = correlate(&mut self.live.correlator, events, |e| {
+                known_ids.contains(&tx, &e.id, stable_hash(&e.id), e.keys.is_empty())
             })?;
             let (effects, fresh) = (batch.effects, batch.fresh);
             report.duplicates = batch.duplicates;
@@ -203,6 +186,7 @@ impl Writer {
                 if let Some(i) = instance {
                     added.add(i, event);
                 }
+                newest = newest.max(Some(event.timestamp));
                 let (keys, attributes) = encoded
                     .find(|(e, _)| std::ptr::eq(*e, event))
                     .map(|(_, json)| json)
@@ -222,18 +206,20 @@ impl Writer {
                     event.transition(),
                     event.end(),
                 ])?;
-                stored.push((id_hash, tx.last_insert_rowid()));
+                stored.push((id_hash, tx.last_insert_rowid(), instance));
             }
-            added.write(&tx, &effects, |i| {
-                label_of(&self.correlator, &self.rules, i)
+            let (correlator, rules) = (&self.live.correlator, &self.rules);
+            added.write(&tx, &effects, |i| label_of(correlator, rules, i))?;
+            let last_steps = state::refresh(&tx, changed_instances(&effects), |i| {
+                effects.created.contains(&i)
             })?;
-            state::refresh(&tx, changed_instances(&effects))?;
             tx.prepare_cached("UPDATE totals SET events = events + ?1")?
                 .execute([stored.len()])?;
-        }
+            (effects, last_steps)
+        };
         tx.commit()?;
         report.inserted = stored.len() as u64;
-        self.known_ids.extend(stored);
+        self.live.record(&effects, stored, &last_steps, newest);
         Ok(report)
     }
 
@@ -248,15 +234,20 @@ impl Writer {
                 keep.execute(params![a.kind, a.value, b.kind, b.value, link.qualifier])?;
             }
         }
-        let effects = correlate_links(&mut self.correlator, links);
+        self.live
+            .bring_back(&tx, links.iter().flat_map(|l| [&l.from, &l.to]))?;
+        let effects = correlate_links(&mut self.live.correlator, links);
         write_effects(&effects, &tx)?;
         let labelled = effects
             .touched_roots()
             .into_iter()
-            .map(|i| (i, label_of(&self.correlator, &self.rules, i)));
+            .map(|i| (i, label_of(&self.live.correlator, &self.rules, i)));
         summaries::recompute(&tx, labelled)?;
-        state::refresh(&tx, changed_instances(&effects))?;
+        let last_steps = state::refresh(&tx, changed_instances(&effects), |i| {
+            effects.created.contains(&i)
+        })?;
         tx.commit()?;
+        self.live.record(&effects, Vec::new(), &last_steps, None);
         Ok(AppendReport {
             merges: effects.merges.len() as u64,
             ..Default::default()
@@ -343,10 +334,24 @@ impl Writer {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
+        // Labels from every stored key, the evicted instances' too.
+        let links: Vec<(miner::log::BusinessKey, InstanceId)> = self
+            .conn
+            .prepare("SELECT kind, value, instance FROM keys")
+            .unwrap()
+            .query_map([], |r| {
+                let key =
+                    miner::log::BusinessKey::new(r.get::<_, String>(0)?, r.get::<_, String>(1)?);
+                Ok((key, r.get(2)?))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let every_key = crate::correlate::Correlator::from_links(links);
         let tx = begin(&mut self.conn).unwrap();
         let labelled = instances
             .into_iter()
-            .map(|i| (i, label_of(&self.correlator, &self.rules, i)));
+            .map(|i| (i, label_of(&every_key, &self.rules, i)));
         summaries::recompute(&tx, labelled).unwrap();
         tx.commit().unwrap();
     }

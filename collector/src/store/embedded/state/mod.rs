@@ -18,6 +18,7 @@ use crate::CollectorError;
 use foldhash::fast::RandomState;
 use miner::discovery::{ProcessAggregate, ProcessStats, ProcessStatsBuilder};
 use miner::log::Lifecycle;
+use miner::time::Micros;
 use rusqlite::{Connection, OptionalExtension, Transaction};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -79,7 +80,7 @@ pub fn ensure(conn: &mut Connection) -> Result<(), CollectorError> {
         .prepare("SELECT id FROM instances ORDER BY id")?
         .query_map([], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
-    refresh(&tx, instances.iter().copied())?;
+    refresh(&tx, instances.iter().copied(), |_| false)?;
     tx.execute("INSERT INTO state_meta (version) VALUES (?1)", [VERSION])?;
     tx.commit()?;
     if has_instances {
@@ -94,34 +95,66 @@ pub fn ensure(conn: &mut Connection) -> Result<(), CollectorError> {
 
 /// Brings the state of `instances` up to date after the batch in `tx` changed them: each
 /// one's old steps leave the totals, and, when it still has a summary row, its steps as its
-/// events now stand join them.
+/// events now stand join them. `created` tells the instances the batch created. Returns the
+/// last step of each instance that has steps.
 pub fn refresh(
     tx: &Transaction<'_>,
     instances: impl IntoIterator<Item = InstanceId>,
-) -> Result<(), CollectorError> {
+    created: impl Fn(InstanceId) -> bool,
+) -> Result<Vec<LastStep>, CollectorError> {
+    let mut last_steps = Vec::new();
     let mut change = ProcessAggregate::default();
     let mut ids = ActivityIds::default();
     let mut old = tx.prepare_cached("SELECT steps FROM state_traces WHERE instance = ?1")?;
     let mut forget = tx.prepare_cached("DELETE FROM state_traces WHERE instance = ?1")?;
     let mut summarised = tx.prepare_cached("SELECT 1 FROM instances WHERE id = ?1")?;
-    let mut keep =
-        tx.prepare_cached("INSERT INTO state_traces (instance, steps) VALUES (?1, ?2)")?;
+    let mut keep = tx.prepare_cached(
+        "INSERT INTO state_traces (instance, steps) VALUES (?1, ?2)
+         ON CONFLICT (instance) DO UPDATE SET steps = excluded.steps",
+    )?;
     let instances: BTreeSet<InstanceId> = instances.into_iter().collect();
     for instance in instances {
-        let before: Option<Vec<u8>> = old.query_row([instance], |r| r.get(0)).optional()?;
-        if let Some(bytes) = before {
-            change.remove(Trace::decode(&bytes)?.steps());
+        // An instance the batch created has no steps stored yet.
+        let before: Option<Vec<u8>> = if created(instance) {
+            None
+        } else {
+            old.query_row([instance], |r| r.get(0)).optional()?
+        };
+        if let Some(bytes) = &before {
+            change.remove(Trace::decode(bytes)?.steps());
+        }
+        let trace = if summarised.exists([instance])? {
+            load_trace(tx, instance, &mut ids)?
+        } else {
+            Trace::default()
+        };
+        if let (Some(&activity), Some(&Some(at))) =
+            (trace.activities.last(), trace.timestamps.last())
+        {
+            keep.execute(rusqlite::params![instance, trace.encode()])?;
+            change.add(trace.steps());
+            last_steps.push(LastStep {
+                instance,
+                at,
+                activity: ids.name_of(activity).to_string(),
+            });
+        } else if before.is_some() {
             forget.execute([instance])?;
         }
-        if summarised.exists([instance])? {
-            let trace = load_trace(tx, instance, &mut ids)?;
-            if !trace.activities.is_empty() {
-                keep.execute(rusqlite::params![instance, trace.encode()])?;
-                change.add(trace.steps());
-            }
-        }
     }
-    totals::apply(tx, &change)
+    totals::apply(tx, &change)?;
+    Ok(last_steps)
+}
+
+/// The last step of an instance after a batch: where it stands, for the writer's memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastStep {
+    /// The instance.
+    pub instance: InstanceId,
+    /// When its last step happened.
+    pub at: Micros,
+    /// That step's activity.
+    pub activity: String,
 }
 
 /// One instance's steps, read from its events in stored order (time, then arrival).
@@ -151,6 +184,7 @@ fn corrupt(e: rusqlite::types::FromSqlError) -> CollectorError {
 #[derive(Default)]
 struct ActivityIds {
     known: HashMap<String, u32, RandomState>,
+    names: HashMap<u32, String, RandomState>,
 }
 
 impl ActivityIds {
@@ -166,7 +200,13 @@ impl ActivityIds {
         let id = u32::try_from(id)
             .map_err(|_| CollectorError::Corrupt(format!("activity id {id} out of range")))?;
         self.known.insert(name.to_string(), id);
+        self.names.insert(id, name.to_string());
         Ok(id)
+    }
+
+    /// The name of an id given out by [`ActivityIds::id`].
+    fn name_of(&self, id: u32) -> &str {
+        self.names.get(&id).map_or("", String::as_str)
     }
 }
 
