@@ -5,7 +5,7 @@ SHARED ?= $(abspath $(CURDIR)/../shared)
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 export FLOWSIGHT_SHARED := $(SHARED)
 
-.PHONY: demo dist test setup lint rust-tests clickhouse-tests browser-tests kafka-tests otlp-tests pm4py-check bench
+.PHONY: demo dist test setup lint rust-tests long-stream-test clickhouse-tests browser-tests kafka-tests otlp-tests pm4py-check bench
 
 ## demo: build, generate 5,000 orders, ingest them over HTTP into ./data and serve http://127.0.0.1:8080
 demo:
@@ -22,7 +22,7 @@ dist:
 
 ## test: lint, Rust unit/integration/end-to-end tests, ClickHouse store tests on a real server (and its SQL on current ClickHouse), browser tests,
 ##       Kafka tests on a real broker, OTLP tests with the OpenTelemetry SDK, pm4py oracle check
-test: setup lint rust-tests clickhouse-tests browser-tests kafka-tests otlp-tests pm4py-check
+test: setup lint rust-tests long-stream-test clickhouse-tests browser-tests kafka-tests otlp-tests pm4py-check
 
 setup:
 	bash scripts/setup-test-deps.sh
@@ -33,6 +33,10 @@ lint:
 
 rust-tests:
 	cargo test --workspace
+
+# Two million events through the embedded store: the importer's memory stays flat (a few minutes, alone).
+long-stream-test: rust-tests
+	cargo test --test long_stream -- --ignored
 
 # The Rust tests that need a ClickHouse server are marked ignored in a plain `cargo test`; here they run against one.
 clickhouse-tests: rust-tests

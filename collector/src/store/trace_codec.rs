@@ -37,6 +37,24 @@ impl Trace {
         self.ends.push(end);
     }
 
+    /// Inserts a step after every step at or before its time: where an event stored after
+    /// all the others belongs in stored order (time, then arrival).
+    pub fn insert_in_order(
+        &mut self,
+        activity: u32,
+        at: Micros,
+        lifecycle: Lifecycle,
+        end: Option<Micros>,
+    ) {
+        let i = self
+            .timestamps
+            .partition_point(|t| t.is_none_or(|t| t <= at));
+        self.activities.insert(i, activity);
+        self.timestamps.insert(i, Some(at));
+        self.lifecycles.insert(i, lifecycle);
+        self.ends.insert(i, end);
+    }
+
     /// The steps as the miner takes them.
     pub fn steps(&self) -> CaseSteps<'_> {
         CaseSteps {
@@ -159,6 +177,20 @@ mod tests {
             Trace::decode(&Trace::default().encode()).unwrap(),
             Trace::default()
         );
+    }
+
+    #[test]
+    fn a_later_event_goes_after_every_step_at_or_before_its_time() {
+        let mut trace = Trace::default();
+        for (a, at) in [(1, 10), (2, 20), (3, 20), (4, 30)] {
+            trace.push(a, at, Lifecycle::Complete, None);
+        }
+        trace.insert_in_order(5, 20, Lifecycle::Start, Some(25));
+        trace.insert_in_order(6, 5, Lifecycle::Complete, None);
+        trace.insert_in_order(7, 99, Lifecycle::Complete, None);
+        assert_eq!(trace.activities, [6, 1, 2, 3, 5, 4, 7]);
+        assert_eq!(trace.ends[4], Some(25));
+        assert_eq!(trace.lifecycles[4], Lifecycle::Start);
     }
 
     #[test]

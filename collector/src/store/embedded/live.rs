@@ -10,7 +10,7 @@
 
 use super::known_ids::KnownIds;
 use super::stable_hash::stable_hash;
-use super::state::LastStep;
+use super::state::{LastStep, StepCache};
 use crate::config::InstanceRules;
 use crate::correlate::{Correlator, InstanceId};
 use crate::store::effects::Effects;
@@ -18,7 +18,7 @@ use crate::CollectorError;
 use foldhash::fast::RandomState;
 use miner::log::BusinessKey;
 use miner::time::Micros;
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension};
 use std::collections::{HashMap, HashSet};
 
 /// Fewest instances touched between two sweeps for instances to evict: a sweep reads every
@@ -51,6 +51,8 @@ pub struct Live {
     pub correlator: Correlator,
     /// Ids of their stored events.
     pub known_ids: KnownIds,
+    /// Their steps, as the process state keeps them.
+    pub steps: StepCache,
     standing: HashMap<InstanceId, Standing, RandomState>,
     /// The newest event time stored: the data's clock, against which idleness is measured.
     newest: Micros,
@@ -76,6 +78,7 @@ impl Live {
         Ok(Self {
             correlator,
             known_ids: KnownIds::default(),
+            steps: StepCache::default(),
             standing: HashMap::default(),
             newest: newest.unwrap_or(Micros::MIN),
             touched_since_sweep: 0,
@@ -92,19 +95,28 @@ impl Live {
         conn: &Connection,
         keys: impl IntoIterator<Item = &'k BusinessKey>,
     ) -> Result<(), CollectorError> {
-        let mut probed: HashSet<&BusinessKey, RandomState> = HashSet::default();
-        let mut find = conn.prepare_cached(
-            "SELECT instance FROM keys WHERE value_hash = ?1 AND kind = ?2 AND value = ?3 LIMIT 1",
-        )?;
+        // Keys probed in this batch, as the hash of the value and the kind.
+        let mut probed: HashSet<(i64, &str), RandomState> = HashSet::default();
+        let mut find =
+            conn.prepare_cached("SELECT instance, kind, value FROM keys WHERE value_hash = ?1")?;
         for key in keys {
-            if self.correlator.instance_of(key).is_some() || !probed.insert(key) {
+            if self.correlator.instance_of(key).is_some() {
                 continue;
             }
-            let stored: Option<InstanceId> = find
-                .query_row(params![stable_hash(&key.value), key.kind, key.value], |r| {
-                    r.get(0)
-                })
-                .optional()?;
+            let value_hash = stable_hash(&key.value);
+            if !probed.insert((value_hash, key.kind.as_str())) {
+                continue;
+            }
+            let mut stored = None;
+            let mut rows = find.query([value_hash])?;
+            while let Some(row) = rows.next()? {
+                let same = |i, text: &str| row.get_ref(i).is_ok_and(|v| v.as_str() == Ok(text));
+                if same(1, &key.kind) && same(2, &key.value) {
+                    stored = Some(row.get::<_, InstanceId>(0)?);
+                    break;
+                }
+            }
+            drop(rows);
             if let Some(instance) = stored.filter(|&i| !self.correlator.holds(i)) {
                 self.revive(conn, instance)?;
             }
@@ -173,6 +185,7 @@ impl Live {
         for (merge, _) in &effects.merges {
             let survivor = effects.root(merge.survivor);
             self.known_ids.merge(survivor, merge.absorbed);
+            self.steps.forget(merge.absorbed);
             self.standing.remove(&merge.absorbed);
         }
         self.known_ids.extend(stored);
@@ -208,6 +221,7 @@ impl Live {
             self.standing.remove(&instance);
             self.correlator.evict(instance);
             self.known_ids.forget(instance);
+            self.steps.forget(instance);
         }
     }
 

@@ -2,7 +2,7 @@
 
 use super::live::{HeldInMemory, Live};
 use super::stable_hash::stable_hash;
-use super::state;
+use super::state::{self, Changes, LastStep, NewStep, StepCache};
 use super::summaries::{self, BatchSummaries};
 use crate::config::InstanceRules;
 use crate::correlate::InstanceId;
@@ -10,8 +10,10 @@ use crate::store::effects::{correlate, correlate_links, label_of, Effects};
 use crate::store::event_json::{attributes_to_json, keys_to_json};
 use crate::store::{AppendReport, DeadLetter, KeyLink, ObjectAttribute};
 use crate::CollectorError;
-use miner::log::Event;
+use foldhash::fast::RandomState;
+use miner::log::{Event, Lifecycle};
 use rusqlite::{params, Connection, OptionalExtension};
+use std::collections::{HashMap, HashSet};
 
 /// Batches this large are encoded on a thread of their own while they are correlated; for
 /// smaller ones (single HTTP or OTLP requests) starting the thread costs more than it saves.
@@ -181,10 +183,18 @@ impl Writer {
             stored.reserve(fresh.len());
             let mut encoded = events.iter().zip(encoded()?);
             let mut added = BatchSummaries::default();
+            let mut new_steps: HashMap<InstanceId, Vec<NewStep<'_>>, RandomState> =
+                HashMap::default();
             for (event, instance) in fresh {
                 let instance = instance.map(|i| effects.root(i));
                 if let Some(i) = instance {
                     added.add(i, event);
+                    new_steps.entry(i).or_default().push(NewStep {
+                        activity: &event.activity,
+                        at: event.timestamp,
+                        lifecycle: Lifecycle::parse(event.transition()),
+                        end: event.end(),
+                    });
                 }
                 newest = newest.max(Some(event.timestamp));
                 let (keys, attributes) = encoded
@@ -210,9 +220,7 @@ impl Writer {
             }
             let (correlator, rules) = (&self.live.correlator, &self.rules);
             added.write(&tx, &effects, |i| label_of(correlator, rules, i))?;
-            let last_steps = state::refresh(&tx, changed_instances(&effects), |i| {
-                effects.created.contains(&i)
-            })?;
+            let last_steps = refresh_state(&tx, &effects, &new_steps, &mut self.live.steps)?;
             tx.prepare_cached("UPDATE totals SET events = events + ?1")?
                 .execute([stored.len()])?;
             (effects, last_steps)
@@ -243,9 +251,7 @@ impl Writer {
             .into_iter()
             .map(|i| (i, label_of(&self.live.correlator, &self.rules, i)));
         summaries::recompute(&tx, labelled)?;
-        let last_steps = state::refresh(&tx, changed_instances(&effects), |i| {
-            effects.created.contains(&i)
-        })?;
+        let last_steps = refresh_state(&tx, &effects, &HashMap::default(), &mut self.live.steps)?;
         tx.commit()?;
         self.live.record(&effects, Vec::new(), &last_steps, None);
         Ok(AppendReport {
@@ -255,11 +261,27 @@ impl Writer {
     }
 }
 
-/// Every instance whose process state a batch changed: those it touched, as they are after
-/// it, and those it merged away.
-fn changed_instances(effects: &Effects) -> impl Iterator<Item = InstanceId> + '_ {
+/// Brings the process state of every instance a batch changed up to date (see
+/// [`state::refresh`]): those it touched, as they are after it, and those it merged away.
+fn refresh_state(
+    tx: &rusqlite::Transaction<'_>,
+    effects: &Effects,
+    new_steps: &HashMap<InstanceId, Vec<NewStep<'_>>, RandomState>,
+    steps: &mut StepCache,
+) -> Result<Vec<LastStep>, CollectorError> {
+    let absorbing: HashSet<InstanceId, RandomState> = effects
+        .merges
+        .iter()
+        .map(|(merge, _)| effects.root(merge.survivor))
+        .collect();
+    let changes = Changes {
+        added: new_steps,
+        created: &effects.created,
+        absorbing: &absorbing,
+    };
     let absorbed = effects.merges.iter().map(|(merge, _)| merge.absorbed);
-    effects.touched_roots().into_iter().chain(absorbed)
+    let changed = effects.touched_roots().into_iter().chain(absorbed);
+    state::refresh(tx, changed, &changes, steps)
 }
 
 /// Writes merges and new keys.

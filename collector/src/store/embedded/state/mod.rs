@@ -57,7 +57,7 @@ pub fn ensure(conn: &mut Connection) -> Result<(), CollectorError> {
         .query_row("SELECT version FROM state_meta", [], |r| r.get(0))
         .optional()?;
     if version == Some(VERSION) {
-        return Ok(());
+        return totals::drop_emptied(conn);
     }
     let started = std::time::Instant::now();
     let has_instances: bool =
@@ -80,7 +80,21 @@ pub fn ensure(conn: &mut Connection) -> Result<(), CollectorError> {
         .prepare("SELECT id FROM instances ORDER BY id")?
         .query_map([], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
-    refresh(&tx, instances.iter().copied(), |_| false)?;
+    // Nothing added, nothing known: every instance's steps are read from its events, a slice
+    // of instances at a time so that memory holds one slice's steps.
+    let nothing = Changes {
+        added: &HashMap::default(),
+        created: &HashSet::default(),
+        absorbing: &HashSet::default(),
+    };
+    for slice in instances.chunks(10_000) {
+        refresh(
+            &tx,
+            slice.iter().copied(),
+            &nothing,
+            &mut StepCache::default(),
+        )?;
+    }
     tx.execute("INSERT INTO state_meta (version) VALUES (?1)", [VERSION])?;
     tx.commit()?;
     if has_instances {
@@ -93,18 +107,58 @@ pub fn ensure(conn: &mut Connection) -> Result<(), CollectorError> {
     Ok(())
 }
 
-/// Brings the state of `instances` up to date after the batch in `tx` changed them: each
-/// one's old steps leave the totals, and, when it still has a summary row, its steps as its
-/// events now stand join them. `created` tells the instances the batch created. Returns the
-/// last step of each instance that has steps.
+/// One step a batch added to an instance, in batch (arrival) order.
+#[derive(Debug, Clone, Copy)]
+pub struct NewStep<'e> {
+    /// Its activity.
+    pub activity: &'e str,
+    /// When it happened.
+    pub at: Micros,
+    /// Its lifecycle transition.
+    pub lifecycle: Lifecycle,
+    /// When it ended, for a span.
+    pub end: Option<Micros>,
+}
+
+/// What a batch changed, as the process state needs it.
+pub struct Changes<'a, 'e> {
+    /// The steps it added, per instance (as it is after the batch's merges).
+    pub added: &'a HashMap<InstanceId, Vec<NewStep<'e>>, RandomState>,
+    /// The instances it created.
+    pub created: &'a HashSet<InstanceId, RandomState>,
+    /// The instances that absorbed others: their steps are read back from their events.
+    pub absorbing: &'a HashSet<InstanceId, RandomState>,
+}
+
+/// The steps of the instances in the writer's memory, so that a batch adding to a live
+/// instance merges its new steps in without reading anything back; and the activity ids.
+#[derive(Default)]
+pub struct StepCache {
+    ids: ActivityIds,
+    traces: HashMap<InstanceId, Trace, RandomState>,
+}
+
+impl StepCache {
+    /// Drops the steps of an instance leaving memory.
+    pub fn forget(&mut self, instance: InstanceId) {
+        self.traces.remove(&instance);
+    }
+}
+
+/// Brings the state of `instances` up to date after the batch in `tx` changed them
+/// (`changes`): each one's old steps leave the totals, and, when it still has a summary row,
+/// its steps as its events now stand join them. The new steps are merged into the old ones
+/// in stored order (time, then arrival: a batch's events come after every stored one);
+/// an instance that absorbed another, or whose steps are unknown, is read back from its
+/// events. Returns the last step of each instance that has steps.
 pub fn refresh(
     tx: &Transaction<'_>,
     instances: impl IntoIterator<Item = InstanceId>,
-    created: impl Fn(InstanceId) -> bool,
+    changes: &Changes<'_, '_>,
+    cache: &mut StepCache,
 ) -> Result<Vec<LastStep>, CollectorError> {
     let mut last_steps = Vec::new();
     let mut change = ProcessAggregate::default();
-    let mut ids = ActivityIds::default();
     let mut old = tx.prepare_cached("SELECT steps FROM state_traces WHERE instance = ?1")?;
     let mut forget = tx.prepare_cached("DELETE FROM state_traces WHERE instance = ?1")?;
     let mut summarised = tx.prepare_cached("SELECT 1 FROM instances WHERE id = ?1")?;
@@ -114,30 +168,48 @@ pub fn refresh(
     )?;
     let instances: BTreeSet<InstanceId> = instances.into_iter().collect();
     for instance in instances {
+        let created = changes.created.contains(&instance);
         // An instance the batch created has no steps stored yet.
-        let before: Option<Vec<u8>> = if created(instance) {
-            None
-        } else {
-            old.query_row([instance], |r| r.get(0)).optional()?
+        let before: Option<Trace> = match cache.traces.remove(&instance) {
+            Some(trace) => Some(trace),
+            None if created => None,
+            None => match old
+                .query_row([instance], |r| r.get::<_, Vec<u8>>(0))
+                .optional()?
+            {
+                Some(bytes) => Some(Trace::decode(&bytes)?),
+                None => None,
+            },
         };
-        if let Some(bytes) = &before {
-            change.remove(Trace::decode(bytes)?.steps());
+        if let Some(trace) = &before {
+            change.remove(trace.steps());
         }
-        let trace = if summarised.exists([instance])? {
-            load_trace(tx, instance, &mut ids)?
-        } else {
+        let added = changes.added.get(&instance).map_or(&[][..], Vec::as_slice);
+        let trace = if !summarised.exists([instance])? {
             Trace::default()
+        } else if changes.absorbing.contains(&instance) || (before.is_none() && !created) {
+            load_trace(tx, instance, &mut cache.ids)?
+        } else {
+            let mut trace = before.clone().unwrap_or_default();
+            for step in added {
+                let activity = cache.ids.id(tx, step.activity)?;
+                trace.insert_in_order(activity, step.at, step.lifecycle, step.end);
+            }
+            trace
         };
         if let (Some(&activity), Some(&Some(at))) =
             (trace.activities.last(), trace.timestamps.last())
         {
-            keep.execute(rusqlite::params![instance, trace.encode()])?;
+            if before.as_ref() != Some(&trace) {
+                keep.execute(rusqlite::params![instance, trace.encode()])?;
+            }
             change.add(trace.steps());
             last_steps.push(LastStep {
                 instance,
                 at,
-                activity: ids.name_of(activity).to_string(),
+                activity: cache.ids.name_of(activity).to_string(),
             });
+            cache.traces.insert(instance, trace);
         } else if before.is_some() {
             forget.execute([instance])?;
         }

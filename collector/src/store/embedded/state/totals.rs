@@ -62,82 +62,65 @@ fn timed_from(code: (i64, i64, i64)) -> Option<Timed> {
     })
 }
 
-/// Adds `change` to the stored totals; rows that come to zero are removed.
+/// Adds `change` to the stored totals. Rows that come to zero stay until
+/// [`drop_emptied`] (they count for nothing), which keeps a batch to one statement per row.
 pub fn apply(tx: &Transaction<'_>, change: &ProcessAggregate) -> Result<(), CollectorError> {
     let mut count = tx.prepare_cached(
         "INSERT INTO state_counts (measure, a, b, n) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (measure, a, b) DO UPDATE SET n = n + excluded.n RETURNING n",
+         ON CONFLICT (measure, a, b) DO UPDATE SET n = n + excluded.n",
     )?;
-    let mut drop_count = tx.prepare_cached(
-        "DELETE FROM state_counts WHERE measure = ?1 AND a = ?2 AND b = ?3 AND n = 0",
-    )?;
-    let mut add_count = |(measure, a, b): (i64, i64, i64), n: i64| -> rusqlite::Result<()> {
-        let now: i64 = count.query_row(params![measure, a, b, n], |r| r.get(0))?;
-        if now == 0 {
-            drop_count.execute(params![measure, a, b])?;
-        }
-        Ok(())
-    };
     for (&what, &n) in &change.counts {
-        add_count(counted_code(what), n)?;
+        let (measure, a, b) = counted_code(what);
+        count.execute(params![measure, a, b, n])?;
     }
     for (measure, n) in [(CASES, change.cases), (EVENTS, change.events)] {
         if n != 0 {
-            add_count((measure, NONE, NONE), n)?;
+            count.execute(params![measure, NONE, NONE, n])?;
         }
     }
     let mut duration = tx.prepare_cached(
         "INSERT INTO state_durations (measure, a, b, n, total) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (measure, a, b) DO UPDATE SET n = n + excluded.n, total = total + excluded.total
-         RETURNING n",
-    )?;
-    let mut drop_duration = tx.prepare_cached(
-        "DELETE FROM state_durations WHERE measure = ?1 AND a = ?2 AND b = ?3 AND n = 0",
+         ON CONFLICT (measure, a, b) DO UPDATE SET n = n + excluded.n, total = total + excluded.total",
     )?;
     let mut bucket = tx.prepare_cached(
         "INSERT INTO state_buckets (measure, a, b, bucket, n) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (measure, a, b, bucket) DO UPDATE SET n = n + excluded.n RETURNING n",
-    )?;
-    let mut drop_bucket = tx.prepare_cached(
-        "DELETE FROM state_buckets WHERE measure = ?1 AND a = ?2 AND b = ?3 AND bucket = ?4 AND n = 0",
+         ON CONFLICT (measure, a, b, bucket) DO UPDATE SET n = n + excluded.n",
     )?;
     for (&what, sketch) in &change.durations {
         let (measure, a, b) = timed_code(what);
         let total = i64::try_from(sketch.total).map_err(|_| {
             CollectorError::Internal(format!("a total of durations overflows: {}", sketch.total))
         })?;
-        let now: i64 =
-            duration.query_row(params![measure, a, b, sketch.count, total], |r| r.get(0))?;
-        if now == 0 {
-            drop_duration.execute(params![measure, a, b])?;
-        }
+        duration.execute(params![measure, a, b, sketch.count, total])?;
         for (&k, &n) in &sketch.buckets {
-            let now: i64 = bucket.query_row(params![measure, a, b, k, n], |r| r.get(0))?;
-            if now == 0 {
-                drop_bucket.execute(params![measure, a, b, k])?;
-            }
+            bucket.execute(params![measure, a, b, k, n])?;
         }
     }
     let mut variant = tx.prepare_cached(
         "INSERT INTO state_variants (activities, n, throughput) VALUES (?1, ?2, ?3)
-         ON CONFLICT (activities) DO UPDATE SET n = n + excluded.n, throughput = throughput + excluded.throughput
-         RETURNING n",
+         ON CONFLICT (activities) DO UPDATE SET n = n + excluded.n, throughput = throughput + excluded.throughput",
     )?;
-    let mut drop_variant =
-        tx.prepare_cached("DELETE FROM state_variants WHERE activities = ?1 AND n = 0")?;
     for (sequence, totals) in &change.variants {
-        let key = variant_key(sequence);
         let throughput = i64::try_from(totals.throughput).map_err(|_| {
             CollectorError::Internal(format!(
                 "a variant's throughput overflows: {}",
                 totals.throughput
             ))
         })?;
-        let now: i64 = variant.query_row(params![key, totals.count, throughput], |r| r.get(0))?;
-        if now == 0 {
-            drop_variant.execute([key])?;
-        }
+        variant.execute(params![variant_key(sequence), totals.count, throughput])?;
     }
+    Ok(())
+}
+
+/// Removes the rows of the totals that came to zero (buckets, edges and variants no instance
+/// has any more).
+pub fn drop_emptied(conn: &Connection) -> Result<(), CollectorError> {
+    conn.execute_batch(
+        "DELETE FROM state_counts WHERE n = 0;
+         DELETE FROM state_durations WHERE n = 0 AND total = 0;
+         DELETE FROM state_buckets WHERE n = 0;
+         DELETE FROM state_variants WHERE n = 0;",
+    )?;
     Ok(())
 }
 
