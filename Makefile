@@ -56,7 +56,7 @@ pm4py-check: rust-tests
 	bash scripts/with-clickhouse.sh $(VENV)/bin/python scripts/check_pm4py.py $(TARGET_DIR)/debug/flowsight $(wildcard $(SHARED)/fixtures/xes/*.xes) $(wildcard $(SHARED)/fixtures/xes/*.xes.gz) $(wildcard $(SHARED)/fixtures/ocel/ocel20_example.*)
 
 ## bench: XES import and discovery on BPIC 2012 beside process_mining and pm4py; the Inductive Miner on 200-2,000 activities; HTTP ingest rate and page render times on demo data;
-##        embedded store append rate; OTLP/HTTP spans/s; Kafka -> store throughput and the collector's peak memory;
+##        embedded store append rate; page answers from the process state up to 10M events; collector memory per live key; OTLP/HTTP spans/s; Kafka -> store throughput and the collector's peak memory;
 ##        ClickHouse ingest of 10M events and the map query on ClickHouse beside the embedded store;
 ##        how soon a Kafka collector killed with SIGKILL consumes again after its restart
 bench: setup
@@ -65,6 +65,8 @@ bench: setup
 	$(VENV)/bin/python scripts/bench_pm4py.py $(SHARED)/fixtures/xes/bpic2012.xes.gz 3 2>/dev/null
 	cargo bench -p flowsight-web --bench pages
 	cargo bench -p flowsight-collector --bench append
+	cargo bench -p flowsight-collector --bench process_state
+	cargo bench -p flowsight-collector --bench live_memory
 	cargo bench -p flowsight-collector --bench otlp
 	bash scripts/with-clickhouse.sh cargo bench -p flowsight-collector --bench clickhouse
 	cargo build --release

@@ -14,6 +14,9 @@
 //! stuck_after = "12h"
 //! evict_after = "1d"             # idle instances leave the collector's memory
 //!
+//! [retention]                     # delete whole instances idle this long (default: keep all)
+//! keep = "30d"
+//!
 //! [store]                         # a directory (embedded store) or a ClickHouse database
 //! location = "clickhouse://127.0.0.1:8123/flowsight"
 //! ```
@@ -45,6 +48,23 @@ pub struct CollectorConfig {
     /// Where events are kept.
     #[serde(default)]
     pub store: StoreConfig,
+    /// How long history is kept.
+    #[serde(default)]
+    pub retention: RetentionConfig,
+}
+
+/// How long history is kept: none of it is deleted unless `keep` is set.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// Whole instances whose last event is older than this (before the newest event) are
+    /// deleted with everything kept of them. Written like `30d`.
+    #[serde(default, deserialize_with = "optional_duration")]
+    pub keep: Option<Micros>,
+}
+
+fn optional_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Micros>, D::Error> {
+    duration(d).map(Some)
 }
 
 /// Where events are kept, when the command line does not say.
@@ -185,5 +205,14 @@ mod tests {
             CollectorConfig::parse("[[mapping.keys]]\nkind = \"order\"\npointers = [\"data\"]")
                 .unwrap_err();
         assert!(err.contains("JSON pointer"), "{err}");
+    }
+
+    #[test]
+    fn retention_keeps_everything_unless_told() {
+        assert_eq!(CollectorConfig::parse("").unwrap().retention.keep, None);
+        let c = CollectorConfig::parse("[retention]\nkeep = \"30d\"").unwrap();
+        assert_eq!(c.retention.keep, Some(30 * DAY));
+        let err = CollectorConfig::parse("[retention]\nkeep = \"a month\"").unwrap_err();
+        assert!(err.contains("duration"), "{err}");
     }
 }

@@ -61,6 +61,9 @@ pub enum CollectorError {
     /// Stored data could not be decoded (a corrupted or foreign database).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The store cannot do what was asked.
+    #[error("{0}")]
+    Unsupported(String),
     /// A worker thread failed.
     #[error("internal: {0}")]
     Internal(String),

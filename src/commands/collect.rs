@@ -58,7 +58,7 @@ pub fn run(args: CollectArgs) -> anyhow::Result<()> {
     // Ports first: a taken port must not leave a new store behind. The store is opened outside
     // the runtime: the ClickHouse store runs one of its own.
     let listeners = runtime.block_on(args.listen.bind())?;
-    let store = args.store.open_saving(&rules)?;
+    let store = args.store.open_running(&rules)?;
     super::serve_on(runtime, async {
         println!("Flowsight listening on {}", listeners.url());
         collect_and_serve(listeners, store, rules, kafka, shutdown_signal()).await

@@ -50,7 +50,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     if listeners.tls() {
         bail!("the demo sends its events to itself over plain HTTP: run it without --tls-cert (serve its store with `flowsight serve --tls-cert …` afterwards)");
     }
-    let store = args.store.open_saving(&rules)?;
+    let store = args.store.open_running(&rules)?;
     super::serve_on(runtime, async {
         let addr = listeners.addr;
         let authorization = listeners.ingest_authorization();
@@ -77,7 +77,7 @@ fn run_through_kafka(args: DemoArgs, brokers: &str) -> anyhow::Result<()> {
         ..rules.config.kafka.clone()
     };
     rules.config.kafka = kafka.clone();
-    let store = args.store.open_saving(&rules)?;
+    let store = args.store.open_running(&rules)?;
     let flow = demo_flow(args.orders, args.seed);
     let envelopes: Vec<serde_json::Value> = flow
         .events

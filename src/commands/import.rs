@@ -134,5 +134,13 @@ fn import(args: &ImportArgs, rules: &Rules) -> anyhow::Result<()> {
             counted(report.cases, "trace"),
         );
     }
+    if let Some(keep) = args.store.keep(rules) {
+        let deleted = store.retain(keep)?;
+        println!(
+            "retention: deleted {} idle past --keep ({})",
+            counted(deleted.instances, "instance"),
+            counted(deleted.events, "event"),
+        );
+    }
     Ok(())
 }

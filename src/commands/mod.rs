@@ -7,6 +7,7 @@ pub mod generate;
 pub mod import;
 pub mod mine;
 pub mod publish;
+mod retention;
 pub mod serve;
 
 use anyhow::Context;
@@ -116,6 +117,11 @@ pub struct StoreArgs {
     /// Configuration file (mapping rules, instance rules); `./flowsight.toml` if it exists.
     #[arg(long, env = "FLOWSIGHT_CONFIG")]
     pub config: Option<PathBuf>,
+    /// Delete whole instances whose last event is older than this before the newest event,
+    /// e.g. `30d` (commands that write; checked at start, then every minute while running).
+    /// Overrides `[retention] keep`; by default nothing is deleted.
+    #[arg(long, value_name = "DURATION", value_parser = collector::config::parse_duration)]
+    pub keep: Option<miner::time::Micros>,
 }
 
 /// The configuration in force and where it came from.
@@ -186,6 +192,21 @@ impl StoreArgs {
             text,
             origin,
         })
+    }
+
+    /// How long history is kept, if it is limited: `--keep`, else `[retention] keep`.
+    pub fn keep(&self, rules: &Rules) -> Option<miner::time::Micros> {
+        self.keep.or(rules.config.retention.keep)
+    }
+
+    /// Opens the store for a command that keeps writing to it, as [`StoreArgs::open_saving`],
+    /// and keeps its history within `--keep` while the process runs.
+    pub fn open_running(&self, rules: &Rules) -> anyhow::Result<Arc<dyn Store>> {
+        let store = self.open_saving(rules)?;
+        if let Some(keep) = self.keep(rules) {
+            retention::keep_running(store.clone(), keep);
+        }
+        Ok(store)
     }
 
     /// Opens the store for a command that writes to it (created if missing) and saves the

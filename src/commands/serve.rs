@@ -340,7 +340,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     // Ports first: a taken port must not leave a new store behind. The store is opened outside
     // the runtime: the ClickHouse store runs one of its own.
     let listeners = runtime.block_on(args.listen.bind())?;
-    let store = args.store.open_saving(&rules)?;
+    let store = args.store.open_running(&rules)?;
     super::serve_on(runtime, async {
         println!("Flowsight listening on {}", listeners.url());
         serve_until_interrupted(listeners, store, rules).await

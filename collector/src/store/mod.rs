@@ -15,7 +15,7 @@ mod trace_codec;
 pub use clickhouse::{ClickHouseStore, ClickHouseUrl};
 pub use embedded::EmbeddedStore;
 pub use query::{
-    AppendReport, CaseFilter, DeadLetter, InstanceDetail, InstancePage, InstanceQuery,
+    AppendReport, CaseFilter, DeadLetter, Deleted, InstanceDetail, InstancePage, InstanceQuery,
     InstanceStatus, InstanceSummary, KeyLink, MergeRecord, ObjectAttribute, StatsQuery,
     StoreOverview,
 };
@@ -89,6 +89,15 @@ pub trait Store: Send + Sync {
 
     /// Counts for the header of every page.
     fn overview(&self) -> Result<StoreOverview, CollectorError>;
+
+    /// Deletes the whole instances whose last event is more than `keep` older than the newest
+    /// event, with everything kept of them (`[retention] keep`). A store that cannot says so.
+    fn retain(&self, keep: miner::time::Micros) -> Result<Deleted, CollectorError> {
+        let _ = keep;
+        Err(CollectorError::Unsupported(
+            "retention is not available on this store yet".into(),
+        ))
+    }
 
     /// Whether the latest write failed (a full disk, a server gone), which reads alone do not
     /// show: `/metrics` reports the store down until a write succeeds again.

@@ -217,3 +217,20 @@ pub struct DeadLetter {
     /// When it was received (microseconds since the epoch).
     pub received: Micros,
 }
+
+/// What a retention run deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deleted {
+    /// Whole instances.
+    pub instances: u64,
+    /// Their events.
+    pub events: u64,
+}
+
+impl Deleted {
+    /// Adds what another run (or slice of one) deleted.
+    pub fn add(&mut self, other: Deleted) {
+        self.instances += other.instances;
+        self.events += other.events;
+    }
+}

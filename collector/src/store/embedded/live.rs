@@ -218,11 +218,16 @@ impl Live {
             .map(|(&i, _)| i)
             .collect();
         for instance in leaving {
-            self.standing.remove(&instance);
-            self.correlator.evict(instance);
-            self.known_ids.forget(instance);
-            self.steps.forget(instance);
+            self.evict(instance);
         }
+    }
+
+    /// Drops an instance from memory: its keys, event ids, steps and standing.
+    pub fn evict(&mut self, instance: InstanceId) {
+        self.standing.remove(&instance);
+        self.correlator.evict(instance);
+        self.known_ids.forget(instance);
+        self.steps.forget(instance);
     }
 
     /// What is held in memory.

@@ -10,6 +10,7 @@ mod known_ids;
 mod live;
 mod read;
 mod read_pool;
+mod retention;
 mod schema;
 mod stable_hash;
 mod state;

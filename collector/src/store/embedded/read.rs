@@ -5,7 +5,7 @@ use super::{state, EmbeddedStore};
 use crate::correlate::InstanceId;
 use crate::store::event_json::{attributes_from_json, keys_from_json};
 use crate::store::{
-    AppendReport, CaseFilter, DeadLetter, InstanceDetail, InstancePage, InstanceQuery,
+    AppendReport, CaseFilter, DeadLetter, Deleted, InstanceDetail, InstancePage, InstanceQuery,
     InstanceStatus, InstanceSummary, KeyLink, MergeRecord, ObjectAttribute, StatsQuery, Store,
     StoreOverview,
 };
@@ -241,6 +241,19 @@ impl Store for EmbeddedStore {
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(letters)
         })
+    }
+
+    /// Deletes a slice of [`super::retention::SLICE`] instances per transaction, so ingest
+    /// waits at most one slice.
+    fn retain(&self, keep: Micros) -> Result<Deleted, CollectorError> {
+        let mut total = Deleted::default();
+        loop {
+            let slice = self.with_writer(|w| w.retain_slice(keep))?;
+            total.add(slice);
+            if slice.instances < super::retention::SLICE as u64 {
+                return Ok(total);
+            }
+        }
     }
 
     fn writes_failing(&self) -> bool {

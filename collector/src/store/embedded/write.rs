@@ -1,6 +1,7 @@
 //! The write path: dedupe, correlate, and keep instances' summaries current, in one transaction.
 
 use super::live::{HeldInMemory, Live};
+use super::retention;
 use super::stable_hash::stable_hash;
 use super::state::{self, Changes, LastStep, NewStep, StepCache};
 use super::summaries::{self, BatchSummaries};
@@ -8,10 +9,12 @@ use crate::config::InstanceRules;
 use crate::correlate::InstanceId;
 use crate::store::effects::{correlate, correlate_links, label_of, Effects};
 use crate::store::event_json::{attributes_to_json, keys_to_json};
+use crate::store::Deleted;
 use crate::store::{AppendReport, DeadLetter, KeyLink, ObjectAttribute};
 use crate::CollectorError;
 use foldhash::fast::RandomState;
 use miner::log::{Event, Lifecycle};
+use miner::time::Micros;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::{HashMap, HashSet};
 
@@ -35,6 +38,16 @@ impl Writer {
             conn,
             rules,
         })
+    }
+
+    /// Deletes one slice of the instances idle past `keep` (see [`retention`]).
+    pub fn retain_slice(&mut self, keep: Micros) -> Result<Deleted, CollectorError> {
+        let result = retention::delete_slice(&mut self.conn, keep, &mut self.live.steps);
+        let (deleted, instances) = self.reload_on_error(result)?;
+        for instance in instances {
+            self.live.evict(instance);
+        }
+        Ok(deleted)
     }
 
     /// What the writer holds in memory.
@@ -334,7 +347,7 @@ fn write_effects(effects: &Effects, tx: &rusqlite::Transaction<'_>) -> Result<()
 
 /// Starts a write transaction, taking the write lock at once: waiting for another writer then
 /// goes through the busy timeout, where upgrading a read transaction would fail at once.
-fn begin(conn: &mut Connection) -> rusqlite::Result<rusqlite::Transaction<'_>> {
+pub(super) fn begin(conn: &mut Connection) -> rusqlite::Result<rusqlite::Transaction<'_>> {
     conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
 }
 

@@ -314,20 +314,25 @@ pub fn scan(
     let mut local: HashMap<u32, u32> = HashMap::new();
     // A time range reads only the instances whose span meets it, found by their first and
     // last times; the steps then say whether an event falls inside.
-    let ranged = filter.from.is_some() || filter.to.is_some();
-    let mut stmt = conn.prepare_cached(if ranged {
-        "SELECT t.steps FROM instances i JOIN state_traces t ON t.instance = i.id
-         WHERE i.last_ts >= ?1 AND i.first_ts < ?2"
-    } else {
-        "SELECT steps FROM state_traces"
-    })?;
-    let mut rows = if ranged {
-        stmt.query([
-            filter.from.unwrap_or(i64::MIN),
-            filter.to.unwrap_or(i64::MAX),
-        ])?
-    } else {
-        stmt.query([])?
+    // A start reads the instances active since it (newest first in the index of last times),
+    // an end alone those begun before it.
+    let (sql, bound) = match (filter.from, filter.to) {
+        (Some(from), _) => (
+            "SELECT t.steps FROM instances i INDEXED BY instances_by_last
+             JOIN state_traces t ON t.instance = i.id WHERE i.last_ts >= ?1",
+            Some(from),
+        ),
+        (None, Some(to)) => (
+            "SELECT t.steps FROM instances i INDEXED BY instances_by_first
+             JOIN state_traces t ON t.instance = i.id WHERE i.first_ts < ?1",
+            Some(to),
+        ),
+        (None, None) => ("SELECT steps FROM state_traces", None),
+    };
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = match bound {
+        Some(bound) => stmt.query([bound])?,
+        None => stmt.query([])?,
     };
     while let Some(row) = rows.next()? {
         let trace = Trace::decode(row.get_ref(0)?.as_blob().map_err(corrupt)?)?;
