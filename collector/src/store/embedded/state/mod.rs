@@ -135,7 +135,8 @@ pub struct Changes<'a, 'e> {
 #[derive(Default)]
 pub struct StepCache {
     ids: ActivityIds,
-    traces: HashMap<InstanceId, Trace, RandomState>,
+    /// Each live instance's steps in their stored (compact) form.
+    traces: HashMap<InstanceId, Box<[u8]>, RandomState>,
 }
 
 impl StepCache {
@@ -171,7 +172,7 @@ pub fn refresh(
         let created = changes.created.contains(&instance);
         // An instance the batch created has no steps stored yet.
         let before: Option<Trace> = match cache.traces.remove(&instance) {
-            Some(trace) => Some(trace),
+            Some(bytes) => Some(Trace::decode(&bytes)?),
             None if created => None,
             None => match old
                 .query_row([instance], |r| r.get::<_, Vec<u8>>(0))
@@ -200,8 +201,9 @@ pub fn refresh(
         if let (Some(&activity), Some(&Some(at))) =
             (trace.activities.last(), trace.timestamps.last())
         {
+            let bytes = trace.encode();
             if before.as_ref() != Some(&trace) {
-                keep.execute(rusqlite::params![instance, trace.encode()])?;
+                keep.execute(rusqlite::params![instance, bytes])?;
             }
             change.add(trace.steps());
             last_steps.push(LastStep {
@@ -209,7 +211,7 @@ pub fn refresh(
                 at,
                 activity: cache.ids.name_of(activity).to_string(),
             });
-            cache.traces.insert(instance, trace);
+            cache.traces.insert(instance, bytes.into_boxed_slice());
         } else if before.is_some() {
             forget.execute([instance])?;
         }
