@@ -15,9 +15,9 @@ mod trace_codec;
 pub use clickhouse::{ClickHouseStore, ClickHouseUrl};
 pub use embedded::EmbeddedStore;
 pub use query::{
-    AppendReport, CaseFilter, DeadLetter, Deleted, InstanceDetail, InstancePage, InstanceQuery,
-    InstanceStatus, InstanceSummary, KeyLink, MergeRecord, ObjectAttribute, StatsQuery,
-    StoreOverview,
+    AppendReport, CaseFilter, DeadLetter, Deleted, HeldInMemory, InstanceDetail, InstancePage,
+    InstanceQuery, InstanceStatus, InstanceSummary, KeyLink, MergeRecord, ObjectAttribute,
+    StatsQuery, StoreOverview,
 };
 
 use crate::config::InstanceRules;
@@ -97,6 +97,12 @@ pub trait Store: Send + Sync {
         Err(CollectorError::Unsupported(
             "retention is not available on this store yet".into(),
         ))
+    }
+
+    /// How much the collector holds in memory for this store (live instances, their keys and
+    /// their events' ids), for `/metrics`; `None` for a store that does not say.
+    fn held_in_memory(&self) -> Option<HeldInMemory> {
+        None
     }
 
     /// Whether the latest write failed (a full disk, a server gone), which reads alone do not

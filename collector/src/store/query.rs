@@ -234,3 +234,14 @@ impl Deleted {
         self.events += other.events;
     }
 }
+
+/// How much of the history the writer holds in memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldInMemory {
+    /// Live instances.
+    pub instances: usize,
+    /// Their keys.
+    pub keys: usize,
+    /// The ids of their events.
+    pub event_ids: usize,
+}

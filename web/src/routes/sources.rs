@@ -11,7 +11,7 @@ use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::{Json, Router};
 use collector::sources::kafka::KafkaSnapshot;
-use collector::store::StoreOverview;
+use collector::store::{HeldInMemory, StoreOverview};
 use std::fmt::Write;
 
 /// Dead letters listed on the page.
@@ -191,6 +191,9 @@ async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, Web
         "# HELP flowsight_trace_ids_unnormalised_total Trace ids of no known shape (not 32 hex digits, a UUID or a traceparent), kept as written: they cannot join spans.\n# TYPE flowsight_trace_ids_unnormalised_total counter\nflowsight_trace_ids_unnormalised_total {}\n",
         collector::mapping::unnormalised_trace_ids()
     ));
+    if let Some(held) = state.store.held_in_memory() {
+        text.push_str(&held_metrics(&held));
+    }
     if let Some(kafka) = &state.kafka {
         kafka.write_prometheus(&mut text);
     }
@@ -204,6 +207,35 @@ async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, Web
         )],
         text,
     ))
+}
+
+/// What the collector holds in memory, as Prometheus gauges: flat while the number of
+/// instances in flight is (see `[instances] evict_after`).
+fn held_metrics(held: &HeldInMemory) -> String {
+    let mut out = String::new();
+    for (name, help, value) in [
+        (
+            "flowsight_live_instances",
+            "Instances held in the collector's memory.",
+            held.instances,
+        ),
+        (
+            "flowsight_live_keys",
+            "Business keys held in the collector's memory.",
+            held.keys,
+        ),
+        (
+            "flowsight_live_event_ids",
+            "Event ids held in the collector's memory.",
+            held.event_ids,
+        ),
+    ] {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+        );
+    }
+    out
 }
 
 /// The store's figures as Prometheus gauges.

@@ -14,6 +14,7 @@ use super::state::{LastStep, StepCache};
 use crate::config::InstanceRules;
 use crate::correlate::{Correlator, InstanceId};
 use crate::store::effects::Effects;
+use crate::store::HeldInMemory;
 use crate::CollectorError;
 use foldhash::fast::RandomState;
 use miner::log::BusinessKey;
@@ -32,17 +33,6 @@ struct Standing {
     last_ts: Micros,
     /// Its last activity is an end activity.
     ended: bool,
-}
-
-/// How much of the history the writer holds in memory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HeldInMemory {
-    /// Live instances.
-    pub instances: usize,
-    /// Their keys.
-    pub keys: usize,
-    /// The ids of their events.
-    pub event_ids: usize,
 }
 
 /// The live part of the key graph with the ids of its events.

@@ -19,7 +19,6 @@ mod write;
 
 use crate::config::InstanceRules;
 use crate::CollectorError;
-pub use live::HeldInMemory;
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -75,12 +74,6 @@ impl EmbeddedStore {
             rules,
             write_failed: Default::default(),
         })
-    }
-
-    /// How much the collector holds in memory for this store: the live instances, their
-    /// keys and their events' ids (see `[instances] evict_after`).
-    pub fn held_in_memory(&self) -> Result<HeldInMemory, CollectorError> {
-        self.with_writer(|w| Ok(w.held()))
     }
 
     fn with_writer<T>(

@@ -5,9 +5,9 @@ use super::{state, EmbeddedStore};
 use crate::correlate::InstanceId;
 use crate::store::event_json::{attributes_from_json, keys_from_json};
 use crate::store::{
-    AppendReport, CaseFilter, DeadLetter, Deleted, InstanceDetail, InstancePage, InstanceQuery,
-    InstanceStatus, InstanceSummary, KeyLink, MergeRecord, ObjectAttribute, StatsQuery, Store,
-    StoreOverview,
+    AppendReport, CaseFilter, DeadLetter, Deleted, HeldInMemory, InstanceDetail, InstancePage,
+    InstanceQuery, InstanceStatus, InstanceSummary, KeyLink, MergeRecord, ObjectAttribute,
+    StatsQuery, Store, StoreOverview,
 };
 use crate::CollectorError;
 use miner::discovery::ProcessStats;
@@ -254,6 +254,10 @@ impl Store for EmbeddedStore {
                 return Ok(total);
             }
         }
+    }
+
+    fn held_in_memory(&self) -> Option<HeldInMemory> {
+        self.writer.lock().ok().map(|w| w.held())
     }
 
     fn writes_failing(&self) -> bool {

@@ -1,6 +1,6 @@
 //! The write path: dedupe, correlate, and keep instances' summaries current, in one transaction.
 
-use super::live::{HeldInMemory, Live};
+use super::live::Live;
 use super::retention;
 use super::stable_hash::stable_hash;
 use super::state::{self, Changes, LastStep, NewStep, StepCache};
@@ -9,8 +9,8 @@ use crate::config::InstanceRules;
 use crate::correlate::InstanceId;
 use crate::store::effects::{correlate, correlate_links, label_of, Effects};
 use crate::store::event_json::{attributes_to_json, keys_to_json};
-use crate::store::Deleted;
 use crate::store::{AppendReport, DeadLetter, KeyLink, ObjectAttribute};
+use crate::store::{Deleted, HeldInMemory};
 use crate::CollectorError;
 use foldhash::fast::RandomState;
 use miner::log::{Event, Lifecycle};
