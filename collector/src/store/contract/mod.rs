@@ -5,10 +5,7 @@
 
 #![cfg(test)]
 
-use super::{
-    CaseFilter, DeadLetter, InstanceQuery, InstanceStatus, KeyLink, ObjectAttribute, StatsQuery,
-    Store,
-};
+use super::{CaseFilter, DeadLetter, InstanceQuery, InstanceStatus, KeyLink, StatsQuery, Store};
 use crate::mapping::map_event;
 use crate::CollectorConfig;
 use fixtures::{generate, GeneratedFlow, OrderOutcome, Scenario, ORDER_FLOW_CONFIG};
@@ -17,8 +14,10 @@ use miner::formats::summary::LogSummary;
 use miner::log::{BusinessKey, Event, EventLogBuilder};
 use serde_json::Map;
 
+mod saved;
 mod state;
 
+pub(crate) use saved::{keeps_object_attributes_over_time, keeps_the_rules_it_is_written_with};
 pub(crate) use state::{
     assert_same_process, keeps_process_state_equal_to_a_recompute,
     keeps_process_state_through_late_events, recompute,
@@ -94,53 +93,6 @@ macro_rules! contract_tests {
     };
 }
 pub(crate) use contract_tests;
-
-/// The configuration saved last is the one kept.
-pub(crate) fn keeps_the_rules_it_is_written_with(factory: Factory<'_>) {
-    let store = factory(&config());
-    assert_eq!(store.saved_rules().unwrap(), None);
-    store
-        .save_rules("[instances]\nstuck_after = \"1h\"\n")
-        .unwrap();
-    store.save_rules(fixtures::ORDER_FLOW_CONFIG).unwrap();
-    assert_eq!(
-        store.saved_rules().unwrap().as_deref(),
-        Some(fixtures::ORDER_FLOW_CONFIG)
-    );
-}
-
-/// Object attribute values are kept with their times, in order; setting one again for the
-/// same object, name and time replaces it.
-pub(crate) fn keeps_object_attributes_over_time(factory: Factory<'_>) {
-    let store = factory(&config());
-    let value =
-        |kind: &str, id: &str, name: &str, time: i64, v: serde_json::Value| ObjectAttribute {
-            object: BusinessKey::new(kind, id),
-            name: name.into(),
-            time,
-            value: v,
-        };
-    let first = [
-        value("order", "o1", "status", 20, "paid".into()),
-        value("order", "o1", "status", 10, "open".into()),
-        value("order", "o1", "amount", 10, 12.5.into()),
-        value("item", "i1", "tags", 5, serde_json::json!(["a", "b"])),
-    ];
-    store.set_object_attributes(&first).unwrap();
-    store
-        .set_object_attributes(&[value("order", "o1", "amount", 10, 12.5.into())])
-        .unwrap();
-    assert_eq!(
-        store.object_attributes().unwrap(),
-        [
-            first[3].clone(),
-            first[2].clone(),
-            first[1].clone(),
-            first[0].clone()
-        ],
-        "by object, then time, then name; a value set again is kept once"
-    );
-}
 
 /// Correlation over secondary keys, out-of-order delivery and trace links rebuilds exactly
 /// the generated orders: same count, same statuses, same map as the ground truth's sequences.
