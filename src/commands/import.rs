@@ -137,9 +137,10 @@ fn import(args: &ImportArgs, rules: &Rules) -> anyhow::Result<()> {
     if let Some(keep) = args.store.keep(rules) {
         let deleted = store.retain(keep)?;
         println!(
-            "retention: deleted {} idle past --keep ({})",
+            "retention: deleted {} idle past --keep ({}) and {} without a key",
             counted(deleted.instances, "instance"),
             counted(deleted.events, "event"),
+            counted(deleted.uncorrelated, "event"),
         );
     }
     Ok(())

@@ -18,10 +18,11 @@ pub fn keep_running(store: Arc<dyn Store>, keep: Micros) {
         .name("retention".into())
         .spawn(move || loop {
             match store.retain(keep) {
-                Ok(deleted) if deleted.instances > 0 => tracing::info!(
+                Ok(deleted) if deleted != Default::default() => tracing::info!(
                     instances = deleted.instances,
                     events = deleted.events,
-                    "retention: deleted instances idle past the horizon"
+                    uncorrelated = deleted.uncorrelated,
+                    "retention: deleted instances idle past the horizon and older events without a key"
                 ),
                 Ok(_) => {}
                 Err(CollectorError::Unsupported(why)) => {

@@ -225,6 +225,8 @@ pub struct Deleted {
     pub instances: u64,
     /// Their events.
     pub events: u64,
+    /// Events that never joined an instance (no business key).
+    pub uncorrelated: u64,
 }
 
 impl Deleted {
@@ -232,6 +234,7 @@ impl Deleted {
     pub fn add(&mut self, other: Deleted) {
         self.instances += other.instances;
         self.events += other.events;
+        self.uncorrelated += other.uncorrelated;
     }
 }
 

@@ -250,7 +250,9 @@ impl Store for EmbeddedStore {
         loop {
             let slice = self.with_writer(|w| w.retain_slice(keep))?;
             total.add(slice);
-            if slice.instances < super::retention::SLICE as u64 {
+            if slice.instances < super::retention::SLICE as u64
+                && slice.uncorrelated < super::retention::KEYLESS_SLICE as u64
+            {
                 return Ok(total);
             }
         }

@@ -1,5 +1,6 @@
 //! Retention: whole instances whose last event is older than the horizon are deleted with
-//! their events, keys, merges and process state, a slice at a time, so that ingest waits at
+//! their events, keys, merges and process state, and so are the events without a key older
+//! than the horizon, a slice at a time, so that ingest waits at
 //! most one slice and the database file stops growing (SQLite reuses the freed pages).
 //!
 //! The horizon is measured against the newest event stored (the data's clock, as for stuck
@@ -20,6 +21,9 @@ use std::collections::{HashMap, HashSet};
 /// Instances deleted per transaction.
 pub const SLICE: usize = 1_000;
 
+/// Events without a key deleted per transaction.
+pub const KEYLESS_SLICE: usize = 10_000;
+
 /// Deletes up to [`SLICE`] instances whose last event is more than `keep` older than the
 /// newest event, in one transaction. Returns what it deleted and the instances, for the
 /// writer to drop from its memory.
@@ -29,8 +33,14 @@ pub fn delete_slice(
     steps: &mut state::StepCache,
 ) -> Result<(Deleted, Vec<InstanceId>), CollectorError> {
     let tx = begin(conn)?;
-    let newest: Option<Micros> =
-        tx.query_row("SELECT MAX(last_ts) FROM instances", [], |r| r.get(0))?;
+    // The newest event: the latest instance's or the latest event without a key.
+    let newest: Option<Micros> = tx.query_row(
+        "SELECT MAX(t) FROM (SELECT MAX(last_ts) AS t FROM instances
+                             UNION ALL SELECT MAX(ts) FROM events INDEXED BY events_keyless_by_time
+                                       WHERE instance IS NULL)",
+        [],
+        |r| r.get(0),
+    )?;
     let Some(newest) = newest else {
         return Ok((Deleted::default(), Vec::new()));
     };
@@ -61,8 +71,15 @@ pub fn delete_slice(
         absorbing: &HashSet::default(),
     };
     state::refresh(&tx, old.iter().copied(), &nothing, steps)?;
+    deleted.uncorrelated = tx
+        .prepare_cached(
+            "DELETE FROM events WHERE seq IN (SELECT seq FROM events INDEXED BY events_keyless_by_time
+                                              WHERE instance IS NULL AND ts < ?1 LIMIT ?2)",
+        )?
+        .execute(rusqlite::params![before, KEYLESS_SLICE as i64])? as u64;
+    let events = deleted.events + deleted.uncorrelated;
     tx.prepare_cached("UPDATE totals SET events = events - ?1, merges = merges - ?2")?
-        .execute(rusqlite::params![deleted.events as i64, merges as i64])?;
+        .execute(rusqlite::params![events as i64, merges as i64])?;
     tx.commit()?;
     Ok((deleted, old))
 }
@@ -171,6 +188,31 @@ mod tests {
             })
             .unwrap();
         assert_eq!((b.total, b.instances[0].events), (1, 1));
+        consistent(&store);
+    }
+
+    #[test]
+    fn events_without_a_key_go_once_older_than_the_horizon() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = EmbeddedStore::open(dir.path(), Default::default()).unwrap();
+        store
+            .append(&[
+                keyed_event("old", 0, &[]),
+                keyed_event("new", 9 * HOUR, &[]),
+                keyed_event("a", 10 * HOUR, &[("order", "a")]),
+            ])
+            .unwrap();
+        let deleted = store.retain(5 * HOUR).unwrap();
+        assert_eq!((deleted.instances, deleted.uncorrelated), (0, 1));
+        let left: Vec<String> = store
+            .uncorrelated(10)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.id)
+            .collect();
+        assert_eq!(left, ["new"]);
+        let overview = store.overview().unwrap();
+        assert_eq!((overview.events, overview.uncorrelated), (2, 1));
         consistent(&store);
     }
 

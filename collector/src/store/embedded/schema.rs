@@ -175,7 +175,8 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
          DROP INDEX IF EXISTS events_by_instance;
          DROP INDEX IF EXISTS events_by_instance_v2;
          CREATE INDEX IF NOT EXISTS events_by_instance_v4 ON events(instance, ts, seq, activity, lifecycle, end_ts);
-         CREATE INDEX IF NOT EXISTS events_keyless ON events(id_hash) WHERE instance IS NULL;",
+         CREATE INDEX IF NOT EXISTS events_keyless ON events(id_hash) WHERE instance IS NULL;
+         CREATE INDEX IF NOT EXISTS events_keyless_by_time ON events(ts) WHERE instance IS NULL;",
     )
 }
 
