@@ -61,6 +61,9 @@ pub enum CollectorError {
     /// Stored data could not be decoded (a corrupted or foreign database).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The process state kept beside the events is damaged; it is built again from them.
+    #[error("the process state is damaged ({0}); it is built again from the events")]
+    StateDamaged(String),
     /// The store cannot do what was asked.
     #[error("{0}")]
     Unsupported(String),

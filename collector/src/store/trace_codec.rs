@@ -92,7 +92,7 @@ impl Trace {
 
     /// Reads bytes written by [`Trace::encode`]; anything else is reported as corrupt.
     pub fn decode(bytes: &[u8]) -> Result<Self, CollectorError> {
-        let corrupt = || CollectorError::Corrupt("a stored trace is unreadable".into());
+        let corrupt = || CollectorError::StateDamaged("a stored trace is unreadable".into());
         let (&version, mut rest) = bytes.split_first().ok_or_else(corrupt)?;
         if version != VERSION {
             return Err(corrupt());

@@ -59,14 +59,31 @@ impl Writer {
     /// it held is read back from the database as needed), so it never runs ahead of what is
     /// stored.
     pub fn append(&mut self, events: &[Event]) -> Result<AppendReport, CollectorError> {
-        let result = self.try_append(events);
-        self.reload_on_error(result)
+        self.write_healing(|w| w.try_append(events))
+    }
+
+    /// Runs a write; on failure memory starts afresh, and when the failure was a damaged
+    /// process state, the state is built again from the events and the write (rolled back
+    /// with the failure) runs once more: the state is never served wrong.
+    fn write_healing(
+        &mut self,
+        mut write: impl FnMut(&mut Self) -> Result<AppendReport, CollectorError>,
+    ) -> Result<AppendReport, CollectorError> {
+        let result = write(self);
+        match self.reload_on_error(result) {
+            Err(CollectorError::StateDamaged(why)) => {
+                tracing::warn!(%why, "embedded store: the process state is damaged; building it again from the events");
+                state::rebuild(&mut self.conn)?;
+                let result = write(self);
+                self.reload_on_error(result)
+            }
+            other => other,
+        }
     }
 
     /// Links pairs of keys (e.g. object-to-object relations) atomically, merging instances.
     pub fn link(&mut self, links: &[KeyLink]) -> Result<AppendReport, CollectorError> {
-        let result = self.try_link(links);
-        self.reload_on_error(result)
+        self.write_healing(|w| w.try_link(links))
     }
 
     /// Keeps dead letters atomically; ones already kept are skipped. Returns how many were new.

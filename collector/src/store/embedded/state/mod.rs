@@ -49,6 +49,12 @@ const TABLES: &str = "
     CREATE INDEX IF NOT EXISTS instances_by_first ON instances(first_ts);
 ";
 
+/// Builds the whole state again from the events (a damaged state found while writing).
+pub fn rebuild(conn: &mut Connection) -> Result<(), CollectorError> {
+    conn.execute_batch("DELETE FROM state_meta;")?;
+    ensure(conn)
+}
+
 /// Creates the state's tables and, when the state is missing or of another version (a store
 /// written before it existed, or one whose state was dropped), builds it from the events.
 pub fn ensure(conn: &mut Connection) -> Result<(), CollectorError> {

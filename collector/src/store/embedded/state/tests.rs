@@ -61,3 +61,24 @@ fn a_batch_failing_between_events_and_state_keeps_neither() {
     assert_eq!(kept(&store).events, 3);
     assert_same_process(&kept(&store), &recompute(&store));
 }
+
+#[test]
+fn a_damaged_trace_found_while_writing_has_the_state_built_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(dir.path(), Default::default()).unwrap();
+    store
+        .append(&[keyed_event("a", 1, &[("order", "1")])])
+        .unwrap();
+    // Reopened (nothing in memory), with the order's stored steps damaged.
+    drop(store);
+    rusqlite::Connection::open(dir.path().join(DB_FILE))
+        .unwrap()
+        .execute_batch("UPDATE state_traces SET steps = x'09ff'")
+        .unwrap();
+    let store = EmbeddedStore::open(dir.path(), Default::default()).unwrap();
+    store
+        .append(&[keyed_event("b", 5, &[("order", "1")])])
+        .unwrap();
+    assert_eq!(kept(&store).events, 2);
+    assert_same_process(&kept(&store), &recompute(&store));
+}
