@@ -8,6 +8,7 @@
 //! the batch is correlated, so no duplicate instance forms and merges stay right. Nothing is
 //! read on open: a store of any size serves and consumes at once.
 
+use super::key_filter::StoredKeys;
 use super::known_ids::KnownIds;
 use super::stable_hash::stable_hash;
 use super::state::{LastStep, StepCache};
@@ -43,6 +44,8 @@ pub struct Live {
     pub known_ids: KnownIds,
     /// Their steps, as the process state keeps them.
     pub steps: StepCache,
+    /// Which keys the store may hold, to skip looking up keys that are certainly new.
+    stored_keys: StoredKeys,
     standing: HashMap<InstanceId, Standing, RandomState>,
     /// The newest event time stored: the data's clock, against which idleness is measured.
     newest: Micros,
@@ -69,6 +72,7 @@ impl Live {
             correlator,
             known_ids: KnownIds::default(),
             steps: StepCache::default(),
+            stored_keys: StoredKeys::fill(conn),
             standing: HashMap::default(),
             newest: newest.unwrap_or(Micros::MIN),
             touched_since_sweep: 0,
@@ -94,7 +98,9 @@ impl Live {
                 continue;
             }
             let value_hash = stable_hash(&key.value);
-            if !probed.insert((value_hash, key.kind.as_str())) {
+            if !self.stored_keys.may_contain(value_hash)
+                || !probed.insert((value_hash, key.kind.as_str()))
+            {
                 continue;
             }
             let mut stored = None;
@@ -167,6 +173,7 @@ impl Live {
     /// horizon.
     pub fn record(
         &mut self,
+        conn: &Connection,
         effects: &Effects,
         stored: Vec<(i64, i64, Option<InstanceId>)>,
         last_steps: &[LastStep],
@@ -179,6 +186,9 @@ impl Live {
             self.standing.remove(&merge.absorbed);
         }
         self.known_ids.extend(stored);
+        for (key, _) in &effects.new_keys {
+            self.stored_keys.insert(conn, stable_hash(&key.value));
+        }
         if let Some(newest) = newest {
             self.newest = self.newest.max(newest);
         }

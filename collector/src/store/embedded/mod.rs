@@ -6,6 +6,7 @@
 
 #[cfg(test)]
 mod eviction_tests;
+mod key_filter;
 mod known_ids;
 mod live;
 mod read;

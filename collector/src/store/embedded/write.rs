@@ -257,7 +257,8 @@ impl Writer {
         };
         tx.commit()?;
         report.inserted = stored.len() as u64;
-        self.live.record(&effects, stored, &last_steps, newest);
+        self.live
+            .record(&self.conn, &effects, stored, &last_steps, newest);
         Ok(report)
     }
 
@@ -283,7 +284,8 @@ impl Writer {
         summaries::recompute(&tx, labelled)?;
         let last_steps = refresh_state(&tx, &effects, &HashMap::default(), &mut self.live.steps)?;
         tx.commit()?;
-        self.live.record(&effects, Vec::new(), &last_steps, None);
+        self.live
+            .record(&self.conn, &effects, Vec::new(), &last_steps, None);
         Ok(AppendReport {
             merges: effects.merges.len() as u64,
             ..Default::default()
