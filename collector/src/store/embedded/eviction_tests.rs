@@ -161,3 +161,25 @@ fn nothing_of_the_history_is_read_on_open() {
         .unwrap();
     assert_eq!(store.overview().unwrap().instances, before + 1);
 }
+
+#[test]
+fn a_writer_catches_up_with_another_process_writing_the_same_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (open(&dir, rules(HOUR)), open(&dir, rules(HOUR)));
+    a.append(&[keyed_event("1", 0, &[("order", "1")])]).unwrap();
+    // The other writer adds to the same order, then the first one again.
+    b.append(&[keyed_event("2", MINUTE, &[("order", "1")])])
+        .unwrap();
+    a.append(&[keyed_event("3", 2 * MINUTE, &[("order", "1")])])
+        .unwrap();
+    assert_eq!(
+        a.overview().unwrap().instances,
+        1,
+        "one order, one instance"
+    );
+    assert_same_process(
+        &a.process_stats(&StatsQuery::default()).unwrap(),
+        &recompute(&a),
+    );
+    assert_eq!(recompute(&a).events, 3);
+}

@@ -52,6 +52,9 @@ pub struct Live {
     touched_since_sweep: usize,
     evict_after: Micros,
     ends: HashSet<String, RandomState>,
+    /// SQLite's `data_version` when this memory was last in step with the database: another
+    /// connection's commit changes it.
+    data_version: i64,
 }
 
 impl Live {
@@ -68,6 +71,7 @@ impl Live {
         )?;
         let mut correlator = Correlator::new();
         correlator.reserve_through(max.unwrap_or(0));
+        let data_version = conn.pragma_query_value(None, "data_version", |r| r.get(0))?;
         Ok(Self {
             correlator,
             known_ids: KnownIds::default(),
@@ -78,7 +82,25 @@ impl Live {
             touched_since_sweep: 0,
             evict_after: rules.evict_after,
             ends: rules.end_activities.iter().cloned().collect(),
+            data_version,
         })
+    }
+
+    /// Starts afresh when another connection (another process writing the same store) has
+    /// committed since this memory was in step: what it held may be stale, and is read back
+    /// from the database as needed. Called inside a write transaction, where no other
+    /// connection can commit.
+    pub fn catch_up(
+        &mut self,
+        conn: &Connection,
+        rules: &InstanceRules,
+    ) -> Result<(), CollectorError> {
+        let now: i64 = conn.pragma_query_value(None, "data_version", |r| r.get(0))?;
+        if now != self.data_version {
+            tracing::info!("embedded store: another process wrote to the store; reading what it changed back as needed");
+            *self = Self::open(conn, rules)?;
+        }
+        Ok(())
     }
 
     /// Brings back into memory every stored instance one of `keys` belongs to, before a batch

@@ -9,8 +9,10 @@
 //! it goes or none. A run interrupted by a crash loses only its open slice, and the next run
 //! carries on.
 
+use super::live::Live;
 use super::state::{self, Changes};
 use super::write::begin;
+use crate::config::InstanceRules;
 use crate::correlate::InstanceId;
 use crate::store::Deleted;
 use crate::CollectorError;
@@ -30,9 +32,11 @@ pub const KEYLESS_SLICE: usize = 10_000;
 pub fn delete_slice(
     conn: &mut Connection,
     keep: Micros,
-    steps: &mut state::StepCache,
+    live: &mut Live,
+    rules: &InstanceRules,
 ) -> Result<(Deleted, Vec<InstanceId>), CollectorError> {
     let tx = begin(conn)?;
+    live.catch_up(&tx, rules)?;
     // The newest event: the latest instance's or the latest event without a key.
     let newest: Option<Micros> = tx.query_row(
         "SELECT MAX(t) FROM (SELECT MAX(last_ts) AS t FROM instances
@@ -70,7 +74,7 @@ pub fn delete_slice(
         created: &HashSet::default(),
         absorbing: &HashSet::default(),
     };
-    state::refresh(&tx, old.iter().copied(), &nothing, steps)?;
+    state::refresh(&tx, old.iter().copied(), &nothing, &mut live.steps)?;
     deleted.uncorrelated = tx
         .prepare_cached(
             "DELETE FROM events WHERE seq IN (SELECT seq FROM events INDEXED BY events_keyless_by_time

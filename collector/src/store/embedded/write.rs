@@ -42,7 +42,7 @@ impl Writer {
 
     /// Deletes one slice of the instances idle past `keep` (see [`retention`]).
     pub fn retain_slice(&mut self, keep: Micros) -> Result<Deleted, CollectorError> {
-        let result = retention::delete_slice(&mut self.conn, keep, &mut self.live.steps);
+        let result = retention::delete_slice(&mut self.conn, keep, &mut self.live, &self.rules);
         let (deleted, instances) = self.reload_on_error(result)?;
         for instance in instances {
             self.live.evict(instance);
@@ -194,6 +194,7 @@ impl Writer {
         let mut stored = Vec::new();
         let mut newest = None;
         let tx = begin(&mut self.conn)?;
+        self.live.catch_up(&tx, &self.rules)?;
         self.live
             .bring_back(&tx, events.iter().flat_map(|e| &e.keys))?;
         let (effects, last_steps) = {
@@ -264,6 +265,7 @@ impl Writer {
 
     fn try_link(&mut self, links: &[KeyLink]) -> Result<AppendReport, CollectorError> {
         let tx = begin(&mut self.conn)?;
+        self.live.catch_up(&tx, &self.rules)?;
         {
             let mut keep = tx.prepare_cached(
                 "INSERT OR IGNORE INTO links (kind_a, value_a, kind_b, value_b, qualifier) VALUES (?1, ?2, ?3, ?4, ?5)",
