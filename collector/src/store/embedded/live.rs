@@ -204,7 +204,6 @@ impl Live {
         for (merge, _) in &effects.merges {
             let survivor = effects.root(merge.survivor);
             self.known_ids.merge(survivor, merge.absorbed);
-            self.steps.forget(merge.absorbed);
             self.standing.remove(&merge.absorbed);
         }
         self.known_ids.extend(stored);
