@@ -1,7 +1,8 @@
 //! Where to switch stores: ingest rate into ClickHouse up to 10 million generated events, and
-//! the time of the map query (directly-follows counts and durations, variants, throughput,
-//! service and waiting times) on ClickHouse beside the same query on the embedded store, at
-//! the sizes the embedded store still handles.
+//! the time of what pages ask, on ClickHouse beside the embedded store: the map query
+//! (directly-follows counts and durations, variants, throughput, service and waiting times:
+//! the map, variants and bottlenecks pages), the overview (header counts), the first page of
+//! instances, and the map of the last day (a filtered view).
 //!
 //! Needs a ClickHouse server: `make bench` runs it under scripts/with-clickhouse.sh.
 //! `FLOWSIGHT_BENCH_CH_EVENTS` (default 10,000,000) and `FLOWSIGHT_BENCH_EMBEDDED_EVENTS`
@@ -11,7 +12,7 @@ mod support;
 
 use fixtures::ORDER_FLOW_CONFIG;
 use flowsight_collector::store::{
-    ClickHouseStore, ClickHouseUrl, EmbeddedStore, StatsQuery, Store,
+    CaseFilter, ClickHouseStore, ClickHouseUrl, EmbeddedStore, InstanceQuery, StatsQuery, Store,
 };
 use flowsight_collector::CollectorConfig;
 use std::time::{Duration, Instant};
@@ -28,22 +29,53 @@ fn size(var: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// The map query, best of three (the first run also warms caches).
-fn map_query(store: &dyn Store) -> (Duration, u64) {
+/// The best of three runs of `query` (the first run also warms caches).
+fn best_of_three<T>(mut query: impl FnMut() -> T) -> (Duration, T) {
     let mut best = Duration::MAX;
-    let mut cases = 0;
+    let mut answer = query();
     for _ in 0..3 {
         let started = Instant::now();
-        let stats = store
-            .process_stats(&StatsQuery::default())
-            .expect("map query");
+        answer = query();
         best = best.min(started.elapsed());
-        cases = stats.cases;
     }
-    (best, cases)
+    (best, answer)
 }
 
-/// Fills `store` slice by slice up to `target` events, timing the map query at each checkpoint.
+/// Times what the pages ask of `store` and prints it.
+fn time_pages(name: &str, stored: usize, ingest: Duration, store: &dyn Store) {
+    let (map, stats) = best_of_three(|| {
+        store
+            .process_stats(&StatsQuery::default())
+            .expect("map query")
+    });
+    let (overview, _) = best_of_three(|| store.overview().expect("overview"));
+    let (instances, _) = best_of_three(|| {
+        store
+            .instances(&InstanceQuery::default())
+            .expect("instance page")
+    });
+    const DAY: i64 = 86_400_000_000;
+    let last_day = StatsQuery {
+        cases: CaseFilter {
+            from: stats.last_event.map(|t| t - DAY),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let (filtered, _) = best_of_three(|| store.process_stats(&last_day).expect("filtered map"));
+    println!(
+        "{name}: {stored} events ({} instances): ingest {:.0} events/s so far; map query {:.3} s, \
+         overview {:.3} s, instance page {:.3} s, last day's map {:.3} s",
+        stats.cases,
+        stored as f64 / ingest.as_secs_f64(),
+        map.as_secs_f64(),
+        overview.as_secs_f64(),
+        instances.as_secs_f64(),
+        filtered.as_secs_f64(),
+    );
+}
+
+/// Fills `store` slice by slice up to `target` events, timing the pages at each checkpoint.
 fn run(name: &str, store: &dyn Store, config: &CollectorConfig, target: usize) {
     let mut stored = 0usize;
     let mut ingest = Duration::ZERO;
@@ -60,12 +92,7 @@ fn run(name: &str, store: &dyn Store, config: &CollectorConfig, target: usize) {
         stored += events.len();
         if stored >= next {
             checkpoints.next();
-            let (took, cases) = map_query(store);
-            println!(
-                "{name}: {stored} events ({cases} instances): ingest {:.0} events/s so far; map query {:.2} s",
-                stored as f64 / ingest.as_secs_f64(),
-                took.as_secs_f64()
-            );
+            time_pages(name, stored, ingest, store);
         }
     }
 }

@@ -55,6 +55,15 @@ impl Effects {
         instance
     }
 
+    /// The instances stored before the batch that it merged into others: their rows move.
+    pub fn absorbed_stored(&self) -> Vec<InstanceId> {
+        self.merges
+            .iter()
+            .map(|(m, _)| m.absorbed)
+            .filter(|a| !self.created.contains(a))
+            .collect()
+    }
+
     /// The instances whose summaries the batch changed, as they are after it.
     pub fn touched_roots(&self) -> BTreeSet<InstanceId> {
         self.touched.iter().map(|&i| self.root(i)).collect()

@@ -6,9 +6,10 @@
 //! store issues on both engines and requires the same answers.
 
 use super::equivalence::{lifecycle_cases, order_flow};
-use super::sql::{self, InstanceFilter, Sql, StatusRule};
+use super::sql::{self, state, InstanceFilter, Sql, StatusRule};
 use super::tests::fresh_url;
 use super::{schema, ClickHouseStore};
+use crate::store::state_rows::CASES;
 use crate::store::{
     CaseFilter, DeadLetter, InstanceQuery, KeyLink, ObjectAttribute, StatsQuery, Store,
 };
@@ -141,6 +142,7 @@ fn every_query(store: &ClickHouseStore) -> Vec<Sql> {
         .id;
     let stats = store.process_stats(&StatsQuery::default()).unwrap();
     let last = stats.last_event.unwrap();
+    let names = super::state::activity_table(&store.db).unwrap();
     let top: Vec<String> = stats
         .variant_names(&stats.variants[0])
         .iter()
@@ -171,10 +173,9 @@ fn every_query(store: &ClickHouseStore) -> Vec<Sql> {
         },
     ];
     let mut queries = vec![
-        sql::latest(),
         sql::counts(),
-        sql::status_counts(&rule),
-        sql::status_counts(&no_ends),
+        sql::running_count(&rule),
+        sql::running_count(&no_ends),
         sql::roots_around(2),
         sql::roots_around(merged),
         sql::instance_events(vec![merged, 2]),
@@ -194,6 +195,22 @@ fn every_query(store: &ClickHouseStore) -> Vec<Sql> {
         sql::labels_of(vec![merged, 2]),
         sql::high_water_marks(),
         sql::has_lifecycle_starts(),
+        state::current_summaries(None),
+        state::current_summaries(Some(rule.stuck_before)),
+        state::current_steps(names.0.clone(), names.1.clone()),
+        state::traces_of(vec![merged, 2]),
+        state::steps_of(vec![merged, 2]),
+        state::steps_in_slice(0, 2),
+        state::steps_in_slice(1, 2),
+        state::business_labels(),
+        state::totals(),
+        state::total_of(CASES),
+        state::variants(),
+        state::activities(),
+        state::done_through(1),
+        state::time_span(),
+        state::stored_events(),
+        state::ending_in(ends.clone()),
     ];
     for filter in &filters {
         queries.push(sql::instance_count(&rule, filter));
@@ -215,8 +232,8 @@ fn every_query(store: &ClickHouseStore) -> Vec<Sql> {
         (variant, None),
     ];
     for (filter, activities) in &cases {
-        queries.push(sql::stats_items(filter, *activities, true));
-        queries.push(sql::stats_items(filter, *activities, false));
+        queries.push(sql::stats_items(filter, *activities, &names, true));
+        queries.push(sql::stats_items(filter, *activities, &names, false));
     }
     queries
 }
@@ -282,7 +299,10 @@ fn every_statement_runs_alike_on_current_clickhouse() {
         "dead_letters",
         "object_attributes",
         "rules",
-    ] {
+    ]
+    .into_iter()
+    .chain(state::TABLES)
+    {
         let data = store
             .db
             .run(async {

@@ -3,13 +3,15 @@
 use super::db::Db;
 use super::sql::{self, item, InstanceFilter, StatusRule, VARIANT_SEPARATOR};
 use super::write::{DeadLetterRow, LabelRow, LinkRow, ObjectAttributeRow, RootRow};
-use super::{ClickHouseStore, ClickHouseUrl};
+use super::{state, ClickHouseStore, ClickHouseUrl};
 use crate::correlate::InstanceId;
 use crate::store::effects::is_business_label;
 use crate::store::event_json::{attributes_from_json, keys_from_json};
+use crate::store::state_rows::{CASES, EVENTS};
 use crate::store::{
-    AppendReport, DeadLetter, InstanceDetail, InstancePage, InstanceQuery, InstanceStatus,
-    InstanceSummary, KeyLink, MergeRecord, ObjectAttribute, StatsQuery, Store, StoreOverview,
+    AppendReport, CaseFilter, DeadLetter, InstanceDetail, InstancePage, InstanceQuery,
+    InstanceStatus, InstanceSummary, KeyLink, MergeRecord, ObjectAttribute, StatsQuery, Store,
+    StoreOverview,
 };
 use crate::CollectorError;
 use clickhouse::Row;
@@ -97,12 +99,6 @@ struct MergeRow {
 }
 
 #[derive(Row, Deserialize)]
-struct LatestRow {
-    events: u64,
-    latest: i64,
-}
-
-#[derive(Row, Deserialize)]
 struct TextRow {
     text: String,
 }
@@ -141,16 +137,8 @@ impl ClickHouseStore {
 
 #[derive(Row, Deserialize)]
 struct CountsRow {
-    events: u64,
-    correlated: u64,
     merges: u64,
     dead_letters: u64,
-}
-
-#[derive(Row, Deserialize)]
-struct StatusCountRow {
-    status: String,
-    n: u64,
 }
 
 impl Store for ClickHouseStore {
@@ -181,7 +169,11 @@ impl Store for ClickHouseStore {
     }
 
     fn process_stats(&self, query: &StatsQuery) -> Result<ProcessStats, CollectorError> {
-        process_stats(&self.db, query)
+        if query.cases == CaseFilter::default() && query.activities.is_none() {
+            state::read_totals(&self.db)
+        } else {
+            process_stats(&self.db, query)
+        }
     }
 
     fn instances(&self, query: &InstanceQuery) -> Result<InstancePage, CollectorError> {
@@ -340,24 +332,21 @@ impl Store for ClickHouseStore {
         self.write_failed.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// From the process state: totals, and a read of the instances active since the stuck limit.
     fn overview(&self) -> Result<StoreOverview, CollectorError> {
         let (rule, latest) = self.status_rule()?;
         let counts: CountsRow = self.db.fetch_one(sql::counts())?;
-        let mut by_status = [0u64; 3];
-        for row in self.db.fetch::<StatusCountRow>(sql::status_counts(&rule))? {
-            if let Some(i) = InstanceStatus::ALL
-                .iter()
-                .position(|s| s.as_str() == row.status)
-            {
-                by_status[i] = row.n;
-            }
-        }
+        let count = |measure| state::total_of(&self.db, measure).map(|n| n.max(0) as u64);
+        let (instances, events, stored) = (count(CASES)?, count(EVENTS)?, count(state::STORED)?);
+        let completed = state::ending_in(&self.db, rule.end_activities)?.max(0) as u64;
+        let running: u64 = self.db.fetch_one(sql::running_count(&rule))?;
+        let stuck = instances.saturating_sub(completed + running);
         Ok(StoreOverview {
-            events: counts.events,
-            instances: by_status.iter().sum(),
-            uncorrelated: counts.events.saturating_sub(counts.correlated),
+            events: stored,
+            instances,
+            uncorrelated: stored.saturating_sub(events),
             merges: counts.merges,
-            by_status,
+            by_status: [completed, running, stuck],
             latest_event: latest,
             dead_letters: counts.dead_letters,
         })
@@ -368,8 +357,7 @@ impl ClickHouseStore {
     /// How instances' statuses are judged now, and the data's "now" (the newest event time of
     /// the summarised instances) it is judged against.
     fn status_rule(&self) -> Result<(StatusRule<'_>, Option<i64>), CollectorError> {
-        let row: LatestRow = self.db.fetch_one(sql::latest())?;
-        let latest = (row.events > 0).then_some(row.latest);
+        let latest = state::latest(&self.db)?;
         let rule = StatusRule {
             end_activities: &self.rules.end_activities,
             stuck_before: latest.unwrap_or(0).saturating_sub(self.rules.stuck_after),
@@ -382,9 +370,11 @@ impl ClickHouseStore {
 /// statement (see [`sql::stats_items`]).
 fn process_stats(db: &Db, query: &StatsQuery) -> Result<ProcessStats, CollectorError> {
     let starts: u64 = db.fetch_one(sql::has_lifecycle_starts())?;
+    let names = state::activity_table(db)?;
     let rows: Vec<ItemRow> = db.fetch(sql::stats_items(
         &query.cases,
         query.activities.as_deref(),
+        &names,
         starts > 0,
     ))?;
     let mut named = NamedStats::default();

@@ -22,7 +22,7 @@ pub fn create_database(database: &str) -> String {
 }
 
 /// The statements that create every table in the current database.
-pub fn create_tables() -> [&'static str; 7] {
+pub fn create_tables() -> [&'static str; 12] {
     [
         // Events, deduplicated by ReplacingMergeTree (a redelivered event has the same
         // instance, time and id) and read with FINAL, so answers are exact before merges.
@@ -53,5 +53,24 @@ pub fn create_tables() -> [&'static str; 7] {
             topic String, msg_partition Int32, msg_offset Int64, reason String, raw String,
             received Int64
         ) ENGINE = ReplacingMergeTree() ORDER BY (topic, msg_partition, msg_offset)",
+        // The process state (see `state`): each instance's summary and steps, the newest
+        // version counting (events = 0: no longer summarised) ...
+        "CREATE TABLE IF NOT EXISTS state_traces (
+            instance Int64, version UInt64, label String, events UInt64, first_ts Int64,
+            last_ts Int64, last_activity String, acts Array(UInt32), tss Array(Int64),
+            lcs Array(UInt8), ends Array(Int64), has_end Array(UInt8)
+        ) ENGINE = ReplacingMergeTree(version) ORDER BY instance",
+        // ... the running totals, as changes the engine sums (a few hundred rows once merged) ...
+        "CREATE TABLE IF NOT EXISTS state_totals (
+            measure Int64, a Int64, b Int64, bucket Int32, n Int64, total Int64
+        ) ENGINE = SummingMergeTree() ORDER BY (measure, a, b, bucket)",
+        "CREATE TABLE IF NOT EXISTS state_variants (activities String, n Int64, throughput Int64)
+         ENGINE = SummingMergeTree() ORDER BY activities",
+        "CREATE TABLE IF NOT EXISTS state_activities (id UInt32, name String)
+         ENGINE = ReplacingMergeTree() ORDER BY id",
+        // ... and the newest batch the state is complete through: behind the correlation's
+        // newest batch after a crash, when the state is built again.
+        "CREATE TABLE IF NOT EXISTS state_done (version UInt64, layout UInt32)
+         ENGINE = MergeTree() ORDER BY version",
     ]
 }

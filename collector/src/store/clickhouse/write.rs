@@ -5,6 +5,7 @@
 use super::db::Db;
 use super::schema::{KEY_ROW, LABEL_ROW, MERGE_ROW, ROOT_ROW};
 use super::sql;
+use super::state::{lifecycle_code, BatchChange, StateKeeper};
 use crate::config::InstanceRules;
 use crate::correlate::{Correlator, InstanceId};
 use crate::store::effects::{correlate, correlate_links, is_business_label, label_of, Effects};
@@ -188,6 +189,7 @@ pub struct Writer {
     seq: u64,
     link_seq: u64,
     rules: InstanceRules,
+    state: StateKeeper,
 }
 
 impl Writer {
@@ -204,7 +206,9 @@ impl Writer {
         for row in db.fetch::<RootRow>(sql::absorbed())? {
             absorbed.entry(row.root).or_default().push(row.instance);
         }
+        let state = StateKeeper::load(db, marks.version)?;
         Ok(Self {
+            state,
             stale: false,
             correlator,
             absorbed,
@@ -308,7 +312,8 @@ impl Writer {
         report.duplicates = batch.duplicates;
         report.merges = effects.merges.len() as u64;
         self.version += 1;
-        let correlation = self.correlation_rows(db, &effects)?;
+        let labels = self.labels(&effects);
+        let correlation = self.correlation_rows(db, &effects, &labels)?;
         db.insert("correlation", &correlation)?;
         let rows: Vec<EventRow> = fresh
             .iter()
@@ -321,6 +326,16 @@ impl Writer {
         let ids: Vec<IdRow> = rows.into_iter().map(|r| IdRow { id: r.id }).collect();
         db.insert("event_ids", &ids)?;
         report.inserted = ids.len() as u64;
+        self.state.refresh(
+            db,
+            &BatchChange {
+                version: self.version,
+                effects: &effects,
+                fresh: &fresh,
+                labels: &labels,
+                absorbed: &self.absorbed,
+            },
+        )?;
         Ok(report)
     }
 
@@ -341,21 +356,42 @@ impl Writer {
             .collect();
         let effects = correlate_links(&mut self.correlator, links);
         self.version += 1;
-        let correlation = self.correlation_rows(db, &effects)?;
+        let labels = self.labels(&effects);
+        let correlation = self.correlation_rows(db, &effects, &labels)?;
         db.insert("correlation", &correlation)?;
         db.insert("links", &rows)?;
+        self.state.refresh(
+            db,
+            &BatchChange {
+                version: self.version,
+                effects: &effects,
+                fresh: &[],
+                labels: &labels,
+                absorbed: &self.absorbed,
+            },
+        )?;
         Ok(AppendReport {
             merges: effects.merges.len() as u64,
             ..Default::default()
         })
     }
 
+    /// The label of each instance a batch touched, as it is after the batch.
+    fn labels(&self, effects: &Effects) -> HashMap<InstanceId, String> {
+        effects
+            .touched_roots()
+            .into_iter()
+            .map(|i| (i, label_of(&self.correlator, &self.rules, i)))
+            .collect()
+    }
+
     /// The correlation rows of a batch: its new keys, the absorbed instances' new roots, the
-    /// merges, and the labels of the instances it touched.
+    /// merges, and the `labels` of the instances it touched.
     fn correlation_rows(
         &mut self,
         db: &Db,
         effects: &Effects,
+        labels_now: &HashMap<InstanceId, String>,
     ) -> Result<Vec<CorrelationRow>, CollectorError> {
         let version = self.version;
         let row = |row_type: u8, instance: i64, other: i64| CorrelationRow {
@@ -376,12 +412,7 @@ impl Writer {
                 ..row(KEY_ROW, effects.root(*instance), 0)
             });
         }
-        let earlier: Vec<InstanceId> = effects
-            .merges
-            .iter()
-            .map(|(m, _)| m.absorbed)
-            .filter(|a| !effects.created.contains(a))
-            .collect();
+        let earlier = effects.absorbed_stored();
         let labels: HashMap<InstanceId, String> = if earlier.is_empty() {
             HashMap::new()
         } else {
@@ -407,9 +438,9 @@ impl Writer {
                 ..row(MERGE_ROW, survivor, merge.absorbed)
             });
         }
-        for instance in effects.touched_roots() {
+        for (&instance, label) in labels_now {
             rows.push(CorrelationRow {
-                label: label_of(&self.correlator, &self.rules, instance),
+                label: label.clone(),
                 ..row(LABEL_ROW, instance, 0)
             });
         }
@@ -419,11 +450,7 @@ impl Writer {
 
 /// The `events` row of `event`, placed in `instance` (0: no key).
 fn event_row(event: &Event, instance: InstanceId, seq: u64) -> EventRow {
-    let lifecycle = match Lifecycle::parse(event.transition()) {
-        Lifecycle::Start => 1,
-        Lifecycle::Complete => 2,
-        Lifecycle::Other => 0,
-    };
+    let lifecycle = lifecycle_code(Lifecycle::parse(event.transition()));
     let end = event.end();
     EventRow {
         instance,

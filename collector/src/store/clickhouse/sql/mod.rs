@@ -5,6 +5,7 @@
 //! There are no CTEs in ClickHouse 18.16, so shared parts are functions returning subqueries.
 
 mod side_tables;
+pub mod state;
 
 pub use side_tables::{
     all_links, dead_letters, has_rules_table, object_attributes, saved_rules, stored_dead_letters,
@@ -113,22 +114,6 @@ fn events_with_case(columns: &str, modifier: &str) -> String {
     )
 }
 
-/// The summarised instances (id, label, events, first_ts, last_ts, last_activity). A redelivered
-/// copy changes none of these (its time and activity are the original's; it counts once), so
-/// no FINAL is needed, even for a copy written to an instance merged since.
-fn summaries() -> String {
-    format!(
-        "SELECT case_id AS id, label, events, first_ts, last_ts, last_activity FROM \
-         (SELECT case_id, uniqExact(id_hash) AS events, min(ts) AS first_ts, max(ts) AS last_ts, \
-                 argMax(activity, (ts, seq)) AS last_activity \
-          FROM ({}) WHERE case_id != 0 GROUP BY case_id) AS per_case \
-         ANY INNER JOIN ({}) AS labels USING case_id WHERE {}",
-        events_with_case("ts, seq, activity, cityHash64(id) AS id_hash", ""),
-        labels_now(),
-        business_label("label")
-    )
-}
-
 /// What makes an instance's status, given the end activities and the time before which an
 /// unfinished instance counts as stuck.
 pub struct StatusRule<'a> {
@@ -164,21 +149,9 @@ fn summaries_with_status(rule: &StatusRule<'_>) -> Sql {
     }
     s.push(", 'completed', last_ts < ")
         .bind(Value::Int(rule.stuck_before))
-        .push(", 'stuck', 'running') AS status FROM (")
-        .push(&summaries())
-        .push(")");
+        .push(", 'stuck', 'running') AS status FROM ")
+        .append(state::current_summaries(None).parenthesized());
     s
-}
-
-/// The newest event time of the summarised instances, and how many events they have.
-pub fn latest() -> Sql {
-    Sql::new(format!(
-        "SELECT count() AS events, max(ts) AS latest FROM ({}) \
-         WHERE case_id IN (SELECT case_id FROM ({}) WHERE {})",
-        events_with_case("ts", ""),
-        labels_now(),
-        business_label("label")
-    ))
 }
 
 /// Which instances an instance query selects.
@@ -317,22 +290,25 @@ pub fn uncorrelated(limit: u64) -> Sql {
     ))
 }
 
-/// Store-wide counts: events, events in summarised instances, merges, dead letters.
+/// Store-wide counts of what the process state does not hold: merges, dead letters.
 pub fn counts() -> Sql {
     Sql::new(format!(
-        "SELECT (SELECT uniqExact(cityHash64(id)) FROM events) AS events, \
-                (SELECT sum(events) FROM ({})) AS correlated, \
-                (SELECT uniqExact(other) FROM correlation WHERE row_type = {MERGE_ROW}) AS merges, \
-                (SELECT count() FROM dead_letters FINAL) AS dead_letters",
-        summaries()
+        "SELECT (SELECT uniqExact(other) FROM correlation WHERE row_type = {MERGE_ROW}) AS merges, \
+                (SELECT count() FROM dead_letters FINAL) AS dead_letters"
     ))
 }
 
-/// Instances per status.
-pub fn status_counts(rule: &StatusRule<'_>) -> Sql {
-    let mut s = Sql::new("SELECT status, count() FROM ");
-    s.append(summaries_with_status(rule).parenthesized())
-        .push(" GROUP BY status");
+/// How many instances are running by `rule`: unfinished, their last event at or after
+/// `stuck_before`. Only instances active since then are read.
+pub fn running_count(rule: &StatusRule<'_>) -> Sql {
+    let mut s = Sql::new("SELECT count() FROM ");
+    s.append(state::current_summaries(Some(rule.stuck_before)).parenthesized());
+    // `has([], …)` is a type error on 18.16.
+    if !rule.end_activities.is_empty() {
+        s.push(" WHERE NOT has(")
+            .bind(Value::Strs(rule.end_activities.to_vec()))
+            .push(", last_activity)");
+    }
     s
 }
 
@@ -389,23 +365,15 @@ pub fn high_water_marks() -> Sql {
 
 // ----- process statistics, computed inside ClickHouse -----
 
-/// The cases the statistics cover, each as `case_id` and its events sorted by (time, seq),
-/// filtered by `filter` and projected on `activities`, as arrays `acts`, `tss`, `lcs` (1 start,
-/// 2 complete), `ends` and `spans` (1 when the step has an end).
-fn case_arrays(filter: &CaseFilter, activities: Option<&[String]>) -> Sql {
-    // Sorted by (time, id hash, seq), a redelivered copy of an event sits right after the first
-    // one and is dropped (cheaper than FINAL, and it also folds copies written to an instance
-    // that was merged since); then the case is sorted by (time, seq), the embedded store's order.
-    let mut cases = Sql::new(format!(
-        "SELECT case_id, arraySort(e -> (e.1, e.2), arrayFilter((e, prev) -> e.7 != prev, sorted, \
-                 arrayPushFront(arrayPopBack(arrayMap(e -> e.7, sorted)), toUInt64(0)))) AS evs FROM \
-         (SELECT case_id, arraySort(e -> (e.1, e.7, e.2), groupArray((ts, seq, activity, lifecycle, end_ts, has_end, id_hash))) AS sorted \
-          FROM ({}) WHERE case_id IN (SELECT case_id FROM ({}) WHERE {}) GROUP BY case_id)",
-        events_with_case("ts, seq, activity, lifecycle, end_ts, has_end, cityHash64(id) AS id_hash", ""),
-        labels_now(),
-        business_label("label")
-    ));
-    cases = cases.parenthesized();
+/// Every activity id of the process state and its name, as two arrays.
+pub type ActivityTable = (Vec<i64>, Vec<String>);
+
+/// The cases the statistics cover, each as `case_id` and its steps in stored order (from the
+/// per-instance rows of the process state, activities named by `names`), filtered by `filter`
+/// and projected on `activities`, as arrays `acts`, `tss`, `lcs` (1 start, 2 complete), `ends`
+/// and `spans` (1 when the step has an end).
+fn case_arrays(filter: &CaseFilter, activities: Option<&[String]>, names: &ActivityTable) -> Sql {
+    let cases = state::current_steps(names.0.clone(), names.1.clone()).parenthesized();
     let mut selected = Sql::new("SELECT case_id, evs FROM ");
     selected.append(cases).push(" WHERE 1");
     if filter.from.is_some() || filter.to.is_some() {
@@ -513,7 +481,12 @@ pub const VARIANT_SEPARATOR: char = '\u{1f}';
 ///
 /// Aliases read inside lambdas are also named outside them (terms that always hold):
 /// ClickHouse 18.16 otherwise drops them and the columns they are made of.
-pub fn stats_items(filter: &CaseFilter, activities: Option<&[String]>, lifecycles: bool) -> Sql {
+pub fn stats_items(
+    filter: &CaseFilter,
+    activities: Option<&[String]>,
+    names: &ActivityTable,
+    lifecycles: bool,
+) -> Sql {
     let sep = VARIANT_SEPARATOR;
     let mut s = Sql::new(format!(
         "SELECT kind, k1, k2, count() AS n, uniqExact(case_id) AS cases, {} AS times FROM (\
@@ -544,7 +517,7 @@ pub fn stats_items(filter: &CaseFilter, activities: Option<&[String]>, lifecycle
         first = typed(item::FIRST),
         last = typed(item::LAST),
     ));
-    s.append(case_arrays(filter, activities)).push(
+    s.append(case_arrays(filter, activities, names)).push(
         " WHERE notEmpty(fin) AND length(traced) < length(acts) + 1 AND length(lcs) = length(acts))",
     );
     if lifecycles {
@@ -563,7 +536,7 @@ pub fn stats_items(filter: &CaseFilter, activities: Option<&[String]>, lifecycle
                      (SELECT case_id, arrayJoin(arrayMap((a, t, l, i) -> (a, t, l, i), acts, tss, lcs, arrayEnumerate(acts))) AS x FROM ",
             service = typed(item::SERVICE),
         ));
-        s.append(case_arrays(filter, activities)).push(
+        s.append(case_arrays(filter, activities, names)).push(
             " WHERE has(lcs, 1))) GROUP BY case_id, activity \
              HAVING length(gt) + length(balance) + length(open_before) + length(starts_before) + length(starts) > 0) \
              ARRAY JOIN durations AS d",

@@ -375,12 +375,3 @@ pub fn scan(
     }
     Ok(builder.finish())
 }
-
-/// The variant key of an activity sequence in `state_variants`.
-fn variant_key(activities: &[u32]) -> String {
-    activities
-        .iter()
-        .map(u32::to_string)
-        .collect::<Vec<_>>()
-        .join(",")
-}
