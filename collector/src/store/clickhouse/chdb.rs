@@ -6,7 +6,7 @@
 //! store issues on both engines and requires the same answers.
 
 use super::equivalence::{lifecycle_cases, order_flow};
-use super::sql::{self, state, InstanceFilter, Sql, StatusRule};
+use super::sql::{self, retention, state, InstanceFilter, Sql, StatusRule};
 use super::tests::fresh_url;
 use super::{schema, ClickHouseStore};
 use crate::store::state_rows::CASES;
@@ -211,6 +211,10 @@ fn every_query(store: &ClickHouseStore) -> Vec<Sql> {
         state::time_span(),
         state::stored_events(),
         state::ending_in(ends.clone()),
+        retention::keyless_newest(),
+        retention::old_instances(latest - 12 * 3_600_000_000, 10),
+        retention::old_keyless(latest),
+        retention::running_mutations(),
     ];
     for filter in &filters {
         queries.push(sql::instance_count(&rule, filter));

@@ -10,6 +10,7 @@
 
 mod db;
 mod read;
+mod retention;
 mod schema;
 mod sql;
 mod state;
@@ -212,5 +213,51 @@ pub(crate) mod tests {
         let detail = store.instance(before.1.instances[0].id).unwrap().unwrap();
         let ids: Vec<&str> = detail.events.iter().map(|e| e.id.as_str()).collect();
         assert_eq!(ids, ["a", "b", "c"]);
+    }
+
+    #[test]
+    #[ignore = "needs a ClickHouse server: make clickhouse-tests"]
+    fn an_interrupted_retention_is_repaired_on_open_and_the_next_run_carries_on() {
+        use crate::store::contract::{consistent, order_events};
+        use crate::store::Store;
+        use miner::time::HOUR;
+        let url = fresh_url();
+        let (config, events) = order_events(300);
+        let open = || ClickHouseStore::open(&url, config.instances.clone()).unwrap();
+        let store = open();
+        store.append(&events).unwrap();
+        let before = store.overview().unwrap();
+        // Killed after marking a step, before deleting anything: the state is behind.
+        store
+            .db
+            .execute(sql::Sql::new(format!(
+                "INSERT INTO correlation (row_type, version) VALUES ({}, 1000000)",
+                schema::RETENTION_ROW
+            )))
+            .unwrap();
+        drop(store);
+        let store = open();
+        assert_eq!(
+            store.overview().unwrap(),
+            before,
+            "built again, nothing lost"
+        );
+        consistent(&store);
+        let deleted = store.retain(HOUR).unwrap();
+        assert!(deleted.instances > 0, "{deleted:?}");
+        // Killed after the deletions, before the state took them out of its totals.
+        for statement in [
+            "TRUNCATE TABLE state_done",
+            "INSERT INTO state_totals VALUES (6, -1, -1, -2147483648, 99, 0)",
+        ] {
+            store.db.execute(sql::Sql::new(statement)).unwrap();
+        }
+        drop(store);
+        let store = open();
+        assert_eq!(
+            store.overview().unwrap().instances,
+            before.instances - deleted.instances
+        );
+        consistent(&store);
     }
 }

@@ -9,7 +9,7 @@ use crate::store::effects::is_business_label;
 use crate::store::event_json::{attributes_from_json, keys_from_json};
 use crate::store::state_rows::{CASES, EVENTS};
 use crate::store::{
-    AppendReport, CaseFilter, DeadLetter, InstanceDetail, InstancePage, InstanceQuery,
+    AppendReport, CaseFilter, DeadLetter, Deleted, InstanceDetail, InstancePage, InstanceQuery,
     InstanceStatus, InstanceSummary, KeyLink, MergeRecord, ObjectAttribute, StatsQuery, Store,
     StoreOverview,
 };
@@ -326,6 +326,10 @@ impl Store for ClickHouseStore {
             .into_iter()
             .map(Into::into)
             .collect())
+    }
+
+    fn retain(&self, keep: miner::time::Micros) -> Result<Deleted, CollectorError> {
+        self.with_writer(|w, db| w.retain(db, keep))
     }
 
     fn writes_failing(&self) -> bool {

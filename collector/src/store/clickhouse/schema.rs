@@ -15,6 +15,9 @@ pub const ROOT_ROW: u8 = 2;
 pub const LABEL_ROW: u8 = 3;
 /// `correlation.row_type` of a merge, for the instance page.
 pub const MERGE_ROW: u8 = 4;
+/// `correlation.row_type` marking a step of retention as a batch: until the state marks it
+/// done, a crash leaves a state that is built again on open.
+pub const RETENTION_ROW: u8 = 5;
 
 /// The statements that create the database `database`; run before the client selects it.
 pub fn create_database(database: &str) -> String {

@@ -3,17 +3,19 @@
 //! graph that places the redelivered events exactly where they were going.
 
 use super::db::Db;
-use super::schema::{KEY_ROW, LABEL_ROW, MERGE_ROW, ROOT_ROW};
+use super::retention;
+use super::schema::{KEY_ROW, LABEL_ROW, MERGE_ROW, RETENTION_ROW, ROOT_ROW};
 use super::sql;
 use super::state::{lifecycle_code, BatchChange, StateKeeper};
 use crate::config::InstanceRules;
 use crate::correlate::{Correlator, InstanceId};
 use crate::store::effects::{correlate, correlate_links, is_business_label, label_of, Effects};
 use crate::store::event_json::{attributes_to_json, keys_to_json};
-use crate::store::{AppendReport, DeadLetter, KeyLink, ObjectAttribute};
+use crate::store::{AppendReport, DeadLetter, Deleted, KeyLink, ObjectAttribute};
 use crate::CollectorError;
 use clickhouse::Row;
 use miner::log::{BusinessKey, Event, Lifecycle};
+use miner::time::Micros;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 
@@ -283,6 +285,69 @@ impl Writer {
         }
         let rows: Vec<ObjectAttributeRow> = values.iter().map(ObjectAttributeRow::of).collect();
         db.insert("object_attributes", &rows)
+    }
+
+    /// Deletes the whole instances whose last event is more than `keep` before the newest
+    /// event, and older events without a key (see [`super::retention`]).
+    pub fn retain(&mut self, db: &Db, keep: Micros) -> Result<Deleted, CollectorError> {
+        self.refresh_if_stale(db)?;
+        let result = self.try_retain(db, keep);
+        self.stale = result.is_err();
+        result
+    }
+
+    fn try_retain(&mut self, db: &Db, keep: Micros) -> Result<Deleted, CollectorError> {
+        let mut deleted = Deleted::default();
+        let Some(before) = retention::horizon(db, keep)? else {
+            return Ok(deleted);
+        };
+        loop {
+            let old = retention::old_instances(db, before)?;
+            if old.is_empty() {
+                break;
+            }
+            self.mark_retention(db)?;
+            let rows = retention::rows_of(db, old.clone())?;
+            let mut members = old.clone();
+            for instance in &old {
+                members.extend(self.absorbed.get(instance).into_iter().flatten());
+            }
+            retention::delete_instances(db, members)?;
+            let events: u64 = rows.iter().map(|r| r.events).sum();
+            self.state
+                .take_out(db, self.version, &rows, events as i64)?;
+            for instance in &old {
+                self.correlator.evict(*instance);
+                self.absorbed.remove(instance);
+            }
+            deleted.instances += old.len() as u64;
+            deleted.events += events;
+        }
+        if retention::old_keyless(db, before)? > 0 {
+            self.mark_retention(db)?;
+            deleted.uncorrelated = retention::delete_keyless(db, before)?;
+            self.state
+                .take_out(db, self.version, &[], deleted.uncorrelated as i64)?;
+        }
+        Ok(deleted)
+    }
+
+    /// Opens a step of retention as a batch of its own (see [`super::retention`]).
+    fn mark_retention(&mut self, db: &Db) -> Result<(), CollectorError> {
+        self.version += 1;
+        db.insert(
+            "correlation",
+            &[CorrelationRow {
+                row_type: RETENTION_ROW,
+                version: self.version,
+                instance: 0,
+                other: 0,
+                key_kind: String::new(),
+                key_value: String::new(),
+                label: String::new(),
+                by_event: String::new(),
+            }],
+        )
     }
 
     fn refresh_if_stale(&mut self, db: &Db) -> Result<(), CollectorError> {

@@ -4,6 +4,7 @@
 //!
 //! There are no CTEs in ClickHouse 18.16, so shared parts are functions returning subqueries.
 
+pub mod retention;
 mod side_tables;
 pub mod state;
 

@@ -11,7 +11,7 @@
 
 mod rows;
 
-pub use rows::lifecycle_code;
+pub use rows::{lifecycle_code, TraceRow};
 
 use super::db::Db;
 use super::sql::{state as state_sql, Sql};
@@ -23,7 +23,7 @@ use crate::CollectorError;
 use clickhouse::Row;
 use miner::discovery::{ProcessAggregate, ProcessStats};
 use miner::log::{Event, Lifecycle};
-use rows::{ActivityRow, DoneRow, StepRow, TotalsRow, TraceRow, VariantRow};
+use rows::{ActivityRow, DoneRow, StepRow, TotalsRow, VariantRow};
 use serde::Deserialize;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -192,6 +192,29 @@ impl StateKeeper {
             "state_done",
             &[DoneRow {
                 version: change.version,
+                layout: LAYOUT,
+            }],
+        )
+    }
+
+    /// Takes deleted instances (their current rows `gone`) and `events` deleted events out of
+    /// the totals, as batch `version`.
+    pub fn take_out(
+        &self,
+        db: &Db,
+        version: u64,
+        gone: &[TraceRow],
+        events: i64,
+    ) -> Result<(), CollectorError> {
+        let mut totals = ProcessAggregate::default();
+        for row in gone.iter().filter(|r| r.events > 0) {
+            totals.remove(row.trace().steps());
+        }
+        self.write(db, &[], &[], &totals, -events)?;
+        db.insert(
+            "state_done",
+            &[DoneRow {
+                version,
                 layout: LAYOUT,
             }],
         )
