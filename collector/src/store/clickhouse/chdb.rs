@@ -158,18 +158,22 @@ fn every_query(store: &ClickHouseStore) -> Vec<Sql> {
         InstanceFilter {
             search: None,
             status: None,
+            active_since: None,
         },
         InstanceFilter {
             search: Some("order=3"),
             status: None,
+            active_since: None,
         },
         InstanceFilter {
             search: Some("3"),
             status: Some("completed"),
+            active_since: None,
         },
         InstanceFilter {
             search: None,
             status: Some("running"),
+            active_since: Some(latest - 3_600_000_000),
         },
     ];
     let mut queries = vec![
@@ -197,7 +201,13 @@ fn every_query(store: &ClickHouseStore) -> Vec<Sql> {
         sql::has_lifecycle_starts(),
         state::current_summaries(None),
         state::current_summaries(Some(rule.stuck_before)),
-        state::current_steps(names.0.clone(), names.1.clone()),
+        state::current_steps(names.0.clone(), names.1.clone(), None, None),
+        state::current_steps(
+            names.0.clone(),
+            names.1.clone(),
+            Some(last - 86_400_000_000),
+            Some(last),
+        ),
         state::traces_of(vec![merged, 2]),
         state::steps_of(vec![merged, 2]),
         state::steps_in_slice(0, 2),

@@ -147,10 +147,17 @@ fn assert_same_answers(a: &dyn Store, b: &dyn Store, what: &str) {
             "{what}: statistics for {query:?}"
         );
     }
-    let mut pages = vec![InstanceQuery {
-        limit: 10_000,
-        ..Default::default()
-    }];
+    let mut pages = vec![
+        InstanceQuery {
+            limit: 10_000,
+            ..Default::default()
+        },
+        InstanceQuery {
+            offset: 5,
+            limit: 10,
+            ..Default::default()
+        },
+    ];
     for status in InstanceStatus::ALL {
         pages.push(InstanceQuery {
             status: Some(status),

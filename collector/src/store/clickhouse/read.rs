@@ -183,11 +183,28 @@ impl Store for ClickHouseStore {
             .as_deref()
             .map(str::trim)
             .filter(|s| !s.is_empty());
-        let filter = InstanceFilter {
+        let mut filter = InstanceFilter {
             search,
             status: query.status.map(InstanceStatus::as_str),
+            active_since: None,
         };
-        let total: u64 = self.db.fetch_one(sql::instance_count(&rule, &filter))?;
+        let total: u64 = if search.is_some() {
+            self.db.fetch_one(sql::instance_count(&rule, &filter))?
+        } else {
+            // Without a search, the counts come from the totals, and a page reads only the
+            // recent instances that hold it.
+            let by_status = self.by_status(&rule)?;
+            let total = match query.status {
+                Some(status) => InstanceStatus::ALL
+                    .iter()
+                    .position(|s| *s == status)
+                    .map_or(0, |i| by_status[i]),
+                None => by_status.iter().sum(),
+            };
+            let need = query.offset.saturating_add(query.limit);
+            filter.active_since = self.recent_window(&rule, &filter, need, total)?;
+            total
+        };
         let rows: Vec<SummaryRow> = self.db.fetch(sql::instance_page(
             &rule,
             &filter,
@@ -340,17 +357,14 @@ impl Store for ClickHouseStore {
     fn overview(&self) -> Result<StoreOverview, CollectorError> {
         let (rule, latest) = self.status_rule()?;
         let counts: CountsRow = self.db.fetch_one(sql::counts())?;
-        let count = |measure| state::total_of(&self.db, measure).map(|n| n.max(0) as u64);
-        let (instances, events, stored) = (count(CASES)?, count(EVENTS)?, count(state::STORED)?);
-        let completed = state::ending_in(&self.db, rule.end_activities)?.max(0) as u64;
-        let running: u64 = self.db.fetch_one(sql::running_count(&rule))?;
-        let stuck = instances.saturating_sub(completed + running);
+        let (events, stored) = (self.total(EVENTS)?, self.total(state::STORED)?);
+        let by_status = self.by_status(&rule)?;
         Ok(StoreOverview {
             events: stored,
-            instances,
+            instances: by_status.iter().sum(),
             uncorrelated: stored.saturating_sub(events),
             merges: counts.merges,
-            by_status: [completed, running, stuck],
+            by_status,
             latest_event: latest,
             dead_letters: counts.dead_letters,
         })
@@ -358,6 +372,58 @@ impl Store for ClickHouseStore {
 }
 
 impl ClickHouseStore {
+    /// The sum of one measure of the process state's totals.
+    fn total(&self, measure: i64) -> Result<u64, CollectorError> {
+        Ok(state::total_of(&self.db, measure)?.max(0) as u64)
+    }
+
+    /// Instances per status, in [`InstanceStatus::ALL`] order: completed from the totals,
+    /// running from the instances active since the stuck limit, stuck the rest.
+    fn by_status(&self, rule: &StatusRule<'_>) -> Result<[u64; 3], CollectorError> {
+        let instances = self.total(CASES)?;
+        let completed = state::ending_in(&self.db, rule.end_activities)?.max(0) as u64;
+        let running: u64 = self.db.fetch_one(sql::running_count(rule))?;
+        Ok([
+            completed,
+            running,
+            instances.saturating_sub(completed + running),
+        ])
+    }
+
+    /// The latest start of a window of recent activity holding at least `need` of the
+    /// `total` instances `filter` selects, widened fourfold from an hour; none when only all
+    /// of history does. A first page then reads the recent instances only.
+    fn recent_window(
+        &self,
+        rule: &StatusRule<'_>,
+        filter: &InstanceFilter<'_>,
+        need: u64,
+        total: u64,
+    ) -> Result<Option<i64>, CollectorError> {
+        let Some((first, latest)) = state::time_span(&self.db)? else {
+            return Ok(None);
+        };
+        if need >= total {
+            return Ok(None);
+        }
+        let mut span = miner::time::HOUR;
+        loop {
+            let since = latest.saturating_sub(span);
+            if since <= first {
+                return Ok(None);
+            }
+            let recent = InstanceFilter {
+                active_since: Some(since),
+                ..*filter
+            };
+            let n: u64 = self.db.fetch_one(sql::instance_count(rule, &recent))?;
+            if n >= need {
+                return Ok(Some(since));
+            }
+            span = span.saturating_mul(4);
+        }
+    }
+
     /// How instances' statuses are judged now, and the data's "now" (the newest event time of
     /// the summarised instances) it is judged against.
     fn status_rule(&self) -> Result<(StatusRule<'_>, Option<i64>), CollectorError> {

@@ -139,7 +139,7 @@ impl StatusRule<'_> {
 }
 
 /// Summaries with their `status` column.
-fn summaries_with_status(rule: &StatusRule<'_>) -> Sql {
+fn summaries_with_status(rule: &StatusRule<'_>, active_since: Option<i64>) -> Sql {
     let mut s = Sql::new("SELECT id, label, events, first_ts, last_ts, last_activity, multiIf(");
     if rule.end_activities.is_empty() {
         s.push("0");
@@ -151,21 +151,24 @@ fn summaries_with_status(rule: &StatusRule<'_>) -> Sql {
     s.push(", 'completed', last_ts < ")
         .bind(Value::Int(rule.stuck_before))
         .push(", 'stuck', 'running') AS status FROM ")
-        .append(state::current_summaries(None).parenthesized());
+        .append(state::current_summaries(active_since).parenthesized());
     s
 }
 
 /// Which instances an instance query selects.
+#[derive(Debug, Clone, Copy)]
 pub struct InstanceFilter<'a> {
     /// `value` or `kind=value` of a key the instance carries.
     pub search: Option<&'a str>,
     /// Only this status (`completed`, `running`, `stuck`).
     pub status: Option<&'a str>,
+    /// Only instances whose last event is at or after this time (read first by one column).
+    pub active_since: Option<i64>,
 }
 
 fn filtered_summaries(rule: &StatusRule<'_>, filter: &InstanceFilter<'_>) -> Sql {
     let mut s = Sql::new("SELECT * FROM ");
-    s.append(summaries_with_status(rule).parenthesized())
+    s.append(summaries_with_status(rule, filter.active_since).parenthesized())
         .push(" WHERE 1");
     if let Some(search) = filter.search {
         s.push(" AND id IN (SELECT instance FROM (")
@@ -374,7 +377,8 @@ pub type ActivityTable = (Vec<i64>, Vec<String>);
 /// and projected on `activities`, as arrays `acts`, `tss`, `lcs` (1 start, 2 complete), `ends`
 /// and `spans` (1 when the step has an end).
 fn case_arrays(filter: &CaseFilter, activities: Option<&[String]>, names: &ActivityTable) -> Sql {
-    let cases = state::current_steps(names.0.clone(), names.1.clone()).parenthesized();
+    let cases = state::current_steps(names.0.clone(), names.1.clone(), filter.from, filter.to)
+        .parenthesized();
     let mut selected = Sql::new("SELECT case_id, evs FROM ");
     selected.append(cases).push(" WHERE 1");
     if filter.from.is_some() || filter.to.is_some() {

@@ -393,19 +393,23 @@ pub fn read_totals(db: &Db) -> Result<ProcessStats, CollectorError> {
         .into_iter()
         .map(|r| (r.id, r.name))
         .collect();
+    let span = time_span(db)?;
+    Ok(totals.to_stats(
+        |a| names.get(&a).cloned().unwrap_or_default(),
+        span.map(|s| s.0),
+        span.map(|s| s.1),
+    ))
+}
+
+/// The first and last event times of the summarised instances, if any.
+pub fn time_span(db: &Db) -> Result<Option<(i64, i64)>, CollectorError> {
     let span: SpanRow = db.fetch_one(state_sql::time_span())?;
-    let (first, last) = if span.some == 1 {
-        (Some(span.first), Some(span.last))
-    } else {
-        (None, None)
-    };
-    Ok(totals.to_stats(|a| names.get(&a).cloned().unwrap_or_default(), first, last))
+    Ok((span.some == 1).then_some((span.first, span.last)))
 }
 
 /// The newest event time of the summarised instances, if any.
 pub fn latest(db: &Db) -> Result<Option<i64>, CollectorError> {
-    let span: SpanRow = db.fetch_one(state_sql::time_span())?;
-    Ok((span.some == 1).then_some(span.last))
+    Ok(time_span(db)?.map(|s| s.1))
 }
 
 /// Every activity id of the state with its name, as two arrays (for SQL).
