@@ -10,6 +10,7 @@ mod effects;
 pub mod embedded;
 mod event_json;
 mod query;
+mod standing;
 mod state_rows;
 mod trace_codec;
 

@@ -11,30 +11,18 @@
 use super::key_filter::StoredKeys;
 use super::known_ids::KnownIds;
 use super::stable_hash::stable_hash;
-use super::state::{LastStep, StepCache};
+use super::state::StepCache;
 use crate::config::InstanceRules;
 use crate::correlate::{Correlator, InstanceId};
 use crate::store::effects::Effects;
+use crate::store::standing::{LastStep, Standings};
 use crate::store::HeldInMemory;
 use crate::CollectorError;
 use foldhash::fast::RandomState;
 use miner::log::BusinessKey;
 use miner::time::Micros;
 use rusqlite::{Connection, OptionalExtension};
-use std::collections::{HashMap, HashSet};
-
-/// Fewest instances touched between two sweeps for instances to evict: a sweep reads every
-/// instance in memory, so it waits for a quarter of them, or this many, to be touched.
-const SWEEP_AFTER: usize = 256;
-
-/// Where an instance in memory stands.
-#[derive(Debug, Clone, Copy)]
-struct Standing {
-    /// Its newest event time.
-    last_ts: Micros,
-    /// Its last activity is an end activity.
-    ended: bool,
-}
+use std::collections::HashSet;
 
 /// The live part of the key graph with the ids of its events.
 pub struct Live {
@@ -46,12 +34,7 @@ pub struct Live {
     pub steps: StepCache,
     /// Which keys the store may hold, to skip looking up keys that are certainly new.
     stored_keys: StoredKeys,
-    standing: HashMap<InstanceId, Standing, RandomState>,
-    /// The newest event time stored: the data's clock, against which idleness is measured.
-    newest: Micros,
-    touched_since_sweep: usize,
-    evict_after: Micros,
-    ends: HashSet<String, RandomState>,
+    standings: Standings,
     /// SQLite's `data_version` when this memory was last in step with the database: another
     /// connection's commit changes it.
     data_version: i64,
@@ -77,11 +60,7 @@ impl Live {
             known_ids: KnownIds::default(),
             steps: StepCache::default(),
             stored_keys: StoredKeys::fill(conn),
-            standing: HashMap::default(),
-            newest: newest.unwrap_or(Micros::MIN),
-            touched_since_sweep: 0,
-            evict_after: rules.evict_after,
-            ends: rules.end_activities.iter().cloned().collect(),
+            standings: Standings::new(rules, newest),
             data_version,
         })
     }
@@ -155,38 +134,13 @@ impl Live {
             .collect::<rusqlite::Result<Vec<_>>>()?;
         self.correlator.revive(instance, keys);
         self.known_ids.load_instance(conn, instance)?;
-        let standing = self.read_standing(conn, instance)?;
-        self.standing.insert(instance, standing);
-        Ok(())
-    }
-
-    /// Where `instance` stands as stored; one without a summary row (held by trace ids
-    /// alone) counts as seen now.
-    fn read_standing(
-        &self,
-        conn: &Connection,
-        instance: InstanceId,
-    ) -> Result<Standing, CollectorError> {
-        let row: Option<(Micros, String)> = conn
+        let last: Option<(Micros, String)> = conn
             .prepare_cached("SELECT last_ts, last_activity FROM instances WHERE id = ?1")?
             .query_row([instance], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
-        Ok(self.standing_of(row.as_ref().map(|(at, activity)| (*at, activity.as_str()))))
-    }
-
-    /// Where an instance with this last step (time, activity) stands; without one (held by
-    /// trace ids alone), it counts as seen now.
-    fn standing_of(&self, last: Option<(Micros, &str)>) -> Standing {
-        match last {
-            Some((last_ts, activity)) => Standing {
-                last_ts,
-                ended: self.ends.contains(activity),
-            },
-            None => Standing {
-                last_ts: self.newest,
-                ended: false,
-            },
-        }
+        self.standings
+            .set(instance, last.as_ref().map(|(at, a)| (*at, a.as_str())));
+        Ok(())
     }
 
     /// Records a committed batch: its merges, its events' ids (hash, position, instance) and
@@ -204,48 +158,23 @@ impl Live {
         for (merge, _) in &effects.merges {
             let survivor = effects.root(merge.survivor);
             self.known_ids.merge(survivor, merge.absorbed);
-            self.standing.remove(&merge.absorbed);
+            self.standings.forget(merge.absorbed);
         }
         self.known_ids.extend(stored);
         for (key, _) in &effects.new_keys {
             self.stored_keys.insert(conn, stable_hash(&key.value));
         }
-        if let Some(newest) = newest {
-            self.newest = self.newest.max(newest);
-        }
-        let last: HashMap<InstanceId, (Micros, &str), RandomState> = last_steps
-            .iter()
-            .map(|s| (s.instance, (s.at, s.activity.as_str())))
-            .collect();
-        let touched = effects.touched_roots();
-        self.touched_since_sweep += touched.len();
-        for instance in touched {
-            let standing = self.standing_of(last.get(&instance).copied());
-            self.standing.insert(instance, standing);
-        }
-        if self.touched_since_sweep >= SWEEP_AFTER.max(self.standing.len() / 4) {
-            self.sweep();
-        }
-    }
-
-    /// Evicts the instances completed, or idle longer than the horizon.
-    fn sweep(&mut self) {
-        self.touched_since_sweep = 0;
-        let idle_before = self.newest.saturating_sub(self.evict_after);
-        let leaving: Vec<InstanceId> = self
-            .standing
-            .iter()
-            .filter(|(_, s)| s.ended || s.last_ts < idle_before)
-            .map(|(&i, _)| i)
-            .collect();
-        for instance in leaving {
+        for instance in self
+            .standings
+            .record(effects.touched_roots(), last_steps, newest)
+        {
             self.evict(instance);
         }
     }
 
     /// Drops an instance from memory: its keys, event ids, steps and standing.
     pub fn evict(&mut self, instance: InstanceId) {
-        self.standing.remove(&instance);
+        self.standings.forget(instance);
         self.correlator.evict(instance);
         self.known_ids.forget(instance);
         self.steps.forget(instance);
@@ -254,7 +183,7 @@ impl Live {
     /// What is held in memory.
     pub fn held(&self) -> HeldInMemory {
         HeldInMemory {
-            instances: self.standing.len(),
+            instances: self.standings.len(),
             keys: self.correlator.key_count(),
             event_ids: self.known_ids.len(),
         }

@@ -12,6 +12,7 @@ mod tests;
 mod totals;
 
 use crate::correlate::InstanceId;
+use crate::store::standing::LastStep;
 use crate::store::trace_codec::Trace;
 use crate::store::CaseFilter;
 use crate::CollectorError;
@@ -224,17 +225,6 @@ pub fn refresh(
     }
     totals::apply(tx, &change)?;
     Ok(last_steps)
-}
-
-/// The last step of an instance after a batch: where it stands, for the writer's memory.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LastStep {
-    /// The instance.
-    pub instance: InstanceId,
-    /// When its last step happened.
-    pub at: Micros,
-    /// That step's activity.
-    pub activity: String,
 }
 
 /// One instance's steps, read from its events in stored order (time, then arrival).
