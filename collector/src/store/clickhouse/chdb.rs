@@ -6,7 +6,7 @@
 //! store issues on both engines and requires the same answers.
 
 use super::equivalence::{lifecycle_cases, order_flow};
-use super::sql::{self, retention, state, InstanceFilter, Sql, StatusRule};
+use super::sql::{self, recall, retention, state, InstanceFilter, Sql, StatusRule};
 use super::tests::fresh_url;
 use super::{schema, ClickHouseStore};
 use crate::store::state_rows::CASES;
@@ -194,8 +194,10 @@ fn every_query(store: &ClickHouseStore) -> Vec<Sql> {
         sql::saved_rules(),
         sql::stored_event_ids(vec!["nope".into(), "c3-1".into()]),
         sql::stored_dead_letters(vec!["orders".into()], vec!["orders/0/7".into()]),
-        sql::key_graph(),
-        sql::absorbed(),
+        recall::stored_keys(vec!["1".into(), "3".into(), "nope".into()]),
+        recall::roots_of(vec![merged, 2, 3]),
+        recall::members_of(vec![merged, 2]),
+        recall::keys_of(vec![merged, 2, 3]),
         sql::labels_of(vec![merged, 2]),
         sql::high_water_marks(),
         sql::has_lifecycle_starts(),

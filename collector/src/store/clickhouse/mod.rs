@@ -9,6 +9,7 @@
 //! accept; a test runs every statement on a current engine too.
 
 mod db;
+mod live;
 mod read;
 mod retention;
 mod schema;
@@ -259,5 +260,40 @@ pub(crate) mod tests {
             before.instances - deleted.instances
         );
         consistent(&store);
+    }
+
+    #[test]
+    #[ignore = "needs a ClickHouse server: make clickhouse-tests"]
+    fn nothing_of_the_history_is_read_on_open() {
+        use crate::store::contract::{keyed_event, order_events};
+        use crate::store::Store;
+        let url = fresh_url();
+        let (config, events) = order_events(300);
+        let open = || ClickHouseStore::open(&url, config.instances.clone()).unwrap();
+        {
+            let store = open();
+            store.append(&events).unwrap();
+            assert!(store.held_in_memory().unwrap().keys > 0);
+        }
+        let store = open();
+        let held = store.held_in_memory().unwrap();
+        assert_eq!((held.instances, held.keys), (0, 0));
+        // Yet every event is known when redelivered, and new ids continue above the stored ones.
+        let before = store.overview().unwrap();
+        let report = store.append(&events).unwrap();
+        assert_eq!(
+            (report.inserted, report.duplicates),
+            (0, events.len() as u64)
+        );
+        assert_eq!(store.overview().unwrap(), before);
+        assert_eq!(
+            store.held_in_memory().unwrap().keys,
+            0,
+            "redelivery brings nothing back"
+        );
+        store
+            .append(&[keyed_event("new", 0, &[("order", "a-new-order")])])
+            .unwrap();
+        assert_eq!(store.overview().unwrap().instances, before.instances + 1);
     }
 }

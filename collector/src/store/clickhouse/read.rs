@@ -9,9 +9,9 @@ use crate::store::effects::is_business_label;
 use crate::store::event_json::{attributes_from_json, keys_from_json};
 use crate::store::state_rows::{CASES, EVENTS};
 use crate::store::{
-    AppendReport, CaseFilter, DeadLetter, Deleted, InstanceDetail, InstancePage, InstanceQuery,
-    InstanceStatus, InstanceSummary, KeyLink, MergeRecord, ObjectAttribute, StatsQuery, Store,
-    StoreOverview,
+    AppendReport, CaseFilter, DeadLetter, Deleted, HeldInMemory, InstanceDetail, InstancePage,
+    InstanceQuery, InstanceStatus, InstanceSummary, KeyLink, MergeRecord, ObjectAttribute,
+    StatsQuery, Store, StoreOverview,
 };
 use crate::CollectorError;
 use clickhouse::Row;
@@ -347,6 +347,10 @@ impl Store for ClickHouseStore {
 
     fn retain(&self, keep: miner::time::Micros) -> Result<Deleted, CollectorError> {
         self.with_writer(|w, db| w.retain(db, keep))
+    }
+
+    fn held_in_memory(&self) -> Option<HeldInMemory> {
+        self.writer.lock().ok().map(|w| w.held())
     }
 
     fn writes_failing(&self) -> bool {

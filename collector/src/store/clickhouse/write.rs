@@ -3,15 +3,16 @@
 //! graph that places the redelivered events exactly where they were going.
 
 use super::db::Db;
+use super::live::LiveGraph;
 use super::retention;
 use super::schema::{KEY_ROW, LABEL_ROW, MERGE_ROW, RETENTION_ROW, ROOT_ROW};
 use super::sql;
 use super::state::{lifecycle_code, BatchChange, StateKeeper};
 use crate::config::InstanceRules;
-use crate::correlate::{Correlator, InstanceId};
+use crate::correlate::InstanceId;
 use crate::store::effects::{correlate, correlate_links, is_business_label, label_of, Effects};
 use crate::store::event_json::{attributes_to_json, keys_to_json};
-use crate::store::{AppendReport, DeadLetter, Deleted, KeyLink, ObjectAttribute};
+use crate::store::{AppendReport, DeadLetter, Deleted, HeldInMemory, KeyLink, ObjectAttribute};
 use crate::CollectorError;
 use clickhouse::Row;
 use miner::log::{BusinessKey, Event, Lifecycle};
@@ -138,13 +139,6 @@ impl From<DeadLetterRow> for DeadLetter {
     }
 }
 
-#[derive(Debug, Row, Deserialize)]
-struct KeyGraphRow {
-    kind: String,
-    value: String,
-    instance: i64,
-}
-
 /// An absorbed instance and the instance it belongs to now.
 #[derive(Debug, Row, Deserialize)]
 pub struct RootRow {
@@ -185,8 +179,7 @@ pub struct Writer {
     /// Set when a write failed: memory may be ahead of the database, so the state is reloaded
     /// before the next write (the database may be down now, and back by then).
     stale: bool,
-    correlator: Correlator,
-    absorbed: HashMap<InstanceId, Vec<InstanceId>>,
+    live: LiveGraph,
     version: u64,
     seq: u64,
     link_seq: u64,
@@ -195,25 +188,20 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Rebuilds the writer's state from what the database holds.
+    /// Opens the writer on what the database holds: its counters, and a process state
+    /// complete through the newest batch; no key is read until it reappears.
     pub fn load(db: &Db, rules: InstanceRules) -> Result<Self, CollectorError> {
-        let keys: Vec<KeyGraphRow> = db.fetch(sql::key_graph())?;
-        let mut correlator = Correlator::from_links(
-            keys.into_iter()
-                .map(|r| (BusinessKey::new(r.kind, r.value), r.instance)),
-        );
         let marks: HighWaterRow = db.fetch_one(sql::high_water_marks())?;
-        correlator.reserve_through(marks.instance.max(marks.event_instance));
-        let mut absorbed: HashMap<InstanceId, Vec<InstanceId>> = HashMap::new();
-        for row in db.fetch::<RootRow>(sql::absorbed())? {
-            absorbed.entry(row.root).or_default().push(row.instance);
-        }
         let state = StateKeeper::load(db, marks.version)?;
+        let live = LiveGraph::open(
+            &rules,
+            marks.instance.max(marks.event_instance),
+            super::state::latest(db)?,
+        );
         Ok(Self {
             state,
             stale: false,
-            correlator,
-            absorbed,
+            live,
             version: marks.version,
             seq: marks.seq,
             link_seq: marks.link_seq,
@@ -310,15 +298,14 @@ impl Writer {
             let rows = retention::rows_of(db, old.clone())?;
             let mut members = old.clone();
             for instance in &old {
-                members.extend(self.absorbed.get(instance).into_iter().flatten());
+                members.extend(self.live.absorbed.get(instance).into_iter().flatten());
             }
             retention::delete_instances(db, members)?;
             let events: u64 = rows.iter().map(|r| r.events).sum();
             self.state
                 .take_out(db, self.version, &rows, events as i64)?;
             for instance in &old {
-                self.correlator.evict(*instance);
-                self.absorbed.remove(instance);
+                self.live.evict(*instance);
             }
             deleted.instances += old.len() as u64;
             deleted.events += events;
@@ -350,6 +337,11 @@ impl Writer {
         )
     }
 
+    /// What the writer holds in memory.
+    pub fn held(&self) -> HeldInMemory {
+        self.live.held()
+    }
+
     fn refresh_if_stale(&mut self, db: &Db) -> Result<(), CollectorError> {
         if self.stale {
             *self = Self::load(db, self.rules.clone())?;
@@ -370,7 +362,13 @@ impl Writer {
             .into_iter()
             .map(|r| r.id)
             .collect();
-        let batch = correlate(&mut self.correlator, events, |e| {
+        // Redelivered events bring nothing back: they are skipped.
+        let fresh_keys = events
+            .iter()
+            .filter(|e| !stored.contains(&e.id))
+            .flat_map(|e| e.keys.iter());
+        self.live.bring_back(db, fresh_keys)?;
+        let batch = correlate(&mut self.live.correlator, events, |e| {
             Ok::<_, CollectorError>(stored.contains(&e.id))
         })?;
         let (effects, fresh) = (batch.effects, batch.fresh);
@@ -391,16 +389,18 @@ impl Writer {
         let ids: Vec<IdRow> = rows.into_iter().map(|r| IdRow { id: r.id }).collect();
         db.insert("event_ids", &ids)?;
         report.inserted = ids.len() as u64;
-        self.state.refresh(
+        let last_steps = self.state.refresh(
             db,
             &BatchChange {
                 version: self.version,
                 effects: &effects,
                 fresh: &fresh,
                 labels: &labels,
-                absorbed: &self.absorbed,
+                absorbed: &self.live.absorbed,
             },
         )?;
+        let newest = fresh.iter().map(|(e, _)| e.timestamp).max();
+        self.live.record(&effects, &last_steps, newest);
         Ok(report)
     }
 
@@ -419,22 +419,25 @@ impl Writer {
                 }
             })
             .collect();
-        let effects = correlate_links(&mut self.correlator, links);
+        self.live
+            .bring_back(db, links.iter().flat_map(|l| [&l.from, &l.to]))?;
+        let effects = correlate_links(&mut self.live.correlator, links);
         self.version += 1;
         let labels = self.labels(&effects);
         let correlation = self.correlation_rows(db, &effects, &labels)?;
         db.insert("correlation", &correlation)?;
         db.insert("links", &rows)?;
-        self.state.refresh(
+        let last_steps = self.state.refresh(
             db,
             &BatchChange {
                 version: self.version,
                 effects: &effects,
                 fresh: &[],
                 labels: &labels,
-                absorbed: &self.absorbed,
+                absorbed: &self.live.absorbed,
             },
         )?;
+        self.live.record(&effects, &last_steps, None);
         Ok(AppendReport {
             merges: effects.merges.len() as u64,
             ..Default::default()
@@ -446,7 +449,7 @@ impl Writer {
         effects
             .touched_roots()
             .into_iter()
-            .map(|i| (i, label_of(&self.correlator, &self.rules, i)))
+            .map(|i| (i, label_of(&self.live.correlator, &self.rules, i)))
             .collect()
     }
 
@@ -490,12 +493,20 @@ impl Writer {
         for (merge, by) in &effects.merges {
             let survivor = effects.root(merge.survivor);
             if !effects.created.contains(&merge.absorbed) {
-                let mut members = self.absorbed.remove(&merge.absorbed).unwrap_or_default();
+                let mut members = self
+                    .live
+                    .absorbed
+                    .remove(&merge.absorbed)
+                    .unwrap_or_default();
                 members.push(merge.absorbed);
                 for &member in &members {
                     rows.push(row(ROOT_ROW, member, survivor));
                 }
-                self.absorbed.entry(survivor).or_default().extend(members);
+                self.live
+                    .absorbed
+                    .entry(survivor)
+                    .or_default()
+                    .extend(members);
             }
             rows.push(CorrelationRow {
                 label: labels.get(&merge.absorbed).cloned().unwrap_or_default(),

@@ -4,6 +4,7 @@
 //!
 //! There are no CTEs in ClickHouse 18.16, so shared parts are functions returning subqueries.
 
+pub mod recall;
 pub mod retention;
 mod side_tables;
 pub mod state;
@@ -329,19 +330,6 @@ pub fn stored_event_ids(ids: Vec<String>) -> Sql {
     let mut s = Sql::new("SELECT id FROM event_ids WHERE id IN (SELECT arrayJoin(");
     s.bind(Value::Strs(ids)).push("))");
     s
-}
-
-/// The key graph to rebuild the correlator from: each key with its current instance.
-pub fn key_graph() -> Sql {
-    Sql::new(format!(
-        "SELECT kind, value, instance FROM ({})",
-        keys_now()
-    ))
-}
-
-/// Each absorbed instance with the instance it belongs to now.
-pub fn absorbed() -> Sql {
-    Sql::new(format!("SELECT instance, root FROM ({})", roots_now()))
 }
 
 /// The labels of `ids` (missing when never labelled).

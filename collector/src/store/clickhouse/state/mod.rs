@@ -17,6 +17,7 @@ use super::db::Db;
 use super::sql::{state as state_sql, Sql};
 use crate::correlate::InstanceId;
 use crate::store::effects::{is_business_label, Effects};
+use crate::store::standing::LastStep;
 use crate::store::state_rows::{absorb, absorb_variant, total_rows, variant_key, TotalRow, NONE};
 use crate::store::trace_codec::Trace;
 use crate::CollectorError;
@@ -104,7 +105,12 @@ impl StateKeeper {
     }
 
     /// Brings the state up to date after the batch `change` describes (already stored).
-    pub fn refresh(&mut self, db: &Db, change: &BatchChange<'_, '_>) -> Result<(), CollectorError> {
+    /// Returns the last step of each summarised instance it touched.
+    pub fn refresh(
+        &mut self,
+        db: &Db,
+        change: &BatchChange<'_, '_>,
+    ) -> Result<Vec<LastStep>, CollectorError> {
         let effects = change.effects;
         let absorbed_before = effects.absorbed_stored();
         let absorbing: HashSet<InstanceId> = effects
@@ -194,7 +200,16 @@ impl StateKeeper {
                 version: change.version,
                 layout: LAYOUT,
             }],
-        )
+        )?;
+        Ok(traces
+            .into_iter()
+            .filter(|r| r.events > 0)
+            .map(|r| LastStep {
+                instance: r.instance,
+                at: r.last_ts,
+                activity: r.last_activity,
+            })
+            .collect())
     }
 
     /// Takes deleted instances (their current rows `gone`) and `events` deleted events out of
