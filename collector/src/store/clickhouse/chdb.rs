@@ -226,6 +226,8 @@ fn every_query(store: &ClickHouseStore) -> Vec<Sql> {
         retention::keyless_newest(),
         retention::old_instances(latest - 12 * 3_600_000_000, 10),
         retention::old_keyless(latest),
+        retention::old_keyless_ids(latest + 1, 5),
+        retention::ids_of(vec![merged, 2]),
         retention::running_mutations(),
     ];
     for filter in &filters {
@@ -303,22 +305,12 @@ fn every_statement_runs_alike_on_current_clickhouse() {
         "chdb ClickHouse {}",
         String::from_utf8_lossy(&version).trim()
     );
-    for ddl in schema::create_tables() {
-        chdb.query(ddl, "TSV")
+    for table in &schema::TABLES {
+        let ddl = table.create();
+        chdb.query(&ddl, "TSV")
             .unwrap_or_else(|e| panic!("DDL on current ClickHouse: {e}\n{ddl}"));
     }
-    for table in [
-        "events",
-        "event_ids",
-        "correlation",
-        "links",
-        "dead_letters",
-        "object_attributes",
-        "rules",
-    ]
-    .into_iter()
-    .chain(state::TABLES)
-    {
+    for table in schema::TABLES.iter().map(|t| t.name) {
         let data = store
             .db
             .run(async {

@@ -88,7 +88,7 @@ pub(super) fn lifecycle_cases(seed: u64) -> Vec<Event> {
     events
 }
 
-fn assert_same_answers(a: &dyn Store, b: &dyn Store, what: &str) {
+pub(super) fn assert_same_answers(a: &dyn Store, b: &dyn Store, what: &str) {
     assert_eq!(
         a.overview().unwrap(),
         b.overview().unwrap(),

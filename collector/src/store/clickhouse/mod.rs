@@ -21,6 +21,8 @@ mod write;
 #[cfg(test)]
 mod chdb;
 #[cfg(test)]
+mod cluster_tests;
+#[cfg(test)]
 mod equivalence;
 
 pub use url::ClickHouseUrl;
@@ -46,9 +48,7 @@ impl ClickHouseStore {
     pub fn open(url: &ClickHouseUrl, rules: InstanceRules) -> Result<Self, CollectorError> {
         let prepare = || {
             let db = Db::connect(url)?;
-            for statement in schema::create_tables() {
-                db.execute(sql::Sql::new(statement))?;
-            }
+            db.create_tables()?;
             let writer = write::Writer::load(&db, rules.clone())?;
             Ok((db, writer))
         };

@@ -3,12 +3,12 @@
 //!
 //! The horizon is measured against the newest event, as in the embedded store. A step deletes
 //! a slice of instances: it is marked in `correlation` as a batch first, then the rows go by
-//! mutations (waited for), and the state takes them out of its totals last and marks the batch
+//! mutations on every shard's own tables (waited for), and the state takes them out of its totals last and marks the batch
 //! done. A crash in between leaves a state behind its correlation, built again from the events
 //! that remain on open; the next run carries on.
 
 use super::db::Db;
-use super::sql::{retention as sql, state as state_sql, Sql};
+use super::sql::{retention as sql, state as state_sql};
 use super::state::TraceRow;
 use crate::correlate::InstanceId;
 use crate::CollectorError;
@@ -19,6 +19,8 @@ use std::time::{Duration, Instant};
 
 /// Instances deleted per step.
 pub const SLICE: u64 = 1_000;
+/// Events without a key deleted per step.
+const KEYLESS_SLICE: u64 = 10_000;
 /// How long deletions may take before the run counts as failed.
 const MUTATION_TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -47,16 +49,17 @@ pub fn rows_of(db: &Db, instances: Vec<InstanceId>) -> Result<Vec<TraceRow>, Col
     db.fetch(state_sql::traces_of(instances))
 }
 
-/// Deletes everything stored under `members` (old instances and those they absorbed): event
-/// ids first (found through the events), then events, key graph rows and state rows.
+/// Deletes everything stored under `members` (old instances and those they absorbed): their
+/// events' ids, events, key graph rows and state rows, on every shard.
 pub fn delete_instances(db: &Db, members: Vec<InstanceId>) -> Result<(), CollectorError> {
-    mutate(db, sql::delete_event_ids_of(members.clone()))?;
-    for (table, column) in [
-        ("events", "instance"),
-        ("correlation", "instance"),
-        ("state_traces", "instance"),
-    ] {
-        db.execute(sql::delete_rows_of(table, column, members.clone()))?;
+    let ids: Vec<String> = db.fetch(sql::ids_of(members.clone()))?;
+    if !ids.is_empty() {
+        db.execute_on_shards("event_ids", |t| sql::delete_ids(t, ids.clone(), "1"))?;
+    }
+    for table in ["events", "correlation", "state_traces"] {
+        db.execute_on_shards(table, |t| {
+            sql::delete_rows_of(t, "instance", members.clone())
+        })?;
     }
     wait_for_mutations(db)
 }
@@ -66,25 +69,29 @@ pub fn old_keyless(db: &Db, before: Micros) -> Result<u64, CollectorError> {
     db.fetch_one(sql::old_keyless(before))
 }
 
-/// Deletes the events without a key older than `before`; returns how many went.
+/// Deletes the events without a key older than `before`, a slice of ids at a time; returns
+/// how many went.
 pub fn delete_keyless(db: &Db, before: Micros) -> Result<u64, CollectorError> {
-    let n = old_keyless(db, before)?;
-    mutate(db, sql::delete_keyless_ids(before))?;
-    mutate(db, sql::delete_keyless(before))?;
-    Ok(n)
+    let mut deleted = 0;
+    loop {
+        let ids: Vec<String> = db.fetch(sql::old_keyless_ids(before, KEYLESS_SLICE))?;
+        if ids.is_empty() {
+            return Ok(deleted);
+        }
+        deleted += ids.len() as u64;
+        db.execute_on_shards("event_ids", |t| sql::delete_ids(t, ids.clone(), "1"))?;
+        db.execute_on_shards("events", |t| {
+            sql::delete_ids(t, ids.clone(), "instance = 0")
+        })?;
+        wait_for_mutations(db)?;
+    }
 }
 
-/// Runs a mutation and waits until it is done.
-fn mutate(db: &Db, statement: Sql) -> Result<(), CollectorError> {
-    db.execute(statement)?;
-    wait_for_mutations(db)
-}
-
-/// Waits until no mutation of the database is running.
+/// Waits until no mutation of the database is running on any shard.
 fn wait_for_mutations(db: &Db) -> Result<(), CollectorError> {
     let started = Instant::now();
     loop {
-        let running: u64 = db.fetch_one(sql::running_mutations())?;
+        let running = db.fetch_on_shards(sql::running_mutations())?;
         if running == 0 {
             return Ok(());
         }

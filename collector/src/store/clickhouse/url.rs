@@ -1,9 +1,15 @@
-//! The address of a ClickHouse store: `clickhouse://[USER[:PASSWORD]@]HOST[:PORT]/DATABASE`.
+//! The address of a ClickHouse store:
+//! `clickhouse://[USER[:PASSWORD]@]HOST[:PORT]/DATABASE[?cluster=NAME&shards=HOST:PORT,…]`,
+//! parsed by the `url` crate (a password may hold any character, percent-encoded).
 
 use crate::CollectorError;
+use url::Url;
 
 /// The scheme that selects the ClickHouse store.
 pub const SCHEME: &str = "clickhouse://";
+
+/// ClickHouse's HTTP port, when the address names none.
+const DEFAULT_PORT: u16 = 8123;
 
 /// Where a ClickHouse store lives, parsed from a `clickhouse://` address.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +22,18 @@ pub struct ClickHouseUrl {
     pub user: Option<String>,
     /// The user's password.
     pub password: Option<String>,
+    /// The cluster the tables are spread over, when the address names one.
+    pub cluster: Option<Cluster>,
+}
+
+/// A cluster of the servers' `remote_servers` configuration: Flowsight creates its tables on
+/// every shard, and Distributed tables over them, which every query and insert goes through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cluster {
+    /// Its name in `remote_servers`.
+    pub name: String,
+    /// The HTTP endpoint of every shard, where the shard's own tables are created.
+    pub shards: Vec<String>,
 }
 
 impl ClickHouseUrl {
@@ -47,46 +65,94 @@ impl ClickHouseUrl {
             url: Self::redacted(text),
             message: message.to_string(),
         };
-        let rest = text
-            .strip_prefix(SCHEME)
-            .ok_or_else(|| fail("must start with clickhouse://"))?;
-        let (authority, database) = rest
-            .split_once('/')
-            .ok_or_else(|| fail("names no database: write clickhouse://HOST:8123/DATABASE"))?;
-        let database = database.trim_end_matches('/');
-        if database.is_empty()
-            || !database
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        if !Self::is_clickhouse(text) {
+            return Err(fail("must start with clickhouse://"));
+        }
+        let url = Url::parse(text).map_err(|e| fail(&format!("not an address: {e}")))?;
+        let host = url
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or_else(|| fail("names no host"))?;
+        let database = url.path().trim_matches('/');
+        if database.is_empty() {
+            return Err(fail(
+                "names no database: write clickhouse://HOST:8123/DATABASE",
+            ));
+        }
+        if !database
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
         {
             return Err(fail(
                 "the database name must be letters, digits and underscores",
             ));
         }
-        let (credentials, host) = match authority.rsplit_once('@') {
-            Some((credentials, host)) => (Some(credentials), host),
-            None => (None, authority),
+        let decoded = |part: &str| {
+            percent_decode(part).map_err(|_| fail("the credentials are not valid UTF-8"))
         };
-        if host.is_empty() {
-            return Err(fail("names no host"));
+        let user = match url.username() {
+            "" => None,
+            user => Some(decoded(user)?),
+        };
+        let password = url.password().map(decoded).transpose()?;
+        let mut cluster = None;
+        let mut shards = None;
+        for (name, value) in url.query_pairs() {
+            match name.as_ref() {
+                "cluster" => cluster = Some(value.into_owned()),
+                "shards" => {
+                    shards = Some(
+                        value
+                            .split(',')
+                            .map(str::trim)
+                            .filter(|s| !s.is_empty())
+                            .map(|s| format!("http://{}", with_port(s)))
+                            .collect::<Vec<_>>(),
+                    )
+                }
+                other => {
+                    return Err(fail(&format!(
+                        "unknown parameter {other:?}: the parameters are cluster and shards"
+                    )))
+                }
+            }
         }
-        let host = if host.contains(':') {
-            host.to_string()
-        } else {
-            format!("{host}:8123")
+        let cluster = match (cluster, shards) {
+            (None, None) => None,
+            (Some(name), Some(shards)) if !name.is_empty() && !shards.is_empty() => {
+                Some(Cluster { name, shards })
+            }
+            _ => {
+                return Err(fail(
+                    "a cluster needs its name and every shard's HTTP address: \
+                     ?cluster=NAME&shards=HOST:8123,HOST:8123",
+                ))
+            }
         };
-        let (user, password) = match credentials.map(|c| c.split_once(':')) {
-            None => (None, None),
-            Some(None) => (credentials.map(str::to_string), None),
-            Some(Some((user, password))) => (Some(user.to_string()), Some(password.to_string())),
-        };
+        let port = url.port().unwrap_or(DEFAULT_PORT);
         Ok(Self {
-            http: format!("http://{host}"),
+            http: format!("http://{host}:{port}"),
             database: database.to_string(),
             user,
             password,
+            cluster,
         })
     }
+}
+
+/// `host` with ClickHouse's HTTP port when it names none.
+fn with_port(host: &str) -> String {
+    if host.contains(':') {
+        host.to_string()
+    } else {
+        format!("{host}:{DEFAULT_PORT}")
+    }
+}
+
+fn percent_decode(text: &str) -> Result<String, std::str::Utf8Error> {
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8()
+        .map(|s| s.into_owned())
 }
 
 #[cfg(test)]
@@ -99,6 +165,8 @@ mod tests {
             ClickHouseUrl::redacted("clickhouse://ann:s3/cr@t@db.local:8123/flow"),
             "clickhouse://ann:***@db.local:8123/flow"
         );
+        let url = ClickHouseUrl::parse("clickhouse://ann:s3%2Fcr%40t@db.local:8123/flow").unwrap();
+        assert_eq!(url.password.as_deref(), Some("s3/cr@t"), "percent-encoded");
         assert_eq!(
             ClickHouseUrl::redacted("clickhouse://db:8123/flow"),
             "clickhouse://db:8123/flow"
@@ -122,12 +190,30 @@ mod tests {
     }
 
     #[test]
+    fn reads_a_cluster_and_its_shards() {
+        let url = ClickHouseUrl::parse(
+            "clickhouse://127.0.0.1:8123/flow?cluster=two&shards=127.0.0.1:8123,ch2",
+        )
+        .unwrap();
+        assert_eq!(
+            url.cluster,
+            Some(Cluster {
+                name: "two".into(),
+                shards: vec!["http://127.0.0.1:8123".into(), "http://ch2:8123".into()],
+            })
+        );
+        assert_eq!(url.database, "flow");
+    }
+
+    #[test]
     fn names_what_is_wrong() {
         for (text, says) in [
             ("clickhouse://host", "names no database"),
             ("clickhouse://host/bad-name", "letters, digits"),
             ("clickhouse:///db", "names no host"),
             ("http://host/db", "clickhouse://"),
+            ("clickhouse://host/db?cluster=c", "every shard"),
+            ("clickhouse://host/db?shard=a", "unknown parameter"),
         ] {
             let err = ClickHouseUrl::parse(text).unwrap_err().to_string();
             assert!(err.contains(says) && err.contains(text), "{err}");

@@ -25,7 +25,21 @@ pub fn old_keyless(before: i64) -> Sql {
     s
 }
 
-/// Mutations still running in the current database.
+/// Up to `limit` ids of events without a key older than `before`.
+pub fn old_keyless_ids(before: i64, limit: u64) -> Sql {
+    let mut s = Sql::new("SELECT DISTINCT id FROM events WHERE instance = 0 AND ts < ");
+    s.bind(Value::Int(before)).push(&format!(" LIMIT {limit}"));
+    s
+}
+
+/// The ids of the events stored under `members`.
+pub fn ids_of(members: Vec<i64>) -> Sql {
+    let mut s = Sql::new("SELECT DISTINCT id FROM events WHERE ");
+    s.append(among("instance", members));
+    s
+}
+
+/// Mutations still running in the current database (of one server).
 pub fn running_mutations() -> Sql {
     Sql::new(
         "SELECT count() FROM system.mutations WHERE database = currentDatabase() AND is_done = 0",
@@ -39,34 +53,19 @@ fn among(column: &str, ids: Vec<i64>) -> Sql {
     s
 }
 
-/// Deletes the ids of the events stored under `members`: run (and finished) before the events
-/// themselves go, since it reads them.
-pub fn delete_event_ids_of(members: Vec<i64>) -> Sql {
-    let mut s = Sql::new("ALTER TABLE event_ids DELETE WHERE id IN (SELECT id FROM events WHERE ");
-    s.append(among("instance", members)).push(")");
-    s
-}
-
-/// Deletes the rows of `table` whose `column` is one of `ids`.
+/// Deletes the rows of `table` (a shard's own table) whose `column` is one of `ids`.
 pub fn delete_rows_of(table: &str, column: &str, ids: Vec<i64>) -> Sql {
     let mut s = Sql::new(format!("ALTER TABLE {table} DELETE WHERE "));
     s.append(among(column, ids));
     s
 }
 
-/// Deletes the ids of the events without a key older than `before`.
-pub fn delete_keyless_ids(before: i64) -> Sql {
-    let mut s = Sql::new(
-        "ALTER TABLE event_ids DELETE WHERE id IN \
-         (SELECT id FROM events WHERE instance = 0 AND ts < ",
-    );
-    s.bind(Value::Int(before)).push(")");
-    s
-}
-
-/// Deletes the events without a key older than `before`.
-pub fn delete_keyless(before: i64) -> Sql {
-    let mut s = Sql::new("ALTER TABLE events DELETE WHERE instance = 0 AND ts < ");
-    s.bind(Value::Int(before));
+/// Deletes the rows of `table` (a shard's own table) whose `id` is one of `ids`, among those
+/// `also` selects (`1`: all).
+pub fn delete_ids(table: &str, ids: Vec<String>, also: &str) -> Sql {
+    let mut s = Sql::new(format!(
+        "ALTER TABLE {table} DELETE WHERE {also} AND id IN (SELECT arrayJoin("
+    ));
+    s.bind(Value::Strs(ids)).push("))");
     s
 }

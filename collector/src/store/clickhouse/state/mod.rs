@@ -321,7 +321,7 @@ impl StateKeeper {
         let started = std::time::Instant::now();
         tracing::info!("clickhouse store: building the process state from the stored events");
         for table in state_sql::TABLES {
-            db.execute(Sql::new(format!("TRUNCATE TABLE {table}")))?;
+            db.execute_on_shards(table, |local| Sql::new(format!("TRUNCATE TABLE {local}")))?;
         }
         self.ids.clear();
         self.names.clear();
