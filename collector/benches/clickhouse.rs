@@ -4,8 +4,10 @@
 //! the map, variants and bottlenecks pages), the overview (header counts), the first page of
 //! instances, and the map of the last day (a filtered view).
 //!
-//! Needs a ClickHouse server: `make bench` runs it under scripts/with-clickhouse.sh.
-//! `FLOWSIGHT_BENCH_CH_EVENTS` (default 10,000,000) and `FLOWSIGHT_BENCH_EMBEDDED_EVENTS`
+//! Needs a ClickHouse server: `make bench` runs it under scripts/with-clickhouse.sh, whose
+//! two-shard cluster is measured too (both shards on this machine: the overhead of
+//! Distributed tables, not a speed-up). `FLOWSIGHT_BENCH_CH_EVENTS` (default 10,000,000),
+//! `FLOWSIGHT_BENCH_CLUSTER_EVENTS` (default 2,000,000) and `FLOWSIGHT_BENCH_EMBEDDED_EVENTS`
 //! (default 10,000,000) set the largest sizes.
 
 mod support;
@@ -63,10 +65,15 @@ fn time_pages(name: &str, stored: usize, ingest: Duration, store: &dyn Store) {
         ..Default::default()
     };
     let (filtered, _) = best_of_three(|| store.process_stats(&last_day).expect("filtered map"));
+    let held = store
+        .held_in_memory()
+        .map_or((0, 0), |h| (h.instances, h.keys));
     println!(
-        "{name}: {stored} events ({} instances): ingest {:.0} events/s so far; map query {:.3} s, \
-         overview {:.3} s, instance page {:.3} s, last day's map {:.3} s",
+        "{name}: {stored} events ({} instances, {} live, {} keys in memory): ingest {:.0} events/s \
+         so far; map query {:.3} s, overview {:.3} s, instance page {:.3} s, last day's map {:.3} s",
         stats.cases,
+        held.0,
+        held.1,
         stored as f64 / ingest.as_secs_f64(),
         map.as_secs_f64(),
         overview.as_secs_f64(),
@@ -116,6 +123,21 @@ fn main() {
         &config,
         size("FLOWSIGHT_BENCH_CH_EVENTS", 10_000_000),
     );
+    if let Ok(cluster) = std::env::var("FLOWSIGHT_CLICKHOUSE_CLUSTER") {
+        let url = ClickHouseUrl::parse(&format!(
+            "{}/bench_cluster_{}?{cluster}",
+            server.trim_end_matches('/'),
+            std::process::id()
+        ))
+        .expect("cluster address");
+        let store = ClickHouseStore::open(&url, config.instances.clone()).expect("cluster store");
+        run(
+            "clickhouse cluster (2 shards, same machine)",
+            &store,
+            &config,
+            size("FLOWSIGHT_BENCH_CLUSTER_EVENTS", 2_000_000),
+        );
+    }
     let dir = tempfile::tempdir().expect("temp dir");
     let embedded =
         EmbeddedStore::open(dir.path(), config.instances.clone()).expect("embedded store");

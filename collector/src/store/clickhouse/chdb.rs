@@ -198,6 +198,8 @@ fn every_query(store: &ClickHouseStore) -> Vec<Sql> {
         recall::roots_of(vec![merged, 2, 3]),
         recall::members_of(vec![merged, 2]),
         recall::keys_of(vec![merged, 2, 3]),
+        recall::count_keys(),
+        recall::key_values(),
         sql::labels_of(vec![merged, 2]),
         sql::high_water_marks(),
         sql::has_lifecycle_starts(),

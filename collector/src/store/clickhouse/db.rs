@@ -189,6 +189,22 @@ impl Db {
         self.run_bounded(self.query(sql).fetch_all::<T>())
     }
 
+    /// Runs a query and hands each row to `row` as it arrives (memory for one block of rows,
+    /// whatever the answer's size).
+    pub fn for_each<T: RowOwned + RowRead>(
+        &self,
+        sql: Sql,
+        mut row: impl FnMut(T),
+    ) -> Result<(), CollectorError> {
+        self.run_bounded(async {
+            let mut cursor = self.query(sql).fetch::<T>()?;
+            while let Some(next) = cursor.next().await? {
+                row(next);
+            }
+            Ok(())
+        })
+    }
+
     /// Runs a query that returns one row.
     pub fn fetch_one<T: RowOwned + RowRead>(&self, sql: Sql) -> Result<T, CollectorError> {
         self.run_bounded(self.query(sql).fetch_one::<T>())

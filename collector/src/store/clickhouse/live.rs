@@ -10,10 +10,13 @@
 use super::db::Db;
 use super::sql::{recall, state as state_sql};
 use super::state::TraceRow;
+use super::url::ClickHouseUrl;
 use super::write::RootRow;
 use crate::config::InstanceRules;
 use crate::correlate::{Correlator, InstanceId};
 use crate::store::effects::Effects;
+use crate::store::key_filter::{KeyFilter, Loader, StoredKeys};
+use crate::store::stable_hash::stable_hash;
 use crate::store::standing::{LastStep, Standings};
 use crate::store::HeldInMemory;
 use crate::CollectorError;
@@ -38,18 +41,28 @@ pub struct LiveGraph {
     /// under their ids too).
     pub absorbed: HashMap<InstanceId, Vec<InstanceId>>,
     standings: Standings,
+    /// Which keys the store may hold, to skip looking up keys that are certainly new.
+    stored_keys: StoredKeys,
+    url: ClickHouseUrl,
 }
 
 impl LiveGraph {
     /// Nothing in memory yet: instance ids continue after `highest`; `newest` is the newest
-    /// event time stored.
-    pub fn open(rules: &InstanceRules, highest: InstanceId, newest: Option<Micros>) -> Self {
+    /// event time stored. The filter of stored keys fills from `url` meanwhile.
+    pub fn open(
+        url: &ClickHouseUrl,
+        rules: &InstanceRules,
+        highest: InstanceId,
+        newest: Option<Micros>,
+    ) -> Self {
         let mut correlator = Correlator::new();
         correlator.reserve_through(highest);
         Self {
             correlator,
             absorbed: HashMap::new(),
             standings: Standings::new(rules, newest),
+            stored_keys: StoredKeys::fill(key_loader(url)),
+            url: url.clone(),
         }
     }
 
@@ -63,7 +76,10 @@ impl LiveGraph {
     ) -> Result<(), CollectorError> {
         let missing: HashSet<&BusinessKey> = keys
             .into_iter()
-            .filter(|k| self.correlator.instance_of(k).is_none())
+            .filter(|k| {
+                self.correlator.instance_of(k).is_none()
+                    && self.stored_keys.may_contain(stable_hash(&k.value))
+            })
             .collect();
         if missing.is_empty() {
             return Ok(());
@@ -145,6 +161,11 @@ impl LiveGraph {
         for (merge, _) in &effects.merges {
             self.standings.forget(merge.absorbed);
         }
+        for (key, _) in &effects.new_keys {
+            let url = &self.url;
+            self.stored_keys
+                .insert(stable_hash(&key.value), || Some(key_loader(url)));
+        }
         for instance in self
             .standings
             .record(effects.touched_roots(), last_steps, newest)
@@ -168,4 +189,21 @@ impl LiveGraph {
             event_ids: 0,
         }
     }
+}
+
+/// Reads the value of every stored key from a connection of its own.
+fn key_loader(url: &ClickHouseUrl) -> Loader {
+    let url = url.clone();
+    Box::new(move || {
+        let read = || -> Result<KeyFilter, CollectorError> {
+            let db = Db::connect(&url)?;
+            let keys: u64 = db.fetch_one(recall::count_keys())?;
+            let mut filter = KeyFilter::with_capacity(keys as usize * 2);
+            db.for_each::<String>(recall::key_values(), |value| {
+                filter.insert(stable_hash(&value))
+            })?;
+            Ok(filter)
+        };
+        read().map_err(|e| format!("clickhouse store: {e}"))
+    })
 }

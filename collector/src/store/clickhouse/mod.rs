@@ -49,7 +49,7 @@ impl ClickHouseStore {
         let prepare = || {
             let db = Db::connect(url)?;
             db.create_tables()?;
-            let writer = write::Writer::load(&db, rules.clone())?;
+            let writer = write::Writer::load(&db, url, rules.clone())?;
             Ok((db, writer))
         };
         let (db, writer) = prepare().map_err(|e| unreachable(url, e))?;

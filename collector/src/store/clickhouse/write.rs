@@ -8,6 +8,7 @@ use super::retention;
 use super::schema::{KEY_ROW, LABEL_ROW, MERGE_ROW, RETENTION_ROW, ROOT_ROW};
 use super::sql;
 use super::state::{lifecycle_code, BatchChange, StateKeeper};
+use super::url::ClickHouseUrl;
 use crate::config::InstanceRules;
 use crate::correlate::InstanceId;
 use crate::store::effects::{correlate, correlate_links, is_business_label, label_of, Effects};
@@ -180,6 +181,7 @@ pub struct Writer {
     /// before the next write (the database may be down now, and back by then).
     stale: bool,
     live: LiveGraph,
+    url: ClickHouseUrl,
     version: u64,
     seq: u64,
     link_seq: u64,
@@ -190,10 +192,15 @@ pub struct Writer {
 impl Writer {
     /// Opens the writer on what the database holds: its counters, and a process state
     /// complete through the newest batch; no key is read until it reappears.
-    pub fn load(db: &Db, rules: InstanceRules) -> Result<Self, CollectorError> {
+    pub fn load(
+        db: &Db,
+        url: &ClickHouseUrl,
+        rules: InstanceRules,
+    ) -> Result<Self, CollectorError> {
         let marks: HighWaterRow = db.fetch_one(sql::high_water_marks())?;
         let state = StateKeeper::load(db, marks.version)?;
         let live = LiveGraph::open(
+            url,
             &rules,
             marks.instance.max(marks.event_instance),
             super::state::latest(db)?,
@@ -202,6 +209,7 @@ impl Writer {
             state,
             stale: false,
             live,
+            url: url.clone(),
             version: marks.version,
             seq: marks.seq,
             link_seq: marks.link_seq,
@@ -344,7 +352,7 @@ impl Writer {
 
     fn refresh_if_stale(&mut self, db: &Db) -> Result<(), CollectorError> {
         if self.stale {
-            *self = Self::load(db, self.rules.clone())?;
+            *self = Self::load(db, &self.url, self.rules.clone())?;
         }
         Ok(())
     }

@@ -2,9 +2,9 @@
 //! that a new event (the common case) is known to be new without an index of the ids, and a
 //! redelivered one is confirmed with a single row read.
 
-#[cfg(doc)]
-use super::stable_hash::stable_hash;
 use crate::correlate::InstanceId;
+#[cfg(doc)]
+use crate::store::stable_hash::stable_hash;
 use foldhash::fast::RandomState;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashMap;
@@ -111,7 +111,7 @@ impl KnownIds {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::embedded::stable_hash::stable_hash;
+    use crate::store::stable_hash::stable_hash;
 
     /// Events as (seq, id, instance), stored with their ids' hashes (or `hash` for all).
     fn store(rows: &[(i64, &str, Option<i64>)], hash: Option<i64>) -> Connection {

@@ -8,20 +8,20 @@
 //! the batch is correlated, so no duplicate instance forms and merges stay right. Nothing is
 //! read on open: a store of any size serves and consumes at once.
 
-use super::key_filter::StoredKeys;
 use super::known_ids::KnownIds;
-use super::stable_hash::stable_hash;
 use super::state::StepCache;
 use crate::config::InstanceRules;
 use crate::correlate::{Correlator, InstanceId};
 use crate::store::effects::Effects;
+use crate::store::key_filter::{KeyFilter, Loader, StoredKeys};
+use crate::store::stable_hash::stable_hash;
 use crate::store::standing::{LastStep, Standings};
 use crate::store::HeldInMemory;
 use crate::CollectorError;
 use foldhash::fast::RandomState;
 use miner::log::BusinessKey;
 use miner::time::Micros;
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::collections::HashSet;
 
 /// The live part of the key graph with the ids of its events.
@@ -59,7 +59,7 @@ impl Live {
             correlator,
             known_ids: KnownIds::default(),
             steps: StepCache::default(),
-            stored_keys: StoredKeys::fill(conn),
+            stored_keys: key_loader(conn).map_or(StoredKeys::Unavailable, StoredKeys::fill),
             standings: Standings::new(rules, newest),
             data_version,
         })
@@ -162,7 +162,8 @@ impl Live {
         }
         self.known_ids.extend(stored);
         for (key, _) in &effects.new_keys {
-            self.stored_keys.insert(conn, stable_hash(&key.value));
+            self.stored_keys
+                .insert(stable_hash(&key.value), || key_loader(conn));
         }
         for instance in self
             .standings
@@ -188,4 +189,25 @@ impl Live {
             event_ids: self.known_ids.len(),
         }
     }
+}
+
+/// Reads the keys of the store in the database file behind `conn` (none for a store in
+/// memory) from a connection of its own.
+fn key_loader(conn: &Connection) -> Option<Loader> {
+    let path = conn.path().filter(|p| !p.is_empty())?.to_owned();
+    Some(Box::new(move || {
+        let read = || -> rusqlite::Result<KeyFilter> {
+            let conn = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+            let tx = conn.unchecked_transaction()?;
+            let keys: i64 = tx.query_row("SELECT COUNT(*) FROM keys", [], |r| r.get(0))?;
+            let mut filter = KeyFilter::with_capacity(keys as usize * 2);
+            let mut stmt = tx.prepare("SELECT value_hash FROM keys")?;
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                filter.insert(row.get(0)?);
+            }
+            Ok(filter)
+        };
+        read().map_err(|e| format!("embedded store: {e}"))
+    }))
 }

@@ -6,14 +6,12 @@
 
 #[cfg(test)]
 mod eviction_tests;
-mod key_filter;
 mod known_ids;
 mod live;
 mod read;
 mod read_pool;
 mod retention;
 mod schema;
-mod stable_hash;
 mod state;
 mod summaries;
 mod write;

@@ -1,9 +1,9 @@
 //! The read path: the [`Store`] answers, computed next to the data.
 
-use super::stable_hash::stable_hash;
 use super::{state, EmbeddedStore};
 use crate::correlate::InstanceId;
 use crate::store::event_json::{attributes_from_json, keys_from_json};
+use crate::store::stable_hash::stable_hash;
 use crate::store::{
     AppendReport, CaseFilter, DeadLetter, Deleted, HeldInMemory, InstanceDetail, InstancePage,
     InstanceQuery, InstanceStatus, InstanceSummary, KeyLink, MergeRecord, ObjectAttribute,

@@ -2,7 +2,7 @@
 
 #[cfg(doc)]
 use super::known_ids::KnownIds;
-use super::stable_hash::stable_hash;
+use crate::store::stable_hash::stable_hash;
 use rusqlite::functions::FunctionFlags;
 use rusqlite::Connection;
 

@@ -2,13 +2,13 @@
 
 use super::live::Live;
 use super::retention;
-use super::stable_hash::stable_hash;
 use super::state::{self, Changes, NewStep, StepCache};
 use super::summaries::{self, BatchSummaries};
 use crate::config::InstanceRules;
 use crate::correlate::InstanceId;
 use crate::store::effects::{correlate, correlate_links, label_of, Effects};
 use crate::store::event_json::{attributes_to_json, keys_to_json};
+use crate::store::stable_hash::stable_hash;
 use crate::store::standing::LastStep;
 use crate::store::{AppendReport, DeadLetter, KeyLink, ObjectAttribute};
 use crate::store::{Deleted, HeldInMemory};

@@ -48,3 +48,17 @@ pub fn keys_of(members: Vec<i64>) -> Sql {
     s.bind(Value::Ints(members)).push(")))");
     s
 }
+
+/// How many keys are stored (rows, an upper bound of the distinct keys).
+pub fn count_keys() -> Sql {
+    Sql::new(format!(
+        "SELECT count() FROM correlation WHERE row_type = {KEY_ROW}"
+    ))
+}
+
+/// The value of every stored key.
+pub fn key_values() -> Sql {
+    Sql::new(format!(
+        "SELECT key_value FROM correlation WHERE row_type = {KEY_ROW}"
+    ))
+}

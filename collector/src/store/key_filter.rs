@@ -1,14 +1,13 @@
 //! Which keys the store may hold, in a few bits each: a key the filter has never seen is new,
 //! so the writer skips the index probe it would otherwise make for every key not in memory.
 //!
-//! A Bloom filter over the keys' stored value hashes (10 bits and 7 probes a key: about 1 %
-//! false positives, which only cost the probe the filter would have spared). It is filled from
-//! the store's key index on a thread of its own when the writer opens, while the writer probes
-//! as before; keys the writer stores meanwhile are kept aside and added when it arrives. Keys
-//! deleted by retention stay in it (a probe each); when it holds more keys than it was sized
-//! for, a larger one is filled the same way.
+//! A Bloom filter over the keys' value hashes ([`super::stable_hash`]; 10 bits and 7 probes a
+//! key: about 1 % false positives, which only cost the probe the filter would have spared).
+//! Each store fills it from its own keys on a thread of its own when the writer opens (a
+//! [`Loader`]), while the writer probes as before; keys the writer stores meanwhile are kept
+//! aside and added when it arrives. Keys deleted by retention stay in it (a probe each); when
+//! it holds more keys than it was sized for, a larger one is filled the same way.
 
-use rusqlite::{Connection, OpenFlags};
 use std::sync::mpsc::{channel, Receiver, TryRecvError};
 
 /// Bits per key the filter is sized for.
@@ -76,40 +75,31 @@ pub enum StoredKeys {
     },
     /// Ready: every stored key is in it.
     Ready(KeyFilter),
-    /// It could not be filled (no file to read, a failed read): every key not in memory is
-    /// probed.
+    /// It could not be filled (nothing to read from, a failed read): every key not in memory
+    /// is probed.
     Unavailable,
 }
 
+/// Reads a store's keys into a filter sized for them (twice their number), on the filling
+/// thread; on an error (logged), every key not in memory is looked up.
+pub type Loader = Box<dyn FnOnce() -> Result<KeyFilter, String> + Send>;
+
 impl StoredKeys {
-    /// Starts filling a filter from the store in the database file behind `conn`.
-    pub fn fill(conn: &Connection) -> Self {
-        let Some(path) = conn.path().filter(|p| !p.is_empty()).map(str::to_owned) else {
-            return Self::Unavailable;
-        };
+    /// Starts filling a filter with `load`, on a thread of its own.
+    pub fn fill(load: Loader) -> Self {
         let (send, arriving) = channel();
-        let filling = std::thread::Builder::new()
-            .name("key-filter".into())
-            .spawn(move || {
-                let read = || -> rusqlite::Result<KeyFilter> {
-                    let conn = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-                    let tx = conn.unchecked_transaction()?;
-                    let keys: i64 = tx.query_row("SELECT COUNT(*) FROM keys", [], |r| r.get(0))?;
-                    let mut filter = KeyFilter::with_capacity(keys as usize * 2);
-                    let mut stmt = tx.prepare("SELECT value_hash FROM keys")?;
-                    let mut rows = stmt.query([])?;
-                    while let Some(row) = rows.next()? {
-                        filter.insert(row.get(0)?);
-                    }
-                    Ok(filter)
-                };
-                match read() {
+        let filling =
+            std::thread::Builder::new()
+                .name("key-filter".into())
+                .spawn(move || match load() {
                     Ok(filter) => {
                         let _ = send.send(filter);
                     }
-                    Err(e) => tracing::warn!(error = %e, "embedded store: the filter of stored keys could not be filled; every new key is looked up"),
-                }
-            });
+                    Err(e) => tracing::warn!(
+                        error = %e,
+                        "the filter of stored keys could not be filled; every new key is looked up"
+                    ),
+                });
         match filling {
             Ok(_) => Self::Filling {
                 arriving,
@@ -128,13 +118,14 @@ impl StoredKeys {
         }
     }
 
-    /// Records a key just stored; refills a larger filter when this one is full.
-    pub fn insert(&mut self, conn: &Connection, value_hash: i64) {
+    /// Records a key just stored; when this filter is full, fills a larger one with the
+    /// loader `refill` gives (none: every key not in memory is looked up from then on).
+    pub fn insert(&mut self, value_hash: i64, refill: impl FnOnce() -> Option<Loader>) {
         match self {
             Self::Ready(filter) => {
                 filter.insert(value_hash);
                 if filter.is_full() {
-                    *self = Self::fill(conn);
+                    *self = refill().map_or(Self::Unavailable, Self::fill);
                 }
             }
             Self::Filling { meanwhile, .. } => meanwhile.push(value_hash),
