@@ -64,6 +64,17 @@ impl Effects {
             .collect()
     }
 
+    /// The instances that absorbed instances stored before the batch: their steps must be read
+    /// back from the store (an instance created and absorbed within the batch adds nothing
+    /// but the batch's own events, which its survivor has).
+    pub fn absorbing(&self) -> HashSet<InstanceId, RandomState> {
+        self.merges
+            .iter()
+            .filter(|(m, _)| !self.created.contains(&m.absorbed))
+            .map(|(m, _)| self.root(m.survivor))
+            .collect()
+    }
+
     /// The instances whose summaries the batch changed, as they are after it.
     pub fn touched_roots(&self) -> BTreeSet<InstanceId> {
         self.touched.iter().map(|&i| self.root(i)).collect()

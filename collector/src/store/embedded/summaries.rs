@@ -14,7 +14,7 @@ use crate::CollectorError;
 use foldhash::fast::RandomState;
 use miner::log::Event;
 use rusqlite::{params, Transaction};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// What a batch added to one instance.
 #[derive(Debug)]
@@ -74,11 +74,7 @@ impl<'e> BatchSummaries<'e> {
                     last_activity = CASE WHEN ?5 >= last_ts THEN ?6 ELSE last_activity END
              WHERE id = ?1",
         )?;
-        let absorbing: HashSet<InstanceId, RandomState> = effects
-            .merges
-            .iter()
-            .map(|(merge, _)| effects.root(merge.survivor))
-            .collect();
+        let absorbing = effects.absorbing();
         let mut rest = Vec::new();
         for instance in effects.touched_roots() {
             let label = label(instance);

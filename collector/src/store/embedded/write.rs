@@ -17,7 +17,7 @@ use foldhash::fast::RandomState;
 use miner::log::{Event, Lifecycle};
 use miner::time::Micros;
 use rusqlite::{params, Connection, OptionalExtension};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// Batches this large are encoded on a thread of their own while they are correlated; for
 /// smaller ones (single HTTP or OTLP requests) starting the thread costs more than it saves.
@@ -304,11 +304,7 @@ fn refresh_state(
     new_steps: &HashMap<InstanceId, Vec<NewStep<'_>>, RandomState>,
     steps: &mut StepCache,
 ) -> Result<Vec<LastStep>, CollectorError> {
-    let absorbing: HashSet<InstanceId, RandomState> = effects
-        .merges
-        .iter()
-        .map(|(merge, _)| effects.root(merge.survivor))
-        .collect();
+    let absorbing = effects.absorbing();
     let changes = Changes {
         added: new_steps,
         created: &effects.created,

@@ -26,7 +26,7 @@ use miner::discovery::{ProcessAggregate, ProcessStats};
 use miner::log::{Event, Lifecycle};
 use rows::{ActivityRow, DoneRow, StepRow, TotalsRow, VariantRow};
 use serde::Deserialize;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 /// Layout of the state: a store whose state was written in another layout (or never) has it
 /// built again when the writer loads.
@@ -113,12 +113,7 @@ impl StateKeeper {
     ) -> Result<Vec<LastStep>, CollectorError> {
         let effects = change.effects;
         let absorbed_before = effects.absorbed_stored();
-        let absorbing: HashSet<InstanceId> = effects
-            .merges
-            .iter()
-            .filter(|(m, _)| !effects.created.contains(&m.absorbed))
-            .map(|(m, _)| effects.root(m.survivor))
-            .collect();
+        let absorbing = effects.absorbing();
         let roots = effects.touched_roots();
         let affected: BTreeSet<InstanceId> = roots.iter().copied().chain(absorbed_before).collect();
         let stored_before: Vec<InstanceId> = affected
