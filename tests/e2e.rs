@@ -146,6 +146,91 @@ fn served_views_match_the_injected_behaviour() {
         stuck["total"].as_u64(),
         Some(truth.count(OrderOutcome::Stuck) as u64)
     );
+    drills_down_to_the_orders_behind_a_number(&server, truth);
+}
+
+/// From an activity, a path and a variant to the instances behind them: the API, the list
+/// and the links of the variants and bottlenecks pages select exactly the generated orders
+/// with those steps.
+fn drills_down_to_the_orders_behind_a_number(
+    server: &support::Server,
+    truth: &fixtures::GroundTruth,
+) {
+    let orders_where = |has: &dyn Fn(&[String]) -> bool| {
+        let mut ids: Vec<String> = truth
+            .orders
+            .iter()
+            .filter(|o| has(&o.activities))
+            .map(|o| format!("order={}", o.order_id))
+            .collect();
+        ids.sort();
+        ids
+    };
+    let listed = |query: &str| {
+        let answer = get_json(server, &format!("/api/instances?{query}&limit=1000"));
+        let mut labels: Vec<String> = answer["instances"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["label"].as_str().unwrap().to_string())
+            .collect();
+        labels.sort();
+        assert_eq!(
+            answer["total"].as_u64(),
+            Some(labels.len() as u64),
+            "{query}"
+        );
+        labels
+    };
+    // The rarest activity, and the path from the first activity of a retried payment's order.
+    let mut counts = std::collections::BTreeMap::<&str, usize>::new();
+    for order in &truth.orders {
+        for a in order
+            .activities
+            .iter()
+            .collect::<std::collections::BTreeSet<_>>()
+        {
+            *counts.entry(a.as_str()).or_default() += 1;
+        }
+    }
+    let (rare, _) = counts.iter().min_by_key(|(_, &n)| n).unwrap();
+    let expected = orders_where(&|acts| acts.iter().any(|a| a == rare));
+    assert!(!expected.is_empty() && expected.len() < truth.orders.len());
+    assert_eq!(listed(&format!("activity={rare}")), expected);
+    let sample = &truth
+        .orders
+        .iter()
+        .find(|o| o.payment_retried)
+        .unwrap()
+        .activities;
+    let (from, to) = (&sample[1], &sample[2]);
+    let on_path = orders_where(&|acts| acts.windows(2).any(|w| w[0] == *from && w[1] == *to));
+    assert_eq!(listed(&format!("edge={from}%3E{to}")), on_path);
+    let variant = orders_where(&|acts| acts == sample.as_slice());
+    let joined = sample
+        .join(" → ")
+        .replace(' ', "%20")
+        .replace('→', "%E2%86%92");
+    assert_eq!(listed(&format!("variant={joined}")), variant);
+    // The pages link there.
+    let bottlenecks = get(server, "/bottlenecks");
+    assert!(
+        bottlenecks.contains(&format!("/instances?edge={from}%3E{to}")),
+        "a path's link"
+    );
+    let page = get(server, &format!("/instances?edge={from}%3E{to}"));
+    assert!(
+        page.contains(&format!("{} instances", on_path.len())),
+        "the list counts them"
+    );
+    assert!(get(server, "/variants").contains("/instances?variant="));
+    let bad = ureq::get(&format!("{}/api/instances?edge=nopath", server.url))
+        .config()
+        .http_status_as_error(false)
+        .build()
+        .call()
+        .unwrap();
+    assert_eq!(bad.status(), 400);
 }
 
 #[test]

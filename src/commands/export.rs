@@ -122,6 +122,11 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
                 .with_context(|| format!("--status {s:?}: expected completed, running or stuck"))?,
         ),
     };
+    let selection = reports::Selection {
+        search: args.search.clone(),
+        status,
+        steps: Default::default(),
+    };
     let pretty =
         |v: serde_json::Value| serde_json::to_string_pretty(&v).expect("json values serialize");
     let view = || MapView::compute(store.as_ref(), &request);
@@ -181,10 +186,10 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
             None => Box::new(std::io::stdout().lock()),
         };
         let out = std::io::BufWriter::new(out);
-        let (search, store) = (args.search.clone(), store.as_ref());
+        let store = store.as_ref();
         let traces = match format {
-            Format::Xes => reports::write_xes(store, search, status, out)?,
-            Format::Csv => reports::write_events_csv(store, search, status, cells, out)?,
+            Format::Xes => reports::write_xes(store, &selection, out)?,
+            Format::Csv => reports::write_events_csv(store, &selection, cells, out)?,
             Format::Ocel => {
                 let ocel = reports::ocel_of_store(store)?;
                 serde_json::to_writer(out, &miner::formats::ocel_json::write_ocel_json(&ocel))?;
@@ -211,13 +216,11 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
             pretty(reports::bottlenecks_json(&view()?.bottlenecks()))
         }
         (What::Instances, Format::Csv) => {
-            reports::instances_csv(store.as_ref(), args.search.clone(), status, cells)?
+            reports::instances_csv(store.as_ref(), &selection, cells)?
         }
-        (What::Instances, Format::Json) => pretty(reports::instances_json(
-            store.as_ref(),
-            args.search.clone(),
-            status,
-        )?),
+        (What::Instances, Format::Json) => {
+            pretty(reports::instances_json(store.as_ref(), &selection)?)
+        }
         (what, format) => {
             bail!(
                 "{} cannot be exported as {}: the map is svg or png, the model bpmn, the report html, the log xes, csv or ocel, the rest csv or json",

@@ -21,7 +21,7 @@ pub use embedded::EmbeddedStore;
 pub use query::{
     AppendReport, CaseFilter, DeadLetter, Deleted, HeldInMemory, InstanceDetail, InstancePage,
     InstanceQuery, InstanceStatus, InstanceSummary, KeyLink, MergeRecord, ObjectAttribute,
-    StatsQuery, StoreOverview,
+    StatsQuery, StepFilter, StepIds, StoreOverview,
 };
 
 use crate::config::InstanceRules;

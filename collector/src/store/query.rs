@@ -64,6 +64,8 @@ pub struct InstanceQuery {
     pub search: Option<String>,
     /// Only instances in this status.
     pub status: Option<InstanceStatus>,
+    /// Only instances with these steps (the drill-down from an activity, a path or a variant).
+    pub steps: StepFilter,
     /// How many to skip.
     pub offset: u64,
     /// How many at most.
@@ -75,9 +77,70 @@ impl Default for InstanceQuery {
         Self {
             search: None,
             status: None,
+            steps: StepFilter::default(),
             offset: 0,
             limit: 50,
         }
+    }
+}
+
+/// Which steps an instance must have: what a drill-down from a number on the map, the
+/// variants or the bottlenecks selects. Every condition given must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepFilter {
+    /// An activity it contains.
+    pub activity: Option<String>,
+    /// A path: the second activity directly follows the first.
+    pub edge: Option<(String, String)>,
+    /// Its exact activity sequence.
+    pub variant: Option<Vec<String>>,
+}
+
+impl StepFilter {
+    /// Whether it selects every instance.
+    pub fn is_empty(&self) -> bool {
+        self.activity.is_none() && self.edge.is_none() && self.variant.is_none()
+    }
+
+    /// The filter on activity ids, given how a store names them (`id_of`); none when it names
+    /// an activity the store has never seen, so that no instance has it.
+    pub fn resolve(&self, id_of: impl Fn(&str) -> Option<u32>) -> Option<StepIds> {
+        Some(StepIds {
+            activity: match &self.activity {
+                None => None,
+                Some(a) => Some(id_of(a)?),
+            },
+            edge: match &self.edge {
+                None => None,
+                Some((a, b)) => Some((id_of(a)?, id_of(b)?)),
+            },
+            variant: match &self.variant {
+                None => None,
+                Some(names) => Some(names.iter().map(|n| id_of(n)).collect::<Option<Vec<_>>>()?),
+            },
+        })
+    }
+}
+
+/// A [`StepFilter`] on a store's activity ids.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StepIds {
+    /// An activity the instance contains.
+    pub activity: Option<u32>,
+    /// A path of the instance.
+    pub edge: Option<(u32, u32)>,
+    /// Its exact sequence.
+    pub variant: Option<Vec<u32>>,
+}
+
+impl StepIds {
+    /// Whether an instance whose activities are `activities` (in stored order) matches.
+    pub fn matches(&self, activities: &[u32]) -> bool {
+        self.activity.is_none_or(|a| activities.contains(&a))
+            && self
+                .edge
+                .is_none_or(|(a, b)| activities.windows(2).any(|w| w[0] == a && w[1] == b))
+            && self.variant.as_deref().is_none_or(|v| v == activities)
     }
 }
 

@@ -1,8 +1,8 @@
 //! The CSV exports: directly-follows graph, variants, bottlenecks, instances and the event log.
 
-use super::{exported_instances, for_each_instance, VARIANT_SEPARATOR};
+use super::{exported_instances, for_each_instance, Selection, VARIANT_SEPARATOR};
 use crate::WebError;
-use collector::store::{InstanceStatus, Store};
+use collector::store::Store;
 use miner::discovery::ProcessStats;
 use miner::formats::csv::{write_record, Cells};
 use miner::performance::{Bottlenecks, DurationStats};
@@ -121,11 +121,10 @@ fn duration_fields(d: &DurationStats, share: f64) -> [String; 6] {
 /// Instances matching `search` and `status`, as CSV.
 pub fn instances_csv(
     store: &dyn Store,
-    search: Option<String>,
-    status: Option<InstanceStatus>,
+    selection: &Selection,
     cells: Cells,
 ) -> Result<String, WebError> {
-    let page = exported_instances(store, search, status)?;
+    let page = exported_instances(store, selection)?;
     let mut out = String::new();
     write_record(
         &mut out,
@@ -164,8 +163,7 @@ pub fn instances_csv(
 /// columns `flowsight import --case case --activity activity --timestamp timestamp` reads back.
 pub fn write_events_csv(
     store: &dyn Store,
-    search: Option<String>,
-    status: Option<InstanceStatus>,
+    selection: &Selection,
     cells: Cells,
     mut out: impl std::io::Write,
 ) -> Result<u64, WebError> {
@@ -175,7 +173,7 @@ pub fn write_events_csv(
         &["case", "activity", "timestamp", "resource", "id"],
         cells,
     );
-    let count = for_each_instance(store, search, status, |name, events| {
+    let count = for_each_instance(store, selection, |name, events| {
         for e in events {
             write_record(
                 &mut text,

@@ -1,9 +1,9 @@
 //! The JSON exports: directly-follows graph, variants, bottlenecks and instances, every time in
 //! seconds with the unit in its field's name (`mean_s`).
 
-use super::exported_instances;
+use super::{exported_instances, Selection};
 use crate::WebError;
-use collector::store::{InstanceStatus, Store};
+use collector::store::Store;
 use miner::discovery::ProcessStats;
 use miner::performance::{Bottlenecks, DurationStats};
 use miner::time::Micros;
@@ -89,9 +89,8 @@ fn duration_json(d: &DurationStats) -> serde_json::Value {
 /// Instances matching `search` and `status`, as JSON.
 pub fn instances_json(
     store: &dyn Store,
-    search: Option<String>,
-    status: Option<InstanceStatus>,
+    selection: &Selection,
 ) -> Result<serde_json::Value, WebError> {
-    let page = exported_instances(store, search, status)?;
+    let page = exported_instances(store, selection)?;
     Ok(json!({"total": page.total, "instances": page.instances}))
 }

@@ -13,7 +13,7 @@ pub use json::{bottlenecks_json, dfg_json, instances_json, variants_json};
 pub use ocel::ocel_of_store;
 
 use crate::WebError;
-use collector::store::{CaseFilter, InstanceQuery, InstanceStatus, StatsQuery, Store};
+use collector::store::{CaseFilter, InstanceQuery, InstanceStatus, StatsQuery, StepFilter, Store};
 use miner::discovery::ProcessStats;
 use miner::filter::{kept_activities, simplify_paths, ProcessMap};
 use miner::formats::xes_write::XesWriter;
@@ -223,38 +223,50 @@ pub fn now_micros() -> Micros {
 /// Largest number of instances an export lists.
 pub const MAX_EXPORTED_INSTANCES: u64 = 1_000_000;
 
-/// The instances an export lists: those matching `search` and `status`, up to
-/// [`MAX_EXPORTED_INSTANCES`].
-fn exported_instances(
-    store: &dyn Store,
-    search: Option<String>,
-    status: Option<InstanceStatus>,
-) -> Result<collector::store::InstancePage, WebError> {
-    Ok(store.instances(&InstanceQuery {
-        search,
-        status,
-        offset: 0,
-        limit: MAX_EXPORTED_INSTANCES,
-    })?)
+/// Which instances an export (or the instance list) takes: those carrying a key (`search`),
+/// in a status, and with some steps (the drill-down from a number).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Selection {
+    /// A business key value or `kind=value`.
+    pub search: Option<String>,
+    /// A status.
+    pub status: Option<InstanceStatus>,
+    /// Steps the instances must have.
+    pub steps: StepFilter,
 }
 
-/// Calls `visit` with the case name (its label's value) and events of every instance matching
-/// `search` and `status`, a page at a time; returns how many instances there were.
+impl Selection {
+    /// The query of a page of the selected instances.
+    pub fn page(&self, offset: u64, limit: u64) -> InstanceQuery {
+        InstanceQuery {
+            search: self.search.clone(),
+            status: self.status,
+            steps: self.steps.clone(),
+            offset,
+            limit,
+        }
+    }
+}
+
+/// The instances an export lists: the selected ones, up to [`MAX_EXPORTED_INSTANCES`].
+fn exported_instances(
+    store: &dyn Store,
+    selection: &Selection,
+) -> Result<collector::store::InstancePage, WebError> {
+    Ok(store.instances(&selection.page(0, MAX_EXPORTED_INSTANCES))?)
+}
+
+/// Calls `visit` with the case name (its label's value) and events of every selected instance,
+/// a page at a time; returns how many instances there were.
 fn for_each_instance(
     store: &dyn Store,
-    search: Option<String>,
-    status: Option<InstanceStatus>,
+    selection: &Selection,
     mut visit: impl FnMut(&str, &[miner::log::Event]) -> std::io::Result<()>,
 ) -> Result<u64, WebError> {
     const PAGE: u64 = 1_000;
     let mut seen = 0;
     loop {
-        let query = InstanceQuery {
-            search: search.clone(),
-            status,
-            offset: seen,
-            limit: PAGE,
-        };
+        let query = selection.page(seen, PAGE);
         let page = store.instances(&query)?;
         let ids: Vec<_> = page.instances.iter().map(|s| s.id).collect();
         let events = store.events_of(&ids)?;
@@ -279,13 +291,12 @@ fn for_each_instance(
 /// instance (named by its label's value), events in time order.
 pub fn write_xes(
     store: &dyn Store,
-    search: Option<String>,
-    status: Option<InstanceStatus>,
+    selection: &Selection,
     out: impl std::io::Write,
 ) -> Result<u64, WebError> {
     let io = |e: std::io::Error| WebError::Internal(format!("writing XES: {e}"));
     let mut writer = XesWriter::new(out).map_err(io)?;
-    let count = for_each_instance(store, search, status, |name, events| {
+    let count = for_each_instance(store, selection, |name, events| {
         writer.write_case(name, events)
     })?;
     writer.finish().map_err(io)?;

@@ -1,7 +1,7 @@
 //! The store as an object-centric log (OCEL 2.0): business keys as objects, with the ids,
 //! qualifiers and object attributes an OCEL import kept.
 
-use super::for_each_instance;
+use super::{for_each_instance, Selection};
 use crate::WebError;
 use collector::mapping::TRACE_KEY;
 use collector::sources::files::{OCEL_EVENT_ID, OCEL_QUALIFIERS};
@@ -78,7 +78,7 @@ pub fn ocel_of_store(store: &dyn Store) -> Result<Ocel, WebError> {
     }
     let mut ocel = Ocel::default();
     let mut event_ids: HashSet<String> = HashSet::new();
-    for_each_instance(store, None, None, |_, events| {
+    for_each_instance(store, &Selection::default(), |_, events| {
         for e in events {
             let mut attributes = e.attributes.clone();
             let qualifiers = attributes.remove(OCEL_QUALIFIERS);

@@ -1,6 +1,6 @@
 //! The bottlenecks page: where instances wait, ranked three ways.
 
-use super::{blocking, page};
+use super::{blocking, encode_query, page};
 use crate::reports::{MapRequest, MapView};
 use crate::views::Header;
 use crate::{AppState, WebError};
@@ -19,6 +19,8 @@ pub fn routes() -> Router<AppState> {
 struct Row {
     from: String,
     to: String,
+    /// The query of the instances behind the row (`edge=FROM>TO` or `activity=NAME`).
+    drill: String,
     count: u64,
     total: String,
     share: String,
@@ -34,7 +36,13 @@ struct Row {
 
 impl Row {
     fn new(from: &str, to: &str, d: &DurationStats, share: f64) -> Self {
+        let drill = if to.is_empty() {
+            encode_query(&[("activity", from.to_string())])
+        } else {
+            encode_query(&[("edge", format!("{from}>{to}"))])
+        };
         Self {
+            drill,
             from: from.to_string(),
             to: to.to_string(),
             count: d.count,

@@ -57,17 +57,16 @@ async fn export(
     Query(csv): Query<CsvParams>,
 ) -> Result<Response, WebError> {
     let cells = csv.cells;
-    let status = list.status()?;
-    let search = list.search();
+    let selection = list.selection()?;
     let name = file.clone();
     // The event log, the largest download, is written while it is sent.
     if matches!(name.as_str(), "log.xes" | "log.csv") {
         let store = state.store.clone();
         let body = streamed(move |out| {
             if name == "log.xes" {
-                reports::write_xes(store.as_ref(), search, status, out)?;
+                reports::write_xes(store.as_ref(), &selection, out)?;
             } else {
-                reports::write_events_csv(store.as_ref(), search, status, cells, out)?;
+                reports::write_events_csv(store.as_ref(), &selection, cells, out)?;
             }
             Ok(())
         });
@@ -92,8 +91,8 @@ async fn export(
             "variants.json" => download(&name, JSON, pretty(reports::variants_json(&view()?.full))),
             "bottlenecks.csv" => download(&name, CSV, reports::bottlenecks_csv(&view()?.bottlenecks(), cells)),
             "bottlenecks.json" => download(&name, JSON, pretty(reports::bottlenecks_json(&view()?.bottlenecks()))),
-            "instances.csv" => download(&name, CSV, reports::instances_csv(store, search, status, cells)?),
-            "instances.json" => download(&name, JSON, pretty(reports::instances_json(store, search, status)?)),
+            "instances.csv" => download(&name, CSV, reports::instances_csv(store, &selection, cells)?),
+            "instances.json" => download(&name, JSON, pretty(reports::instances_json(store, &selection)?)),
             "log.jsonocel" => {
                 let ocel = reports::ocel_of_store(store)?;
                 download(&name, JSON, miner::formats::ocel_json::write_ocel_json(&ocel).to_string())

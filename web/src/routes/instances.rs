@@ -2,6 +2,7 @@
 //! timeline, and the uncorrelated events.
 
 use super::{blocking, encode_query, page, percent_encode};
+use crate::reports::{Selection, VARIANT_SEPARATOR};
 use crate::views::{event_rows, spans_gantt_svg, timeline_svg, EventRow, Header, InstanceRow};
 use crate::{AppState, WebError};
 use askama::Template;
@@ -9,7 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Html;
 use axum::routing::get;
 use axum::Router;
-use collector::store::{InstanceQuery, InstanceStatus};
+use collector::store::{InstanceStatus, StepFilter};
 use miner::time::format_duration;
 use serde::Deserialize;
 
@@ -20,6 +21,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/instances", get(list))
         .route("/instances/{id}", get(detail))
+        .route("/api/instances", get(list_json))
         .route("/api/instances/{id}", get(detail_json))
         .route("/uncorrelated", get(uncorrelated))
 }
@@ -32,6 +34,12 @@ pub struct ListParams {
     pub q: Option<String>,
     /// `completed`, `running` or `stuck`.
     pub status: Option<String>,
+    /// Only instances containing this activity.
+    pub activity: Option<String>,
+    /// Only instances where `TO` directly follows `FROM`, written `FROM>TO`.
+    pub edge: Option<String>,
+    /// Only instances following this variant (activities joined by ` → `).
+    pub variant: Option<String>,
     /// 0-based page.
     pub page: Option<u64>,
 }
@@ -45,6 +53,51 @@ impl ListParams {
                 WebError::BadRequest(format!("status: {s:?} is not completed, running or stuck"))
             }),
         }
+    }
+
+    /// The instances selected: search, status and steps, checked.
+    pub fn selection(&self) -> Result<Selection, WebError> {
+        let given = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+        let edge = match given(&self.edge) {
+            None => None,
+            Some(edge) => {
+                let (from, to) = edge.split_once('>').ok_or_else(|| {
+                    WebError::BadRequest(format!(
+                        "edge: {edge:?} is not a path; write FROM>TO (the second activity directly follows the first)"
+                    ))
+                })?;
+                Some((from.to_string(), to.to_string()))
+            }
+        };
+        Ok(Selection {
+            search: self.search(),
+            status: self.status()?,
+            steps: StepFilter {
+                activity: given(&self.activity),
+                edge,
+                variant: given(&self.variant)
+                    .map(|v| v.split(VARIANT_SEPARATOR).map(str::to_string).collect()),
+            },
+        })
+    }
+
+    /// What the steps filter selects, as people read it.
+    fn steps_summary(&self) -> String {
+        let given = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+        let mut parts = Vec::new();
+        if let Some(a) = given(&self.activity) {
+            parts.push(format!("containing {a}"));
+        }
+        if let Some(e) = given(&self.edge) {
+            parts.push(format!(
+                "where {}",
+                e.replace('>', " is directly followed by ")
+            ));
+        }
+        if let Some(v) = given(&self.variant) {
+            parts.push(format!("following {v}"));
+        }
+        parts.join(", ")
     }
 
     /// The search, trimmed, if any.
@@ -64,6 +117,15 @@ impl ListParams {
         if let Some(s) = self.status.clone().filter(|s| !s.is_empty()) {
             pairs.push(("status", s));
         }
+        for (name, value) in [
+            ("activity", &self.activity),
+            ("edge", &self.edge),
+            ("variant", &self.variant),
+        ] {
+            if let Some(v) = value.clone().filter(|v| !v.trim().is_empty()) {
+                pairs.push((name, v));
+            }
+        }
         if let Some(p) = page {
             pairs.push(("page", p.to_string()));
         }
@@ -77,6 +139,7 @@ struct ListPage {
     header: Header,
     search: String,
     status: String,
+    steps: String,
     total: String,
     rows: Vec<InstanceRow>,
     range: String,
@@ -89,18 +152,14 @@ async fn list(
     State(state): State<AppState>,
     Query(params): Query<ListParams>,
 ) -> Result<Html<String>, WebError> {
-    let status = params.status()?;
+    let selection = params.selection()?;
+    let status = selection.status;
     let page_no = params.page.unwrap_or(0);
     let offset = page_no
         .checked_mul(PAGE_SIZE)
         .filter(|&o| i64::try_from(o).is_ok())
         .ok_or_else(|| WebError::BadRequest(format!("page {page_no} is out of range")))?;
-    let query = InstanceQuery {
-        search: params.search(),
-        status,
-        offset,
-        limit: PAGE_SIZE,
-    };
+    let query = selection.page(offset, PAGE_SIZE);
     let (result, overview) =
         blocking(&state, move |s| Ok((s.instances(&query)?, s.overview()?))).await?;
     let shown = result.instances.len() as u64;
@@ -109,6 +168,7 @@ async fn list(
         header: Header::new("instances", &overview),
         search: params.search().unwrap_or_default(),
         status: status.map(|s| s.as_str().to_string()).unwrap_or_default(),
+        steps: params.steps_summary(),
         total: miner::formats::counted(result.total, "instance"),
         rows: result.instances.iter().map(InstanceRow::from).collect(),
         range: if shown == 0 {
@@ -120,6 +180,43 @@ async fn list(
         next: (first + shown < result.total).then(|| params.link(Some(page_no + 1))),
         query: params.link(None),
     })
+}
+
+/// Paging of the instance list as JSON.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+struct Paging {
+    /// How many to skip.
+    offset: Option<u64>,
+    /// How many at most (default 50, at most 1,000).
+    limit: Option<u64>,
+}
+
+/// Largest page of `GET /api/instances`.
+const MAX_API_PAGE: u64 = 1_000;
+
+/// The instances the same filters as the list select, as JSON `{"total", "instances"}`,
+/// newest activity first.
+async fn list_json(
+    State(state): State<AppState>,
+    Query(params): Query<ListParams>,
+    Query(paging): Query<Paging>,
+) -> Result<axum::Json<collector::store::InstancePage>, WebError> {
+    let limit = paging.limit.unwrap_or(PAGE_SIZE);
+    if limit > MAX_API_PAGE {
+        return Err(WebError::BadRequest(format!(
+            "limit: {limit} is above {MAX_API_PAGE}; page with offset"
+        )));
+    }
+    let offset = paging.offset.unwrap_or(0);
+    if i64::try_from(offset).is_err() {
+        return Err(WebError::BadRequest(format!(
+            "offset {offset} is out of range"
+        )));
+    }
+    let query = params.selection()?.page(offset, limit);
+    let page = blocking(&state, move |s| Ok(s.instances(&query)?)).await?;
+    Ok(axum::Json(page))
 }
 
 #[derive(Template)]

@@ -11,7 +11,7 @@ use super::tests::fresh_url;
 use super::{schema, ClickHouseStore};
 use crate::store::state_rows::CASES;
 use crate::store::{
-    CaseFilter, DeadLetter, InstanceQuery, KeyLink, ObjectAttribute, StatsQuery, Store,
+    CaseFilter, DeadLetter, InstanceQuery, KeyLink, ObjectAttribute, StatsQuery, StepIds, Store,
 };
 use crate::CollectorConfig;
 use fixtures::ORDER_FLOW_CONFIG;
@@ -154,26 +154,41 @@ fn every_query(store: &ClickHouseStore) -> Vec<Sql> {
         .step_by(2)
         .map(|a| a.name.clone())
         .collect();
+    let drill = StepIds {
+        activity: Some(0),
+        edge: Some((0, 1)),
+        variant: None,
+    };
     let filters = [
         InstanceFilter {
             search: None,
             status: None,
             active_since: None,
+            steps: None,
         },
         InstanceFilter {
             search: Some("order=3"),
             status: None,
             active_since: None,
+            steps: None,
         },
         InstanceFilter {
             search: Some("3"),
             status: Some("completed"),
             active_since: None,
+            steps: None,
         },
         InstanceFilter {
             search: None,
             status: Some("running"),
             active_since: Some(latest - 3_600_000_000),
+            steps: None,
+        },
+        InstanceFilter {
+            search: None,
+            status: None,
+            active_since: None,
+            steps: Some(Some(&drill)),
         },
     ];
     let mut queries = vec![
@@ -217,6 +232,10 @@ fn every_query(store: &ClickHouseStore) -> Vec<Sql> {
         state::steps_in_slice(0, 2),
         state::steps_in_slice(1, 2),
         state::business_labels(),
+        state::instances_with(&StepIds {
+            variant: Some(vec![0, 1, 2, 3]),
+            ..Default::default()
+        }),
         state::totals(),
         state::total_of(CASES),
         state::variants(),

@@ -183,12 +183,24 @@ impl Store for ClickHouseStore {
             .as_deref()
             .map(str::trim)
             .filter(|s| !s.is_empty());
+        let steps = if query.steps.is_empty() {
+            None
+        } else {
+            let (ids, names) = state::activity_table(&self.db)?;
+            let by_name: HashMap<String, u32> = names
+                .into_iter()
+                .zip(ids)
+                .filter_map(|(n, id)| Some((n, u32::try_from(id).ok()?)))
+                .collect();
+            Some(query.steps.resolve(|name| by_name.get(name).copied()))
+        };
         let mut filter = InstanceFilter {
             search,
             status: query.status.map(InstanceStatus::as_str),
             active_since: None,
+            steps: steps.as_ref().map(Option::as_ref),
         };
-        let total: u64 = if search.is_some() {
+        let total: u64 = if search.is_some() || steps.is_some() {
             self.db.fetch_one(sql::instance_count(&rule, &filter))?
         } else {
             // Without a search, the counts come from the totals, and a page reads only the

@@ -99,6 +99,10 @@ impl Store for EmbeddedStore {
                 condition_params.push(SqlValue::Text(s.as_str().into()));
             }
             let filter = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
+            if !query.steps.is_empty() {
+                let params: Vec<SqlValue> = status.params.iter().chain(&condition_params).cloned().collect();
+                return page_with_steps(conn, &status.expr, &filter, &params, query);
+            }
             let total: i64 = conn.query_row(
                 &format!("SELECT COUNT(*) FROM instances {filter}"),
                 params_from_iter(condition_params.iter()),
@@ -341,6 +345,43 @@ impl EmbeddedStore {
             latest,
         })
     }
+}
+
+/// A page of the instances `filter` selects (its `params` after the status expression's) that
+/// have the steps `query` asks for, newest first: each candidate's stored steps are read.
+fn page_with_steps(
+    conn: &Connection,
+    status: &str,
+    filter: &str,
+    params: &[SqlValue],
+    query: &InstanceQuery,
+) -> Result<InstancePage, CollectorError> {
+    let mut page = InstancePage {
+        total: 0,
+        instances: Vec::new(),
+    };
+    let Some(steps) = state::step_ids(conn, &query.steps)? else {
+        return Ok(page);
+    };
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {SUMMARY_COLUMNS}, {status}, t.steps FROM instances
+         JOIN state_traces t ON t.instance = id {filter} ORDER BY last_ts DESC, id DESC"
+    ))?;
+    let mut rows = stmt.query(params_from_iter(params.iter()))?;
+    while let Some(row) = rows.next()? {
+        let blob = row
+            .get_ref(7)?
+            .as_blob()
+            .map_err(|e| CollectorError::Corrupt(e.to_string()))?;
+        if !steps.matches(&state::trace_activities(blob)?) {
+            continue;
+        }
+        if page.total >= query.offset && (page.instances.len() as u64) < query.limit {
+            page.instances.push(summary_from_row(row)?);
+        }
+        page.total += 1;
+    }
+    Ok(page)
 }
 
 fn summary_from_row(r: &Row<'_>) -> rusqlite::Result<InstanceSummary> {

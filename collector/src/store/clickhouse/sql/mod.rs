@@ -15,7 +15,7 @@ pub use side_tables::{
 
 use super::schema::{KEY_ROW, LABEL_ROW, MERGE_ROW, ROOT_ROW};
 use crate::store::effects::TRACE_LABEL;
-use crate::store::{CaseFilter, InstanceStatus};
+use crate::store::{CaseFilter, InstanceStatus, StepIds};
 
 /// A value bound to a `?` placeholder.
 #[derive(Debug, Clone, PartialEq)]
@@ -165,6 +165,9 @@ pub struct InstanceFilter<'a> {
     pub status: Option<&'a str>,
     /// Only instances whose last event is at or after this time (read first by one column).
     pub active_since: Option<i64>,
+    /// Only instances with these steps: none, no such filter; `Some(None)`, the filter names an
+    /// activity never seen, so no instance has it.
+    pub steps: Option<Option<&'a StepIds>>,
 }
 
 fn filtered_summaries(rule: &StatusRule<'_>, filter: &InstanceFilter<'_>) -> Sql {
@@ -190,6 +193,16 @@ fn filtered_summaries(rule: &StatusRule<'_>, filter: &InstanceFilter<'_>) -> Sql
     }
     if let Some(status) = filter.status {
         s.push(" AND status = ").bind(Value::Str(status.into()));
+    }
+    match filter.steps {
+        None => {}
+        Some(Some(steps)) => {
+            s.push(" AND id IN ")
+                .append(state::instances_with(steps).parenthesized());
+        }
+        Some(None) => {
+            s.push(" AND 0");
+        }
     }
     s
 }

@@ -6,6 +6,7 @@
 
 use super::{Sql, Value};
 use crate::store::state_rows::END;
+use crate::store::StepIds;
 
 /// The current row of each instance in `state_traces` (the highest version), as `id`,
 /// `label`, `events`, `first_ts`, `last_ts`, `last_activity`; only instances still summarised
@@ -61,6 +62,39 @@ pub fn current_steps(ids: Vec<i64>, names: Vec<String>, from: Option<i64>, to: O
         s.push(")");
     }
     s.push(" GROUP BY instance) WHERE cur_events > 0");
+    s
+}
+
+/// The summarised instances whose current steps have `steps`.
+pub fn instances_with(steps: &StepIds) -> Sql {
+    let mut s = Sql::new(
+        "SELECT instance FROM (SELECT instance, argMax(acts, version) AS cur_acts, \
+                argMax(events, version) AS cur_events FROM state_traces GROUP BY instance) \
+         WHERE cur_events > 0",
+    );
+    if let Some(a) = steps.activity {
+        s.push(" AND has(cur_acts, toUInt32(")
+            .bind(Value::Int(a.into()))
+            .push("))");
+    }
+    if let Some((a, b)) = steps.edge {
+        s.push(" AND arrayExists((x, y) -> x = ")
+            .bind(Value::Int(a.into()))
+            .push(" AND y = ")
+            .bind(Value::Int(b.into()))
+            .push(", arrayPopBack(cur_acts), arrayPopFront(cur_acts))");
+    }
+    match steps.variant.as_deref() {
+        None => {}
+        // `[]` has no type on 18.16; no summarised instance is empty anyway.
+        Some([]) => {
+            s.push(" AND 0");
+        }
+        Some(sequence) => {
+            s.push(" AND arrayMap(x -> toInt64(x), cur_acts) = ")
+                .bind(Value::Ints(sequence.iter().map(|&a| a.into()).collect()));
+        }
+    }
     s
 }
 

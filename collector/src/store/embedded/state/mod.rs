@@ -14,7 +14,7 @@ mod totals;
 use crate::correlate::InstanceId;
 use crate::store::standing::LastStep;
 use crate::store::trace_codec::Trace;
-use crate::store::CaseFilter;
+use crate::store::{CaseFilter, StepFilter, StepIds};
 use crate::CollectorError;
 use foldhash::fast::RandomState;
 use miner::discovery::{ProcessAggregate, ProcessStats, ProcessStatsBuilder};
@@ -287,6 +287,18 @@ fn activity_names(conn: &Connection) -> Result<HashMap<u32, String>, CollectorEr
         .query_map([], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)))?
         .collect::<Result<_, _>>()?;
     Ok(names)
+}
+
+/// The step filter on the state's activity ids; none when it names an activity never seen.
+pub fn step_ids(conn: &Connection, filter: &StepFilter) -> Result<Option<StepIds>, CollectorError> {
+    let names = activity_names(conn)?;
+    let by_name: HashMap<&str, u32> = names.iter().map(|(&id, n)| (n.as_str(), id)).collect();
+    Ok(filter.resolve(|name| by_name.get(name).copied()))
+}
+
+/// The activity ids of a stored trace, in stored order.
+pub fn trace_activities(steps: &[u8]) -> Result<Vec<u32>, CollectorError> {
+    Ok(Trace::decode(steps)?.activities)
 }
 
 /// The statistics of the instances `filter` selects, with only the activities in `keep`
