@@ -80,3 +80,28 @@ def test_performance_mode_shows_times(server, browser):
     assert any(re.fullmatch(r"\d+[hm] \d+[ms]|\d+s|\d+ms|\d+d \d+h", l) for l in labels), labels
     pick = page.locator('#map g.node[data-activity="pick goods"]').text_content()
     assert "wait" in pick and "service" in pick, f"spans show waiting and service apart: {pick!r}"
+
+
+def test_a_click_on_an_activity_or_a_path_lists_the_instances_behind_it(server, browser):
+    page = browser.new_page()
+    for _ in range(100):  # every order of the demo stored, so that counts hold still
+        if page.request.get(server + "/api/overview").json()["instances"] == 600:
+            break
+        page.wait_for_timeout(100)
+    page.goto(server + "/map")
+    page.locator('#map g.node[data-activity="PaymentFailedEvent"]').click()
+    page.wait_for_url(re.compile(r"/instances\?activity=PaymentFailedEvent$"))
+    listed = int(re.search(r"([\d,]+) instances?", page.inner_text("p.summary")).group(1).replace(",", ""))
+    answer = page.request.get(server + "/api/instances?activity=PaymentFailedEvent&limit=1000").json()
+    assert listed == answer["total"] == len(answer["instances"])
+    assert 0 < listed < 600, "some orders' payment failed, not all"
+    # A path between two activities: the instances where the second directly follows the first.
+    page.goto(server + "/map")
+    paths = page.eval_on_selector_all(
+        "#map g.edge", "es => es.map(e => [e.dataset.from, e.dataset.to, e.dataset.count])")
+    source, target, count = next(p for p in paths if p[0] == "OrderPlacedEvent")
+    page.locator(f'#map g.edge[data-from="{source}"][data-to="{target}"] path').dispatch_event("click")
+    page.wait_for_url(re.compile(r"/instances\?edge="))
+    assert f"is directly followed by {target}" in page.inner_text("p.summary")
+    answer = page.request.get(server + f"/api/instances?edge={source}%3E{target}&limit=1000").json()
+    assert answer["total"] == int(count), "as many instances as the path is taken (once each)"

@@ -38,6 +38,20 @@
   form.addEventListener("change", schedule);
   form.addEventListener("submit", (e) => { e.preventDefault(); redraw(); });
 
+  // A click on an activity or a path opens the instances behind it (paths from start or to
+  // end have no instances of their own to list).
+  map.addEventListener("click", (e) => {
+    const node = e.target.closest("g.node");
+    const edge = e.target.closest("g.edge");
+    let query = null;
+    if (node) {
+      query = "activity=" + encodeURIComponent(node.dataset.activity);
+    } else if (edge && !edge.dataset.from.startsWith("▶") && !edge.dataset.to.startsWith("■")) {
+      query = "edge=" + encodeURIComponent(edge.dataset.from + ">" + edge.dataset.to);
+    }
+    if (query) window.location.href = "/instances?" + query;
+  });
+
   let timer = null;
   document.getElementById("live").addEventListener("change", (e) => {
     clearInterval(timer);
