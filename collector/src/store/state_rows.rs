@@ -170,6 +170,28 @@ pub fn variant_key(activities: &[u32]) -> String {
         .join(",")
 }
 
+/// The rows that add `change` to the variant totals: key, cases, throughput.
+pub fn variant_rows(change: &ProcessAggregate) -> Result<Vec<(String, i64, i64)>, CollectorError> {
+    change
+        .variants
+        .iter()
+        .map(|(sequence, v)| {
+            let throughput = i64::try_from(v.throughput).map_err(|_| {
+                CollectorError::Internal(format!(
+                    "a variant's throughput overflows: {}",
+                    v.throughput
+                ))
+            })?;
+            Ok((variant_key(sequence), v.count, throughput))
+        })
+        .collect()
+}
+
+/// Whether a measure code is of durations (rows with a total, or buckets), not counts.
+pub fn is_duration(measure: i64) -> bool {
+    timed_from((measure, 0, 0)).is_some()
+}
+
 /// Adds a stored variant row (its key, cases and throughput) to `totals`.
 pub fn absorb_variant(
     totals: &mut ProcessAggregate,

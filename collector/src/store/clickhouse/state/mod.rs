@@ -18,7 +18,7 @@ use super::sql::{state as state_sql, Sql};
 use crate::correlate::InstanceId;
 use crate::store::effects::{is_business_label, Effects};
 use crate::store::standing::LastStep;
-use crate::store::state_rows::{absorb, absorb_variant, total_rows, variant_key, TotalRow, NONE};
+use crate::store::state_rows::{absorb, absorb_variant, total_rows, variant_rows, TotalRow, NONE};
 use crate::store::trace_codec::Trace;
 use crate::CollectorError;
 use clickhouse::Row;
@@ -290,23 +290,14 @@ impl StateKeeper {
             }));
         }
         db.insert("state_totals", &totals)?;
-        let variants = change
-            .variants
-            .iter()
-            .map(|(sequence, v)| {
-                let throughput = i64::try_from(v.throughput).map_err(|_| {
-                    CollectorError::Internal(format!(
-                        "a variant's throughput overflows: {}",
-                        v.throughput
-                    ))
-                })?;
-                Ok(VariantRow {
-                    activities: variant_key(sequence),
-                    n: v.count,
-                    throughput,
-                })
+        let variants: Vec<VariantRow> = variant_rows(change)?
+            .into_iter()
+            .map(|(activities, n, throughput)| VariantRow {
+                activities,
+                n,
+                throughput,
             })
-            .collect::<Result<Vec<_>, CollectorError>>()?;
+            .collect();
         db.insert("state_variants", &variants)
     }
 

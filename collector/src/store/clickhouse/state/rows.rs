@@ -2,7 +2,7 @@
 //! [`Trace`], a [`TotalRow`]).
 
 use crate::correlate::InstanceId;
-use crate::store::state_rows::{Code, TotalRow};
+use crate::store::state_rows::{is_duration, Code, TotalRow};
 use crate::store::trace_codec::Trace;
 use clickhouse::Row;
 use miner::log::Lifecycle;
@@ -10,8 +10,6 @@ use serde::{Deserialize, Serialize};
 
 /// `state_totals.bucket` of a row that is a count, or a count with a total, not a bucket.
 pub const NO_BUCKET: i32 = i32::MIN;
-/// Measure codes from here up are durations (see [`crate::store::state_rows`]).
-const FIRST_DURATION: i64 = 10;
 
 /// The lifecycle of a step as the `events` and `state_traces` tables keep it.
 pub fn lifecycle_code(lifecycle: Lifecycle) -> u8 {
@@ -168,7 +166,7 @@ impl From<TotalsRow> for TotalRow {
                 bucket: r.bucket,
                 n: r.n,
             }
-        } else if r.measure >= FIRST_DURATION {
+        } else if is_duration(r.measure) {
             TotalRow::Duration {
                 code,
                 n: r.n,

@@ -3,7 +3,7 @@
 
 use super::{activity_names, corrupt};
 use crate::store::state_rows::{
-    absorb, absorb_variant, total_rows, variant_key, TotalRow, CASES, END, EVENTS,
+    absorb, absorb_variant, total_rows, variant_rows, TotalRow, CASES, END, EVENTS,
 };
 use crate::CollectorError;
 use miner::discovery::{ProcessAggregate, ProcessStats};
@@ -43,14 +43,8 @@ pub fn apply(tx: &Transaction<'_>, change: &ProcessAggregate) -> Result<(), Coll
         "INSERT INTO state_variants (activities, n, throughput) VALUES (?1, ?2, ?3)
          ON CONFLICT (activities) DO UPDATE SET n = n + excluded.n, throughput = throughput + excluded.throughput",
     )?;
-    for (sequence, totals) in &change.variants {
-        let throughput = i64::try_from(totals.throughput).map_err(|_| {
-            CollectorError::Internal(format!(
-                "a variant's throughput overflows: {}",
-                totals.throughput
-            ))
-        })?;
-        variant.execute(params![variant_key(sequence), totals.count, throughput])?;
+    for (key, n, throughput) in variant_rows(change)? {
+        variant.execute(params![key, n, throughput])?;
     }
     Ok(())
 }
