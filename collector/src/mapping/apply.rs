@@ -1,6 +1,6 @@
 //! Applying the mapping rules to one JSON message.
 
-use super::{cap_event, derive_event_id, lookup, trace_id_of, MappingConfig};
+use super::{cap_event, derive_event_id, lookup, lookup_all, trace_id_of, MappingConfig};
 use miner::log::{BusinessKey, Event};
 use miner::time::{parse_timestamp, Micros};
 use serde_json::{Map, Value};
@@ -70,12 +70,14 @@ pub fn map_event(
             continue;
         }
         for pointer in &rule.pointers {
-            if let Some(value) = text_at(&message, pointer).filter(|v| !v.is_empty()) {
-                let key = BusinessKey::new(&rule.kind, value);
-                if !keys.contains(&key) {
-                    keys.push(key);
+            lookup_all(&message, pointer, &mut |found| {
+                if let Some(value) = scalar_text(found).filter(|v| !v.is_empty()) {
+                    let key = BusinessKey::new(&rule.kind, value);
+                    if !keys.contains(&key) {
+                        keys.push(key);
+                    }
                 }
-            }
+            });
         }
     }
     let trace_id = text_at(&message, &config.trace_id).and_then(|t| trace_id_of(&t));
@@ -151,7 +153,12 @@ fn text_at(message: &Value, pointer: &str) -> Option<String> {
     if pointer.is_empty() {
         return None;
     }
-    match lookup(message, pointer)? {
+    scalar_text(lookup(message, pointer)?)
+}
+
+/// A string as it is, a number as written; nothing for other values.
+fn scalar_text(value: &Value) -> Option<String> {
+    match value {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,

@@ -79,7 +79,8 @@ impl Default for MappingConfig {
 pub struct KeyRule {
     /// Key kind, e.g. `order`.
     pub kind: String,
-    /// Pointers to look at; every one that holds a string or number gives a key value.
+    /// Pointers to look at; every one that holds a string or number gives a key value. A `*`
+    /// token stands for every element of an array (`/data/lines/*/orderId`).
     pub pointers: Vec<String>,
     /// Only for these event types (empty: all).
     #[serde(default)]

@@ -20,6 +20,37 @@ pub fn lookup<'v>(value: &'v Value, pointer: &str) -> Option<&'v Value> {
     })
 }
 
+/// Calls `found` with every value `pointer` names in `value`, where a `*` token stands for
+/// every element of an array (`/data/lines/*/orderId`): how key rules reach ids in lists. A
+/// pointer without `*` names at most one value, as [`lookup`] finds it.
+pub fn lookup_all<'v>(value: &'v Value, pointer: &str, found: &mut impl FnMut(&'v Value)) {
+    let Some((before, after)) = pointer.split_once("/*") else {
+        if let Some(v) = lookup(value, pointer) {
+            found(v);
+        }
+        return;
+    };
+    if !after.is_empty() && !after.starts_with('/') {
+        if let Some(v) = lookup(value, pointer) {
+            found(v);
+        }
+        return;
+    }
+    match lookup(value, before) {
+        Some(Value::Array(elements)) => {
+            for element in elements {
+                lookup_all(element, after, found);
+            }
+        }
+        Some(Value::Object(members)) => {
+            if let Some(v) = members.get("*") {
+                lookup_all(v, after, found);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// A reference token with `~1` and `~0` decoded (only tokens holding `~` are copied).
 fn unescape(token: &str) -> Cow<'_, str> {
     if token.contains('~') {
@@ -64,5 +95,26 @@ mod tests {
         ] {
             assert_eq!(lookup(&doc, pointer), doc.pointer(pointer), "{pointer:?}");
         }
+    }
+
+    #[test]
+    fn a_star_names_every_element_of_an_array() {
+        let doc = json!({
+            "ids": ["a", "b"],
+            "lines": [{"order": 1}, {"order": 2}, {"other": 3}],
+            "map": {"*": "member named star"},
+            "x*": "literal"
+        });
+        let all = |pointer: &str| {
+            let mut found = Vec::new();
+            lookup_all(&doc, pointer, &mut |v| found.push(v.clone()));
+            found
+        };
+        assert_eq!(all("/ids/*"), vec![json!("a"), json!("b")]);
+        assert_eq!(all("/lines/*/order"), vec![json!(1), json!(2)]);
+        assert_eq!(all("/map/*"), vec![json!("member named star")]);
+        assert_eq!(all("/x*"), vec![json!("literal")]);
+        assert_eq!(all("/ids/0"), vec![json!("a")]);
+        assert!(all("/missing/*").is_empty());
     }
 }
