@@ -57,6 +57,7 @@ pm4py-check: rust-tests
 
 ## bench: XES import and discovery on BPIC 2012 beside process_mining and pm4py; the Inductive Miner on 200-2,000 activities; HTTP ingest rate and page render times on demo data;
 ##        embedded store append rate; page answers from the process state up to 10M events; collector memory per live key; OTLP/HTTP spans/s; Kafka -> store throughput and the collector's peak memory;
+##        key discovery over 100,000 sampled messages;
 ##        ClickHouse ingest of 10M events and the map query on ClickHouse beside the embedded store;
 ##        how soon a Kafka collector killed with SIGKILL consumes again after its restart
 bench: setup
@@ -68,6 +69,7 @@ bench: setup
 	cargo bench -p flowsight-collector --bench process_state
 	cargo bench -p flowsight-collector --bench live_memory
 	cargo bench -p flowsight-collector --bench otlp
+	cargo bench -p flowsight-collector --bench discover
 	bash scripts/with-clickhouse.sh cargo bench -p flowsight-collector --bench clickhouse
 	cargo build --release
 	PYTHONPATH=tests/support:tests/kafka bash scripts/with-kafka.sh $(VENV)/bin/python scripts/bench_kafka.py $(TARGET_DIR)/release/flowsight 127.0.0.1:9092 50000

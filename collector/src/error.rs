@@ -67,6 +67,9 @@ pub enum CollectorError {
     /// The store cannot do what was asked.
     #[error("{0}")]
     Unsupported(String),
+    /// Correlation rules could not be discovered from a sample; the message says what is missing.
+    #[error("discovery: {0}")]
+    Discovery(String),
     /// A worker thread failed.
     #[error("internal: {0}")]
     Internal(String),

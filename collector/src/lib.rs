@@ -8,6 +8,7 @@
 
 pub mod config;
 pub mod correlate;
+pub mod discover;
 pub mod error;
 pub mod mapping;
 pub mod sources;
