@@ -31,6 +31,9 @@ enum Command {
     Collect(commands::collect::CollectArgs),
     /// Import an event log file (XES, CSV, OCEL 2.0, JSON lines) into a store.
     Import(commands::import::ImportArgs),
+    /// Propose correlation rules (keys, envelope, end activities) from the messages
+    /// themselves: a JSON-lines file, the start of Kafka topics, or a store's newest events.
+    Discover(commands::discover::DiscoverArgs),
     /// Mine an event log file: counts, variants, directly-follows graph.
     Mine(commands::mine::MineArgs),
     /// Export the map, DFG, variants, bottlenecks or instances of a store.
@@ -53,6 +56,7 @@ fn main() -> std::process::ExitCode {
         Command::Serve(args) => commands::serve::run(args),
         Command::Collect(args) => commands::collect::run(args),
         Command::Import(args) => commands::import::run(args),
+        Command::Discover(args) => commands::discover::run(args),
         Command::Mine(args) => commands::mine::run(args),
         Command::Export(args) => commands::export::run(args),
         Command::Generate(args) => commands::generate::run(args),

@@ -850,16 +850,27 @@ fn a_broker_that_is_down_is_said_once_not_every_attempt() {
 }
 
 #[test]
-fn importing_messages_without_key_rules_says_why_no_instance_forms() {
+fn importing_messages_without_key_rules_or_discovery_says_why_no_instance_forms() {
     let dir = tempfile::tempdir().unwrap();
     let stream = dir.path().join("orders.ndjson");
     let stream = stream.to_str().unwrap();
     flowsight_ok(&["generate", "--orders", "5", "--out", stream]);
-    let out = flowsight_in(dir.path(), &["import", stream, "--store", "store"]);
+    let out = flowsight_in(
+        dir.path(),
+        &[
+            "import",
+            stream,
+            "--store",
+            "store",
+            "--discover-sample",
+            "0",
+        ],
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success());
     assert!(
         err.contains("no business-key rules are in force")
+            && err.contains("flowsight discover")
             && err.contains("fixtures/order-flow.toml"),
         "{err}"
     );

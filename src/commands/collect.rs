@@ -26,6 +26,11 @@ pub struct CollectArgs {
     /// Consumer group: collectors in one group share the partitions.
     #[arg(long)]
     pub group: Option<String>,
+    /// Without --config or saved rules: the rules are discovered from this many first
+    /// messages of the topics (waiting for them), logged, and saved with the store; 0 keeps
+    /// the defaults.
+    #[arg(long, default_value_t = 10_000)]
+    pub discover_sample: usize,
     #[command(flatten)]
     pub listen: ListenArgs,
 }
@@ -52,8 +57,11 @@ impl CollectArgs {
 
 /// Runs `flowsight collect`.
 pub fn run(args: CollectArgs) -> anyhow::Result<()> {
-    let rules = args.store.rules("")?;
+    let mut rules = args.store.rules("")?;
     let kafka = args.kafka_config(&rules.config)?;
+    if rules.defaulted && args.discover_sample > 0 {
+        rules = discover_rules(&kafka, args.discover_sample)?.unwrap_or(rules);
+    }
     let runtime = tokio::runtime::Runtime::new()?;
     // Ports first: a taken port must not leave a new store behind. The store is opened outside
     // the runtime: the ClickHouse store runs one of its own.
@@ -63,6 +71,25 @@ pub fn run(args: CollectArgs) -> anyhow::Result<()> {
         println!("Flowsight listening on {}", listeners.url());
         collect_and_serve(listeners, store, rules, kafka, shutdown_signal()).await
     })
+}
+
+/// The rules discovered from the first `sample` messages of the topics, waiting for a first
+/// message as long as it takes (nothing is committed: consumption later starts as usual).
+fn discover_rules(kafka: &KafkaConfig, sample: usize) -> anyhow::Result<Option<Rules>> {
+    let topics = kafka.topics.join(", ");
+    loop {
+        let messages = kafka::sample_topics(
+            kafka,
+            sample,
+            std::time::Duration::from_secs(30),
+            std::time::Duration::from_secs(2),
+        )?;
+        if !messages.is_empty() {
+            let origin = format!("the first {} messages of {topics}", messages.len());
+            return Ok(Rules::discovered(&messages, &origin));
+        }
+        tracing::info!("no rules given: waiting for messages on {topics} to discover them from");
+    }
 }
 
 /// Consumes with `kafka` into `store` while serving the UI on `listeners`, until `stop`

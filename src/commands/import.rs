@@ -6,9 +6,10 @@
 use super::{Rules, StoreArgs};
 use crate::progress;
 use anyhow::bail;
+use collector::discover::read_sample;
 use collector::sources::files::{import_file, is_csv_file, is_json_lines_file, ImportOptions};
-use miner::formats::counted;
 use miner::formats::csv_read::CsvColumns;
+use miner::formats::{counted, maybe_gunzip};
 use std::path::{Path, PathBuf};
 
 /// Options of `flowsight import`.
@@ -38,6 +39,10 @@ pub struct ImportArgs {
     /// CSV: an optional resource column (becomes the event's source).
     #[arg(long)]
     pub resource: Option<String>,
+    /// JSON lines without --config or saved rules: the rules are discovered from this many
+    /// first messages (0: keep the defaults), logged, and saved with the store.
+    #[arg(long, default_value_t = 10_000)]
+    pub discover_sample: usize,
     /// CSV: time format (chrono syntax, e.g. `%d-%m-%Y %H:%M`); detected when absent.
     #[arg(long)]
     pub time_format: Option<String>,
@@ -47,7 +52,18 @@ pub struct ImportArgs {
 /// fails, so a mistake leaves nothing behind.
 pub fn run(args: ImportArgs) -> anyhow::Result<()> {
     super::check_input_file(&args.file)?;
-    let rules = args.store.rules("")?;
+    let mut rules = args.store.rules("")?;
+    let name = args.file.to_string_lossy();
+    if rules.defaulted && is_json_lines_file(&name) && args.discover_sample > 0 {
+        let file = std::fs::File::open(&args.file)?;
+        let messages = read_sample(maybe_gunzip(file)?, args.discover_sample)?;
+        let origin = format!(
+            "the first {} messages of {}",
+            messages.len(),
+            args.file.display()
+        );
+        rules = Rules::discovered(&messages, &origin).unwrap_or(rules);
+    }
     let location = args.store.location(&rules.config).to_string();
     let created = !location.contains("://") && !Path::new(&location).exists();
     let result = import(&args, &rules);
@@ -97,7 +113,7 @@ fn import(args: &ImportArgs, rules: &Rules) -> anyhow::Result<()> {
     bar.finish_and_clear();
     if is_json_lines_file(&name) && report.events > 0 && config.mapping.keys.is_empty() {
         eprintln!(
-            "note: no business-key rules are in force, so these events form no process instances: give --config FILE (for flowsight generate's stream: fixtures/order-flow.toml)"
+            "note: no business-key rules are in force, so these events form no process instances: give --config FILE (flowsight discover proposes one; for flowsight generate's stream: fixtures/order-flow.toml)"
         );
     }
     if report.times_assumed_utc > 0 {

@@ -2,6 +2,7 @@
 
 pub mod collect;
 pub mod demo;
+pub mod discover;
 pub mod export;
 pub mod generate;
 pub mod import;
@@ -133,6 +134,42 @@ pub struct Rules {
     text: Option<String>,
     /// Where it came from, in words, for the log and the UI.
     pub origin: String,
+    /// Whether no rules were given or saved, so a source may discover them (zero config).
+    pub defaulted: bool,
+}
+
+impl Rules {
+    /// The rules discovered from `messages` (`origin` names them), logged with their
+    /// evidence, for a source given no rules. `None`, with a note saying why, when they
+    /// cannot be discovered: the defaults stay in force and every event is still kept.
+    pub fn discovered(messages: &[serde_json::Value], origin: &str) -> Option<Rules> {
+        let discovery = match collector::discover::discover(messages, &Default::default()) {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!("no rules given and none discovered from {origin} ({e}): events are kept without keys; give --config FILE (see flowsight discover)");
+                return None;
+            }
+        };
+        let (text, config) = match discovery.config(origin) {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                tracing::warn!(
+                    "the rules discovered from {origin} do not parse ({e}); give --config FILE"
+                );
+                return None;
+            }
+        };
+        if !discovery.found_a_key() {
+            tracing::warn!("no business key found in {origin}: events are kept without keys; see flowsight discover for the candidates");
+        }
+        tracing::info!("rules discovered from {origin}: {}", discovery.summary());
+        Some(Rules {
+            config,
+            text: Some(text),
+            origin: format!("the rules discovered from {origin}"),
+            defaulted: false,
+        })
+    }
 }
 
 impl StoreArgs {
@@ -158,6 +195,7 @@ impl StoreArgs {
                 config,
                 text: Some(text),
                 origin: format!("the rules of {}", path.display()),
+                defaulted: false,
             });
         }
         let built_in = CollectorConfig::parse(fallback)
@@ -177,9 +215,11 @@ impl StoreArgs {
                 config,
                 text: None,
                 origin: "the rules saved with the store".into(),
+                defaulted: false,
             });
         }
-        let (text, origin) = if fallback.trim().is_empty() {
+        let defaulted = fallback.trim().is_empty();
+        let (text, origin) = if defaulted {
             (
                 None,
                 "no rules (the defaults: give --config FILE)".to_string(),
@@ -191,6 +231,7 @@ impl StoreArgs {
             config: built_in,
             text,
             origin,
+            defaulted,
         })
     }
 

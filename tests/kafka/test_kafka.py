@@ -2,12 +2,14 @@
 
 Each test uses its own topic and consumer group, so the tests share one broker."""
 
+import json
 import random
 import sqlite3
+import subprocess
 import time
 from collections import Counter
 
-from conftest import collect_args, generate, get, get_json, post_ndjson, produce, unique, wait_for
+from conftest import BIN, collect_args, generate, get, get_json, post_ndjson, produce, unique, wait_for
 
 
 def test_stores_every_message_and_equals_the_http_ingest(brokers, processes, tmp_path):
@@ -214,3 +216,34 @@ def test_a_topic_created_after_the_collector_started_is_consumed_within_15_s(bro
              timeout=max(1.0, 15 - (time.monotonic() - created)))
     assert time.monotonic() - created <= 15
     assert "Waiting for topic" not in get(collector.url + "/sources").decode()
+
+
+def test_a_collector_without_rules_discovers_them_from_the_topic(brokers, processes, tmp_path):
+    """Point at a topic, get a map: no configuration, and the instances, map and variants equal
+    those of the hand-written rules; `discover --topic` proposes the same keys, committing nothing."""
+    path, ids = generate(tmp_path, 600, seed=23)
+    topic = unique("zero-config")
+    produce(brokers, topic, path, partitions=2)
+
+    proposed = subprocess.run([BIN, "discover", "--kafka", brokers, "--topic", topic, "--json"],
+                              check=True, capture_output=True, text=True)
+    keys = {k["kind"]: k for k in json.loads(proposed.stdout)["messages"]["keys"] if k["verdict"]["applied"]}
+    assert [f["pointer"] for f in keys["order"]["fields"]] == ["/data/orderId", "/data/refId"], keys
+
+    kafka = processes(collect_args(brokers, topic, unique("g")), tmp_path / "discovered", config=None)
+    wait_for("every message stored", lambda: kafka.events() == len(ids), timeout=300)
+    assert "the rules discovered from the first" in get(kafka.url + "/sources").decode()
+
+    http = processes(["serve"], tmp_path / "by-hand")
+    post_ndjson(http.url + "/api/events", path.read_bytes())
+    query = "?activities=100&paths=100"
+    for export in ["dfg.json", "variants.json"]:
+        assert get_json(kafka.url + "/export/" + export + query) == get_json(http.url + "/export/" + export + query), export
+    # Correlation is the same; how long an idle instance may wait before it counts as stuck is
+    # not in the messages (the hand-written rules say 12h, the discovered ones keep the default).
+    discovered, by_hand = instances(kafka), instances(http)
+    completed = [label for label, i in by_hand.items() if i["status"] == "completed"]
+    assert completed and all(discovered[label]["status"] == "completed" for label in completed)
+    for i in [*discovered.values(), *by_hand.values()]:
+        del i["status"]
+    assert discovered == by_hand

@@ -43,7 +43,7 @@ class Flowsight:
     def __init__(self, args, store, config=CONFIG):
         self.store = store
         self.proc = subprocess.Popen(
-            [BIN, *args, "--store", str(store), "--config", str(config), "--listen", "127.0.0.1:0",
+            [BIN, *args, "--store", str(store), *(["--config", str(config)] if config else []), "--listen", "127.0.0.1:0",
              "--otlp-http", "127.0.0.1:0", "--otlp-grpc", "127.0.0.1:0"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env={**os.environ, "FLOWSIGHT_LOG": "info,tower_http=warn", "NO_COLOR": "1"},

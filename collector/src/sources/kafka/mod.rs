@@ -13,8 +13,10 @@ mod consumer;
 mod context;
 mod message;
 mod metrics;
+mod sample;
 
 pub use config::KafkaConfig;
 pub use consumer::{run, Shutdown};
 pub use message::{Decoder, KafkaMessage};
 pub use metrics::{KafkaMetrics, KafkaSnapshot, PartitionRow};
+pub use sample::sample_topics;
