@@ -7,6 +7,7 @@ use axum::Router;
 
 const STYLE: &str = include_str!("../../static/style.css");
 const MAP_JS: &str = include_str!("../../static/map.js");
+const DISCOVER_JS: &str = include_str!("../../static/discover.js");
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -20,6 +21,15 @@ pub fn routes() -> Router<AppState> {
                 (
                     [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
                     MAP_JS,
+                )
+            }),
+        )
+        .route(
+            "/static/discover.js",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+                    DISCOVER_JS,
                 )
             }),
         )

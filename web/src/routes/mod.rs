@@ -2,6 +2,7 @@
 
 mod assets;
 mod bottlenecks;
+mod discover;
 mod error_pages;
 mod exports;
 mod instances;
@@ -31,6 +32,7 @@ pub fn router(state: AppState) -> Router {
         .merge(exports::routes())
         .merge(upload::routes())
         .merge(sources::routes())
+        .merge(discover::routes())
         .merge(assets::routes())
         .fallback(error_pages::not_found)
         .layer(axum::middleware::from_fn_with_state(
