@@ -60,7 +60,10 @@ fn run(script: &str) -> (tempfile::TempDir, String) {
 fn every_readme_example_runs_as_written_and_does_what_it_says() {
     let examples = examples();
     let names: Vec<&str> = examples.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, ["import", "generate", "report", "tokens", "sending"]);
+    assert_eq!(
+        names,
+        ["import", "generate", "report", "discover", "tokens", "sending"]
+    );
     let mut orders_store = None;
     for (name, script) in &examples {
         match name.as_str() {
@@ -97,6 +100,22 @@ fn every_readme_example_runs_as_written_and_does_what_it_says() {
                 assert!(report.contains("<svg") && report.contains("<b>200</b>instances"));
                 let map = std::fs::read_to_string(dir.path().join("map.svg")).unwrap();
                 assert!(map.contains("data-mode=\"performance\""));
+            }
+            "discover" => {
+                let (dir, said) = run(script);
+                assert!(said.contains("+ key order"), "{said}");
+                assert!(
+                    said.contains("pointers = [\"/data/orderId\", \"/data/refId\"]"),
+                    "{said}"
+                );
+                assert!(said.contains("imported orders.ndjson"), "{said}");
+                let out = Command::new(env!("CARGO_BIN_EXE_flowsight"))
+                    .args(["export", "instances", "--format", "json", "--store"])
+                    .arg(dir.path().join("zero-config"))
+                    .output()
+                    .unwrap();
+                let page: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+                assert_eq!(page["total"], 300, "one instance per generated order");
             }
             "tokens" => {
                 let (_, said) = run(script);

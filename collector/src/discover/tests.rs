@@ -346,3 +346,59 @@ fn without_an_event_type_or_a_time_discovery_says_which() {
     let err = discover(&[json!("text")], &DiscoverOptions::default()).unwrap_err();
     assert!(err.to_string().contains("no JSON object"), "{err}");
 }
+
+#[test]
+fn span_attributes_sharing_values_become_otlp_key_rules() {
+    use crate::store::{EmbeddedStore, Store};
+    use miner::log::{BusinessKey, Event};
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(dir.path(), Default::default()).unwrap();
+    let mut rng = SplitMix64::new(3);
+    let mut spans = Vec::new();
+    for order in 0..40 {
+        let steps = [
+            (
+                "checkout",
+                "order.id",
+                json!({"http.request.method": "POST"}),
+            ),
+            (
+                "charge card",
+                "app.order.id",
+                json!({"payment.amount": 12.5}),
+            ),
+            ("pick goods", "order.id", json!({})),
+        ];
+        for (step, (name, attribute, extra)) in steps.into_iter().enumerate() {
+            let trace = rng.hex(32);
+            let mut attributes = extra.as_object().unwrap().clone();
+            attributes.insert(attribute.into(), json!(format!("o-{order}")));
+            attributes.insert("span:kind".into(), json!("server"));
+            spans.push(Event {
+                id: format!("span:{trace}:{}", rng.hex(16)),
+                activity: name.into(),
+                timestamp: 1_767_600_000_000_000 + (order * 10 + step) as i64 * 1_000_000,
+                source: "shop".into(),
+                keys: vec![BusinessKey::new(crate::mapping::TRACE_KEY, &trace)],
+                trace_id: Some(trace),
+                span_id: Some(rng.hex(16)),
+                attributes,
+            });
+        }
+    }
+    store.append(&spans).unwrap();
+    let sample = stored_sample(&store, &Default::default(), 1_000).unwrap();
+    assert!(sample.messages.is_empty());
+    assert_eq!(sample.spans.len(), 120);
+    let discovery = discover(&sample.spans, &DiscoverOptions::default()).unwrap();
+    let rules = span_key_rules(&discovery);
+    assert!(
+        rules.contains(
+            "[[otlp.keys]]\nkind = \"order\"\nattributes = [\"app.order.id\", \"order.id\"]"
+        ),
+        "{rules}"
+    );
+    let config = CollectorConfig::parse(&rules).unwrap();
+    assert_eq!(config.otlp.keys[0].attributes, ["app.order.id", "order.id"]);
+    assert_eq!(discovery.outcome.instances, 40);
+}
