@@ -31,7 +31,12 @@ pub fn judge(
     let total = families.type_of.iter().filter(|t| t.is_some()).count();
     let names = name_families(sample, families);
     let mut order: Vec<usize> = (0..families.groups.len()).collect();
-    order.sort_by_key(|&g| std::cmp::Reverse(events_of(&families.holders[g]).len()));
+    // The family on most events first; between equals, the finer one (more values), so that
+    // a grouping on every event (a customer) does not come before the instance's own key.
+    order.sort_by_key(|&g| {
+        let holders = &families.holders[g];
+        std::cmp::Reverse((events_of(holders).len(), holders.len()))
+    });
     let mut linked = Linked {
         instances: UnionFind::new(sample.messages.len()),
         keyed: vec![false; sample.messages.len()],

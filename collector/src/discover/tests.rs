@@ -402,3 +402,23 @@ fn span_attributes_sharing_values_become_otlp_key_rules() {
     assert_eq!(config.otlp.keys[0].attributes, ["app.order.id", "order.id"]);
     assert_eq!(discovery.outcome.instances, 40);
 }
+
+#[test]
+fn a_customer_on_every_event_does_not_merge_the_orders_it_groups() {
+    let (mut messages, cases) = linked_through_a_secondary_id();
+    let (mut only_orders, mut only_cases) = (Vec::new(), Vec::new());
+    for (message, case) in messages.iter_mut().zip(&cases) {
+        message["data"]["customerId"] = json!(format!("cust-{}", case % 10));
+        if message["data"]["orderId"].is_string() {
+            only_orders.push(message.clone());
+            only_cases.push(*case);
+        }
+    }
+    let (discovery, _) = discovered_as(&only_orders, &only_cases);
+    let customer = discovery
+        .keys
+        .iter()
+        .find(|k| k.kind == "customer")
+        .unwrap();
+    assert!(!customer.applied(), "{customer:?}");
+}
