@@ -150,7 +150,7 @@ fn flat_with_naming_differences() -> (Vec<Value>, Vec<usize>) {
 #[test]
 fn fields_named_differently_that_share_values_are_one_key() {
     let (messages, cases) = flat_with_naming_differences();
-    let (discovery, config) = discovered_as(&messages, &cases);
+    let (discovery, _) = discovered_as(&messages, &cases);
     let order = discovery
         .applied_keys()
         .find(|k| k.kind == "order")
@@ -204,7 +204,7 @@ fn nested_with_ids_in_arrays() -> (Vec<Value>, Vec<usize>) {
 #[test]
 fn ids_inside_arrays_are_found_and_shared_items_are_not_keys() {
     let (messages, cases) = nested_with_ids_in_arrays();
-    let (discovery, config) = discovered_as(&messages, &cases);
+    let (discovery, _) = discovered_as(&messages, &cases);
     assert_eq!(discovery.envelope.activity.pointer, "/header/name");
     assert_eq!(discovery.envelope.time.pointer, "/header/occurredAt");
     let applied: Vec<&KeyProposal> = discovery.applied_keys().collect();
