@@ -809,6 +809,8 @@ fn a_broker_that_is_down_is_said_once_not_every_attempt() {
             "--listen",
             "127.0.0.1:0",
             "--no-otlp-ports",
+            "--discover-sample",
+            "0",
         ])
         .current_dir(dir.path())
         .env("NO_COLOR", "1")

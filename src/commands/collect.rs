@@ -74,21 +74,30 @@ pub fn run(args: CollectArgs) -> anyhow::Result<()> {
 }
 
 /// The rules discovered from the first `sample` messages of the topics, waiting for a first
-/// message as long as it takes (nothing is committed: consumption later starts as usual).
+/// message (and for the brokers) as long as it takes: the UI is served, and consumption
+/// starts, once the rules are known. Nothing is committed: consumption then starts as usual.
 fn discover_rules(kafka: &KafkaConfig, sample: usize) -> anyhow::Result<Option<Rules>> {
     let topics = kafka.topics.join(", ");
     loop {
-        let messages = kafka::sample_topics(
+        let sampled = kafka::sample_topics(
             kafka,
             sample,
             std::time::Duration::from_secs(30),
             std::time::Duration::from_secs(2),
-        )?;
-        if !messages.is_empty() {
-            let origin = format!("the first {} messages of {topics}", messages.len());
-            return Ok(Rules::discovered(&messages, &origin));
+        );
+        match sampled {
+            Ok(messages) if !messages.is_empty() => {
+                let origin = format!("the first {} messages of {topics}", messages.len());
+                return Ok(Rules::discovered(&messages, &origin));
+            }
+            Ok(_) => tracing::info!(
+                "no rules given: waiting for messages on {topics} to discover them from (give --config FILE to start without)"
+            ),
+            Err(e) => {
+                tracing::warn!("no rules given: cannot sample {topics} to discover them ({e}); retrying (give --config FILE to start without)");
+                std::thread::sleep(std::time::Duration::from_secs(5));
+            }
         }
-        tracing::info!("no rules given: waiting for messages on {topics} to discover them from");
     }
 }
 
