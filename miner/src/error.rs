@@ -29,6 +29,18 @@ pub enum MinerError {
         /// What was wrong.
         message: String,
     },
+    /// A BPMN 2.0 model could not be read or has an element the check cannot model; `line`
+    /// is 1-based (0 when no line applies).
+    #[error("BPMN model at line {line}: {message}")]
+    Bpmn {
+        /// Line of the offending element.
+        line: usize,
+        /// What was wrong, naming the element by kind, id and name.
+        message: String,
+    },
+    /// A log cannot be checked against a model; the message says why.
+    #[error("{0}")]
+    Conformance(String),
     /// An OCEL 2.0 document broke a rule of the format.
     #[error("invalid OCEL 2.0: {message}")]
     Ocel {

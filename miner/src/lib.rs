@@ -12,6 +12,7 @@
 //! - [`layout`]: layered layout of a process map and its SVG rendering.
 //! - [`formats`]: reading XES, writing CSV and JSON reports.
 
+pub mod conformance;
 pub mod discovery;
 pub mod error;
 pub mod filter;

@@ -1,0 +1,214 @@
+//! Optimal alignments of a trace with a Petri net: the fewest deviations (an event the model
+//! cannot do there, or a task the model needs that did not happen; each costs 1, silent steps
+//! are free) that explain the trace as a run of the model from its initial to its final
+//! marking. An A* search over (marking, position in the trace), bounded in states.
+
+use super::petri::PetriNet;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+
+/// One step of an alignment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Move {
+    /// The event and the model agree (transition index).
+    Sync(u32),
+    /// The model did a task the trace does not have (transition index): a skipped task.
+    Model(u32),
+    /// The model took a silent step (transition index).
+    Silent(u32),
+    /// The trace has an event the model cannot do here (position in the trace).
+    Log(u32),
+}
+
+/// An optimal alignment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alignment {
+    /// Its deviations: log moves plus visible model moves.
+    pub cost: u32,
+    /// Its moves in order.
+    pub moves: Vec<Move>,
+}
+
+/// A net ready for aligning traces of activities numbered by a log's interner.
+pub struct Aligner<'n> {
+    net: &'n PetriNet,
+    /// Each transition's activity number (`None`: silent).
+    labels: Vec<Option<u32>>,
+    /// For each activity number, whether some transition records it.
+    modelled: Vec<bool>,
+    markings: HashMap<Box<[u8]>, u32>,
+    by_id: Vec<Box<[u8]>>,
+    /// Per marking: the transitions it enables and the markings they lead to.
+    successors: Vec<Option<Vec<(u32, u32)>>>,
+    final_marking: u32,
+    initial_marking: u32,
+}
+
+/// Most states one alignment may visit before it is given up as not computed.
+pub const DEFAULT_STATE_BUDGET: usize = 2_000_000;
+
+impl<'n> Aligner<'n> {
+    /// Prepares `net`; `activity` numbers a task label as the log numbers its activities
+    /// (`None` for a label no event has).
+    pub fn new(
+        net: &'n PetriNet,
+        mut activity: impl FnMut(&str) -> Option<u32>,
+        activities: usize,
+    ) -> Self {
+        let mut unknown = activities as u32;
+        let labels: Vec<Option<u32>> = net
+            .transitions
+            .iter()
+            .map(|t| {
+                t.label.as_deref().map(|l| {
+                    activity(l).unwrap_or_else(|| {
+                        unknown += 1;
+                        unknown - 1
+                    })
+                })
+            })
+            .collect();
+        let mut modelled = vec![false; unknown as usize];
+        for &l in labels.iter().flatten() {
+            modelled[l as usize] = true;
+        }
+        let mut aligner = Self {
+            net,
+            labels,
+            modelled,
+            markings: HashMap::new(),
+            by_id: Vec::new(),
+            successors: Vec::new(),
+            final_marking: 0,
+            initial_marking: 0,
+        };
+        let mut initial = vec![0u8; net.places];
+        initial[net.source] += 1;
+        aligner.initial_marking = aligner.intern(initial.into_boxed_slice());
+        let mut last = vec![0u8; net.places];
+        last[net.sink] += 1;
+        aligner.final_marking = aligner.intern(last.into_boxed_slice());
+        aligner
+    }
+
+    /// Whether some task of the model records `activity`.
+    pub fn models(&self, activity: u32) -> bool {
+        self.modelled
+            .get(activity as usize)
+            .copied()
+            .unwrap_or(false)
+    }
+
+    /// The activity number of transition `t` (`None`: silent).
+    pub fn label(&self, t: u32) -> Option<u32> {
+        self.labels[t as usize]
+    }
+
+    fn intern(&mut self, marking: Box<[u8]>) -> u32 {
+        if let Some(&id) = self.markings.get(&marking) {
+            return id;
+        }
+        let id = self.by_id.len() as u32;
+        self.by_id.push(marking.clone());
+        self.markings.insert(marking, id);
+        self.successors.push(None);
+        id
+    }
+
+    /// The transitions marking `m` enables, with the markings they lead to; `None` when a
+    /// place would hold more tokens than a byte counts (an unbounded model).
+    fn successors(&mut self, m: u32) -> Option<Vec<(u32, u32)>> {
+        if let Some(known) = &self.successors[m as usize] {
+            return Some(known.clone());
+        }
+        let mut found = Vec::new();
+        for (t, transition) in self.net.transitions.iter().enumerate() {
+            let marking = &self.by_id[m as usize];
+            if transition.consumes.iter().all(|&p| marking[p] > 0) {
+                let mut next = marking.clone();
+                for &p in &transition.consumes {
+                    next[p] -= 1;
+                }
+                for &p in &transition.produces {
+                    next[p] = next[p].checked_add(1)?;
+                }
+                let id = self.intern(next);
+                found.push((t as u32, id));
+            }
+        }
+        self.successors[m as usize] = Some(found.clone());
+        Some(found)
+    }
+
+    /// An optimal alignment of `trace` (activity numbers), or `None` when more than `budget`
+    /// states were needed or the model is unbounded.
+    pub fn align(&mut self, trace: &[u32], budget: usize) -> Option<Alignment> {
+        let n = trace.len() as u32;
+        // Events no task records must each be a log move: a bound that never overestimates.
+        let mut unmodelled_after = vec![0u32; trace.len() + 1];
+        for i in (0..trace.len()).rev() {
+            unmodelled_after[i] = unmodelled_after[i + 1] + u32::from(!self.models(trace[i]));
+        }
+        let key = |m: u32, pos: u32| (u64::from(m) << 32) | u64::from(pos);
+        // Per state reached: its cost, and how it was reached (parent state, move).
+        let mut reached: HashMap<u64, (u32, u64, Move)> = HashMap::new();
+        let mut queue: BinaryHeap<(Reverse<u32>, u32, Reverse<u32>, u64)> = BinaryHeap::new();
+        let start = key(self.initial_marking, 0);
+        reached.insert(start, (0, u64::MAX, Move::Silent(u32::MAX)));
+        queue.push((Reverse(unmodelled_after[0]), 0, Reverse(0), start));
+        let mut expanded = 0usize;
+        while let Some((_, pos, Reverse(g), state)) = queue.pop() {
+            if reached.get(&state).is_some_and(|r| r.0 < g) {
+                continue;
+            }
+            let marking = (state >> 32) as u32;
+            if pos == n && marking == self.final_marking {
+                return Some(Alignment {
+                    cost: g,
+                    moves: moves_to(state, &reached),
+                });
+            }
+            expanded += 1;
+            if expanded > budget {
+                return None;
+            }
+            let mut push = |next: u64, cost: u32, mv: Move| {
+                let next_pos = next as u32;
+                let h = unmodelled_after[next_pos as usize];
+                if reached.get(&next).is_none_or(|r| cost < r.0) {
+                    reached.insert(next, (cost, state, mv));
+                    queue.push((Reverse(cost + h), next_pos, Reverse(cost), next));
+                }
+            };
+            if pos < n {
+                push(key(marking, pos + 1), g + 1, Move::Log(pos));
+            }
+            for (t, next) in self.successors(marking)? {
+                match self.labels[t as usize] {
+                    None => push(key(next, pos), g, Move::Silent(t)),
+                    Some(label) => {
+                        if pos < n && trace[pos as usize] == label {
+                            push(key(next, pos + 1), g, Move::Sync(t));
+                        }
+                        push(key(next, pos), g + 1, Move::Model(t));
+                    }
+                }
+            }
+        }
+        None
+    }
+}
+
+/// The moves from the start to `state`, following the recorded parents.
+fn moves_to(mut state: u64, reached: &HashMap<u64, (u32, u64, Move)>) -> Vec<Move> {
+    let mut moves = Vec::new();
+    while let Some(&(_, parent, mv)) = reached.get(&state) {
+        if parent == u64::MAX {
+            break;
+        }
+        moves.push(mv);
+        state = parent;
+    }
+    moves.reverse();
+    moves
+}
