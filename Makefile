@@ -54,6 +54,7 @@ otlp-tests: rust-tests
 
 pm4py-check: rust-tests
 	bash scripts/with-clickhouse.sh $(VENV)/bin/python scripts/check_pm4py.py $(TARGET_DIR)/debug/flowsight $(wildcard $(SHARED)/fixtures/xes/*.xes) $(wildcard $(SHARED)/fixtures/xes/*.xes.gz) $(wildcard $(SHARED)/fixtures/ocel/ocel20_example.*)
+	$(VENV)/bin/python scripts/check_alignments_pm4py.py $(TARGET_DIR)/debug/flowsight $(SHARED)/fixtures 2>/dev/null
 
 ## bench: XES import and discovery on BPIC 2012 beside process_mining and pm4py; the Inductive Miner on 200-2,000 activities; HTTP ingest rate and page render times on demo data;
 ##        embedded store append rate; page answers from the process state up to 10M events; collector memory per live key; OTLP/HTTP spans/s; Kafka -> store throughput and the collector's peak memory;

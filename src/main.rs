@@ -34,6 +34,9 @@ enum Command {
     /// Propose correlation rules (keys, envelope, end activities) from the messages
     /// themselves: a JSON-lines file, the start of Kafka topics, or a store's newest events.
     Discover(commands::discover::DiscoverArgs),
+    /// Check how well an event log follows a BPMN model: optimal alignments per variant,
+    /// pm4py's fitness figures, the deviations named.
+    Check(commands::check::CheckArgs),
     /// Mine an event log file: counts, variants, directly-follows graph.
     Mine(commands::mine::MineArgs),
     /// Export the map, DFG, variants, bottlenecks or instances of a store.
@@ -57,6 +60,7 @@ fn main() -> std::process::ExitCode {
         Command::Collect(args) => commands::collect::run(args),
         Command::Import(args) => commands::import::run(args),
         Command::Discover(args) => commands::discover::run(args),
+        Command::Check(args) => commands::check::run(args),
         Command::Mine(args) => commands::mine::run(args),
         Command::Export(args) => commands::export::run(args),
         Command::Generate(args) => commands::generate::run(args),

@@ -1,5 +1,6 @@
 //! One module per subcommand, plus the options they share.
 
+pub mod check;
 pub mod collect;
 pub mod demo;
 pub mod discover;
