@@ -58,13 +58,15 @@ pm4py-check: rust-tests
 
 ## bench: XES import and discovery on BPIC 2012 beside process_mining and pm4py; the Inductive Miner on 200-2,000 activities; HTTP ingest rate and page render times on demo data;
 ##        embedded store append rate; page answers from the process state up to 10M events; collector memory per live key; OTLP/HTTP spans/s; Kafka -> store throughput and the collector's peak memory;
-##        key discovery over 100,000 sampled messages;
+##        key discovery over 100,000 sampled messages; conformance of BPIC 2012 against its IMf model beside pm4py;
 ##        ClickHouse ingest of 10M events and the map query on ClickHouse beside the embedded store;
 ##        how soon a Kafka collector killed with SIGKILL consumes again after its restart
 bench: setup
 	cargo bench -p flowsight-miner --bench xes_dfg
 	cargo bench -p flowsight-miner --bench inductive
 	$(VENV)/bin/python scripts/bench_pm4py.py $(SHARED)/fixtures/xes/bpic2012.xes.gz 3 2>/dev/null
+	cargo build --release
+	$(VENV)/bin/python scripts/bench_conformance.py $(TARGET_DIR)/release/flowsight $(SHARED)/fixtures/xes/bpic2012.xes.gz 3600 2>/dev/null
 	cargo bench -p flowsight-web --bench pages
 	cargo bench -p flowsight-collector --bench append
 	cargo bench -p flowsight-collector --bench process_state

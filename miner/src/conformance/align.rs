@@ -4,8 +4,9 @@
 //! marking. An A* search over (marking, position in the trace), bounded in states.
 
 use super::petri::PetriNet;
+use rustc_hash::FxHashMap as HashMap;
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 
 /// One step of an alignment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,10 +37,17 @@ pub struct Aligner<'n> {
     labels: Vec<Option<u32>>,
     /// For each activity number, whether some transition records it.
     modelled: Vec<bool>,
+    /// Per place: the activities a token there may still lead to (a bitset), ignoring what
+    /// other places must hold: what a marking can still do is at most the union of its places'.
+    reachable: Vec<Vec<u64>>,
+    /// Per marking: the union of its places' `reachable` (computed when first needed).
+    can_still: Vec<Option<Vec<u64>>>,
     markings: HashMap<Box<[u8]>, u32>,
     by_id: Vec<Box<[u8]>>,
-    /// Per marking: the transitions it enables and the markings they lead to.
-    successors: Vec<Option<Vec<(u32, u32)>>>,
+    /// Per marking: where its enabled transitions (and the markings they lead to) sit in
+    /// `arena`, once computed; `None` also for a marking that would overflow a place.
+    successors: Vec<Option<std::ops::Range<u32>>>,
+    arena: Vec<(u32, u32)>,
     final_marking: u32,
     initial_marking: u32,
 }
@@ -72,13 +80,17 @@ impl<'n> Aligner<'n> {
         for &l in labels.iter().flatten() {
             modelled[l as usize] = true;
         }
+        let reachable = reachable_activities(net, &labels, unknown as usize);
         let mut aligner = Self {
             net,
             labels,
             modelled,
-            markings: HashMap::new(),
+            reachable,
+            can_still: Vec::new(),
+            markings: HashMap::default(),
             by_id: Vec::new(),
             successors: Vec::new(),
+            arena: Vec::new(),
             final_marking: 0,
             initial_marking: 0,
         };
@@ -112,12 +124,56 @@ impl<'n> Aligner<'n> {
         self.by_id.push(marking.clone());
         self.markings.insert(marking, id);
         self.successors.push(None);
+        self.can_still.push(None);
         id
     }
 
-    /// The transitions marking `m` enables, with the markings they lead to; `None` when a
-    /// place would hold more tokens than a byte counts (an unbounded model).
-    fn successors(&mut self, m: u32) -> Option<Vec<(u32, u32)>> {
+    /// The activities marking `m` may still lead to.
+    fn can_still(&mut self, m: u32) -> &[u64] {
+        if self.can_still[m as usize].is_none() {
+            let words = self.reachable.first().map_or(0, Vec::len);
+            let mut union = vec![0u64; words];
+            for (p, &tokens) in self.by_id[m as usize].iter().enumerate() {
+                if tokens > 0 {
+                    for (u, r) in union.iter_mut().zip(&self.reachable[p]) {
+                        *u |= r;
+                    }
+                }
+            }
+            self.can_still[m as usize] = Some(union);
+        }
+        self.can_still[m as usize].as_deref().unwrap_or_default()
+    }
+
+    /// For `trace` and each marking met: per position, how many events from there on the
+    /// marking can no longer lead to (each must be a log move: a bound that never
+    /// overestimates, and never drops by more than a move costs).
+    fn bound(
+        &mut self,
+        trace: &[u32],
+        m: u32,
+        pos: u32,
+        cache: &mut HashMap<u32, Vec<u32>>,
+    ) -> u32 {
+        if let Some(suffix) = cache.get(&m) {
+            return suffix[pos as usize];
+        }
+        let can = self.can_still(m).to_vec();
+        let mut suffix = vec![0u32; trace.len() + 1];
+        for i in (0..trace.len()).rev() {
+            let a = trace[i] as usize;
+            let possible = can.get(a / 64).is_some_and(|w| w & (1 << (a % 64)) != 0);
+            suffix[i] = suffix[i + 1] + u32::from(!possible);
+        }
+        let h = suffix[pos as usize];
+        cache.insert(m, suffix);
+        h
+    }
+
+    /// Where the transitions marking `m` enables, with the markings they lead to, sit in the
+    /// arena; `None` when a place would hold more tokens than a byte counts (an unbounded
+    /// model).
+    fn successors(&mut self, m: u32) -> Option<std::ops::Range<u32>> {
         if let Some(known) = &self.successors[m as usize] {
             return Some(known.clone());
         }
@@ -136,26 +192,25 @@ impl<'n> Aligner<'n> {
                 found.push((t as u32, id));
             }
         }
-        self.successors[m as usize] = Some(found.clone());
-        Some(found)
+        let range = self.arena.len() as u32..(self.arena.len() + found.len()) as u32;
+        self.arena.extend(found);
+        self.successors[m as usize] = Some(range.clone());
+        Some(range)
     }
 
     /// An optimal alignment of `trace` (activity numbers), or `None` when more than `budget`
     /// states were needed or the model is unbounded.
     pub fn align(&mut self, trace: &[u32], budget: usize) -> Option<Alignment> {
         let n = trace.len() as u32;
-        // Events no task records must each be a log move: a bound that never overestimates.
-        let mut unmodelled_after = vec![0u32; trace.len() + 1];
-        for i in (0..trace.len()).rev() {
-            unmodelled_after[i] = unmodelled_after[i + 1] + u32::from(!self.models(trace[i]));
-        }
+        let mut bounds: HashMap<u32, Vec<u32>> = HashMap::default();
         let key = |m: u32, pos: u32| (u64::from(m) << 32) | u64::from(pos);
         // Per state reached: its cost, and how it was reached (parent state, move).
-        let mut reached: HashMap<u64, (u32, u64, Move)> = HashMap::new();
+        let mut reached: HashMap<u64, (u32, u64, Move)> = HashMap::default();
         let mut queue: BinaryHeap<(Reverse<u32>, u32, Reverse<u32>, u64)> = BinaryHeap::new();
         let start = key(self.initial_marking, 0);
         reached.insert(start, (0, u64::MAX, Move::Silent(u32::MAX)));
-        queue.push((Reverse(unmodelled_after[0]), 0, Reverse(0), start));
+        let h0 = self.bound(trace, self.initial_marking, 0, &mut bounds);
+        queue.push((Reverse(h0), 0, Reverse(0), start));
         let mut expanded = 0usize;
         while let Some((_, pos, Reverse(g), state)) = queue.pop() {
             if reached.get(&state).is_some_and(|r| r.0 < g) {
@@ -172,26 +227,28 @@ impl<'n> Aligner<'n> {
             if expanded > budget {
                 return None;
             }
-            let mut push = |next: u64, cost: u32, mv: Move| {
-                let next_pos = next as u32;
-                let h = unmodelled_after[next_pos as usize];
-                if reached.get(&next).is_none_or(|r| cost < r.0) {
-                    reached.insert(next, (cost, state, mv));
-                    queue.push((Reverse(cost + h), next_pos, Reverse(cost), next));
-                }
-            };
+            let mut moves: Vec<(u32, u32, u32, Move)> = Vec::new();
             if pos < n {
-                push(key(marking, pos + 1), g + 1, Move::Log(pos));
+                moves.push((marking, pos + 1, g + 1, Move::Log(pos)));
             }
-            for (t, next) in self.successors(marking)? {
+            for i in self.successors(marking)? {
+                let (t, next) = self.arena[i as usize];
                 match self.labels[t as usize] {
-                    None => push(key(next, pos), g, Move::Silent(t)),
+                    None => moves.push((next, pos, g, Move::Silent(t))),
                     Some(label) => {
                         if pos < n && trace[pos as usize] == label {
-                            push(key(next, pos + 1), g, Move::Sync(t));
+                            moves.push((next, pos + 1, g, Move::Sync(t)));
                         }
-                        push(key(next, pos), g + 1, Move::Model(t));
+                        moves.push((next, pos, g + 1, Move::Model(t)));
                     }
+                }
+            }
+            for (m, p, cost, mv) in moves {
+                let next = key(m, p);
+                if reached.get(&next).is_none_or(|r| cost < r.0) {
+                    let h = self.bound(trace, m, p, &mut bounds);
+                    reached.insert(next, (cost, state, mv));
+                    queue.push((Reverse(cost + h), p, Reverse(cost), next));
                 }
             }
         }
@@ -211,4 +268,42 @@ fn moves_to(mut state: u64, reached: &HashMap<u64, (u32, u64, Move)>) -> Vec<Mov
     }
     moves.reverse();
     moves
+}
+
+/// Per place, the activities reachable from it in the net's graph (place → consuming
+/// transition → produced place), as bitsets over activity numbers.
+fn reachable_activities(
+    net: &PetriNet,
+    labels: &[Option<u32>],
+    activities: usize,
+) -> Vec<Vec<u64>> {
+    let words = activities.div_ceil(64).max(1);
+    let mut consumers: Vec<Vec<usize>> = vec![Vec::new(); net.places];
+    for (t, transition) in net.transitions.iter().enumerate() {
+        for &p in &transition.consumes {
+            consumers[p].push(t);
+        }
+    }
+    (0..net.places)
+        .map(|start| {
+            let mut bits = vec![0u64; words];
+            let mut seen = vec![false; net.places];
+            let mut stack = vec![start];
+            seen[start] = true;
+            while let Some(p) = stack.pop() {
+                for &t in &consumers[p] {
+                    if let Some(a) = labels[t] {
+                        bits[a as usize / 64] |= 1 << (a % 64);
+                    }
+                    for &q in &net.transitions[t].produces {
+                        if !seen[q] {
+                            seen[q] = true;
+                            stack.push(q);
+                        }
+                    }
+                }
+            }
+            bits
+        })
+        .collect()
 }
