@@ -28,6 +28,8 @@ pub struct Alignment {
     pub cost: u32,
     /// Its moves in order.
     pub moves: Vec<Move>,
+    /// The marking it ends in (the final one, for a finished trace).
+    end: u32,
 }
 
 /// A net ready for aligning traces of activities numbered by a log's interner.
@@ -201,6 +203,39 @@ impl<'n> Aligner<'n> {
     /// An optimal alignment of `trace` (activity numbers), or `None` when more than `budget`
     /// states were needed or the model is unbounded.
     pub fn align(&mut self, trace: &[u32], budget: usize) -> Option<Alignment> {
+        self.search(trace, budget, true)
+    }
+
+    /// An optimal alignment of `trace` as the start of a run that has not finished: it may
+    /// end in any marking (what a running instance has done so far, against the model).
+    pub fn align_prefix(&mut self, trace: &[u32], budget: usize) -> Option<Alignment> {
+        self.search(trace, budget, false)
+    }
+
+    /// The tasks (transition indexes) `alignment`'s end marking enables, after any silent
+    /// steps: where a running instance waits.
+    pub fn next_tasks(&mut self, alignment: &Alignment) -> Vec<u32> {
+        let mut seen = vec![alignment.end];
+        let mut stack = vec![alignment.end];
+        let mut tasks = Vec::new();
+        while let Some(m) = stack.pop() {
+            for i in self.successors(m).unwrap_or_default() {
+                let (t, next) = self.arena[i as usize];
+                match self.labels[t as usize] {
+                    Some(_) if !tasks.contains(&t) => tasks.push(t),
+                    Some(_) => {}
+                    None if !seen.contains(&next) => {
+                        seen.push(next);
+                        stack.push(next);
+                    }
+                    None => {}
+                }
+            }
+        }
+        tasks
+    }
+
+    fn search(&mut self, trace: &[u32], budget: usize, finished: bool) -> Option<Alignment> {
         let n = trace.len() as u32;
         let mut bounds: HashMap<u32, Vec<u32>> = HashMap::default();
         let key = |m: u32, pos: u32| (u64::from(m) << 32) | u64::from(pos);
@@ -217,10 +252,11 @@ impl<'n> Aligner<'n> {
                 continue;
             }
             let marking = (state >> 32) as u32;
-            if pos == n && marking == self.final_marking {
+            if pos == n && (!finished || marking == self.final_marking) {
                 return Some(Alignment {
                     cost: g,
                     moves: moves_to(state, &reached),
+                    end: marking,
                 });
             }
             expanded += 1;

@@ -137,31 +137,9 @@ pub fn check_log(
         if alignment.cost == 0 {
             result.fitting_traces += count;
         }
-        let mut seen: Vec<(DeviationKind, String)> = Vec::new();
-        for mv in &alignment.moves {
-            let deviation = match *mv {
-                Move::Log(pos) => {
-                    let activity = trace[pos as usize];
-                    let kind = if aligner.models(activity) {
-                        DeviationKind::WrongOrder
-                    } else {
-                        DeviationKind::NotInModel
-                    };
-                    (kind, names.name(activity).to_string())
-                }
-                Move::Model(t) => {
-                    let label = net.transitions[t as usize]
-                        .label
-                        .clone()
-                        .unwrap_or_default();
-                    (DeviationKind::Skipped, label)
-                }
-                Move::Sync(_) | Move::Silent(_) => continue,
-            };
-            if !seen.contains(&deviation) {
-                seen.push(deviation);
-            }
-        }
+        let seen = named_deviations(&alignment, trace, &mut aligner, &net, |a| {
+            names.name(a).to_string()
+        });
         for deviation in seen {
             *deviations.entry(deviation).or_default() += count;
         }
@@ -183,4 +161,41 @@ pub fn check_log(
         .deviations
         .sort_by(|a, b| b.traces.cmp(&a.traces).then(a.kind.cmp(&b.kind)));
     Ok(result)
+}
+
+/// The distinct deviations of `alignment` of `trace`, named: an event the model cannot do
+/// there (its activity not in the model, or in the wrong place) or a task skipped.
+pub(super) fn named_deviations(
+    alignment: &super::Alignment,
+    trace: &[u32],
+    aligner: &mut Aligner<'_>,
+    net: &PetriNet,
+    name: impl Fn(u32) -> String,
+) -> Vec<(DeviationKind, String)> {
+    let mut seen: Vec<(DeviationKind, String)> = Vec::new();
+    for mv in &alignment.moves {
+        let deviation = match *mv {
+            Move::Log(pos) => {
+                let activity = trace[pos as usize];
+                let kind = if aligner.models(activity) {
+                    DeviationKind::WrongOrder
+                } else {
+                    DeviationKind::NotInModel
+                };
+                (kind, name(activity))
+            }
+            Move::Model(t) => {
+                let label = net.transitions[t as usize]
+                    .label
+                    .clone()
+                    .unwrap_or_default();
+                (DeviationKind::Skipped, label)
+            }
+            Move::Sync(_) | Move::Silent(_) => continue,
+        };
+        if !seen.contains(&deviation) {
+            seen.push(deviation);
+        }
+    }
+    seen
 }

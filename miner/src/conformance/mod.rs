@@ -10,6 +10,7 @@ mod align;
 mod bpmn_read;
 mod fitness;
 mod petri;
+mod reference;
 #[cfg(test)]
 mod tests;
 
@@ -17,3 +18,4 @@ pub use align::{Aligner, Alignment, Move, DEFAULT_STATE_BUDGET};
 pub use bpmn_read::{read_bpmn, BpmnGraph, Node, NodeKind};
 pub use fitness::{check_log, Conformance, Deviation, DeviationKind};
 pub use petri::{PetriNet, Transition};
+pub use reference::{InstanceCheck, ReferenceModel};

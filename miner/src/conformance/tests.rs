@@ -228,3 +228,25 @@ fn a_log_is_checked_per_variant_with_pm4py_fitness_and_named_deviations() {
         "{err}"
     );
 }
+
+#[test]
+fn a_running_instance_is_checked_as_far_as_it_got_and_waits_at_the_next_tasks() {
+    let model = ReferenceModel::read(&sequence_with_choice()).unwrap();
+    let running = model.check(&["A"], false).unwrap();
+    assert!(running.deviations.is_empty());
+    assert_eq!(running.waiting_at, ["B", "C"]);
+    let off = model.check(&["A", "X"], false).unwrap();
+    assert_eq!(
+        off.deviations,
+        [(DeviationKind::NotInModel, "X".to_string())]
+    );
+    assert_eq!(off.waiting_at, ["B", "C"]);
+    let ended = model.check(&["A", "B"], true).unwrap();
+    assert_eq!(
+        ended.deviations,
+        [(DeviationKind::Skipped, "D".to_string())]
+    );
+    assert!(ended.waiting_at.is_empty());
+    let done = model.check(&["A", "C", "D"], true).unwrap();
+    assert!(done.deviations.is_empty());
+}
