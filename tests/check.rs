@@ -2,6 +2,8 @@
 //! named, and a model that cannot be checked refused with why (its line, or both sides of a
 //! mismatch). Parity with pm4py is checked live by scripts/check_alignments_pm4py.py.
 
+mod support;
+
 use std::process::{Command, Output};
 
 fn flowsight(args: &[&str]) -> Output {
@@ -98,4 +100,129 @@ fn a_model_that_cannot_be_checked_says_why() {
         err.contains("line 3") && err.contains("complexGateway g"),
         "{err}"
     );
+}
+
+#[test]
+fn each_instance_page_shows_where_it_stands_against_the_tracking_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let flow = format!("{}/fixtures/order-flow.toml", env!("CARGO_MANIFEST_DIR"));
+    let out = flowsight(&[
+        "generate",
+        "--orders",
+        "300",
+        "--out",
+        &path("orders.ndjson"),
+    ]);
+    assert!(out.status.success());
+    let store = path("store");
+    let import = flowsight(&[
+        "import",
+        &path("orders.ndjson"),
+        "--config",
+        &flow,
+        "--store",
+        &store,
+    ]);
+    assert!(
+        import.status.success(),
+        "{}",
+        String::from_utf8_lossy(&import.stderr)
+    );
+    // The model every order so far follows (the Inductive Miner at noise 0), as a user would
+    // export it, then tracked against.
+    let model = path("order.bpmn");
+    let out = flowsight(&["export", "model", "--store", &store, "--out", &model]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tracked = path("tracked.toml");
+    let rules = std::fs::read_to_string(&flow).unwrap();
+    std::fs::write(
+        &tracked,
+        format!("{rules}\n[tracking]\nmodel = {model:?}\n"),
+    )
+    .unwrap();
+    let server = support::start(
+        &[
+            "serve",
+            "--store",
+            &store,
+            "--config",
+            &tracked,
+            "--listen",
+            "127.0.0.1:0",
+            "--no-otlp-ports",
+        ],
+        "listening on",
+    );
+    let list = support::get_json(&server, "/api/instances?limit=1000");
+    let mut seen = std::collections::BTreeSet::new();
+    for instance in list["instances"].as_array().unwrap() {
+        let status = instance["status"].as_str().unwrap().to_string();
+        if !seen.insert(status.clone()) {
+            continue;
+        }
+        let page = support::get(&server, &format!("/instances/{}", instance["id"]));
+        assert!(page.contains("follows the model"), "{status}: {page}");
+        if status == "completed" {
+            assert!(!page.contains("waits at"), "{page}");
+        } else {
+            assert!(
+                page.contains("id=\"waiting-at\">waits at "),
+                "{status}: {page}"
+            );
+        }
+    }
+    assert!(
+        seen.contains("completed") && seen.contains("running"),
+        "{seen:?}"
+    );
+
+    // A step the model does not know, on a running order, shows as its deviation at once.
+    let running = list["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["status"] == "running")
+        .unwrap();
+    let order = running["label"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("order=");
+    let time = miner::time::format_timestamp(running["last_event"].as_i64().unwrap() + 1_000_000);
+    let event = serde_json::json!([{"type": "FraudCheckedEvent", "id": "fraud-1", "time": time, "data": {"orderId": order}}]);
+    ureq::post(&format!("{}/api/events", server.url))
+        .send_json(&event)
+        .expect("ingest accepts the event");
+    let page = support::get(&server, &format!("/instances/{}", running["id"]));
+    assert!(
+        page.contains("deviates from the model once")
+            && page.contains("FraudCheckedEvent: not in the model"),
+        "{page}"
+    );
+
+    let broken = path("broken.toml");
+    std::fs::write(
+        &broken,
+        format!(
+            "{rules}\n[tracking]\nmodel = \"{}\"\n",
+            path("missing.bpmn")
+        ),
+    )
+    .unwrap();
+    let out = flowsight(&[
+        "serve",
+        "--store",
+        &store,
+        "--config",
+        &broken,
+        "--listen",
+        "127.0.0.1:0",
+        "--no-otlp-ports",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("[tracking] model"));
 }

@@ -17,6 +17,9 @@
 //! [retention]                     # delete whole instances idle this long (default: keep all)
 //! keep = "30d"
 //!
+//! [tracking]                      # a reference model: deviations and where instances wait
+//! model = "order.bpmn"
+//!
 //! [store]                         # a directory (embedded store) or a ClickHouse database
 //! location = "clickhouse://127.0.0.1:8123/flowsight"
 //! ```
@@ -51,6 +54,19 @@ pub struct CollectorConfig {
     /// How long history is kept.
     #[serde(default)]
     pub retention: RetentionConfig,
+    /// What instances are tracked against.
+    #[serde(default)]
+    pub tracking: TrackingConfig,
+}
+
+/// What instances are tracked against: a reference model whose tasks are matched to
+/// activities by name.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrackingConfig {
+    /// A BPMN 2.0 file (as drawn in Camunda Modeler or bpmn.io, or exported by Flowsight):
+    /// each instance page shows the instance's deviations from it and the tasks it waits at.
+    pub model: Option<std::path::PathBuf>,
 }
 
 /// How long history is kept: none of it is deleted unless `keep` is set.

@@ -62,6 +62,7 @@ pub fn run(args: CollectArgs) -> anyhow::Result<()> {
     if rules.defaulted && args.discover_sample > 0 {
         rules = discover_rules(&kafka, args.discover_sample)?.unwrap_or(rules);
     }
+    rules.check_tracking()?;
     let runtime = tokio::runtime::Runtime::new()?;
     // Ports first: a taken port must not leave a new store behind. The store is opened outside
     // the runtime: the ClickHouse store runs one of its own.

@@ -140,6 +140,22 @@ pub struct Rules {
 }
 
 impl Rules {
+    /// Checks that the reference model of `[tracking] model`, if any, can be read: a serving
+    /// command refuses to start with one it could not show.
+    pub fn check_tracking(&self) -> anyhow::Result<()> {
+        let Some(path) = &self.config.tracking.model else {
+            return Ok(());
+        };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the [tracking] model {}", path.display()))?;
+        let model = miner::conformance::ReferenceModel::read(&text)
+            .with_context(|| format!("reading the [tracking] model {}", path.display()))?;
+        for note in model.notes() {
+            tracing::warn!("[tracking] model {}: {note}", path.display());
+        }
+        Ok(())
+    }
+
     /// The rules discovered from `messages` (`origin` names them), logged with their
     /// evidence, for a source given no rules. `None`, with a note saying why, when they
     /// cannot be discovered: the defaults stay in force and every event is still kept.

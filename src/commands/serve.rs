@@ -336,6 +336,7 @@ pub async fn shutdown_signal() {
 /// Runs `flowsight serve`.
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let rules = args.store.rules("")?;
+    rules.check_tracking()?;
     let runtime = tokio::runtime::Runtime::new()?;
     // Ports first: a taken port must not leave a new store behind. The store is opened outside
     // the runtime: the ClickHouse store runs one of its own.

@@ -13,6 +13,7 @@ pub mod imports;
 pub mod reports;
 mod routes;
 pub mod server;
+mod tracking;
 mod views;
 
 pub use error::WebError;

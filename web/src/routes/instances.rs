@@ -234,6 +234,7 @@ struct DetailPage {
     timeline: String,
     gantt: String,
     rows: Vec<EventRow>,
+    tracking: Option<crate::tracking::TrackingView>,
 }
 
 /// One instance as JSON: its summary, keys, merges and every event (spans included).
@@ -253,7 +254,15 @@ async fn detail(
     State(state): State<AppState>,
     Path(id): Path<i64>,
 ) -> Result<Html<String>, WebError> {
-    let (found, overview) = blocking(&state, move |s| Ok((s.instance(id)?, s.overview()?))).await?;
+    let config = state.config.clone();
+    let (found, overview, tracking) = blocking(&state, move |s| {
+        let found = s.instance(id)?;
+        let tracking = found
+            .as_ref()
+            .and_then(|d| crate::tracking::instance_tracking(&config, d));
+        Ok((found, s.overview()?, tracking))
+    })
+    .await?;
     let d = found.ok_or_else(|| {
         WebError::NotFound(format!(
             "instance {id} does not exist (it may have been merged into another)"
@@ -281,6 +290,7 @@ async fn detail(
         timeline: timeline_svg(&d.events),
         gantt: spans_gantt_svg(&d.events),
         rows,
+        tracking,
     })
 }
 
