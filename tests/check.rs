@@ -226,3 +226,44 @@ fn each_instance_page_shows_where_it_stands_against_the_tracking_model() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("[tracking] model"));
 }
+
+#[test]
+fn an_event_log_imported_without_rules_gets_inferred_end_activities_not_every_case_stuck() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let store = store.to_str().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_flowsight"))
+        .args([
+            "import",
+            &shared("xes/running-example.xes"),
+            "--store",
+            store,
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("inferred from the log")
+            && said.contains("pay compensation (3)")
+            && said.contains("reject request (3)"),
+        "{said}"
+    );
+    let out = flowsight(&["export", "instances", "--format", "json", "--store", store]);
+    let page: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let statuses: Vec<&str> = page["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses, ["completed"; 6],
+        "the rules saved with the store say so to every reader"
+    );
+}

@@ -63,6 +63,8 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
             args.file.display()
         );
         rules = Rules::discovered(&messages, &origin).unwrap_or(rules);
+    } else if rules.defaulted && is_xes(&name) {
+        rules = inferred_ends(&args.file)?.unwrap_or(rules);
     }
     let location = args.store.location(&rules.config).to_string();
     let created = !location.contains("://") && !Path::new(&location).exists();
@@ -71,6 +73,59 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
         let _ = std::fs::remove_dir_all(&location);
     }
     result
+}
+
+/// Share of cases an activity must end to be inferred as an end activity.
+const END_SHARE: f64 = 0.01;
+
+fn is_xes(name: &str) -> bool {
+    name.ends_with(".xes") || name.ends_with(".xes.gz")
+}
+
+/// For an event log imported without rules: end activities inferred from it (the last
+/// activity of at least 1 % of its cases), so that its finished cases count as completed
+/// rather than stuck; said on the terminal and saved with the store as its rules.
+fn inferred_ends(path: &Path) -> anyhow::Result<Option<Rules>> {
+    let file = std::fs::File::open(path)?;
+    let (log, _) = miner::formats::xes::read_event_log(maybe_gunzip(file)?)?;
+    let mut last: std::collections::BTreeMap<&str, usize> = Default::default();
+    for case in log.cases() {
+        if let Some(&a) = case.activities.last() {
+            *last.entry(log.activities().name(a)).or_default() += 1;
+        }
+    }
+    let cases = log.case_count().max(1) as f64;
+    let mut ends: Vec<(&str, usize)> = last
+        .into_iter()
+        .filter(|(_, n)| *n as f64 >= END_SHARE * cases)
+        .collect();
+    ends.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    if ends.is_empty() {
+        return Ok(None);
+    }
+    let listed: Vec<String> = ends.iter().map(|(a, n)| format!("{a} ({n})")).collect();
+    eprintln!(
+        "note: no end activities given: inferred from the log as the last activity of at least 1% of its cases: {}; other cases count as running or stuck (give --config FILE to say otherwise)",
+        listed.join(", ")
+    );
+    // A JSON array of strings is a TOML array of basic strings, escapes included.
+    let names: Vec<&str> = ends.iter().map(|(a, _)| *a).collect();
+    let text = format!(
+        "# End activities inferred from {}: the last activity of at least 1% of its cases.\n[instances]\nend_activities = {}\n",
+        path.display(),
+        serde_json::to_string(&names)?
+    );
+    let config = collector::CollectorConfig::parse(&text).map_err(|e| anyhow::anyhow!(e))?;
+    Ok(Some(Rules {
+        config,
+        text: Some(text),
+        origin: format!(
+            "end activities inferred from {} ({})",
+            path.display(),
+            listed.join(", ")
+        ),
+        defaulted: false,
+    }))
 }
 
 fn import(args: &ImportArgs, rules: &Rules) -> anyhow::Result<()> {
