@@ -63,12 +63,20 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
             args.file.display()
         );
         rules = Rules::discovered(&messages, &origin).unwrap_or(rules);
-    } else if rules.defaulted && is_xes(&name) {
-        rules = inferred_ends(&args.file)?.unwrap_or(rules);
+    }
+    let mut inferred = None;
+    if rules.defaulted && is_xes(&name) {
+        if let Some((ends, note)) = inferred_ends(&args.file)? {
+            rules = ends;
+            inferred = Some(note);
+        }
     }
     let location = args.store.location(&rules.config).to_string();
     let created = !location.contains("://") && !Path::new(&location).exists();
     let result = import(&args, &rules);
+    if let (Ok(()), Some(note)) = (&result, inferred) {
+        eprintln!("{note}");
+    }
     if result.is_err() && created {
         let _ = std::fs::remove_dir_all(&location);
     }
@@ -84,8 +92,9 @@ fn is_xes(name: &str) -> bool {
 
 /// For an event log imported without rules: end activities inferred from it (the last
 /// activity of at least 1 % of its cases), so that its finished cases count as completed
-/// rather than stuck; said on the terminal and saved with the store as its rules.
-fn inferred_ends(path: &Path) -> anyhow::Result<Option<Rules>> {
+/// rather than stuck, saved with the store as its rules; with the note that says so once the
+/// import succeeded.
+fn inferred_ends(path: &Path) -> anyhow::Result<Option<(Rules, String)>> {
     let file = std::fs::File::open(path)?;
     let (log, _) = miner::formats::xes::read_event_log(maybe_gunzip(file)?)?;
     let mut last: std::collections::BTreeMap<&str, usize> = Default::default();
@@ -104,7 +113,7 @@ fn inferred_ends(path: &Path) -> anyhow::Result<Option<Rules>> {
         return Ok(None);
     }
     let listed: Vec<String> = ends.iter().map(|(a, n)| format!("{a} ({n})")).collect();
-    eprintln!(
+    let note = format!(
         "note: no end activities given: inferred from the log as the last activity of at least 1% of its cases: {}; other cases count as running or stuck (give --config FILE to say otherwise)",
         listed.join(", ")
     );
@@ -116,7 +125,7 @@ fn inferred_ends(path: &Path) -> anyhow::Result<Option<Rules>> {
         serde_json::to_string(&names)?
     );
     let config = collector::CollectorConfig::parse(&text).map_err(|e| anyhow::anyhow!(e))?;
-    Ok(Some(Rules {
+    let rules = Rules {
         config,
         text: Some(text),
         origin: format!(
@@ -125,7 +134,8 @@ fn inferred_ends(path: &Path) -> anyhow::Result<Option<Rules>> {
             listed.join(", ")
         ),
         defaulted: false,
-    }))
+    };
+    Ok(Some((rules, note)))
 }
 
 fn import(args: &ImportArgs, rules: &Rules) -> anyhow::Result<()> {
