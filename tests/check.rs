@@ -203,6 +203,17 @@ fn each_instance_page_shows_where_it_stands_against_the_tracking_model() {
             && page.contains("FraudCheckedEvent: not in the model"),
         "{page}"
     );
+    // The list says where each instance it shows stands.
+    let listed = support::get(&server, "/instances");
+    assert!(
+        listed.contains("<th>Against the model</th>") && listed.contains("follows; waits at "),
+        "{listed}"
+    );
+    let found = support::get(&server, &format!("/instances?q=order%3D{order}"));
+    assert!(
+        found.contains("<td class=\"model\">FraudCheckedEvent: not in the model</td>"),
+        "{found}"
+    );
 
     let broken = path("broken.toml");
     std::fs::write(

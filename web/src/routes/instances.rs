@@ -141,7 +141,9 @@ struct ListPage {
     status: String,
     steps: String,
     total: String,
-    rows: Vec<InstanceRow>,
+    /// Whether a reference model is configured (the list then says where each instance stands).
+    tracked: bool,
+    rows: Vec<(InstanceRow, String)>,
     range: String,
     prev: Option<String>,
     next: Option<String>,
@@ -160,8 +162,13 @@ async fn list(
         .filter(|&o| i64::try_from(o).is_ok())
         .ok_or_else(|| WebError::BadRequest(format!("page {page_no} is out of range")))?;
     let query = selection.page(offset, PAGE_SIZE);
-    let (result, overview) =
-        blocking(&state, move |s| Ok((s.instances(&query)?, s.overview()?))).await?;
+    let config = state.config.clone();
+    let (result, overview, model_cells) = blocking(&state, move |s| {
+        let result = s.instances(&query)?;
+        let cells = model_cells(s, &config, &result.instances)?;
+        Ok((result, s.overview()?, cells))
+    })
+    .await?;
     let shown = result.instances.len() as u64;
     let first = offset;
     page(ListPage {
@@ -170,7 +177,18 @@ async fn list(
         status: status.map(|s| s.as_str().to_string()).unwrap_or_default(),
         steps: params.steps_summary(),
         total: miner::formats::counted(result.total, "instance"),
-        rows: result.instances.iter().map(InstanceRow::from).collect(),
+        tracked: model_cells.is_some(),
+        rows: result
+            .instances
+            .iter()
+            .map(InstanceRow::from)
+            .zip(
+                model_cells
+                    .unwrap_or_default()
+                    .into_iter()
+                    .chain(std::iter::repeat(String::new())),
+            )
+            .collect(),
         range: if shown == 0 {
             "none".into()
         } else {
@@ -180,6 +198,38 @@ async fn list(
         next: (first + shown < result.total).then(|| params.link(Some(page_no + 1))),
         query: params.link(None),
     })
+}
+
+/// For each of `instances`, where it stands against the configured model, in a few words;
+/// `None` without a model.
+fn model_cells(
+    store: &dyn collector::store::Store,
+    config: &collector::CollectorConfig,
+    instances: &[collector::store::InstanceSummary],
+) -> Result<Option<Vec<String>>, WebError> {
+    let Some((path, model)) = crate::tracking::configured_model(config) else {
+        return Ok(None);
+    };
+    let model = match model {
+        Ok(model) => model,
+        Err(e) => {
+            return Ok(Some(vec![
+                format!("the model cannot be read: {e}");
+                instances.len()
+            ]))
+        }
+    };
+    let ids: Vec<_> = instances.iter().map(|i| i.id).collect();
+    let mut events = store.events_of(&ids)?;
+    Ok(Some(
+        instances
+            .iter()
+            .map(|i| {
+                let events = events.remove(&i.id).unwrap_or_default();
+                crate::tracking::tracking_of(&model, path.clone(), &events, i.status).cell()
+            })
+            .collect(),
+    ))
 }
 
 /// Paging of the instance list as JSON.
