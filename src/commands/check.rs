@@ -3,7 +3,7 @@
 
 use super::mine::read_xes_file;
 use anyhow::Context;
-use miner::conformance::{check_log, read_bpmn, Conformance, DeviationKind, DEFAULT_STATE_BUDGET};
+use miner::conformance::{check_log, read_bpmn, Conformance, DEFAULT_STATE_BUDGET};
 use std::path::PathBuf;
 
 /// Options of `flowsight check`.
@@ -68,12 +68,13 @@ fn summary(r: &Conformance) -> String {
         );
     }
     for d in r.deviations.iter().take(20) {
-        let what = match d.kind {
-            DeviationKind::NotInModel => "not in the model",
-            DeviationKind::Skipped => "skipped",
-            DeviationKind::WrongOrder => "where the model does not allow it",
-        };
-        let _ = writeln!(out, "  {:>7} traces: {} {what}", d.traces, d.activity);
+        let _ = writeln!(
+            out,
+            "  {:>7} traces: {} {}",
+            d.traces,
+            d.activity,
+            d.kind.describe()
+        );
     }
     if !r.activities_not_in_model.is_empty() {
         let _ = writeln!(

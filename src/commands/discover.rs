@@ -118,12 +118,14 @@ fn sample(args: &DiscoverArgs) -> anyhow::Result<(Vec<Value>, Vec<Value>, String
         return Ok((messages, Vec::new(), origin));
     }
     if let Some(location) = &args.store {
-        let rules = collector::store::saved_rules_at(location)?
-            .map(|text| collector::CollectorConfig::parse(&text))
-            .transpose()
-            .map_err(|e| anyhow::anyhow!("the rules saved with the store: {e}"))?
-            .unwrap_or_default();
-        let store = collector::store::open_existing(location, rules.instances.clone())?;
+        // The rules in force for the store: its events are written back in their envelope.
+        let store_args = super::StoreArgs {
+            store: Some(location.clone()),
+            config: None,
+            keep: None,
+        };
+        let rules = store_args.rules("")?.config;
+        let store = store_args.open_existing(&rules)?;
         let sample = stored_sample(store.as_ref(), &rules.mapping, args.sample)?;
         let origin = format!(
             "the newest {} events of the store {}",

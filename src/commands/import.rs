@@ -7,7 +7,9 @@ use super::{Rules, StoreArgs};
 use crate::progress;
 use anyhow::bail;
 use collector::discover::read_sample;
-use collector::sources::files::{import_file, is_csv_file, is_json_lines_file, ImportOptions};
+use collector::sources::files::{
+    import_file, is_csv_file, is_json_lines_file, is_xes_file, ImportOptions,
+};
 use miner::formats::csv_read::CsvColumns;
 use miner::formats::{counted, maybe_gunzip};
 use std::path::{Path, PathBuf};
@@ -65,8 +67,9 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
         rules = Rules::discovered(&messages, &origin).unwrap_or(rules);
     }
     let mut inferred = None;
-    if rules.defaulted && is_xes(&name) {
-        if let Some((ends, note)) = inferred_ends(&args.file)? {
+    if rules.defaulted && is_xes_file(&name) {
+        // A log that cannot be read infers nothing: the import then says what is wrong with it.
+        if let Ok(Some((ends, note))) = inferred_ends(&args.file) {
             rules = ends;
             inferred = Some(note);
         }
@@ -86,10 +89,6 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
 /// Share of cases an activity must end to be inferred as an end activity.
 const END_SHARE: f64 = 0.01;
 
-fn is_xes(name: &str) -> bool {
-    name.ends_with(".xes") || name.ends_with(".xes.gz")
-}
-
 /// For an event log imported without rules: end activities inferred from it (the last
 /// activity of at least 1 % of its cases), so that its finished cases count as completed
 /// rather than stuck, saved with the store as its rules; with the note that says so once the
@@ -97,18 +96,15 @@ fn is_xes(name: &str) -> bool {
 fn inferred_ends(path: &Path) -> anyhow::Result<Option<(Rules, String)>> {
     let file = std::fs::File::open(path)?;
     let (log, _) = miner::formats::xes::read_event_log(maybe_gunzip(file)?)?;
-    let mut last: std::collections::BTreeMap<&str, usize> = Default::default();
-    for case in log.cases() {
-        if let Some(&a) = case.activities.last() {
-            *last.entry(log.activities().name(a)).or_default() += 1;
-        }
-    }
-    let cases = log.case_count().max(1) as f64;
-    let mut ends: Vec<(&str, usize)> = last
+    // The last activity of each case in time order, as the store orders it.
+    let stats = miner::discovery::ProcessStats::from_log(&log);
+    let cases = stats.cases.max(1) as f64;
+    let mut ends: Vec<(String, u64)> = stats
+        .named_counts(&stats.end_activities)
         .into_iter()
         .filter(|(_, n)| *n as f64 >= END_SHARE * cases)
         .collect();
-    ends.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    ends.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     if ends.is_empty() {
         return Ok(None);
     }
@@ -118,7 +114,7 @@ fn inferred_ends(path: &Path) -> anyhow::Result<Option<(Rules, String)>> {
         listed.join(", ")
     );
     // A JSON array of strings is a TOML array of basic strings, escapes included.
-    let names: Vec<&str> = ends.iter().map(|(a, _)| *a).collect();
+    let names: Vec<&str> = ends.iter().map(|(a, _)| a.as_str()).collect();
     let text = format!(
         "# End activities inferred from {}: the last activity of at least 1% of its cases.\n[instances]\nend_activities = {}\n",
         path.display(),

@@ -146,9 +146,7 @@ impl Rules {
         let Some(path) = &self.config.tracking.model else {
             return Ok(());
         };
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading the [tracking] model {}", path.display()))?;
-        let model = miner::conformance::ReferenceModel::read(&text)
+        let model = miner::conformance::ReferenceModel::load(path)
             .with_context(|| format!("reading the [tracking] model {}", path.display()))?;
         for note in model.notes() {
             tracing::warn!("[tracking] model {}: {note}", path.display());

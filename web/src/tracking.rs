@@ -3,10 +3,11 @@
 
 use collector::store::{InstanceDetail, InstanceStatus};
 use collector::CollectorConfig;
-use miner::conformance::{DeviationKind, ReferenceModel};
+use miner::conformance::ReferenceModel;
 use miner::log::Event;
 
 /// What an instance page shows of the reference model.
+#[derive(Clone)]
 pub struct TrackingView {
     /// The model file.
     pub model: String,
@@ -24,9 +25,7 @@ pub fn configured_model(
     config: &CollectorConfig,
 ) -> Option<(String, Result<ReferenceModel, String>)> {
     let path = config.tracking.model.as_ref()?;
-    let model = std::fs::read_to_string(path)
-        .map_err(|e| e.to_string())
-        .and_then(|text| ReferenceModel::read(&text).map_err(|e| e.to_string()));
+    let model = ReferenceModel::load(path).map_err(|e| e.to_string());
     Some((path.display().to_string(), model))
 }
 
@@ -36,56 +35,67 @@ pub fn instance_tracking(
     detail: &InstanceDetail,
 ) -> Option<TrackingView> {
     let (path, model) = configured_model(config)?;
-    Some(match model {
-        Ok(model) => tracking_of(&model, path, &detail.events, detail.summary.status),
-        Err(e) => TrackingView {
-            model: path,
-            verdict: format!("the model cannot be read: {e}"),
-            deviations: Vec::new(),
-            waiting_at: Vec::new(),
-        },
-    })
+    let instance = [(detail.events.as_slice(), detail.summary.status)];
+    trackings(&path, &model, &instance).pop()
 }
 
-/// Where an instance with `events` (in time order) and `status` stands against `model`.
-pub fn tracking_of(
-    model: &ReferenceModel,
-    path: String,
-    events: &[Event],
-    status: InstanceStatus,
-) -> TrackingView {
-    let mut view = TrackingView {
-        model: path,
-        verdict: String::new(),
+/// Where each of `instances` (its events in time order, its status) stands against `model`
+/// (read from `path`), in one search.
+pub fn trackings(
+    path: &str,
+    model: &Result<ReferenceModel, String>,
+    instances: &[(&[Event], InstanceStatus)],
+) -> Vec<TrackingView> {
+    let view = |verdict: String| TrackingView {
+        model: path.to_string(),
+        verdict,
         deviations: Vec::new(),
         waiting_at: Vec::new(),
     };
-    let activities: Vec<&str> = events
-        .iter()
-        .filter(|e| !(e.span_id.is_some() && e.id.starts_with("span:")))
-        .map(|e| e.activity.as_str())
-        .collect();
-    let finished = status == InstanceStatus::Completed;
-    let Some(check) = model.check(&activities, finished) else {
-        view.verdict = "not computed: the alignment needed more than its state budget".into();
-        return view;
+    let model = match model {
+        Ok(model) => model,
+        Err(e) => return vec![view(format!("the model cannot be read: {e}")); instances.len()],
     };
-    view.verdict = match check.deviations.len() {
-        0 => "follows the model".into(),
-        1 => "deviates from the model once".into(),
-        n => format!("deviates from the model in {n} ways"),
-    };
-    view.deviations = check
-        .deviations
+    let activities: Vec<Vec<&str>> = instances
         .iter()
-        .map(|(kind, activity)| match kind {
-            DeviationKind::NotInModel => format!("{activity}: not in the model"),
-            DeviationKind::Skipped => format!("{activity}: skipped"),
-            DeviationKind::WrongOrder => format!("{activity}: where the model does not allow it"),
+        .map(|(events, _)| {
+            events
+                .iter()
+                .filter(|e| !(e.span_id.is_some() && e.id.starts_with("span:")))
+                .map(|e| e.activity.as_str())
+                .collect()
         })
         .collect();
-    view.waiting_at = check.waiting_at;
-    view
+    let asked: Vec<(&[&str], bool)> = activities
+        .iter()
+        .zip(instances)
+        .map(|(a, (_, status))| (a.as_slice(), *status == InstanceStatus::Completed))
+        .collect();
+    model
+        .check_all(&asked)
+        .into_iter()
+        .map(|check| {
+            let Some(check) = check else {
+                return view(
+                    "not computed: the alignment needed more than its state budget".into(),
+                );
+            };
+            let verdict = match check.deviations.len() {
+                0 => "follows the model".into(),
+                1 => "deviates from the model once".into(),
+                n => format!("deviates from the model in {n} ways"),
+            };
+            TrackingView {
+                deviations: check
+                    .deviations
+                    .iter()
+                    .map(|(kind, activity)| format!("{activity}: {}", kind.describe()))
+                    .collect(),
+                waiting_at: check.waiting_at,
+                ..view(verdict)
+            }
+        })
+        .collect()
 }
 
 impl TrackingView {

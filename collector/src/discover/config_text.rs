@@ -2,6 +2,7 @@
 //! saves for the user to edit, and what a zero-config source keeps with its store.
 
 use super::proposal::{Discovery, KeyProposal};
+use crate::mapping::unescape;
 use std::fmt::Write;
 
 /// The rules of `discovery` as configuration text; `origin` says where the sample came from.
@@ -131,6 +132,33 @@ fn key_rules(text: &mut String, key: &KeyProposal, prefix: &str) {
             let _ = writeln!(text, "{prefix}types = {}", array(types));
         }
     }
+}
+
+/// The `[[otlp.keys]]` rules for the keys found in a sample of spans (attribute names are
+/// the members of `data`), as configuration text.
+pub fn span_key_rules(discovery: &Discovery) -> String {
+    let mut text = String::new();
+    for key in discovery.applied_keys() {
+        let attributes: Vec<String> = key
+            .fields
+            .iter()
+            .filter_map(|f| f.pointer.strip_prefix("/data/"))
+            .filter(|name| !name.contains('/'))
+            .map(|name| unescape(name).into_owned())
+            .collect();
+        if attributes.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            text,
+            "\n# {}: span attributes sharing values across {} span names\n[[otlp.keys]]\nkind = {}\nattributes = {}",
+            key.kind,
+            key.types.len(),
+            quoted(&key.kind),
+            array(&attributes)
+        );
+    }
+    text
 }
 
 fn quoted(text: &str) -> String {

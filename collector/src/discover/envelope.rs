@@ -160,10 +160,10 @@ pub fn envelope_of(sample: &Sample) -> Result<Envelope, Missing> {
     let span_id =
         hex_field(Shape::SpanId, "span").filter(|f| f.name.to_ascii_lowercase().contains("span"));
     Ok(Envelope {
-        activity: chosen(activity, total, "values"),
+        activity: chosen(activity, total, &distinct(activity, "values")),
         time: chosen(time, total, "parse as a time"),
         id: id.map(|f| chosen(f, total, "unique per message")),
-        source: source.map(|f| chosen(f, total, "services")),
+        source: source.map(|f| chosen(f, total, &distinct(f, "services"))),
         trace_id: trace_id.map(|f| chosen(f, total, "W3C trace ids")),
         span_id: span_id.map(|f| chosen(f, total, "span ids")),
         data: data_member(sample, total),
@@ -187,19 +187,18 @@ fn named(f: &Field, names: &[&str]) -> Option<usize> {
     names.iter().position(|n| *n == lower)
 }
 
+/// `f` chosen, with its presence and `what` else speaks for it.
 fn chosen(f: &Field, total: usize, what: &str) -> Chosen {
     let presence = (f.presence(total) * 100.0).round();
-    let evidence = match what {
-        "values" | "services" => format!(
-            "on {presence}% of messages, {} distinct {what}",
-            f.distinct.len()
-        ),
-        _ => format!("on {presence}% of messages, {what}"),
-    };
     Chosen {
         pointer: f.pointer.clone(),
-        evidence,
+        evidence: format!("on {presence}% of messages, {what}"),
     }
+}
+
+/// How many distinct `what` `f` holds, in words.
+fn distinct(f: &Field, what: &str) -> String {
+    format!("{} distinct {what}", f.distinct.len())
 }
 
 /// The top-level member holding most of the payload, if one is named like a payload.

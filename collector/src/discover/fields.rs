@@ -2,6 +2,7 @@
 //! values found there. Values are interned once, so the later steps compare integers.
 
 use super::shape::{shape_of, Shape};
+use crate::mapping::{escape, unescape};
 use hashbrown::{HashMap, HashSet};
 use serde_json::Value;
 
@@ -115,7 +116,7 @@ impl Sample {
             Value::Object(members) if depth < MAX_DEPTH => {
                 for (name, member) in members {
                     pointer.push('/');
-                    pointer.push_str(&name.replace('~', "~0").replace('/', "~1"));
+                    pointer.push_str(&escape(name));
                     self.walk(member, message, pointer, depth + 1, leaves);
                     pointer.truncate(length);
                 }
@@ -157,12 +158,13 @@ impl Sample {
             return id;
         }
         let id = self.fields.len() as u32;
-        let name = pointer
-            .rsplit('/')
-            .find(|token| *token != EVERY_ELEMENT)
-            .unwrap_or_default()
-            .replace("~1", "/")
-            .replace("~0", "~");
+        let name = unescape(
+            pointer
+                .rsplit('/')
+                .find(|token| *token != EVERY_ELEMENT)
+                .unwrap_or_default(),
+        )
+        .into_owned();
         self.fields.push(Field {
             pointer: pointer.to_string(),
             name,

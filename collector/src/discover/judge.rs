@@ -33,7 +33,7 @@ pub fn judge(
     let mut order: Vec<usize> = (0..families.groups.len()).collect();
     // The family on most events first; between equals, the finer one (more values), so that
     // a grouping on every event (a customer) does not come before the instance's own key.
-    order.sort_by_key(|&g| {
+    order.sort_by_cached_key(|&g| {
         let holders = &families.holders[g];
         std::cmp::Reverse((events_of(holders).len(), holders.len()))
     });

@@ -23,11 +23,12 @@ mod stored;
 #[cfg(test)]
 mod tests;
 
+pub use config_text::span_key_rules;
 pub use envelope::{Chosen, Envelope};
 pub use fields::EVERY_ELEMENT;
 pub use preview::{changes, preview, Preview};
 pub use proposal::{Discovery, EndActivity, Judged, KeyField, KeyProposal, Outcome};
-pub use stored::{span_key_rules, stored_sample, StoredSample};
+pub use stored::{stored_sample, StoredSample};
 
 use crate::{CollectorConfig, CollectorError};
 use serde_json::Value;

@@ -2,10 +2,11 @@
 //! keys, and the instances the resulting rules form over the sampled messages.
 
 use super::proposal::{Discovery, Judged};
+use crate::correlate::{Correlator, InstanceId};
 use crate::mapping::{map_event, MappingConfig};
 use miner::log::Event;
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// The instances a mapping forms over a sample.
 #[derive(Debug, Default)]
@@ -20,7 +21,8 @@ pub struct Preview {
     pub unmapped: usize,
 }
 
-/// Maps every message of `messages` with `mapping` and joins events sharing a key.
+/// Maps every message of `messages` with `mapping` and correlates the events as the collector
+/// does.
 pub fn preview(mapping: &MappingConfig, messages: &[Value]) -> Preview {
     let mut result = Preview::default();
     let mut events: Vec<Event> = Vec::new();
@@ -35,17 +37,17 @@ pub fn preview(mapping: &MappingConfig, messages: &[Value]) -> Preview {
             Err(_) => result.unmapped += 1,
         }
     }
-    let mut links = petgraph::unionfind::UnionFind::<usize>::new(events.len());
-    let mut holder: HashMap<String, usize> = HashMap::new();
-    for (i, event) in events.iter().enumerate() {
-        for key in &event.keys {
-            let first = *holder.entry(key.to_string()).or_insert(i);
-            links.union(first, i);
-        }
+    // The collector's own correlation: a key value joins events, an event with several keys
+    // merges their instances; after every event, each key names its final instance.
+    let mut correlator = Correlator::new();
+    for event in &events {
+        correlator.assign(&event.keys);
     }
-    let mut groups: BTreeMap<usize, Vec<Event>> = BTreeMap::new();
-    for (i, event) in events.into_iter().enumerate() {
-        groups.entry(links.find(i)).or_default().push(event);
+    let mut groups: BTreeMap<InstanceId, Vec<Event>> = BTreeMap::new();
+    for event in events {
+        if let Some(instance) = correlator.instance_of(&event.keys[0]) {
+            groups.entry(instance).or_default().push(event);
+        }
     }
     result.instances = groups
         .into_values()

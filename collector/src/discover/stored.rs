@@ -2,7 +2,7 @@
 //! envelope Flowsight keeps them in, so that discovery can look at ingested events too, and
 //! at the attributes of trace spans.
 
-use crate::mapping::MappingConfig;
+use crate::mapping::{unescape, MappingConfig};
 use crate::store::{InstanceQuery, Store};
 use crate::CollectorError;
 use miner::log::{Event, END_ATTRIBUTE};
@@ -101,7 +101,7 @@ fn set_at(message: &mut Value, pointer: &str, value: Value) {
     let mut target = message;
     let mut tokens = tokens.split('/').peekable();
     while let Some(token) = tokens.next() {
-        let name = token.replace("~1", "/").replace("~0", "~");
+        let name = unescape(token).into_owned();
         let Value::Object(members) = target else {
             return;
         };
@@ -113,30 +113,4 @@ fn set_at(message: &mut Value, pointer: &str, value: Value) {
             .entry(name)
             .or_insert_with(|| Value::Object(Map::new()));
     }
-}
-
-/// The `[[otlp.keys]]` rules for the keys found in a sample of spans (attribute names are
-/// the members of `data`), as configuration text.
-pub fn span_key_rules(discovery: &super::Discovery) -> String {
-    let mut text = String::new();
-    for key in discovery.applied_keys() {
-        let attributes: Vec<toml::Value> = key
-            .fields
-            .iter()
-            .filter_map(|f| f.pointer.strip_prefix("/data/"))
-            .filter(|name| !name.contains('/'))
-            .map(|name| toml::Value::String(name.replace("~1", "/").replace("~0", "~")))
-            .collect();
-        if attributes.is_empty() {
-            continue;
-        }
-        text.push_str(&format!(
-            "\n# {}: span attributes sharing values across {} span names\n[[otlp.keys]]\nkind = {}\nattributes = {}\n",
-            key.kind,
-            key.types.len(),
-            toml::Value::String(key.kind.clone()),
-            toml::Value::Array(attributes)
-        ));
-    }
-    text
 }

@@ -14,5 +14,5 @@ pub use apply::{map_event, MappingError, TRACE_KEY};
 pub use caps::{cap_event, MAX_KEY_CHARS, MAX_NAME_CHARS, MAX_VALUE_CHARS};
 pub use config::{KeyRule, MappingConfig, OverrideRule};
 pub use event_id::derive_event_id;
-pub use pointer::{lookup, lookup_all};
+pub use pointer::{escape, lookup, lookup_all, unescape};
 pub use trace_id::{normalize_trace_id, trace_id_of, unnormalised_trace_ids};

@@ -52,12 +52,17 @@ pub fn lookup_all<'v>(value: &'v Value, pointer: &str, found: &mut impl FnMut(&'
 }
 
 /// A reference token with `~1` and `~0` decoded (only tokens holding `~` are copied).
-fn unescape(token: &str) -> Cow<'_, str> {
+pub fn unescape(token: &str) -> Cow<'_, str> {
     if token.contains('~') {
         Cow::Owned(token.replace("~1", "/").replace("~0", "~"))
     } else {
         Cow::Borrowed(token)
     }
+}
+
+/// `name` as a reference token: `~` and `/` encoded as `~0` and `~1`.
+pub fn escape(name: &str) -> String {
+    name.replace('~', "~0").replace('/', "~1")
 }
 
 /// An array index as RFC 6901 spells it: digits, no leading zero.

@@ -247,6 +247,8 @@ impl<'n> Aligner<'n> {
         let h0 = self.bound(trace, self.initial_marking, 0, &mut bounds);
         queue.push((Reverse(h0), 0, Reverse(0), start));
         let mut expanded = 0usize;
+        // The moves out of the state being expanded (one buffer for the whole search).
+        let mut moves: Vec<(u32, u32, u32, Move)> = Vec::new();
         while let Some((_, pos, Reverse(g), state)) = queue.pop() {
             if reached.get(&state).is_some_and(|r| r.0 < g) {
                 continue;
@@ -263,7 +265,7 @@ impl<'n> Aligner<'n> {
             if expanded > budget {
                 return None;
             }
-            let mut moves: Vec<(u32, u32, u32, Move)> = Vec::new();
+            moves.clear();
             if pos < n {
                 moves.push((marking, pos + 1, g + 1, Move::Log(pos)));
             }
@@ -279,7 +281,7 @@ impl<'n> Aligner<'n> {
                     }
                 }
             }
-            for (m, p, cost, mv) in moves {
+            for &(m, p, cost, mv) in &moves {
                 let next = key(m, p);
                 if reached.get(&next).is_none_or(|r| cost < r.0) {
                     let h = self.bound(trace, m, p, &mut bounds);

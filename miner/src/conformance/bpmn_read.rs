@@ -125,18 +125,18 @@ pub fn read_bpmn(text: &str) -> Result<BpmnGraph, MinerError> {
     let mut reader = Reader::from_str(text);
     let mut raw = Raw::default();
     let mut depth_stack: Vec<bool> = Vec::new();
+    let mut lines = Lines::new(text);
     loop {
-        let position = reader.buffer_position() as usize;
-        let line = || line_of(text, position);
+        let line = lines.at(reader.buffer_position() as usize);
         match reader.read_event() {
-            Err(e) => return Err(bpmn_error(line_of(text, position), e.to_string())),
+            Err(e) => return Err(bpmn_error(line, e.to_string())),
             Ok(Event::Eof) => break,
             Ok(Event::Start(e)) => {
-                let subprocess = start_element(&mut raw, &e, line())?;
+                let subprocess = start_element(&mut raw, &e, line)?;
                 depth_stack.push(subprocess);
             }
             Ok(Event::Empty(e)) => {
-                if start_element(&mut raw, &e, line())? {
+                if start_element(&mut raw, &e, line)? {
                     raw.open.pop();
                 }
             }
@@ -325,12 +325,30 @@ fn flatten(raw: Raw) -> Result<BpmnGraph, MinerError> {
     Ok(graph)
 }
 
-fn line_of(text: &str, position: usize) -> usize {
-    text.as_bytes()[..position.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
+/// The line of a position in a text, counted on from the previous position asked (the reader
+/// only moves forward), so a whole document is scanned once.
+struct Lines<'t> {
+    text: &'t [u8],
+    position: usize,
+    line: usize,
+}
+
+impl<'t> Lines<'t> {
+    fn new(text: &'t str) -> Self {
+        Self {
+            text: text.as_bytes(),
+            position: 0,
+            line: 1,
+        }
+    }
+
+    /// The 1-based line of `position`, at or after every position asked before.
+    fn at(&mut self, position: usize) -> usize {
+        let position = position.min(self.text.len());
+        self.line += memchr::memchr_iter(b'\n', &self.text[self.position..position]).count();
+        self.position = position;
+        self.line
+    }
 }
 
 fn bpmn_error(line: usize, message: String) -> MinerError {

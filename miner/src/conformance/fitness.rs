@@ -21,6 +21,17 @@ pub enum DeviationKind {
     WrongOrder,
 }
 
+impl DeviationKind {
+    /// What happened to an activity of this kind, in words (`skipped`).
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::NotInModel => "not in the model",
+            Self::Skipped => "skipped",
+            Self::WrongOrder => "where the model does not allow it",
+        }
+    }
+}
+
 /// A deviation and how many traces show it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Deviation {
@@ -137,8 +148,8 @@ pub fn check_log(
         if alignment.cost == 0 {
             result.fitting_traces += count;
         }
-        let seen = named_deviations(&alignment, trace, &mut aligner, &net, |a| {
-            names.name(a).to_string()
+        let seen = named_deviations(&alignment, trace, &mut aligner, &net, |pos| {
+            names.name(trace[pos]).to_string()
         });
         for deviation in seen {
             *deviations.entry(deviation).or_default() += count;
@@ -164,13 +175,14 @@ pub fn check_log(
 }
 
 /// The distinct deviations of `alignment` of `trace`, named: an event the model cannot do
-/// there (its activity not in the model, or in the wrong place) or a task skipped.
+/// there (its activity not in the model, or in the wrong place; `name_at` names the event at a
+/// position) or a task skipped.
 pub(super) fn named_deviations(
     alignment: &super::Alignment,
     trace: &[u32],
     aligner: &mut Aligner<'_>,
     net: &PetriNet,
-    name: impl Fn(u32) -> String,
+    name_at: impl Fn(usize) -> String,
 ) -> Vec<(DeviationKind, String)> {
     let mut seen: Vec<(DeviationKind, String)> = Vec::new();
     for mv in &alignment.moves {
@@ -182,7 +194,7 @@ pub(super) fn named_deviations(
                 } else {
                     DeviationKind::NotInModel
                 };
-                (kind, name(activity))
+                (kind, name_at(pos as usize))
             }
             Move::Model(t) => {
                 let label = net.transitions[t as usize]

@@ -33,6 +33,15 @@ impl ReferenceModel {
         Ok(Self { graph, net })
     }
 
+    /// Reads a BPMN 2.0 file; an error names the file or the element and line.
+    pub fn load(path: &std::path::Path) -> Result<Self, MinerError> {
+        let text = std::fs::read_to_string(path).map_err(|source| MinerError::Io {
+            what: path.display().to_string(),
+            source,
+        })?;
+        Self::read(&text)
+    }
+
     /// What the reader did not model as drawn.
     pub fn notes(&self) -> &[String] {
         &self.graph.notes
@@ -47,35 +56,45 @@ impl ReferenceModel {
     /// ended (then the model must have ended too). `None` when the search needed more than
     /// the default state budget.
     pub fn check(&self, activities: &[&str], finished: bool) -> Option<InstanceCheck> {
-        let mut names: Vec<&str> = self.task_names();
-        for a in activities {
-            if !names.contains(a) {
-                names.push(a);
-            }
-        }
-        let number = |name: &str| names.iter().position(|n| *n == name).map(|i| i as u32);
-        let mut aligner = Aligner::new(&self.net, number, names.len());
-        let trace: Vec<u32> = activities.iter().filter_map(|a| number(a)).collect();
-        let alignment = if finished {
-            aligner.align(&trace, DEFAULT_STATE_BUDGET)?
-        } else {
-            aligner.align_prefix(&trace, DEFAULT_STATE_BUDGET)?
-        };
-        let deviations = named_deviations(&alignment, &trace, &mut aligner, &self.net, |a| {
-            names[a as usize].to_string()
-        });
-        let waiting_at = if finished {
-            Vec::new()
-        } else {
-            aligner
-                .next_tasks(&alignment)
-                .into_iter()
-                .filter_map(|t| self.net.transitions[t as usize].label.clone())
-                .collect()
-        };
-        Some(InstanceCheck {
-            deviations,
-            waiting_at,
-        })
+        self.check_all(&[(activities, finished)]).pop().flatten()
+    }
+
+    /// Checks several instances as [`ReferenceModel::check`] does one, with one search state
+    /// shared between them (the markings met by one are known to the next).
+    pub fn check_all(&self, instances: &[(&[&str], bool)]) -> Vec<Option<InstanceCheck>> {
+        let tasks = self.task_names();
+        // Every activity no task records gets the one number after the tasks': none can be
+        // matched, and a deviation is named by its position in the trace.
+        let number =
+            |name: &str| Some(tasks.iter().position(|t| *t == name).unwrap_or(tasks.len()) as u32);
+        let mut aligner = Aligner::new(&self.net, number, tasks.len() + 1);
+        instances
+            .iter()
+            .map(|&(activities, finished)| {
+                let trace: Vec<u32> = activities.iter().filter_map(|a| number(a)).collect();
+                let alignment = if finished {
+                    aligner.align(&trace, DEFAULT_STATE_BUDGET)?
+                } else {
+                    aligner.align_prefix(&trace, DEFAULT_STATE_BUDGET)?
+                };
+                let deviations =
+                    named_deviations(&alignment, &trace, &mut aligner, &self.net, |pos| {
+                        activities[pos].to_string()
+                    });
+                let waiting_at = if finished {
+                    Vec::new()
+                } else {
+                    aligner
+                        .next_tasks(&alignment)
+                        .into_iter()
+                        .filter_map(|t| self.net.transitions[t as usize].label.clone())
+                        .collect()
+                };
+                Some(InstanceCheck {
+                    deviations,
+                    waiting_at,
+                })
+            })
+            .collect()
     }
 }

@@ -12,6 +12,7 @@ use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::{Json, Router};
 use collector::discover::{changes, discover, preview, stored_sample, DiscoverOptions, Discovery};
+use collector::CollectorConfig;
 use miner::discovery::ProcessStatsBuilder;
 use miner::layout::{layout, render_svg, MapMode};
 use serde_json::Value;
@@ -34,27 +35,39 @@ struct Sampled {
     messages: Vec<Value>,
     origin: String,
     discovery: Result<Discovery, String>,
+    /// What the proposal would change against the rules in force (when asked for).
+    changes: Vec<String>,
 }
 
-/// Samples the store's newest `size` events and discovers rules from them.
-async fn sampled(state: &AppState, size: Option<usize>) -> Result<Sampled, WebError> {
+/// Samples the store's newest `size` events and discovers rules from them (and, with
+/// `with_changes`, what they would change), on the blocking pool: discovery is CPU work.
+async fn sampled(
+    state: &AppState,
+    size: Option<usize>,
+    with_changes: bool,
+) -> Result<Sampled, WebError> {
     let size = size.unwrap_or(DEFAULT_SAMPLE).clamp(1, MAX_SAMPLE);
     let mapping = state.config.mapping.clone();
-    let messages = blocking(state, move |store| {
-        Ok(stored_sample(store, &mapping, size)?.messages)
+    blocking(state, move |store| {
+        let messages = stored_sample(store, &mapping, size)?.messages;
+        let origin = format!("the newest {} events of the store", messages.len());
+        let discovery = if messages.is_empty() {
+            Err("the store holds no events yet: ingest or import some, then discover".into())
+        } else {
+            discover(&messages, &DiscoverOptions::default()).map_err(|e| e.to_string())
+        };
+        let changes = match &discovery {
+            Ok(d) if with_changes => changes(d, &mapping, &messages),
+            _ => Vec::new(),
+        };
+        Ok(Sampled {
+            messages,
+            origin,
+            discovery,
+            changes,
+        })
     })
-    .await?;
-    let origin = format!("the newest {} events of the store", messages.len());
-    let discovery = if messages.is_empty() {
-        Err("the store holds no events yet: ingest or import some, then discover".into())
-    } else {
-        discover(&messages, &DiscoverOptions::default()).map_err(|e| e.to_string())
-    };
-    Ok(Sampled {
-        messages,
-        origin,
-        discovery,
-    })
+    .await
 }
 
 /// `?sample=N`, and the user's decisions: `kN=NAME` applies proposed key N under NAME (every
@@ -84,22 +97,17 @@ impl Decisions {
         Ok(applied)
     }
 
-    /// The discovery with these decisions applied, and its configuration text.
-    fn decide(&self, sampled: Sampled) -> Result<(Sampled, String), WebError> {
-        let mut discovery = sampled.discovery.clone().map_err(WebError::BadRequest)?;
+    /// The rules of `sampled`'s discovery with these decisions applied, as configuration
+    /// text and as the configuration it reads as, with the sampled messages.
+    fn decide(&self, sampled: Sampled) -> Result<(Vec<Value>, String, CollectorConfig), WebError> {
+        let mut discovery = sampled.discovery.map_err(WebError::BadRequest)?;
         discovery
             .decide(&self.applied()?, self.traces.as_deref() == Some("1"))
             .map_err(WebError::BadRequest)?;
-        let (text, _) = discovery
+        let (text, config) = discovery
             .config(&sampled.origin)
             .map_err(|e| WebError::BadRequest(e.to_string()))?;
-        Ok((
-            Sampled {
-                discovery: Ok(discovery),
-                ..sampled
-            },
-            text,
-        ))
+        Ok((sampled.messages, text, config))
     }
 }
 
@@ -124,12 +132,8 @@ async fn discover_page(
     State(state): State<AppState>,
     Query(decisions): Query<Decisions>,
 ) -> Result<Html<String>, WebError> {
-    let sampled = sampled(&state, decisions.sample).await?;
+    let sampled = sampled(&state, decisions.sample, true).await?;
     let overview = blocking(&state, |s| Ok(s.overview()?)).await?;
-    let changes = match &sampled.discovery {
-        Ok(d) => changes(d, &state.config.mapping, &sampled.messages),
-        Err(_) => Vec::new(),
-    };
     let (discovery, problem) = match sampled.discovery {
         Ok(d) => (Some(d), String::new()),
         Err(problem) => (None, problem),
@@ -140,7 +144,7 @@ async fn discover_page(
         origin: sampled.origin,
         discovery,
         problem,
-        changes,
+        changes: sampled.changes,
     })
 }
 
@@ -148,12 +152,12 @@ async fn discover_json(
     State(state): State<AppState>,
     Query(decisions): Query<Decisions>,
 ) -> Result<Json<Value>, WebError> {
-    let sampled = sampled(&state, decisions.sample).await?;
-    let discovery = sampled.discovery.clone().map_err(WebError::BadRequest)?;
+    let sampled = sampled(&state, decisions.sample, true).await?;
+    let discovery = sampled.discovery.map_err(WebError::BadRequest)?;
     Ok(Json(serde_json::json!({
         "sample": sampled.origin,
         "rules_in_force": state.rules_origin,
-        "changes": changes(&discovery, &state.config.mapping, &sampled.messages),
+        "changes": sampled.changes,
         "discovery": discovery,
     })))
 }
@@ -164,28 +168,31 @@ async fn preview_json(
     State(state): State<AppState>,
     Query(decisions): Query<Decisions>,
 ) -> Result<Json<Value>, WebError> {
-    let (sampled, text) = decisions.decide(sampled(&state, decisions.sample).await?)?;
-    let config = collector::CollectorConfig::parse(&text).map_err(WebError::BadRequest)?;
-    let result = preview(&config.mapping, &sampled.messages);
-    let mut builder = ProcessStatsBuilder::new();
-    for steps in &result.instances {
-        let activities: Vec<u32> = steps.iter().map(|e| builder.intern(&e.activity)).collect();
-        let times: Vec<Option<i64>> = steps.iter().map(|e| Some(e.timestamp)).collect();
-        builder.add_case(&activities, &times);
-    }
-    let stats = builder.finish();
-    let map = miner::filter::simplify_paths(&stats, 100);
-    let svg = render_svg(&map, &layout(&map), MapMode::Frequency);
-    let correlated: usize = result.instances.iter().map(Vec::len).sum();
-    Ok(Json(serde_json::json!({
-        "instances": result.instances.len(),
-        "correlated_events": correlated,
-        "uncorrelated_events": result.uncorrelated,
-        "unmapped_messages": result.unmapped,
-        "variants": stats.variants.len(),
-        "svg": svg,
-        "config": text,
-    })))
+    let (messages, text, config) =
+        decisions.decide(sampled(&state, decisions.sample, false).await?)?;
+    blocking(&state, move |_| {
+        let result = preview(&config.mapping, &messages);
+        let mut builder = ProcessStatsBuilder::new();
+        for steps in &result.instances {
+            let activities: Vec<u32> = steps.iter().map(|e| builder.intern(&e.activity)).collect();
+            let times: Vec<Option<i64>> = steps.iter().map(|e| Some(e.timestamp)).collect();
+            builder.add_case(&activities, &times);
+        }
+        let stats = builder.finish();
+        let map = miner::filter::simplify_paths(&stats, 100);
+        let svg = render_svg(&map, &layout(&map), MapMode::Frequency);
+        let correlated: usize = result.instances.iter().map(Vec::len).sum();
+        Ok(Json(serde_json::json!({
+            "instances": result.instances.len(),
+            "correlated_events": correlated,
+            "uncorrelated_events": result.uncorrelated,
+            "unmapped_messages": result.unmapped,
+            "variants": stats.variants.len(),
+            "svg": svg,
+            "config": text,
+        })))
+    })
+    .await
 }
 
 /// The decided rules as a `flowsight.toml` download.
@@ -193,7 +200,7 @@ async fn config_file(
     State(state): State<AppState>,
     Query(decisions): Query<Decisions>,
 ) -> Result<impl IntoResponse, WebError> {
-    let (_, text) = decisions.decide(sampled(&state, decisions.sample).await?)?;
+    let (_, text, _) = decisions.decide(sampled(&state, decisions.sample, false).await?)?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/toml; charset=utf-8"),

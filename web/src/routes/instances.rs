@@ -210,24 +210,16 @@ fn model_cells(
     let Some((path, model)) = crate::tracking::configured_model(config) else {
         return Ok(None);
     };
-    let model = match model {
-        Ok(model) => model,
-        Err(e) => {
-            return Ok(Some(vec![
-                format!("the model cannot be read: {e}");
-                instances.len()
-            ]))
-        }
-    };
     let ids: Vec<_> = instances.iter().map(|i| i.id).collect();
-    let mut events = store.events_of(&ids)?;
+    let events = store.events_of(&ids)?;
+    let asked: Vec<(&[miner::log::Event], collector::store::InstanceStatus)> = instances
+        .iter()
+        .map(|i| (events.get(&i.id).map_or(&[][..], Vec::as_slice), i.status))
+        .collect();
     Ok(Some(
-        instances
+        crate::tracking::trackings(&path, &model, &asked)
             .iter()
-            .map(|i| {
-                let events = events.remove(&i.id).unwrap_or_default();
-                crate::tracking::tracking_of(&model, path.clone(), &events, i.status).cell()
-            })
+            .map(crate::tracking::TrackingView::cell)
             .collect(),
     ))
 }

@@ -76,6 +76,11 @@ pub fn is_json_lines_file(name: &str) -> bool {
     name.ends_with(".ndjson") || name.ends_with(".jsonl")
 }
 
+/// Whether a file is read as XES: every file neither OCEL, CSV nor JSON lines is.
+pub fn is_xes_file(name: &str) -> bool {
+    !is_ocel_file(Path::new(name)) && !is_csv_file(name) && !is_json_lines_file(name)
+}
+
 /// Imports the file at `path` (shown to people as `name`). `wrap` may wrap the raw bytes, e.g.
 /// in a progress bar; OCEL SQLite files are read in place.
 pub fn import_file(

@@ -5,7 +5,9 @@
 mod import;
 mod ocel_sqlite;
 
-pub use import::{import_file, is_csv_file, is_json_lines_file, ImportOptions, ImportReport};
+pub use import::{
+    import_file, is_csv_file, is_json_lines_file, is_xes_file, ImportOptions, ImportReport,
+};
 pub use ocel_sqlite::{read_ocel_sqlite, write_ocel_sqlite};
 
 use crate::store::{KeyLink, ObjectAttribute};
