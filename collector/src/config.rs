@@ -20,6 +20,10 @@
 //! [tracking]                      # a reference model: deviations and where instances wait
 //! model = "order.bpmn"
 //!
+//! [[tracking.sla]]                # how long an instance may stay at a step (else learned)
+//! step = "FetchGoodsCommand"
+//! within = "2h"
+//!
 //! [store]                         # a directory (embedded store) or a ClickHouse database
 //! location = "clickhouse://127.0.0.1:8123/flowsight"
 //! ```
@@ -60,13 +64,29 @@ pub struct CollectorConfig {
 }
 
 /// What instances are tracked against: a reference model whose tasks are matched to
-/// activities by name.
+/// activities by name, and how long an instance may stay at each step.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrackingConfig {
     /// A BPMN 2.0 file (as drawn in Camunda Modeler or bpmn.io, or exported by Flowsight):
     /// each instance page shows the instance's deviations from it and the tasks it waits at.
     pub model: Option<std::path::PathBuf>,
+    /// Service levels per step: an unfinished instance whose last step is `step` and that has
+    /// had no event for longer than `within` breaches it (it is stuck).
+    #[serde(default)]
+    pub sla: Vec<StepSla>,
+}
+
+/// How long an unfinished instance may stay at one step: with no event for longer than
+/// `within` after doing `step`, it breaches the service level and counts as stuck.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepSla {
+    /// The activity the instance last did.
+    pub step: String,
+    /// How long it may wait there, written like `90s`, `30m`, `12h`, `2d`.
+    #[serde(deserialize_with = "duration")]
+    pub within: Micros,
 }
 
 /// How long history is kept: none of it is deleted unless `keep` is set.
@@ -98,10 +118,21 @@ pub struct InstanceRules {
     /// An instance whose last activity is one of these is completed.
     #[serde(default)]
     pub end_activities: Vec<String>,
-    /// An unfinished instance with no event for this long (before the newest event in the
-    /// store) is stuck; otherwise it is running. Written like `90s`, `30m`, `12h`, `2d`.
-    #[serde(default = "default_stuck_after", deserialize_with = "duration")]
-    pub stuck_after: Micros,
+    /// An unfinished instance with no event for this long, at any step without its own
+    /// `[[tracking.sla]]`, is stuck; otherwise it is running. Written like `90s`, `30m`,
+    /// `12h`, `2d`. Unset, each step's limit is learned from history (see
+    /// [`crate::store::wait_limits`]).
+    #[serde(default, deserialize_with = "optional_duration")]
+    pub stuck_after: Option<Micros>,
+    /// Outcomes of end activities by name (`cancelled = ["OrderCancelledEvent"]`): how an
+    /// ended instance ended. End activities not named here get one from their name (see
+    /// [`crate::outcome`]).
+    #[serde(default)]
+    pub outcomes: std::collections::BTreeMap<String, Vec<String>>,
+    /// Per-step limits from `[[tracking.sla]]`, which win over `stuck_after` (set when the
+    /// configuration is parsed).
+    #[serde(skip)]
+    pub step_limits: Vec<StepSla>,
     /// Key kinds in order of preference for an instance's label (e.g. `order` before `payment`).
     /// Unlisted kinds come after, trace ids last.
     #[serde(default)]
@@ -117,15 +148,13 @@ impl Default for InstanceRules {
     fn default() -> Self {
         Self {
             end_activities: Vec::new(),
-            stuck_after: default_stuck_after(),
+            stuck_after: None,
+            outcomes: Default::default(),
+            step_limits: Vec::new(),
             label_kinds: Vec::new(),
             evict_after: default_evict_after(),
         }
     }
-}
-
-fn default_stuck_after() -> Micros {
-    DAY
 }
 
 fn default_evict_after() -> Micros {
@@ -182,6 +211,22 @@ impl CollectorConfig {
         if config.instances.label_kinds.is_empty() {
             config.instances.label_kinds = config.mapping.key_kinds();
         }
+        let mut steps = std::collections::HashSet::new();
+        if let Some(twice) = config.tracking.sla.iter().find(|s| !steps.insert(&s.step)) {
+            return Err(format!(
+                "[[tracking.sla]] names step {:?} twice: give each step one limit",
+                twice.step
+            ));
+        }
+        config.instances.step_limits = config.tracking.sla.clone();
+        let ends = &config.instances.end_activities;
+        for (outcome, activities) in &config.instances.outcomes {
+            if let Some(stray) = activities.iter().find(|a| !ends.contains(a)) {
+                return Err(format!(
+                    "[instances.outcomes] {outcome} names {stray:?}, which is not in end_activities {ends:?}"
+                ));
+            }
+        }
         Ok(config)
     }
 }
@@ -213,7 +258,7 @@ mod tests {
             "#,
         )
         .unwrap();
-        assert_eq!(c.instances.stuck_after, 2 * HOUR);
+        assert_eq!(c.instances.stuck_after, Some(2 * HOUR));
         assert_eq!(c.mapping.keys[0].kind, "order");
         let err = CollectorConfig::parse("[instances]\nstuck = \"1h\"").unwrap_err();
         assert!(err.contains("stuck"), "{err}");
@@ -221,6 +266,30 @@ mod tests {
             CollectorConfig::parse("[[mapping.keys]]\nkind = \"order\"\npointers = [\"data\"]")
                 .unwrap_err();
         assert!(err.contains("JSON pointer"), "{err}");
+    }
+
+    #[test]
+    fn step_service_levels_reach_the_instance_rules_once_per_step() {
+        let c = CollectorConfig::parse(
+            "[[tracking.sla]]\nstep = \"Pick\"\nwithin = \"2h\"\n[[tracking.sla]]\nstep = \"Ship\"\nwithin = \"1d\"",
+        )
+        .unwrap();
+        assert_eq!(c.instances.stuck_after, None);
+        let limits: Vec<_> = c
+            .instances
+            .step_limits
+            .iter()
+            .map(|s| (s.step.as_str(), s.within))
+            .collect();
+        assert_eq!(limits, [("Pick", 2 * HOUR), ("Ship", DAY)]);
+        let err = CollectorConfig::parse(
+            "[[tracking.sla]]\nstep = \"Pick\"\nwithin = \"2h\"\n[[tracking.sla]]\nstep = \"Pick\"\nwithin = \"1h\"",
+        )
+        .unwrap_err();
+        assert!(err.contains("\"Pick\" twice"), "{err}");
+        let err = CollectorConfig::parse("[[tracking.sla]]\nstep = \"Pick\"\nwithin = \"soon\"")
+            .unwrap_err();
+        assert!(err.contains("soon"), "{err}");
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod correlate;
 pub mod discover;
 pub mod error;
 pub mod mapping;
+pub mod outcome;
 pub mod sources;
 pub mod store;
 

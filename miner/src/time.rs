@@ -51,6 +51,13 @@ pub fn parse_timestamp(text: &str) -> Result<(Micros, Zone), MinerError> {
     })
 }
 
+/// The current time, UTC microseconds: when a report was made, or "now" for live data.
+pub fn now_micros() -> Micros {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as Micros)
+}
+
 /// Formats UTC microseconds as RFC 3339 with millisecond precision, e.g.
 /// `2026-01-05T08:00:00.000Z`, or with microseconds when the time has them
 /// (`2026-01-05T08:00:00.000250Z`), so that no export loses precision.

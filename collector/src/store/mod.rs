@@ -15,13 +15,14 @@ mod stable_hash;
 mod standing;
 mod state_rows;
 mod trace_codec;
+pub mod wait_limits;
 
 pub use clickhouse::{ClickHouseStore, ClickHouseUrl};
 pub use embedded::EmbeddedStore;
 pub use query::{
-    AppendReport, CaseFilter, DeadLetter, Deleted, HeldInMemory, InstanceDetail, InstancePage,
-    InstanceQuery, InstanceStatus, InstanceSummary, KeyLink, MergeRecord, ObjectAttribute,
-    StatsQuery, StepFilter, StepIds, StoreOverview,
+    AppendReport, CaseFilter, DeadLetter, Deleted, HeldInMemory, InstanceDetail, InstanceOrder,
+    InstancePage, InstanceQuery, InstanceStatus, InstanceSummary, KeyLink, MergeRecord,
+    ObjectAttribute, StatsQuery, StepFilter, StepIds, StepStanding, StoreOverview,
 };
 
 use crate::config::InstanceRules;

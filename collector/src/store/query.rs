@@ -1,5 +1,6 @@
 //! The questions a [`super::Store`] answers and the shapes of its answers.
 
+use super::wait_limits::{Clock, WaitLimit, WaitLimits};
 use crate::correlate::InstanceId;
 use miner::log::{BusinessKey, Event};
 use miner::time::Micros;
@@ -66,6 +67,10 @@ pub struct InstanceQuery {
     pub status: Option<InstanceStatus>,
     /// Only instances with these steps (the drill-down from an activity, a path or a variant).
     pub steps: StepFilter,
+    /// Only unfinished instances whose last step is this activity: those standing there.
+    pub at_step: Option<String>,
+    /// The order of the page.
+    pub order: InstanceOrder,
     /// How many to skip.
     pub offset: u64,
     /// How many at most.
@@ -78,8 +83,46 @@ impl Default for InstanceQuery {
             search: None,
             status: None,
             steps: StepFilter::default(),
+            at_step: None,
+            order: InstanceOrder::default(),
             offset: 0,
             limit: 50,
+        }
+    }
+}
+
+/// The order of a page of instances.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InstanceOrder {
+    /// Latest activity first.
+    #[default]
+    Latest,
+    /// Longest without an event first: among unfinished instances, those waiting longest.
+    LongestWaiting,
+}
+
+impl InstanceOrder {
+    /// The name used in URLs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Latest => "latest",
+            Self::LongestWaiting => "waiting",
+        }
+    }
+
+    /// Parses the name used in URLs.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Latest, Self::LongestWaiting]
+            .into_iter()
+            .find(|o| o.as_str() == text)
+    }
+
+    /// The SQL ordering of instance rows (`last_ts`, `id`).
+    pub fn sql(self) -> &'static str {
+        match self {
+            Self::Latest => "last_ts DESC, id DESC",
+            Self::LongestWaiting => "last_ts ASC, id ASC",
         }
     }
 }
@@ -257,10 +300,61 @@ pub struct StoreOverview {
     pub merges: u64,
     /// Instances per status, in [`InstanceStatus::ALL`] order.
     pub by_status: [u64; 3],
-    /// Newest event time: the data's "now", against which instances are judged stuck.
+    /// Newest event time.
     pub latest_event: Option<Micros>,
+    /// What waits are measured against: the wall clock for live data, the newest event for a
+    /// historical log.
+    pub clock: Clock,
+    /// Where unfinished instances stand, by the step they last did, most waiting first.
+    pub steps: Vec<StepStanding>,
+    /// Ended instances by the end activity they ended at, most first.
+    pub ended: Vec<(String, u64)>,
     /// Messages kept in the dead-letter table.
     pub dead_letters: u64,
+}
+
+/// The unfinished instances standing at one step (their last activity) and how many of them
+/// wait longer than the step's limit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepStanding {
+    /// The activity they last did.
+    pub step: String,
+    /// Unfinished instances whose last step it is.
+    pub waiting: u64,
+    /// Of them, those past the step's limit: stuck, breaching its service level.
+    pub stuck: u64,
+    /// How long an instance may stay at the step.
+    pub limit: WaitLimit,
+}
+
+impl StepStanding {
+    /// The standings of the instances by last step (`by_last`: step, instances there) given the
+    /// end activities (`ends`) and how many at each step are within their limits (`running`),
+    /// most waiting first; and the ended instances by end activity, most first.
+    pub fn tally(
+        by_last: impl IntoIterator<Item = (String, u64)>,
+        ends: &[String],
+        running: &std::collections::HashMap<String, u64>,
+        limits: &WaitLimits,
+    ) -> (Vec<Self>, Vec<(String, u64)>) {
+        type Counts = Vec<(String, u64)>;
+        let (mut ended, waiting): (Counts, Counts) = by_last
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .partition(|(step, _)| ends.contains(step));
+        ended.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let mut steps: Vec<Self> = waiting
+            .into_iter()
+            .map(|(step, waiting)| Self {
+                stuck: waiting.saturating_sub(running.get(&step).copied().unwrap_or(0)),
+                limit: limits.of(&step),
+                waiting,
+                step,
+            })
+            .collect();
+        steps.sort_by(|a, b| b.waiting.cmp(&a.waiting).then_with(|| a.step.cmp(&b.step)));
+        (steps, ended)
+    }
 }
 
 /// A message that could not become an event, kept with where it came from and why, so that

@@ -11,7 +11,8 @@ use super::tests::fresh_url;
 use super::{schema, ClickHouseStore};
 use crate::store::state_rows::CASES;
 use crate::store::{
-    CaseFilter, DeadLetter, InstanceQuery, KeyLink, ObjectAttribute, StatsQuery, StepIds, Store,
+    CaseFilter, DeadLetter, InstanceOrder, InstanceQuery, KeyLink, ObjectAttribute, StatsQuery,
+    StepIds, Store,
 };
 use crate::CollectorConfig;
 use fixtures::ORDER_FLOW_CONFIG;
@@ -126,10 +127,12 @@ fn every_query(store: &ClickHouseStore) -> Vec<Sql> {
     let latest = overview.latest_event.unwrap();
     let rule = StatusRule {
         end_activities: &ends,
-        stuck_before: latest - store.rules.stuck_after,
+        steps: vec![("Pay".into(), latest - 60_000_000), ("Ship".into(), latest)],
+        stuck_before: latest - 3_600_000_000,
     };
     let no_ends = StatusRule {
         end_activities: &[],
+        steps: Vec::new(),
         stuck_before: 0,
     };
     let merged = store
@@ -154,6 +157,13 @@ fn every_query(store: &ClickHouseStore) -> Vec<Sql> {
         .step_by(2)
         .map(|a| a.name.clone())
         .collect();
+    let stuck_at = overview
+        .steps
+        .iter()
+        .find(|s| s.stuck > 0)
+        .expect("the generated flow has stuck orders")
+        .step
+        .clone();
     let drill = StepIds {
         activity: Some(0),
         edge: Some((0, 1)),
@@ -163,38 +173,44 @@ fn every_query(store: &ClickHouseStore) -> Vec<Sql> {
         InstanceFilter {
             search: None,
             status: None,
+            at_step: None,
             active_since: None,
             steps: None,
         },
         InstanceFilter {
             search: Some("order=3"),
             status: None,
+            at_step: None,
             active_since: None,
             steps: None,
         },
         InstanceFilter {
             search: Some("3"),
             status: Some("completed"),
+            at_step: None,
             active_since: None,
             steps: None,
         },
         InstanceFilter {
             search: None,
-            status: Some("running"),
-            active_since: Some(latest - 3_600_000_000),
+            status: Some("stuck"),
+            at_step: Some(&stuck_at),
+            active_since: None,
             steps: None,
         },
         InstanceFilter {
             search: None,
             status: None,
+            at_step: None,
             active_since: None,
             steps: Some(Some(&drill)),
         },
     ];
     let mut queries = vec![
         sql::counts(),
-        sql::running_count(&rule),
-        sql::running_count(&no_ends),
+        sql::running_by_step(&rule),
+        sql::running_by_step(&no_ends),
+        sql::state::ending_by_step(),
         sql::roots_around(2),
         sql::roots_around(merged),
         sql::instance_events(vec![merged, 2]),
@@ -253,7 +269,20 @@ fn every_query(store: &ClickHouseStore) -> Vec<Sql> {
     ];
     for filter in &filters {
         queries.push(sql::instance_count(&rule, filter));
-        queries.push(sql::instance_page(&rule, filter, 0, 5));
+        queries.push(sql::instance_page(
+            &rule,
+            filter,
+            InstanceOrder::Latest,
+            0,
+            5,
+        ));
+        queries.push(sql::instance_page(
+            &rule,
+            filter,
+            InstanceOrder::LongestWaiting,
+            0,
+            5,
+        ));
     }
     const HOUR: i64 = 3_600_000_000;
     let window = CaseFilter {

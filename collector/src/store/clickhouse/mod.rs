@@ -38,6 +38,8 @@ pub struct ClickHouseStore {
     db: Db,
     writer: Mutex<write::Writer>,
     rules: InstanceRules,
+    /// How long an instance may stay at each step, learned again now and then.
+    limits: crate::store::wait_limits::LimitsCache,
     /// The latest write failed.
     write_failed: std::sync::atomic::AtomicBool,
 }
@@ -57,6 +59,7 @@ impl ClickHouseStore {
             url: url.clone(),
             db,
             writer: Mutex::new(writer),
+            limits: crate::store::wait_limits::LimitsCache::new(&rules),
             rules,
             write_failed: Default::default(),
         })

@@ -8,10 +8,11 @@ use crate::correlate::InstanceId;
 use crate::store::effects::is_business_label;
 use crate::store::event_json::{attributes_from_json, keys_from_json};
 use crate::store::state_rows::{CASES, EVENTS};
+use crate::store::wait_limits::{Clock, WaitLimits};
 use crate::store::{
-    AppendReport, CaseFilter, DeadLetter, Deleted, HeldInMemory, InstanceDetail, InstancePage,
-    InstanceQuery, InstanceStatus, InstanceSummary, KeyLink, MergeRecord, ObjectAttribute,
-    StatsQuery, Store, StoreOverview,
+    AppendReport, CaseFilter, DeadLetter, Deleted, HeldInMemory, InstanceDetail, InstanceOrder,
+    InstancePage, InstanceQuery, InstanceStatus, InstanceSummary, KeyLink, MergeRecord,
+    ObjectAttribute, StatsQuery, StepStanding, Store, StoreOverview,
 };
 use crate::CollectorError;
 use clickhouse::Row;
@@ -20,6 +21,7 @@ use miner::log::{BusinessKey, Event};
 use miner::performance::DurationStats;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Duration statistics as ClickHouse returns them: (count, total, mean, median, p95, min, max).
 type Durations = (u64, i64, i64, i64, i64, i64, i64);
@@ -135,6 +137,13 @@ impl ClickHouseStore {
     }
 }
 
+/// How many instances stand at one step.
+#[derive(Row, Deserialize)]
+struct StepCountRow {
+    step: String,
+    n: u64,
+}
+
 #[derive(Row, Deserialize)]
 struct CountsRow {
     merges: u64,
@@ -197,15 +206,17 @@ impl Store for ClickHouseStore {
         let mut filter = InstanceFilter {
             search,
             status: query.status.map(InstanceStatus::as_str),
+            at_step: query.at_step.as_deref(),
             active_since: None,
             steps: steps.as_ref().map(Option::as_ref),
         };
-        let total: u64 = if search.is_some() || steps.is_some() {
+        let narrowed = search.is_some() || steps.is_some() || query.at_step.is_some();
+        let total: u64 = if narrowed {
             self.db.fetch_one(sql::instance_count(&rule, &filter))?
         } else {
             // Without a search, the counts come from the totals, and a page reads only the
             // recent instances that hold it.
-            let by_status = self.by_status(&rule)?;
+            let (by_status, _) = self.by_status(&rule)?;
             let total = match query.status {
                 Some(status) => InstanceStatus::ALL
                     .iter()
@@ -213,13 +224,16 @@ impl Store for ClickHouseStore {
                     .map_or(0, |i| by_status[i]),
                 None => by_status.iter().sum(),
             };
-            let need = query.offset.saturating_add(query.limit);
-            filter.active_since = self.recent_window(&rule, &filter, need, total)?;
+            if query.order == InstanceOrder::Latest {
+                let need = query.offset.saturating_add(query.limit);
+                filter.active_since = self.recent_window(&rule, &filter, need, total)?;
+            }
             total
         };
         let rows: Vec<SummaryRow> = self.db.fetch(sql::instance_page(
             &rule,
             &filter,
+            query.order,
             query.offset,
             query.limit,
         ))?;
@@ -369,19 +383,34 @@ impl Store for ClickHouseStore {
         self.write_failed.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// From the process state: totals, and a read of the instances active since the stuck limit.
+    /// From the process state: totals, and a read of the instances active since the longest
+    /// limit.
     fn overview(&self) -> Result<StoreOverview, CollectorError> {
-        let (rule, latest) = self.status_rule()?;
+        let (rule, judged) = self.status_rule()?;
         let counts: CountsRow = self.db.fetch_one(sql::counts())?;
         let (events, stored) = (self.total(EVENTS)?, self.total(state::STORED)?);
-        let by_status = self.by_status(&rule)?;
+        let (by_status, running_at) = self.by_status(&rule)?;
+        let by_last = self
+            .db
+            .fetch::<StepCountRow>(sql::state::ending_by_step())?
+            .into_iter()
+            .map(|r| (r.step, r.n));
+        let (steps, ended) = StepStanding::tally(
+            by_last,
+            &self.rules.end_activities,
+            &running_at,
+            &judged.limits,
+        );
         Ok(StoreOverview {
             events: stored,
             instances: by_status.iter().sum(),
             uncorrelated: stored.saturating_sub(events),
             merges: counts.merges,
             by_status,
-            latest_event: latest,
+            latest_event: judged.latest,
+            clock: judged.clock,
+            steps,
+            ended,
             dead_letters: counts.dead_letters,
         })
     }
@@ -393,17 +422,24 @@ impl ClickHouseStore {
         Ok(state::total_of(&self.db, measure)?.max(0) as u64)
     }
 
-    /// Instances per status, in [`InstanceStatus::ALL`] order: completed from the totals,
-    /// running from the instances active since the stuck limit, stuck the rest.
-    fn by_status(&self, rule: &StatusRule<'_>) -> Result<[u64; 3], CollectorError> {
+    /// Instances per status, in [`InstanceStatus::ALL`] order, and those running at each step:
+    /// completed from the totals, running from the instances active since the longest limit,
+    /// stuck the rest.
+    fn by_status(
+        &self,
+        rule: &StatusRule<'_>,
+    ) -> Result<([u64; 3], HashMap<String, u64>), CollectorError> {
         let instances = self.total(CASES)?;
         let completed = state::ending_in(&self.db, rule.end_activities)?.max(0) as u64;
-        let running: u64 = self.db.fetch_one(sql::running_count(rule))?;
-        Ok([
-            completed,
-            running,
-            instances.saturating_sub(completed + running),
-        ])
+        let running_at: HashMap<String, u64> = self
+            .db
+            .fetch::<StepCountRow>(sql::running_by_step(rule))?
+            .into_iter()
+            .map(|r| (r.step, r.n))
+            .collect();
+        let running: u64 = running_at.values().sum();
+        let stuck = instances.saturating_sub(completed + running);
+        Ok(([completed, running, stuck], running_at))
     }
 
     /// The latest start of a window of recent activity holding at least `need` of the
@@ -440,16 +476,29 @@ impl ClickHouseStore {
         }
     }
 
-    /// How instances' statuses are judged now, and the data's "now" (the newest event time of
-    /// the summarised instances) it is judged against.
-    fn status_rule(&self) -> Result<(StatusRule<'_>, Option<i64>), CollectorError> {
+    /// How instances' statuses are judged now, and what by: the newest event time of the
+    /// summarised instances, the clock and the limits.
+    fn status_rule(&self) -> Result<(StatusRule<'_>, Judged), CollectorError> {
         let latest = state::latest(&self.db)?;
-        let rule = StatusRule {
-            end_activities: &self.rules.end_activities,
-            stuck_before: latest.unwrap_or(0).saturating_sub(self.rules.stuck_after),
-        };
-        Ok((rule, latest))
+        let clock = Clock::now(latest);
+        let limits = self.limits.current(|| state::read_totals(&self.db))?;
+        let rule = StatusRule::new(&self.rules.end_activities, &limits, &clock);
+        Ok((
+            rule,
+            Judged {
+                latest,
+                clock,
+                limits,
+            },
+        ))
     }
+}
+
+/// What a status rule was made from.
+struct Judged {
+    latest: Option<i64>,
+    clock: Clock,
+    limits: Arc<WaitLimits>,
 }
 
 /// Directly-follows statistics, variants and throughput, aggregated by ClickHouse in one

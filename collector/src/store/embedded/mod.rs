@@ -31,6 +31,8 @@ pub struct EmbeddedStore {
     writer: Mutex<write::Writer>,
     readers: read_pool::ReadPool,
     rules: InstanceRules,
+    /// How long an instance may stay at each step, learned again now and then.
+    limits: crate::store::wait_limits::LimitsCache,
     /// The latest write failed.
     write_failed: std::sync::atomic::AtomicBool,
 }
@@ -70,6 +72,7 @@ impl EmbeddedStore {
             dir: dir.to_path_buf(),
             writer: Mutex::new(writer),
             readers,
+            limits: crate::store::wait_limits::LimitsCache::new(&rules),
             rules,
             write_failed: Default::default(),
         })

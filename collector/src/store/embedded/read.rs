@@ -4,10 +4,11 @@ use super::{state, EmbeddedStore};
 use crate::correlate::InstanceId;
 use crate::store::event_json::{attributes_from_json, keys_from_json};
 use crate::store::stable_hash::stable_hash;
+use crate::store::wait_limits::{Clock, WaitLimits};
 use crate::store::{
     AppendReport, CaseFilter, DeadLetter, Deleted, HeldInMemory, InstanceDetail, InstancePage,
     InstanceQuery, InstanceStatus, InstanceSummary, KeyLink, MergeRecord, ObjectAttribute,
-    StatsQuery, Store, StoreOverview,
+    StatsQuery, StepStanding, Store, StoreOverview,
 };
 use crate::CollectorError;
 use miner::discovery::ProcessStats;
@@ -16,6 +17,7 @@ use miner::time::Micros;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params_from_iter, Connection, OptionalExtension, Row};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 const SUMMARY_COLUMNS: &str = "id, label, events, first_ts, last_ts, last_activity";
 const EVENT_COLUMNS: &str = "id, activity, ts, source, keys, trace_id, span_id, attributes";
@@ -93,6 +95,12 @@ impl Store for EmbeddedStore {
                     }
                 }
             }
+            if let Some(step) = &query.at_step {
+                let ends = vec!["?"; self.rules.end_activities.len()].join(", ");
+                conditions.push(format!("last_activity = ? AND last_activity NOT IN ({ends})"));
+                condition_params.push(SqlValue::Text(step.clone()));
+                condition_params.extend(status.ends());
+            }
             if let Some(s) = query.status {
                 conditions.push(format!("({}) = ?", status.expr));
                 condition_params.extend(status.params.iter().cloned());
@@ -115,8 +123,9 @@ impl Store for EmbeddedStore {
                 .cloned()
                 .chain([SqlValue::Integer(query.limit as i64), SqlValue::Integer(query.offset as i64)]);
             let mut stmt = conn.prepare(&format!(
-                "SELECT {SUMMARY_COLUMNS}, {} FROM instances {filter} ORDER BY last_ts DESC, id DESC LIMIT ? OFFSET ?",
-                status.expr
+                "SELECT {SUMMARY_COLUMNS}, {} FROM instances {filter} ORDER BY {} LIMIT ? OFFSET ?",
+                status.expr,
+                query.order.sql()
             ))?;
             let instances = stmt
                 .query_map(params_from_iter(page_params), summary_from_row)?
@@ -278,16 +287,31 @@ impl Store for EmbeddedStore {
                     .map(|n| n as u64)
             };
             let totals = state::case_totals(conn, &self.rules.end_activities)?;
-            // Only instances active since the stuck limit are read: the rest are completed
+            // Only instances active since the longest limit are read: the rest are completed
             // (counted by their last activity in the totals) or stuck.
             let ends = vec!["?"; self.rules.end_activities.len()].join(", ");
-            let running: i64 = conn.query_row(
-                &format!("SELECT COUNT(*) FROM instances WHERE last_ts >= ? AND last_activity NOT IN ({ends})"),
-                params_from_iter(std::iter::once(status.stuck_before()).chain(status.ends())),
-                |r| r.get(0),
-            )?;
-            let running = running as u64;
+            let mut stmt = conn.prepare(&format!(
+                "SELECT last_activity, COUNT(*) FROM instances
+                 WHERE last_ts >= ? AND last_activity NOT IN ({ends}) AND last_ts >= ({})
+                 GROUP BY last_activity",
+                status.stuck_before
+            ))?;
+            let params = std::iter::once(SqlValue::Integer(status.stuck_everywhere_before()))
+                .chain(status.ends())
+                .chain(status.limits());
+            let running_at: HashMap<String, u64> = stmt
+                .query_map(params_from_iter(params), |r| {
+                    Ok((r.get(0)?, r.get::<_, i64>(1)? as u64))
+                })?
+                .collect::<Result<_, _>>()?;
+            let running: u64 = running_at.values().sum();
             let stuck = totals.cases.saturating_sub(totals.completed + running);
+            let (steps, ended) = StepStanding::tally(
+                state::instances_by_last_step(conn)?,
+                &self.rules.end_activities,
+                &running_at,
+                &status.limits,
+            );
             let events = count("SELECT events FROM totals")?;
             Ok(StoreOverview {
                 events,
@@ -297,29 +321,43 @@ impl Store for EmbeddedStore {
                 merges: count("SELECT merges FROM totals")?,
                 by_status: [totals.completed, running, stuck],
                 latest_event: status.latest,
+                clock: status.clock,
+                steps,
+                ended,
                 dead_letters: count("SELECT COUNT(*) FROM dead_letters")?,
             })
         })
     }
 }
 
-/// The SQL that computes an instance's status, with its parameters.
+/// The SQL that computes an instance's status, with its parameters, and what it judges by.
 struct StatusSql {
     expr: String,
-    /// The end activities, then the time before which an unfinished instance is stuck.
+    /// The end activities, then the limits of [`Self::stuck_before`].
     params: Vec<SqlValue>,
+    /// An expression of `last_activity`: the time before which an instance at that step is
+    /// stuck (its parameters in `params`, after the end activities).
+    stuck_before: String,
+    ends: usize,
     latest: Option<Micros>,
+    clock: Clock,
+    limits: Arc<WaitLimits>,
 }
 
 impl StatusSql {
     /// The end activities, as parameters.
     fn ends(&self) -> impl Iterator<Item = SqlValue> + '_ {
-        self.params[..self.params.len() - 1].iter().cloned()
+        self.params[..self.ends].iter().cloned()
     }
 
-    /// The time before which an unfinished instance is stuck, as a parameter.
-    fn stuck_before(&self) -> SqlValue {
-        self.params[self.params.len() - 1].clone()
+    /// The parameters of [`Self::stuck_before`].
+    fn limits(&self) -> impl Iterator<Item = SqlValue> + '_ {
+        self.params[self.ends..].iter().cloned()
+    }
+
+    /// The time before which an instance is stuck wherever it stands.
+    fn stuck_everywhere_before(&self) -> Micros {
+        self.clock.now.saturating_sub(self.limits.longest())
     }
 }
 
@@ -327,6 +365,8 @@ impl EmbeddedStore {
     fn status_sql(&self, conn: &Connection) -> Result<StatusSql, CollectorError> {
         let latest: Option<Micros> =
             conn.query_row("SELECT MAX(last_ts) FROM instances", [], |r| r.get(0))?;
+        let clock = Clock::now(latest);
+        let limits = self.limits.current(|| state::read_totals(conn))?;
         let ends = vec!["?"; self.rules.end_activities.len()].join(", ");
         let mut params: Vec<SqlValue> = self
             .rules
@@ -334,15 +374,31 @@ impl EmbeddedStore {
             .iter()
             .map(|a| SqlValue::Text(a.clone()))
             .collect();
-        params.push(SqlValue::Integer(
-            latest.unwrap_or(0).saturating_sub(self.rules.stuck_after),
-        ));
+        let own = limits.own_limits();
+        let otherwise = SqlValue::Integer(clock.now.saturating_sub(limits.otherwise()));
+        let stuck_before = if own.is_empty() {
+            params.push(otherwise);
+            "?".to_string()
+        } else {
+            let mut case = String::from("CASE last_activity");
+            for (step, within) in &own {
+                case.push_str(" WHEN ? THEN ?");
+                params.push(SqlValue::Text(step.clone()));
+                params.push(SqlValue::Integer(clock.now.saturating_sub(*within)));
+            }
+            params.push(otherwise);
+            case + " ELSE ? END"
+        };
         Ok(StatusSql {
             expr: format!(
-                "CASE WHEN last_activity IN ({ends}) THEN 'completed' WHEN last_ts < ? THEN 'stuck' ELSE 'running' END"
+                "CASE WHEN last_activity IN ({ends}) THEN 'completed' WHEN last_ts < ({stuck_before}) THEN 'stuck' ELSE 'running' END"
             ),
             params,
+            stuck_before,
+            ends: self.rules.end_activities.len(),
             latest,
+            clock,
+            limits,
         })
     }
 }
@@ -365,7 +421,8 @@ fn page_with_steps(
     };
     let mut stmt = conn.prepare(&format!(
         "SELECT {SUMMARY_COLUMNS}, {status}, t.steps FROM instances
-         JOIN state_traces t ON t.instance = id {filter} ORDER BY last_ts DESC, id DESC"
+         JOIN state_traces t ON t.instance = id {filter} ORDER BY {}",
+        query.order.sql()
     ))?;
     let mut rows = stmt.query(params_from_iter(params.iter()))?;
     while let Some(row) = rows.next()? {

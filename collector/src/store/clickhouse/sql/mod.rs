@@ -15,7 +15,8 @@ pub use side_tables::{
 
 use super::schema::{KEY_ROW, LABEL_ROW, MERGE_ROW, ROOT_ROW};
 use crate::store::effects::TRACE_LABEL;
-use crate::store::{CaseFilter, InstanceStatus, StepIds};
+use crate::store::wait_limits::{Clock, WaitLimits};
+use crate::store::{CaseFilter, InstanceOrder, InstanceStatus, StepIds};
 
 /// A value bound to a `?` placeholder.
 #[derive(Debug, Clone, PartialEq)]
@@ -116,25 +117,86 @@ fn events_with_case(columns: &str, modifier: &str) -> String {
     )
 }
 
-/// What makes an instance's status, given the end activities and the time before which an
-/// unfinished instance counts as stuck.
+/// What makes an instance's status: the end activities, and for each step the time before
+/// which an unfinished instance that last did it counts as stuck.
 pub struct StatusRule<'a> {
     /// Activities that complete an instance.
     pub end_activities: &'a [String],
-    /// Unfinished instances whose last event is older than this are stuck.
+    /// Steps with a limit of their own, and the time before which an instance there is stuck.
+    pub steps: Vec<(String, i64)>,
+    /// The time before which an unfinished instance at any other step is stuck.
     pub stuck_before: i64,
 }
 
-impl StatusRule<'_> {
+impl<'a> StatusRule<'a> {
+    /// The rule for `limits` against `clock`.
+    pub fn new(end_activities: &'a [String], limits: &WaitLimits, clock: &Clock) -> Self {
+        Self {
+            end_activities,
+            steps: limits
+                .own_limits()
+                .into_iter()
+                .map(|(step, within)| (step, clock.now.saturating_sub(within)))
+                .collect(),
+            stuck_before: clock.now.saturating_sub(limits.otherwise()),
+        }
+    }
+
+    /// The time before which an unfinished instance is stuck wherever it stands.
+    pub fn stuck_everywhere_before(&self) -> i64 {
+        self.steps
+            .iter()
+            .map(|(_, before)| *before)
+            .fold(self.stuck_before, i64::min)
+    }
+
     /// The status of an instance whose last event is `last_activity` at `last_ts`: the rule
     /// the `status` column applies in SQL.
     pub fn status_of(&self, last_activity: &str, last_ts: i64) -> InstanceStatus {
+        let stuck_before = self
+            .steps
+            .iter()
+            .find(|(step, _)| step == last_activity)
+            .map_or(self.stuck_before, |(_, before)| *before);
         if self.end_activities.iter().any(|a| a == last_activity) {
             InstanceStatus::Completed
-        } else if last_ts < self.stuck_before {
+        } else if last_ts < stuck_before {
             InstanceStatus::Stuck
         } else {
             InstanceStatus::Running
+        }
+    }
+
+    /// Appends the time before which an instance at `last_activity` is stuck.
+    fn push_stuck_before(&self, s: &mut Sql) {
+        if self.steps.is_empty() {
+            s.bind(Value::Int(self.stuck_before));
+            return;
+        }
+        // `transform` wants constant arrays, which 18.16 does not fold from a cast; literal
+        // numbers are unsigned to ClickHouse, so each branch is made signed.
+        s.push("multiIf(");
+        for (step, before) in &self.steps {
+            s.push("last_activity = ")
+                .bind(Value::Str(step.clone()))
+                .push(", toInt64(")
+                .bind(Value::Int(*before))
+                .push("), ");
+        }
+        s.push("toInt64(")
+            .bind(Value::Int(self.stuck_before))
+            .push("))");
+    }
+
+    /// Appends whether `last_activity` is an end activity.
+    fn push_ended(&self, s: &mut Sql) {
+        // `has([], …)` is a type error on 18.16.
+        if self.end_activities.is_empty() {
+            s.push("0");
+        } else {
+            s.push("has(")
+                .bind(Value::Strs(self.end_activities.to_vec()))
+                .push(", last_activity)");
         }
     }
 }
@@ -142,16 +204,10 @@ impl StatusRule<'_> {
 /// Summaries with their `status` column.
 fn summaries_with_status(rule: &StatusRule<'_>, active_since: Option<i64>) -> Sql {
     let mut s = Sql::new("SELECT id, label, events, first_ts, last_ts, last_activity, multiIf(");
-    if rule.end_activities.is_empty() {
-        s.push("0");
-    } else {
-        s.push("has(")
-            .bind(Value::Strs(rule.end_activities.to_vec()))
-            .push(", last_activity)");
-    }
-    s.push(", 'completed', last_ts < ")
-        .bind(Value::Int(rule.stuck_before))
-        .push(", 'stuck', 'running') AS status FROM ")
+    rule.push_ended(&mut s);
+    s.push(", 'completed', last_ts < ");
+    rule.push_stuck_before(&mut s);
+    s.push(", 'stuck', 'running') AS status FROM ")
         .append(state::current_summaries(active_since).parenthesized());
     s
 }
@@ -163,6 +219,8 @@ pub struct InstanceFilter<'a> {
     pub search: Option<&'a str>,
     /// Only this status (`completed`, `running`, `stuck`).
     pub status: Option<&'a str>,
+    /// Only unfinished instances whose last step is this activity.
+    pub at_step: Option<&'a str>,
     /// Only instances whose last event is at or after this time (read first by one column).
     pub active_since: Option<i64>,
     /// Only instances with these steps: none, no such filter; `Some(None)`, the filter names an
@@ -194,6 +252,10 @@ fn filtered_summaries(rule: &StatusRule<'_>, filter: &InstanceFilter<'_>) -> Sql
     if let Some(status) = filter.status {
         s.push(" AND status = ").bind(Value::Str(status.into()));
     }
+    if let Some(step) = filter.at_step {
+        s.push(" AND status != 'completed' AND last_activity = ")
+            .bind(Value::Str(step.into()));
+    }
     match filter.steps {
         None => {}
         Some(Some(steps)) => {
@@ -214,10 +276,11 @@ pub fn instance_count(rule: &StatusRule<'_>, filter: &InstanceFilter<'_>) -> Sql
     s
 }
 
-/// One page of the instances the filter selects, newest activity first.
+/// One page of the instances the filter selects, in `order`.
 pub fn instance_page(
     rule: &StatusRule<'_>,
     filter: &InstanceFilter<'_>,
+    order: InstanceOrder,
     offset: u64,
     limit: u64,
 ) -> Sql {
@@ -225,7 +288,8 @@ pub fn instance_page(
         Sql::new("SELECT id, label, events, first_ts, last_ts, last_activity, status FROM ");
     s.append(filtered_summaries(rule, filter).parenthesized())
         .push(&format!(
-            " ORDER BY last_ts DESC, id DESC LIMIT {offset}, {limit}"
+            " ORDER BY {} LIMIT {offset}, {limit}",
+            order.sql()
         ));
     s
 }
@@ -316,17 +380,16 @@ pub fn counts() -> Sql {
     ))
 }
 
-/// How many instances are running by `rule`: unfinished, their last event at or after
-/// `stuck_before`. Only instances active since then are read.
-pub fn running_count(rule: &StatusRule<'_>) -> Sql {
-    let mut s = Sql::new("SELECT count() FROM ");
-    s.append(state::current_summaries(Some(rule.stuck_before)).parenthesized());
-    // `has([], …)` is a type error on 18.16.
-    if !rule.end_activities.is_empty() {
-        s.push(" WHERE NOT has(")
-            .bind(Value::Strs(rule.end_activities.to_vec()))
-            .push(", last_activity)");
-    }
+/// How many instances are running by `rule` at each step: unfinished, within the step's
+/// limit. Only instances active since the longest limit are read.
+pub fn running_by_step(rule: &StatusRule<'_>) -> Sql {
+    let mut s = Sql::new("SELECT last_activity AS step, count() AS n FROM ");
+    s.append(state::current_summaries(Some(rule.stuck_everywhere_before())).parenthesized())
+        .push(" WHERE NOT ");
+    rule.push_ended(&mut s);
+    s.push(" AND last_ts >= ");
+    rule.push_stuck_before(&mut s);
+    s.push(" GROUP BY last_activity");
     s
 }
 

@@ -216,6 +216,17 @@ pub fn ending_in(names: Vec<String>) -> Sql {
     s
 }
 
+/// How many cases end in each activity (`step`, `n`): the instances whose last step it is.
+pub fn ending_by_step() -> Sql {
+    Sql::new(format!(
+        "SELECT name AS step, toUInt64(greatest(sum(n), 0)) AS n \
+         FROM (SELECT a, n FROM state_totals WHERE measure = {END}) AS ends \
+         ANY INNER JOIN (SELECT DISTINCT toInt64(id) AS a, name FROM state_activities) AS names \
+         USING a \
+         GROUP BY name"
+    ))
+}
+
 /// The state's tables, emptied before a rebuild.
 pub const TABLES: [&str; 5] = [
     "state_traces",

@@ -23,7 +23,7 @@ use miner::time::Micros;
 use rusqlite::{Connection, OptionalExtension, Transaction};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-pub use totals::{case_totals, read_totals};
+pub use totals::{case_totals, instances_by_last_step, read_totals};
 
 /// Version of the state's layout: a store whose state was built by another version (or never)
 /// has it built again from the events when opened.
@@ -48,6 +48,7 @@ const TABLES: &str = "
     CREATE TABLE IF NOT EXISTS state_variants (
         activities TEXT PRIMARY KEY, n INTEGER NOT NULL, throughput INTEGER NOT NULL) WITHOUT ROWID;
     CREATE INDEX IF NOT EXISTS instances_by_first ON instances(first_ts);
+    CREATE INDEX IF NOT EXISTS instances_by_step ON instances(last_activity, last_ts);
 ";
 
 /// Builds the whole state again from the events (a damaged state found while writing).

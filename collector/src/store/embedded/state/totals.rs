@@ -111,6 +111,20 @@ pub struct CaseTotals {
     pub completed: u64,
 }
 
+/// How many instances last did each activity (their case ends there), read from the totals.
+pub fn instances_by_last_step(conn: &Connection) -> Result<Vec<(String, u64)>, CollectorError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT a.name, SUM(c.n) FROM state_counts c JOIN state_activities a ON a.id = c.a
+         WHERE c.measure = ?1 GROUP BY a.name",
+    )?;
+    let rows = stmt
+        .query_map([END], |r| {
+            Ok((r.get(0)?, r.get::<_, i64>(1)?.max(0) as u64))
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
 /// The [`CaseTotals`] for `end_activities`, read from a handful of rows.
 pub fn case_totals(
     conn: &Connection,
