@@ -2,10 +2,11 @@
 
 VENV ?= $(HOME)/.cache/flowsight/venv
 SHARED ?= $(abspath $(CURDIR)/../shared)
+PROMTOOL ?= $(HOME)/.cache/flowsight/promtool/usr/bin/promtool
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 export FLOWSIGHT_SHARED := $(SHARED)
 
-.PHONY: demo dist test setup lint rust-tests long-stream-test clickhouse-tests browser-tests kafka-tests otlp-tests pm4py-check bench
+.PHONY: demo dist test setup lint alert-rules rust-tests long-stream-test clickhouse-tests browser-tests kafka-tests otlp-tests pm4py-check bench
 
 ## demo: build, generate 5,000 orders, ingest them over HTTP into ./data and serve http://127.0.0.1:8080
 demo:
@@ -20,9 +21,9 @@ dist:
 	objcopy --only-keep-debug $(TARGET_DIR)/release/flowsight dist/flowsight.debug
 	objcopy --strip-debug --add-gnu-debuglink=dist/flowsight.debug $(TARGET_DIR)/release/flowsight dist/flowsight
 
-## test: lint, Rust unit/integration/end-to-end tests, ClickHouse store tests on a real server (and its SQL on current ClickHouse), browser tests,
+## test: lint, the alerting rules (promtool), Rust unit/integration/end-to-end tests, ClickHouse store tests on a real server (and its SQL on current ClickHouse), browser tests,
 ##       Kafka tests on a real broker, OTLP tests with the OpenTelemetry SDK, pm4py oracle check
-test: setup lint rust-tests long-stream-test clickhouse-tests browser-tests kafka-tests otlp-tests pm4py-check
+test: setup lint alert-rules rust-tests long-stream-test clickhouse-tests browser-tests kafka-tests otlp-tests pm4py-check
 
 setup:
 	bash scripts/setup-test-deps.sh
@@ -30,6 +31,10 @@ setup:
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+
+# The shipped Prometheus alerting rules: valid, and firing as their unit tests say.
+alert-rules:
+	cd deploy/prometheus && $(PROMTOOL) check rules flowsight-alerts.yml && $(PROMTOOL) test rules flowsight-alerts.test.yml
 
 rust-tests:
 	cargo test --workspace

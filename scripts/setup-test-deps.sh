@@ -9,13 +9,15 @@
 # bpmn-js from npm (a real BPMN modeler's viewer, to open exported models in the browser),
 # Debian's ClickHouse server (18.16) and libchdb from npm (a current ClickHouse engine,
 # in-process) to run the ClickHouse store's SQL on both; the openssl tool (test certificates
-# for the TLS tests).
+# for the TLS tests); promtool from Debian's prometheus package, unpacked (no server installed
+# or started), to check and unit-test the shipped alerting rules.
 set -euo pipefail
 
 VENV="${FLOWSIGHT_VENV:-$HOME/.cache/flowsight/venv}"
 NPM_DIR="${FLOWSIGHT_NPM:-$HOME/.cache/flowsight/npm}"
 CHDB_DIR="${FLOWSIGHT_CHDB_DIR:-$HOME/.cache/flowsight/chdb}"
 CHDB_VERSION="26.7.3-stable.1"
+PROMTOOL_DIR="${FLOWSIGHT_PROMTOOL_DIR:-$HOME/.cache/flowsight/promtool}"
 
 if ! command -v chromium >/dev/null 2>&1; then
   echo "setup: installing chromium (Debian package)"
@@ -60,6 +62,17 @@ if [ ! -f "$CHDB_DIR/$CHDB_VERSION/libchdb.so" ]; then
   (cd "$work" && npm pack --silent "@chdb/lib-linux-x64-gnu@$CHDB_VERSION" >/dev/null \
      && tar xzf ./*.tgz package/libchdb.so \
      && mv package/libchdb.so "$CHDB_DIR/$CHDB_VERSION/libchdb.so")
+  rm -rf "$work"
+fi
+if [ ! -x "$PROMTOOL_DIR/usr/bin/promtool" ]; then
+  echo "setup: unpacking promtool (Debian package prometheus) into $PROMTOOL_DIR"
+  work="$(mktemp -d)"
+  chmod 777 "$work"
+  (cd "$work" && apt-get download prometheus >/dev/null 2>&1 || { apt-get update -qq && apt-get download prometheus >/dev/null; })
+  mkdir -p "$PROMTOOL_DIR"
+  dpkg-deb -x "$work"/prometheus_*.deb "$work/x"
+  mkdir -p "$PROMTOOL_DIR/usr/bin"
+  mv "$work/x/usr/bin/promtool" "$PROMTOOL_DIR/usr/bin/promtool"
   rm -rf "$work"
 fi
 echo "setup: test dependencies ready (venv $VENV, npm $NPM_DIR)"

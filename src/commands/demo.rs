@@ -111,7 +111,7 @@ fn demo_flow(orders: usize, seed: u64) -> fixtures::GeneratedFlow {
         seed,
         ..Scenario::default()
     };
-    let now = web::reports::now_micros();
+    let now = miner::time::now_micros();
     scenario.start = now - scenario.mean_interarrival * orders as i64 - 30 * 60 * 1_000_000;
     generate(&scenario)
 }

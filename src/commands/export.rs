@@ -125,7 +125,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let selection = reports::Selection {
         search: args.search.clone(),
         status,
-        steps: Default::default(),
+        ..Default::default()
     };
     let pretty =
         |v: serde_json::Value| serde_json::to_string_pretty(&v).expect("json values serialize");
@@ -205,7 +205,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     }
     let text = match (args.what, format) {
         (What::Map, Format::Svg) => view()?.svg(),
-        (What::Report, Format::Html) => view()?.html_report(web::reports::now_micros())?,
+        (What::Report, Format::Html) => view()?.html_report(miner::time::now_micros())?,
         (What::Model, Format::Bpmn) => reports::bpmn(&view()?.full, args.noise)?,
         (What::Dfg, Format::Csv) => reports::dfg_csv(&view()?.shown, cells),
         (What::Dfg, Format::Json) => pretty(reports::dfg_json(&view()?.shown)),

@@ -4,10 +4,12 @@ Each test uses its own topic and consumer group, so the tests share one broker."
 
 import json
 import random
+import re
 import sqlite3
 import subprocess
 import time
 from collections import Counter
+from pathlib import Path
 
 from conftest import BIN, collect_args, generate, get, get_json, post_ndjson, produce, unique, wait_for
 
@@ -247,3 +249,53 @@ def test_a_collector_without_rules_discovers_them_from_the_topic(brokers, proces
     for i in [*discovered.values(), *by_hand.values()]:
         del i["status"]
     assert discovered == by_hand
+
+
+def test_orders_that_stop_at_a_step_breach_its_service_level_live(brokers, processes, tmp_path):
+    """Orders stop arriving at a step: without a restart, /metrics and the instance pages show
+    them waiting there, then breaching the step's service level once it has passed (measured
+    against the current time, as the data is live)."""
+    config = tmp_path / "flowsight.toml"
+    config.write_text('[[mapping.keys]]\nkind = "order"\npointers = ["/data/orderId"]\n'
+                      '[instances]\nend_activities = ["Shipped"]\n'
+                      '[[tracking.sla]]\nstep = "Paid"\nwithin = "6s"\n')
+    now = time.time()
+
+    def event(order, activity, seconds):
+        at = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now + seconds)) + f".{int((now + seconds) % 1 * 1000):03d}Z"
+        return json.dumps({"specversion": "1.0", "type": activity, "id": f"{order}-{activity}", "source": "shop",
+                           "time": at, "data": {"orderId": order}})
+
+    lines = []
+    for n in range(6):
+        order = f"live-{n}"
+        lines += [event(order, "Placed", 0), event(order, "Paid", 0.2)]
+        if n < 3:
+            lines.append(event(order, "Shipped", 0.4))
+    path = tmp_path / "live.ndjson"
+    path.write_text("\n".join(lines) + "\n")
+    topic = unique("live")
+    produce(brokers, topic, path, partitions=2)
+    collector = processes(collect_args(brokers, topic, unique("g")), tmp_path / "store", config=config)
+    wait_for("every message stored", lambda: collector.events() == len(lines), timeout=60)
+
+    metrics = collector.metrics()
+    assert metrics['flowsight_step_instances_waiting{step="Paid"}'] == 3
+    assert metrics['flowsight_step_wait_limit_seconds{step="Paid"}'] == 6
+    assert 'flowsight_clock_seconds{clock="wall"}' in metrics
+    wait_for("the three orders at Paid to breach its 6 s",
+             lambda: collector.metrics()['flowsight_step_instances_breaching{step="Paid"}'] == 3, timeout=30)
+    assert time.time() - now >= 6
+    stuck = get_json(collector.url + "/api/instances?status=stuck&at=Paid&sort=waiting")
+    assert sorted(i["label"] for i in stuck["instances"]) == ["order=live-3", "order=live-4", "order=live-5"]
+    page = get(collector.url + f"/instances/{stuck['instances'][0]['id']}").decode()
+    assert 'id="breach"' in page and "measured against the current time" in page
+    shipped = get_json(collector.url + "/api/instances?status=completed")
+    assert shipped["total"] == 3
+
+    # Every series the shipped alerting rules and Grafana dashboard use is one this collector serves.
+    served = {name.split("{")[0] for name in collector.metrics()}
+    deploy = Path(__file__).resolve().parents[2] / "deploy"
+    for shipped_file in [deploy / "prometheus" / "flowsight-alerts.yml", deploy / "grafana" / "flowsight-dashboard.json"]:
+        used = set(re.findall(r"\bflowsight_[a-z_]+", shipped_file.read_text()))
+        assert used and used <= served, (shipped_file.name, used - served)

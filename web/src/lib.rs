@@ -15,6 +15,7 @@ mod routes;
 pub mod server;
 mod tracking;
 mod views;
+mod waits;
 
 pub use error::WebError;
 pub use server::{serve, ServerLimits};

@@ -13,7 +13,9 @@ pub use json::{bottlenecks_json, dfg_json, instances_json, variants_json};
 pub use ocel::ocel_of_store;
 
 use crate::WebError;
-use collector::store::{CaseFilter, InstanceQuery, InstanceStatus, StatsQuery, StepFilter, Store};
+use collector::store::{
+    CaseFilter, InstanceOrder, InstanceQuery, InstanceStatus, StatsQuery, StepFilter, Store,
+};
 use miner::discovery::ProcessStats;
 use miner::filter::{kept_activities, simplify_paths, ProcessMap};
 use miner::formats::xes_write::XesWriter;
@@ -213,13 +215,6 @@ pub fn svg_to_png(svg: &str) -> Result<Vec<u8>, WebError> {
         .map_err(|e| WebError::Internal(format!("PNG: {e}")))
 }
 
-/// The current time, UTC microseconds: when a report says it was made.
-pub fn now_micros() -> Micros {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros() as Micros)
-}
-
 /// Largest number of instances an export lists.
 pub const MAX_EXPORTED_INSTANCES: u64 = 1_000_000;
 
@@ -233,6 +228,10 @@ pub struct Selection {
     pub status: Option<InstanceStatus>,
     /// Steps the instances must have.
     pub steps: StepFilter,
+    /// The step unfinished instances stand at (their last activity).
+    pub at_step: Option<String>,
+    /// The order instances are listed in.
+    pub order: InstanceOrder,
 }
 
 impl Selection {
@@ -242,6 +241,8 @@ impl Selection {
             search: self.search.clone(),
             status: self.status,
             steps: self.steps.clone(),
+            at_step: self.at_step.clone(),
+            order: self.order,
             offset,
             limit,
         }

@@ -84,7 +84,7 @@ async fn export(
             "map.svg" => download(&name, "image/svg+xml", view()?.svg()),
             "map.png" => download(&name, "image/png", reports::svg_to_png(&view()?.svg())?),
             "model.bpmn" => download(&name, "application/xml", reports::bpmn(&view()?.full, model.noise.unwrap_or(0.0))?),
-            "report.html" => download(&name, "text/html; charset=utf-8", view()?.html_report(reports::now_micros())?),
+            "report.html" => download(&name, "text/html; charset=utf-8", view()?.html_report(miner::time::now_micros())?),
             "dfg.csv" => download(&name, CSV, reports::dfg_csv(&view()?.shown, cells)),
             "dfg.json" => download(&name, JSON, pretty(reports::dfg_json(&view()?.shown))),
             "variants.csv" => download(&name, CSV, reports::variants_csv(&view()?.full, cells)),

@@ -1,16 +1,18 @@
-//! The instance list (search by business key, status filter, paging), one instance with its
-//! timeline, and the uncorrelated events.
+//! The instance list (search by business key, status filter, where instances wait, paging),
+//! one instance with its timeline and wait, and the uncorrelated events.
 
 use super::{blocking, encode_query, page, percent_encode};
 use crate::reports::{Selection, VARIANT_SEPARATOR};
 use crate::views::{event_rows, spans_gantt_svg, timeline_svg, EventRow, Header, InstanceRow};
+use crate::waits::{clock_note, StepRow, WaitView};
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Html;
 use axum::routing::get;
 use axum::Router;
-use collector::store::{InstanceStatus, StepFilter};
+use collector::outcome::outcome_of;
+use collector::store::{InstanceOrder, InstanceStatus, StepFilter};
 use miner::time::format_duration;
 use serde::Deserialize;
 
@@ -40,6 +42,10 @@ pub struct ListParams {
     pub edge: Option<String>,
     /// Only instances following this variant (activities joined by ` → `).
     pub variant: Option<String>,
+    /// Only unfinished instances standing at this step (their last activity).
+    pub at: Option<String>,
+    /// `latest` (latest activity first, the default) or `waiting` (longest waiting first).
+    pub sort: Option<String>,
     /// 0-based page.
     pub page: Option<u64>,
 }
@@ -55,7 +61,19 @@ impl ListParams {
         }
     }
 
-    /// The instances selected: search, status and steps, checked.
+    /// The order asked for, checked.
+    pub fn order(&self) -> Result<InstanceOrder, WebError> {
+        match self.sort.as_deref().filter(|s| !s.is_empty()) {
+            None => Ok(InstanceOrder::default()),
+            Some(s) => InstanceOrder::parse(s).ok_or_else(|| {
+                WebError::BadRequest(format!(
+                    "sort: {s:?} is not latest (latest activity first) or waiting (longest waiting first)"
+                ))
+            }),
+        }
+    }
+
+    /// The instances selected: search, status, steps and where they stand, checked.
     pub fn selection(&self) -> Result<Selection, WebError> {
         let given = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
         let edge = match given(&self.edge) {
@@ -78,6 +96,8 @@ impl ListParams {
                 variant: given(&self.variant)
                     .map(|v| v.split(VARIANT_SEPARATOR).map(str::to_string).collect()),
             },
+            at_step: given(&self.at),
+            order: self.order()?,
         })
     }
 
@@ -96,6 +116,9 @@ impl ListParams {
         }
         if let Some(v) = given(&self.variant) {
             parts.push(format!("following {v}"));
+        }
+        if let Some(a) = given(&self.at) {
+            parts.push(format!("standing at {a}"));
         }
         parts.join(", ")
     }
@@ -121,6 +144,8 @@ impl ListParams {
             ("activity", &self.activity),
             ("edge", &self.edge),
             ("variant", &self.variant),
+            ("at", &self.at),
+            ("sort", &self.sort),
         ] {
             if let Some(v) = value.clone().filter(|v| !v.trim().is_empty()) {
                 pairs.push((name, v));
@@ -143,7 +168,13 @@ struct ListPage {
     total: String,
     /// Whether a reference model is configured (the list then says where each instance stands).
     tracked: bool,
-    rows: Vec<(InstanceRow, String)>,
+    sort: &'static str,
+    /// Each instance, where it stands against the model, how long it has waited (unfinished)
+    /// or how it ended.
+    rows: Vec<(InstanceRow, String, String)>,
+    /// Where unfinished instances wait, by step.
+    standings: Vec<StepRow>,
+    clock: String,
     range: String,
     prev: Option<String>,
     next: Option<String>,
@@ -156,6 +187,7 @@ async fn list(
 ) -> Result<Html<String>, WebError> {
     let selection = params.selection()?;
     let status = selection.status;
+    let order = selection.order;
     let page_no = params.page.unwrap_or(0);
     let offset = page_no
         .checked_mul(PAGE_SIZE)
@@ -178,17 +210,26 @@ async fn list(
         steps: params.steps_summary(),
         total: miner::formats::counted(result.total, "instance"),
         tracked: model_cells.is_some(),
+        sort: order.as_str(),
         rows: result
             .instances
             .iter()
-            .map(InstanceRow::from)
             .zip(
                 model_cells
                     .unwrap_or_default()
                     .into_iter()
                     .chain(std::iter::repeat(String::new())),
             )
+            .map(|(i, model)| {
+                let wait = match outcome_of(&state.config.instances, &i.last_activity) {
+                    Some(outcome) => format!("ended: {outcome}"),
+                    None => WaitView::of(i, &overview).map_or_else(String::new, |w| w.cell()),
+                };
+                (InstanceRow::from(i), model, wait)
+            })
             .collect(),
+        standings: overview.steps.iter().map(StepRow::from).collect(),
+        clock: clock_note(&overview.clock),
         range: if shown == 0 {
             "none".into()
         } else {
@@ -277,6 +318,10 @@ struct DetailPage {
     gantt: String,
     rows: Vec<EventRow>,
     tracking: Option<crate::tracking::TrackingView>,
+    wait: Option<WaitView>,
+    clock: String,
+    /// How it ended, when it has.
+    outcome: Option<String>,
 }
 
 /// One instance as JSON: its summary, keys, merges and every event (spans included).
@@ -333,6 +378,9 @@ async fn detail(
         gantt: spans_gantt_svg(&d.events),
         rows,
         tracking,
+        wait: WaitView::of(&d.summary, &overview),
+        outcome: outcome_of(&state.config.instances, &d.summary.last_activity),
+        clock: clock_note(&overview.clock),
     })
 }
 

@@ -182,6 +182,9 @@ async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, Web
     // The sources' figures are served even when the store fails: that is when they matter.
     let overview = blocking(&state, |s| Ok(s.overview()?)).await;
     let mut text = overview.as_ref().map(store_metrics).unwrap_or_default();
+    if let Ok(o) = &overview {
+        text.push_str(&crate::waits::step_metrics(o, &state.config.instances));
+    }
     let up = overview.is_ok() && !state.store.writes_failing();
     text.push_str(&format!(
         "# HELP flowsight_store_up Whether the store answered reads and its latest write succeeded (1) or not (0).\n# TYPE flowsight_store_up gauge\nflowsight_store_up {}\n",
