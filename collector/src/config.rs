@@ -20,6 +20,9 @@
 //! [tracking]                      # a reference model: deviations and where instances wait
 //! model = "order.bpmn"
 //!
+//! [tracking.tasks]                 # tasks named otherwise than the activities they record
+//! "Fetch goods" = "FetchGoodsCommand"
+//!
 //! [[tracking.sla]]                # how long an instance may stay at a step (else learned)
 //! step = "FetchGoodsCommand"
 //! within = "2h"
@@ -75,6 +78,24 @@ pub struct TrackingConfig {
     /// had no event for longer than `within` breaches it (it is stuck).
     #[serde(default)]
     pub sla: Vec<StepSla>,
+    /// The activity each task of the model records, by task name, for tasks named otherwise
+    /// (`"Fetch goods" = "FetchGoodsCommand"`); other tasks match activities by name.
+    #[serde(default)]
+    pub tasks: std::collections::BTreeMap<String, String>,
+}
+
+impl TrackingConfig {
+    /// The reference model, read now with the task mapping; `None` without one.
+    pub fn reference_model(
+        &self,
+    ) -> Option<Result<miner::conformance::ReferenceModel, miner::MinerError>> {
+        let path = self.model.as_ref()?;
+        Some(
+            miner::conformance::ReferenceModel::text_of(path).and_then(|text| {
+                miner::conformance::ReferenceModel::read_mapped(&text, &self.tasks)
+            }),
+        )
+    }
 }
 
 /// How long an unfinished instance may stay at one step: with no event for longer than

@@ -143,11 +143,14 @@ impl Rules {
     /// Checks that the reference model of `[tracking] model`, if any, can be read: a serving
     /// command refuses to start with one it could not show.
     pub fn check_tracking(&self) -> anyhow::Result<()> {
-        let Some(path) = &self.config.tracking.model else {
+        let (Some(path), Some(model)) = (
+            &self.config.tracking.model,
+            self.config.tracking.reference_model(),
+        ) else {
             return Ok(());
         };
-        let model = miner::conformance::ReferenceModel::load(path)
-            .with_context(|| format!("reading the [tracking] model {}", path.display()))?;
+        let model =
+            model.with_context(|| format!("reading the [tracking] model {}", path.display()))?;
         for note in model.notes() {
             tracing::warn!("[tracking] model {}: {note}", path.display());
         }

@@ -25,7 +25,10 @@ pub fn configured_model(
     config: &CollectorConfig,
 ) -> Option<(String, Result<ReferenceModel, String>)> {
     let path = config.tracking.model.as_ref()?;
-    let model = ReferenceModel::load(path).map_err(|e| e.to_string());
+    let model = config
+        .tracking
+        .reference_model()?
+        .map_err(|e| e.to_string());
     Some((path.display().to_string(), model))
 }
 

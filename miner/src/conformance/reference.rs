@@ -3,7 +3,7 @@
 //! waits at.
 
 use super::align::{Aligner, DEFAULT_STATE_BUDGET};
-use super::bpmn_read::{read_bpmn, BpmnGraph};
+use super::bpmn_read::{read_bpmn, BpmnGraph, NodeKind};
 use super::fitness::{named_deviations, DeviationKind};
 use super::petri::PetriNet;
 use crate::MinerError;
@@ -28,18 +28,58 @@ pub struct InstanceCheck {
 impl ReferenceModel {
     /// Reads a BPMN 2.0 document.
     pub fn read(text: &str) -> Result<Self, MinerError> {
-        let graph = read_bpmn(text)?;
-        let net = PetriNet::from_bpmn(&graph).reduced();
-        Ok(Self { graph, net })
+        Self::read_mapped(text, &Default::default())
     }
 
     /// Reads a BPMN 2.0 file; an error names the file or the element and line.
     pub fn load(path: &std::path::Path) -> Result<Self, MinerError> {
-        let text = std::fs::read_to_string(path).map_err(|source| MinerError::Io {
+        Self::read(&Self::text_of(path)?)
+    }
+
+    /// The text of the BPMN file at `path`, as [`ReferenceModel::load`] reads it.
+    pub fn text_of(path: &std::path::Path) -> Result<String, MinerError> {
+        std::fs::read_to_string(path).map_err(|source| MinerError::Io {
             what: path.display().to_string(),
             source,
-        })?;
-        Self::read(&text)
+        })
+    }
+
+    /// Reads a BPMN 2.0 document whose tasks are named otherwise than the activities they
+    /// record: `activity_of` maps a task name to its activity (tasks it does not name keep
+    /// their names). A task name it gives that no task has is an error listing the tasks.
+    pub fn read_mapped(
+        text: &str,
+        activity_of: &std::collections::BTreeMap<String, String>,
+    ) -> Result<Self, MinerError> {
+        let mut graph = read_bpmn(text)?;
+        let names: Vec<String> = graph.task_names().iter().map(|n| n.to_string()).collect();
+        if let Some(stray) = activity_of.keys().find(|t| !names.contains(t)) {
+            return Err(MinerError::Conformance(format!(
+                "the task mapping names task {stray:?}, which the model does not have; its tasks: {}",
+                names.join(", ")
+            )));
+        }
+        for node in &mut graph.nodes {
+            if let NodeKind::Task(Some(name)) = &mut node.kind {
+                if let Some(activity) = activity_of.get(name.as_str()) {
+                    *name = activity.clone();
+                }
+            }
+        }
+        let net = PetriNet::from_bpmn(&graph).reduced();
+        Ok(Self { graph, net })
+    }
+
+    /// Each named task's id in the file and the activity it records, in document order.
+    pub fn tasks(&self) -> Vec<(&str, &str)> {
+        self.graph
+            .nodes
+            .iter()
+            .filter_map(|node| match &node.kind {
+                NodeKind::Task(Some(activity)) => Some((node.id.as_str(), activity.as_str())),
+                _ => None,
+            })
+            .collect()
     }
 
     /// What the reader did not model as drawn.

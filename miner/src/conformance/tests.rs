@@ -250,3 +250,37 @@ fn a_running_instance_is_checked_as_far_as_it_got_and_waits_at_the_next_tasks() 
     let done = model.check(&["A", "C", "D"], true).unwrap();
     assert!(done.deviations.is_empty());
 }
+
+#[test]
+fn tasks_named_otherwise_than_their_activities_are_tracked_through_a_mapping() {
+    let mapping: std::collections::BTreeMap<String, String> = [
+        ("A".to_string(), "OrderPlaced".to_string()),
+        ("D".to_string(), "OrderShipped".to_string()),
+    ]
+    .into();
+    let model = ReferenceModel::read_mapped(&sequence_with_choice(), &mapping).unwrap();
+    assert_eq!(
+        model.tasks(),
+        [
+            ("A", "OrderPlaced"),
+            ("B", "B"),
+            ("C", "C"),
+            ("D", "OrderShipped")
+        ]
+    );
+    assert!(model
+        .check(&["OrderPlaced", "C", "OrderShipped"], true)
+        .unwrap()
+        .deviations
+        .is_empty());
+    assert_eq!(
+        model.check(&["OrderPlaced"], false).unwrap().waiting_at,
+        ["B", "C"]
+    );
+    let stray: std::collections::BTreeMap<String, String> =
+        [("Z".to_string(), "Zed".to_string())].into();
+    let err = ReferenceModel::read_mapped(&sequence_with_choice(), &stray)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("\"Z\"") && err.contains("A, B, C, D"), "{err}");
+}

@@ -5,32 +5,52 @@ use axum::http::header;
 use axum::routing::get;
 use axum::Router;
 
-const STYLE: &str = include_str!("../../static/style.css");
-const MAP_JS: &str = include_str!("../../static/map.js");
-const DISCOVER_JS: &str = include_str!("../../static/discover.js");
+const JS: &str = "text/javascript; charset=utf-8";
+const CSS: &str = "text/css; charset=utf-8";
+
+/// Every asset: its path, its content type and its text. bpmn-js's navigated viewer and its
+/// style sheets are vendored unchanged (see `static/vendor/bpmn-js/README`).
+const ASSETS: [(&str, &str, &str); 7] = [
+    (
+        "/static/style.css",
+        CSS,
+        include_str!("../../static/style.css"),
+    ),
+    ("/static/map.js", JS, include_str!("../../static/map.js")),
+    (
+        "/static/discover.js",
+        JS,
+        include_str!("../../static/discover.js"),
+    ),
+    (
+        "/static/model.js",
+        JS,
+        include_str!("../../static/model.js"),
+    ),
+    (
+        "/static/vendor/bpmn-js/bpmn-navigated-viewer.production.min.js",
+        JS,
+        include_str!("../../static/vendor/bpmn-js/bpmn-navigated-viewer.production.min.js"),
+    ),
+    (
+        "/static/vendor/bpmn-js/diagram-js.css",
+        CSS,
+        include_str!("../../static/vendor/bpmn-js/diagram-js.css"),
+    ),
+    (
+        "/static/vendor/bpmn-js/bpmn-js.css",
+        CSS,
+        include_str!("../../static/vendor/bpmn-js/bpmn-js.css"),
+    ),
+];
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/static/style.css",
-            get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLE) }),
-        )
-        .route(
-            "/static/map.js",
-            get(|| async {
-                (
-                    [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-                    MAP_JS,
-                )
-            }),
-        )
-        .route(
-            "/static/discover.js",
-            get(|| async {
-                (
-                    [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-                    DISCOVER_JS,
-                )
-            }),
-        )
+    ASSETS
+        .into_iter()
+        .fold(Router::new(), |router, (path, content_type, body)| {
+            router.route(
+                path,
+                get(move || async move { ([(header::CONTENT_TYPE, content_type)], body) }),
+            )
+        })
 }

@@ -7,6 +7,7 @@ mod error_pages;
 mod exports;
 mod instances;
 mod map;
+mod model;
 mod sources;
 mod streamed;
 mod upload;
@@ -33,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         .merge(upload::routes())
         .merge(sources::routes())
         .merge(discover::routes())
+        .merge(model::routes())
         .merge(assets::routes())
         .fallback(error_pages::not_found)
         .layer(axum::middleware::from_fn_with_state(

@@ -1,0 +1,67 @@
+"""The Model page in headless Chromium: the model Flowsight discovers from a store of generated
+orders, configured as the reference model, is drawn by the vendored bpmn-js with every task
+overlaid by its figures (waiting now, past the limit, deviating, frequency), each linking to
+the instances behind it, and the figures agree with the store."""
+
+import json
+import subprocess
+
+import pytest
+from flowsight import BIN, CONFIG, get, get_json, processes  # noqa: F401  (a fixture)
+
+ORDERS = 400
+
+
+@pytest.fixture()
+def server(processes, tmp_path):
+    stream, store, model = tmp_path / "orders.ndjson", tmp_path / "store", tmp_path / "order.bpmn"
+    subprocess.run([BIN, "generate", "--orders", str(ORDERS), "--out", str(stream)], check=True)
+    subprocess.run([BIN, "import", str(stream), "--store", str(store), "--config", str(CONFIG)],
+                   check=True, capture_output=True)
+    subprocess.run([BIN, "export", "model", "--store", str(store), "--config", str(CONFIG), "--out", str(model)],
+                   check=True, capture_output=True)
+    config = tmp_path / "tracked.toml"
+    config.write_text(CONFIG.read_text() + f'\n[tracking]\nmodel = "{model}"\n')
+    return processes(["serve"], store, config=config).url
+
+
+def test_the_model_page_draws_every_task_with_its_figures(server, browser):
+    figures = get_json(server + "/api/model")
+    tasks = {t["id"]: t for t in figures["tasks"]}
+    assert len(tasks) >= 8 and all(t["events"] > 0 for t in tasks.values()), figures["unmatched_tasks"]
+    overview = get_json(server + "/api/overview")
+    waiting = {s["step"]: s for s in overview["steps"]}
+    for task in tasks.values():
+        standing = waiting.get(task["activity"])
+        assert task["waiting"] == (standing["waiting"] if standing else 0), task
+        assert task["breaching"] == (standing["stuck"] if standing else 0), task
+    assert sum(t["breaching"] for t in tasks.values()) > 0, "the generated orders include stuck ones"
+
+    page = browser.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(server + "/model")
+    page.wait_for_selector("#model-status[data-drawn]", timeout=15_000)
+    assert page.get_attribute("#model-status", "data-drawn") == str(len(tasks)), page.inner_text("#model-status")
+    drawn = page.eval_on_selector_all(".djs-overlay .task-figures", "boxes => boxes.map(b => b.dataset.task)")
+    assert sorted(drawn) == sorted(tasks), drawn
+    shapes = page.eval_on_selector_all(".djs-element.djs-shape[data-element-id]",
+                                       "els => els.map(e => e.getAttribute('data-element-id'))")
+    assert set(tasks) <= set(shapes)
+    heated = page.eval_on_selector_all("[class*='heat-']", "els => els.length")
+    assert heated == len(tasks)
+    # A task's badge links to the instances waiting there, and the list holds as many.
+    stuck_task = next(t for t in tasks.values() if t["breaching"] > 0)
+    href = page.get_attribute(f".task-figures[data-task='{stuck_task['id']}'] a.breach", "href")
+    assert href.startswith("/instances?status=stuck&at=")
+    listed = get_json(server + "/api/instances" + href[len("/instances"):])
+    assert listed["total"] == stuck_task["breaching"]
+    assert page.is_visible(".bjs-powered-by"), "the bpmn.io watermark stays visible (its license)"
+    assert not errors, errors
+
+
+def test_without_a_model_the_page_says_how_to_configure_one(processes, tmp_path, browser):
+    url = processes(["serve"], tmp_path / "empty").url
+    page = browser.new_page()
+    page.goto(url + "/model")
+    assert "[tracking] model" in page.inner_text("#model-missing")

@@ -1,0 +1,246 @@
+//! The Model page: the reference model of `[tracking] model` drawn as its modeler laid it out
+//! (bpmn-js, vendored), each task overlaid with the instances waiting after it now, those past
+//! its limit, the deviations at it, and its frequency and time to the next step, shaded by time
+//! like Camunda Cockpit's heatmap. `GET /api/model` gives the same figures as JSON.
+
+use super::{blocking, page};
+use crate::views::Header;
+use crate::waits::clock_note;
+use crate::{AppState, WebError};
+use askama::Template;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{Html, IntoResponse};
+use axum::routing::get;
+use axum::{Json, Router};
+use collector::store::{StatsQuery, Store, StoreOverview};
+use collector::CollectorConfig;
+use miner::conformance::{DeviationKind, ReferenceModel};
+use miner::discovery::ProcessStats;
+use miner::time::format_duration;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Most variants aligned for the deviation counts: the most frequent ones, so that the page
+/// costs the same whatever the history.
+const ALIGNED_VARIANTS: usize = 200;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/model", get(model_page))
+        .route("/api/model", get(model_json))
+        .route("/model.bpmn", get(model_file))
+}
+
+/// One task of the model and the figures drawn on it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskFigures {
+    /// The task's id in the BPMN file.
+    pub id: String,
+    /// The activity it records.
+    pub activity: String,
+    /// Unfinished instances whose last step it is.
+    pub waiting: u64,
+    /// Of them, those past the step's limit.
+    pub breaching: u64,
+    /// The step's limit, in words.
+    pub limit: String,
+    /// Instances whose alignment deviates at this task (it was skipped, or happened where the
+    /// model does not allow it), among the aligned variants.
+    pub deviations: u64,
+    /// Its events.
+    pub events: u64,
+    /// Instances containing it.
+    pub cases: u64,
+    /// Mean time from it to the next step, in words.
+    pub mean_to_next: String,
+    /// 95th percentile of that time, in words.
+    pub p95_to_next: String,
+    /// Its shade, 0 (quick) to 4 (the slowest fifth of the tasks by p95 time to the next step).
+    pub heat: u8,
+}
+
+/// The model with every task's figures.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelFigures {
+    /// The model file.
+    pub model: String,
+    /// Each named task.
+    pub tasks: Vec<TaskFigures>,
+    /// Tasks whose activity never happened.
+    pub unmatched_tasks: Vec<String>,
+    /// Activities no task records, with their events.
+    pub unmodelled_activities: Vec<(String, u64)>,
+    /// Which instances the deviation counts cover.
+    pub deviations_over: String,
+    /// What waits are measured against.
+    pub clock: String,
+    /// What the reader did not model as drawn.
+    pub notes: Vec<String>,
+}
+
+/// The figures of `model` (read from `path`) from the store's statistics and standings.
+fn figures(
+    path: &str,
+    model: &ReferenceModel,
+    stats: &ProcessStats,
+    overview: &StoreOverview,
+    config: &CollectorConfig,
+) -> ModelFigures {
+    let tasks = model.tasks();
+    let (deviations, deviations_over) = deviations_by_activity(model, stats, config);
+    let p95 = |activity: &str| {
+        stats
+            .index_of(activity)
+            .map_or(0, |i| stats.activities[i].time_to_next.p95)
+    };
+    let mut by_p95: Vec<i64> = tasks.iter().map(|(_, a)| p95(a)).collect();
+    by_p95.sort_unstable();
+    let heat = |value: i64| -> u8 {
+        let below = by_p95.partition_point(|&v| v < value);
+        ((below * 5) / by_p95.len().max(1)).min(4) as u8
+    };
+    let figures = tasks
+        .iter()
+        .map(|(id, activity)| {
+            let standing = overview.steps.iter().find(|s| s.step == *activity);
+            let stats_of = stats.index_of(activity).map(|i| &stats.activities[i]);
+            TaskFigures {
+                id: id.to_string(),
+                activity: activity.to_string(),
+                waiting: standing.map_or(0, |s| s.waiting),
+                breaching: standing.map_or(0, |s| s.stuck),
+                limit: standing.map_or_else(String::new, |s| format_duration(s.limit.within)),
+                deviations: deviations.get(*activity).copied().unwrap_or(0),
+                events: stats_of.map_or(0, |a| a.count),
+                cases: stats_of.map_or(0, |a| a.cases),
+                mean_to_next: stats_of
+                    .filter(|a| a.time_to_next.count > 0)
+                    .map_or_else(String::new, |a| format_duration(a.time_to_next.mean)),
+                p95_to_next: stats_of
+                    .filter(|a| a.time_to_next.count > 0)
+                    .map_or_else(String::new, |a| format_duration(a.time_to_next.p95)),
+                heat: heat(p95(activity)),
+            }
+        })
+        .collect::<Vec<_>>();
+    let modelled: Vec<&str> = tasks.iter().map(|(_, a)| *a).collect();
+    ModelFigures {
+        model: path.to_string(),
+        unmatched_tasks: figures
+            .iter()
+            .filter(|t| t.events == 0)
+            .map(|t| t.activity.clone())
+            .collect(),
+        unmodelled_activities: stats
+            .activities
+            .iter()
+            .filter(|a| !modelled.contains(&a.name.as_str()))
+            .map(|a| (a.name.clone(), a.count))
+            .collect(),
+        tasks: figures,
+        deviations_over,
+        clock: clock_note(&overview.clock),
+        notes: model.notes().to_vec(),
+    }
+}
+
+/// Instances deviating at each activity (skipped, or out of the model's order), over the most
+/// frequent variants: those ending at an end activity aligned as whole runs, the others as
+/// runs so far. Also says which share of the instances that covers.
+fn deviations_by_activity(
+    model: &ReferenceModel,
+    stats: &ProcessStats,
+    config: &CollectorConfig,
+) -> (BTreeMap<String, u64>, String) {
+    let variants = &stats.variants[..stats.variants.len().min(ALIGNED_VARIANTS)];
+    let named: Vec<Vec<&str>> = variants.iter().map(|v| stats.variant_names(v)).collect();
+    let ends = &config.instances.end_activities;
+    let asked: Vec<(&[&str], bool)> = named
+        .iter()
+        .map(|v| {
+            (
+                v.as_slice(),
+                v.last().is_some_and(|a| ends.iter().any(|e| e == a)),
+            )
+        })
+        .collect();
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    let mut covered = 0;
+    for (variant, check) in variants.iter().zip(model.check_all(&asked)) {
+        let Some(check) = check else { continue };
+        covered += variant.count;
+        for (kind, activity) in check.deviations {
+            if kind != DeviationKind::NotInModel {
+                *counts.entry(activity).or_default() += variant.count;
+            }
+        }
+    }
+    let share = if stats.cases == 0 {
+        100.0
+    } else {
+        covered as f64 * 100.0 / stats.cases as f64
+    };
+    let over = format!(
+        "the {} most frequent variants ({share:.1} % of the instances)",
+        variants.len()
+    );
+    (counts, over)
+}
+
+/// The figures of the configured model, or why there are none.
+fn configured_figures(
+    store: &dyn Store,
+    config: &CollectorConfig,
+) -> Result<Result<ModelFigures, String>, WebError> {
+    let Some((path, model)) = crate::tracking::configured_model(config) else {
+        return Ok(Err(
+            "No reference model is configured: add [tracking] model = \"FILE.bpmn\" to the configuration (a BPMN 2.0 file as drawn in Camunda Modeler or bpmn.io, or /export/model.bpmn)."
+                .into(),
+        ));
+    };
+    let model = match model {
+        Ok(model) => model,
+        Err(e) => return Ok(Err(format!("The model {path} cannot be read: {e}"))),
+    };
+    let stats = store.process_stats(&StatsQuery::default())?;
+    let overview = store.overview()?;
+    Ok(Ok(figures(&path, &model, &stats, &overview, config)))
+}
+
+#[derive(Template)]
+#[template(path = "model.html")]
+struct ModelPage {
+    header: Header,
+    figures: Result<ModelFigures, String>,
+}
+
+async fn model_page(State(state): State<AppState>) -> Result<Html<String>, WebError> {
+    let config = state.config.clone();
+    let (figures, overview) = blocking(&state, move |s| {
+        Ok((configured_figures(s, &config)?, s.overview()?))
+    })
+    .await?;
+    page(ModelPage {
+        header: Header::new("model", &overview),
+        figures,
+    })
+}
+
+async fn model_json(State(state): State<AppState>) -> Result<Json<ModelFigures>, WebError> {
+    let config = state.config.clone();
+    let figures = blocking(&state, move |s| configured_figures(s, &config)).await?;
+    figures.map(Json).map_err(WebError::NotFound)
+}
+
+/// The configured model's file, as the page's viewer draws it.
+async fn model_file(State(state): State<AppState>) -> Result<impl IntoResponse, WebError> {
+    let path = state.config.tracking.model.clone().ok_or_else(|| {
+        WebError::NotFound("no reference model is configured ([tracking] model)".into())
+    })?;
+    let text = ReferenceModel::text_of(&path).map_err(|e| WebError::NotFound(e.to_string()))?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
+        text,
+    ))
+}
