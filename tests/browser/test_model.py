@@ -57,6 +57,17 @@ def test_the_model_page_draws_every_task_with_its_figures(server, browser):
     listed = get_json(server + "/api/instances" + href[len("/instances"):])
     assert listed["total"] == stuck_task["breaching"]
     assert page.is_visible(".bjs-powered-by"), "the bpmn.io watermark stays visible (its license)"
+
+    # A stuck instance's page draws its path: the tasks it did, and the one the model expects next.
+    stuck = listed["instances"][0]
+    page.goto(server + f"/instances/{stuck['id']}")
+    page.wait_for_selector("#model-status[data-drawn]", timeout=15_000)
+    done = page.eval_on_selector_all(".djs-element.path-done", "els => els.map(e => e.getAttribute('data-element-id'))")
+    expected = page.eval_on_selector_all(".djs-element.path-waiting", "els => els.map(e => e.getAttribute('data-element-id'))")
+    did = {e["activity"] for e in get_json(server + f"/api/instances/{stuck['id']}")["events"]}
+    assert {tasks[t]["activity"] for t in done} <= did and len(done) >= 3, done
+    assert expected and not {tasks[t]["activity"] for t in expected} & {stuck["last_activity"]}, expected
+    assert page.get_attribute("#model-status", "data-drawn") == str(len(done) + len(expected) + page.eval_on_selector_all(".djs-element.path-deviating", "els => els.length"))
     assert not errors, errors
 
 

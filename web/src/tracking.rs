@@ -3,7 +3,7 @@
 
 use collector::store::{InstanceDetail, InstanceStatus};
 use collector::CollectorConfig;
-use miner::conformance::ReferenceModel;
+use miner::conformance::{DeviationKind, InstanceCheck, ReferenceModel};
 use miner::log::Event;
 
 /// What an instance page shows of the reference model.
@@ -17,6 +17,10 @@ pub struct TrackingView {
     pub deviations: Vec<String>,
     /// The tasks a running instance waits at.
     pub waiting_at: Vec<String>,
+    /// Each task of the model on the instance's path, by its id in the file: `done`,
+    /// `waiting` (expected next) or `deviating` (skipped, or done out of the model's order),
+    /// as JSON for the page's drawing of the model.
+    pub path_json: String,
 }
 
 /// The configured model, read now (an edited model shows at once); `None` without one, an
@@ -54,6 +58,7 @@ pub fn trackings(
         verdict,
         deviations: Vec::new(),
         waiting_at: Vec::new(),
+        path_json: "{}".into(),
     };
     let model = match model {
         Ok(model) => model,
@@ -77,7 +82,8 @@ pub fn trackings(
     model
         .check_all(&asked)
         .into_iter()
-        .map(|check| {
+        .zip(&activities)
+        .map(|(check, done)| {
             let Some(check) = check else {
                 return view(
                     "not computed: the alignment needed more than its state budget".into(),
@@ -89,6 +95,7 @@ pub fn trackings(
                 n => format!("deviates from the model in {n} ways"),
             };
             TrackingView {
+                path_json: path_json(model, &check, done),
                 deviations: check
                     .deviations
                     .iter()
@@ -99,6 +106,32 @@ pub fn trackings(
             }
         })
         .collect()
+}
+
+/// Each task of `model` on an instance's path (`done`: its activities so far; `check`: its
+/// alignment), by task id, as a JSON object: deviating before waiting before done.
+fn path_json(model: &ReferenceModel, check: &InstanceCheck, done: &[&str]) -> String {
+    let states: serde_json::Map<String, serde_json::Value> = model
+        .tasks()
+        .into_iter()
+        .filter_map(|(id, activity)| {
+            let deviating = check
+                .deviations
+                .iter()
+                .any(|(kind, a)| a == activity && *kind != DeviationKind::NotInModel);
+            let state = if deviating {
+                "deviating"
+            } else if check.waiting_at.iter().any(|a| a == activity) {
+                "waiting"
+            } else if done.contains(&activity) {
+                "done"
+            } else {
+                return None;
+            };
+            Some((id.to_string(), state.into()))
+        })
+        .collect();
+    serde_json::Value::Object(states).to_string()
 }
 
 impl TrackingView {

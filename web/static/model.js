@@ -1,5 +1,6 @@
-// The Model page: draws the reference model with bpmn-js (vendored navigated viewer: zoom with
-// the wheel, pan by dragging) and puts each task's figures on it, linking to the instances.
+// Draws the reference model with bpmn-js (vendored navigated viewer: zoom with the wheel, pan by
+// dragging): on the Model page with each task's figures on it, linking to the instances; on an
+// instance page with the instance's path marked (done, expected next, deviating).
 (function () {
   'use strict';
   const container = document.getElementById('model-canvas');
@@ -40,23 +41,39 @@
     return box;
   }
 
+  // One instance's path (its page): each task it did, waits at or deviates at, marked.
+  function markPath(registry, canvas, states) {
+    let drawn = 0;
+    for (const [id, state] of Object.entries(states)) {
+      if (!registry.get(id)) continue;
+      canvas.addMarker(id, 'path-' + state);
+      drawn += 1;
+    }
+    status.dataset.drawn = String(drawn);
+  }
+
   async function draw() {
+    const onPath = container.dataset.path !== undefined;
     const [xml, figures] = await Promise.all([
       fetch(container.dataset.model).then((r) => r.text()),
-      fetch(container.dataset.figures).then((r) => r.json()),
+      onPath ? null : fetch(container.dataset.figures).then((r) => r.json()),
     ]);
     const viewer = new BpmnJS({ container: container });
     try {
       await viewer.importXML(xml);
     } catch (e) {
       container.hidden = true;
-      status.textContent = 'The model has no diagram to draw (' + e.message + '): its figures are in the table below.';
+      status.textContent = 'The model has no diagram to draw (' + e.message + ').';
       return;
     }
     const registry = viewer.get('elementRegistry');
     const overlays = viewer.get('overlays');
     const canvas = viewer.get('canvas');
     canvas.zoom('fit-viewport');
+    if (onPath) {
+      markPath(registry, canvas, JSON.parse(container.dataset.path));
+      return;
+    }
     let drawn = 0;
     const missing = [];
     for (const task of figures.tasks) {
