@@ -240,41 +240,73 @@ fn each_instance_page_shows_where_it_stands_against_the_tracking_model() {
 
 #[test]
 fn an_event_log_imported_without_rules_gets_inferred_end_activities_not_every_case_stuck() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store");
-    let store = store.to_str().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_flowsight"))
-        .args([
-            "import",
-            &shared("xes/running-example.xes"),
-            "--store",
-            store,
-        ])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let said = String::from_utf8_lossy(&out.stderr);
+    let (said, statuses) = imported_without_rules(&shared("xes/running-example.xes"), &[]);
     assert!(
         said.contains("inferred from the log")
             && said.contains("pay compensation (3)")
             && said.contains("reject request (3)"),
         "{said}"
     );
-    let out = flowsight(&["export", "instances", "--format", "json", "--store", store]);
-    let page: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let statuses: Vec<&str> = page["instances"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["status"].as_str().unwrap())
-        .collect();
     assert_eq!(
         statuses, ["completed"; 6],
         "the rules saved with the store say so to every reader"
+    );
+}
+
+/// Imports `file` (with `more` flags) into a fresh store without rules; what it said, and the
+/// statuses of the instances as any later reader sees them.
+fn imported_without_rules(file: &str, more: &[&str]) -> (String, Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let store = store.to_str().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_flowsight"))
+        .args(["import", file, "--store", store])
+        .args(more)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{said}");
+    let out = flowsight(&["export", "instances", "--format", "json", "--store", store]);
+    let page: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let statuses = page["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["status"].as_str().unwrap().to_string())
+        .collect();
+    (said, statuses)
+}
+
+#[test]
+fn csv_and_ocel_logs_imported_without_rules_get_inferred_end_activities_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("claims.csv");
+    let mut text = String::from("case,activity,time\n");
+    // 120 claims end; one (under 1 %) is still open at Register.
+    for n in 0..120 {
+        let end = if n % 4 == 0 { "Reject" } else { "Pay" };
+        text.push_str(&format!(
+            "c{n},Register,2024-03-01T08:00:00Z\nc{n},Check,2024-03-01T09:00:00Z\nc{n},{end},2024-03-01T10:00:00Z\n"
+        ));
+    }
+    text.push_str("open,Register,2024-03-01T08:00:00Z\n");
+    std::fs::write(&csv, text).unwrap();
+    let columns: Vec<&str> = "--case case --activity activity --timestamp time"
+        .split(' ')
+        .collect();
+    let (said, statuses) = imported_without_rules(csv.to_str().unwrap(), &columns);
+    assert!(said.contains("Pay (90), Reject (30);"), "{said}");
+    let completed = statuses.iter().filter(|s| *s == "completed").count();
+    assert_eq!(
+        completed, 120,
+        "every finished claim; the open one is not: {statuses:?}"
+    );
+
+    let (said, statuses) = imported_without_rules(&shared("ocel/ocel20_example.jsonocel"), &[]);
+    assert!(said.contains("inferred from the log"), "{said}");
+    assert!(
+        statuses.iter().filter(|s| *s == "completed").count() * 2 > statuses.len(),
+        "most of the log's instances ended: {said}"
     );
 }

@@ -7,9 +7,8 @@ use super::{Rules, StoreArgs};
 use crate::progress;
 use anyhow::bail;
 use collector::discover::read_sample;
-use collector::sources::files::{
-    import_file, is_csv_file, is_json_lines_file, is_xes_file, ImportOptions,
-};
+use collector::sources::files::{import_file, is_csv_file, is_json_lines_file, ImportOptions};
+use collector::store::{StatsQuery, Store};
 use miner::formats::csv_read::CsvColumns;
 use miner::formats::{counted, maybe_gunzip};
 use std::path::{Path, PathBuf};
@@ -66,38 +65,24 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
         );
         rules = Rules::discovered(&messages, &origin).unwrap_or(rules);
     }
-    let mut inferred = None;
-    if rules.defaulted && is_xes_file(&name) {
-        // A log that cannot be read infers nothing: the import then says what is wrong with it.
-        if let Ok(Some((ends, note))) = inferred_ends(&args.file) {
-            rules = ends;
-            inferred = Some(note);
-        }
-    }
     let location = args.store.location(&rules.config).to_string();
     let created = !location.contains("://") && !Path::new(&location).exists();
     let result = import(&args, &rules);
-    if let (Ok(()), Some(note)) = (&result, inferred) {
-        eprintln!("{note}");
-    }
     if result.is_err() && created {
         let _ = std::fs::remove_dir_all(&location);
     }
     result
 }
 
-/// Share of cases an activity must end to be inferred as an end activity.
+/// Share of instances an activity must end to be inferred as an end activity.
 const END_SHARE: f64 = 0.01;
 
-/// For an event log imported without rules: end activities inferred from it (the last
-/// activity of at least 1 % of its cases), so that its finished cases count as completed
-/// rather than stuck, saved with the store as its rules; with the note that says so once the
-/// import succeeded.
-fn inferred_ends(path: &Path) -> anyhow::Result<Option<(Rules, String)>> {
-    let file = std::fs::File::open(path)?;
-    let (log, _) = miner::formats::xes::read_event_log(maybe_gunzip(file)?)?;
-    // The last activity of each case in time order, as the store orders it.
-    let stats = miner::discovery::ProcessStats::from_log(&log);
+/// For an event log imported without rules: end activities inferred from the instances now in
+/// `store` (the last activity of at least 1 % of them), so that finished cases count as
+/// completed rather than stuck, saved with the store as its rules; with a note saying so.
+/// Nothing when no activity ends enough instances.
+fn infer_end_activities(store: &dyn Store, file: &Path) -> anyhow::Result<Option<String>> {
+    let stats = store.process_stats(&StatsQuery::default())?;
     let cases = stats.cases.max(1) as f64;
     let mut ends: Vec<(String, u64)> = stats
         .named_counts(&stats.end_activities)
@@ -109,29 +94,19 @@ fn inferred_ends(path: &Path) -> anyhow::Result<Option<(Rules, String)>> {
         return Ok(None);
     }
     let listed: Vec<String> = ends.iter().map(|(a, n)| format!("{a} ({n})")).collect();
-    let note = format!(
-        "note: no end activities given: inferred from the log as the last activity of at least 1% of its cases: {}; other cases count as running or stuck (give --config FILE to say otherwise)",
-        listed.join(", ")
-    );
     // A JSON array of strings is a TOML array of basic strings, escapes included.
     let names: Vec<&str> = ends.iter().map(|(a, _)| a.as_str()).collect();
     let text = format!(
         "# End activities inferred from {}: the last activity of at least 1% of its cases.\n[instances]\nend_activities = {}\n",
-        path.display(),
+        file.display(),
         serde_json::to_string(&names)?
     );
-    let config = collector::CollectorConfig::parse(&text).map_err(|e| anyhow::anyhow!(e))?;
-    let rules = Rules {
-        config,
-        text: Some(text),
-        origin: format!(
-            "end activities inferred from {} ({})",
-            path.display(),
-            listed.join(", ")
-        ),
-        defaulted: false,
-    };
-    Ok(Some((rules, note)))
+    collector::CollectorConfig::parse(&text).map_err(|e| anyhow::anyhow!(e))?;
+    store.save_rules(&text)?;
+    Ok(Some(format!(
+        "note: no end activities given: inferred from the log as the last activity of at least 1% of its cases: {}; other cases count as running or stuck (give --config FILE to say otherwise)",
+        listed.join(", ")
+    )))
 }
 
 fn import(args: &ImportArgs, rules: &Rules) -> anyhow::Result<()> {
@@ -210,6 +185,13 @@ fn import(args: &ImportArgs, rules: &Rules) -> anyhow::Result<()> {
             args.file.display(),
             counted(report.cases, "trace"),
         );
+    }
+    // A log (not a stream of messages) imported without rules gets the end activities its
+    // instances show, so that a reader of the store sees its finished cases as completed.
+    if rules.defaulted && !is_json_lines_file(&name) && report.events > 0 {
+        if let Some(note) = infer_end_activities(store.as_ref(), &args.file)? {
+            eprintln!("{note}");
+        }
     }
     if let Some(keep) = args.store.keep(rules) {
         let deleted = store.retain(keep)?;
