@@ -71,8 +71,39 @@ def test_the_model_page_draws_every_task_with_its_figures(server, browser):
     assert not errors, errors
 
 
-def test_without_a_model_the_page_says_how_to_configure_one(processes, tmp_path, browser):
-    url = processes(["serve"], tmp_path / "empty").url
+def test_a_model_uploaded_on_the_page_is_kept_with_the_store_and_drawn(processes, tmp_path, browser):
+    """Without a configured model, the page offers an upload: a broken file is refused naming
+    what is wrong; a good one is kept with the store, drawn at once, and still in force for a
+    server started again on the store."""
+    stream, store, model = tmp_path / "orders.ndjson", tmp_path / "store", tmp_path / "order.bpmn"
+    subprocess.run([BIN, "generate", "--orders", "120", "--out", str(stream)], check=True)
+    subprocess.run([BIN, "import", str(stream), "--store", str(store), "--config", str(CONFIG)],
+                   check=True, capture_output=True)
+    subprocess.run([BIN, "export", "model", "--store", str(store), "--config", str(CONFIG), "--out", str(model)],
+                   check=True, capture_output=True)
+    broken = tmp_path / "broken.bpmn"
+    broken.write_text('<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL">\n<process id="p">\n'
+                      '<sequenceFlow id="f" sourceRef="nowhere" targetRef="t"/>\n<task id="t" name="T"/>\n</process></definitions>')
+
+    first = processes(["serve"], store)
     page = browser.new_page()
-    page.goto(url + "/model")
-    assert "[tracking] model" in page.inner_text("#model-missing")
+    page.goto(first.url + "/model")
+    assert "upload one below" in page.inner_text("#model-missing")
+    page.set_input_files("#model-upload input[type=file]", str(broken))
+    page.click("#model-upload button")
+    message = page.inner_text("#upload-message")
+    assert "not kept" in message and "nowhere" in message, message
+
+    page.set_input_files("#model-upload input[type=file]", str(model))
+    page.click("#model-upload button")
+    assert "kept with the store" in page.inner_text("#upload-message")
+    page.wait_for_selector("#model-status[data-drawn]", timeout=15_000)
+    drawn = int(page.get_attribute("#model-status", "data-drawn"))
+    assert drawn == len(get_json(first.url + "/api/model")["tasks"]) >= 8
+    first.stop()
+
+    again = processes(["serve"], store)
+    assert get(again.url + "/model.bpmn").decode() == model.read_text()
+    page.goto(again.url + "/model")
+    page.wait_for_selector("#model-status[data-drawn]", timeout=15_000)
+    assert page.get_attribute("#model-status", "data-drawn") == str(drawn)

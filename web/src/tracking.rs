@@ -1,7 +1,8 @@
-//! Tracking against the reference model of `[tracking] model`: where one instance stands (its
-//! deviations so far, the tasks it waits at), for its page.
+//! Tracking against the reference model (the file of `[tracking] model`, else the one uploaded
+//! into the store on the Model page): where one instance stands (its deviations so far, the
+//! tasks it waits at), for its page.
 
-use collector::store::{InstanceDetail, InstanceStatus};
+use collector::store::{InstanceDetail, InstanceStatus, Store};
 use collector::CollectorConfig;
 use miner::conformance::{DeviationKind, InstanceCheck, ReferenceModel};
 use miner::log::Event;
@@ -23,25 +24,45 @@ pub struct TrackingView {
     pub path_json: String,
 }
 
-/// The configured model, read now (an edited model shows at once); `None` without one, an
-/// error saying why for one that cannot be read.
+/// What the uploaded model is called on the pages.
+pub const UPLOADED: &str = "the model uploaded on the Model page";
+
+/// The reference model in force, read now (an edited or newly uploaded model shows at once):
+/// the configured file, else the model uploaded into `store`; `None` without either, an error
+/// saying why for one that cannot be read. With its name for the pages.
 pub fn configured_model(
     config: &CollectorConfig,
+    store: &dyn Store,
 ) -> Option<(String, Result<ReferenceModel, String>)> {
-    let path = config.tracking.model.as_ref()?;
-    let model = config
-        .tracking
-        .reference_model()?
-        .map_err(|e| e.to_string());
-    Some((path.display().to_string(), model))
+    if let (Some(path), Some(model)) = (&config.tracking.model, config.tracking.reference_model()) {
+        return Some((path.display().to_string(), model.map_err(|e| e.to_string())));
+    }
+    let text = match store.saved_model() {
+        Ok(text) => text?,
+        Err(e) => return Some((UPLOADED.into(), Err(e.to_string()))),
+    };
+    let model =
+        ReferenceModel::read_mapped(&text, &config.tracking.tasks).map_err(|e| e.to_string());
+    Some((UPLOADED.into(), model))
 }
 
-/// The instance `detail` against the configured model; `None` without one.
+/// The text of the model in force (see [`configured_model`]), for the pages' viewer.
+pub fn model_text(config: &CollectorConfig, store: &dyn Store) -> Result<Option<String>, String> {
+    match &config.tracking.model {
+        Some(path) => ReferenceModel::text_of(path)
+            .map(Some)
+            .map_err(|e| e.to_string()),
+        None => store.saved_model().map_err(|e| e.to_string()),
+    }
+}
+
+/// The instance `detail` against the model in force; `None` without one.
 pub fn instance_tracking(
     config: &CollectorConfig,
+    store: &dyn Store,
     detail: &InstanceDetail,
 ) -> Option<TrackingView> {
-    let (path, model) = configured_model(config)?;
+    let (path, model) = configured_model(config, store)?;
     let instance = [(detail.events.as_slice(), detail.summary.status)];
     trackings(&path, &model, &instance).pop()
 }

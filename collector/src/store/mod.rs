@@ -92,6 +92,13 @@ pub trait Store: Send + Sync {
     /// The configuration text kept by [`Store::save_rules`], if any.
     fn saved_rules(&self) -> Result<Option<String>, CollectorError>;
 
+    /// Keeps a reference model (BPMN 2.0 text, as uploaded on the Model page), replacing the
+    /// one kept before, so that every reader of the store tracks instances against it.
+    fn save_model(&self, bpmn: &str) -> Result<(), CollectorError>;
+
+    /// The model kept by [`Store::save_model`], if any.
+    fn saved_model(&self) -> Result<Option<String>, CollectorError>;
+
     /// Counts for the header of every page.
     fn overview(&self) -> Result<StoreOverview, CollectorError>;
 

@@ -248,7 +248,7 @@ fn model_cells(
     config: &collector::CollectorConfig,
     instances: &[collector::store::InstanceSummary],
 ) -> Result<Option<Vec<String>>, WebError> {
-    let Some((path, model)) = crate::tracking::configured_model(config) else {
+    let Some((path, model)) = crate::tracking::configured_model(config, store) else {
         return Ok(None);
     };
     let ids: Vec<_> = instances.iter().map(|i| i.id).collect();
@@ -346,7 +346,7 @@ async fn detail(
         let found = s.instance(id)?;
         let tracking = found
             .as_ref()
-            .and_then(|d| crate::tracking::instance_tracking(&config, d));
+            .and_then(|d| crate::tracking::instance_tracking(&config, s, d));
         Ok((found, s.overview()?, tracking))
     })
     .await?;

@@ -1,16 +1,17 @@
-//! The Model page: the reference model of `[tracking] model` drawn as its modeler laid it out
-//! (bpmn-js, vendored), each task overlaid with the instances waiting after it now, those past
-//! its limit, the deviations at it, and its frequency and time to the next step, shaded by time
-//! like Camunda Cockpit's heatmap. `GET /api/model` gives the same figures as JSON.
+//! The Model page: the reference model (the file of `[tracking] model`, else one uploaded here
+//! and kept in the store) drawn as its modeler laid it out (bpmn-js, vendored), each task
+//! overlaid with the instances waiting after it now, those past its limit, the deviations at
+//! it, and its frequency and time to the next step, shaded by time like Camunda Cockpit's
+//! heatmap. `GET /api/model` gives the same figures as JSON; `POST /model` uploads a model.
 
 use super::{blocking, page};
 use crate::views::Header;
 use crate::waits::clock_note;
 use crate::{AppState, WebError};
 use askama::Template;
-use axum::extract::State;
-use axum::http::header;
-use axum::response::{Html, IntoResponse};
+use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use collector::store::{StatsQuery, Store, StoreOverview};
@@ -21,13 +22,17 @@ use miner::time::format_duration;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+/// Largest model accepted by an upload.
+const MAX_MODEL_BYTES: usize = 8 << 20;
+
 /// Most variants aligned for the deviation counts: the most frequent ones, so that the page
 /// costs the same whatever the history.
 const ALIGNED_VARIANTS: usize = 200;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/model", get(model_page))
+        .route("/model", get(model_page).post(upload))
+        .layer(DefaultBodyLimit::max(MAX_MODEL_BYTES))
         .route("/api/model", get(model_json))
         .route("/model.bpmn", get(model_file))
 }
@@ -193,9 +198,9 @@ fn configured_figures(
     store: &dyn Store,
     config: &CollectorConfig,
 ) -> Result<Result<ModelFigures, String>, WebError> {
-    let Some((path, model)) = crate::tracking::configured_model(config) else {
+    let Some((path, model)) = crate::tracking::configured_model(config, store) else {
         return Ok(Err(
-            "No reference model is configured: add [tracking] model = \"FILE.bpmn\" to the configuration (a BPMN 2.0 file as drawn in Camunda Modeler or bpmn.io, or /export/model.bpmn)."
+            "No reference model yet: upload one below, or add [tracking] model = \"FILE.bpmn\" to the configuration (a BPMN 2.0 file as drawn in Camunda Modeler or bpmn.io, or /export/model.bpmn)."
                 .into(),
         ));
     };
@@ -213,18 +218,68 @@ fn configured_figures(
 struct ModelPage {
     header: Header,
     figures: Result<ModelFigures, String>,
+    /// Whether a model may be uploaded (no model file is configured, which would win).
+    uploads: bool,
+    /// What the last upload did, if this page answers one.
+    message: Option<String>,
 }
 
-async fn model_page(State(state): State<AppState>) -> Result<Html<String>, WebError> {
+async fn render(state: &AppState, message: Option<String>) -> Result<Html<String>, WebError> {
     let config = state.config.clone();
-    let (figures, overview) = blocking(&state, move |s| {
+    let (figures, overview) = blocking(state, move |s| {
         Ok((configured_figures(s, &config)?, s.overview()?))
     })
     .await?;
     page(ModelPage {
         header: Header::new("model", &overview),
         figures,
+        uploads: state.config.tracking.model.is_none(),
+        message,
     })
+}
+
+async fn model_page(State(state): State<AppState>) -> Result<Html<String>, WebError> {
+    render(&state, None).await
+}
+
+/// Keeps an uploaded BPMN model in the store, once it reads, as the reference model of every
+/// reader of the store; refused while the configuration names a model file (which wins).
+async fn upload(
+    State(state): State<AppState>,
+    mut multipart: Multipart,
+) -> Result<Response, WebError> {
+    if let Some(path) = &state.config.tracking.model {
+        return Err(WebError::BadRequest(format!(
+            "the configuration's [tracking] model {} is in force: change that file, or remove the setting to track against uploaded models",
+            path.display()
+        )));
+    }
+    let bad = |e: String| WebError::BadRequest(format!("upload: {e}"));
+    let mut text = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| bad(e.to_string()))?
+    {
+        if field.name() == Some("file") {
+            let bytes = field.bytes().await.map_err(|e| bad(e.to_string()))?;
+            text =
+                Some(String::from_utf8(bytes.to_vec()).map_err(|_| {
+                    bad("the model is not UTF-8 text (a BPMN 2.0 XML file)".into())
+                })?);
+        }
+    }
+    let text = text.ok_or_else(|| bad("no model file was uploaded".into()))?;
+    let tasks = match ReferenceModel::read_mapped(&text, &state.config.tracking.tasks) {
+        Ok(model) => model.tasks().len(),
+        Err(e) => {
+            let page = render(&state, Some(format!("The model was not kept: {e}"))).await?;
+            return Ok((StatusCode::BAD_REQUEST, page).into_response());
+        }
+    };
+    blocking(&state, move |s| Ok(s.save_model(&text)?)).await?;
+    let message = format!("The model is kept with the store and tracked against: {tasks} tasks.");
+    Ok(render(&state, Some(message)).await?.into_response())
 }
 
 async fn model_json(State(state): State<AppState>) -> Result<Json<ModelFigures>, WebError> {
@@ -233,12 +288,18 @@ async fn model_json(State(state): State<AppState>) -> Result<Json<ModelFigures>,
     figures.map(Json).map_err(WebError::NotFound)
 }
 
-/// The configured model's file, as the page's viewer draws it.
+/// The model in force, as the pages' viewer draws it.
 async fn model_file(State(state): State<AppState>) -> Result<impl IntoResponse, WebError> {
-    let path = state.config.tracking.model.clone().ok_or_else(|| {
-        WebError::NotFound("no reference model is configured ([tracking] model)".into())
+    let config = state.config.clone();
+    let text = blocking(&state, move |s| {
+        crate::tracking::model_text(&config, s).map_err(WebError::NotFound)
+    })
+    .await?
+    .ok_or_else(|| {
+        WebError::NotFound(
+            "no reference model: configure [tracking] model or upload one on /model".into(),
+        )
     })?;
-    let text = ReferenceModel::text_of(&path).map_err(|e| WebError::NotFound(e.to_string()))?;
     Ok((
         [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
         text,

@@ -421,6 +421,12 @@ mod tests {
         fn saved_rules(&self) -> Result<Option<String>, CollectorError> {
             self.inner.saved_rules()
         }
+        fn save_model(&self, bpmn: &str) -> Result<(), CollectorError> {
+            self.inner.save_model(bpmn)
+        }
+        fn saved_model(&self) -> Result<Option<String>, CollectorError> {
+            self.inner.saved_model()
+        }
         fn overview(&self) -> Result<StoreOverview, CollectorError> {
             self.inner.overview()
         }

@@ -223,6 +223,7 @@ fn every_query(store: &ClickHouseStore) -> Vec<Sql> {
         sql::dead_letters(10),
         sql::object_attributes(),
         sql::saved_rules(),
+        sql::saved_model(),
         sql::stored_event_ids(vec!["nope".into(), "c3-1".into()]),
         sql::stored_dead_letters(vec!["orders".into()], vec!["orders/0/7".into()]),
         recall::stored_keys(vec!["1".into(), "3".into(), "nope".into()]),
@@ -348,6 +349,7 @@ fn every_statement_runs_alike_on_current_clickhouse() {
         }])
         .unwrap();
     store.save_rules(ORDER_FLOW_CONFIG).unwrap();
+    store.save_model("<definitions/>").unwrap();
 
     let chdb = Chdb::open(&path);
     let version = chdb.query("SELECT version()", "TSV").unwrap();

@@ -110,9 +110,9 @@ struct CountRow {
     n: u64,
 }
 
-/// A row of `rules`.
+/// A row of `rules` or `models`: a saved text and when it was saved.
 #[derive(Row, Serialize, Deserialize)]
-struct RulesRow {
+struct SavedTextRow {
     text: String,
     saved: i64,
 }
@@ -332,22 +332,19 @@ impl Store for ClickHouseStore {
     }
 
     fn save_rules(&self, text: &str) -> Result<(), CollectorError> {
-        self.db.insert(
-            "rules",
-            &[RulesRow {
-                text: text.to_string(),
-                saved: chrono::Utc::now().timestamp_micros(),
-            }],
-        )
+        self.insert_text("rules", text)
     }
 
     fn saved_rules(&self) -> Result<Option<String>, CollectorError> {
-        Ok(self
-            .db
-            .fetch::<TextRow>(sql::saved_rules())?
-            .into_iter()
-            .next()
-            .map(|r| r.text))
+        self.newest_text(sql::saved_rules())
+    }
+
+    fn save_model(&self, bpmn: &str) -> Result<(), CollectorError> {
+        self.insert_text("models", bpmn)
+    }
+
+    fn saved_model(&self) -> Result<Option<String>, CollectorError> {
+        self.newest_text(sql::saved_model())
     }
 
     fn set_object_attributes(&self, values: &[ObjectAttribute]) -> Result<(), CollectorError> {
@@ -417,6 +414,27 @@ impl Store for ClickHouseStore {
 }
 
 impl ClickHouseStore {
+    /// Adds `text` to the text table `table` (`rules` or `models`), whose newest row counts.
+    fn insert_text(&self, table: &str, text: &str) -> Result<(), CollectorError> {
+        self.db.insert(
+            table,
+            &[SavedTextRow {
+                text: text.to_string(),
+                saved: chrono::Utc::now().timestamp_micros(),
+            }],
+        )
+    }
+
+    /// The one text `query` reads, if any.
+    fn newest_text(&self, query: sql::Sql) -> Result<Option<String>, CollectorError> {
+        Ok(self
+            .db
+            .fetch::<TextRow>(query)?
+            .into_iter()
+            .next()
+            .map(|r| r.text))
+    }
+
     /// The sum of one measure of the process state's totals.
     fn total(&self, measure: i64) -> Result<u64, CollectorError> {
         Ok(state::total_of(&self.db, measure)?.max(0) as u64)

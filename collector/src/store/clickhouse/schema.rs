@@ -75,7 +75,7 @@ pub fn create_database(database: &str) -> String {
 }
 
 /// Every table, created idempotently on open.
-pub const TABLES: [Table; 12] = [
+pub const TABLES: [Table; 13] = [
     // Events, deduplicated by ReplacingMergeTree (a redelivered event has the same
     // instance, time and id) and read with FINAL, so answers are exact before merges.
     Table {
@@ -114,6 +114,13 @@ pub const TABLES: [Table; 12] = [
     // The configuration the store is written with; the newest row counts.
     Table {
         name: "rules",
+        definition: "(text String, saved Int64)
+         ENGINE = MergeTree() ORDER BY saved",
+        shard_key: "saved",
+    },
+    // A reference model uploaded for tracking; the newest row counts.
+    Table {
+        name: "models",
         definition: "(text String, saved Int64)
          ENGINE = MergeTree() ORDER BY saved",
         shard_key: "saved",

@@ -1,5 +1,5 @@
-//! Contract checks of what a store keeps besides events: the rules it is written with and the
-//! attribute values of objects.
+//! Contract checks of what a store keeps besides events: the rules it is written with, the
+//! reference model uploaded for tracking, and the attribute values of objects.
 
 use super::{config, Factory};
 use crate::store::ObjectAttribute;
@@ -17,6 +17,17 @@ pub(crate) fn keeps_the_rules_it_is_written_with(factory: Factory<'_>) {
         store.saved_rules().unwrap().as_deref(),
         Some(fixtures::ORDER_FLOW_CONFIG)
     );
+}
+
+/// The reference model uploaded last is the one kept, apart from the rules.
+pub(crate) fn keeps_the_model_uploaded_last(factory: Factory<'_>) {
+    let store = factory(&config());
+    assert_eq!(store.saved_model().unwrap(), None);
+    store.save_model("<definitions id=\"first\"/>").unwrap();
+    let second = "<definitions id=\"second\">\n  <process id=\"p\"/>\n</definitions>";
+    store.save_model(second).unwrap();
+    assert_eq!(store.saved_model().unwrap().as_deref(), Some(second));
+    assert_eq!(store.saved_rules().unwrap(), None, "a model is not rules");
 }
 
 /// Object attribute values are kept with their times, in order; setting one again for the

@@ -199,6 +199,22 @@ impl Store for EmbeddedStore {
         self.with_writer(|w| w.save_rules(text))
     }
 
+    fn save_model(&self, bpmn: &str) -> Result<(), CollectorError> {
+        self.with_writer(|w| w.save_model(bpmn))
+    }
+
+    fn saved_model(&self) -> Result<Option<String>, CollectorError> {
+        self.with_reader(|conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT text FROM models ORDER BY saved DESC LIMIT 1",
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()?)
+        })
+    }
+
     fn saved_rules(&self) -> Result<Option<String>, CollectorError> {
         self.with_reader(saved_rules)
     }

@@ -95,6 +95,7 @@ pub fn prepare(conn: &Connection) -> rusqlite::Result<()> {
         );
         CREATE TABLE IF NOT EXISTS totals (events INTEGER NOT NULL, merges INTEGER NOT NULL DEFAULT 0);
         CREATE TABLE IF NOT EXISTS rules (text TEXT NOT NULL, saved INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS models (text TEXT NOT NULL, saved INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS object_attributes (
             kind  TEXT NOT NULL,
             value TEXT NOT NULL,

@@ -139,10 +139,20 @@ impl Writer {
 
     /// Replaces the saved configuration text.
     pub fn save_rules(&mut self, text: &str) -> Result<(), CollectorError> {
+        self.replace_text("rules", text)
+    }
+
+    /// Keeps `bpmn` as the store's reference model, replacing the one kept before.
+    pub fn save_model(&mut self, bpmn: &str) -> Result<(), CollectorError> {
+        self.replace_text("models", bpmn)
+    }
+
+    /// Replaces the one row of the text table `table` (`rules` or `models`) by `text`.
+    fn replace_text(&mut self, table: &str, text: &str) -> Result<(), CollectorError> {
         let tx = begin(&mut self.conn)?;
-        tx.execute("DELETE FROM rules", [])?;
+        tx.execute(&format!("DELETE FROM {table}"), [])?;
         tx.execute(
-            "INSERT INTO rules (text, saved) VALUES (?1, ?2)",
+            &format!("INSERT INTO {table} (text, saved) VALUES (?1, ?2)"),
             params![text, chrono::Utc::now().timestamp_micros()],
         )?;
         tx.commit()?;

@@ -10,7 +10,8 @@ mod side_tables;
 pub mod state;
 
 pub use side_tables::{
-    all_links, dead_letters, has_rules_table, object_attributes, saved_rules, stored_dead_letters,
+    all_links, dead_letters, has_rules_table, object_attributes, saved_model, saved_rules,
+    stored_dead_letters,
 };
 
 use super::schema::{KEY_ROW, LABEL_ROW, MERGE_ROW, ROOT_ROW};

@@ -15,6 +15,11 @@ pub fn saved_rules() -> Sql {
     Sql::new("SELECT text FROM rules ORDER BY saved DESC LIMIT 1")
 }
 
+/// The newest saved reference model.
+pub fn saved_model() -> Sql {
+    Sql::new("SELECT text FROM models ORDER BY saved DESC LIMIT 1")
+}
+
 /// Whether the store's database has a table of saved configurations yet.
 pub fn has_rules_table(database: &str) -> Sql {
     let mut s =
