@@ -166,6 +166,19 @@ pub fn step_metrics(o: &StoreOverview, rules: &InstanceRules) -> String {
     out
 }
 
+/// Instances deviating from the reference model at each step (over its most frequent
+/// variants), as a Prometheus gauge.
+pub fn deviation_metrics(deviations: &crate::tracking::StepDeviations) -> String {
+    let name = "flowsight_step_instances_deviating";
+    let mut out = format!(
+        "# HELP {name} Instances skipping this step of the reference model or doing it where the model does not allow it (over its most frequent variants).\n# TYPE {name} gauge\n"
+    );
+    for (step, n) in &deviations.counts {
+        let _ = writeln!(out, "{name}{{step=\"{}\"}} {n}", label(step));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -274,3 +274,87 @@ async fn learned_limits_flag_every_injected_stuck_order_and_no_ended_one() {
         "the page says where limits come from"
     );
 }
+
+/// A sequence model of the happy path: placed, paid at the first try, fetched, shipped,
+/// completed.
+const HAPPY_PATH: [&str; 8] = [
+    "OrderPlacedEvent",
+    "RetrievePaymentCommand",
+    "PaymentReceivedEvent",
+    "FetchGoodsCommand",
+    "GoodsFetchedEvent",
+    "ShipGoodsCommand",
+    "GoodsShippedEvent",
+    "OrderCompletedEvent",
+];
+
+fn happy_path_bpmn() -> String {
+    let tasks: String = HAPPY_PATH
+        .iter()
+        .map(|t| format!(r#"<task id="{t}" name="{t}"/>"#))
+        .collect();
+    let mut nodes = vec!["start"];
+    nodes.extend(HAPPY_PATH);
+    nodes.push("end");
+    let flows: String = nodes
+        .windows(2)
+        .enumerate()
+        .map(|(i, w)| {
+            format!(
+                r#"<sequenceFlow id="f{i}" sourceRef="{}" targetRef="{}"/>"#,
+                w[0], w[1]
+            )
+        })
+        .collect();
+    format!(
+        r#"<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"><process id="p"><startEvent id="start"/>{tasks}<endEvent id="end"/>{flows}</process></definitions>"#
+    )
+}
+
+#[tokio::test]
+async fn deviating_instances_are_listed_and_counted_by_step_in_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("happy.bpmn");
+    std::fs::write(&model, happy_path_bpmn()).unwrap();
+    let config = format!(
+        "{ORDER_FLOW_CONFIG}\n[tracking]\nmodel = {:?}\n",
+        model.display().to_string()
+    );
+    let (_store_dir, _store, router, truth) = served(&config);
+    // Orders whose payment was retried left the happy path (and cancelled ones with them);
+    // the others follow it, finished or not.
+    let retried: BTreeSet<String> = truth
+        .orders
+        .iter()
+        .filter(|o| o.payment_retried)
+        .map(|o| format!("order={}", o.order_id))
+        .collect();
+    assert!(retried.len() > 20);
+    let listed: serde_json::Value =
+        serde_json::from_str(&get(&router, "/api/instances?deviating=1&limit=1000").await).unwrap();
+    let labels: BTreeSet<String> = listed["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(labels, retried);
+    assert_eq!(listed["total"], retried.len());
+
+    let metrics = get(&router, "/metrics").await;
+    let deviating = by_step(&metrics, "flowsight_step_instances_deviating");
+    assert_eq!(
+        deviating.get("RetrievePaymentCommand"),
+        Some(&(retried.len() as f64)),
+        "{deviating:?}"
+    );
+    let page = get(&router, "/instances?deviating=1").await;
+    assert!(
+        page.contains(&format!(
+            "{} instances deviating from the model",
+            retried.len()
+        )),
+        "the summary says what is listed"
+    );
+    assert!(page.contains(r#"name="deviating" value="1" checked"#));
+}

@@ -46,6 +46,8 @@ pub struct ListParams {
     pub at: Option<String>,
     /// `latest` (latest activity first, the default) or `waiting` (longest waiting first).
     pub sort: Option<String>,
+    /// `1`: only instances deviating from the reference model (among the latest checked).
+    pub deviating: Option<String>,
     /// 0-based page.
     pub page: Option<u64>,
 }
@@ -59,6 +61,11 @@ impl ListParams {
                 WebError::BadRequest(format!("status: {s:?} is not completed, running or stuck"))
             }),
         }
+    }
+
+    /// Whether only deviating instances are asked for.
+    pub fn deviating(&self) -> bool {
+        matches!(self.deviating.as_deref(), Some("1" | "true" | "on" | "yes"))
     }
 
     /// The order asked for, checked.
@@ -120,6 +127,9 @@ impl ListParams {
         if let Some(a) = given(&self.at) {
             parts.push(format!("standing at {a}"));
         }
+        if self.deviating() {
+            parts.push("deviating from the model".into());
+        }
         parts.join(", ")
     }
 
@@ -146,6 +156,7 @@ impl ListParams {
             ("variant", &self.variant),
             ("at", &self.at),
             ("sort", &self.sort),
+            ("deviating", &self.deviating),
         ] {
             if let Some(v) = value.clone().filter(|v| !v.trim().is_empty()) {
                 pairs.push((name, v));
@@ -168,6 +179,8 @@ struct ListPage {
     total: String,
     /// Whether a reference model is configured (the list then says where each instance stands).
     tracked: bool,
+    /// Whether only deviating instances are listed.
+    deviating: bool,
     sort: &'static str,
     /// Each instance, where it stands against the model, how long it has waited (unfinished)
     /// or how it ended.
@@ -195,10 +208,11 @@ async fn list(
         .ok_or_else(|| WebError::BadRequest(format!("page {page_no} is out of range")))?;
     let query = selection.page(offset, PAGE_SIZE);
     let config = state.config.clone();
-    let (result, overview, model_cells) = blocking(&state, move |s| {
-        let result = s.instances(&query)?;
+    let deviating = params.deviating();
+    let (result, checked, overview, model_cells) = blocking(&state, move |s| {
+        let (result, checked) = page_of(s, &config, &query, deviating)?;
         let cells = model_cells(s, &config, &result.instances)?;
-        Ok((result, s.overview()?, cells))
+        Ok((result, checked, s.overview()?, cells))
     })
     .await?;
     let shown = result.instances.len() as u64;
@@ -208,8 +222,16 @@ async fn list(
         search: params.search().unwrap_or_default(),
         status: status.map(|s| s.as_str().to_string()).unwrap_or_default(),
         steps: params.steps_summary(),
-        total: miner::formats::counted(result.total, "instance"),
+        total: match checked {
+            Some(checked) => format!(
+                "{} (of the latest {} checked against the model)",
+                miner::formats::counted(result.total, "instance"),
+                checked
+            ),
+            None => miner::formats::counted(result.total, "instance"),
+        },
         tracked: model_cells.is_some(),
+        deviating,
         sort: order.as_str(),
         rows: result
             .instances
@@ -239,6 +261,21 @@ async fn list(
         next: (first + shown < result.total).then(|| params.link(Some(page_no + 1))),
         query: params.link(None),
     })
+}
+
+/// The page `query` asks for; with `deviating`, of the instances deviating from the model, and
+/// how many were checked when not all of them were.
+fn page_of(
+    store: &dyn collector::store::Store,
+    config: &collector::CollectorConfig,
+    query: &collector::store::InstanceQuery,
+    deviating: bool,
+) -> Result<(collector::store::InstancePage, Option<u64>), WebError> {
+    if !deviating {
+        return Ok((store.instances(query)?, None));
+    }
+    let found = crate::tracking::deviating_page(store, config, query)?;
+    Ok((found.page, (!found.complete).then_some(found.checked)))
 }
 
 /// For each of `instances`, where it stands against the configured model, in a few words;
@@ -298,7 +335,9 @@ async fn list_json(
         )));
     }
     let query = params.selection()?.page(offset, limit);
-    let page = blocking(&state, move |s| Ok(s.instances(&query)?)).await?;
+    let config = state.config.clone();
+    let deviating = params.deviating();
+    let (page, _) = blocking(&state, move |s| page_of(s, &config, &query, deviating)).await?;
     Ok(axum::Json(page))
 }
 

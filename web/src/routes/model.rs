@@ -16,18 +16,13 @@ use axum::routing::get;
 use axum::{Json, Router};
 use collector::store::{StatsQuery, Store, StoreOverview};
 use collector::CollectorConfig;
-use miner::conformance::{DeviationKind, ReferenceModel};
+use miner::conformance::ReferenceModel;
 use miner::discovery::ProcessStats;
 use miner::time::format_duration;
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 /// Largest model accepted by an upload.
 const MAX_MODEL_BYTES: usize = 8 << 20;
-
-/// Most variants aligned for the deviation counts: the most frequent ones, so that the page
-/// costs the same whatever the history.
-const ALIGNED_VARIANTS: usize = 200;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -93,7 +88,8 @@ fn figures(
     config: &CollectorConfig,
 ) -> ModelFigures {
     let tasks = model.tasks();
-    let (deviations, deviations_over) = deviations_by_activity(model, stats, config);
+    let deviations =
+        crate::tracking::deviations_by_step(model, stats, &config.instances.end_activities);
     let p95 = |activity: &str| {
         stats
             .index_of(activity)
@@ -116,7 +112,7 @@ fn figures(
                 waiting: standing.map_or(0, |s| s.waiting),
                 breaching: standing.map_or(0, |s| s.stuck),
                 limit: standing.map_or_else(String::new, |s| format_duration(s.limit.within)),
-                deviations: deviations.get(*activity).copied().unwrap_or(0),
+                deviations: deviations.counts.get(*activity).copied().unwrap_or(0),
                 events: stats_of.map_or(0, |a| a.count),
                 cases: stats_of.map_or(0, |a| a.cases),
                 mean_to_next: stats_of
@@ -144,53 +140,10 @@ fn figures(
             .map(|a| (a.name.clone(), a.count))
             .collect(),
         tasks: figures,
-        deviations_over,
+        deviations_over: deviations.over(),
         clock: clock_note(&overview.clock),
         notes: model.notes().to_vec(),
     }
-}
-
-/// Instances deviating at each activity (skipped, or out of the model's order), over the most
-/// frequent variants: those ending at an end activity aligned as whole runs, the others as
-/// runs so far. Also says which share of the instances that covers.
-fn deviations_by_activity(
-    model: &ReferenceModel,
-    stats: &ProcessStats,
-    config: &CollectorConfig,
-) -> (BTreeMap<String, u64>, String) {
-    let variants = &stats.variants[..stats.variants.len().min(ALIGNED_VARIANTS)];
-    let named: Vec<Vec<&str>> = variants.iter().map(|v| stats.variant_names(v)).collect();
-    let ends = &config.instances.end_activities;
-    let asked: Vec<(&[&str], bool)> = named
-        .iter()
-        .map(|v| {
-            (
-                v.as_slice(),
-                v.last().is_some_and(|a| ends.iter().any(|e| e == a)),
-            )
-        })
-        .collect();
-    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-    let mut covered = 0;
-    for (variant, check) in variants.iter().zip(model.check_all(&asked)) {
-        let Some(check) = check else { continue };
-        covered += variant.count;
-        for (kind, activity) in check.deviations {
-            if kind != DeviationKind::NotInModel {
-                *counts.entry(activity).or_default() += variant.count;
-            }
-        }
-    }
-    let share = if stats.cases == 0 {
-        100.0
-    } else {
-        covered as f64 * 100.0 / stats.cases as f64
-    };
-    let over = format!(
-        "the {} most frequent variants ({share:.1} % of the instances)",
-        variants.len()
-    );
-    (counts, over)
 }
 
 /// The figures of the configured model, or why there are none.

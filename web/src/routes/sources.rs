@@ -185,6 +185,16 @@ async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, Web
     if let Ok(o) = &overview {
         text.push_str(&crate::waits::step_metrics(o, &state.config.instances));
     }
+    let config = state.config.clone();
+    // A model that cannot be read, or a store that fails, leaves this series out: the page
+    // and the store's own gauge say why.
+    if let Ok(Some(deviations)) = blocking(&state, move |s| {
+        crate::tracking::current_deviations(s, &config)
+    })
+    .await
+    {
+        text.push_str(&crate::waits::deviation_metrics(&deviations));
+    }
     let up = overview.is_ok() && !state.store.writes_failing();
     text.push_str(&format!(
         "# HELP flowsight_store_up Whether the store answered reads and its latest write succeeded (1) or not (0).\n# TYPE flowsight_store_up gauge\nflowsight_store_up {}\n",
