@@ -23,6 +23,9 @@
 //! [tracking.tasks]                 # tasks named otherwise than the activities they record
 //! "Fetch goods" = "FetchGoodsCommand"
 //!
+//! [tracking.webhook]               # post new breaches of those limits as JSON
+//! url = "https://hooks.example.com/flowsight"
+//!
 //! [[tracking.sla]]                # how long an instance may stay at a step (else learned)
 //! step = "FetchGoodsCommand"
 //! within = "2h"
@@ -82,6 +85,24 @@ pub struct TrackingConfig {
     /// (`"Fetch goods" = "FetchGoodsCommand"`); other tasks match activities by name.
     #[serde(default)]
     pub tasks: std::collections::BTreeMap<String, String>,
+    /// Where new service-level breaches are posted, if anywhere.
+    pub webhook: Option<WebhookConfig>,
+}
+
+/// A webhook on new service-level breaches: the serving process looks every `every` and posts
+/// the instances newly stuck at a step as JSON to `url`, retried with backoff.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// An `http://` or `https://` address.
+    pub url: String,
+    /// How often to look, written like `15s` (the default).
+    #[serde(default = "default_webhook_every", deserialize_with = "duration")]
+    pub every: Micros,
+}
+
+fn default_webhook_every() -> Micros {
+    15 * SECOND
 }
 
 impl TrackingConfig {
@@ -240,6 +261,14 @@ impl CollectorConfig {
             ));
         }
         config.instances.step_limits = config.tracking.sla.clone();
+        if let Some(hook) = &config.tracking.webhook {
+            if !(hook.url.starts_with("http://") || hook.url.starts_with("https://")) {
+                return Err(format!(
+                    "[tracking.webhook] url {:?} is not an http:// or https:// address",
+                    hook.url
+                ));
+            }
+        }
         let ends = &config.instances.end_activities;
         for (outcome, activities) in &config.instances.outcomes {
             if let Some(stray) = activities.iter().find(|a| !ends.contains(a)) {
@@ -311,6 +340,16 @@ mod tests {
         let err = CollectorConfig::parse("[[tracking.sla]]\nstep = \"Pick\"\nwithin = \"soon\"")
             .unwrap_err();
         assert!(err.contains("soon"), "{err}");
+    }
+
+    #[test]
+    fn a_breach_webhook_needs_an_http_address_and_looks_every_15_s_unless_told() {
+        let c = CollectorConfig::parse("[tracking.webhook]\nurl = \"https://hooks.example/fs\"")
+            .unwrap();
+        assert_eq!(c.tracking.webhook.unwrap().every, 15 * SECOND);
+        let err =
+            CollectorConfig::parse("[tracking.webhook]\nurl = \"hooks.example/fs\"").unwrap_err();
+        assert!(err.contains("\"hooks.example/fs\" is not an http"), "{err}");
     }
 
     #[test]

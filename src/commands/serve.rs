@@ -289,6 +289,12 @@ pub async fn serve_until(
             otlp::serve_grpc(grpc, ingest, authorize, stopping(watch.clone())).map_err_into(),
         );
     }
+    let breaches = web::webhook::run(
+        state.store.clone(),
+        state.config.clone(),
+        stopping(watch.clone()),
+    );
+    tokio::spawn(breaches);
     let app = web::guard::guarded(secured(web::app(state, IngestLimits::default())), hosts);
     servers.spawn(web::serve(ui, app, tls, limits, stopping(watch)).map_err_into());
     tokio::spawn(async move {

@@ -16,6 +16,7 @@ pub mod server;
 mod tracking;
 mod views;
 mod waits;
+pub mod webhook;
 
 pub use error::WebError;
 pub use server::{serve, ServerLimits};
