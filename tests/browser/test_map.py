@@ -52,8 +52,12 @@ def test_map_draws_the_demo_flow(server, browser):
     page = browser.new_page()
     page.goto(server + "/map")
     assert sorted(drawn_activities(page)) == sorted(DEMO_ACTIVITIES)
-    box = page.locator('#map g.node[data-activity="OrderPlacedEvent"] rect').bounding_box()
-    assert box and box["width"] > 50 and box["height"] > 20, "nodes are visibly drawn"
+    node = page.locator('#map g.node[data-activity="OrderPlacedEvent"] rect')
+    box, frame = node.bounding_box(), page.locator("#map").bounding_box()
+    assert box and box["width"] > 10 and box["height"] > 4, "nodes are drawn"
+    assert frame["x"] <= box["x"] and box["x"] + box["width"] <= frame["x"] + frame["width"], "fitted in the box"
+    page.click("#zoom-in")
+    assert node.bounding_box()["width"] > box["width"], "zooming in makes them larger"
     assert page.locator("#map g.edge").count() >= 12
 
 

@@ -9,16 +9,22 @@ use miner::performance::{Bottlenecks, DurationStats};
 use miner::time::Micros;
 use serde_json::json;
 
-/// The directly-follows graph as JSON: activities, edges (with times in seconds), start/end activities.
+/// The directly-follows graph as JSON: activities (with the time to the next step), edges (with
+/// times in seconds), start/end activities.
 pub fn dfg_json(stats: &ProcessStats) -> serde_json::Value {
     json!({
         "cases": stats.cases,
         "events": stats.events,
-        "activities": stats.activities.iter().map(|a| json!({"name": a.name, "count": a.count, "cases": a.cases})).collect::<Vec<_>>(),
+        "activities": stats.activities.iter().map(|a| json!({
+            "name": a.name, "count": a.count, "cases": a.cases,
+            "to_next_mean_s": a.time_to_next.mean as f64 / 1e6,
+            "to_next_p95_s": a.time_to_next.p95 as f64 / 1e6,
+        })).collect::<Vec<_>>(),
         "edges": stats.edges.iter().map(|e| json!({
             "from": stats.name(e.from), "to": stats.name(e.to), "count": e.count,
             "mean_s": e.duration.mean as f64 / 1e6, "median_s": e.duration.median as f64 / 1e6,
-            "p95_s": e.duration.p95 as f64 / 1e6, "total_s": e.duration.total as f64 / 1e6,
+            "p95_s": e.duration.p95 as f64 / 1e6, "max_s": e.duration.max as f64 / 1e6,
+            "total_s": e.duration.total as f64 / 1e6,
         })).collect::<Vec<_>>(),
         "start_activities": stats.named_counts(&stats.start_activities),
         "end_activities": stats.named_counts(&stats.end_activities),
