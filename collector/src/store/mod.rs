@@ -32,6 +32,30 @@ use miner::discovery::ProcessStats;
 use miner::log::{BusinessKey, Event};
 use std::sync::Arc;
 
+/// Most merges followed from an absorbed id: a longer chain (or a cycle) is a damaged store.
+const MAX_MERGE_HOPS: usize = 10_000;
+
+/// Follows the merges from `id` to the instance that lives: `survivor` gives the instance an id
+/// was absorbed into, if it was; none for an id never absorbed.
+pub(crate) fn follow_merges<E>(
+    id: InstanceId,
+    mut survivor: impl FnMut(InstanceId) -> Result<Option<InstanceId>, E>,
+) -> Result<Option<InstanceId>, CollectorError>
+where
+    CollectorError: From<E>,
+{
+    let mut at = id;
+    for _ in 0..MAX_MERGE_HOPS {
+        match survivor(at)? {
+            Some(next) => at = next,
+            None => return Ok((at != id).then_some(at)),
+        }
+    }
+    Err(CollectorError::Corrupt(format!(
+        "instance {id}: its merges do not end in a live instance"
+    )))
+}
+
 /// Where events are kept and what can be asked of them.
 pub trait Store: Send + Sync {
     /// Stores `events` durably, correlating them into instances. Events whose id is already
@@ -98,6 +122,10 @@ pub trait Store: Send + Sync {
 
     /// The model kept by [`Store::save_model`], if any.
     fn saved_model(&self) -> Result<Option<String>, CollectorError>;
+
+    /// The instance `id` now belongs to when it was merged into another (following later
+    /// merges to the one that lives); none for an id that was never absorbed.
+    fn merged_into(&self, id: InstanceId) -> Result<Option<InstanceId>, CollectorError>;
 
     /// Counts for the header of every page.
     fn overview(&self) -> Result<StoreOverview, CollectorError>;

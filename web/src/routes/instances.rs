@@ -8,7 +8,7 @@ use crate::waits::{clock_note, StepRow, WaitView};
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::response::Html;
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use collector::outcome::outcome_of;
@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/instances", get(list_json))
         .route("/api/instances/{id}", get(detail_json))
         .route("/uncorrelated", get(uncorrelated))
+        .route("/search", get(search))
 }
 
 /// Query parameters of the instance list (and its exports).
@@ -367,19 +368,45 @@ struct DetailPage {
 async fn detail_json(
     State(state): State<AppState>,
     Path(id): Path<i64>,
-) -> Result<axum::Json<collector::store::InstanceDetail>, WebError> {
+) -> Result<Response, WebError> {
     let found = blocking(&state, move |s| Ok(s.instance(id)?)).await?;
-    found.map(axum::Json).ok_or_else(|| {
-        WebError::NotFound(format!(
-            "instance {id} does not exist (it may have been merged into another)"
-        ))
+    match found {
+        Some(detail) => Ok(axum::Json(detail).into_response()),
+        None => merged_or_missing(&state, id, "/api/instances").await,
+    }
+}
+
+/// The header's search box: a business key value or `kind=value`; the instance itself when
+/// exactly one carries it, else the list of those that do.
+async fn search(
+    State(state): State<AppState>,
+    Query(params): Query<ListParams>,
+) -> Result<Redirect, WebError> {
+    let Some(q) = params.search() else {
+        return Ok(Redirect::to("/instances"));
+    };
+    let query = collector::store::InstanceQuery {
+        search: Some(q.clone()),
+        limit: 2,
+        ..Default::default()
+    };
+    let found = blocking(&state, move |s| Ok(s.instances(&query)?)).await?;
+    Ok(match found.instances.as_slice() {
+        [only] if found.total == 1 => Redirect::to(&format!("/instances/{}", only.id)),
+        _ => Redirect::to(&format!("/instances?{}", encode_query(&[("q", q)]))),
     })
 }
 
-async fn detail(
-    State(state): State<AppState>,
-    Path(id): Path<i64>,
-) -> Result<Html<String>, WebError> {
+/// The answer for an instance id that does not live: a redirect to the instance it was merged
+/// into (under `prefix`), or "not found".
+async fn merged_or_missing(state: &AppState, id: i64, prefix: &str) -> Result<Response, WebError> {
+    match blocking(state, move |s| Ok(s.merged_into(id)?)).await? {
+        Some(survivor) => Ok(Redirect::permanent(&format!("{prefix}/{survivor}")).into_response()),
+        None => Err(WebError::NotFound(format!("instance {id} does not exist"))),
+    }
+}
+
+async fn detail(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, WebError> {
     let config = state.config.clone();
     let (found, overview, tracking) = blocking(&state, move |s| {
         let found = s.instance(id)?;
@@ -389,13 +416,11 @@ async fn detail(
         Ok((found, s.overview()?, tracking))
     })
     .await?;
-    let d = found.ok_or_else(|| {
-        WebError::NotFound(format!(
-            "instance {id} does not exist (it may have been merged into another)"
-        ))
-    })?;
+    let Some(d) = found else {
+        return merged_or_missing(&state, id, "/instances").await;
+    };
     let rows = event_rows(&d.events);
-    page(DetailPage {
+    Ok(page(DetailPage {
         header: Header::new("instances", &overview),
         label: d.summary.label.clone(),
         status: d.summary.status.as_str(),
@@ -420,7 +445,8 @@ async fn detail(
         wait: WaitView::of(&d.summary, &overview),
         outcome: outcome_of(&state.config.instances, &d.summary.last_activity),
         clock: clock_note(&overview.clock),
-    })
+    })?
+    .into_response())
 }
 
 #[derive(Template)]

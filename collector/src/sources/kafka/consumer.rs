@@ -421,6 +421,9 @@ mod tests {
         fn saved_rules(&self) -> Result<Option<String>, CollectorError> {
             self.inner.saved_rules()
         }
+        fn merged_into(&self, id: InstanceId) -> Result<Option<InstanceId>, CollectorError> {
+            self.inner.merged_into(id)
+        }
         fn save_model(&self, bpmn: &str) -> Result<(), CollectorError> {
             self.inner.save_model(bpmn)
         }

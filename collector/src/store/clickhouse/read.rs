@@ -339,6 +339,18 @@ impl Store for ClickHouseStore {
         self.newest_text(sql::saved_rules())
     }
 
+    fn merged_into(&self, id: InstanceId) -> Result<Option<InstanceId>, CollectorError> {
+        let root = |id: InstanceId| -> Result<Option<InstanceId>, CollectorError> {
+            Ok(self
+                .db
+                .fetch::<RootRow>(sql::roots_around(id))?
+                .into_iter()
+                .find(|r| r.instance == id && r.root != 0 && r.root != id)
+                .map(|r| r.root))
+        };
+        crate::store::follow_merges(id, root)
+    }
+
     fn save_model(&self, bpmn: &str) -> Result<(), CollectorError> {
         self.insert_text("models", bpmn)
     }

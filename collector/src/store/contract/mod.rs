@@ -248,6 +248,44 @@ pub(crate) fn merges_instances_on_a_late_link(factory: Factory<'_>) {
     );
     assert_eq!(found[&detail.summary.id], detail.events);
     assert!(store.instance(absorbed).unwrap().is_none());
+    let survivor = detail.summary.id;
+    assert_eq!(store.merged_into(absorbed).unwrap(), Some(survivor));
+    assert_eq!(store.merged_into(survivor).unwrap(), None);
+    assert_eq!(store.merged_into(9_999).unwrap(), None);
+
+    // A second merge: whichever instance survives it, both absorbed ids lead to it.
+    store
+        .append(&[event("s", "Shipped", 40, &[("shipment", "s")])])
+        .unwrap();
+    store
+        .append(&[event(
+            "l",
+            "Labelled",
+            35,
+            &[("shipment", "s"), ("pick", "x")],
+        )])
+        .unwrap();
+    let live = store
+        .instances(&InstanceQuery {
+            search: Some("s".into()),
+            ..Default::default()
+        })
+        .unwrap()
+        .instances[0]
+        .id;
+    let merges = store.instance(live).unwrap().unwrap().merges;
+    assert_eq!(merges.len(), 2, "{merges:?}");
+    for absorbed in [absorbed, survivor]
+        .into_iter()
+        .chain(merges.iter().map(|m| m.absorbed))
+        .filter(|id| *id != live)
+    {
+        assert_eq!(
+            store.merged_into(absorbed).unwrap(),
+            Some(live),
+            "{absorbed}"
+        );
+    }
 }
 
 pub(crate) fn links_keys_without_events(factory: Factory<'_>) {

@@ -199,6 +199,15 @@ impl Store for EmbeddedStore {
         self.with_writer(|w| w.save_rules(text))
     }
 
+    fn merged_into(&self, id: InstanceId) -> Result<Option<InstanceId>, CollectorError> {
+        self.with_reader(|conn| {
+            let mut stmt =
+                conn.prepare_cached("SELECT survivor FROM merges WHERE absorbed = ?1")?;
+            let survivor = |id: InstanceId| stmt.query_row([id], |r| r.get(0)).optional();
+            crate::store::follow_merges(id, survivor)
+        })
+    }
+
     fn save_model(&self, bpmn: &str) -> Result<(), CollectorError> {
         self.with_writer(|w| w.save_model(bpmn))
     }
