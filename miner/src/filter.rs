@@ -3,9 +3,12 @@
 //! The *activities* slider keeps the most frequent activities; the store then recomputes the
 //! statistics over only those (so `a → x → b` becomes `a → b` when `x` is hidden, as users
 //! expect). The *paths* slider then keeps the most frequent arcs, but never leaves an
-//! activity without a way in or out, so the map stays connected.
+//! activity without a way in or out, nor off every path from start to end, so the map stays
+//! connected.
 
 use crate::discovery::{ActivityStats, EdgeStats, ProcessStats};
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::visit::Dfs;
 use serde::{Deserialize, Serialize};
 
 /// An arc of a process map: between two activities, or from the start / to the end.
@@ -105,6 +108,8 @@ pub fn simplify_paths(stats: &ProcessStats, percent: u8) -> ProcessMap {
         }
     }
 
+    connect(&arcs, &mut kept, stats.activities.len());
+
     ProcessMap {
         cases: stats.cases,
         activities: stats.activities.clone(),
@@ -113,6 +118,54 @@ pub fn simplify_paths(stats: &ProcessStats, percent: u8) -> ProcessMap {
             .zip(kept)
             .filter_map(|(a, k)| k.then_some(a))
             .collect(),
+    }
+}
+
+/// The ends of an arc as graph nodes: activities `0..n`, then start (`n`) and end (`n + 1`).
+fn ends_of(arc: &Arc, n: usize) -> (usize, usize) {
+    match arc {
+        Arc::Start { to, .. } => (n, *to),
+        Arc::Flow(e) => (e.from, e.to),
+        Arc::End { from, .. } => (*from, n + 1),
+    }
+}
+
+/// Keeps more arcs (`arcs` sorted by count, strongest first) until every one of the `n`
+/// activities lies on a kept path from start to end: while some activity cannot be reached
+/// from start, the strongest arc into it from what can is kept; then the same towards end.
+/// Such an arc always exists, since every activity happened in some case from start to end.
+fn connect(arcs: &[Arc], kept: &mut [bool], n: usize) {
+    for towards_end in [false, true] {
+        loop {
+            let mut graph: DiGraph<(), ()> = DiGraph::new();
+            let nodes: Vec<NodeIndex> = (0..n + 2).map(|_| graph.add_node(())).collect();
+            for (arc, _) in arcs.iter().zip(kept.iter()).filter(|(_, &k)| k) {
+                let (from, to) = ends_of(arc, n);
+                if towards_end {
+                    graph.add_edge(nodes[to], nodes[from], ());
+                } else {
+                    graph.add_edge(nodes[from], nodes[to], ());
+                }
+            }
+            let mut reached = vec![false; n + 2];
+            let mut search = Dfs::new(&graph, nodes[if towards_end { n + 1 } else { n }]);
+            while let Some(node) = search.next(&graph) {
+                reached[node.index()] = true;
+            }
+            if reached[..n].iter().all(|&r| r) {
+                break;
+            }
+            // The strongest arc from what is connected to what is not.
+            let bridge = arcs.iter().enumerate().position(|(i, arc)| {
+                let (from, to) = ends_of(arc, n);
+                let (inside, outside) = if towards_end { (to, from) } else { (from, to) };
+                !kept[i] && reached[inside] && !reached[outside]
+            });
+            match bridge {
+                Some(i) => kept[i] = true,
+                None => break,
+            }
+        }
     }
 }
 
@@ -145,6 +198,31 @@ mod tests {
         assert_eq!(kept_activities(&s, 100).len(), 4);
         assert_eq!(kept_activities(&s, 50), ["a", "d"]);
         assert_eq!(kept_activities(&s, 0), ["a"]);
+    }
+
+    #[test]
+    fn every_activity_stays_between_start_and_end_at_any_cut() {
+        // Each activity's strongest way out is the loop a <-> b, never the way to the end.
+        let mut b = EventLogBuilder::new();
+        for i in 0..3 {
+            b.start_case(i.to_string());
+            for (t, a) in ["a", "b", "a"].iter().enumerate() {
+                b.push_event(a, Some(t as i64));
+            }
+        }
+        let s = ProcessStats::from_log(&b.build());
+        for percent in [0, 10, 30, 60] {
+            let map = simplify_paths(&s, percent);
+            let n = s.activities.len();
+            let kept: Vec<bool> = vec![true; map.arcs.len()];
+            let mut check = kept.clone();
+            connect(&map.arcs, &mut check, n);
+            assert_eq!(check, kept, "{percent}%: nothing left to connect");
+            assert!(
+                map.arcs.iter().any(|a| matches!(a, Arc::End { .. })),
+                "{percent}%: end is reached"
+            );
+        }
     }
 
     #[test]

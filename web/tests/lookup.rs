@@ -2,16 +2,13 @@
 //! JSON redirect to the instance it became; an id that never existed is a 404 page in the
 //! layout), and from the header's search box (one hit opens it, more list them).
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
-use collector::sources::http::IngestLimits;
+mod support;
+
+use axum::http::StatusCode;
 use collector::store::{EmbeddedStore, Store};
 use collector::CollectorConfig;
-use flowsight_web::imports::Imports;
-use flowsight_web::{app, AppState};
 use miner::log::{BusinessKey, Event};
 use std::sync::Arc;
-use tower::ServiceExt;
 
 fn event(id: &str, t: i64, keys: &[(&str, &str)]) -> Event {
     Event {
@@ -42,46 +39,23 @@ async fn an_instance_is_found_by_an_old_id_or_by_a_key_from_the_header() {
     let live = store.instances(&Default::default()).unwrap().instances[0].id;
     let merges = store.instance(live).unwrap().unwrap().merges;
     let absorbed = merges[0].absorbed;
-    let router = app(
-        AppState {
-            store,
-            config: Arc::new(CollectorConfig::default()),
-            rules_origin: "test".into(),
-            kafka: None,
-            otlp: None,
-            imports: Imports::default(),
-        },
-        IngestLimits::default(),
-    );
+    let router = support::router(store, CollectorConfig::default());
     for prefix in ["/instances", "/api/instances"] {
-        let response = router
-            .clone()
-            .oneshot(
-                Request::get(format!("{prefix}/{absorbed}"))
-                    .body(Body::empty())
-                    .unwrap(),
-            )
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::PERMANENT_REDIRECT);
-        assert_eq!(
-            response.headers()[header::LOCATION],
-            format!("{prefix}/{live}").as_str()
-        );
+        let (status, to) = support::location(&router, &format!("{prefix}/{absorbed}")).await;
+        assert_eq!(status, StatusCode::PERMANENT_REDIRECT);
+        assert_eq!(to, Some(format!("{prefix}/{live}")));
     }
-    let response = router
-        .oneshot(
-            Request::get("/instances/999999")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    let page = String::from_utf8(bytes.to_vec()).unwrap();
+    for (q, to) in [
+        ("x", format!("/instances/{live}")),
+        ("pick%3Dx", format!("/instances/{live}")),
+        ("nothing", "/instances?q=nothing".to_string()),
+        ("", "/instances".to_string()),
+    ] {
+        let (_, found) = support::location(&router, &format!("/search?q={q}")).await;
+        assert_eq!(found, Some(to), "{q}");
+    }
+    let (status, page) = support::get(&router, "/instances/999999").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(
         page.contains("instance 999999 does not exist") && page.contains("<nav>"),
         "{page}"

@@ -4,18 +4,14 @@
 //! agree with it — with `stuck_after` for every step, a per-step service level, and limits
 //! learned from history. Ended orders carry their outcome apart from their status.
 
-use axum::body::Body;
-use axum::http::Request;
+mod support;
+
 use collector::mapping::map_event;
-use collector::sources::http::IngestLimits;
 use collector::store::{EmbeddedStore, InstanceQuery, InstanceStatus, Store};
 use collector::CollectorConfig;
 use fixtures::{generate, GroundTruth, OrderOutcome, Scenario, ORDER_FLOW_CONFIG};
-use flowsight_web::imports::Imports;
-use flowsight_web::{app, AppState};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use tower::ServiceExt;
 
 /// A store of 1,500 generated orders judged by `config`, the router over it, and the truth.
 fn served(
@@ -42,35 +38,14 @@ fn served(
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(EmbeddedStore::open(dir.path(), config.instances.clone()).unwrap());
     store.append(&events).unwrap();
-    let router = app(
-        AppState {
-            store: store.clone(),
-            config: Arc::new(config),
-            rules_origin: "test".into(),
-            kafka: None,
-            otlp: None,
-            imports: Imports::default(),
-        },
-        IngestLimits::default(),
-    );
+    let router = support::router(store.clone(), config);
     (dir, store, router, flow.truth)
 }
 
 async fn get(router: &axum::Router, uri: &str) -> String {
-    let response = router
-        .clone()
-        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    assert!(
-        response.status().is_success(),
-        "{uri}: {}",
-        response.status()
-    );
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    String::from_utf8(bytes.to_vec()).unwrap()
+    let (status, body) = support::get(router, uri).await;
+    assert!(status.is_success(), "{uri}: {status}");
+    body
 }
 
 /// The stuck instances (label → the step each stands at).

@@ -1,0 +1,50 @@
+//! What the web crate's integration tests share: the app over a store, and its pages' text.
+// Each test crate compiles this module and uses some of it.
+#![allow(dead_code)]
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use collector::sources::http::IngestLimits;
+use collector::store::Store;
+use collector::CollectorConfig;
+use flowsight_web::imports::Imports;
+use flowsight_web::{app, AppState};
+use std::sync::Arc;
+use tower::ServiceExt;
+
+/// The whole app over `store`, judged by `config`, as `flowsight serve` builds it.
+pub fn router(store: Arc<dyn Store>, config: CollectorConfig) -> axum::Router {
+    app(
+        AppState {
+            store,
+            config: Arc::new(config),
+            rules_origin: "test".into(),
+            kafka: None,
+            otlp: None,
+            imports: Imports::default(),
+        },
+        IngestLimits::default(),
+    )
+}
+
+/// The answer to `GET uri`.
+async fn answer(router: &axum::Router, uri: &str) -> axum::response::Response {
+    let request = Request::get(uri).body(Body::empty()).unwrap();
+    router.clone().oneshot(request).await.unwrap()
+}
+
+/// The status and body of `GET uri`.
+pub async fn get(router: &axum::Router, uri: &str) -> (StatusCode, String) {
+    let response = answer(router, uri).await;
+    let status = response.status();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX).await;
+    (status, String::from_utf8(body.unwrap().to_vec()).unwrap())
+}
+
+/// The status and `Location` of `GET uri`: where a redirect leads.
+pub async fn location(router: &axum::Router, uri: &str) -> (StatusCode, Option<String>) {
+    let response = answer(router, uri).await;
+    let to = response.headers().get(axum::http::header::LOCATION);
+    let to = to.map(|v| v.to_str().unwrap().to_string());
+    (response.status(), to)
+}
