@@ -79,12 +79,23 @@ impl MapRequest {
             Some(p) => Ok(p),
             None => Ok(100),
         };
+        let from = time_param("from", self.from.as_deref(), false)?;
+        let to = time_param("to", self.to.as_deref(), true)?;
+        if let (Some(f), Some(t)) = (from, to) {
+            if f >= t {
+                return Err(WebError::BadRequest(format!(
+                    "from ({}) is not before to ({}): no time lies between them",
+                    self.from.as_deref().unwrap_or_default().trim(),
+                    self.to.as_deref().unwrap_or_default().trim()
+                )));
+            }
+        }
         Ok(FilterSummary {
             mode,
             activities: percent("activities", self.activities)?,
             paths: percent("paths", self.paths)?,
-            from: time_param("from", self.from.as_deref())?,
-            to: time_param("to", self.to.as_deref())?,
+            from,
+            to,
             variant: self
                 .variant
                 .as_deref()
@@ -94,20 +105,32 @@ impl MapRequest {
     }
 }
 
-fn time_param(name: &str, value: Option<&str>) -> Result<Option<Micros>, WebError> {
+/// A `from`/`to` parameter: a time, or a date meaning its first moment; a date given as the
+/// end of a range (`through_day`) includes that whole day, so one day picked twice is that day.
+fn time_param(
+    name: &str,
+    value: Option<&str>,
+    through_day: bool,
+) -> Result<Option<Micros>, WebError> {
     let Some(text) = value.map(str::trim).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
-    let full = if text.len() == 10 {
+    let is_date = text.len() == 10;
+    let full = if is_date {
         format!("{text}T00:00:00Z")
     } else {
         text.to_string()
     };
-    parse_timestamp(&full).map(|(t, _)| Some(t)).map_err(|_| {
+    let at = parse_timestamp(&full).map(|(t, _)| t).map_err(|_| {
         WebError::BadRequest(format!(
             "{name}: {text:?} is not a date (2026-01-05) or time (RFC 3339)"
         ))
-    })
+    })?;
+    Ok(Some(if is_date && through_day {
+        at + miner::time::DAY
+    } else {
+        at
+    }))
 }
 
 /// Everything a map view shows: statistics of the selected instances, the simplified map, its layout.
@@ -407,6 +430,30 @@ mod tests {
             Some("2026-01-05T00:00:00.000Z")
         );
         assert_eq!(ok.variant, Some(vec!["A".to_string(), "B".to_string()]));
+        let one_day = MapRequest {
+            from: Some("2026-01-05".into()),
+            to: Some("2026-01-05".into()),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap();
+        assert_eq!(
+            one_day.to.map(format_timestamp).as_deref(),
+            Some("2026-01-06T00:00:00.000Z"),
+            "a date as the end of a range includes that day"
+        );
+        let backwards = MapRequest {
+            from: Some("2026-01-06".into()),
+            to: Some("2026-01-05".into()),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap_err()
+        .to_string();
+        assert!(
+            backwards.contains("from (2026-01-06) is not before to (2026-01-05)"),
+            "{backwards}"
+        );
         let bad = [
             (
                 "mode:",
