@@ -73,6 +73,8 @@ def test_activity_slider_redraws_a_smaller_map(server, browser):
     assert "OrderCancelledEvent" not in after, "rare ones go"
     assert page.locator("#activities-out").inner_text() == "30%"
     assert "activities=30" in page.url
+    exports = page.eval_on_selector_all(".exports a", "links => links.map(a => a.getAttribute('href'))")
+    assert len(exports) >= 6 and all("activities=30" in href for href in exports), exports
 
 
 def test_performance_mode_shows_times(server, browser):

@@ -5,7 +5,6 @@
   const form = document.getElementById("map-form");
   const map = document.getElementById("map");
   const summary = document.getElementById("map-summary");
-  const exportSvg = document.getElementById("export-svg");
   const tip = document.getElementById("map-tip");
   let pending = null;
   // The user's view as a viewBox [x, y, width, height]; null: fit the whole map.
@@ -130,10 +129,10 @@
     apply();
     loadStats(query);
     summary.textContent = response.headers.get("X-Map-Summary") || "";
-    exportSvg.href = "/export/map.svg?" + query;
-    document.getElementById("export-report").href = "/export/report.html?" + query;
-    document.getElementById("export-png").href = "/export/map.png?" + query;
-    document.getElementById("export-bpmn").href = "/export/model.bpmn?" + query;
+    // Every export takes the filters on screen.
+    for (const link of document.querySelectorAll(".exports a")) {
+      link.href = link.pathname + "?" + query;
+    }
     history.replaceState(null, "", "/map?" + query);
     map.dataset.version = String(Number(map.dataset.version || 0) + 1);
   }
