@@ -6,6 +6,7 @@ mod discover;
 mod error_pages;
 mod exports;
 mod instances;
+mod live;
 mod map;
 mod model;
 mod sources;
@@ -35,6 +36,7 @@ pub fn router(state: AppState) -> Router {
         .merge(sources::routes())
         .merge(discover::routes())
         .merge(model::routes())
+        .merge(live::routes())
         .merge(assets::routes())
         .fallback(error_pages::not_found)
         .layer(axum::middleware::from_fn_with_state(

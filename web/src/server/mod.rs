@@ -62,6 +62,11 @@ pub fn bounded(app: Router, limits: &ServerLimits) -> Router {
     ))
 }
 
+/// Whether the server answering a request has begun to shut down: answers that last as long
+/// as a page is open (the live figures) end then, so that shutdown need not wait for them.
+#[derive(Debug, Clone)]
+pub struct Stopping(pub tokio::sync::watch::Receiver<bool>);
+
 /// Serves `app` on `listener` (over TLS with `tls`) until `shutdown` resolves; then stops
 /// accepting, lets open requests finish for the grace period and returns.
 pub async fn serve(
@@ -83,6 +88,8 @@ pub async fn serve(
         .keep_alive_interval(limits.header_timeout)
         .keep_alive_timeout(limits.header_timeout);
     let builder = Arc::new(builder);
+    let (stopping, stopping_seen) = tokio::sync::watch::channel(false);
+    let app = app.layer(axum::Extension(Stopping(stopping_seen)));
     let mut connections = tokio::task::JoinSet::new();
     tokio::pin!(shutdown);
     loop {
@@ -118,6 +125,7 @@ pub async fn serve(
         });
     }
     drop(listener);
+    stopping.send_replace(true);
     slots.close_all();
     let drained = async { while connections.join_next().await.is_some() {} };
     if tokio::time::timeout(limits.shutdown_grace, drained)
