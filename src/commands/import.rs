@@ -69,9 +69,25 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
     let created = !location.contains("://") && !Path::new(&location).exists();
     let result = import(&args, &rules);
     if result.is_err() && created {
-        let _ = std::fs::remove_dir_all(&location);
+        remove_created_store(Path::new(&location));
     }
     result
+}
+
+/// Removes the store directory a failed import created. The store's key filter is filled on a
+/// thread of its own, which may still be opening the database (adding a file) while the
+/// directory goes: so it tries again, briefly, until the directory is gone.
+fn remove_created_store(dir: &Path) {
+    for _ in 0..50 {
+        if std::fs::remove_dir_all(dir).is_ok() || !dir.exists() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    eprintln!(
+        "note: could not remove {} after the failed import",
+        dir.display()
+    );
 }
 
 /// Share of instances an activity must end to be inferred as an end activity.
