@@ -122,16 +122,19 @@ pub fn event_rows(events: &[Event]) -> Vec<EventRow> {
         .collect()
 }
 
-/// A timeline of an instance: one row per event, a bar from it to the next event (the wait).
-pub fn timeline_svg(events: &[Event]) -> String {
+/// A timeline of (a page of) an instance's events: one row per event, a bar from it to the next
+/// event (the wait), placed on the scale of the whole instance (`span`: its first and last
+/// event times), so that pages line up.
+pub fn timeline_svg(events: &[Event], span: (Micros, Micros)) -> String {
     const ROW: f64 = 20.0;
     const LABEL: f64 = 230.0;
     const WIDTH: f64 = 900.0;
-    let (Some(first), Some(last)) = (events.first(), events.last()) else {
+    if events.is_empty() {
         return String::new();
-    };
-    let span = (last.timestamp - first.timestamp).max(1) as f64;
-    let x = |t: Micros| LABEL + (t - first.timestamp) as f64 / span * (WIDTH - LABEL - 20.0);
+    }
+    let (start, end) = span;
+    let range = (end - start).max(1) as f64;
+    let x = |t: Micros| LABEL + (t - start) as f64 / range * (WIDTH - LABEL - 20.0);
     let height = ROW * events.len() as f64 + 10.0;
     let mut out = format!(
         r#"<svg xmlns="http://www.w3.org/2000/svg" class="instance-timeline" width="{WIDTH}" height="{height}" font-family="Helvetica, Arial, sans-serif" font-size="12">"#
@@ -283,7 +286,7 @@ mod tests {
         assert_eq!(rows[1].wait, "1m 30s");
         assert_eq!(rows[2].offset, "2m 30s");
         assert_eq!(rows[2].keys, "order=1");
-        let svg = timeline_svg(&[event("A<", 0), event("B", 10)]);
+        let svg = timeline_svg(&[event("A<", 0), event("B", 10)], (0, 10));
         assert_eq!(svg.matches("class=\"step\"").count(), 2);
         assert!(svg.contains("A&lt;"));
     }

@@ -346,6 +346,7 @@ async fn list_json(
 #[template(path = "instance.html")]
 struct DetailPage {
     header: Header,
+    id: i64,
     label: String,
     status: &'static str,
     events_count: usize,
@@ -357,11 +358,33 @@ struct DetailPage {
     timeline: String,
     gantt: String,
     rows: Vec<EventRow>,
+    /// Which events this page shows, when the instance has more than one page of them.
+    events_shown: Option<String>,
+    /// Links to the earlier and later events' pages.
+    earlier: Option<String>,
+    later: Option<String>,
+    /// Keys not shown as chips.
+    more_keys: usize,
     tracking: Option<crate::tracking::TrackingView>,
     wait: Option<WaitView>,
     clock: String,
     /// How it ended, when it has.
     outcome: Option<String>,
+}
+
+/// Events an instance page shows at once: a larger instance is paged, so a page stays small
+/// whatever the instance (one OCEL object's instance rendered 4.8 MB of HTML).
+const EVENTS_PER_PAGE: usize = 500;
+
+/// Keys an instance page shows as chips; the rest are counted.
+const KEYS_SHOWN: usize = 100;
+
+/// Which page of an instance's events to show.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+struct EventsPage {
+    /// 0-based page of [`EVENTS_PER_PAGE`] events.
+    page: Option<usize>,
 }
 
 /// One instance as JSON: its summary, keys, merges and every event (spans included).
@@ -406,7 +429,11 @@ async fn merged_or_missing(state: &AppState, id: i64, prefix: &str) -> Result<Re
     }
 }
 
-async fn detail(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, WebError> {
+async fn detail(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Query(paging): Query<EventsPage>,
+) -> Result<Response, WebError> {
     let config = state.config.clone();
     let (found, overview, tracking) = blocking(&state, move |s| {
         let found = s.instance(id)?;
@@ -419,28 +446,59 @@ async fn detail(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Re
     let Some(d) = found else {
         return merged_or_missing(&state, id, "/instances").await;
     };
-    let rows = event_rows(&d.events);
+    let mut rows = event_rows(&d.events);
+    let pages = d.events.len().div_ceil(EVENTS_PER_PAGE).max(1);
+    let page_no = paging.page.unwrap_or(0);
+    if page_no >= pages {
+        return Err(WebError::NotFound(format!(
+            "page {page_no} of instance {id}'s events: it has {pages}"
+        )));
+    }
+    let shown = page_no * EVENTS_PER_PAGE..((page_no + 1) * EVENTS_PER_PAGE).min(d.events.len());
+    let (first, last) = (
+        rows.first().map(|r| r.time.clone()).unwrap_or_default(),
+        rows.last().map(|r| r.time.clone()).unwrap_or_default(),
+    );
+    rows.truncate(shown.end);
+    rows.drain(..shown.start);
+    let link = |n: usize| format!("/instances/{id}?page={n}");
     Ok(page(DetailPage {
         header: Header::new("instances", &overview),
+        id,
         label: d.summary.label.clone(),
         status: d.summary.status.as_str(),
         events_count: d.events.len(),
-        first: rows.first().map(|r| r.time.clone()).unwrap_or_default(),
-        last: rows.last().map(|r| r.time.clone()).unwrap_or_default(),
+        first,
+        last,
         duration: format_duration(d.summary.last_event - d.summary.first_event),
         keys: d
             .keys
             .iter()
+            .take(KEYS_SHOWN)
             .map(|k| (k.to_string(), percent_encode(&k.value)))
             .collect(),
+        more_keys: d.keys.len().saturating_sub(KEYS_SHOWN),
         merges: d
             .merges
             .iter()
             .map(|m| format!("{} (linked by event {})", m.absorbed_label, m.by_event))
             .collect(),
-        timeline: timeline_svg(&d.events),
-        gantt: spans_gantt_svg(&d.events),
+        timeline: timeline_svg(
+            &d.events[shown.clone()],
+            (d.summary.first_event, d.summary.last_event),
+        ),
+        gantt: spans_gantt_svg(&d.events[shown.clone()]),
         rows,
+        events_shown: (pages > 1).then(|| {
+            format!(
+                "events {}–{} of {}",
+                shown.start + 1,
+                shown.end,
+                d.events.len()
+            )
+        }),
+        earlier: (page_no > 0).then(|| link(page_no - 1)),
+        later: (page_no + 1 < pages).then(|| link(page_no + 1)),
         tracking,
         wait: WaitView::of(&d.summary, &overview),
         outcome: outcome_of(&state.config.instances, &d.summary.last_activity),
