@@ -9,6 +9,7 @@
 //! accept; a test runs every statement on a current engine too.
 
 mod db;
+mod judge;
 mod live;
 mod read;
 mod retention;

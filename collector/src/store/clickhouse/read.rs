@@ -1,14 +1,14 @@
 //! The read path: every answer aggregated inside ClickHouse.
 
 use super::db::Db;
+use super::judge::StepCountRow;
 use super::sql::{self, item, InstanceFilter, StatusRule, VARIANT_SEPARATOR};
 use super::write::{DeadLetterRow, LabelRow, LinkRow, ObjectAttributeRow, RootRow};
 use super::{state, ClickHouseStore, ClickHouseUrl};
 use crate::correlate::InstanceId;
 use crate::store::effects::is_business_label;
 use crate::store::event_json::{attributes_from_json, keys_from_json};
-use crate::store::state_rows::{CASES, EVENTS};
-use crate::store::wait_limits::{Clock, WaitLimits};
+use crate::store::state_rows::EVENTS;
 use crate::store::{
     AppendReport, CaseFilter, DeadLetter, Deleted, HeldInMemory, InstanceDetail, InstanceOrder,
     InstancePage, InstanceQuery, InstanceStatus, InstanceSummary, KeyLink, MergeRecord,
@@ -21,7 +21,6 @@ use miner::log::{BusinessKey, Event};
 use miner::performance::DurationStats;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::sync::Arc;
 
 /// Duration statistics as ClickHouse returns them: (count, total, mean, median, p95, min, max).
 type Durations = (u64, i64, i64, i64, i64, i64, i64);
@@ -135,13 +134,6 @@ impl ClickHouseStore {
         };
         read().map_err(|e| super::unreachable(url, e))
     }
-}
-
-/// How many instances stand at one step.
-#[derive(Row, Deserialize)]
-struct StepCountRow {
-    step: String,
-    n: u64,
 }
 
 #[derive(Row, Deserialize)]
@@ -448,28 +440,8 @@ impl ClickHouseStore {
     }
 
     /// The sum of one measure of the process state's totals.
-    fn total(&self, measure: i64) -> Result<u64, CollectorError> {
+    pub(super) fn total(&self, measure: i64) -> Result<u64, CollectorError> {
         Ok(state::total_of(&self.db, measure)?.max(0) as u64)
-    }
-
-    /// Instances per status, in [`InstanceStatus::ALL`] order, and those running at each step:
-    /// completed from the totals, running from the instances active since the longest limit,
-    /// stuck the rest.
-    fn by_status(
-        &self,
-        rule: &StatusRule<'_>,
-    ) -> Result<([u64; 3], HashMap<String, u64>), CollectorError> {
-        let instances = self.total(CASES)?;
-        let completed = state::ending_in(&self.db, rule.end_activities)?.max(0) as u64;
-        let running_at: HashMap<String, u64> = self
-            .db
-            .fetch::<StepCountRow>(sql::running_by_step(rule))?
-            .into_iter()
-            .map(|r| (r.step, r.n))
-            .collect();
-        let running: u64 = running_at.values().sum();
-        let stuck = instances.saturating_sub(completed + running);
-        Ok(([completed, running, stuck], running_at))
     }
 
     /// The latest start of a window of recent activity holding at least `need` of the
@@ -505,30 +477,6 @@ impl ClickHouseStore {
             span = span.saturating_mul(4);
         }
     }
-
-    /// How instances' statuses are judged now, and what by: the newest event time of the
-    /// summarised instances, the clock and the limits.
-    fn status_rule(&self) -> Result<(StatusRule<'_>, Judged), CollectorError> {
-        let latest = state::latest(&self.db)?;
-        let clock = Clock::now(latest);
-        let limits = self.limits.current(|| state::read_totals(&self.db))?;
-        let rule = StatusRule::new(&self.rules.end_activities, &limits, &clock);
-        Ok((
-            rule,
-            Judged {
-                latest,
-                clock,
-                limits,
-            },
-        ))
-    }
-}
-
-/// What a status rule was made from.
-struct Judged {
-    latest: Option<i64>,
-    clock: Clock,
-    limits: Arc<WaitLimits>,
 }
 
 /// Directly-follows statistics, variants and throughput, aggregated by ClickHouse in one

@@ -8,16 +8,17 @@ pub mod recall;
 pub mod retention;
 mod side_tables;
 pub mod state;
+mod status;
 
 pub use side_tables::{
     all_links, dead_letters, has_rules_table, object_attributes, saved_model, saved_rules,
     stored_dead_letters,
 };
+pub use status::StatusRule;
 
 use super::schema::{KEY_ROW, LABEL_ROW, MERGE_ROW, ROOT_ROW};
 use crate::store::effects::TRACE_LABEL;
-use crate::store::wait_limits::{Clock, WaitLimits};
-use crate::store::{CaseFilter, InstanceOrder, InstanceStatus, StepIds};
+use crate::store::{CaseFilter, InstanceOrder, StepIds};
 
 /// A value bound to a `?` placeholder.
 #[derive(Debug, Clone, PartialEq)]
@@ -116,90 +117,6 @@ fn events_with_case(columns: &str, modifier: &str) -> String {
         "SELECT if(root = 0, instance, root) AS case_id, {columns} FROM events {modifier} ANY LEFT JOIN ({}) AS roots USING instance",
         roots_now()
     )
-}
-
-/// What makes an instance's status: the end activities, and for each step the time before
-/// which an unfinished instance that last did it counts as stuck.
-pub struct StatusRule<'a> {
-    /// Activities that complete an instance.
-    pub end_activities: &'a [String],
-    /// Steps with a limit of their own, and the time before which an instance there is stuck.
-    pub steps: Vec<(String, i64)>,
-    /// The time before which an unfinished instance at any other step is stuck.
-    pub stuck_before: i64,
-}
-
-impl<'a> StatusRule<'a> {
-    /// The rule for `limits` against `clock`.
-    pub fn new(end_activities: &'a [String], limits: &WaitLimits, clock: &Clock) -> Self {
-        Self {
-            end_activities,
-            steps: limits
-                .own_limits()
-                .into_iter()
-                .map(|(step, within)| (step, clock.now.saturating_sub(within)))
-                .collect(),
-            stuck_before: clock.now.saturating_sub(limits.otherwise()),
-        }
-    }
-
-    /// The time before which an unfinished instance is stuck wherever it stands.
-    pub fn stuck_everywhere_before(&self) -> i64 {
-        self.steps
-            .iter()
-            .map(|(_, before)| *before)
-            .fold(self.stuck_before, i64::min)
-    }
-
-    /// The status of an instance whose last event is `last_activity` at `last_ts`: the rule
-    /// the `status` column applies in SQL.
-    pub fn status_of(&self, last_activity: &str, last_ts: i64) -> InstanceStatus {
-        let stuck_before = self
-            .steps
-            .iter()
-            .find(|(step, _)| step == last_activity)
-            .map_or(self.stuck_before, |(_, before)| *before);
-        if self.end_activities.iter().any(|a| a == last_activity) {
-            InstanceStatus::Completed
-        } else if last_ts < stuck_before {
-            InstanceStatus::Stuck
-        } else {
-            InstanceStatus::Running
-        }
-    }
-
-    /// Appends the time before which an instance at `last_activity` is stuck.
-    fn push_stuck_before(&self, s: &mut Sql) {
-        if self.steps.is_empty() {
-            s.bind(Value::Int(self.stuck_before));
-            return;
-        }
-        // `transform` wants constant arrays, which 18.16 does not fold from a cast; literal
-        // numbers are unsigned to ClickHouse, so each branch is made signed.
-        s.push("multiIf(");
-        for (step, before) in &self.steps {
-            s.push("last_activity = ")
-                .bind(Value::Str(step.clone()))
-                .push(", toInt64(")
-                .bind(Value::Int(*before))
-                .push("), ");
-        }
-        s.push("toInt64(")
-            .bind(Value::Int(self.stuck_before))
-            .push("))");
-    }
-
-    /// Appends whether `last_activity` is an end activity.
-    fn push_ended(&self, s: &mut Sql) {
-        // `has([], …)` is a type error on 18.16.
-        if self.end_activities.is_empty() {
-            s.push("0");
-        } else {
-            s.push("has(")
-                .bind(Value::Strs(self.end_activities.to_vec()))
-                .push(", last_activity)");
-        }
-    }
 }
 
 /// Summaries with their `status` column.
