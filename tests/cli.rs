@@ -86,6 +86,20 @@ fn import_then_export_round_trips_through_the_store() {
     let out = flowsight(&["export", "instances", "--store", store]);
     let csv = String::from_utf8(out.stdout).unwrap();
     assert_eq!(csv.lines().count(), 7, "header and six instances:\n{csv}");
+    // The UI's filter bar as options: every export covers the same instances.
+    let unrejected = ["--store", store, "--absent", "reject request"];
+    let out = flowsight_ok(&[&["export", "instances"][..], &unrejected].concat());
+    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 4);
+    let out = flowsight_ok(&[&["export", "dfg", "--format", "json"][..], &unrejected].concat());
+    let dfg: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(dfg["cases"], 3);
+    let out = flowsight_ok(&[&["export", "log"][..], &unrejected].concat());
+    let xes = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(xes.matches("<trace").count(), 3);
+    assert!(!xes.contains("reject request"));
+    let out = flowsight(&["export", "dfg", "--store", store, "--min-duration", "soon"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("min_duration: invalid duration"));
     let out = flowsight(&["export", "map", "--store", store, "--mode", "performance"]);
     let svg = String::from_utf8(out.stdout).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("data-activity=\"decide\""));

@@ -7,6 +7,7 @@ use collector::store::InstanceStatus;
 use miner::formats::counted;
 use miner::formats::csv::Cells;
 use std::path::PathBuf;
+use web::filter_bar::FilterParams;
 use web::reports::{self, MapRequest, MapView};
 
 /// What to export.
@@ -75,12 +76,9 @@ pub struct ExportArgs {
     /// Path slider, percent (0–100).
     #[arg(long)]
     pub paths: Option<u8>,
-    /// Only instances with an event at or after this date or time.
-    #[arg(long)]
-    pub from: Option<String>,
-    /// Only instances with an event before this date or time.
-    #[arg(long)]
-    pub to: Option<String>,
+    /// Which instances, as the UI's filter bar selects them.
+    #[command(flatten)]
+    pub filters: FilterParams,
     /// Instances only: business key value or kind=value.
     #[arg(long)]
     pub search: Option<String>,
@@ -104,9 +102,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
         mode: args.mode.clone(),
         activities: args.activities,
         paths: args.paths,
-        from: args.from.clone(),
-        to: args.to.clone(),
-        variant: None,
+        filters: args.filters.clone(),
     };
     let format = args.format.unwrap_or(match args.what {
         What::Map => Format::Svg,
@@ -125,6 +121,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let selection = reports::Selection {
         search: args.search.clone(),
         status,
+        cases: args.filters.resolve()?,
         ..Default::default()
     };
     let pretty =

@@ -8,6 +8,7 @@
 pub mod auth;
 mod coalesce;
 pub mod error;
+pub mod filter_bar;
 pub mod guard;
 pub mod imports;
 pub mod reports;

@@ -145,7 +145,8 @@
     pending = setTimeout(redraw, 120);
   }
 
-  form.addEventListener("input", schedule);
+  // Sliders and switches redraw as they move; typed filters once they are complete.
+  form.addEventListener("input", (e) => { if (e.target.type === "range") schedule(); });
   form.addEventListener("change", schedule);
   form.addEventListener("submit", (e) => { e.preventDefault(); redraw(); });
 
@@ -155,13 +156,17 @@
     if (dragged) { dragged = false; return; }
     const node = e.target.closest("g.node");
     const edge = e.target.closest("g.edge");
-    let query = null;
+    // The instances behind it, under the filters the map shows.
+    const query = new URLSearchParams(params());
+    for (const setting of ["mode", "activities", "paths"]) query.delete(setting);
     if (node) {
-      query = "activity=" + encodeURIComponent(node.dataset.activity);
+      query.set("activity", node.dataset.activity);
     } else if (edge && !edge.dataset.from.startsWith("▶") && !edge.dataset.to.startsWith("■")) {
-      query = "edge=" + encodeURIComponent(edge.dataset.from + ">" + edge.dataset.to);
+      query.set("edge", edge.dataset.from + ">" + edge.dataset.to);
+    } else {
+      return;
     }
-    if (query) window.location.href = "/instances?" + query;
+    window.location.href = "/instances?" + query.toString();
   });
 
   let drag = null;

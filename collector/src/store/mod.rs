@@ -20,9 +20,9 @@ pub mod wait_limits;
 pub use clickhouse::{ClickHouseStore, ClickHouseUrl};
 pub use embedded::EmbeddedStore;
 pub use query::{
-    AppendReport, CaseFilter, DeadLetter, Deleted, HeldInMemory, InstanceDetail, InstanceOrder,
-    InstancePage, InstanceQuery, InstanceStatus, InstanceSummary, KeyLink, MergeRecord,
-    ObjectAttribute, StatsQuery, StepFilter, StepIds, StepStanding, StoreOverview,
+    AppendReport, CaseFilter, CaseIds, DeadLetter, Deleted, HeldInMemory, InstanceDetail,
+    InstanceOrder, InstancePage, InstanceQuery, InstanceStatus, InstanceSummary, KeyLink,
+    MergeRecord, ObjectAttribute, StatsQuery, StepStanding, StoreOverview,
 };
 
 use crate::config::InstanceRules;

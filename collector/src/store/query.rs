@@ -6,8 +6,10 @@ use miner::log::{BusinessKey, Event};
 use miner::time::Micros;
 use serde::{Deserialize, Serialize};
 
-/// Which instances to include.
+/// Which instances a view covers: the filter bar every page, API answer and export shares,
+/// and the drill-down from a number to the instances behind it. Every condition given must hold.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct CaseFilter {
     /// Only instances with an event at or after this time.
     pub from: Option<Micros>,
@@ -15,6 +17,102 @@ pub struct CaseFilter {
     pub to: Option<Micros>,
     /// Only instances following exactly this activity sequence.
     pub variant: Option<Vec<String>>,
+    /// Only instances containing each of these activities.
+    pub with: Vec<String>,
+    /// Only instances containing none of these activities.
+    pub without: Vec<String>,
+    /// Only instances with this path: the second activity directly follows the first.
+    pub follows: Option<(String, String)>,
+    /// Only instances taking at least this long from first to last event.
+    pub min_duration: Option<Micros>,
+    /// Only instances taking at most this long from first to last event.
+    pub max_duration: Option<Micros>,
+    /// Only instances carrying this business key.
+    pub key: Option<BusinessKey>,
+}
+
+impl CaseFilter {
+    /// Whether it selects every instance.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// Whether a condition needs an instance's steps (not only its key).
+    pub fn reads_steps(&self) -> bool {
+        Self {
+            key: None,
+            ..self.clone()
+        } != Self::default()
+    }
+
+    /// The conditions on steps, given how a store names activities (`id_of`); none when one
+    /// asks for an activity the store has never seen, so that no instance matches. The key
+    /// is left to the store's key index.
+    pub fn resolve(&self, id_of: impl Fn(&str) -> Option<u32>) -> Option<CaseIds> {
+        Some(CaseIds {
+            from: self.from,
+            to: self.to,
+            variant: match &self.variant {
+                None => None,
+                Some(names) => Some(names.iter().map(|n| id_of(n)).collect::<Option<Vec<_>>>()?),
+            },
+            with: self
+                .with
+                .iter()
+                .map(|n| id_of(n))
+                .collect::<Option<Vec<_>>>()?,
+            // An activity never seen is absent from every instance.
+            without: self.without.iter().filter_map(|n| id_of(n)).collect(),
+            follows: match &self.follows {
+                None => None,
+                Some((a, b)) => Some((id_of(a)?, id_of(b)?)),
+            },
+            min_duration: self.min_duration,
+            max_duration: self.max_duration,
+        })
+    }
+}
+
+/// The step conditions of a [`CaseFilter`] on a store's activity ids.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CaseIds {
+    /// Some event at or after this time.
+    pub from: Option<Micros>,
+    /// Some event before this time.
+    pub to: Option<Micros>,
+    /// Its exact sequence.
+    pub variant: Option<Vec<u32>>,
+    /// Activities it contains.
+    pub with: Vec<u32>,
+    /// Activities it does not contain.
+    pub without: Vec<u32>,
+    /// A path of the instance.
+    pub follows: Option<(u32, u32)>,
+    /// Shortest first-to-last time.
+    pub min_duration: Option<Micros>,
+    /// Longest first-to-last time.
+    pub max_duration: Option<Micros>,
+}
+
+impl CaseIds {
+    /// Whether an instance whose steps are `activities` at `timestamps` (in stored order,
+    /// which is time order) matches.
+    pub fn matches(&self, activities: &[u32], timestamps: &[Option<Micros>]) -> bool {
+        let in_range = |t: &Option<Micros>| {
+            t.is_some_and(|t| self.from.is_none_or(|f| t >= f) && self.to.is_none_or(|to| t < to))
+        };
+        let times = || timestamps.iter().flatten().copied();
+        let duration = times().max().zip(times().min()).map_or(0, |(l, f)| l - f);
+        ((self.from.is_none() && self.to.is_none()) || timestamps.iter().any(in_range))
+            && self.with.iter().all(|a| activities.contains(a))
+            && !self.without.iter().any(|a| activities.contains(a))
+            && self
+                .follows
+                .is_none_or(|(a, b)| activities.windows(2).any(|w| w[0] == a && w[1] == b))
+            && self.variant.as_deref().is_none_or(|v| v == activities)
+            && self.min_duration.is_none_or(|d| duration >= d)
+            && self.max_duration.is_none_or(|d| duration <= d)
+    }
 }
 
 /// A request for process statistics.
@@ -65,8 +163,8 @@ pub struct InstanceQuery {
     pub search: Option<String>,
     /// Only instances in this status.
     pub status: Option<InstanceStatus>,
-    /// Only instances with these steps (the drill-down from an activity, a path or a variant).
-    pub steps: StepFilter,
+    /// Only instances the filter bar (or a drill-down) selects.
+    pub cases: CaseFilter,
     /// Only unfinished instances whose last step is this activity: those standing there.
     pub at_step: Option<String>,
     /// The order of the page.
@@ -82,7 +180,7 @@ impl Default for InstanceQuery {
         Self {
             search: None,
             status: None,
-            steps: StepFilter::default(),
+            cases: CaseFilter::default(),
             at_step: None,
             order: InstanceOrder::default(),
             offset: 0,
@@ -124,66 +222,6 @@ impl InstanceOrder {
             Self::Latest => "last_ts DESC, id DESC",
             Self::LongestWaiting => "last_ts ASC, id ASC",
         }
-    }
-}
-
-/// Which steps an instance must have: what a drill-down from a number on the map, the
-/// variants or the bottlenecks selects. Every condition given must hold.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StepFilter {
-    /// An activity it contains.
-    pub activity: Option<String>,
-    /// A path: the second activity directly follows the first.
-    pub edge: Option<(String, String)>,
-    /// Its exact activity sequence.
-    pub variant: Option<Vec<String>>,
-}
-
-impl StepFilter {
-    /// Whether it selects every instance.
-    pub fn is_empty(&self) -> bool {
-        self.activity.is_none() && self.edge.is_none() && self.variant.is_none()
-    }
-
-    /// The filter on activity ids, given how a store names them (`id_of`); none when it names
-    /// an activity the store has never seen, so that no instance has it.
-    pub fn resolve(&self, id_of: impl Fn(&str) -> Option<u32>) -> Option<StepIds> {
-        Some(StepIds {
-            activity: match &self.activity {
-                None => None,
-                Some(a) => Some(id_of(a)?),
-            },
-            edge: match &self.edge {
-                None => None,
-                Some((a, b)) => Some((id_of(a)?, id_of(b)?)),
-            },
-            variant: match &self.variant {
-                None => None,
-                Some(names) => Some(names.iter().map(|n| id_of(n)).collect::<Option<Vec<_>>>()?),
-            },
-        })
-    }
-}
-
-/// A [`StepFilter`] on a store's activity ids.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StepIds {
-    /// An activity the instance contains.
-    pub activity: Option<u32>,
-    /// A path of the instance.
-    pub edge: Option<(u32, u32)>,
-    /// Its exact sequence.
-    pub variant: Option<Vec<u32>>,
-}
-
-impl StepIds {
-    /// Whether an instance whose activities are `activities` (in stored order) matches.
-    pub fn matches(&self, activities: &[u32]) -> bool {
-        self.activity.is_none_or(|a| activities.contains(&a))
-            && self
-                .edge
-                .is_none_or(|(a, b)| activities.windows(2).any(|w| w[0] == a && w[1] == b))
-            && self.variant.as_deref().is_none_or(|v| v == activities)
     }
 }
 

@@ -34,15 +34,7 @@ impl FilterSummary {
             format!("activities {}%", self.activities),
             format!("paths {}%", self.paths),
         ];
-        if let Some(from) = self.from {
-            parts.push(format!("from {}", format_timestamp(from)));
-        }
-        if let Some(to) = self.to {
-            parts.push(format!("to {}", format_timestamp(to)));
-        }
-        if let Some(v) = &self.variant {
-            parts.push(format!("variant {}", v.join(VARIANT_SEPARATOR)));
-        }
+        parts.extend(self.described.iter().cloned());
         parts.join(", ")
     }
 }

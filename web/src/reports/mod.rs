@@ -12,41 +12,39 @@ pub use csv::{bottlenecks_csv, dfg_csv, instances_csv, variants_csv, write_event
 pub use json::{bottlenecks_json, dfg_json, instances_json, variants_json};
 pub use ocel::ocel_of_store;
 
+use crate::filter_bar::{optional_number, FilterParams};
 use crate::WebError;
 use collector::store::{
-    CaseFilter, InstanceOrder, InstanceQuery, InstanceStatus, StatsQuery, StepFilter, Store,
+    CaseFilter, InstanceOrder, InstanceQuery, InstanceStatus, StatsQuery, Store,
 };
 use miner::discovery::ProcessStats;
 use miner::filter::{kept_activities, simplify_paths, ProcessMap};
 use miner::formats::xes_write::XesWriter;
 use miner::layout::{layout, render_svg, MapLayout, MapMode};
 use miner::performance::{rank_bottlenecks, Bottlenecks};
-use miner::time::{parse_timestamp, Micros};
 use serde::{Deserialize, Serialize};
 
-/// Separator of activities in a variant filter parameter.
-pub const VARIANT_SEPARATOR: &str = " → ";
+pub use crate::filter_bar::VARIANT_SEPARATOR;
 
-/// The map's settings, as query parameters: `mode`, `activities` and `paths` (0–100),
-/// `from`/`to` (dates or RFC 3339 times) and `variant` (activities joined by ` → `).
+/// The map's settings, as query parameters: `mode`, `activities` and `paths` (0–100), and
+/// the filter bar's (see [`FilterParams`]).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct MapRequest {
     /// `frequency` (default) or `performance`.
     pub mode: Option<String>,
     /// Activity slider, percent of activities shown (default 100).
+    #[serde(deserialize_with = "optional_number")]
     pub activities: Option<u8>,
     /// Path slider, percent of arcs shown (default 100).
+    #[serde(deserialize_with = "optional_number")]
     pub paths: Option<u8>,
-    /// Only instances with an event at or after this time.
-    pub from: Option<String>,
-    /// Only instances with an event before this time.
-    pub to: Option<String>,
-    /// Only instances of this variant.
-    pub variant: Option<String>,
+    /// Which instances the map covers.
+    #[serde(flatten)]
+    pub filters: FilterParams,
 }
 
-/// The filters in force, as people read them.
+/// The settings in force, as people read them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FilterSummary {
     /// `frequency` or `performance`.
@@ -55,12 +53,10 @@ pub struct FilterSummary {
     pub activities: u8,
     /// Percent of arcs shown.
     pub paths: u8,
-    /// Time window start.
-    pub from: Option<Micros>,
-    /// Time window end.
-    pub to: Option<Micros>,
-    /// Variant filter.
-    pub variant: Option<Vec<String>>,
+    /// Which instances are covered.
+    pub cases: CaseFilter,
+    /// The filter bar's conditions, as people read them.
+    pub described: Vec<String>,
 }
 
 impl MapRequest {
@@ -79,58 +75,14 @@ impl MapRequest {
             Some(p) => Ok(p),
             None => Ok(100),
         };
-        let from = time_param("from", self.from.as_deref(), false)?;
-        let to = time_param("to", self.to.as_deref(), true)?;
-        if let (Some(f), Some(t)) = (from, to) {
-            if f >= t {
-                return Err(WebError::BadRequest(format!(
-                    "from ({}) is not before to ({}): no time lies between them",
-                    self.from.as_deref().unwrap_or_default().trim(),
-                    self.to.as_deref().unwrap_or_default().trim()
-                )));
-            }
-        }
         Ok(FilterSummary {
             mode,
             activities: percent("activities", self.activities)?,
             paths: percent("paths", self.paths)?,
-            from,
-            to,
-            variant: self
-                .variant
-                .as_deref()
-                .filter(|v| !v.is_empty())
-                .map(|v| v.split(VARIANT_SEPARATOR).map(str::to_string).collect()),
+            cases: self.filters.resolve()?,
+            described: self.filters.described(),
         })
     }
-}
-
-/// A `from`/`to` parameter: a time, or a date meaning its first moment; a date given as the
-/// end of a range (`through_day`) includes that whole day, so one day picked twice is that day.
-fn time_param(
-    name: &str,
-    value: Option<&str>,
-    through_day: bool,
-) -> Result<Option<Micros>, WebError> {
-    let Some(text) = value.map(str::trim).filter(|v| !v.is_empty()) else {
-        return Ok(None);
-    };
-    let is_date = text.len() == 10;
-    let full = if is_date {
-        format!("{text}T00:00:00Z")
-    } else {
-        text.to_string()
-    };
-    let at = parse_timestamp(&full).map(|(t, _)| t).map_err(|_| {
-        WebError::BadRequest(format!(
-            "{name}: {text:?} is not a date (2026-01-05) or time (RFC 3339)"
-        ))
-    })?;
-    Ok(Some(if is_date && through_day {
-        at + miner::time::DAY
-    } else {
-        at
-    }))
 }
 
 /// Everything a map view shows: statistics of the selected instances, the simplified map, its layout.
@@ -159,11 +111,7 @@ impl MapView {
     /// Asks the store and builds the view.
     pub fn compute(store: &dyn Store, request: &MapRequest) -> Result<Self, WebError> {
         let filters = request.resolve()?;
-        let cases = CaseFilter {
-            from: filters.from,
-            to: filters.to,
-            variant: filters.variant.clone(),
-        };
+        let cases = filters.cases.clone();
         let full = store.process_stats(&StatsQuery {
             cases: cases.clone(),
             activities: None,
@@ -249,8 +197,8 @@ pub struct Selection {
     pub search: Option<String>,
     /// A status.
     pub status: Option<InstanceStatus>,
-    /// Steps the instances must have.
-    pub steps: StepFilter,
+    /// The filter bar's conditions (and a drill-down's).
+    pub cases: CaseFilter,
     /// The step unfinished instances stand at (their last activity).
     pub at_step: Option<String>,
     /// The order instances are listed in.
@@ -263,7 +211,7 @@ impl Selection {
         InstanceQuery {
             search: self.search.clone(),
             status: self.status,
-            steps: self.steps.clone(),
+            cases: self.cases.clone(),
             at_step: self.at_step.clone(),
             order: self.order,
             offset,
@@ -414,70 +362,27 @@ mod tests {
 
     #[test]
     fn resolves_parameters_and_names_bad_ones() {
-        let ok = MapRequest {
-            mode: Some("performance".into()),
-            activities: Some(40),
-            from: Some("2026-01-05".into()),
-            variant: Some(format!("A{VARIANT_SEPARATOR}B")),
-            ..Default::default()
-        }
-        .resolve()
+        let ok: MapRequest = serde_urlencoded::from_str(
+            "mode=performance&activities=40&from=2026-01-05&variant=A%20%E2%86%92%20B",
+        )
         .unwrap();
+        let ok = ok.resolve().unwrap();
         assert_eq!(ok.mode, MapMode::Performance);
         assert_eq!((ok.activities, ok.paths), (40, 100));
         assert_eq!(
-            ok.from.map(format_timestamp).as_deref(),
+            ok.cases.from.map(format_timestamp).as_deref(),
             Some("2026-01-05T00:00:00.000Z")
         );
-        assert_eq!(ok.variant, Some(vec!["A".to_string(), "B".to_string()]));
-        let one_day = MapRequest {
-            from: Some("2026-01-05".into()),
-            to: Some("2026-01-05".into()),
-            ..Default::default()
-        }
-        .resolve()
-        .unwrap();
         assert_eq!(
-            one_day.to.map(format_timestamp).as_deref(),
-            Some("2026-01-06T00:00:00.000Z"),
-            "a date as the end of a range includes that day"
+            ok.cases.variant,
+            Some(vec!["A".to_string(), "B".to_string()])
         );
-        let backwards = MapRequest {
-            from: Some("2026-01-06".into()),
-            to: Some("2026-01-05".into()),
-            ..Default::default()
-        }
-        .resolve()
-        .unwrap_err()
-        .to_string();
-        assert!(
-            backwards.contains("from (2026-01-06) is not before to (2026-01-05)"),
-            "{backwards}"
-        );
-        let bad = [
-            (
-                "mode:",
-                MapRequest {
-                    mode: Some("fast".into()),
-                    ..Default::default()
-                },
-            ),
-            (
-                "paths:",
-                MapRequest {
-                    paths: Some(101),
-                    ..Default::default()
-                },
-            ),
-            (
-                "to:",
-                MapRequest {
-                    to: Some("tomorrow".into()),
-                    ..Default::default()
-                },
-            ),
-        ];
-        for (parameter, request) in bad {
+        for (query, parameter) in [
+            ("mode=fast", "mode:"),
+            ("paths=101", "paths:"),
+            ("to=tomorrow", "to:"),
+        ] {
+            let request: MapRequest = serde_urlencoded::from_str(query).unwrap();
             let err = request.resolve().unwrap_err().to_string();
             assert!(err.starts_with(parameter), "{err}");
         }

@@ -10,7 +10,7 @@ const CSS: &str = "text/css; charset=utf-8";
 
 /// Every asset: its path, its content type and its text. bpmn-js's navigated viewer and its
 /// style sheets are vendored unchanged (see `static/vendor/bpmn-js/README`).
-const ASSETS: [(&str, &str, &str); 8] = [
+const ASSETS: [(&str, &str, &str); 9] = [
     (
         "/static/style.css",
         CSS,
@@ -28,6 +28,11 @@ const ASSETS: [(&str, &str, &str); 8] = [
         include_str!("../../static/model.js"),
     ),
     ("/static/live.js", JS, include_str!("../../static/live.js")),
+    (
+        "/static/filters.js",
+        JS,
+        include_str!("../../static/filters.js"),
+    ),
     (
         "/static/vendor/bpmn-js/bpmn-navigated-viewer.production.min.js",
         JS,

@@ -1,7 +1,7 @@
 //! The bottlenecks page: where instances wait, ranked three ways.
 
-use super::{blocking, encode_query, page};
-use crate::reports::{MapRequest, MapView};
+use super::{encode_query, filtered_stats, page};
+use crate::filter_bar::{FilterBar, FilterParams};
 use crate::views::Header;
 use crate::{AppState, WebError};
 use askama::Template;
@@ -9,7 +9,7 @@ use axum::extract::{Query, State};
 use axum::response::Html;
 use axum::routing::get;
 use axum::Router;
-use miner::performance::DurationStats;
+use miner::performance::{rank_bottlenecks, DurationStats};
 use miner::time::format_duration;
 
 pub fn routes() -> Router<AppState> {
@@ -35,12 +35,15 @@ struct Row {
 }
 
 impl Row {
-    fn new(from: &str, to: &str, d: &DurationStats, share: f64) -> Self {
+    /// The row of path `from → to` (or of activity `from`, when `to` is empty), drilling down
+    /// under `filters`.
+    fn new(filters: &FilterParams, from: &str, to: &str, d: &DurationStats, share: f64) -> Self {
         let drill = if to.is_empty() {
-            encode_query(&[("activity", from.to_string())])
+            filters.with("activity", from)
         } else {
-            encode_query(&[("edge", format!("{from}>{to}"))])
+            filters.with("edge", &format!("{from}>{to}"))
         };
+        let drill = encode_query(&drill.pairs());
         Self {
             drill,
             from: from.to_string(),
@@ -68,35 +71,35 @@ struct BottlenecksPage {
     by_total: Vec<Row>,
     by_p95: Vec<Row>,
     activities: Vec<Row>,
+    bar: FilterBar,
+    /// The filters in force, as a query string.
+    query: String,
 }
 
 async fn bottlenecks(
     State(state): State<AppState>,
-    Query(request): Query<MapRequest>,
+    Query(params): Query<FilterParams>,
 ) -> Result<Html<String>, WebError> {
-    let (view, overview) = blocking(&state, move |s| {
-        Ok((MapView::compute(s, &request)?, s.overview()?))
-    })
-    .await?;
-    let b = view.bottlenecks();
+    let (stats, overview, suggested) = filtered_stats(&state, &params).await?;
+    let b = rank_bottlenecks(&stats);
     page(BottlenecksPage {
         header: Header::new("bottlenecks", &overview),
-        cases: view.full.cases,
+        cases: stats.cases,
         by_total: b
             .by_total
             .iter()
-            .map(|e| Row::new(&e.from, &e.to, &e.duration, e.share))
+            .map(|e| Row::new(&params, &e.from, &e.to, &e.duration, e.share))
             .collect(),
         by_p95: b
             .by_p95
             .iter()
-            .map(|e| Row::new(&e.from, &e.to, &e.duration, e.share))
+            .map(|e| Row::new(&params, &e.from, &e.to, &e.duration, e.share))
             .collect(),
         activities: b
             .activities
             .iter()
             .map(|a| {
-                let mut row = Row::new(&a.activity, "", &a.duration, a.share);
+                let mut row = Row::new(&params, &a.activity, "", &a.duration, a.share);
                 if a.service.count > 0 {
                     row.service_mean = format_duration(a.service.mean);
                     row.service_p95 = format_duration(a.service.p95);
@@ -108,5 +111,7 @@ async fn bottlenecks(
                 row
             })
             .collect(),
+        query: encode_query(&params.pairs()),
+        bar: FilterBar::new("/bottlenecks", &params, suggested),
     })
 }

@@ -2,7 +2,8 @@
 //! one instance with its timeline and wait, and the uncorrelated events.
 
 use super::{blocking, encode_query, page, percent_encode};
-use crate::reports::{Selection, VARIANT_SEPARATOR};
+use crate::filter_bar::{optional_number, suggestions, FilterBar, FilterParams};
+use crate::reports::Selection;
 use crate::views::{event_rows, spans_gantt_svg, timeline_svg, EventRow, Header, InstanceRow};
 use crate::waits::{clock_note, StepRow, WaitView};
 use crate::{AppState, WebError};
@@ -12,7 +13,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use collector::outcome::outcome_of;
-use collector::store::{InstanceOrder, InstanceStatus, StepFilter};
+use collector::store::{InstanceOrder, InstanceStatus};
 use miner::time::format_duration;
 use serde::Deserialize;
 
@@ -37,12 +38,9 @@ pub struct ListParams {
     pub q: Option<String>,
     /// `completed`, `running` or `stuck`.
     pub status: Option<String>,
-    /// Only instances containing this activity.
-    pub activity: Option<String>,
-    /// Only instances where `TO` directly follows `FROM`, written `FROM>TO`.
-    pub edge: Option<String>,
-    /// Only instances following this variant (activities joined by ` → `).
-    pub variant: Option<String>,
+    /// The filter bar's conditions (and a drill-down's: an activity, a path, a variant).
+    #[serde(flatten)]
+    pub filters: FilterParams,
     /// Only unfinished instances standing at this step (their last activity).
     pub at: Option<String>,
     /// `latest` (latest activity first, the default) or `waiting` (longest waiting first).
@@ -50,6 +48,7 @@ pub struct ListParams {
     /// `1`: only instances deviating from the reference model (among the latest checked).
     pub deviating: Option<String>,
     /// 0-based page.
+    #[serde(deserialize_with = "optional_number")]
     pub page: Option<u64>,
 }
 
@@ -81,51 +80,21 @@ impl ListParams {
         }
     }
 
-    /// The instances selected: search, status, steps and where they stand, checked.
+    /// The instances selected: search, status, the filter bar and where they stand, checked.
     pub fn selection(&self) -> Result<Selection, WebError> {
-        let given = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
-        let edge = match given(&self.edge) {
-            None => None,
-            Some(edge) => {
-                let (from, to) = edge.split_once('>').ok_or_else(|| {
-                    WebError::BadRequest(format!(
-                        "edge: {edge:?} is not a path; write FROM>TO (the second activity directly follows the first)"
-                    ))
-                })?;
-                Some((from.to_string(), to.to_string()))
-            }
-        };
         Ok(Selection {
             search: self.search(),
             status: self.status()?,
-            steps: StepFilter {
-                activity: given(&self.activity),
-                edge,
-                variant: given(&self.variant)
-                    .map(|v| v.split(VARIANT_SEPARATOR).map(str::to_string).collect()),
-            },
-            at_step: given(&self.at),
+            cases: self.filters.resolve()?,
+            at_step: self.at.clone().filter(|s| !s.trim().is_empty()),
             order: self.order()?,
         })
     }
 
-    /// What the steps filter selects, as people read it.
+    /// What the filters select beyond search and status, as people read it.
     fn steps_summary(&self) -> String {
-        let given = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
-        let mut parts = Vec::new();
-        if let Some(a) = given(&self.activity) {
-            parts.push(format!("containing {a}"));
-        }
-        if let Some(e) = given(&self.edge) {
-            parts.push(format!(
-                "where {}",
-                e.replace('>', " is directly followed by ")
-            ));
-        }
-        if let Some(v) = given(&self.variant) {
-            parts.push(format!("following {v}"));
-        }
-        if let Some(a) = given(&self.at) {
+        let mut parts = self.filters.described();
+        if let Some(a) = self.at.as_deref().filter(|a| !a.trim().is_empty()) {
             parts.push(format!("standing at {a}"));
         }
         if self.deviating() {
@@ -151,10 +120,8 @@ impl ListParams {
         if let Some(s) = self.status.clone().filter(|s| !s.is_empty()) {
             pairs.push(("status", s));
         }
+        pairs.extend(self.filters.pairs());
         for (name, value) in [
-            ("activity", &self.activity),
-            ("edge", &self.edge),
-            ("variant", &self.variant),
             ("at", &self.at),
             ("sort", &self.sort),
             ("deviating", &self.deviating),
@@ -193,6 +160,9 @@ struct ListPage {
     prev: Option<String>,
     next: Option<String>,
     query: String,
+    bar: FilterBar,
+    /// The step the listed instances stand at, kept by the form.
+    at: String,
 }
 
 async fn list(
@@ -210,10 +180,10 @@ async fn list(
     let query = selection.page(offset, PAGE_SIZE);
     let config = state.config.clone();
     let deviating = params.deviating();
-    let (result, checked, overview, model_cells) = blocking(&state, move |s| {
+    let (result, checked, overview, model_cells, suggested) = blocking(&state, move |s| {
         let (result, checked) = page_of(s, &config, &query, deviating)?;
         let cells = model_cells(s, &config, &result.instances)?;
-        Ok((result, checked, s.overview()?, cells))
+        Ok((result, checked, s.overview()?, cells, suggestions(s)?))
     })
     .await?;
     let shown = result.instances.len() as u64;
@@ -261,6 +231,8 @@ async fn list(
         prev: (page_no > 0).then(|| params.link(Some(page_no - 1))),
         next: (first + shown < result.total).then(|| params.link(Some(page_no + 1))),
         query: params.link(None),
+        bar: FilterBar::new("/instances", &params.filters, suggested),
+        at: params.at.clone().unwrap_or_default(),
     })
 }
 

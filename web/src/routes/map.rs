@@ -1,6 +1,7 @@
 //! The process map page, and the SVG fragment its sliders fetch.
 
 use super::{blocking, encode_query, page};
+use crate::filter_bar::{suggestions, FilterBar};
 use crate::reports::{MapRequest, MapView, MAX_DRAWN_ACTIVITIES};
 use crate::views::Header;
 use crate::{AppState, WebError};
@@ -12,7 +13,7 @@ use axum::routing::get;
 use axum::Router;
 use miner::formats::counted;
 use miner::layout::MapMode;
-use miner::time::{format_duration, format_timestamp};
+use miner::time::format_duration;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -27,9 +28,7 @@ struct MapPage {
     performance: bool,
     activities: u8,
     paths: u8,
-    from: String,
-    to: String,
-    variant: String,
+    bar: FilterBar,
     summary: String,
     query: String,
     svg: String,
@@ -57,18 +56,17 @@ fn summary(view: &MapView) -> String {
     )
 }
 
+/// The map's settings and filters as a query string, for links that keep them.
 fn query_string(request: &MapRequest) -> String {
-    let pairs: Vec<(&str, String)> = [
+    let mut pairs: Vec<(&str, String)> = [
         ("mode", request.mode.clone()),
         ("activities", request.activities.map(|v| v.to_string())),
         ("paths", request.paths.map(|v| v.to_string())),
-        ("from", request.from.clone()),
-        ("to", request.to.clone()),
-        ("variant", request.variant.clone()),
     ]
     .into_iter()
     .filter_map(|(k, v)| v.filter(|v| !v.is_empty()).map(|v| (k, v)))
     .collect();
+    pairs.extend(request.filters.pairs());
     encode_query(&pairs)
 }
 
@@ -77,22 +75,20 @@ async fn map_page(
     Query(request): Query<MapRequest>,
 ) -> Result<Html<String>, WebError> {
     let r = request.clone();
-    let (view, overview) = blocking(&state, move |store| {
-        Ok((MapView::compute(store, &r)?, store.overview()?))
+    let (view, overview, suggested) = blocking(&state, move |store| {
+        Ok((
+            MapView::compute(store, &r)?,
+            store.overview()?,
+            suggestions(store)?,
+        ))
     })
     .await?;
-    let date = |t: Option<i64>| {
-        t.map(|t| format_timestamp(t)[..10].to_string())
-            .unwrap_or_default()
-    };
     page(MapPage {
         header: Header::new("map", &overview),
         performance: view.filters.mode == MapMode::Performance,
         activities: view.filters.activities,
         paths: view.filters.paths,
-        from: date(view.filters.from),
-        to: date(view.filters.to),
-        variant: request.variant.clone().unwrap_or_default(),
+        bar: FilterBar::new("/map", &request.filters, suggested),
         summary: summary(&view),
         query: query_string(&request),
         svg: view.svg(),

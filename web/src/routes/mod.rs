@@ -14,11 +14,13 @@ mod streamed;
 mod upload;
 mod variants;
 
+use crate::filter_bar::{suggestions, FilterParams};
 use crate::{AppState, WebError};
 use axum::response::{Html, Redirect};
 use axum::routing::get;
 use axum::{Json, Router};
-use collector::store::Store;
+use collector::store::{StatsQuery, Store, StoreOverview};
+use miner::discovery::ProcessStats;
 use std::sync::Arc;
 
 /// Every UI page, export and read API.
@@ -45,6 +47,23 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn(error_pages::error_pages))
         .with_state(state)
+}
+
+/// What a filtered analysis page reads: the statistics of the instances the filter bar
+/// selects, the overview for its header, and the activities the bar suggests.
+async fn filtered_stats(
+    state: &AppState,
+    params: &FilterParams,
+) -> Result<(ProcessStats, StoreOverview, Vec<String>), WebError> {
+    let cases = params.resolve()?;
+    blocking(state, move |s| {
+        let stats = s.process_stats(&StatsQuery {
+            cases,
+            activities: None,
+        })?;
+        Ok((stats, s.overview()?, suggestions(s)?))
+    })
+    .await
 }
 
 /// Runs store work on the blocking pool, so slow queries never stall the async runtime; at

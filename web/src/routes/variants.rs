@@ -1,15 +1,14 @@
 //! The variants page: the most frequent activity sequences with their share and duration.
 
-use super::{blocking, page, percent_encode};
-use crate::reports::VARIANT_SEPARATOR;
+use super::{encode_query, filtered_stats, page};
+use crate::filter_bar::{FilterBar, FilterParams, VARIANT_SEPARATOR};
 use crate::views::Header;
 use crate::{AppState, WebError};
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::Html;
 use axum::routing::get;
 use axum::Router;
-use collector::store::StatsQuery;
 use miner::time::format_duration;
 
 /// Variants listed on the page (all are in the exports).
@@ -26,6 +25,7 @@ struct VariantRow {
     bar: u32,
     duration: String,
     activities: Vec<String>,
+    /// The filters with this variant's, as a query string.
     link: String,
 }
 
@@ -36,13 +36,16 @@ struct VariantsPage {
     total: String,
     cases: String,
     rows: Vec<VariantRow>,
+    bar: FilterBar,
+    /// The filters in force, as a query string.
+    query: String,
 }
 
-async fn variants(State(state): State<AppState>) -> Result<Html<String>, WebError> {
-    let (stats, overview) = blocking(&state, |s| {
-        Ok((s.process_stats(&StatsQuery::default())?, s.overview()?))
-    })
-    .await?;
+async fn variants(
+    State(state): State<AppState>,
+    Query(params): Query<FilterParams>,
+) -> Result<Html<String>, WebError> {
+    let (stats, overview, suggested) = filtered_stats(&state, &params).await?;
     let cases = stats.cases.max(1) as f64;
     let rows = stats
         .variants
@@ -62,7 +65,11 @@ async fn variants(State(state): State<AppState>) -> Result<Html<String>, WebErro
                 share: format!("{:.1}%", share * 100.0),
                 bar: (share * 120.0).round() as u32,
                 duration: format_duration(v.mean_throughput),
-                link: percent_encode(&names.join(VARIANT_SEPARATOR)),
+                link: encode_query(
+                    &params
+                        .with("variant", &names.join(VARIANT_SEPARATOR))
+                        .pairs(),
+                ),
                 activities: names,
             }
         })
@@ -72,5 +79,7 @@ async fn variants(State(state): State<AppState>) -> Result<Html<String>, WebErro
         total: miner::formats::counted(stats.variants.len() as u64, "variant"),
         cases: miner::formats::counted(stats.cases, "instance"),
         rows,
+        query: encode_query(&params.pairs()),
+        bar: FilterBar::new("/variants", &params, suggested),
     })
 }

@@ -11,8 +11,8 @@ use super::tests::fresh_url;
 use super::{schema, ClickHouseStore};
 use crate::store::state_rows::CASES;
 use crate::store::{
-    CaseFilter, DeadLetter, InstanceOrder, InstanceQuery, KeyLink, ObjectAttribute, StatsQuery,
-    StepIds, Store,
+    CaseFilter, CaseIds, DeadLetter, InstanceOrder, InstanceQuery, KeyLink, ObjectAttribute,
+    StatsQuery, Store,
 };
 use crate::CollectorConfig;
 use fixtures::ORDER_FLOW_CONFIG;
@@ -164,17 +164,51 @@ fn every_query(store: &ClickHouseStore) -> Vec<Sql> {
         .expect("the generated flow has stuck orders")
         .step
         .clone();
-    let drill = StepIds {
-        activity: Some(0),
-        edge: Some((0, 1)),
-        variant: None,
+    let drill = CaseIds {
+        with: vec![0],
+        follows: Some((0, 1)),
+        ..Default::default()
     };
+    // An activity neither order 3 nor the top variant has, so that the filter bar keeps them.
+    let third = store
+        .instances(&InstanceQuery {
+            search: Some("order=3".into()),
+            ..Default::default()
+        })
+        .unwrap()
+        .instances[0]
+        .id;
+    let done: Vec<String> = store
+        .instance(third)
+        .unwrap()
+        .unwrap()
+        .events
+        .into_iter()
+        .map(|e| e.activity)
+        .collect();
+    let (absent_id, absent) = names
+        .0
+        .iter()
+        .zip(&names.1)
+        .find(|(_, name)| !done.contains(name) && !top.contains(name))
+        .map(|(&id, name)| (u32::try_from(id).unwrap(), name.clone()))
+        .expect("an activity order 3 and the top variant lack");
+    let filter_bar = CaseIds {
+        from: Some(1),
+        to: Some(i64::MAX),
+        without: vec![absent_id],
+        min_duration: Some(1),
+        max_duration: Some(i64::MAX),
+        ..Default::default()
+    };
+    let key = BusinessKey::new("order", "3");
     let filters = [
         InstanceFilter {
             search: None,
             status: None,
             at_step: None,
             active_since: None,
+            key: None,
             steps: None,
         },
         InstanceFilter {
@@ -182,6 +216,7 @@ fn every_query(store: &ClickHouseStore) -> Vec<Sql> {
             status: None,
             at_step: None,
             active_since: None,
+            key: None,
             steps: None,
         },
         InstanceFilter {
@@ -189,6 +224,7 @@ fn every_query(store: &ClickHouseStore) -> Vec<Sql> {
             status: Some("completed"),
             at_step: None,
             active_since: None,
+            key: None,
             steps: None,
         },
         InstanceFilter {
@@ -196,6 +232,7 @@ fn every_query(store: &ClickHouseStore) -> Vec<Sql> {
             status: Some("stuck"),
             at_step: Some(&stuck_at),
             active_since: None,
+            key: None,
             steps: None,
         },
         InstanceFilter {
@@ -203,7 +240,16 @@ fn every_query(store: &ClickHouseStore) -> Vec<Sql> {
             status: None,
             at_step: None,
             active_since: None,
+            key: None,
             steps: Some(Some(&drill)),
+        },
+        InstanceFilter {
+            search: None,
+            status: None,
+            at_step: None,
+            active_since: None,
+            key: Some(&key),
+            steps: Some(Some(&filter_bar)),
         },
     ];
     let mut queries = vec![
@@ -249,7 +295,7 @@ fn every_query(store: &ClickHouseStore) -> Vec<Sql> {
         state::steps_in_slice(0, 2),
         state::steps_in_slice(1, 2),
         state::business_labels(),
-        state::instances_with(&StepIds {
+        state::instances_with(&CaseIds {
             variant: Some(vec![0, 1, 2, 3]),
             ..Default::default()
         }),
@@ -289,7 +335,19 @@ fn every_query(store: &ClickHouseStore) -> Vec<Sql> {
     let window = CaseFilter {
         from: Some(last - 36 * HOUR),
         to: Some(last - 12 * HOUR),
-        variant: None,
+        ..Default::default()
+    };
+    let filter_bar = CaseFilter {
+        with: vec![top[1].clone()],
+        without: vec![absent],
+        follows: Some((top[0].clone(), top[1].clone())),
+        min_duration: Some(1),
+        max_duration: Some(1_000 * HOUR),
+        ..Default::default()
+    };
+    let by_key = CaseFilter {
+        key: Some(BusinessKey::new("order", "3")),
+        ..Default::default()
     };
     let variant = CaseFilter {
         variant: Some(top),
@@ -299,6 +357,8 @@ fn every_query(store: &ClickHouseStore) -> Vec<Sql> {
         (CaseFilter::default(), None),
         (window, Some(projection.as_slice())),
         (variant, None),
+        (filter_bar, None),
+        (by_key, None),
     ];
     for (filter, activities) in &cases {
         queries.push(sql::stats_items(filter, *activities, &names, true));

@@ -104,13 +104,27 @@ pub(super) fn assert_same_answers(a: &dyn Store, b: &dyn Store, what: &str) {
     let variant = a.process_stats(&StatsQuery::default()).unwrap().variants[0].clone();
     let (first, last) = (all.first_event.unwrap(), all.last_event.unwrap());
     let middle = first + (last - first) / 3;
+    let top: Vec<String> = all
+        .variant_names(&variant)
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    // Every condition of the filter bar at once.
+    let filter_bar = CaseFilter {
+        with: vec![top[top.len() - 1].clone()],
+        without: vec![all.activities.last().unwrap().name.clone()],
+        follows: top.windows(2).next().map(|w| (w[0].clone(), w[1].clone())),
+        min_duration: Some(1_000_000),
+        max_duration: Some((last - first) / 2),
+        ..Default::default()
+    };
     let queries = [
         StatsQuery::default(),
         StatsQuery {
             cases: CaseFilter {
                 from: Some(middle),
                 to: Some(last - (last - first) / 3),
-                variant: None,
+                ..Default::default()
             },
             activities: None,
         },
@@ -124,6 +138,10 @@ pub(super) fn assert_same_answers(a: &dyn Store, b: &dyn Store, what: &str) {
                 ),
                 ..Default::default()
             },
+            activities: None,
+        },
+        StatsQuery {
+            cases: filter_bar.clone(),
             activities: None,
         },
         StatsQuery {
@@ -166,9 +184,22 @@ pub(super) fn assert_same_answers(a: &dyn Store, b: &dyn Store, what: &str) {
             ..Default::default()
         });
     }
+    pages.push(InstanceQuery {
+        cases: filter_bar.clone(),
+        limit: 10_000,
+        ..Default::default()
+    });
     let page = a.instances(&pages[0]).unwrap();
     for label in page.instances.iter().take(3).map(|i| i.label.clone()) {
-        let value = label.split_once('=').unwrap().1.to_string();
+        let (kind, value) = label.split_once('=').unwrap();
+        pages.push(InstanceQuery {
+            cases: CaseFilter {
+                key: Some(miner::log::BusinessKey::new(kind, value)),
+                ..filter_bar.clone()
+            },
+            ..Default::default()
+        });
+        let value = value.to_string();
         pages.push(InstanceQuery {
             search: Some(label),
             ..Default::default()

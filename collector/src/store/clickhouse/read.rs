@@ -184,25 +184,26 @@ impl Store for ClickHouseStore {
             .as_deref()
             .map(str::trim)
             .filter(|s| !s.is_empty());
-        let steps = if query.steps.is_empty() {
-            None
-        } else {
+        let steps = if query.cases.reads_steps() {
             let (ids, names) = state::activity_table(&self.db)?;
             let by_name: HashMap<String, u32> = names
                 .into_iter()
                 .zip(ids)
                 .filter_map(|(n, id)| Some((n, u32::try_from(id).ok()?)))
                 .collect();
-            Some(query.steps.resolve(|name| by_name.get(name).copied()))
+            Some(query.cases.resolve(|name| by_name.get(name).copied()))
+        } else {
+            None
         };
         let mut filter = InstanceFilter {
             search,
             status: query.status.map(InstanceStatus::as_str),
             at_step: query.at_step.as_deref(),
             active_since: None,
+            key: query.cases.key.as_ref(),
             steps: steps.as_ref().map(Option::as_ref),
         };
-        let narrowed = search.is_some() || steps.is_some() || query.at_step.is_some();
+        let narrowed = search.is_some() || !query.cases.is_empty() || query.at_step.is_some();
         let total: u64 = if narrowed {
             self.db.fetch_one(sql::instance_count(&rule, &filter))?
         } else {

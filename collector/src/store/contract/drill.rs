@@ -1,15 +1,17 @@
-//! Contract check of the drill-down from a number to the instances behind it: instances with
-//! an activity, with a path (one activity directly followed by another), or following a
-//! variant, combined with the other filters and paged.
+//! Contract checks of the filter bar and the drill-down from a number to the instances behind
+//! it: instances with or without an activity, with a path (one activity directly followed by
+//! another), following a variant, within a time range or a duration range, or carrying a key;
+//! combined with the other filters and paged, and the statistics of the same selection.
 
 use super::{event, Factory};
-use crate::store::{InstanceQuery, StepFilter, Store};
+use crate::store::{CaseFilter, InstanceQuery, StatsQuery, Store};
+use miner::log::BusinessKey;
 
-/// The labels of the instances `steps` (and `search`) select, sorted, and the total.
-fn labels(store: &dyn Store, steps: StepFilter, search: Option<&str>) -> (u64, Vec<String>) {
+/// The labels of the instances `cases` (and `search`) select, sorted, and the total.
+fn labels(store: &dyn Store, cases: CaseFilter, search: Option<&str>) -> (u64, Vec<String>) {
     let page = store
         .instances(&InstanceQuery {
-            steps,
+            cases,
             search: search.map(str::to_string),
             limit: 100,
             ..Default::default()
@@ -24,73 +26,85 @@ fn edge(from: &str, to: &str) -> Option<(String, String)> {
     Some((from.into(), to.into()))
 }
 
-pub(crate) fn drills_down_to_the_instances_behind_a_step(factory: Factory<'_>) {
-    let store = factory(&super::config());
+/// The total and sorted labels of these orders.
+fn orders(n: &[&str]) -> (u64, Vec<String>) {
+    (
+        n.len() as u64,
+        n.iter().map(|o| format!("order={o}")).collect(),
+    )
+}
+
+/// Four orders: 1 `ABC` over 2 s, 2 `ABD` over 4 s (its last event also names payment `p2`),
+/// 3 `BAC` over 6 s from 300 s, 4 `AC` over 4 s; delivered in reverse.
+fn four_orders(store: &dyn Store) {
     let mut events = Vec::new();
     for (order, activities) in [(1, "ABC"), (2, "ABD"), (3, "BAC"), (4, "AC")] {
         for (i, activity) in activities.chars().enumerate() {
             let id = format!("{order}-{i}");
-            let t = (order * 100 + i) as i64 * 1_000_000;
+            let t = (order * 100 + i * order) as i64 * 1_000_000;
             let value = order.to_string();
-            events.push(event(&id, &activity.to_string(), t, &[("order", &value)]));
+            let mut keys = vec![("order", value.as_str())];
+            if order == 2 && activity == 'D' {
+                keys.push(("payment", "p2"));
+            }
+            events.push(event(&id, &activity.to_string(), t, &keys));
         }
     }
     // Delivered in reverse: the steps are still taken in time order.
     events.reverse();
     store.append(&events).unwrap();
-    let all = |n: &[&str]| -> (u64, Vec<String>) {
-        (
-            n.len() as u64,
-            n.iter().map(|o| format!("order={o}")).collect(),
-        )
-    };
-    let with = |activity: &str| StepFilter {
-        activity: Some(activity.into()),
+}
+
+pub(crate) fn drills_down_to_the_instances_behind_a_step(factory: Factory<'_>) {
+    let store = factory(&super::config());
+    four_orders(store.as_ref());
+    let with = |activity: &str| CaseFilter {
+        with: vec![activity.into()],
         ..Default::default()
     };
-    assert_eq!(labels(store.as_ref(), with("D"), None), all(&["2"]));
+    assert_eq!(labels(store.as_ref(), with("D"), None), orders(&["2"]));
     assert_eq!(
         labels(store.as_ref(), with("C"), None),
-        all(&["1", "3", "4"])
+        orders(&["1", "3", "4"])
     );
-    let path = |from: &str, to: &str| StepFilter {
-        edge: edge(from, to),
+    let path = |from: &str, to: &str| CaseFilter {
+        follows: edge(from, to),
         ..Default::default()
     };
     assert_eq!(
         labels(store.as_ref(), path("A", "B"), None),
-        all(&["1", "2"])
+        orders(&["1", "2"])
     );
-    assert_eq!(labels(store.as_ref(), path("B", "C"), None), all(&["1"]));
+    assert_eq!(labels(store.as_ref(), path("B", "C"), None), orders(&["1"]));
     assert_eq!(
         labels(store.as_ref(), path("C", "A"), None),
-        all(&[]),
+        orders(&[]),
         "C never precedes A"
     );
-    let variant = StepFilter {
+    let variant = CaseFilter {
         variant: Some(vec!["A".into(), "B".into(), "C".into()]),
         ..Default::default()
     };
-    assert_eq!(labels(store.as_ref(), variant, None), all(&["1"]));
-    let both = StepFilter {
-        activity: Some("C".into()),
-        edge: edge("A", "C"),
+    assert_eq!(labels(store.as_ref(), variant, None), orders(&["1"]));
+    let both = CaseFilter {
+        with: vec!["C".into()],
+        follows: edge("A", "C"),
         ..Default::default()
     };
-    assert_eq!(labels(store.as_ref(), both, None), all(&["3", "4"]));
+    assert_eq!(labels(store.as_ref(), both, None), orders(&["3", "4"]));
     assert_eq!(
         labels(store.as_ref(), with("A"), Some("order=2")),
-        all(&["2"])
+        orders(&["2"])
     );
     assert_eq!(
         labels(store.as_ref(), with("Z"), None),
-        all(&[]),
+        orders(&[]),
         "an activity never seen"
     );
     // Paged, newest activity first.
     let second = store
         .instances(&InstanceQuery {
-            steps: path("A", "B"),
+            cases: path("A", "B"),
             offset: 1,
             limit: 1,
             ..Default::default()
@@ -99,4 +113,76 @@ pub(crate) fn drills_down_to_the_instances_behind_a_step(factory: Factory<'_>) {
     assert_eq!(second.total, 2);
     let shown: Vec<&str> = second.instances.iter().map(|i| i.label.as_str()).collect();
     assert_eq!(shown, ["order=1"]);
+}
+
+/// Each condition of the filter bar selects the same instances in the instance list as in
+/// the statistics, alone and combined.
+pub(crate) fn filters_instances_and_statistics_alike(factory: Factory<'_>) {
+    let store = factory(&super::config());
+    four_orders(store.as_ref());
+    const S: i64 = 1_000_000;
+    let cases = |filter: CaseFilter| {
+        let stats = store
+            .process_stats(&StatsQuery {
+                cases: filter.clone(),
+                activities: None,
+            })
+            .unwrap();
+        let listed = labels(store.as_ref(), filter, None);
+        assert_eq!(stats.cases, listed.0, "the map counts what the list lists");
+        listed
+    };
+    let without = CaseFilter {
+        without: vec!["B".into()],
+        ..Default::default()
+    };
+    assert_eq!(cases(without), orders(&["4"]));
+    let never_seen = CaseFilter {
+        without: vec!["Z".into()],
+        ..Default::default()
+    };
+    assert_eq!(cases(never_seen), orders(&["1", "2", "3", "4"]));
+    let long = CaseFilter {
+        min_duration: Some(4 * S),
+        ..Default::default()
+    };
+    assert_eq!(
+        cases(long),
+        orders(&["2", "3", "4"]),
+        "bounds are inclusive"
+    );
+    let mid = CaseFilter {
+        min_duration: Some(3 * S),
+        max_duration: Some(4 * S),
+        ..Default::default()
+    };
+    assert_eq!(cases(mid), orders(&["2", "4"]));
+    let window = CaseFilter {
+        from: Some(300 * S),
+        to: Some(303 * S),
+        ..Default::default()
+    };
+    assert_eq!(cases(window), orders(&["3"]), "an event inside [from, to)");
+    let by_key = |kind: &str, value: &str| CaseFilter {
+        key: Some(BusinessKey::new(kind, value)),
+        ..Default::default()
+    };
+    assert_eq!(cases(by_key("payment", "p2")), orders(&["2"]));
+    assert_eq!(cases(by_key("payment", "p9")), orders(&[]));
+    let combined = CaseFilter {
+        with: vec!["A".into()],
+        without: vec!["D".into()],
+        max_duration: Some(4 * S),
+        ..Default::default()
+    };
+    assert_eq!(cases(combined.clone()), orders(&["1", "4"]));
+    let stats = store
+        .process_stats(&StatsQuery {
+            cases: combined,
+            activities: None,
+        })
+        .unwrap();
+    let mut activities: Vec<&str> = stats.activities.iter().map(|a| a.name.as_str()).collect();
+    activities.sort();
+    assert_eq!(activities, ["A", "B", "C"], "D's only order is left out");
 }

@@ -4,6 +4,7 @@ use super::{state, EmbeddedStore};
 use crate::correlate::InstanceId;
 use crate::store::event_json::{attributes_from_json, keys_from_json};
 use crate::store::stable_hash::stable_hash;
+use crate::store::trace_codec::Trace;
 use crate::store::wait_limits::{Clock, WaitLimits};
 use crate::store::{
     AppendReport, CaseFilter, DeadLetter, Deleted, HeldInMemory, InstanceDetail, InstancePage,
@@ -106,8 +107,11 @@ impl Store for EmbeddedStore {
                 condition_params.extend(status.params.iter().cloned());
                 condition_params.push(SqlValue::Text(s.as_str().into()));
             }
+            let (narrowing, narrowing_params) = state::narrowing_conditions("", &query.cases);
+            conditions.extend(narrowing);
+            condition_params.extend(narrowing_params);
             let filter = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
-            if !query.steps.is_empty() {
+            if query.cases.reads_steps() {
                 let params: Vec<SqlValue> = status.params.iter().chain(&condition_params).cloned().collect();
                 return page_with_steps(conn, &status.expr, &filter, &params, query);
             }
@@ -441,7 +445,7 @@ fn page_with_steps(
         total: 0,
         instances: Vec::new(),
     };
-    let Some(steps) = state::step_ids(conn, &query.steps)? else {
+    let Some(selected) = state::case_ids(conn, &query.cases)? else {
         return Ok(page);
     };
     let mut stmt = conn.prepare(&format!(
@@ -455,7 +459,8 @@ fn page_with_steps(
             .get_ref(7)?
             .as_blob()
             .map_err(|e| CollectorError::Corrupt(e.to_string()))?;
-        if !steps.matches(&state::trace_activities(blob)?) {
+        let trace = Trace::decode(blob)?;
+        if !selected.matches(&trace.activities, &trace.timestamps) {
             continue;
         }
         if page.total >= query.offset && (page.instances.len() as u64) < query.limit {

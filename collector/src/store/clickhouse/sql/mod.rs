@@ -18,7 +18,8 @@ pub use status::StatusRule;
 
 use super::schema::{KEY_ROW, LABEL_ROW, MERGE_ROW, ROOT_ROW};
 use crate::store::effects::TRACE_LABEL;
-use crate::store::{CaseFilter, InstanceOrder, StepIds};
+use crate::store::{CaseFilter, CaseIds, InstanceOrder};
+use miner::log::BusinessKey;
 
 /// A value bound to a `?` placeholder.
 #[derive(Debug, Clone, PartialEq)]
@@ -141,9 +142,11 @@ pub struct InstanceFilter<'a> {
     pub at_step: Option<&'a str>,
     /// Only instances whose last event is at or after this time (read first by one column).
     pub active_since: Option<i64>,
-    /// Only instances with these steps: none, no such filter; `Some(None)`, the filter names an
-    /// activity never seen, so no instance has it.
-    pub steps: Option<Option<&'a StepIds>>,
+    /// Only instances carrying this key.
+    pub key: Option<&'a BusinessKey>,
+    /// Only instances whose steps match: none, no such filter; `Some(None)`, the filter names
+    /// an activity never seen, so no instance has it.
+    pub steps: Option<Option<&'a CaseIds>>,
 }
 
 fn filtered_summaries(rule: &StatusRule<'_>, filter: &InstanceFilter<'_>) -> Sql {
@@ -167,6 +170,9 @@ fn filtered_summaries(rule: &StatusRule<'_>, filter: &InstanceFilter<'_>) -> Sql
         }
         s.push(")");
     }
+    if let Some(key) = filter.key {
+        s.push(" AND id IN ").append(carrying(key));
+    }
     if let Some(status) = filter.status {
         s.push(" AND status = ").bind(Value::Str(status.into()));
     }
@@ -184,6 +190,18 @@ fn filtered_summaries(rule: &StatusRule<'_>, filter: &InstanceFilter<'_>) -> Sql
             s.push(" AND 0");
         }
     }
+    s
+}
+
+/// The instances carrying `key` now, as a parenthesized subquery.
+fn carrying(key: &BusinessKey) -> Sql {
+    let mut s = Sql::new("(SELECT instance FROM (");
+    s.push(&keys_now())
+        .push(") WHERE kind = ")
+        .bind(Value::Str(key.kind.clone()))
+        .push(" AND value = ")
+        .bind(Value::Str(key.value.clone()))
+        .push(")");
     s
 }
 
@@ -381,6 +399,39 @@ fn case_arrays(filter: &CaseFilter, activities: Option<&[String]>, names: &Activ
                 .push(" AND arrayMap(e -> e.3, evs) = ")
                 .bind(Value::Strs(variant.clone()));
         }
+    }
+    for (activities, test) in [
+        (&filter.with, " AND has("),
+        (&filter.without, " AND NOT has("),
+    ] {
+        for activity in activities {
+            selected
+                .push(test)
+                .push("arrayMap(e -> e.3, evs), ")
+                .bind(Value::Str(activity.clone()))
+                .push(")");
+        }
+    }
+    if let Some((a, b)) = &filter.follows {
+        selected
+            .push(" AND arrayExists((x, y) -> x = ")
+            .bind(Value::Str(a.clone()))
+            .push(" AND y = ")
+            .bind(Value::Str(b.clone()))
+            .push(
+                ", arrayPopBack(arrayMap(e -> e.3, evs)), arrayPopFront(arrayMap(e -> e.3, evs)))",
+            );
+    }
+    for (limit, test) in [(filter.min_duration, " >= "), (filter.max_duration, " <= ")] {
+        if let Some(limit) = limit {
+            selected
+                .push(" AND arrayReduce('max', arrayMap(e -> e.1, evs)) - arrayReduce('min', arrayMap(e -> e.1, evs))")
+                .push(test)
+                .bind(Value::Int(limit));
+        }
+    }
+    if let Some(key) = &filter.key {
+        selected.push(" AND case_id IN ").append(carrying(key));
     }
     let mut projected = Sql::new("SELECT case_id, ");
     match activities {

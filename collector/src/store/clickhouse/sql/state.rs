@@ -6,7 +6,7 @@
 
 use super::{Sql, Value};
 use crate::store::state_rows::END;
-use crate::store::StepIds;
+use crate::store::CaseIds;
 
 /// The current row of each instance in `state_traces` (the highest version), as `id`,
 /// `label`, `events`, `first_ts`, `last_ts`, `last_activity`; only instances still summarised
@@ -65,26 +65,50 @@ pub fn current_steps(ids: Vec<i64>, names: Vec<String>, from: Option<i64>, to: O
     s
 }
 
-/// The summarised instances whose current steps have `steps`.
-pub fn instances_with(steps: &StepIds) -> Sql {
+/// The summarised instances whose current steps `cases` selects.
+pub fn instances_with(cases: &CaseIds) -> Sql {
     let mut s = Sql::new(
         "SELECT instance FROM (SELECT instance, argMax(acts, version) AS cur_acts, \
-                argMax(events, version) AS cur_events FROM state_traces GROUP BY instance) \
+                argMax(tss, version) AS cur_tss, argMax(events, version) AS cur_events \
+                FROM state_traces GROUP BY instance) \
          WHERE cur_events > 0",
     );
-    if let Some(a) = steps.activity {
-        s.push(" AND has(cur_acts, toUInt32(")
-            .bind(Value::Int(a.into()))
-            .push("))");
+    if cases.from.is_some() || cases.to.is_some() {
+        s.push(" AND arrayExists(t -> 1");
+        if let Some(from) = cases.from {
+            s.push(" AND t >= ").bind(Value::Int(from));
+        }
+        if let Some(to) = cases.to {
+            s.push(" AND t < ").bind(Value::Int(to));
+        }
+        s.push(", cur_tss)");
     }
-    if let Some((a, b)) = steps.edge {
+    for (activities, test) in [
+        (&cases.with, " AND has("),
+        (&cases.without, " AND NOT has("),
+    ] {
+        for &a in activities {
+            s.push(test)
+                .push("cur_acts, toUInt32(")
+                .bind(Value::Int(a.into()))
+                .push("))");
+        }
+    }
+    if let Some((a, b)) = cases.follows {
         s.push(" AND arrayExists((x, y) -> x = ")
             .bind(Value::Int(a.into()))
             .push(" AND y = ")
             .bind(Value::Int(b.into()))
             .push(", arrayPopBack(cur_acts), arrayPopFront(cur_acts))");
     }
-    match steps.variant.as_deref() {
+    for (limit, test) in [(cases.min_duration, " >= "), (cases.max_duration, " <= ")] {
+        if let Some(limit) = limit {
+            s.push(" AND arrayReduce('max', cur_tss) - arrayReduce('min', cur_tss)")
+                .push(test)
+                .bind(Value::Int(limit));
+        }
+    }
+    match cases.variant.as_deref() {
         None => {}
         // `[]` has no type on 18.16; no summarised instance is empty anyway.
         Some([]) => {

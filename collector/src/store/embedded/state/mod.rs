@@ -12,15 +12,17 @@ mod tests;
 mod totals;
 
 use crate::correlate::InstanceId;
+use crate::store::stable_hash::stable_hash;
 use crate::store::standing::LastStep;
 use crate::store::trace_codec::Trace;
-use crate::store::{CaseFilter, StepFilter, StepIds};
+use crate::store::{CaseFilter, CaseIds};
 use crate::CollectorError;
 use foldhash::fast::RandomState;
 use miner::discovery::{ProcessAggregate, ProcessStats, ProcessStatsBuilder};
-use miner::log::Lifecycle;
+use miner::log::{BusinessKey, Lifecycle};
 use miner::time::Micros;
-use rusqlite::{Connection, OptionalExtension, Transaction};
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{params_from_iter, Connection, OptionalExtension, Transaction};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 pub use totals::{case_totals, instances_by_last_step, read_totals};
@@ -290,16 +292,56 @@ fn activity_names(conn: &Connection) -> Result<HashMap<u32, String>, CollectorEr
     Ok(names)
 }
 
-/// The step filter on the state's activity ids; none when it names an activity never seen.
-pub fn step_ids(conn: &Connection, filter: &StepFilter) -> Result<Option<StepIds>, CollectorError> {
+/// The step conditions of `filter` on the state's activity ids; none when it asks for an
+/// activity never seen.
+pub fn case_ids(conn: &Connection, filter: &CaseFilter) -> Result<Option<CaseIds>, CollectorError> {
     let names = activity_names(conn)?;
     let by_name: HashMap<&str, u32> = names.iter().map(|(&id, n)| (n.as_str(), id)).collect();
     Ok(filter.resolve(|name| by_name.get(name).copied()))
 }
 
-/// The activity ids of a stored trace, in stored order.
-pub fn trace_activities(steps: &[u8]) -> Result<Vec<u32>, CollectorError> {
-    Ok(Trace::decode(steps)?.activities)
+/// The SQL condition on `instances` (aliased `alias`) selecting those carrying `key`, with its
+/// parameters: read through the key index.
+pub fn key_condition(alias: &str, key: &BusinessKey) -> (String, Vec<SqlValue>) {
+    (
+        format!(
+            "{alias}id IN (SELECT instance FROM keys WHERE value_hash = ? AND kind = ? AND value = ?)"
+        ),
+        vec![
+            SqlValue::Integer(stable_hash(&key.value)),
+            SqlValue::Text(key.kind.clone()),
+            SqlValue::Text(key.value.clone()),
+        ],
+    )
+}
+
+/// The SQL conditions on `instances` (aliased `alias`) narrowing `filter` by the indexed
+/// columns (first/last times, key), before the steps are read.
+pub fn narrowing_conditions(alias: &str, filter: &CaseFilter) -> (Vec<String>, Vec<SqlValue>) {
+    let mut conditions = Vec::new();
+    let mut params = Vec::new();
+    if let Some(from) = filter.from {
+        conditions.push(format!("{alias}last_ts >= ?"));
+        params.push(SqlValue::Integer(from));
+    }
+    if let Some(to) = filter.to {
+        conditions.push(format!("{alias}first_ts < ?"));
+        params.push(SqlValue::Integer(to));
+    }
+    if let Some(d) = filter.min_duration {
+        conditions.push(format!("{alias}last_ts - {alias}first_ts >= ?"));
+        params.push(SqlValue::Integer(d));
+    }
+    if let Some(d) = filter.max_duration {
+        conditions.push(format!("{alias}last_ts - {alias}first_ts <= ?"));
+        params.push(SqlValue::Integer(d));
+    }
+    if let Some(key) = &filter.key {
+        let (condition, key_params) = key_condition(alias, key);
+        conditions.push(condition);
+        params.extend(key_params);
+    }
+    (conditions, params)
 }
 
 /// The statistics of the instances `filter` selects, with only the activities in `keep`
@@ -316,50 +358,35 @@ pub fn scan(
             .filter_map(|n| by_name.get(n.as_str()).copied())
             .collect()
     });
-    // A variant naming an activity never seen selects nothing.
-    let variant: Option<Option<Vec<u32>>> = filter
-        .variant
-        .as_ref()
-        .map(|v| v.iter().map(|n| by_name.get(n.as_str()).copied()).collect());
+    let Some(selected) = filter.resolve(|name| by_name.get(name).copied()) else {
+        return Ok(ProcessStatsBuilder::new().finish());
+    };
     let mut builder = ProcessStatsBuilder::new();
     let mut local: HashMap<u32, u32> = HashMap::new();
-    // A time range reads only the instances whose span meets it, found by their first and
-    // last times; the steps then say whether an event falls inside.
-    // A start reads the instances active since it (newest first in the index of last times),
-    // an end alone those begun before it.
-    let (sql, bound) = match (filter.from, filter.to) {
-        (Some(from), _) => (
-            "SELECT t.steps FROM instances i INDEXED BY instances_by_last
-             JOIN state_traces t ON t.instance = i.id WHERE i.last_ts >= ?1",
-            Some(from),
-        ),
-        (None, Some(to)) => (
-            "SELECT t.steps FROM instances i INDEXED BY instances_by_first
-             JOIN state_traces t ON t.instance = i.id WHERE i.first_ts < ?1",
-            Some(to),
-        ),
-        (None, None) => ("SELECT steps FROM state_traces", None),
+    // The indexed columns narrow first (a start reads the instances active since it through
+    // the index of last times); the steps then decide.
+    let (conditions, params) = narrowing_conditions("i.", filter);
+    let sql = if conditions.is_empty() {
+        "SELECT steps FROM state_traces".to_string()
+    } else {
+        let index = if filter.from.is_some() {
+            "INDEXED BY instances_by_last"
+        } else if filter.to.is_some() {
+            "INDEXED BY instances_by_first"
+        } else {
+            ""
+        };
+        format!(
+            "SELECT t.steps FROM instances i {index} JOIN state_traces t ON t.instance = i.id WHERE {}",
+            conditions.join(" AND ")
+        )
     };
-    let mut stmt = conn.prepare_cached(sql)?;
-    let mut rows = match bound {
-        Some(bound) => stmt.query([bound])?,
-        None => stmt.query([])?,
-    };
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(params_from_iter(params.iter()))?;
     while let Some(row) = rows.next()? {
         let trace = Trace::decode(row.get_ref(0)?.as_blob().map_err(corrupt)?)?;
-        let in_range = |t: &Option<i64>| {
-            t.is_some_and(|t| {
-                filter.from.is_none_or(|f| t >= f) && filter.to.is_none_or(|to| t < to)
-            })
-        };
-        if (filter.from.is_some() || filter.to.is_some()) && !trace.timestamps.iter().any(in_range)
-        {
+        if !selected.matches(&trace.activities, &trace.timestamps) {
             continue;
-        }
-        if let Some(variant) = &variant {
-            if variant.as_deref() != Some(trace.activities.as_slice()) {
-                continue;
-            }
         }
         let mut shown = Trace::default();
         for i in 0..trace.activities.len() {

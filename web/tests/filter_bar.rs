@@ -1,0 +1,273 @@
+//! The filter bar selects the same instances on every page, API answer and export: for each
+//! condition (time range, activity present or absent, a path, a case duration range, a key)
+//! and combinations, the instances each answer covers are exactly those the condition selects
+//! in the unfiltered event log exported as XES.
+
+mod support;
+
+use collector::mapping::map_event;
+use collector::store::{EmbeddedStore, Store};
+use collector::CollectorConfig;
+use fixtures::{generate, Scenario, ORDER_FLOW_CONFIG};
+use miner::formats::counted;
+use miner::formats::xes::read_event_log;
+use miner::time::{format_timestamp, Micros, DAY, SECOND};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+/// One instance of the exported log: its name, activities and first and last times.
+struct Case {
+    name: String,
+    activities: Vec<String>,
+    first: Micros,
+    last: Micros,
+    times: Vec<Micros>,
+}
+
+fn served() -> (tempfile::TempDir, axum::Router) {
+    let config = CollectorConfig::parse(ORDER_FLOW_CONFIG).unwrap();
+    let flow = generate(&Scenario {
+        orders: 600,
+        ..Scenario::default()
+    });
+    let serde_json::Value::Array(envelopes) = serde_json::to_value(&flow.events).unwrap() else {
+        unreachable!("a list serializes to an array")
+    };
+    let events = envelopes
+        .into_iter()
+        .map(|v| map_event(&config.mapping, v, b"", "test"))
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(EmbeddedStore::open(dir.path(), config.instances.clone()).unwrap());
+    store.append(&events).unwrap();
+    (dir, support::router(store, config))
+}
+
+async fn get(router: &axum::Router, uri: &str) -> String {
+    let (status, body) = support::get(router, uri).await;
+    assert!(status.is_success(), "{uri}: {status}: {body}");
+    body
+}
+
+/// The cases of an XES export.
+fn cases(xes: &str) -> Vec<Case> {
+    let (log, _) = read_event_log(xes.as_bytes()).unwrap();
+    log.cases()
+        .enumerate()
+        .map(|(i, c)| {
+            let times: Vec<Micros> = c.timestamps.iter().flatten().copied().collect();
+            Case {
+                name: c.name.to_string(),
+                activities: log
+                    .activity_names(i)
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect(),
+                first: *times.iter().min().unwrap(),
+                last: *times.iter().max().unwrap(),
+                times,
+            }
+        })
+        .collect()
+}
+
+fn names<'a>(cases: impl IntoIterator<Item = &'a Case>) -> BTreeSet<String> {
+    cases.into_iter().map(|c| c.name.clone()).collect()
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Every answer under `query` covers exactly the instances named `expected`.
+async fn every_answer_covers(router: &axum::Router, query: &str, expected: &BTreeSet<String>) {
+    let n = expected.len() as u64;
+    let xes = get(router, &format!("/export/log.xes?{query}")).await;
+    assert_eq!(&names(&cases(&xes)), expected, "log.xes?{query}");
+    let api: serde_json::Value =
+        serde_json::from_str(&get(router, &format!("/api/instances?{query}&limit=1000")).await)
+            .unwrap();
+    assert_eq!(api["total"], n, "api/instances?{query}");
+    let listed: BTreeSet<String> = api["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            i["label"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("order=")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(&listed, expected, "api/instances?{query}");
+    let csv = get(router, &format!("/export/instances.csv?{query}")).await;
+    assert_eq!(csv.lines().count() as u64, n + 1, "instances.csv?{query}");
+    let dfg: serde_json::Value =
+        serde_json::from_str(&get(router, &format!("/export/dfg.json?{query}")).await).unwrap();
+    assert_eq!(dfg["cases"], n, "dfg.json?{query}");
+    let variants: serde_json::Value =
+        serde_json::from_str(&get(router, &format!("/export/variants.json?{query}")).await)
+            .unwrap();
+    let in_variants: u64 = variants
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(in_variants, n, "variants.json?{query}");
+    let instances = counted(n, "instance");
+    let map = get(router, &format!("/map?{query}")).await;
+    assert!(
+        map.contains(&format!("{instances}, ")),
+        "map?{query}: {instances}"
+    );
+    let variants = get(router, &format!("/variants?{query}")).await;
+    assert!(
+        variants.contains(&format!("over {instances}")),
+        "variants?{query}"
+    );
+    let bottlenecks = get(router, &format!("/bottlenecks?{query}")).await;
+    assert!(
+        bottlenecks.contains(&format!("over {n} instances")),
+        "bottlenecks?{query}"
+    );
+    let listed = get(router, &format!("/instances?{query}")).await;
+    assert!(listed.contains(&instances), "instances?{query}");
+}
+
+#[tokio::test]
+async fn every_page_api_and_export_covers_the_instances_the_filter_bar_selects() {
+    let (_dir, router) = served();
+    let all = cases(&get(&router, "/export/log.xes").await);
+    assert_eq!(all.len(), 600);
+    let has = |c: &Case, a: &str| c.activities.iter().any(|x| x == a);
+    // Conditions drawn from the data: an activity some instances have and others lack, a
+    // path, the median duration, the middle day, one order's key.
+    let share = |a: &str| all.iter().filter(|c| has(c, a)).count();
+    let mut partial: Vec<&str> = all
+        .iter()
+        .flat_map(|c| c.activities.iter().map(String::as_str))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .filter(|a| (1..all.len()).contains(&share(a)))
+        .collect();
+    partial.sort_by_key(|a| std::cmp::Reverse(share(a)));
+    let (present, absent) = (partial[0], partial[1]);
+    let pairs = |c: &Case| -> BTreeSet<(String, String)> {
+        c.activities
+            .windows(2)
+            .map(|w| (w[0].clone(), w[1].clone()))
+            .collect()
+    };
+    let path = all
+        .iter()
+        .flat_map(pairs)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .map(|p| (all.iter().filter(|c| pairs(c).contains(&p)).count(), p))
+        .filter(|(n, _)| *n < all.len())
+        .max()
+        .unwrap()
+        .1;
+    let mut durations: Vec<Micros> = all.iter().map(|c| c.last - c.first).collect();
+    durations.sort();
+    let median = durations[durations.len() / 2] / SECOND;
+    let first = all.iter().map(|c| c.first).min().unwrap();
+    let last = all.iter().map(|c| c.last).max().unwrap();
+    let day = format_timestamp(first + (last - first) / 2)[..10].to_string();
+    let day_start = miner::time::parse_timestamp(&format!("{day}T00:00:00Z"))
+        .unwrap()
+        .0;
+    let in_day = |c: &Case| {
+        c.times
+            .iter()
+            .any(|&t| t >= day_start && t < day_start + DAY)
+    };
+    let follows = |c: &Case| {
+        c.activities
+            .windows(2)
+            .any(|w| w[0] == path.0 && w[1] == path.1)
+    };
+    let long = |c: &Case| c.last - c.first >= median * SECOND;
+    let one = all[7].name.clone();
+    // An activity some long instances with `present` lack, for a combination.
+    let lacking = *partial[1..]
+        .iter()
+        .find(|a| all.iter().any(|c| has(c, present) && !has(c, a) && long(c)))
+        .unwrap();
+    let checks: Vec<(String, Box<dyn Fn(&Case) -> bool>)> = vec![
+        (
+            format!("activity={}", encode(present)),
+            Box::new(|c| has(c, present)),
+        ),
+        (
+            format!("absent={}", encode(absent)),
+            Box::new(|c| !has(c, absent)),
+        ),
+        (
+            format!("edge={}", encode(&format!("{}>{}", path.0, path.1))),
+            Box::new(follows),
+        ),
+        (format!("min_duration={median}s"), Box::new(long)),
+        (
+            format!("max_duration={median}s"),
+            Box::new(|c| c.last - c.first <= median * SECOND),
+        ),
+        (format!("from={day}&to={day}"), Box::new(in_day)),
+        (format!("key=order%3D{one}"), Box::new(|c| c.name == one)),
+        (
+            format!(
+                "activity={}&absent={}&min_duration={median}s",
+                encode(present),
+                encode(lacking)
+            ),
+            Box::new(|c| has(c, present) && !has(c, lacking) && long(c)),
+        ),
+    ];
+    for (query, selects) in &checks {
+        let expected = names(all.iter().filter(|c| selects(c)));
+        assert!(
+            !expected.is_empty() && expected.len() < all.len(),
+            "{query} must tell instances apart"
+        );
+        every_answer_covers(&router, query, &expected).await;
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_filter_is_refused_on_every_page_naming_the_parameter() {
+    let (_dir, router) = served();
+    for uri in [
+        "/map",
+        "/variants",
+        "/bottlenecks",
+        "/instances",
+        "/api/instances",
+        "/export/log.xes",
+        "/export/dfg.csv",
+    ] {
+        for (query, named) in [
+            (
+                "min_duration=2d&max_duration=1h",
+                "min_duration (2d) is longer than max_duration (1h)",
+            ),
+            (
+                "from=2026-02-01&to=2026-01-01",
+                "from (2026-02-01) is not before to (2026-01-01)",
+            ),
+            ("edge=A", "edge:"),
+            ("key=4711", "key:"),
+        ] {
+            let (status, body) = support::get(&router, &format!("{uri}?{query}")).await;
+            assert_eq!(status, 400, "{uri}?{query}");
+            assert!(body.contains(named), "{uri}?{query}: {body}");
+        }
+    }
+}
