@@ -7,7 +7,6 @@ use collector::store::InstanceStatus;
 use miner::formats::counted;
 use miner::formats::csv::Cells;
 use std::path::PathBuf;
-use web::filter_bar::FilterParams;
 use web::reports::{self, MapRequest, MapView};
 
 /// What to export.
@@ -67,18 +66,9 @@ pub struct ExportArgs {
     /// Output file (default: standard output).
     #[arg(long, short)]
     pub out: Option<PathBuf>,
-    /// Map mode: frequency or performance.
-    #[arg(long)]
-    pub mode: Option<String>,
-    /// Activity slider, percent (0–100).
-    #[arg(long)]
-    pub activities: Option<u8>,
-    /// Path slider, percent (0–100).
-    #[arg(long)]
-    pub paths: Option<u8>,
-    /// Which instances, as the UI's filter bar selects them.
+    /// The map's settings and which instances, as the UI's map and filter bar take them.
     #[command(flatten)]
-    pub filters: FilterParams,
+    pub map: MapRequest,
     /// Instances only: business key value or kind=value.
     #[arg(long)]
     pub search: Option<String>,
@@ -98,12 +88,7 @@ pub struct ExportArgs {
 pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let config = args.store.rules("")?.config;
     let store = args.store.open_existing(&config)?;
-    let request = MapRequest {
-        mode: args.mode.clone(),
-        activities: args.activities,
-        paths: args.paths,
-        filters: args.filters.clone(),
-    };
+    let request = args.map.clone();
     let format = args.format.unwrap_or(match args.what {
         What::Map => Format::Svg,
         What::Log => Format::Xes,
@@ -121,7 +106,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let selection = reports::Selection {
         search: args.search.clone(),
         status,
-        cases: args.filters.resolve()?,
+        cases: args.map.filters.resolve()?,
         ..Default::default()
     };
     let pretty =

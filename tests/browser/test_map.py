@@ -88,6 +88,30 @@ def test_performance_mode_shows_times(server, browser):
     assert "wait" in pick and "service" in pick, f"spans show waiting and service apart: {pick!r}"
 
 
+def test_the_measure_is_chosen_and_explained_by_the_legend(server, browser):
+    page = browser.new_page()
+    page.goto(server + "/map")
+    assert "Paths: times taken" in page.text_content("#map g.legend")
+    page.check("input[value=performance]")
+    page.wait_for_selector("#map svg[data-metric='total']")
+    assert page.input_value("#metric") == "total", "the performance map ranks by total time"
+    assert "Paths: total time" in page.text_content("#map g.legend")
+    page.select_option("#metric", "p95")
+    page.wait_for_selector("#map svg[data-metric='p95']")
+    assert "metric=p95" in page.url
+    legend = page.text_content("#map g.legend")
+    assert "95th percentile" in legend
+    # The legend's largest value is the label of the path drawn thickest.
+    widths = page.eval_on_selector_all(
+        "#map g.edge", "es => es.map(e => [Number(e.querySelector('path').getAttribute('stroke-width')),"
+        " (e.querySelector('text') || {}).textContent])")
+    thickest = max(widths, key=lambda w: w[0])
+    assert f"up to {thickest[1]}" in legend, (legend, thickest)
+    page.select_option("#metric", "cases")
+    page.wait_for_selector("#map svg[data-metric='cases']")
+    assert page.is_checked("input[value=frequency]"), "a count switches back to the frequency map"
+
+
 def test_a_click_on_an_activity_or_a_path_lists_the_instances_behind_it(server, browser):
     page = browser.new_page()
     for _ in range(100):  # every order of the demo stored, so that counts hold still

@@ -145,6 +145,18 @@
     pending = setTimeout(redraw, 120);
   }
 
+  // The measure belongs to a map: choosing one switches the map, switching the map takes its
+  // default measure (counts of events, total time).
+  const metric = document.getElementById("metric");
+  form.addEventListener("change", (e) => {
+    if (e.target === metric) {
+      const mode = metric.selectedOptions[0].parentElement.dataset.mode;
+      form.querySelector("input[name=mode][value=" + mode + "]").checked = true;
+    } else if (e.target.name === "mode") {
+      metric.value = e.target.value === "performance" ? "total" : "events";
+    }
+  }, true);
+
   // Sliders and switches redraw as they move; typed filters once they are complete.
   form.addEventListener("input", (e) => { if (e.target.type === "range") schedule(); });
   form.addEventListener("change", schedule);
@@ -158,7 +170,7 @@
     const edge = e.target.closest("g.edge");
     // The instances behind it, under the filters the map shows.
     const query = new URLSearchParams(params());
-    for (const setting of ["mode", "activities", "paths"]) query.delete(setting);
+    for (const setting of ["mode", "metric", "activities", "paths"]) query.delete(setting);
     if (node) {
       query.set("activity", node.dataset.activity);
     } else if (edge && !edge.dataset.from.startsWith("▶") && !edge.dataset.to.startsWith("■")) {

@@ -2,8 +2,10 @@
 //! can be served, downloaded and embedded in a report alike.
 
 use super::{MapLayout, NodeKind};
+use crate::discovery::ActivityStats;
 use crate::filter::{Arc, ProcessMap};
 use crate::formats::xml::escape_xml;
+use crate::performance::DurationStats;
 use crate::time::format_duration;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
@@ -20,6 +22,14 @@ pub enum MapMode {
 }
 
 impl MapMode {
+    /// The name used in URLs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Frequency => "frequency",
+            Self::Performance => "performance",
+        }
+    }
+
     /// Parses `frequency` or `performance`.
     pub fn parse(text: &str) -> Option<Self> {
         match text {
@@ -30,43 +40,164 @@ impl MapMode {
     }
 }
 
-fn arc_time(arc: &Arc) -> Option<i64> {
-    match arc {
-        Arc::Flow(e) if e.duration.count > 0 => Some(e.duration.mean),
-        _ => None,
+/// What a map's labels, path thickness and path colour measure: a count in the frequency
+/// map, a statistic of the times in the performance map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MapMetric {
+    /// How often each activity occurs and each path is taken.
+    Events,
+    /// How many cases contain each activity (paths: how often they are taken).
+    Cases,
+    /// Total time spent on each path: where the most time is lost.
+    Total,
+    /// Mean time on each path.
+    Mean,
+    /// Median time on each path.
+    Median,
+    /// 95th percentile of the times on each path.
+    P95,
+    /// Longest time on each path.
+    Max,
+}
+
+impl MapMetric {
+    /// Every metric, frequency ones first.
+    pub const ALL: [Self; 7] = [
+        Self::Events,
+        Self::Cases,
+        Self::Total,
+        Self::Mean,
+        Self::Median,
+        Self::P95,
+        Self::Max,
+    ];
+
+    /// The name used in URLs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Events => "events",
+            Self::Cases => "cases",
+            Self::Total => "total",
+            Self::Mean => "mean",
+            Self::Median => "median",
+            Self::P95 => "p95",
+            Self::Max => "max",
+        }
+    }
+
+    /// Parses the name used in URLs.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == text)
+    }
+
+    /// The map it belongs to.
+    pub fn mode(self) -> MapMode {
+        match self {
+            Self::Events | Self::Cases => MapMode::Frequency,
+            _ => MapMode::Performance,
+        }
+    }
+
+    /// The metric a map shows unless asked otherwise: counts of events, or the total time lost
+    /// (a slow path few cases take matters less than a slower-on-average busy one).
+    pub fn default_for(mode: MapMode) -> Self {
+        match mode {
+            MapMode::Frequency => Self::Events,
+            MapMode::Performance => Self::Total,
+        }
+    }
+
+    /// What it measures, for the legend.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Events => "times taken",
+            Self::Cases => "times taken (activities: cases containing them)",
+            Self::Total => "total time",
+            Self::Mean => "mean time",
+            Self::Median => "median time",
+            Self::P95 => "95th percentile time",
+            Self::Max => "longest time",
+        }
+    }
+
+    /// The statistic of `d` this metric shows (times only).
+    fn of(self, d: &DurationStats) -> i64 {
+        match self {
+            Self::Total => d.total,
+            Self::Median => d.median,
+            Self::P95 => d.p95,
+            Self::Max => d.max,
+            _ => d.mean,
+        }
+    }
+
+    /// The value a path is drawn by: its count, or its time (none for a path without times).
+    fn of_arc(self, arc: &Arc) -> Option<i64> {
+        match (self.mode(), arc) {
+            (MapMode::Frequency, _) => Some(arc.count() as i64),
+            (MapMode::Performance, Arc::Flow(e)) if e.duration.count > 0 => {
+                Some(self.of(&e.duration))
+            }
+            (MapMode::Performance, _) => None,
+        }
+    }
+
+    /// The label of a value of this metric.
+    fn label(self, value: i64) -> String {
+        match self.mode() {
+            MapMode::Frequency => value.to_string(),
+            MapMode::Performance => format_duration(value),
+        }
     }
 }
 
-/// Renders `map` at the coordinates of `layout`.
-pub fn render_svg(map: &ProcessMap, layout: &MapLayout, mode: MapMode) -> String {
+/// Height of the legend under the map.
+const LEGEND_HEIGHT: f64 = 44.0;
+
+/// The colour of a path carrying `share` (0–1) of the largest value.
+fn arc_colour(metric: MapMetric, share: f64) -> String {
+    match metric.mode() {
+        MapMode::Performance => format!(
+            "rgb({},{},{})",
+            120 + (135.0 * share) as u8,
+            90 - (60.0 * share) as u8,
+            80 - (50.0 * share) as u8
+        ),
+        MapMode::Frequency => format!("rgb({0},{0},{0})", 150 - (110.0 * share) as u8),
+    }
+}
+
+/// Renders `map` at the coordinates of `layout`, measured by `metric`, with a legend.
+pub fn render_svg(map: &ProcessMap, layout: &MapLayout, metric: MapMetric) -> String {
+    let mode = metric.mode();
     let mut out = String::with_capacity(16 * 1024);
-    let max_count = map.arcs.iter().map(Arc::count).max().unwrap_or(1).max(1) as f64;
-    let max_time = map
+    let largest = map
         .arcs
         .iter()
-        .filter_map(arc_time)
+        .filter_map(|a| metric.of_arc(a))
         .max()
         .unwrap_or(1)
-        .max(1) as f64;
+        .max(1);
+    let max_value = largest as f64;
     let max_activity = map
         .activities
         .iter()
-        .map(|a| a.count)
+        .map(|a| node_count(metric, a))
         .max()
         .unwrap_or(1)
         .max(1) as f64;
+    let height = layout.height + LEGEND_HEIGHT;
     let _ = write!(
         out,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" class="process-map" data-mode="{mode}" width="{w:.0}" height="{h:.0}" viewBox="0 0 {w:.0} {h:.0}" font-family="Helvetica, Arial, sans-serif" font-size="12">
+        r##"<svg xmlns="http://www.w3.org/2000/svg" class="process-map" data-mode="{mode}" data-metric="{metric}" width="{w:.0}" height="{h:.0}" viewBox="0 0 {w:.0} {h:.0}" font-family="Helvetica, Arial, sans-serif" font-size="12">
 <defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="11" markerHeight="11" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>
 <rect width="100%" height="100%" fill="#ffffff"/>
 "##,
-        mode = match mode {
-            MapMode::Frequency => "frequency",
-            MapMode::Performance => "performance",
-        },
+        mode = mode.as_str(),
+        metric = metric.as_str(),
         w = layout.width,
-        h = layout.height,
+        h = height,
     );
 
     for edge in &layout.edges {
@@ -79,29 +210,12 @@ pub fn render_svg(map: &ProcessMap, layout: &MapLayout, mode: MapMode) -> String
             ),
             Arc::End { from, .. } => (map.activities[*from].name.clone(), "■ end".to_string()),
         };
-        let (weight, colour, label) = match (mode, arc_time(arc)) {
-            (MapMode::Performance, Some(t)) => {
-                let share = t as f64 / max_time;
-                (
-                    share,
-                    format!(
-                        "rgb({},{},{})",
-                        120 + (135.0 * share) as u8,
-                        90 - (60.0 * share) as u8,
-                        80 - (50.0 * share) as u8
-                    ),
-                    format_duration(t),
-                )
+        let (weight, colour, label) = match metric.of_arc(arc) {
+            Some(value) => {
+                let share = value as f64 / max_value;
+                (share, arc_colour(metric, share), metric.label(value))
             }
-            (MapMode::Performance, None) => (0.0, "#bbbbbb".to_string(), String::new()),
-            (MapMode::Frequency, _) => {
-                let share = arc.count() as f64 / max_count;
-                (
-                    share,
-                    format!("rgb({0},{0},{0})", 150 - (110.0 * share) as u8),
-                    arc.count().to_string(),
-                )
-            }
+            None => (0.0, "#bbbbbb".to_string(), String::new()),
         };
         let stroke = 1.0 + 7.0 * weight;
         let dashed = if matches!(arc, Arc::Start { .. } | Arc::End { .. }) {
@@ -153,33 +267,15 @@ pub fn render_svg(map: &ProcessMap, layout: &MapLayout, mode: MapMode) -> String
             }
             NodeKind::Activity(a) => {
                 let activity = &map.activities[a];
-                let share = activity.count as f64 / max_activity;
-                let fill = format!(
-                    "rgb({},{},{})",
+                let share = node_count(metric, activity) as f64 / max_activity;
+                let shade = [
                     235 - (150.0 * share) as u8,
                     242 - (110.0 * share) as u8,
-                    255 - (60.0 * share) as u8
-                );
-                let ink = if share > 0.6 { "#fff" } else { "#0d2340" };
-                let detail = match mode {
-                    MapMode::Frequency => activity.count.to_string(),
-                    MapMode::Performance
-                        if activity.service.count > 0 && activity.waiting.count > 0 =>
-                    {
-                        format!(
-                            "wait {} · service {}",
-                            format_duration(activity.waiting.mean),
-                            format_duration(activity.service.mean)
-                        )
-                    }
-                    MapMode::Performance if activity.service.count > 0 => {
-                        format!("service {}", format_duration(activity.service.mean))
-                    }
-                    MapMode::Performance if activity.time_to_next.count > 0 => {
-                        format!("next in {}", format_duration(activity.time_to_next.mean))
-                    }
-                    MapMode::Performance => "—".to_string(),
-                };
+                    255 - (60.0 * share) as u8,
+                ];
+                let fill = format!("rgb({},{},{})", shade[0], shade[1], shade[2]);
+                let ink = ink_on(shade);
+                let detail = node_detail(metric, activity);
                 let _ = writeln!(
                     out,
                     r##"<g class="node" data-activity="{name}" data-count="{count}"><rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{h:.1}" rx="6" fill="{fill}" stroke="#1f3b66" stroke-width="1.2"/><text x="{cx:.1}" y="{ty:.1}" text-anchor="middle" fill="{ink}" font-weight="bold">{name}</text><text x="{cx:.1}" y="{dy:.1}" text-anchor="middle" fill="{ink}" font-size="11">{detail}</text></g>"##,
@@ -193,8 +289,98 @@ pub fn render_svg(map: &ProcessMap, layout: &MapLayout, mode: MapMode) -> String
             }
         }
     }
+    legend(&mut out, metric, largest, layout);
     out.push_str("</svg>\n");
     out
+}
+
+/// The relative luminance of an sRGB colour (WCAG 2), 0 for black to 1 for white.
+fn luminance(colour: [u8; 3]) -> f64 {
+    let linear = |c: u8| {
+        let c = f64::from(c) / 255.0;
+        if c <= 0.04045 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    0.2126 * linear(colour[0]) + 0.7152 * linear(colour[1]) + 0.0722 * linear(colour[2])
+}
+
+/// The contrast ratio of two colours (WCAG 2), 1 to 21.
+fn contrast(a: [u8; 3], b: [u8; 3]) -> f64 {
+    let (a, b) = (luminance(a) + 0.05, luminance(b) + 0.05);
+    a.max(b) / a.min(b)
+}
+
+/// Black or white, whichever reads better on `fill`: one of them always has a contrast of at
+/// least 4.58:1 (WCAG AA asks 4.5:1 for text).
+fn ink_on(fill: [u8; 3]) -> &'static str {
+    if contrast(fill, [255; 3]) >= contrast(fill, [0; 3]) {
+        "#fff"
+    } else {
+        "#000"
+    }
+}
+
+/// What an activity's shade measures: its events, or with the cases metric its cases.
+fn node_count(metric: MapMetric, activity: &ActivityStats) -> u64 {
+    match metric {
+        MapMetric::Cases => activity.cases,
+        _ => activity.count,
+    }
+}
+
+/// The second line of an activity: its count, or its times by the metric's statistic.
+fn node_detail(metric: MapMetric, a: &ActivityStats) -> String {
+    let time = |d: &DurationStats| format_duration(metric.of(d));
+    match metric.mode() {
+        MapMode::Frequency => node_count(metric, a).to_string(),
+        MapMode::Performance if a.service.count > 0 && a.waiting.count > 0 => {
+            format!("wait {} · service {}", time(&a.waiting), time(&a.service))
+        }
+        MapMode::Performance if a.service.count > 0 => format!("service {}", time(&a.service)),
+        MapMode::Performance if a.time_to_next.count > 0 => {
+            format!("next in {}", time(&a.time_to_next))
+        }
+        MapMode::Performance => "—".to_string(),
+    }
+}
+
+/// The legend under the map: what thickness and colour of paths and the shade of activities
+/// measure, with the scale from the least to the largest value drawn.
+fn legend(out: &mut String, metric: MapMetric, largest: i64, layout: &MapLayout) {
+    let y = layout.height + 8.0;
+    let _ = write!(
+        out,
+        r##"<g class="legend" data-metric="{metric}" transform="translate(12,{y:.1})"><text x="0" y="11" fill="#333" font-size="11">Paths: {what}, thin and light to thick and {dark}</text>"##,
+        metric = metric.as_str(),
+        what = escape_xml(metric.describe()),
+        dark = match metric.mode() {
+            MapMode::Frequency => "dark",
+            MapMode::Performance => "red",
+        },
+    );
+    for step in 0..=4 {
+        let share = f64::from(step) / 4.0;
+        let x = f64::from(step) * 34.0;
+        let _ = write!(
+            out,
+            r#"<line x1="{x:.1}" y1="24" x2="{:.1}" y2="24" stroke="{}" stroke-width="{:.1}"/>"#,
+            x + 30.0,
+            arc_colour(metric, share),
+            1.0 + 7.0 * share
+        );
+    }
+    let activities = match metric {
+        MapMetric::Cases => "cases",
+        _ => "events",
+    };
+    let _ = write!(
+        out,
+        r##"<text x="176" y="28" fill="#333" font-size="11">up to {}; activities shaded by {activities}</text></g>"##,
+        escape_xml(&metric.label(largest)),
+    );
 }
 
 /// A smooth path through the route: vertical tangents at each point, as layered maps look best.
@@ -241,6 +427,24 @@ mod tests {
     use crate::time::MINUTE;
 
     #[test]
+    fn text_on_activities_has_a_contrast_of_at_least_4_5() {
+        for step in 0..=100 {
+            let share = f64::from(step) / 100.0;
+            let fill = [
+                235 - (150.0 * share) as u8,
+                242 - (110.0 * share) as u8,
+                255 - (60.0 * share) as u8,
+            ];
+            let ink = if ink_on(fill) == "#fff" {
+                [255; 3]
+            } else {
+                [0; 3]
+            };
+            assert!(contrast(fill, ink) >= 4.5, "{fill:?}");
+        }
+    }
+
+    #[test]
     fn draws_every_activity_and_arc_with_mode_specific_labels() {
         let mut b = EventLogBuilder::new();
         for i in 0..4 {
@@ -250,14 +454,19 @@ mod tests {
         }
         let map = simplify_paths(&ProcessStats::from_log(&b.build()), 100);
         let l = layout(&map);
-        let freq = render_svg(&map, &l, MapMode::Frequency);
+        let freq = render_svg(&map, &l, MapMetric::Events);
         assert!(freq.starts_with("<svg"));
         assert!(freq.contains(r#"data-activity="Order &lt;&amp;&gt; placed""#));
         assert_eq!(freq.matches(r#"class="node""#).count(), 2);
         assert_eq!(freq.matches(r#"class="edge""#).count(), 3);
         assert!(freq.contains(">4</text>"));
-        let perf = render_svg(&map, &l, MapMode::Performance);
-        assert!(perf.contains(">3m 0s</text>"));
+        let perf = render_svg(&map, &l, MapMetric::default_for(MapMode::Performance));
+        assert!(perf.contains(">12m 0s</text>"), "total time by default");
         assert!(perf.contains(r#"data-mode="performance""#));
+        assert!(perf.contains("Paths: total time") && perf.contains("up to 12m 0s"));
+        let mean = render_svg(&map, &l, MapMetric::Mean);
+        assert!(mean.contains(">3m 0s</text>"));
+        let cases = render_svg(&map, &l, MapMetric::Cases);
+        assert!(cases.contains("activities shaded by cases"));
     }
 }

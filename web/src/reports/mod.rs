@@ -20,27 +20,35 @@ use collector::store::{
 use miner::discovery::ProcessStats;
 use miner::filter::{kept_activities, simplify_paths, ProcessMap};
 use miner::formats::xes_write::XesWriter;
-use miner::layout::{layout, render_svg, MapLayout, MapMode};
+use miner::layout::{layout, render_svg, MapLayout, MapMetric, MapMode};
 use miner::performance::{rank_bottlenecks, Bottlenecks};
 use serde::{Deserialize, Serialize};
 
 pub use crate::filter_bar::VARIANT_SEPARATOR;
 
-/// The map's settings, as query parameters: `mode`, `activities` and `paths` (0–100), and
-/// the filter bar's (see [`FilterParams`]).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// The map's settings, as query parameters and as `flowsight export` options: `mode`,
+/// `metric`, `activities` and `paths` (0–100), and the filter bar's (see [`FilterParams`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, clap::Args)]
 #[serde(default)]
 pub struct MapRequest {
     /// `frequency` (default) or `performance`.
+    #[arg(long)]
     pub mode: Option<String>,
+    /// What the map measures (see [`MapMetric`]): `events` or `cases` in the frequency map,
+    /// `total` (default), `mean`, `median`, `p95` or `max` time in the performance map.
+    #[arg(long)]
+    pub metric: Option<String>,
     /// Activity slider, percent of activities shown (default 100).
     #[serde(deserialize_with = "optional_number")]
+    #[arg(long)]
     pub activities: Option<u8>,
     /// Path slider, percent of arcs shown (default 100).
     #[serde(deserialize_with = "optional_number")]
+    #[arg(long)]
     pub paths: Option<u8>,
     /// Which instances the map covers.
     #[serde(flatten)]
+    #[command(flatten)]
     pub filters: FilterParams,
 }
 
@@ -49,6 +57,8 @@ pub struct MapRequest {
 pub struct FilterSummary {
     /// `frequency` or `performance`.
     pub mode: MapMode,
+    /// What the map measures.
+    pub metric: MapMetric,
     /// Percent of activities shown.
     pub activities: u8,
     /// Percent of arcs shown.
@@ -68,6 +78,29 @@ impl MapRequest {
                 WebError::BadRequest(format!("mode: {m:?} is not 'frequency' or 'performance'"))
             })?,
         };
+        let metric = match self
+            .metric
+            .as_deref()
+            .map(str::trim)
+            .filter(|m| !m.is_empty())
+        {
+            None => MapMetric::default_for(mode),
+            Some(m) => {
+                let metric = MapMetric::parse(m).ok_or_else(|| {
+                    WebError::BadRequest(format!(
+                        "metric: {m:?} is not events, cases, total, mean, median, p95 or max"
+                    ))
+                })?;
+                if self.mode.as_deref().is_some_and(|m| !m.is_empty()) && metric.mode() != mode {
+                    return Err(WebError::BadRequest(format!(
+                        "metric: {m} belongs to the {} map, not the {} map",
+                        metric.mode().as_str(),
+                        mode.as_str()
+                    )));
+                }
+                metric
+            }
+        };
         let percent = |name: &str, v: Option<u8>| match v {
             Some(p) if p > 100 => Err(WebError::BadRequest(format!(
                 "{name}: {p} is over 100 percent"
@@ -76,7 +109,8 @@ impl MapRequest {
             None => Ok(100),
         };
         Ok(FilterSummary {
-            mode,
+            mode: metric.mode(),
+            metric,
             activities: percent("activities", self.activities)?,
             paths: percent("paths", self.paths)?,
             cases: self.filters.resolve()?,
@@ -141,7 +175,7 @@ impl MapView {
 
     /// The map as a standalone SVG document.
     pub fn svg(&self) -> String {
-        render_svg(&self.map, &self.layout, self.filters.mode)
+        render_svg(&self.map, &self.layout, self.filters.metric)
     }
 
     /// The bottleneck rankings over the selected instances.
@@ -353,7 +387,7 @@ mod tests {
     fn the_map_renders_to_png_with_its_labels() {
         let s = stats();
         let map = simplify_paths(&s, 100);
-        let svg = render_svg(&map, &layout(&map), MapMode::Frequency);
+        let svg = render_svg(&map, &layout(&map), MapMetric::Events);
         let png = svg_to_png(&svg).unwrap();
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
         let without_text = svg_to_png(&svg.replace(">pay</text>", "></text>")).unwrap();
@@ -377,7 +411,24 @@ mod tests {
             ok.cases.variant,
             Some(vec!["A".to_string(), "B".to_string()])
         );
+        let p95: MapRequest = serde_urlencoded::from_str("metric=p95").unwrap();
+        let p95 = p95.resolve().unwrap();
+        assert_eq!(
+            (p95.mode, p95.metric),
+            (MapMode::Performance, MapMetric::P95),
+            "a metric picks its map"
+        );
+        assert_eq!(
+            ok.metric,
+            MapMetric::Total,
+            "performance ranks by total time"
+        );
         for (query, parameter) in [
+            (
+                "mode=frequency&metric=mean",
+                "metric: mean belongs to the performance map",
+            ),
+            ("metric=fastest", "metric:"),
             ("mode=fast", "mode:"),
             ("paths=101", "paths:"),
             ("to=tomorrow", "to:"),

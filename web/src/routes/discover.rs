@@ -14,7 +14,7 @@ use axum::{Json, Router};
 use collector::discover::{changes, discover, preview, stored_sample, DiscoverOptions, Discovery};
 use collector::CollectorConfig;
 use miner::discovery::ProcessStatsBuilder;
-use miner::layout::{layout, render_svg, MapMode};
+use miner::layout::{layout, render_svg, MapMetric};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 
@@ -180,7 +180,7 @@ async fn preview_json(
         }
         let stats = builder.finish();
         let map = miner::filter::simplify_paths(&stats, 100);
-        let svg = render_svg(&map, &layout(&map), MapMode::Frequency);
+        let svg = render_svg(&map, &layout(&map), MapMetric::Events);
         let correlated: usize = result.instances.iter().map(Vec::len).sum();
         Ok(Json(serde_json::json!({
             "instances": result.instances.len(),

@@ -26,6 +26,8 @@ pub fn routes() -> Router<AppState> {
 struct MapPage {
     header: Header,
     performance: bool,
+    /// What the map measures (`events`, `total`, …).
+    metric: &'static str,
     activities: u8,
     paths: u8,
     bar: FilterBar,
@@ -60,6 +62,7 @@ fn summary(view: &MapView) -> String {
 fn query_string(request: &MapRequest) -> String {
     let mut pairs: Vec<(&str, String)> = [
         ("mode", request.mode.clone()),
+        ("metric", request.metric.clone()),
         ("activities", request.activities.map(|v| v.to_string())),
         ("paths", request.paths.map(|v| v.to_string())),
     ]
@@ -86,6 +89,7 @@ async fn map_page(
     page(MapPage {
         header: Header::new("map", &overview),
         performance: view.filters.mode == MapMode::Performance,
+        metric: view.filters.metric.as_str(),
         activities: view.filters.activities,
         paths: view.filters.paths,
         bar: FilterBar::new("/map", &request.filters, suggested),
