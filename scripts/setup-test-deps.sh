@@ -7,6 +7,7 @@
 # independent Kafka client to produce into it (confluent-kafka), the OpenTelemetry Python SDK
 # with its OTLP exporters (a real client sending spans),
 # bpmn-js from npm (a real BPMN modeler's viewer, to open exported models in the browser),
+# axe-core from npm (accessibility checks of the UI in the browser tests),
 # Debian's ClickHouse server (18.16) and libchdb from npm (a current ClickHouse engine,
 # in-process) to run the ClickHouse store's SQL on both; the openssl tool (test certificates
 # for the TLS tests); promtool from Debian's prometheus package, unpacked (no server installed
@@ -54,6 +55,11 @@ if [ ! -f "$NPM_DIR/node_modules/bpmn-js/dist/bpmn-modeler.production.min.js" ];
   echo "setup: installing bpmn-js (npm) into $NPM_DIR"
   mkdir -p "$NPM_DIR"
   (cd "$NPM_DIR" && npm install --no-audit --no-fund --silent bpmn-js@18)
+fi
+if [ ! -f "$NPM_DIR/node_modules/axe-core/axe.min.js" ]; then
+  echo "setup: installing axe-core (npm) into $NPM_DIR"
+  mkdir -p "$NPM_DIR"
+  (cd "$NPM_DIR" && npm install --no-audit --no-fund --silent axe-core@4)
 fi
 if [ ! -f "$CHDB_DIR/$CHDB_VERSION/libchdb.so" ]; then
   echo "setup: fetching libchdb $CHDB_VERSION (npm @chdb/lib-linux-x64-gnu) into $CHDB_DIR"
