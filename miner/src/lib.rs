@@ -10,8 +10,10 @@
 //! - [`performance`]: duration statistics and bottleneck rankings.
 //! - [`filter`]: Disco-style map simplification (activity and path sliders).
 //! - [`layout`]: layered layout of a process map and its SVG rendering.
+//! - [`charts`]: cases over time, case durations and the dotted chart, as data and SVG.
 //! - [`formats`]: reading XES, writing CSV and JSON reports.
 
+pub mod charts;
 pub mod conformance;
 pub mod discovery;
 pub mod error;

@@ -12,7 +12,7 @@ AXE = os.path.join(
     os.environ.get("FLOWSIGHT_NPM", os.path.expanduser("~/.cache/flowsight/npm")),
     "node_modules/axe-core/axe.min.js",
 )
-PAGES = ["/map", "/map?mode=performance", "/instances", "/variants", "/bottlenecks", "/model",
+PAGES = ["/map", "/map?mode=performance", "/instances", "/variants", "/bottlenecks", "/charts", "/model",
          "/import", "/sources", "/uncorrelated", "/no-such-page"]
 
 

@@ -47,6 +47,15 @@ def test_a_filter_set_on_the_map_holds_on_every_page_and_export(server, browser)
     page.wait_for_url(re.compile(rf"/bottlenecks\?absent={FILTER}$"))
     assert instances_in(page.inner_text("p.summary")) == expected
 
+    page.click("header.top nav a[href='/charts']")
+    page.wait_for_url(re.compile(rf"/charts\?absent={FILTER}$"))
+    binned = page.eval_on_selector_all("#chart-durations rect.bin", "bs => bs.map(b => Number(b.dataset.count))")
+    assert sum(binned) == expected, "the histogram holds each filtered instance once"
+    started = page.eval_on_selector_all("#chart-cases-over-time rect.started", "bs => bs.map(b => Number(b.dataset.count))")
+    assert sum(started) == expected
+    drawn = page.eval_on_selector_all("#chart-dotted circle.dot", "ds => ds.map(d => d.dataset.activity)")
+    assert drawn and FILTER not in drawn
+
     page.click("header.top nav a[href='/instances']")
     page.wait_for_url(re.compile(rf"/instances\?absent={FILTER}$"))
     summary = page.inner_text("p.summary")

@@ -5,15 +5,11 @@
 
 mod support;
 
-use collector::mapping::map_event;
-use collector::store::{EmbeddedStore, Store};
-use collector::CollectorConfig;
-use fixtures::{generate, Scenario, ORDER_FLOW_CONFIG};
+use fixtures::ORDER_FLOW_CONFIG;
 use miner::formats::counted;
 use miner::formats::xes::read_event_log;
 use miner::time::{format_timestamp, Micros, DAY, SECOND};
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 /// One instance of the exported log: its name, activities and first and last times.
 struct Case {
@@ -25,23 +21,8 @@ struct Case {
 }
 
 fn served() -> (tempfile::TempDir, axum::Router) {
-    let config = CollectorConfig::parse(ORDER_FLOW_CONFIG).unwrap();
-    let flow = generate(&Scenario {
-        orders: 600,
-        ..Scenario::default()
-    });
-    let serde_json::Value::Array(envelopes) = serde_json::to_value(&flow.events).unwrap() else {
-        unreachable!("a list serializes to an array")
-    };
-    let events = envelopes
-        .into_iter()
-        .map(|v| map_event(&config.mapping, v, b"", "test"))
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(EmbeddedStore::open(dir.path(), config.instances.clone()).unwrap());
-    store.append(&events).unwrap();
-    (dir, support::router(store, config))
+    let (dir, _, router, _) = support::served_orders(ORDER_FLOW_CONFIG, 600);
+    (dir, router)
 }
 
 async fn get(router: &axum::Router, uri: &str) -> String {

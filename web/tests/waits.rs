@@ -6,10 +6,8 @@
 
 mod support;
 
-use collector::mapping::map_event;
 use collector::store::{EmbeddedStore, InstanceQuery, InstanceStatus, Store};
-use collector::CollectorConfig;
-use fixtures::{generate, GroundTruth, OrderOutcome, Scenario, ORDER_FLOW_CONFIG};
+use fixtures::{GroundTruth, OrderOutcome, ORDER_FLOW_CONFIG};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -22,24 +20,7 @@ fn served(
     axum::Router,
     GroundTruth,
 ) {
-    let config = CollectorConfig::parse(config).unwrap();
-    let scenario = Scenario {
-        orders: 1_500,
-        ..Scenario::default()
-    };
-    let flow = generate(&scenario);
-    let serde_json::Value::Array(envelopes) = serde_json::to_value(&flow.events).unwrap() else {
-        unreachable!("a list serializes to an array")
-    };
-    let mapped = envelopes
-        .into_iter()
-        .map(|v| map_event(&config.mapping, v, b"", "test"));
-    let events = mapped.collect::<Result<Vec<_>, _>>().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(EmbeddedStore::open(dir.path(), config.instances.clone()).unwrap());
-    store.append(&events).unwrap();
-    let router = support::router(store.clone(), config);
-    (dir, store, router, flow.truth)
+    support::served_orders(config, 1_500)
 }
 
 async fn get(router: &axum::Router, uri: &str) -> String {

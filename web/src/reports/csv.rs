@@ -197,6 +197,6 @@ pub fn write_events_csv(
     Ok(count)
 }
 
-fn seconds(micros: Micros) -> String {
+pub(super) fn seconds(micros: Micros) -> String {
     format!("{:.3}", micros as f64 / 1e6)
 }

@@ -3,6 +3,7 @@
 //! file. The UI's download links and `flowsight export` both use these, so a file downloaded
 //! from a page and one written by the CLI are the same.
 
+pub mod charts;
 mod csv;
 mod html;
 mod json;

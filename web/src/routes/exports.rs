@@ -4,6 +4,7 @@
 use super::blocking;
 use super::instances::ListParams;
 use super::streamed::streamed;
+use crate::reports::charts::{Chart, ChartData};
 use crate::reports::{self, MapRequest, MapView};
 use crate::{AppState, WebError};
 use axum::extract::{Path, Query, State};
@@ -77,6 +78,27 @@ async fn export(
         };
         return Ok(download(&file, content_type, body));
     }
+    if let Some(chart) = name
+        .rsplit_once('.')
+        .and_then(|(stem, _)| Chart::parse(stem))
+    {
+        let cases = map.filters.resolve()?;
+        return blocking(&state, move |store| {
+            let data = ChartData::read(store, chart, &cases)?;
+            Ok(match name.rsplit_once('.').map_or("", |(_, ext)| ext) {
+                "svg" => download(&name, "image/svg+xml", data.svg()),
+                "png" => download(&name, "image/png", reports::svg_to_png(&data.svg())?),
+                "csv" => download(&name, CSV, data.csv(cells)),
+                other => {
+                    return Err(WebError::NotFound(format!(
+                        "the {} chart is exported as svg, png or csv, not {other:?}",
+                        chart.name()
+                    )))
+                }
+            })
+        })
+        .await;
+    }
     blocking(&state, move |store| {
         let view = || MapView::compute(store, &map);
         let pretty = |v: serde_json::Value| serde_json::to_string_pretty(&v).expect("json values serialize");
@@ -97,7 +119,7 @@ async fn export(
                 let ocel = reports::ocel_of_store(store)?;
                 download(&name, JSON, miner::formats::ocel_json::write_ocel_json(&ocel).to_string())
             }
-            other => return Err(WebError::NotFound(format!("no export called {other:?}: try map.svg, map.png, model.bpmn, report.html, dfg.csv, dfg.json, variants.csv, variants.json, bottlenecks.csv, bottlenecks.json, instances.csv, instances.json, log.xes, log.csv or log.jsonocel"))),
+            other => return Err(WebError::NotFound(format!("no export called {other:?}: try map.svg, map.png, model.bpmn, report.html, dfg.csv, dfg.json, variants.csv, variants.json, bottlenecks.csv, bottlenecks.json, instances.csv, instances.json, log.xes, log.csv, log.jsonocel, or cases-over-time, durations or dotted as .svg, .png or .csv"))),
         })
     })
     .await

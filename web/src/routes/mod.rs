@@ -2,6 +2,7 @@
 
 mod assets;
 mod bottlenecks;
+mod charts;
 mod discover;
 mod error_pages;
 mod exports;
@@ -33,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         .merge(instances::routes())
         .merge(variants::routes())
         .merge(bottlenecks::routes())
+        .merge(charts::routes())
         .merge(exports::routes())
         .merge(upload::routes())
         .merge(sources::routes())

@@ -35,10 +35,16 @@ async fn answer(router: &axum::Router, uri: &str) -> axum::response::Response {
 
 /// The status and body of `GET uri`.
 pub async fn get(router: &axum::Router, uri: &str) -> (StatusCode, String) {
+    let (status, body) = get_bytes(router, uri).await;
+    (status, String::from_utf8(body).unwrap())
+}
+
+/// The status and raw body of `GET uri` (for pictures).
+pub async fn get_bytes(router: &axum::Router, uri: &str) -> (StatusCode, Vec<u8>) {
     let response = answer(router, uri).await;
     let status = response.status();
     let body = axum::body::to_bytes(response.into_body(), usize::MAX).await;
-    (status, String::from_utf8(body.unwrap().to_vec()).unwrap())
+    (status, body.unwrap().to_vec())
 }
 
 /// The status and `Location` of `GET uri`: where a redirect leads.
@@ -47,4 +53,37 @@ pub async fn location(router: &axum::Router, uri: &str) -> (StatusCode, Option<S
     let to = response.headers().get(axum::http::header::LOCATION);
     let to = to.map(|v| v.to_str().unwrap().to_string());
     (response.status(), to)
+}
+
+/// A store of `orders` generated orders judged by `config`, the router over it, and the
+/// generator's ground truth.
+pub fn served_orders(
+    config: &str,
+    orders: usize,
+) -> (
+    tempfile::TempDir,
+    Arc<collector::store::EmbeddedStore>,
+    axum::Router,
+    fixtures::GroundTruth,
+) {
+    let config = CollectorConfig::parse(config).unwrap();
+    let flow = fixtures::generate(&fixtures::Scenario {
+        orders,
+        ..fixtures::Scenario::default()
+    });
+    let serde_json::Value::Array(envelopes) = serde_json::to_value(&flow.events).unwrap() else {
+        unreachable!("a list serializes to an array")
+    };
+    let events = envelopes
+        .into_iter()
+        .map(|v| collector::mapping::map_event(&config.mapping, v, b"", "test"))
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(
+        collector::store::EmbeddedStore::open(dir.path(), config.instances.clone()).unwrap(),
+    );
+    store.append(&events).unwrap();
+    let router = router(store.clone(), config);
+    (dir, store, router, flow.truth)
 }
