@@ -11,9 +11,11 @@
 //! - [`filter`]: Disco-style map simplification (activity and path sliders).
 //! - [`layout`]: layered layout of a process map and its SVG rendering.
 //! - [`charts`]: cases over time, case durations and the dotted chart, as data and SVG.
+//! - [`compare`]: two sets of cases compared path by path, and the map of their changes.
 //! - [`formats`]: reading XES, writing CSV and JSON reports.
 
 pub mod charts;
+pub mod compare;
 pub mod conformance;
 pub mod discovery;
 pub mod error;

@@ -35,6 +35,28 @@ pub struct DemoArgs {
     /// With --kafka: the topic to publish to and consume from.
     #[arg(long, default_value = "flowsight-demo-orders")]
     pub topic: String,
+    /// From this order on (1-based), a share of the orders (--slow-fetch-share) waits hours for
+    /// its goods instead of one in ten, as after a bad release: a change for the Compare page.
+    #[arg(long, value_name = "ORDER")]
+    pub slow_fetches_from: Option<usize>,
+    /// With --slow-fetches-from: the share of orders whose goods fetching waits hours (0-1).
+    #[arg(long, default_value_t = 0.6, value_parser = super::parse_share)]
+    pub slow_fetch_share: f64,
+}
+
+impl DemoArgs {
+    /// The generated stream's parameters.
+    fn scenario(&self) -> Scenario {
+        Scenario {
+            orders: self.orders,
+            seed: self.seed,
+            change: self.slow_fetches_from.map(|from_order| fixtures::Change {
+                from_order,
+                slow_fetch_share: self.slow_fetch_share,
+            }),
+            ..Scenario::default()
+        }
+    }
 }
 
 /// Runs `flowsight demo`.
@@ -55,9 +77,8 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         let addr = listeners.addr;
         let authorization = listeners.ingest_authorization();
         let server = tokio::spawn(serve_until_interrupted(listeners, store, rules));
-        let orders = args.orders;
-        let seed = args.seed;
-        tokio::task::spawn_blocking(move || send_demo_events(addr, authorization, orders, seed))
+        let scenario = args.scenario();
+        tokio::task::spawn_blocking(move || send_demo_events(addr, authorization, scenario))
             .await??;
         println!("Flowsight demo ready: open http://{addr}/map (Ctrl-C to stop)");
         server.await?
@@ -78,7 +99,7 @@ fn run_through_kafka(args: DemoArgs, brokers: &str) -> anyhow::Result<()> {
     };
     rules.config.kafka = kafka.clone();
     let store = args.store.open_running(&rules)?;
-    let flow = demo_flow(args.orders, args.seed);
+    let flow = demo_flow(args.scenario());
     let envelopes: Vec<serde_json::Value> = flow
         .events
         .iter()
@@ -104,15 +125,11 @@ fn run_through_kafka(args: DemoArgs, brokers: &str) -> anyhow::Result<()> {
     })
 }
 
-/// The generated stream, ending about now.
-fn demo_flow(orders: usize, seed: u64) -> fixtures::GeneratedFlow {
-    let mut scenario = Scenario {
-        orders,
-        seed,
-        ..Scenario::default()
-    };
+/// The generated stream of `scenario`, ending about now.
+fn demo_flow(mut scenario: Scenario) -> fixtures::GeneratedFlow {
     let now = miner::time::now_micros();
-    scenario.start = now - scenario.mean_interarrival * orders as i64 - 30 * 60 * 1_000_000;
+    scenario.start =
+        now - scenario.mean_interarrival * scenario.orders as i64 - 30 * 60 * 1_000_000;
     generate(&scenario)
 }
 
@@ -136,11 +153,11 @@ fn post(
 fn send_demo_events(
     addr: SocketAddr,
     authorization: Option<String>,
-    orders: usize,
-    seed: u64,
+    scenario: Scenario,
 ) -> anyhow::Result<()> {
     let authorization = authorization.as_deref();
-    let flow = demo_flow(orders, seed);
+    let orders = scenario.orders;
+    let flow = demo_flow(scenario);
     let url = format!("http://{addr}/api/events");
     let bar = progress::bar(flow.events.len() as u64, "ingesting demo events", false);
     let (mut accepted, mut duplicates) = (0, 0);

@@ -201,7 +201,7 @@ impl FilterParams {
 
 /// A `from`/`to` parameter: a time, or a date meaning its first moment; a date given as the
 /// end of a range (`through_day`) includes that whole day, so one day picked twice is that day.
-fn time_param(
+pub(crate) fn time_param(
     name: &str,
     text: Option<&str>,
     through_day: bool,

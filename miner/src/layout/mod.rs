@@ -7,4 +7,4 @@ mod layered;
 mod svg;
 
 pub use layered::{layout, MapLayout, NodeKind, PlacedEdge, PlacedNode};
-pub use svg::{render_svg, MapMetric, MapMode};
+pub use svg::{render_look, render_svg, ArcLook, MapLook, MapMetric, MapMode};

@@ -168,10 +168,78 @@ fn arc_colour(metric: MapMetric, share: f64) -> String {
     }
 }
 
+/// How one path is drawn.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArcLook {
+    /// Its thickness, 0 (thinnest) to 1 (thickest).
+    pub weight: f64,
+    /// Its colour.
+    pub colour: String,
+    /// Its label (none when empty).
+    pub label: String,
+    /// More attributes of its group, written as they are (e.g. ` data-change="12"`).
+    pub attributes: String,
+}
+
+/// What a drawing of a map shows beyond its shape: each path's look, what the activities
+/// show, and the legend under it. The metric map and the comparison of two maps are two looks.
+pub trait MapLook {
+    /// The attributes of the `<svg>` element saying what it shows (`data-mode="…"`).
+    fn attributes(&self) -> String;
+    /// How a path is drawn.
+    fn arc(&self, arc: &Arc, from: &str, to: &str) -> ArcLook;
+    /// The measure of the activities' shade and second line.
+    fn metric(&self) -> MapMetric;
+    /// Writes the legend's elements, at the top of the legend's band.
+    fn legend(&self, out: &mut String);
+}
+
+/// The look of a map measured by a metric, paths scaled to the largest value.
+struct MetricLook {
+    metric: MapMetric,
+    largest: i64,
+}
+
+impl MapLook for MetricLook {
+    fn attributes(&self) -> String {
+        format!(
+            r#"data-mode="{}" data-metric="{}""#,
+            self.metric.mode().as_str(),
+            self.metric.as_str()
+        )
+    }
+
+    fn arc(&self, arc: &Arc, _: &str, _: &str) -> ArcLook {
+        match self.metric.of_arc(arc) {
+            Some(value) => {
+                let share = value as f64 / self.largest as f64;
+                ArcLook {
+                    weight: share,
+                    colour: arc_colour(self.metric, share),
+                    label: self.metric.label(value),
+                    attributes: String::new(),
+                }
+            }
+            None => ArcLook {
+                weight: 0.0,
+                colour: "#bbbbbb".to_string(),
+                label: String::new(),
+                attributes: String::new(),
+            },
+        }
+    }
+
+    fn metric(&self) -> MapMetric {
+        self.metric
+    }
+
+    fn legend(&self, out: &mut String) {
+        legend(out, self.metric, self.largest);
+    }
+}
+
 /// Renders `map` at the coordinates of `layout`, measured by `metric`, with a legend.
 pub fn render_svg(map: &ProcessMap, layout: &MapLayout, metric: MapMetric) -> String {
-    let mode = metric.mode();
-    let mut out = String::with_capacity(16 * 1024);
     let largest = map
         .arcs
         .iter()
@@ -179,7 +247,13 @@ pub fn render_svg(map: &ProcessMap, layout: &MapLayout, metric: MapMetric) -> St
         .max()
         .unwrap_or(1)
         .max(1);
-    let max_value = largest as f64;
+    render_look(map, layout, &MetricLook { metric, largest })
+}
+
+/// Renders `map` at the coordinates of `layout` in `look`, with its legend under the map.
+pub fn render_look(map: &ProcessMap, layout: &MapLayout, look: &dyn MapLook) -> String {
+    let metric = look.metric();
+    let mut out = String::with_capacity(16 * 1024);
     let max_activity = map
         .activities
         .iter()
@@ -190,12 +264,11 @@ pub fn render_svg(map: &ProcessMap, layout: &MapLayout, metric: MapMetric) -> St
     let height = layout.height + LEGEND_HEIGHT;
     let _ = write!(
         out,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" class="process-map" data-mode="{mode}" data-metric="{metric}" width="{w:.0}" height="{h:.0}" viewBox="0 0 {w:.0} {h:.0}" font-family="Helvetica, Arial, sans-serif" font-size="12">
+        r##"<svg xmlns="http://www.w3.org/2000/svg" class="process-map" {attributes} width="{w:.0}" height="{h:.0}" viewBox="0 0 {w:.0} {h:.0}" font-family="Helvetica, Arial, sans-serif" font-size="12">
 <defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="11" markerHeight="11" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>
 <rect width="100%" height="100%" fill="#ffffff"/>
 "##,
-        mode = mode.as_str(),
-        metric = metric.as_str(),
+        attributes = look.attributes(),
         w = layout.width,
         h = height,
     );
@@ -210,13 +283,12 @@ pub fn render_svg(map: &ProcessMap, layout: &MapLayout, metric: MapMetric) -> St
             ),
             Arc::End { from, .. } => (map.activities[*from].name.clone(), "■ end".to_string()),
         };
-        let (weight, colour, label) = match metric.of_arc(arc) {
-            Some(value) => {
-                let share = value as f64 / max_value;
-                (share, arc_colour(metric, share), metric.label(value))
-            }
-            None => (0.0, "#bbbbbb".to_string(), String::new()),
-        };
+        let ArcLook {
+            weight,
+            colour,
+            label,
+            attributes,
+        } = look.arc(arc, &from, &to);
         let stroke = 1.0 + 7.0 * weight;
         let dashed = if matches!(arc, Arc::Start { .. } | Arc::End { .. }) {
             r#" stroke-dasharray="5,4""#
@@ -225,7 +297,7 @@ pub fn render_svg(map: &ProcessMap, layout: &MapLayout, metric: MapMetric) -> St
         };
         let _ = write!(
             out,
-            r#"<g class="edge" data-from="{}" data-to="{}" data-count="{}"><path d="{}" fill="none" stroke="{colour}" stroke-width="{stroke:.1}"{dashed} marker-end="url(#arrow)"/>"#,
+            r#"<g class="edge" data-from="{}" data-to="{}" data-count="{}"{attributes}><path d="{}" fill="none" stroke="{colour}" stroke-width="{stroke:.1}"{dashed} marker-end="url(#arrow)"/>"#,
             escape_xml(&from),
             escape_xml(&to),
             arc.count(),
@@ -289,8 +361,13 @@ pub fn render_svg(map: &ProcessMap, layout: &MapLayout, metric: MapMetric) -> St
             }
         }
     }
-    legend(&mut out, metric, largest, layout);
-    out.push_str("</svg>\n");
+    let _ = write!(
+        out,
+        r#"<g class="legend" transform="translate(12,{:.1})">"#,
+        layout.height + 8.0
+    );
+    look.legend(&mut out);
+    out.push_str("</g></svg>\n");
     out
 }
 
@@ -347,13 +424,12 @@ fn node_detail(metric: MapMetric, a: &ActivityStats) -> String {
     }
 }
 
-/// The legend under the map: what thickness and colour of paths and the shade of activities
-/// measure, with the scale from the least to the largest value drawn.
-fn legend(out: &mut String, metric: MapMetric, largest: i64, layout: &MapLayout) {
-    let y = layout.height + 8.0;
+/// The legend of a metric map: what thickness and colour of paths and the shade of
+/// activities measure, with the scale from the least to the largest value drawn.
+fn legend(out: &mut String, metric: MapMetric, largest: i64) {
     let _ = write!(
         out,
-        r##"<g class="legend" data-metric="{metric}" transform="translate(12,{y:.1})"><text x="0" y="11" fill="#333" font-size="11">Paths: {what}, thin and light to thick and {dark}</text>"##,
+        r##"<text x="0" y="11" fill="#333" font-size="11" data-metric="{metric}">Paths: {what}, thin and light to thick and {dark}</text>"##,
         metric = metric.as_str(),
         what = escape_xml(metric.describe()),
         dark = match metric.mode() {
@@ -378,7 +454,7 @@ fn legend(out: &mut String, metric: MapMetric, largest: i64, layout: &MapLayout)
     };
     let _ = write!(
         out,
-        r##"<text x="176" y="28" fill="#333" font-size="11">up to {}; activities shaded by {activities}</text></g>"##,
+        r##"<text x="176" y="28" fill="#333" font-size="11">up to {}; activities shaded by {activities}</text>"##,
         escape_xml(&metric.label(largest)),
     );
 }

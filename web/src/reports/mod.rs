@@ -4,6 +4,7 @@
 //! from a page and one written by the CLI are the same.
 
 pub mod charts;
+pub mod compare;
 mod csv;
 mod html;
 mod json;

@@ -5,6 +5,7 @@ use super::blocking;
 use super::instances::ListParams;
 use super::streamed::streamed;
 use crate::reports::charts::{Chart, ChartData};
+use crate::reports::compare::{CompareParams, ComparisonView};
 use crate::reports::{self, MapRequest, MapView};
 use crate::{AppState, WebError};
 use axum::extract::{Path, Query, State};
@@ -56,6 +57,7 @@ async fn export(
     Query(list): Query<ListParams>,
     Query(model): Query<ModelParams>,
     Query(csv): Query<CsvParams>,
+    Query(compared): Query<CompareParams>,
 ) -> Result<Response, WebError> {
     let cells = csv.cells;
     let selection = list.selection()?;
@@ -77,6 +79,29 @@ async fn export(
             CSV
         };
         return Ok(download(&file, content_type, body));
+    }
+    if let Some(ext) = name.strip_prefix("compare.") {
+        let sets = compared.sets(&map.filters)?;
+        let ext = ext.to_string();
+        return blocking(&state, move |store| {
+            let view = ComparisonView::compute(store, sets)?;
+            Ok(match ext.as_str() {
+                "svg" => download(&name, "image/svg+xml", view.svg()),
+                "png" => download(&name, "image/png", reports::svg_to_png(&view.svg())?),
+                "csv" => download(&name, CSV, view.csv(cells)),
+                "json" => download(
+                    &name,
+                    JSON,
+                    serde_json::to_string_pretty(&view.json()).expect("json values serialize"),
+                ),
+                other => {
+                    return Err(WebError::NotFound(format!(
+                        "the comparison is exported as svg, png, csv or json, not {other:?}"
+                    )))
+                }
+            })
+        })
+        .await;
     }
     if let Some(chart) = name
         .rsplit_once('.')
@@ -119,7 +144,7 @@ async fn export(
                 let ocel = reports::ocel_of_store(store)?;
                 download(&name, JSON, miner::formats::ocel_json::write_ocel_json(&ocel).to_string())
             }
-            other => return Err(WebError::NotFound(format!("no export called {other:?}: try map.svg, map.png, model.bpmn, report.html, dfg.csv, dfg.json, variants.csv, variants.json, bottlenecks.csv, bottlenecks.json, instances.csv, instances.json, log.xes, log.csv, log.jsonocel, or cases-over-time, durations or dotted as .svg, .png or .csv"))),
+            other => return Err(WebError::NotFound(format!("no export called {other:?}: try map.svg, map.png, model.bpmn, report.html, dfg.csv, dfg.json, variants.csv, variants.json, bottlenecks.csv, bottlenecks.json, instances.csv, instances.json, log.xes, log.csv, log.jsonocel, cases-over-time, durations or dotted as .svg, .png or .csv, or compare.svg, .png, .csv or .json"))),
         })
     })
     .await

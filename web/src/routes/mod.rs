@@ -3,6 +3,7 @@
 mod assets;
 mod bottlenecks;
 mod charts;
+mod compare;
 mod discover;
 mod error_pages;
 mod exports;
@@ -35,6 +36,7 @@ pub fn router(state: AppState) -> Router {
         .merge(variants::routes())
         .merge(bottlenecks::routes())
         .merge(charts::routes())
+        .merge(compare::routes())
         .merge(exports::routes())
         .merge(upload::routes())
         .merge(sources::routes())

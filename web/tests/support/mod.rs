@@ -66,11 +66,28 @@ pub fn served_orders(
     axum::Router,
     fixtures::GroundTruth,
 ) {
+    served_scenario(
+        config,
+        &fixtures::Scenario {
+            orders,
+            ..fixtures::Scenario::default()
+        },
+    )
+}
+
+/// A store of the orders `scenario` generates judged by `config`, the router over it, and
+/// the generator's ground truth.
+pub fn served_scenario(
+    config: &str,
+    scenario: &fixtures::Scenario,
+) -> (
+    tempfile::TempDir,
+    Arc<collector::store::EmbeddedStore>,
+    axum::Router,
+    fixtures::GroundTruth,
+) {
     let config = CollectorConfig::parse(config).unwrap();
-    let flow = fixtures::generate(&fixtures::Scenario {
-        orders,
-        ..fixtures::Scenario::default()
-    });
+    let flow = fixtures::generate(scenario);
     let serde_json::Value::Array(envelopes) = serde_json::to_value(&flow.events).unwrap() else {
         unreachable!("a list serializes to an array")
     };
