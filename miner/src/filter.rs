@@ -66,6 +66,54 @@ pub fn kept_activities(stats: &ProcessStats, percent: u8) -> Vec<String> {
         .collect()
 }
 
+/// Which kinds of steps a map shows: instant events, steps with a duration (trace spans, or
+/// start/complete pairs), or both. Spans sorted among events add paths that are only the
+/// services' inner work; either kind alone reads the flow at one level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepKinds {
+    /// Every step.
+    #[default]
+    Both,
+    /// Instant events only.
+    Events,
+    /// Steps with a duration only.
+    Spans,
+}
+
+impl StepKinds {
+    /// The name used in URLs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Both => "both",
+            Self::Events => "events",
+            Self::Spans => "spans",
+        }
+    }
+
+    /// Parses the name used in URLs.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Both, Self::Events, Self::Spans]
+            .into_iter()
+            .find(|k| k.as_str() == text)
+    }
+
+    /// Whether an activity's steps are of the kinds kept: a step with a duration is one with
+    /// service times.
+    pub fn keeps(self, activity: &ActivityStats) -> bool {
+        match self {
+            Self::Both => true,
+            Self::Events => !is_span(activity),
+            Self::Spans => is_span(activity),
+        }
+    }
+}
+
+/// Whether an activity's steps have a duration (trace spans, start/complete pairs).
+pub fn is_span(activity: &ActivityStats) -> bool {
+    activity.service.count > 0
+}
+
 /// Builds the map of `stats` keeping `percent` (0–100) of its arcs, most frequent first,
 /// plus for each activity its strongest way in and way out when the cut removed them all.
 pub fn simplify_paths(stats: &ProcessStats, percent: u8) -> ProcessMap {

@@ -112,6 +112,24 @@ def test_the_measure_is_chosen_and_explained_by_the_legend(server, browser):
     assert page.is_checked("input[value=frequency]"), "a count switches back to the frequency map"
 
 
+def test_spans_are_drawn_apart_and_can_be_shown_alone(server, browser):
+    page = browser.new_page()
+    page.goto(server + "/map")
+    kinds = dict(page.eval_on_selector_all("#map g.node", "ns => ns.map(n => [n.dataset.activity, n.dataset.kind])"))
+    spans = {"charge card", "pick goods", "print shipping label"}
+    assert {a for a, k in kinds.items() if k == "span"} == spans, kinds
+    assert page.get_attribute('#map g.node[data-kind="span"] rect', "stroke-dasharray"), "spans are dashed"
+    page.select_option("#steps", "spans")
+    page.wait_for_selector("#map[data-version='1']")
+    assert set(drawn_activities(page)) == spans
+    assert "steps=spans" in page.url
+    page.select_option("#steps", "events")
+    page.wait_for_selector("#map[data-version='2']")
+    events = set(drawn_activities(page))
+    assert events and not events & spans
+    assert events | spans == set(DEMO_ACTIVITIES)
+
+
 def test_a_click_on_an_activity_or_a_path_lists_the_instances_behind_it(server, browser):
     page = browser.new_page()
     for _ in range(100):  # every order of the demo stored, so that counts hold still

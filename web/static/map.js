@@ -170,7 +170,7 @@
     const edge = e.target.closest("g.edge");
     // The instances behind it, under the filters the map shows.
     const query = new URLSearchParams(params());
-    for (const setting of ["mode", "metric", "activities", "paths"]) query.delete(setting);
+    for (const setting of ["mode", "metric", "steps", "activities", "paths"]) query.delete(setting);
     if (node) {
       query.set("activity", node.dataset.activity);
     } else if (edge && !edge.dataset.from.startsWith("▶") && !edge.dataset.to.startsWith("■")) {

@@ -3,7 +3,7 @@
 
 use super::{MapLayout, NodeKind};
 use crate::discovery::ActivityStats;
-use crate::filter::{Arc, ProcessMap};
+use crate::filter::{is_span, Arc, ProcessMap};
 use crate::formats::xml::escape_xml;
 use crate::performance::DurationStats;
 use crate::time::format_duration;
@@ -348,11 +348,20 @@ pub fn render_look(map: &ProcessMap, layout: &MapLayout, look: &dyn MapLook) -> 
                 let fill = format!("rgb({},{},{})", shade[0], shade[1], shade[2]);
                 let ink = ink_on(shade);
                 let detail = node_detail(metric, activity);
+                let span = is_span(activity);
                 let _ = writeln!(
                     out,
-                    r##"<g class="node" data-activity="{name}" data-count="{count}"><rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{h:.1}" rx="6" fill="{fill}" stroke="#1f3b66" stroke-width="1.2"/><text x="{cx:.1}" y="{ty:.1}" text-anchor="middle" fill="{ink}" font-weight="bold">{name}</text><text x="{cx:.1}" y="{dy:.1}" text-anchor="middle" fill="{ink}" font-size="11">{detail}</text></g>"##,
+                    r##"<g class="node" data-activity="{name}" data-count="{count}" data-kind="{kind}"><rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{h:.1}" rx="{rx}" fill="{fill}" stroke="#1f3b66" stroke-width="{border}"{dash}/><text x="{cx:.1}" y="{ty:.1}" text-anchor="middle" fill="{ink}" font-weight="bold">{name}</text><text x="{cx:.1}" y="{dy:.1}" text-anchor="middle" fill="{ink}" font-size="11">{detail}</text></g>"##,
                     name = escape_xml(&activity.name),
                     count = activity.count,
+                    kind = if span { "span" } else { "event" },
+                    rx = if span { 16 } else { 6 },
+                    border = if span { 2.0 } else { 1.2 },
+                    dash = if span {
+                        r#" stroke-dasharray="5,3""#
+                    } else {
+                        ""
+                    },
                     cx = node.x,
                     ty = node.y - 3.0,
                     dy = node.y + 13.0,
@@ -454,7 +463,7 @@ fn legend(out: &mut String, metric: MapMetric, largest: i64) {
     };
     let _ = write!(
         out,
-        r##"<text x="176" y="28" fill="#333" font-size="11">up to {}; activities shaded by {activities}</text>"##,
+        r##"<text x="176" y="28" fill="#333" font-size="11">up to {}; activities shaded by {activities}; dashed pills: steps with a duration (spans)</text>"##,
         escape_xml(&metric.label(largest)),
     );
 }

@@ -3,6 +3,7 @@
 
 use super::{FilterSummary, MapView, VARIANT_SEPARATOR};
 use crate::WebError;
+use miner::filter::StepKinds;
 use miner::time::{format_duration, format_timestamp, Micros};
 
 /// Variants and bottlenecks listed in the HTML report.
@@ -34,6 +35,11 @@ impl FilterSummary {
             format!("activities {}%", self.activities),
             format!("paths {}%", self.paths),
         ];
+        match self.steps {
+            StepKinds::Both => {}
+            StepKinds::Events => parts.push("instant events only".into()),
+            StepKinds::Spans => parts.push("steps with a duration only".into()),
+        }
         parts.extend(self.described.iter().cloned());
         parts.join(", ")
     }

@@ -20,11 +20,12 @@ use collector::store::{
     CaseFilter, InstanceOrder, InstanceQuery, InstanceStatus, StatsQuery, Store,
 };
 use miner::discovery::ProcessStats;
-use miner::filter::{kept_activities, simplify_paths, ProcessMap};
+use miner::filter::{kept_activities, simplify_paths, ProcessMap, StepKinds};
 use miner::formats::xes_write::XesWriter;
 use miner::layout::{layout, render_svg, MapLayout, MapMetric, MapMode};
 use miner::performance::{rank_bottlenecks, Bottlenecks};
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 
 pub use crate::filter_bar::VARIANT_SEPARATOR;
 
@@ -40,6 +41,10 @@ pub struct MapRequest {
     /// `total` (default), `mean`, `median`, `p95` or `max` time in the performance map.
     #[arg(long)]
     pub metric: Option<String>,
+    /// Which steps the map shows: `both` (default), `events` (instant events only) or
+    /// `spans` (steps with a duration only).
+    #[arg(long)]
+    pub steps: Option<String>,
     /// Activity slider, percent of activities shown (default 100).
     #[serde(deserialize_with = "optional_number")]
     #[arg(long)]
@@ -61,6 +66,8 @@ pub struct FilterSummary {
     pub mode: MapMode,
     /// What the map measures.
     pub metric: MapMetric,
+    /// Which kinds of steps it shows.
+    pub steps: StepKinds,
     /// Percent of activities shown.
     pub activities: u8,
     /// Percent of arcs shown.
@@ -110,9 +117,18 @@ impl MapRequest {
             Some(p) => Ok(p),
             None => Ok(100),
         };
+        let steps = match self.steps.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => StepKinds::Both,
+            Some(s) => StepKinds::parse(s).ok_or_else(|| {
+                WebError::BadRequest(format!(
+                    "steps: {s:?} is not both, events (instant events only) or spans (steps with a duration only)"
+                ))
+            })?,
+        };
         Ok(FilterSummary {
             mode: metric.mode(),
             metric,
+            steps,
             activities: percent("activities", self.activities)?,
             paths: percent("paths", self.paths)?,
             cases: self.filters.resolve()?,
@@ -153,6 +169,15 @@ impl MapView {
             activities: None,
         })?;
         let mut kept = kept_activities(&full, filters.activities);
+        if filters.steps != StepKinds::Both {
+            let kinds: HashSet<&str> = full
+                .activities
+                .iter()
+                .filter(|a| filters.steps.keeps(a))
+                .map(|a| a.name.as_str())
+                .collect();
+            kept.retain(|a| kinds.contains(a.as_str()));
+        }
         let capped = kept.len() > MAX_DRAWN_ACTIVITIES;
         kept.truncate(MAX_DRAWN_ACTIVITIES);
         let shown = if kept.len() == full.activities.len() {
@@ -431,6 +456,7 @@ mod tests {
                 "metric: mean belongs to the performance map",
             ),
             ("metric=fastest", "metric:"),
+            ("steps=tasks", "steps:"),
             ("mode=fast", "mode:"),
             ("paths=101", "paths:"),
             ("to=tomorrow", "to:"),

@@ -28,6 +28,8 @@ struct MapPage {
     performance: bool,
     /// What the map measures (`events`, `total`, …).
     metric: &'static str,
+    /// Which steps it shows (`both`, `events`, `spans`).
+    steps: &'static str,
     activities: u8,
     paths: u8,
     bar: FilterBar,
@@ -63,6 +65,7 @@ fn query_string(request: &MapRequest) -> String {
     let mut pairs: Vec<(&str, String)> = [
         ("mode", request.mode.clone()),
         ("metric", request.metric.clone()),
+        ("steps", request.steps.clone()),
         ("activities", request.activities.map(|v| v.to_string())),
         ("paths", request.paths.map(|v| v.to_string())),
     ]
@@ -90,6 +93,7 @@ async fn map_page(
         header: Header::new("map", &overview),
         performance: view.filters.mode == MapMode::Performance,
         metric: view.filters.metric.as_str(),
+        steps: view.filters.steps.as_str(),
         activities: view.filters.activities,
         paths: view.filters.paths,
         bar: FilterBar::new("/map", &request.filters, suggested),
