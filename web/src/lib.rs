@@ -14,6 +14,7 @@ pub mod imports;
 pub mod reports;
 mod routes;
 pub mod server;
+mod timeline;
 mod tracking;
 mod views;
 mod waits;

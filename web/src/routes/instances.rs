@@ -4,7 +4,8 @@
 use super::{blocking, encode_query, page, percent_encode};
 use crate::filter_bar::{optional_number, suggestions, FilterBar, FilterParams};
 use crate::reports::Selection;
-use crate::views::{event_rows, spans_gantt_svg, timeline_svg, EventRow, Header, InstanceRow};
+use crate::timeline::{steps_gantt_svg, timeline_svg, TimeScale};
+use crate::views::{event_rows, EventRow, Header, InstanceRow};
 use crate::waits::{clock_note, StepRow, WaitView};
 use crate::{AppState, WebError};
 use askama::Template;
@@ -427,6 +428,8 @@ async fn detail(
         )));
     }
     let shown = page_no * EVENTS_PER_PAGE..((page_no + 1) * EVENTS_PER_PAGE).min(d.events.len());
+    // One scale for every page of the instance: its whole time, to the end of its last step.
+    let scale = TimeScale::of(d.summary.first_event, d.summary.last_event, &d.events);
     let (first, last) = (
         rows.first().map(|r| r.time.clone()).unwrap_or_default(),
         rows.last().map(|r| r.time.clone()).unwrap_or_default(),
@@ -455,11 +458,8 @@ async fn detail(
             .iter()
             .map(|m| format!("{} (linked by event {})", m.absorbed_label, m.by_event))
             .collect(),
-        timeline: timeline_svg(
-            &d.events[shown.clone()],
-            (d.summary.first_event, d.summary.last_event),
-        ),
-        gantt: spans_gantt_svg(&d.events[shown.clone()]),
+        timeline: timeline_svg(&d.events[shown.clone()], scale),
+        gantt: steps_gantt_svg(&d.events[shown.clone()], scale),
         rows,
         events_shown: (pages > 1).then(|| {
             format!(
