@@ -53,6 +53,9 @@ fn cases(xes: &str) -> Vec<Case> {
         .collect()
 }
 
+/// A filter's query string and what it selects, judged on the exported log.
+type Check<'a> = (String, Box<dyn Fn(&Case) -> bool + 'a>);
+
 fn names<'a>(cases: impl IntoIterator<Item = &'a Case>) -> BTreeSet<String> {
     cases.into_iter().map(|c| c.name.clone()).collect()
 }
@@ -183,7 +186,7 @@ async fn every_page_api_and_export_covers_the_instances_the_filter_bar_selects()
         .iter()
         .find(|a| all.iter().any(|c| has(c, present) && !has(c, a) && long(c)))
         .unwrap();
-    let checks: Vec<(String, Box<dyn Fn(&Case) -> bool>)> = vec![
+    let checks: Vec<Check> = vec![
         (
             format!("activity={}", encode(present)),
             Box::new(|c| has(c, present)),
