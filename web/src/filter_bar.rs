@@ -302,11 +302,7 @@ where
         None => Ok(None),
         Some(Given::Number(n)) => Ok(Some(n)),
         Some(Given::Text(t)) if t.trim().is_empty() => Ok(None),
-        Some(Given::Text(t)) => t
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|e| serde::de::Error::custom(format!("{t:?}: {e}"))),
+        Some(Given::Text(t)) => t.trim().parse().map(Some).map_err(serde::de::Error::custom),
     }
 }
 
