@@ -237,9 +237,9 @@
   apply();
   loadStats(params());
 
-  let timer = null;
-  document.getElementById("live").addEventListener("change", (e) => {
-    clearInterval(timer);
-    if (e.target.checked) timer = setInterval(redraw, 5000);
+  // Live: redrawn when the server says the store changed (the view is kept).
+  const live = document.getElementById("live");
+  document.addEventListener("flowsight:changed", () => {
+    if (live.checked) schedule();
   });
 })();
