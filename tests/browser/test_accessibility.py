@@ -12,7 +12,7 @@ AXE = os.path.join(
     os.environ.get("FLOWSIGHT_NPM", os.path.expanduser("~/.cache/flowsight/npm")),
     "node_modules/axe-core/axe.min.js",
 )
-PAGES = ["/map", "/map?mode=performance", "/instances", "/variants", "/bottlenecks", "/charts", "/compare", "/compare?split=2020-01-01", "/model",
+PAGES = ["/map", "/map?mode=performance", "/instances", "/instances?edge=FetchGoodsCommand%3EGoodsFetchedEvent", "/variants", "/bottlenecks", "/charts", "/compare", "/compare?split=2020-01-01", "/model",
          "/import", "/sources", "/uncorrelated", "/no-such-page"]
 
 

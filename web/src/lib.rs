@@ -7,6 +7,7 @@
 
 pub mod auth;
 mod coalesce;
+mod drill;
 pub mod error;
 pub mod filter_bar;
 pub mod guard;

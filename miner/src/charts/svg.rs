@@ -191,10 +191,10 @@ pub fn cases_svg(chart: &CasesOverTime) -> String {
     out
 }
 
-/// Case durations as bars, with the median and 95th percentile marked.
-pub fn histogram_svg(h: &Histogram) -> String {
+/// Durations as bars under `title`, with the median and 95th percentile marked.
+pub fn histogram_svg(h: &Histogram, title: &str) -> String {
     let mut out = String::with_capacity(8 * 1024);
-    open(&mut out, "durations", "Case durations", HEIGHT);
+    open(&mut out, "durations", title, HEIGHT);
     let plot = Plot {
         bottom: HEIGHT - BOTTOM,
     };
@@ -348,7 +348,10 @@ mod tests {
         assert!(svg.starts_with("<svg"));
         assert_eq!(svg.matches(r#"class="period started""#).count(), 4);
         assert!(svg.contains(r#"data-values="1 2 1 1""#), "{svg}");
-        let h = histogram_svg(&duration_histogram(vec![MINUTE, 3 * MINUTE], 10));
+        let h = histogram_svg(
+            &duration_histogram(vec![MINUTE, 3 * MINUTE], 10),
+            "Case durations",
+        );
         assert!(h.contains(r#"class="bin" data-from="60000000""#));
         assert!(h.contains("median 2m 0s"));
         let dotted = dotted_svg(&[DottedCase {

@@ -148,7 +148,7 @@ impl ChartData {
     pub fn svg(&self) -> String {
         match self {
             Self::CasesOverTime(c) => cases_svg(c),
-            Self::Durations(h) => histogram_svg(h),
+            Self::Durations(h) => histogram_svg(h, "Case durations"),
             Self::Dotted(cases) => dotted_svg(cases),
         }
     }

@@ -162,6 +162,8 @@ struct ListPage {
     next: Option<String>,
     query: String,
     bar: FilterBar,
+    /// After a drill-down to a step: the histogram of its times, and over how many instances.
+    histogram: Option<(String, u64)>,
     /// The step the listed instances stand at, kept by the form.
     at: String,
 }
@@ -181,12 +183,21 @@ async fn list(
     let query = selection.page(offset, PAGE_SIZE);
     let config = state.config.clone();
     let deviating = params.deviating();
-    let (result, checked, overview, model_cells, suggested) = blocking(&state, move |s| {
-        let (result, checked) = page_of(s, &config, &query, deviating)?;
-        let cells = model_cells(s, &config, &result.instances)?;
-        Ok((result, checked, s.overview()?, cells, suggestions(s)?))
-    })
-    .await?;
+    let drilled = selection.clone();
+    let (result, checked, overview, model_cells, (suggested, histogram)) =
+        blocking(&state, move |s| {
+            let (result, checked) = page_of(s, &config, &query, deviating)?;
+            let cells = model_cells(s, &config, &result.instances)?;
+            let histogram = crate::drill::step_histogram(s, &drilled)?;
+            Ok((
+                result,
+                checked,
+                s.overview()?,
+                cells,
+                (suggestions(s)?, histogram),
+            ))
+        })
+        .await?;
     let shown = result.instances.len() as u64;
     let first = offset;
     page(ListPage {
@@ -233,6 +244,7 @@ async fn list(
         next: (first + shown < result.total).then(|| params.link(Some(page_no + 1))),
         query: params.link(None),
         bar: FilterBar::new("/instances", &params.filters, suggested),
+        histogram,
         at: params.at.clone().unwrap_or_default(),
     })
 }
