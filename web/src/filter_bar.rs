@@ -49,7 +49,7 @@ pub struct FilterParams {
 }
 
 /// A parameter's value, trimmed, when given.
-fn given(value: &Option<String>) -> Option<&str> {
+pub(crate) fn given(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 

@@ -2,7 +2,7 @@
 //! two filter sets. The compare page and its exports (map SVG/PNG, CSV, JSON) come from here.
 
 use super::csv::seconds;
-use crate::filter_bar::{time_param, FilterParams};
+use crate::filter_bar::{given, time_param, FilterParams};
 use crate::WebError;
 use collector::store::{CaseFilter, StatsQuery, Store};
 use miner::compare::{compare, comparison_svg, Comparison, PathChange};
@@ -35,10 +35,6 @@ pub struct Sets {
     pub before_label: String,
     /// The second set, as people read it.
     pub after_label: String,
-}
-
-fn given(value: &Option<String>) -> Option<&str> {
-    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
 impl CompareParams {

@@ -2,7 +2,7 @@
 //! set's map with each path's change and tables of the biggest changes.
 
 use super::{blocking, encode_query, page};
-use crate::filter_bar::{suggestions, FilterBar, FilterParams};
+use crate::filter_bar::{given, suggestions, FilterBar, FilterParams};
 use crate::reports::compare::{CompareParams, ComparisonView};
 use crate::views::Header;
 use crate::{AppState, WebError};
@@ -90,7 +90,7 @@ async fn compare_page(
 ) -> Result<Html<String>, WebError> {
     let asked = [&compared.split, &compared.a, &compared.b]
         .iter()
-        .any(|v| v.as_deref().is_some_and(|v| !v.trim().is_empty()));
+        .any(|v| given(v).is_some());
     let sets = if asked {
         Some(compared.sets(&params)?)
     } else {
@@ -109,7 +109,7 @@ async fn compare_page(
         ("a", &compared.a),
         ("b", &compared.b),
     ] {
-        if let Some(v) = value.as_deref().filter(|v| !v.trim().is_empty()) {
+        if let Some(v) = given(value) {
             pairs.push((name, v.to_string()));
         }
     }

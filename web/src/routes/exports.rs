@@ -103,14 +103,14 @@ async fn export(
         })
         .await;
     }
-    if let Some(chart) = name
+    if let Some((chart, ext)) = name
         .rsplit_once('.')
-        .and_then(|(stem, _)| Chart::parse(stem))
+        .and_then(|(stem, ext)| Some((Chart::parse(stem)?, ext.to_string())))
     {
         let cases = map.filters.resolve()?;
         return blocking(&state, move |store| {
             let data = ChartData::read(store, chart, &cases)?;
-            Ok(match name.rsplit_once('.').map_or("", |(_, ext)| ext) {
+            Ok(match ext.as_str() {
                 "svg" => download(&name, "image/svg+xml", data.svg()),
                 "png" => download(&name, "image/png", reports::svg_to_png(&data.svg())?),
                 "csv" => download(&name, CSV, data.csv(cells)),

@@ -81,16 +81,24 @@ impl Store for EmbeddedStore {
             let status = self.status_sql(conn)?;
             let mut conditions = Vec::new();
             let mut condition_params: Vec<SqlValue> = Vec::new();
-            if let Some(search) = query.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            if let Some(search) = query
+                .search
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+            {
                 match search.split_once('=') {
                     Some((kind, value)) => {
-                        conditions.push("id IN (SELECT instance FROM keys WHERE value_hash = ? AND kind = ? AND value = ?)".to_string());
-                        condition_params.push(SqlValue::Integer(stable_hash(value.trim())));
-                        condition_params.push(SqlValue::Text(kind.trim().into()));
-                        condition_params.push(SqlValue::Text(value.trim().into()));
+                        let (condition, params) =
+                            state::key_condition("", &BusinessKey::new(kind.trim(), value.trim()));
+                        conditions.push(condition);
+                        condition_params.extend(params);
                     }
                     None => {
-                        conditions.push("id IN (SELECT instance FROM keys WHERE value_hash = ? AND value = ?)".to_string());
+                        conditions.push(
+                            "id IN (SELECT instance FROM keys WHERE value_hash = ? AND value = ?)"
+                                .to_string(),
+                        );
                         condition_params.push(SqlValue::Integer(stable_hash(search)));
                         condition_params.push(SqlValue::Text(search.into()));
                     }
@@ -98,7 +106,9 @@ impl Store for EmbeddedStore {
             }
             if let Some(step) = &query.at_step {
                 let ends = vec!["?"; self.rules.end_activities.len()].join(", ");
-                conditions.push(format!("last_activity = ? AND last_activity NOT IN ({ends})"));
+                conditions.push(format!(
+                    "last_activity = ? AND last_activity NOT IN ({ends})"
+                ));
                 condition_params.push(SqlValue::Text(step.clone()));
                 condition_params.extend(status.ends());
             }
@@ -110,9 +120,18 @@ impl Store for EmbeddedStore {
             let (narrowing, narrowing_params) = state::narrowing_conditions("", &query.cases);
             conditions.extend(narrowing);
             condition_params.extend(narrowing_params);
-            let filter = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
+            let filter = if conditions.is_empty() {
+                String::new()
+            } else {
+                format!("WHERE {}", conditions.join(" AND "))
+            };
             if query.cases.reads_steps() {
-                let params: Vec<SqlValue> = status.params.iter().chain(&condition_params).cloned().collect();
+                let params: Vec<SqlValue> = status
+                    .params
+                    .iter()
+                    .chain(&condition_params)
+                    .cloned()
+                    .collect();
                 return page_with_steps(conn, &status.expr, &filter, &params, query);
             }
             let total: i64 = conn.query_row(
@@ -125,7 +144,10 @@ impl Store for EmbeddedStore {
                 .iter()
                 .chain(&condition_params)
                 .cloned()
-                .chain([SqlValue::Integer(query.limit as i64), SqlValue::Integer(query.offset as i64)]);
+                .chain([
+                    SqlValue::Integer(query.limit as i64),
+                    SqlValue::Integer(query.offset as i64),
+                ]);
             let mut stmt = conn.prepare(&format!(
                 "SELECT {SUMMARY_COLUMNS}, {} FROM instances {filter} ORDER BY {} LIMIT ? OFFSET ?",
                 status.expr,
@@ -134,7 +156,10 @@ impl Store for EmbeddedStore {
             let instances = stmt
                 .query_map(params_from_iter(page_params), summary_from_row)?
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(InstancePage { total: total as u64, instances })
+            Ok(InstancePage {
+                total: total as u64,
+                instances,
+            })
         })
     }
 

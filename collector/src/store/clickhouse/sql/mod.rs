@@ -154,21 +154,19 @@ fn filtered_summaries(rule: &StatusRule<'_>, filter: &InstanceFilter<'_>) -> Sql
     s.append(summaries_with_status(rule, filter.active_since).parenthesized())
         .push(" WHERE 1");
     if let Some(search) = filter.search {
-        s.push(" AND id IN (SELECT instance FROM (")
-            .push(&keys_now())
-            .push(") WHERE ");
+        s.push(" AND id IN ");
         match search.split_once('=') {
             Some((kind, value)) => {
-                s.push("kind = ")
-                    .bind(Value::Str(kind.trim().into()))
-                    .push(" AND value = ")
-                    .bind(Value::Str(value.trim().into()));
+                s.append(carrying(&BusinessKey::new(kind.trim(), value.trim())));
             }
             None => {
-                s.push("value = ").bind(Value::Str(search.into()));
+                s.push("(SELECT instance FROM (")
+                    .push(&keys_now())
+                    .push(") WHERE value = ")
+                    .bind(Value::Str(search.into()))
+                    .push(")");
             }
         }
-        s.push(")");
     }
     if let Some(key) = filter.key {
         s.push(" AND id IN ").append(carrying(key));
