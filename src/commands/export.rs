@@ -3,7 +3,6 @@
 use super::StoreArgs;
 use crate::progress;
 use anyhow::{bail, Context};
-use collector::store::InstanceStatus;
 use miner::formats::counted;
 use miner::formats::csv::Cells;
 use std::path::PathBuf;
@@ -72,9 +71,6 @@ pub struct ExportArgs {
     /// Instances only: business key value or kind=value.
     #[arg(long)]
     pub search: Option<String>,
-    /// Instances only: completed, running or stuck.
-    #[arg(long)]
-    pub status: Option<String>,
     /// CSV: write cells a spreadsheet would run as a formula (starting with = + - @, a tab or
     /// a carriage return) as they are, for machine consumers; by default they get a leading `'`.
     #[arg(long)]
@@ -96,16 +92,8 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
         What::Model => Format::Bpmn,
         _ => Format::Csv,
     });
-    let status = match args.status.as_deref() {
-        None => None,
-        Some(s) => Some(
-            InstanceStatus::parse(s)
-                .with_context(|| format!("--status {s:?}: expected completed, running or stuck"))?,
-        ),
-    };
     let selection = reports::Selection {
         search: args.search.clone(),
-        status,
         cases: args.map.filters.resolve()?,
         ..Default::default()
     };

@@ -78,3 +78,21 @@ def test_a_wrong_filter_is_named_on_the_page(server, browser):  # noqa: F811
     response = page.goto(server + "/variants?min_duration=2d&max_duration=1h")
     assert response.status == 400
     assert "min_duration (2d) is longer than max_duration (1h)" in page.inner_text("body")
+
+
+def test_a_status_chosen_on_the_map_draws_only_those_instances(server, browser):  # noqa: F811
+    page = browser.new_page()
+    settled(page, server)
+    running = page.request.get(server + "/api/instances?status=running&limit=1").json()["total"]
+    assert 0 < running < ORDERS
+    page.goto(server + "/map")
+    page.select_option("select[name=status]", "running")
+    page.wait_for_selector("#map[data-version='1']")
+    assert instances_in(page.inner_text("#map-summary")) == running
+    assert "status=running" in page.url
+    ends = page.eval_on_selector_all("#map g.edge[data-to='■ end']", "es => es.map(e => Number(e.dataset.count))")
+    assert sum(ends) == running, "each running instance ends its path once"
+    page.click("header.top nav a[href='/variants']")
+    page.wait_for_url(re.compile(r"/variants\?status=running$"))
+    assert instances_in(page.inner_text("p.summary")) == running
+    assert page.input_value("select[name=status]") == "running"

@@ -1,10 +1,10 @@
 //! The filter bar every page shares: which instances a page, an API answer and an export
-//! cover (time range, case duration, variant, activity present or absent, a path, a key), in
-//! the URL, so that a link, a reload and a download all show the same instances.
+//! cover (time range, case duration, variant, activity present or absent, a path, a key, a
+//! status), in the URL, so that a link, a reload and a download all show the same instances.
 
 use crate::WebError;
 use collector::config::parse_duration;
-use collector::store::{CaseFilter, StatsQuery, Store};
+use collector::store::{CaseFilter, InstanceStatus, StatsQuery, Store};
 use miner::log::BusinessKey;
 use miner::time::{parse_timestamp, Micros};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -46,6 +46,9 @@ pub struct FilterParams {
     /// Only instances carrying this business key, `kind=value`.
     #[arg(long)]
     pub key: Option<String>,
+    /// Only instances in this status: `completed`, `running` or `stuck`.
+    #[arg(long)]
+    pub status: Option<String>,
 }
 
 /// A parameter's value, trimmed, when given.
@@ -66,6 +69,7 @@ impl FilterParams {
             ("min_duration", &self.min_duration),
             ("max_duration", &self.max_duration),
             ("key", &self.key),
+            ("status", &self.status),
         ]
         .into_iter()
         .filter_map(|(name, value)| given(value).map(|v| (name, v.to_string())))
@@ -81,6 +85,7 @@ impl FilterParams {
             "variant" => &mut changed.variant,
             "absent" => &mut changed.absent,
             "key" => &mut changed.key,
+            "status" => &mut changed.status,
             _ => return changed,
         };
         *slot = Some(value.to_string());
@@ -142,6 +147,14 @@ impl FilterParams {
                 Some(BusinessKey::new(kind.trim(), value.trim()))
             }
         };
+        let status = match given(&self.status) {
+            None => None,
+            Some(text) => Some(InstanceStatus::parse(text).ok_or_else(|| {
+                WebError::BadRequest(format!(
+                    "status: {text:?} is not completed, running or stuck"
+                ))
+            })?),
+        };
         Ok(CaseFilter {
             from,
             to,
@@ -159,6 +172,7 @@ impl FilterParams {
             min_duration,
             max_duration,
             key,
+            status,
         })
     }
 
@@ -194,6 +208,9 @@ impl FilterParams {
         }
         if let Some(k) = given(&self.key) {
             parts.push(format!("carrying {k}"));
+        }
+        if let Some(s) = given(&self.status) {
+            parts.push(s.to_string());
         }
         parts
     }
@@ -332,6 +349,7 @@ mod tests {
             ("min_duration", "30m"),
             ("max_duration", "2d"),
             ("key", "order = 4711"),
+            ("status", "stuck"),
         ])
         .resolve()
         .unwrap();
@@ -353,6 +371,7 @@ mod tests {
         assert_eq!(filter.min_duration, Some(30 * miner::time::MINUTE));
         assert_eq!(filter.max_duration, Some(2 * miner::time::DAY));
         assert_eq!(filter.key, Some(BusinessKey::new("order", "4711")));
+        assert_eq!(filter.status, Some(InstanceStatus::Stuck));
         assert!(params(&[("activity", " ")]).resolve().unwrap().is_empty());
     }
 
@@ -371,6 +390,10 @@ mod tests {
                 "min_duration (2d) is longer than max_duration (1h)",
             ),
             (vec![("key", "4711")], "key:"),
+            (
+                vec![("status", "late")],
+                "status: \"late\" is not completed",
+            ),
         ] {
             let err = params(&pairs).resolve().unwrap_err().to_string();
             assert!(err.contains(expected), "{pairs:?}: {err}");

@@ -5,7 +5,7 @@
 //! the store (the breaches stay on the pages and in `/metrics`), only the message.
 
 use collector::correlate::InstanceId;
-use collector::store::{InstanceOrder, InstanceQuery, InstanceStatus, Store};
+use collector::store::{CaseFilter, InstanceOrder, InstanceQuery, InstanceStatus, Store};
 use collector::CollectorConfig;
 use miner::time::format_timestamp;
 use serde::Serialize;
@@ -66,7 +66,7 @@ impl Watcher {
         };
         for standing in overview.steps.iter().filter(|s| s.stuck > 0) {
             let stuck = store.instances(&InstanceQuery {
-                status: Some(InstanceStatus::Stuck),
+                cases: CaseFilter::in_status(InstanceStatus::Stuck),
                 at_step: Some(standing.step.clone()),
                 order: InstanceOrder::Latest,
                 limit: standing.stuck,

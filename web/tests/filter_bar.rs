@@ -1,7 +1,7 @@
 //! The filter bar selects the same instances on every page, API answer and export: for each
-//! condition (time range, activity present or absent, a path, a case duration range, a key)
-//! and combinations, the instances each answer covers are exactly those the condition selects
-//! in the unfiltered event log exported as XES.
+//! condition (time range, activity present or absent, a path, a case duration range, a key,
+//! the status) and combinations, the instances each answer covers are exactly those the
+//! condition selects in the unfiltered event log exported as XES.
 
 mod support;
 
@@ -180,6 +180,11 @@ async fn every_page_api_and_export_covers_the_instances_the_filter_bar_selects()
             .any(|w| w[0] == path.0 && w[1] == path.1)
     };
     let long = |c: &Case| c.last - c.first >= median * SECOND;
+    let ends = collector::CollectorConfig::parse(ORDER_FLOW_CONFIG)
+        .unwrap()
+        .instances
+        .end_activities;
+    let completed = |c: &Case| ends.contains(c.activities.last().unwrap());
     let one = all[7].name.clone();
     // An activity some long instances with `present` lack, for a combination.
     let lacking = *partial[1..]
@@ -206,6 +211,11 @@ async fn every_page_api_and_export_covers_the_instances_the_filter_bar_selects()
         ),
         (format!("from={day}&to={day}"), Box::new(in_day)),
         (format!("key=order%3D{one}"), Box::new(|c| c.name == one)),
+        ("status=completed".to_string(), Box::new(completed)),
+        (
+            format!("status=completed&absent={}", encode(absent)),
+            Box::new(|c| completed(c) && !has(c, absent)),
+        ),
         (
             format!(
                 "activity={}&absent={}&min_duration={median}s",
@@ -248,6 +258,7 @@ async fn a_wrong_filter_is_refused_on_every_page_naming_the_parameter() {
             ),
             ("edge=A", "edge:"),
             ("key=4711", "key:"),
+            ("status=late", "status:"),
         ] {
             let (status, body) = support::get(&router, &format!("{uri}?{query}")).await;
             assert_eq!(status, 400, "{uri}?{query}");

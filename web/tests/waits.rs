@@ -6,7 +6,7 @@
 
 mod support;
 
-use collector::store::{EmbeddedStore, InstanceQuery, InstanceStatus, Store};
+use collector::store::{CaseFilter, EmbeddedStore, InstanceQuery, InstanceStatus, Store};
 use fixtures::{GroundTruth, OrderOutcome, ORDER_FLOW_CONFIG};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -33,7 +33,7 @@ async fn get(router: &axum::Router, uri: &str) -> String {
 fn stuck(store: &EmbeddedStore) -> BTreeMap<String, String> {
     store
         .instances(&InstanceQuery {
-            status: Some(InstanceStatus::Stuck),
+            cases: CaseFilter::in_status(InstanceStatus::Stuck),
             limit: 100_000,
             ..Default::default()
         })
@@ -155,7 +155,7 @@ async fn every_injected_stuck_order_is_flagged_at_its_step_and_no_ended_one_is()
     // One stuck order's page says where it waits, since when and by how much it is over.
     let first = store
         .instances(&InstanceQuery {
-            status: Some(InstanceStatus::Stuck),
+            cases: CaseFilter::in_status(InstanceStatus::Stuck),
             ..Default::default()
         })
         .unwrap()
@@ -177,7 +177,7 @@ async fn a_step_with_its_own_service_level_is_judged_by_it() {
     // The longest-waiting running order, and a service level for its step shorter than its wait.
     let running = store
         .instances(&InstanceQuery {
-            status: Some(InstanceStatus::Running),
+            cases: CaseFilter::in_status(InstanceStatus::Running),
             order: collector::store::InstanceOrder::LongestWaiting,
             limit: 1,
             ..Default::default()

@@ -29,25 +29,36 @@ pub struct CaseFilter {
     pub max_duration: Option<Micros>,
     /// Only instances carrying this business key.
     pub key: Option<BusinessKey>,
+    /// Only instances in this status (judged now, by the store's end activities and limits).
+    pub status: Option<InstanceStatus>,
 }
 
 impl CaseFilter {
+    /// The instances in `status`, whatever else.
+    pub fn in_status(status: InstanceStatus) -> Self {
+        Self {
+            status: Some(status),
+            ..Self::default()
+        }
+    }
+
     /// Whether it selects every instance.
     pub fn is_empty(&self) -> bool {
         *self == Self::default()
     }
 
-    /// Whether a condition needs an instance's steps (not only its key).
+    /// Whether a condition needs an instance's steps (not only its key or status).
     pub fn reads_steps(&self) -> bool {
         Self {
             key: None,
+            status: None,
             ..self.clone()
         } != Self::default()
     }
 
     /// The conditions on steps, given how a store names activities (`id_of`); none when one
     /// asks for an activity the store has never seen, so that no instance matches. The key
-    /// is left to the store's key index.
+    /// and the status are left to the store.
     pub fn resolve(&self, id_of: impl Fn(&str) -> Option<u32>) -> Option<CaseIds> {
         Some(CaseIds {
             from: self.from,
@@ -161,8 +172,6 @@ impl InstanceStatus {
 pub struct InstanceQuery {
     /// A business key value (`4711`) or key (`order=4711`) the instance must carry.
     pub search: Option<String>,
-    /// Only instances in this status.
-    pub status: Option<InstanceStatus>,
     /// Only instances the filter bar (or a drill-down) selects.
     pub cases: CaseFilter,
     /// Only unfinished instances whose last step is this activity: those standing there.
@@ -179,7 +188,6 @@ impl Default for InstanceQuery {
     fn default() -> Self {
         Self {
             search: None,
-            status: None,
             cases: CaseFilter::default(),
             at_step: None,
             order: InstanceOrder::default(),

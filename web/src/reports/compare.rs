@@ -89,6 +89,7 @@ fn both(bar: &CaseFilter, own: CaseFilter) -> CaseFilter {
         min_duration: own.min_duration.or(bar.min_duration),
         max_duration: own.max_duration.or(bar.max_duration),
         key: own.key.or_else(|| bar.key.clone()),
+        status: own.status.or(bar.status),
     }
 }
 

@@ -16,9 +16,7 @@ pub use ocel::ocel_of_store;
 
 use crate::filter_bar::{optional_number, FilterParams};
 use crate::WebError;
-use collector::store::{
-    CaseFilter, InstanceOrder, InstanceQuery, InstanceStatus, StatsQuery, Store,
-};
+use collector::store::{CaseFilter, InstanceOrder, InstanceQuery, StatsQuery, Store};
 use miner::discovery::ProcessStats;
 use miner::filter::{kept_activities, simplify_paths, ProcessMap, StepKinds};
 use miner::formats::xes_write::XesWriter;
@@ -256,8 +254,6 @@ pub const MAX_EXPORTED_INSTANCES: u64 = 1_000_000;
 pub struct Selection {
     /// A business key value or `kind=value`.
     pub search: Option<String>,
-    /// A status.
-    pub status: Option<InstanceStatus>,
     /// The filter bar's conditions (and a drill-down's).
     pub cases: CaseFilter,
     /// The step unfinished instances stand at (their last activity).
@@ -271,7 +267,6 @@ impl Selection {
     pub fn page(&self, offset: u64, limit: u64) -> InstanceQuery {
         InstanceQuery {
             search: self.search.clone(),
-            status: self.status,
             cases: self.cases.clone(),
             at_step: self.at_step.clone(),
             order: self.order,

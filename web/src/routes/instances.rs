@@ -14,7 +14,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use collector::outcome::outcome_of;
-use collector::store::{InstanceOrder, InstanceStatus};
+use collector::store::InstanceOrder;
 use miner::time::format_duration;
 use serde::Deserialize;
 
@@ -37,8 +37,6 @@ pub fn routes() -> Router<AppState> {
 pub struct ListParams {
     /// Business key value or `kind=value`.
     pub q: Option<String>,
-    /// `completed`, `running` or `stuck`.
-    pub status: Option<String>,
     /// The filter bar's conditions (and a drill-down's: an activity, a path, a variant).
     #[serde(flatten)]
     pub filters: FilterParams,
@@ -54,16 +52,6 @@ pub struct ListParams {
 }
 
 impl ListParams {
-    /// The status filter, checked.
-    pub fn status(&self) -> Result<Option<InstanceStatus>, WebError> {
-        match self.status.as_deref().filter(|s| !s.is_empty()) {
-            None => Ok(None),
-            Some(s) => InstanceStatus::parse(s).map(Some).ok_or_else(|| {
-                WebError::BadRequest(format!("status: {s:?} is not completed, running or stuck"))
-            }),
-        }
-    }
-
     /// Whether only deviating instances are asked for.
     pub fn deviating(&self) -> bool {
         matches!(self.deviating.as_deref(), Some("1" | "true" | "on" | "yes"))
@@ -81,18 +69,17 @@ impl ListParams {
         }
     }
 
-    /// The instances selected: search, status, the filter bar and where they stand, checked.
+    /// The instances selected: search, the filter bar and where they stand, checked.
     pub fn selection(&self) -> Result<Selection, WebError> {
         Ok(Selection {
             search: self.search(),
-            status: self.status()?,
             cases: self.filters.resolve()?,
             at_step: self.at.clone().filter(|s| !s.trim().is_empty()),
             order: self.order()?,
         })
     }
 
-    /// What the filters select beyond search and status, as people read it.
+    /// What the filters select beyond the search, as people read it.
     fn steps_summary(&self) -> String {
         let mut parts = self.filters.described();
         if let Some(a) = self.at.as_deref().filter(|a| !a.trim().is_empty()) {
@@ -118,9 +105,6 @@ impl ListParams {
         if let Some(q) = self.search() {
             pairs.push(("q", q));
         }
-        if let Some(s) = self.status.clone().filter(|s| !s.is_empty()) {
-            pairs.push(("status", s));
-        }
         pairs.extend(self.filters.pairs());
         for (name, value) in [
             ("at", &self.at),
@@ -143,7 +127,6 @@ impl ListParams {
 struct ListPage {
     header: Header,
     search: String,
-    status: String,
     steps: String,
     total: String,
     /// Whether a reference model is configured (the list then says where each instance stands).
@@ -173,7 +156,6 @@ async fn list(
     Query(params): Query<ListParams>,
 ) -> Result<Html<String>, WebError> {
     let selection = params.selection()?;
-    let status = selection.status;
     let order = selection.order;
     let page_no = params.page.unwrap_or(0);
     let offset = page_no
@@ -203,7 +185,6 @@ async fn list(
     page(ListPage {
         header: Header::new("instances", &overview),
         search: params.search().unwrap_or_default(),
-        status: status.map(|s| s.as_str().to_string()).unwrap_or_default(),
         steps: params.steps_summary(),
         total: match checked {
             Some(checked) => format!(

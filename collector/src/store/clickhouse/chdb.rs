@@ -11,8 +11,8 @@ use super::tests::fresh_url;
 use super::{schema, ClickHouseStore};
 use crate::store::state_rows::CASES;
 use crate::store::{
-    CaseFilter, CaseIds, DeadLetter, InstanceOrder, InstanceQuery, KeyLink, ObjectAttribute,
-    StatsQuery, Store,
+    CaseFilter, CaseIds, DeadLetter, InstanceOrder, InstanceQuery, InstanceStatus, KeyLink,
+    ObjectAttribute, StatsQuery, Store,
 };
 use crate::CollectorConfig;
 use fixtures::ORDER_FLOW_CONFIG;
@@ -361,9 +361,20 @@ fn every_query(store: &ClickHouseStore) -> Vec<Sql> {
         (by_key, None),
     ];
     for (filter, activities) in &cases {
-        queries.push(sql::stats_items(filter, *activities, &names, true));
-        queries.push(sql::stats_items(filter, *activities, &names, false));
+        queries.push(sql::stats_items(filter, *activities, &names, true, None));
+        queries.push(sql::stats_items(filter, *activities, &names, false, None));
     }
+    let completed = InstanceStatus::Completed;
+    queries.push(sql::stats_items(
+        &CaseFilter {
+            status: Some(completed),
+            ..Default::default()
+        },
+        None,
+        &names,
+        false,
+        Some((&rule, completed)),
+    ));
     queries
 }
 

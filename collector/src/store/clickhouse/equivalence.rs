@@ -178,7 +178,7 @@ pub(super) fn assert_same_answers(a: &dyn Store, b: &dyn Store, what: &str) {
     ];
     for status in InstanceStatus::ALL {
         pages.push(InstanceQuery {
-            status: Some(status),
+            cases: CaseFilter::in_status(status),
             offset: 3,
             limit: 20,
             ..Default::default()

@@ -173,7 +173,11 @@ impl Store for ClickHouseStore {
         if query.cases == CaseFilter::default() && query.activities.is_none() {
             state::read_totals(&self.db)
         } else {
-            process_stats(&self.db, query)
+            let rule = match query.cases.status {
+                Some(_) => Some(self.status_rule()?.0),
+                None => None,
+            };
+            process_stats(&self.db, query, rule.as_ref().zip(query.cases.status))
         }
     }
 
@@ -197,7 +201,7 @@ impl Store for ClickHouseStore {
         };
         let mut filter = InstanceFilter {
             search,
-            status: query.status.map(InstanceStatus::as_str),
+            status: query.cases.status.map(InstanceStatus::as_str),
             at_step: query.at_step.as_deref(),
             active_since: None,
             key: query.cases.key.as_ref(),
@@ -210,7 +214,7 @@ impl Store for ClickHouseStore {
             // Without a search, the counts come from the totals, and a page reads only the
             // recent instances that hold it.
             let (by_status, _) = self.by_status(&rule)?;
-            let total = match query.status {
+            let total = match query.cases.status {
                 Some(status) => InstanceStatus::ALL
                     .iter()
                     .position(|s| *s == status)
@@ -482,7 +486,11 @@ impl ClickHouseStore {
 
 /// Directly-follows statistics, variants and throughput, aggregated by ClickHouse in one
 /// statement (see [`sql::stats_items`]).
-fn process_stats(db: &Db, query: &StatsQuery) -> Result<ProcessStats, CollectorError> {
+fn process_stats(
+    db: &Db,
+    query: &StatsQuery,
+    judged: Option<(&sql::StatusRule<'_>, InstanceStatus)>,
+) -> Result<ProcessStats, CollectorError> {
     let starts: u64 = db.fetch_one(sql::has_lifecycle_starts())?;
     let names = state::activity_table(db)?;
     let rows: Vec<ItemRow> = db.fetch(sql::stats_items(
@@ -490,6 +498,7 @@ fn process_stats(db: &Db, query: &StatsQuery) -> Result<ProcessStats, CollectorE
         query.activities.as_deref(),
         &names,
         starts > 0,
+        judged,
     ))?;
     let mut named = NamedStats::default();
     let mut service: HashMap<String, DurationStats> = HashMap::new();

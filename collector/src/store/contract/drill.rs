@@ -1,10 +1,11 @@
 //! Contract checks of the filter bar and the drill-down from a number to the instances behind
 //! it: instances with or without an activity, with a path (one activity directly followed by
-//! another), following a variant, within a time range or a duration range, or carrying a key;
-//! combined with the other filters and paged, and the statistics of the same selection.
+//! another), following a variant, within a time range or a duration range, carrying a key or
+//! in a status; combined with the other filters and paged, and the statistics of the same
+//! selection.
 
 use super::{event, Factory};
-use crate::store::{CaseFilter, InstanceQuery, StatsQuery, Store};
+use crate::store::{CaseFilter, InstanceQuery, InstanceStatus, StatsQuery, Store};
 use miner::log::BusinessKey;
 
 /// The labels of the instances `cases` (and `search`) select, sorted, and the total.
@@ -118,7 +119,9 @@ pub(crate) fn drills_down_to_the_instances_behind_a_step(factory: Factory<'_>) {
 /// Each condition of the filter bar selects the same instances in the instance list as in
 /// the statistics, alone and combined.
 pub(crate) fn filters_instances_and_statistics_alike(factory: Factory<'_>) {
-    let store = factory(&super::config());
+    let mut config = super::config();
+    config.instances.end_activities = vec!["C".into()];
+    let store = factory(&config);
     four_orders(store.as_ref());
     const S: i64 = 1_000_000;
     let cases = |filter: CaseFilter| {
@@ -176,6 +179,23 @@ pub(crate) fn filters_instances_and_statistics_alike(factory: Factory<'_>) {
         ..Default::default()
     };
     assert_eq!(cases(combined.clone()), orders(&["1", "4"]));
+    assert_eq!(
+        cases(CaseFilter::in_status(InstanceStatus::Completed)),
+        orders(&["1", "3", "4"]),
+        "C ends an instance"
+    );
+    let open =
+        [InstanceStatus::Running, InstanceStatus::Stuck].map(|s| cases(CaseFilter::in_status(s)));
+    assert_eq!(
+        open.iter().map(|(n, _)| n).sum::<u64>(),
+        1,
+        "order 2 is running or stuck: {open:?}"
+    );
+    let completed_with_b = CaseFilter {
+        with: vec!["B".into()],
+        ..CaseFilter::in_status(InstanceStatus::Completed)
+    };
+    assert_eq!(cases(completed_with_b), orders(&["1", "3"]));
     let stats = store
         .process_stats(&StatsQuery {
             cases: combined,

@@ -359,7 +359,7 @@ pub(crate) fn searches_and_pages_instances(factory: Factory<'_>) {
 
     let completed = store
         .instances(&InstanceQuery {
-            status: Some(InstanceStatus::Completed),
+            cases: CaseFilter::in_status(InstanceStatus::Completed),
             ..Default::default()
         })
         .unwrap();
@@ -367,7 +367,7 @@ pub(crate) fn searches_and_pages_instances(factory: Factory<'_>) {
     // the newest event is at 241; unfinished instances idle since before 141 are stuck
     let stuck = store
         .instances(&InstanceQuery {
-            status: Some(InstanceStatus::Stuck),
+            cases: CaseFilter::in_status(InstanceStatus::Stuck),
             ..Default::default()
         })
         .unwrap();

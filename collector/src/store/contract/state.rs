@@ -112,7 +112,7 @@ fn check(store: &dyn Store) {
     for (status, &count) in InstanceStatus::ALL.iter().zip(&overview.by_status) {
         let listed = store
             .instances(&InstanceQuery {
-                status: Some(*status),
+                cases: CaseFilter::in_status(*status),
                 limit: 1,
                 ..Default::default()
             })

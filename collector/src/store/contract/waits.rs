@@ -4,7 +4,7 @@
 use super::{event, Factory};
 use crate::config::StepSla;
 use crate::store::wait_limits::{ClockKind, LimitSource, MIN_LEARNED_LIMIT};
-use crate::store::{InstanceOrder, InstanceQuery, InstanceStatus, StepStanding};
+use crate::store::{CaseFilter, InstanceOrder, InstanceQuery, InstanceStatus, StepStanding};
 use crate::CollectorConfig;
 use miner::time::{Micros, MINUTE};
 
@@ -63,7 +63,7 @@ pub(crate) fn judges_each_step_by_its_own_limit(factory: Factory<'_>) {
 
     let stuck_at_pick = store
         .instances(&InstanceQuery {
-            status: Some(InstanceStatus::Stuck),
+            cases: CaseFilter::in_status(InstanceStatus::Stuck),
             at_step: Some("Pick".into()),
             order: InstanceOrder::LongestWaiting,
             ..Default::default()
@@ -127,7 +127,7 @@ pub(crate) fn learns_each_steps_limit_from_history(factory: Factory<'_>) {
     assert_eq!((pick.waiting, pick.stuck), (2, 1));
     let stuck = store
         .instances(&InstanceQuery {
-            status: Some(InstanceStatus::Stuck),
+            cases: CaseFilter::in_status(InstanceStatus::Stuck),
             ..Default::default()
         })
         .unwrap();

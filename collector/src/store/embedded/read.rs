@@ -71,7 +71,11 @@ impl Store for EmbeddedStore {
             if query.cases == CaseFilter::default() && query.activities.is_none() {
                 state::read_totals(conn)
             } else {
-                state::scan(conn, &query.cases, query.activities.as_deref())
+                let status = match query.cases.status {
+                    Some(wanted) => self.status_sql(conn)?.condition(wanted),
+                    None => (Vec::new(), Vec::new()),
+                };
+                state::scan(conn, &query.cases, query.activities.as_deref(), status)
             }
         })
     }
@@ -112,10 +116,10 @@ impl Store for EmbeddedStore {
                 condition_params.push(SqlValue::Text(step.clone()));
                 condition_params.extend(status.ends());
             }
-            if let Some(s) = query.status {
-                conditions.push(format!("({}) = ?", status.expr));
-                condition_params.extend(status.params.iter().cloned());
-                condition_params.push(SqlValue::Text(s.as_str().into()));
+            if let Some(wanted) = query.cases.status {
+                let (condition, params) = status.condition(wanted);
+                conditions.extend(condition);
+                condition_params.extend(params);
             }
             let (narrowing, narrowing_params) = state::narrowing_conditions("", &query.cases);
             conditions.extend(narrowing);
@@ -407,6 +411,13 @@ impl StatusSql {
     /// The parameters of [`Self::stuck_before`].
     fn limits(&self) -> impl Iterator<Item = SqlValue> + '_ {
         self.params[self.ends..].iter().cloned()
+    }
+
+    /// The condition on `instances` selecting those in status `wanted`, with its parameters.
+    fn condition(&self, wanted: InstanceStatus) -> (Vec<String>, Vec<SqlValue>) {
+        let mut params = self.params.clone();
+        params.push(SqlValue::Text(wanted.as_str().into()));
+        (vec![format!("({}) = ?", self.expr)], params)
     }
 
     /// The time before which an instance is stuck wherever it stands.

@@ -18,7 +18,7 @@ pub use status::StatusRule;
 
 use super::schema::{KEY_ROW, LABEL_ROW, MERGE_ROW, ROOT_ROW};
 use crate::store::effects::TRACE_LABEL;
-use crate::store::{CaseFilter, CaseIds, InstanceOrder};
+use crate::store::{CaseFilter, CaseIds, InstanceOrder, InstanceStatus};
 use miner::log::BusinessKey;
 
 /// A value bound to a `?` placeholder.
@@ -188,6 +188,16 @@ fn filtered_summaries(rule: &StatusRule<'_>, filter: &InstanceFilter<'_>) -> Sql
             s.push(" AND 0");
         }
     }
+    s
+}
+
+/// The instances in `status` by `rule` now, as a parenthesized subquery.
+fn in_status(rule: &StatusRule<'_>, status: InstanceStatus) -> Sql {
+    let mut s = Sql::new("(SELECT id FROM ");
+    s.append(summaries_with_status(rule, None).parenthesized())
+        .push(" WHERE status = ")
+        .bind(Value::Str(status.as_str().into()))
+        .push(")");
     s
 }
 
@@ -374,7 +384,13 @@ pub type ActivityTable = (Vec<i64>, Vec<String>);
 /// per-instance rows of the process state, activities named by `names`), filtered by `filter`
 /// and projected on `activities`, as arrays `acts`, `tss`, `lcs` (1 start, 2 complete), `ends`
 /// and `spans` (1 when the step has an end).
-fn case_arrays(filter: &CaseFilter, activities: Option<&[String]>, names: &ActivityTable) -> Sql {
+/// `judged`: only the instances in a status, judged by a rule (the filter's status).
+fn case_arrays(
+    filter: &CaseFilter,
+    activities: Option<&[String]>,
+    names: &ActivityTable,
+    judged: Option<(&StatusRule<'_>, InstanceStatus)>,
+) -> Sql {
     let cases = state::current_steps(names.0.clone(), names.1.clone(), filter.from, filter.to)
         .parenthesized();
     let mut selected = Sql::new("SELECT case_id, evs FROM ");
@@ -430,6 +446,11 @@ fn case_arrays(filter: &CaseFilter, activities: Option<&[String]>, names: &Activ
     }
     if let Some(key) = &filter.key {
         selected.push(" AND case_id IN ").append(carrying(key));
+    }
+    if let Some((rule, status)) = judged {
+        selected
+            .push(" AND case_id IN ")
+            .append(in_status(rule, status));
     }
     let mut projected = Sql::new("SELECT case_id, ");
     match activities {
@@ -515,6 +536,8 @@ pub const VARIANT_SEPARATOR: char = '\u{1f}';
 ///   start (quadratic in the steps of one traced case; other cases pass empty arrays, since
 ///   ClickHouse evaluates both branches of an `if`).
 ///
+/// `judged` carries the filter's status with the rule that judges it.
+///
 /// Aliases read inside lambdas are also named outside them (terms that always hold):
 /// ClickHouse 18.16 otherwise drops them and the columns they are made of.
 pub fn stats_items(
@@ -522,6 +545,7 @@ pub fn stats_items(
     activities: Option<&[String]>,
     names: &ActivityTable,
     lifecycles: bool,
+    judged: Option<(&StatusRule<'_>, InstanceStatus)>,
 ) -> Sql {
     let sep = VARIANT_SEPARATOR;
     let mut s = Sql::new(format!(
@@ -553,7 +577,7 @@ pub fn stats_items(
         first = typed(item::FIRST),
         last = typed(item::LAST),
     ));
-    s.append(case_arrays(filter, activities, names)).push(
+    s.append(case_arrays(filter, activities, names, judged)).push(
         " WHERE notEmpty(fin) AND length(traced) < length(acts) + 1 AND length(lcs) = length(acts))",
     );
     if lifecycles {
@@ -572,7 +596,7 @@ pub fn stats_items(
                      (SELECT case_id, arrayJoin(arrayMap((a, t, l, i) -> (a, t, l, i), acts, tss, lcs, arrayEnumerate(acts))) AS x FROM ",
             service = typed(item::SERVICE),
         ));
-        s.append(case_arrays(filter, activities, names)).push(
+        s.append(case_arrays(filter, activities, names, judged)).push(
             " WHERE has(lcs, 1))) GROUP BY case_id, activity \
              HAVING length(gt) + length(balance) + length(open_before) + length(starts_before) + length(starts) > 0) \
              ARRAY JOIN durations AS d",

@@ -345,11 +345,13 @@ pub fn narrowing_conditions(alias: &str, filter: &CaseFilter) -> (Vec<String>, V
 }
 
 /// The statistics of the instances `filter` selects, with only the activities in `keep`
-/// (when given; hidden steps are bridged), from the per-instance rows: exact.
+/// (when given; hidden steps are bridged), from the per-instance rows: exact. `judged` are
+/// the store's conditions on `instances` for the filter's status, with their parameters.
 pub fn scan(
     conn: &Connection,
     filter: &CaseFilter,
     keep: Option<&[String]>,
+    judged: (Vec<String>, Vec<SqlValue>),
 ) -> Result<ProcessStats, CollectorError> {
     let names = activity_names(conn)?;
     let by_name: HashMap<&str, u32> = names.iter().map(|(&id, n)| (n.as_str(), id)).collect();
@@ -365,7 +367,9 @@ pub fn scan(
     let mut local: HashMap<u32, u32> = HashMap::new();
     // The indexed columns narrow first (a start reads the instances active since it through
     // the index of last times); the steps then decide.
-    let (conditions, params) = narrowing_conditions("i.", filter);
+    let (mut conditions, mut params) = narrowing_conditions("i.", filter);
+    conditions.extend(judged.0);
+    params.extend(judged.1);
     let sql = if conditions.is_empty() {
         "SELECT steps FROM state_traces".to_string()
     } else {
