@@ -58,7 +58,7 @@ otlp-tests: rust-tests
 	FLOWSIGHT_BIN=$(TARGET_DIR)/debug/flowsight $(VENV)/bin/pytest -q -p no:cacheprovider tests/otlp
 
 pm4py-check: rust-tests
-	bash scripts/with-clickhouse.sh $(VENV)/bin/python scripts/check_pm4py.py $(TARGET_DIR)/debug/flowsight $(wildcard $(SHARED)/fixtures/xes/*.xes) $(wildcard $(SHARED)/fixtures/xes/*.xes.gz) $(wildcard $(SHARED)/fixtures/ocel/ocel20_example.*)
+	bash scripts/with-clickhouse.sh $(VENV)/bin/python scripts/check_pm4py.py $(TARGET_DIR)/debug/flowsight $(wildcard $(SHARED)/fixtures/xes/*.xes) $(wildcard $(SHARED)/fixtures/xes/*.xes.gz) $(wildcard $(SHARED)/fixtures/ocel/ocel20_example.*) $(wildcard $(SHARED)/fixtures/ocel/logistics.sqlite)
 	$(VENV)/bin/python scripts/check_alignments_pm4py.py $(TARGET_DIR)/debug/flowsight $(SHARED)/fixtures 2>/dev/null
 
 ## bench: XES import and discovery on BPIC 2012 beside process_mining and pm4py; the Inductive Miner on 200-2,000 activities; HTTP ingest rate and page render times on demo data;

@@ -11,6 +11,7 @@
 //! - [`filter`]: Disco-style map simplification (activity and path sliders).
 //! - [`layout`]: layered layout of a process map and its SVG rendering.
 //! - [`charts`]: cases over time, case durations and the dotted chart, as data and SVG.
+//! - [`notion`]: case notions (one key kind defines a case) and the object-centric view.
 //! - [`compare`]: two sets of cases compared path by path, and the map of their changes.
 //! - [`formats`]: reading XES, writing CSV and JSON reports.
 
@@ -23,6 +24,7 @@ pub mod filter;
 pub mod formats;
 pub mod layout;
 pub mod log;
+pub mod notion;
 pub mod performance;
 pub mod time;
 

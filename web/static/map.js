@@ -170,10 +170,12 @@
     const edge = e.target.closest("g.edge");
     // The instances behind it, under the filters the map shows.
     const query = new URLSearchParams(params());
-    for (const setting of ["mode", "metric", "steps", "activities", "paths"]) query.delete(setting);
+    // A path of a case notion other than the instances is not a path of the instances.
+    const byInstance = !query.get("notion");
+    for (const setting of ["mode", "metric", "steps", "activities", "paths", "notion"]) query.delete(setting);
     if (node) {
       query.set("activity", node.dataset.activity);
-    } else if (edge && !edge.dataset.from.startsWith("▶") && !edge.dataset.to.startsWith("■")) {
+    } else if (byInstance && edge && !edge.dataset.from.startsWith("▶") && !edge.dataset.to.startsWith("■")) {
       query.set("edge", edge.dataset.from + ">" + edge.dataset.to);
     } else {
       return;

@@ -7,20 +7,11 @@ mod support;
 use axum::http::StatusCode;
 use collector::store::{EmbeddedStore, Store};
 use collector::CollectorConfig;
-use miner::log::{BusinessKey, Event};
+use miner::log::Event;
 use std::sync::Arc;
 
 fn event(id: &str, t: i64, keys: &[(&str, &str)]) -> Event {
-    Event {
-        id: id.into(),
-        activity: id.to_uppercase(),
-        timestamp: t,
-        source: "test".into(),
-        keys: keys.iter().map(|(k, v)| BusinessKey::new(*k, *v)).collect(),
-        trace_id: None,
-        span_id: None,
-        attributes: Default::default(),
-    }
+    Event::keyed(id, &id.to_uppercase(), t, keys)
 }
 
 #[tokio::test]

@@ -8,16 +8,7 @@ use collector::sources::files::{import_file, ImportOptions};
 use collector::store::EmbeddedStore;
 use collector::CollectorConfig;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 use std::sync::Arc;
-
-fn shared(path: &str) -> PathBuf {
-    std::env::var_os("FLOWSIGHT_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
-        .join("fixtures")
-        .join(path)
-}
 
 /// The value of attribute `name` in each element of `svg` that has it, in order.
 fn attribute_values<'a>(svg: &'a str, name: &str) -> Vec<&'a str> {
@@ -70,7 +61,7 @@ fn disconnected(svg: &str) -> BTreeSet<String> {
 async fn check(log: &str) {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(EmbeddedStore::open(dir.path(), Default::default()).unwrap());
-    let path = shared(log);
+    let path = support::shared(log);
     let name = path.file_name().unwrap().to_string_lossy().to_string();
     import_file(
         store.as_ref(),

@@ -35,6 +35,9 @@ use std::sync::Arc;
 /// Most merges followed from an absorbed id: a longer chain (or a cycle) is a damaged store.
 const MAX_MERGE_HOPS: usize = 10_000;
 
+/// How many of the newest keys [`Store::key_kinds`] reads.
+pub const KEY_KINDS_SAMPLE: u64 = 50_000;
+
 /// Follows the merges from `id` to the instance that lives: `survivor` gives the instance an id
 /// was absorbed into, if it was; none for an id never absorbed.
 pub(crate) fn follow_merges<E>(
@@ -70,6 +73,11 @@ pub trait Store: Send + Sync {
 
     /// Every business key the store knows (the objects of an object-centric view).
     fn keys(&self) -> Result<Vec<BusinessKey>, CollectorError>;
+
+    /// The key kinds stored (order, payment, an OCEL object type), most carried first: the
+    /// case notions a map can take. Read from the newest keys ([`KEY_KINDS_SAMPLE`]), so as
+    /// cheap on a long history as on a short one.
+    fn key_kinds(&self) -> Result<Vec<String>, CollectorError>;
 
     /// Every link stored by [`Store::link`].
     fn links(&self) -> Result<Vec<KeyLink>, CollectorError>;

@@ -188,6 +188,11 @@ pub trait MapLook {
     fn attributes(&self) -> String;
     /// How a path is drawn.
     fn arc(&self, arc: &Arc, from: &str, to: &str) -> ArcLook;
+    /// The strands a path is drawn as, side by side: one, unless the look splits a path
+    /// (the object-centric map draws one strand per object type taking it).
+    fn strands(&self, arc: &Arc, from: &str, to: &str) -> Vec<ArcLook> {
+        vec![self.arc(arc, from, to)]
+    }
     /// The measure of the activities' shade and second line.
     fn metric(&self) -> MapMetric;
     /// Writes the legend's elements, at the top of the legend's band.
@@ -283,37 +288,46 @@ pub fn render_look(map: &ProcessMap, layout: &MapLayout, look: &dyn MapLook) -> 
             ),
             Arc::End { from, .. } => (map.activities[*from].name.clone(), "■ end".to_string()),
         };
-        let ArcLook {
-            weight,
-            colour,
-            label,
-            attributes,
-        } = look.arc(arc, &from, &to);
-        let stroke = 1.0 + 7.0 * weight;
+        let strands = look.strands(arc, &from, &to);
         let dashed = if matches!(arc, Arc::Start { .. } | Arc::End { .. }) {
             r#" stroke-dasharray="5,4""#
         } else {
             ""
         };
-        let _ = write!(
-            out,
-            r#"<g class="edge" data-from="{}" data-to="{}" data-count="{}"{attributes}><path d="{}" fill="none" stroke="{colour}" stroke-width="{stroke:.1}"{dashed} marker-end="url(#arrow)"/>"#,
-            escape_xml(&from),
-            escape_xml(&to),
-            arc.count(),
-            path(&edge.points, edge.self_loop),
-        );
-        if !label.is_empty() {
-            let (lx, ly) = label_point(&edge.points);
+        for (i, strand) in strands.iter().enumerate() {
+            let ArcLook {
+                weight,
+                colour,
+                label,
+                attributes,
+            } = strand;
+            let stroke = 1.0 + 7.0 * weight;
+            let (dx, dy) = strand_offset(&edge.points, i, strands.len());
+            let moved = if strands.len() > 1 {
+                format!(r#" transform="translate({dx:.1},{dy:.1})""#)
+            } else {
+                String::new()
+            };
             let _ = write!(
                 out,
-                r##"<text x="{:.1}" y="{:.1}" fill="#333" font-size="11" paint-order="stroke" stroke="#fff" stroke-width="3">{}</text>"##,
-                lx + 5.0,
-                ly + 4.0,
-                escape_xml(&label)
+                r#"<g class="edge" data-from="{}" data-to="{}" data-count="{}"{attributes}{moved}><path d="{}" fill="none" stroke="{colour}" stroke-width="{stroke:.1}"{dashed} marker-end="url(#arrow)"/>"#,
+                escape_xml(&from),
+                escape_xml(&to),
+                arc.count(),
+                path(&edge.points, edge.self_loop),
             );
+            if !label.is_empty() {
+                let (lx, ly) = label_point(&edge.points);
+                let _ = write!(
+                    out,
+                    r##"<text x="{:.1}" y="{:.1}" fill="#333" font-size="11" paint-order="stroke" stroke="#fff" stroke-width="3">{}</text>"##,
+                    lx + 5.0 - dx,
+                    ly + 4.0 - dy + 13.0 * i as f64,
+                    escape_xml(label)
+                );
+            }
+            out.push_str("</g>\n");
         }
-        out.push_str("</g>\n");
     }
 
     for node in &layout.nodes {
@@ -491,6 +505,21 @@ fn path(points: &[(f64, f64)], self_loop: bool) -> String {
         let _ = write!(d, " C{x0:.1},{mid:.1} {x1:.1},{mid:.1} {x1:.1},{y1:.1}");
     }
     d
+}
+
+/// Where strand `i` of `n` of a path is moved to lie beside the others: across the line from
+/// its first to its last point, 5 px apart, the middle strand on the path.
+fn strand_offset(points: &[(f64, f64)], i: usize, n: usize) -> (f64, f64) {
+    let (first, last) = (points[0], points[points.len() - 1]);
+    let (x, y) = (last.0 - first.0, last.1 - first.1);
+    let length = x.hypot(y);
+    let (nx, ny) = if length > 0.0 {
+        (-y / length, x / length)
+    } else {
+        (0.0, 1.0)
+    };
+    let shift = 5.0 * (i as f64 - (n as f64 - 1.0) / 2.0);
+    (nx * shift, ny * shift)
 }
 
 fn label_point(points: &[(f64, f64)]) -> (f64, f64) {

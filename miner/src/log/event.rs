@@ -17,6 +17,21 @@ pub struct BusinessKey {
 }
 
 impl Event {
+    /// An event `id` of `activity` at `timestamp` carrying `keys` (kind, value), from no named
+    /// source, outside any trace and without attributes: the smallest event, as tests build them.
+    pub fn keyed(id: &str, activity: &str, timestamp: Micros, keys: &[(&str, &str)]) -> Self {
+        Self {
+            id: id.into(),
+            activity: activity.into(),
+            timestamp,
+            source: String::new(),
+            keys: keys.iter().map(|(k, v)| BusinessKey::new(*k, *v)).collect(),
+            trace_id: None,
+            span_id: None,
+            attributes: Map::new(),
+        }
+    }
+
     /// When the step ended, for steps that last (see [`END_ATTRIBUTE`]).
     pub fn end(&self) -> Option<Micros> {
         self.attributes.get(END_ATTRIBUTE).and_then(Value::as_i64)

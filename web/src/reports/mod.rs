@@ -8,6 +8,7 @@ pub mod compare;
 mod csv;
 mod html;
 mod json;
+pub mod notion;
 mod ocel;
 
 pub use csv::{bottlenecks_csv, dfg_csv, instances_csv, variants_csv, write_events_csv};
@@ -16,12 +17,14 @@ pub use ocel::ocel_of_store;
 
 use crate::filter_bar::{optional_number, FilterParams};
 use crate::WebError;
-use collector::store::{CaseFilter, InstanceOrder, InstanceQuery, StatsQuery, Store};
+use collector::store::{CaseFilter, InstanceOrder, InstanceQuery, Store};
 use miner::discovery::ProcessStats;
 use miner::filter::{kept_activities, simplify_paths, ProcessMap, StepKinds};
 use miner::formats::xes_write::XesWriter;
-use miner::layout::{layout, render_svg, MapLayout, MapMetric, MapMode};
+use miner::layout::{layout, render_look, render_svg, MapLayout, MapMetric, MapMode, ObjectLook};
+use miner::notion::ObjectCentric;
 use miner::performance::{rank_bottlenecks, Bottlenecks};
+use notion::{CaseNotion, NotionSource};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
@@ -51,6 +54,11 @@ pub struct MapRequest {
     #[serde(deserialize_with = "optional_number")]
     #[arg(long)]
     pub paths: Option<u8>,
+    /// The case notion: empty for the instances as correlated, a key kind (`payment`, an
+    /// OCEL object type) for one case per key of that kind, or `*` for every kind at once
+    /// (the object-centric map).
+    #[arg(long)]
+    pub notion: Option<String>,
     /// Which instances the map covers.
     #[serde(flatten)]
     #[command(flatten)]
@@ -70,6 +78,9 @@ pub struct FilterSummary {
     pub activities: u8,
     /// Percent of arcs shown.
     pub paths: u8,
+    /// Which cases the map is made of.
+    #[serde(skip)]
+    pub notion: CaseNotion,
     /// Which instances are covered.
     pub cases: CaseFilter,
     /// The filter bar's conditions, as people read them.
@@ -129,6 +140,7 @@ impl MapRequest {
             steps,
             activities: percent("activities", self.activities)?,
             paths: percent("paths", self.paths)?,
+            notion: CaseNotion::parse(self.notion.as_deref()),
             cases: self.filters.resolve()?,
             described: self.filters.described(),
         })
@@ -151,6 +163,8 @@ pub struct MapView {
     /// The slider kept more activities than a map draws, so only the most frequent
     /// [`MAX_DRAWN_ACTIVITIES`] are shown.
     pub capped: bool,
+    /// Each key kind's paths, when the map is object-centric.
+    pub objects: Option<ObjectCentric>,
 }
 
 /// Most activities a map draws (the most frequent): beyond a few hundred a map is unreadable
@@ -161,11 +175,8 @@ impl MapView {
     /// Asks the store and builds the view.
     pub fn compute(store: &dyn Store, request: &MapRequest) -> Result<Self, WebError> {
         let filters = request.resolve()?;
-        let cases = filters.cases.clone();
-        let full = store.process_stats(&StatsQuery {
-            cases: cases.clone(),
-            activities: None,
-        })?;
+        let source = NotionSource::read(store, &filters.notion, &filters.cases)?;
+        let full = source.stats(None)?;
         let mut kept = kept_activities(&full, filters.activities);
         if filters.steps != StepKinds::Both {
             let kinds: HashSet<&str> = full
@@ -178,13 +189,12 @@ impl MapView {
         }
         let capped = kept.len() > MAX_DRAWN_ACTIVITIES;
         kept.truncate(MAX_DRAWN_ACTIVITIES);
-        let shown = if kept.len() == full.activities.len() {
-            full.clone()
-        } else {
-            store.process_stats(&StatsQuery {
-                cases,
-                activities: Some(kept),
-            })?
+        let every = kept.len() == full.activities.len();
+        let objects = source.objects((!every).then_some(kept.as_slice()));
+        let shown = match &objects {
+            Some(objects) => objects.union.clone(),
+            None if every => full.clone(),
+            None => source.stats(Some(kept))?,
         };
         let map = simplify_paths(&shown, filters.paths);
         let layout = layout(&map);
@@ -195,12 +205,16 @@ impl MapView {
             map,
             layout,
             capped,
+            objects,
         })
     }
 
     /// The map as a standalone SVG document.
     pub fn svg(&self) -> String {
-        render_svg(&self.map, &self.layout, self.filters.metric)
+        match &self.objects {
+            Some(objects) => render_look(&self.map, &self.layout, &ObjectLook::new(objects)),
+            None => render_svg(&self.map, &self.layout, self.filters.metric),
+        }
     }
 
     /// The bottleneck rankings over the selected instances.
@@ -286,7 +300,7 @@ fn exported_instances(
 
 /// Calls `visit` with the case name (its label's value) and events of every selected instance,
 /// a page at a time; returns how many instances there were.
-fn for_each_instance(
+pub(crate) fn for_each_instance(
     store: &dyn Store,
     selection: &Selection,
     mut visit: impl FnMut(&str, &[miner::log::Event]) -> std::io::Result<()>,
@@ -390,6 +404,7 @@ mod tests {
             map: simplify_paths(&s, 100),
             layout: layout(&simplify_paths(&s, 100)),
             capped: false,
+            objects: None,
         };
         let html = view.html_report(1_767_600_000_000_000).unwrap();
         assert!(html.contains("Made 2026-01-05T08:00:00.000Z"));

@@ -2,6 +2,7 @@
 
 use super::{blocking, encode_query, page};
 use crate::filter_bar::{suggestions, FilterBar};
+use crate::reports::notion::CaseNotion;
 use crate::reports::{MapRequest, MapView, MAX_DRAWN_ACTIVITIES};
 use crate::views::Header;
 use crate::{AppState, WebError};
@@ -33,6 +34,10 @@ struct MapPage {
     activities: u8,
     paths: u8,
     bar: FilterBar,
+    /// The case notion asked for (empty: the instances; `*`: every kind).
+    notion: String,
+    /// The key kinds a map can take as its case notion.
+    kinds: Vec<String>,
     summary: String,
     query: String,
     svg: String,
@@ -48,9 +53,22 @@ fn summary(view: &MapView) -> String {
     } else {
         String::new()
     };
+    let cases = match &view.filters.notion {
+        CaseNotion::Instances => counted(view.full.cases, "instance"),
+        CaseNotion::Kind(kind) => {
+            format!("{} (one per {kind} key)", counted(view.full.cases, "case"))
+        }
+        CaseNotion::EveryKind => format!(
+            "{} of {}",
+            counted(view.full.cases, "object"),
+            counted(
+                view.objects.as_ref().map_or(0, |o| o.kinds.len() as u64),
+                "type"
+            )
+        ),
+    };
     format!(
-        "{}, {}; showing {} of {}{capped} and {}; throughput median {}, 95th percentile {}",
-        counted(view.full.cases, "instance"),
+        "{cases}, {}; showing {} of {}{capped} and {}; throughput median {}, 95th percentile {}",
         counted(view.full.events, "event"),
         view.shown.activities.len(),
         counted(view.full.activities.len() as u64, "activity"),
@@ -68,6 +86,7 @@ fn query_string(request: &MapRequest) -> String {
         ("steps", request.steps.clone()),
         ("activities", request.activities.map(|v| v.to_string())),
         ("paths", request.paths.map(|v| v.to_string())),
+        ("notion", request.notion.clone()),
     ]
     .into_iter()
     .filter_map(|(k, v)| v.filter(|v| !v.is_empty()).map(|v| (k, v)))
@@ -81,11 +100,12 @@ async fn map_page(
     Query(request): Query<MapRequest>,
 ) -> Result<Html<String>, WebError> {
     let r = request.clone();
-    let (view, overview, suggested) = blocking(&state, move |store| {
+    let (view, overview, suggested, kinds) = blocking(&state, move |store| {
         Ok((
             MapView::compute(store, &r)?,
             store.overview()?,
             suggestions(store)?,
+            store.key_kinds()?,
         ))
     })
     .await?;
@@ -97,6 +117,8 @@ async fn map_page(
         activities: view.filters.activities,
         paths: view.filters.paths,
         bar: FilterBar::new("/map", &request.filters, suggested),
+        notion: request.notion.clone().unwrap_or_default(),
+        kinds,
         summary: summary(&view),
         query: query_string(&request),
         svg: view.svg(),

@@ -104,3 +104,24 @@ pub fn served_scenario(
     let router = router(store.clone(), config);
     (dir, store, router, flow.truth)
 }
+
+/// A file of the shared fixtures (`FLOWSIGHT_SHARED`, or `shared/` beside the project).
+pub fn shared(path: &str) -> std::path::PathBuf {
+    std::env::var_os("FLOWSIGHT_SHARED")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared")
+        })
+        .join("fixtures")
+        .join(path)
+}
+
+/// How many cases the variants of a `variants.json` export hold together.
+pub fn cases_in_variants(variants: &serde_json::Value) -> u64 {
+    variants
+        .as_array()
+        .expect("variants.json is an array")
+        .iter()
+        .map(|v| v["count"].as_u64().expect("each variant has a count"))
+        .sum()
+}

@@ -382,6 +382,9 @@ mod tests {
         fn keys(&self) -> Result<Vec<BusinessKey>, CollectorError> {
             self.inner.keys()
         }
+        fn key_kinds(&self) -> Result<Vec<String>, CollectorError> {
+            self.inner.key_kinds()
+        }
         fn links(&self) -> Result<Vec<KeyLink>, CollectorError> {
             self.inner.links()
         }

@@ -307,6 +307,7 @@ fn every_query(store: &ClickHouseStore) -> Vec<Sql> {
         state::time_span(),
         state::stored_events(),
         state::ending_in(ends.clone()),
+        sql::key_kinds(),
         retention::keyless_newest(),
         retention::old_instances(latest - 12 * 3_600_000_000, 10),
         retention::old_keyless(latest),

@@ -160,6 +160,10 @@ impl Store for ClickHouseStore {
             .collect())
     }
 
+    fn key_kinds(&self) -> Result<Vec<String>, CollectorError> {
+        self.db.fetch::<String>(sql::key_kinds())
+    }
+
     fn links(&self) -> Result<Vec<KeyLink>, CollectorError> {
         Ok(self
             .db

@@ -171,6 +171,11 @@ pub(crate) fn filters_instances_and_statistics_alike(factory: Factory<'_>) {
         ..Default::default()
     };
     assert_eq!(cases(by_key("payment", "p2")), orders(&["2"]));
+    assert_eq!(
+        store.key_kinds().unwrap(),
+        ["order", "payment"],
+        "the kinds a map can take as its case notion, most carried first"
+    );
     assert_eq!(cases(by_key("payment", "p9")), orders(&[]));
     let combined = CaseFilter {
         with: vec!["A".into()],

@@ -12,7 +12,6 @@ use fixtures::{generate, GeneratedFlow, OrderOutcome, Scenario, ORDER_FLOW_CONFI
 use miner::discovery::ProcessStats;
 use miner::formats::summary::LogSummary;
 use miner::log::{BusinessKey, Event, EventLogBuilder};
-use serde_json::Map;
 
 mod drill;
 mod eviction;
@@ -81,16 +80,7 @@ pub fn keyed_event(id: &str, t: i64, keys: &[(&str, &str)]) -> Event {
 }
 
 fn event(id: &str, activity: &str, t: i64, keys: &[(&str, &str)]) -> Event {
-    Event {
-        id: id.into(),
-        activity: activity.into(),
-        timestamp: t,
-        source: "test".into(),
-        keys: keys.iter().map(|(k, v)| BusinessKey::new(*k, *v)).collect(),
-        trace_id: None,
-        span_id: None,
-        attributes: Map::new(),
-    }
+    Event::keyed(id, activity, t, keys)
 }
 
 /// One `#[test]` per check of the contract, so that a failing check never hides the others.

@@ -9,7 +9,7 @@ use crate::store::wait_limits::{Clock, WaitLimits};
 use crate::store::{
     AppendReport, CaseFilter, DeadLetter, Deleted, HeldInMemory, InstanceDetail, InstancePage,
     InstanceQuery, InstanceStatus, InstanceSummary, KeyLink, MergeRecord, ObjectAttribute,
-    StatsQuery, StepStanding, Store, StoreOverview,
+    StatsQuery, StepStanding, Store, StoreOverview, KEY_KINDS_SAMPLE,
 };
 use crate::CollectorError;
 use miner::discovery::ProcessStats;
@@ -45,6 +45,19 @@ impl Store for EmbeddedStore {
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(keys)
+        })
+    }
+
+    fn key_kinds(&self) -> Result<Vec<String>, CollectorError> {
+        self.with_reader(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT kind FROM (SELECT kind FROM keys ORDER BY rowid DESC LIMIT ?)
+                 GROUP BY kind ORDER BY COUNT(*) DESC, kind",
+            )?;
+            let kinds = stmt
+                .query_map([KEY_KINDS_SAMPLE as i64], |r| r.get(0))?
+                .collect::<Result<Vec<String>, _>>()?;
+            Ok(kinds)
         })
     }
 

@@ -345,6 +345,15 @@ pub fn all_keys() -> Sql {
     ))
 }
 
+/// The kinds of the newest keys, most carried first (see [`crate::store::Store::key_kinds`]).
+pub fn key_kinds() -> Sql {
+    Sql::new(format!(
+        "SELECT key_kind AS kind FROM (SELECT key_kind FROM correlation WHERE row_type = {KEY_ROW} \
+         ORDER BY version DESC LIMIT {}) GROUP BY kind ORDER BY count() DESC, kind",
+        crate::store::KEY_KINDS_SAMPLE
+    ))
+}
+
 /// Which of `ids` are stored already.
 pub fn stored_event_ids(ids: Vec<String>) -> Sql {
     let mut s = Sql::new("SELECT id FROM event_ids WHERE id IN (SELECT arrayJoin(");

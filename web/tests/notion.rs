@@ -1,0 +1,168 @@
+//! Case notions on a real object-centric log (OCEL 2.0 logistics): the map of one object type
+//! has one case per object of that type on the page, its SVG and its exports alike; the
+//! object-centric map draws each type's paths as strands that count what that type's own map
+//! counts. (That each type's map equals pm4py's flattened DFG is checked by
+//! `scripts/check_pm4py.py`.)
+
+mod support;
+
+use collector::sources::files::{import_file, ImportOptions};
+use collector::store::EmbeddedStore;
+use collector::CollectorConfig;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+fn served_logistics() -> (tempfile::TempDir, axum::Router) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(EmbeddedStore::open(dir.path(), Default::default()).unwrap());
+    let path = support::shared("ocel/logistics.sqlite");
+    import_file(
+        store.as_ref(),
+        &path,
+        "logistics.sqlite",
+        &ImportOptions::default(),
+        |f| Box::new(f),
+    )
+    .unwrap();
+    (dir, support::router(store, CollectorConfig::default()))
+}
+
+async fn get(router: &axum::Router, uri: &str) -> String {
+    let (status, body) = support::get(router, uri).await;
+    assert!(status.is_success(), "{uri}: {status}: {body}");
+    body
+}
+
+async fn json(router: &axum::Router, uri: &str) -> serde_json::Value {
+    serde_json::from_str(&get(router, uri).await).unwrap()
+}
+
+/// The value of each attribute of `element` (the text of one SVG element).
+fn attribute<'a>(element: &'a str, name: &str) -> Option<&'a str> {
+    let marker = format!(" {name}=\"");
+    let at = element.find(&marker)? + marker.len();
+    Some(&element[at..at + element[at..].find('"')?])
+}
+
+/// What one object type's paths count: flow edges, starts and ends, by activity names.
+#[derive(Debug, Default, PartialEq)]
+struct Paths {
+    edges: BTreeMap<(String, String), u64>,
+    starts: BTreeMap<String, u64>,
+    ends: BTreeMap<String, u64>,
+}
+
+/// The paths of the object type's own map, from its DFG export.
+async fn paths_of(router: &axum::Router, kind: &str) -> Paths {
+    let dfg = json(
+        router,
+        &format!("/export/dfg.json?notion={}", kind.replace(' ', "%20")),
+    )
+    .await;
+    let counts = |v: &serde_json::Value| -> BTreeMap<String, u64> {
+        v.as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, n)| (k.clone(), n.as_u64().unwrap()))
+            .collect()
+    };
+    Paths {
+        edges: dfg["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    (
+                        e["from"].as_str().unwrap().to_string(),
+                        e["to"].as_str().unwrap().to_string(),
+                    ),
+                    e["count"].as_u64().unwrap(),
+                )
+            })
+            .collect(),
+        starts: counts(&dfg["start_activities"]),
+        ends: counts(&dfg["end_activities"]),
+    }
+}
+
+#[tokio::test]
+async fn a_map_per_object_type_and_one_with_every_type_side_by_side() {
+    let (_dir, router) = served_logistics();
+    let page = get(&router, "/map").await;
+    for kind in [
+        "Container",
+        "Customer Order",
+        "Forklift",
+        "Truck",
+        "Vehicle",
+    ] {
+        assert!(
+            page.contains(&format!(
+                r#"<option value="{kind}" >one per {kind}</option>"#
+            )),
+            "the map offers {kind} as the case notion"
+        );
+    }
+    let containers = get(&router, "/map?notion=Container").await;
+    assert!(
+        containers.contains("510 cases (one per Container key)"),
+        "one case per container"
+    );
+    let dfg = json(&router, "/export/dfg.json?notion=Container").await;
+    assert_eq!(dfg["cases"], 510);
+    assert_eq!(dfg["start_activities"]["Pick Up Empty Container"], 510);
+    let variants = json(&router, "/export/variants.json?notion=Container").await;
+    assert_eq!(support::cases_in_variants(&variants), 510);
+
+    let objects = get(&router, "/api/map.svg?notion=*").await;
+    assert!(objects.contains(r#"data-notion="objects""#));
+    let strands: Vec<&str> = objects
+        .split("<g class=\"edge\"")
+        .skip(1)
+        .filter(|g| g.contains("data-object="))
+        .collect();
+    let mut per_kind: BTreeMap<String, Paths> = BTreeMap::new();
+    for strand in &strands {
+        let (from, to) = (
+            attribute(strand, "data-from").unwrap().to_string(),
+            attribute(strand, "data-to").unwrap().to_string(),
+        );
+        let kind = attribute(strand, "data-object").unwrap().to_string();
+        let n: u64 = attribute(strand, "data-object-count")
+            .unwrap()
+            .parse()
+            .unwrap();
+        let paths = per_kind.entry(kind).or_default();
+        if from.starts_with('▶') {
+            paths.starts.insert(to, n);
+        } else if to.starts_with('■') {
+            paths.ends.insert(from, n);
+        } else {
+            paths.edges.insert((from, to), n);
+        }
+    }
+    assert!(
+        per_kind.len() >= 6,
+        "every object type draws: {:?}",
+        per_kind.keys()
+    );
+    for (kind, drawn) in &per_kind {
+        assert_eq!(drawn, &paths_of(&router, kind).await, "{kind}'s strands");
+    }
+    let legend = objects.matches(r#"class="legend-kind""#).count();
+    assert_eq!(legend, per_kind.len(), "one legend entry per object type");
+}
+
+#[tokio::test]
+async fn a_case_notion_takes_the_filter_bar_too() {
+    let (_dir, router) = served_logistics();
+    let all = json(&router, "/export/dfg.json?notion=Truck").await;
+    let weighed = json(&router, "/export/dfg.json?notion=Truck&absent=Weigh").await;
+    assert!(
+        weighed["events"].as_u64() < all["events"].as_u64(),
+        "instances with Weigh are left out: {} of {}",
+        weighed["events"],
+        all["events"]
+    );
+}
