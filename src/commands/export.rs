@@ -133,7 +133,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
         .filter(|p| p.extension().is_some_and(|e| e == "sqlite"));
     if let (What::Log, Format::Ocel, Some(path)) = (args.what, format, sqlite_out) {
         let spinner = progress::spinner("reading the store");
-        let ocel = reports::ocel_of_store(store.as_ref())?;
+        let ocel = reports::ocel_of_store(store.as_ref(), &selection)?;
         spinner.set_message(format!(
             "writing {} and {} as OCEL 2.0 SQLite",
             counted(ocel.events.len() as u64, "event"),
@@ -161,7 +161,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
             Format::Xes => reports::write_xes(store, &selection, out)?,
             Format::Csv => reports::write_events_csv(store, &selection, cells, out)?,
             Format::Ocel => {
-                let ocel = reports::ocel_of_store(store)?;
+                let ocel = reports::ocel_of_store(store, &selection)?;
                 serde_json::to_writer(out, &miner::formats::ocel_json::write_ocel_json(&ocel))?;
                 ocel.objects.len() as u64
             }

@@ -73,7 +73,33 @@ fn encode(text: &str) -> String {
 async fn every_answer_covers(router: &axum::Router, query: &str, expected: &BTreeSet<String>) {
     let n = expected.len() as u64;
     let xes = get(router, &format!("/export/log.xes?{query}")).await;
-    assert_eq!(&names(&cases(&xes)), expected, "log.xes?{query}");
+    let exported = cases(&xes);
+    assert_eq!(&names(&exported), expected, "log.xes?{query}");
+    let ocel: serde_json::Value =
+        serde_json::from_str(&get(router, &format!("/export/log.jsonocel?{query}")).await).unwrap();
+    let events: usize = exported.iter().map(|c| c.activities.len()).sum();
+    assert_eq!(
+        ocel["events"].as_array().unwrap().len(),
+        events,
+        "log.jsonocel?{query}"
+    );
+    let declared: BTreeSet<&str> = ocel["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap())
+        .collect();
+    let related: BTreeSet<&str> = ocel["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| e["relationships"].as_array().unwrap())
+        .map(|r| r["objectId"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        declared, related,
+        "log.jsonocel?{query}: the objects its events relate to"
+    );
     let api: serde_json::Value =
         serde_json::from_str(&get(router, &format!("/api/instances?{query}&limit=1000")).await)
             .unwrap();

@@ -51,10 +51,12 @@ fn event_relations(
     out
 }
 
-/// The store as an object-centric log: every business key but trace ids is an object (kind
-/// = type), every correlated event relates to its keys (qualifiers from an OCEL import are
-/// kept), and stored key links are object-to-object relations.
-pub fn ocel_of_store(store: &dyn Store) -> Result<Ocel, WebError> {
+/// The selected instances as an object-centric log: every business key but trace ids is an
+/// object (kind = type), every event relates to its keys (qualifiers from an OCEL import are
+/// kept), and stored key links are object-to-object relations. Unfiltered, every stored key
+/// is an object; filtered, the objects the exported events relate to, and the relations
+/// between them.
+pub fn ocel_of_store(store: &dyn Store, selection: &Selection) -> Result<Ocel, WebError> {
     let is_object = |k: &BusinessKey| k.kind != TRACE_KEY;
     let keys: Vec<BusinessKey> = store.keys()?.into_iter().filter(is_object).collect();
     // An id must name one object: values shared by several kinds are written `kind=value`.
@@ -78,7 +80,9 @@ pub fn ocel_of_store(store: &dyn Store) -> Result<Ocel, WebError> {
     }
     let mut ocel = Ocel::default();
     let mut event_ids: HashSet<String> = HashSet::new();
-    for_each_instance(store, &Selection::default(), |_, events| {
+    let mut related: HashSet<BusinessKey> = HashSet::new();
+    let filtered = *selection != Selection::default();
+    for_each_instance(store, selection, |_, events| {
         for e in events {
             let mut attributes = e.attributes.clone();
             let qualifiers = attributes.remove(OCEL_QUALIFIERS);
@@ -89,6 +93,9 @@ pub fn ocel_of_store(store: &dyn Store) -> Result<Ocel, WebError> {
             };
             event_ids.insert(own_id.clone());
             let objects: Vec<&BusinessKey> = e.keys.iter().filter(|k| is_object(k)).collect();
+            if filtered {
+                related.extend(objects.iter().map(|&k| k.clone()));
+            }
             ocel.events.push(OcelEvent {
                 id: own_id,
                 activity: e.activity.clone(),
@@ -108,13 +115,23 @@ pub fn ocel_of_store(store: &dyn Store) -> Result<Ocel, WebError> {
             .or_default()
             .push((a.name, a.time, a.value));
     }
-    ocel.objects = keys
+    let exported: Vec<&BusinessKey> = keys
         .iter()
+        .filter(|k| !filtered || related.contains(*k))
+        .collect();
+    let ids: HashSet<String> = exported.iter().map(|k| id(k)).collect();
+    ocel.objects = exported
+        .into_iter()
         .map(|k| OcelObject {
             id: id(k),
             kind: k.kind.clone(),
             attributes: attributes.remove(k).unwrap_or_default(),
-            objects: relations.remove(&id(k)).unwrap_or_default(),
+            objects: relations
+                .remove(&id(k))
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|r| ids.contains(&r.object))
+                .collect(),
         })
         .collect();
     Ok(ocel)

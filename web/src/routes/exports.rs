@@ -141,7 +141,7 @@ async fn export(
             "instances.csv" => download(&name, CSV, reports::instances_csv(store, &selection, cells)?),
             "instances.json" => download(&name, JSON, pretty(reports::instances_json(store, &selection)?)),
             "log.jsonocel" => {
-                let ocel = reports::ocel_of_store(store)?;
+                let ocel = reports::ocel_of_store(store, &selection)?;
                 download(&name, JSON, miner::formats::ocel_json::write_ocel_json(&ocel).to_string())
             }
             other => return Err(WebError::NotFound(format!("no export called {other:?}: try map.svg, map.png, model.bpmn, report.html, dfg.csv, dfg.json, variants.csv, variants.json, bottlenecks.csv, bottlenecks.json, instances.csv, instances.json, log.xes, log.csv, log.jsonocel, cases-over-time, durations or dotted as .svg, .png or .csv, or compare.svg, .png, .csv or .json"))),
