@@ -1,13 +1,17 @@
 //! The filter bar every page shares: which instances a page, an API answer and an export
 //! cover (time range, case duration, variant, activity present or absent, a path, a key, a
-//! status), in the URL, so that a link, a reload and a download all show the same instances.
+//! status, an attribute value), in the URL, so that a link, a reload and a download all show the same instances.
 
 use crate::WebError;
 use collector::config::parse_duration;
-use collector::store::{CaseFilter, InstanceStatus, StatsQuery, Store};
+use collector::sources::files::{OCEL_EVENT_ID, OCEL_QUALIFIERS};
+use collector::store::{CaseFilter, InstanceQuery, InstanceStatus, StatsQuery, Store};
 use miner::log::BusinessKey;
+use miner::log::{END_ATTRIBUTE, XES_TYPES_ATTRIBUTE};
 use miner::time::{parse_timestamp, Micros};
 use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+use std::collections::HashMap;
 use std::fmt::Display;
 use std::str::FromStr;
 
@@ -49,6 +53,10 @@ pub struct FilterParams {
     /// Only instances in this status: `completed`, `running` or `stuck`.
     #[arg(long)]
     pub status: Option<String>,
+    /// Only instances with an event whose attribute has this value, `name=value` (a number or
+    /// a boolean as JSON writes it: `amount=120`, `express=true`).
+    #[arg(long)]
+    pub attribute: Option<String>,
 }
 
 /// A parameter's value, trimmed, when given.
@@ -70,6 +78,7 @@ impl FilterParams {
             ("max_duration", &self.max_duration),
             ("key", &self.key),
             ("status", &self.status),
+            ("attribute", &self.attribute),
         ]
         .into_iter()
         .filter_map(|(name, value)| given(value).map(|v| (name, v.to_string())))
@@ -86,6 +95,7 @@ impl FilterParams {
             "absent" => &mut changed.absent,
             "key" => &mut changed.key,
             "status" => &mut changed.status,
+            "attribute" => &mut changed.attribute,
             _ => return changed,
         };
         *slot = Some(value.to_string());
@@ -133,20 +143,17 @@ impl FilterParams {
                 Some((a.to_string(), b.to_string()))
             }
         };
-        let key = match given(&self.key) {
-            None => None,
-            Some(text) => {
-                let (kind, value) = text
-                    .split_once('=')
-                    .filter(|(k, v)| !k.trim().is_empty() && !v.trim().is_empty())
-                    .ok_or_else(|| {
-                        WebError::BadRequest(format!(
-                            "key: {text:?} is not a business key; write KIND=VALUE, e.g. order=4711"
-                        ))
-                    })?;
-                Some(BusinessKey::new(kind.trim(), value.trim()))
-            }
-        };
+        let key = name_and_value(
+            "key",
+            given(&self.key),
+            "a business key; write KIND=VALUE, e.g. order=4711",
+        )?
+        .map(|(kind, value)| BusinessKey::new(kind, value));
+        let attribute = name_and_value(
+            "attribute",
+            given(&self.attribute),
+            "an attribute value; write NAME=VALUE, e.g. channel=web",
+        )?;
         let status = match given(&self.status) {
             None => None,
             Some(text) => Some(InstanceStatus::parse(text).ok_or_else(|| {
@@ -173,6 +180,7 @@ impl FilterParams {
             max_duration,
             key,
             status,
+            attribute,
         })
     }
 
@@ -212,8 +220,28 @@ impl FilterParams {
         if let Some(s) = given(&self.status) {
             parts.push(s.to_string());
         }
+        if let Some(a) = given(&self.attribute) {
+            parts.push(format!("with an event saying {a}"));
+        }
         parts
     }
+}
+
+/// A `name=value` parameter (`what` says what it is and how to write it), both sides trimmed.
+fn name_and_value(
+    parameter: &str,
+    text: Option<&str>,
+    what: &str,
+) -> Result<Option<(String, String)>, WebError> {
+    let Some(text) = text else {
+        return Ok(None);
+    };
+    let (name, value) = text
+        .split_once('=')
+        .map(|(n, v)| (n.trim(), v.trim()))
+        .filter(|(n, v)| !n.is_empty() && !v.is_empty())
+        .ok_or_else(|| WebError::BadRequest(format!("{parameter}: {text:?} is not {what}")))?;
+    Ok(Some((name.to_string(), value.to_string())))
 }
 
 /// A `from`/`to` parameter: a time, or a date meaning its first moment; a date given as the
@@ -244,13 +272,24 @@ pub(crate) fn time_param(
     }))
 }
 
+/// What the filter bar suggests for its fields.
+#[derive(Debug, Clone, Default)]
+pub struct Suggestions {
+    /// Activities, most frequent first.
+    pub activities: Vec<String>,
+    /// Business keys to start from, `kind=`, the most carried kind first.
+    pub keys: Vec<String>,
+    /// Attribute values of the newest instances' events, `name=value`, most frequent first.
+    pub attributes: Vec<String>,
+}
+
 /// What the filter bar shows: the values in force and suggestions for its fields.
 #[derive(Debug, Clone, Default)]
 pub struct FilterBar {
     /// The parameters as given.
     pub params: FilterParams,
-    /// Activities to suggest, most frequent first.
-    pub activities: Vec<String>,
+    /// What it suggests.
+    pub suggested: Suggestions,
     /// The conditions in force, as people read them.
     pub described: Vec<String>,
     /// The page the bar filters, for its "clear" link.
@@ -258,11 +297,11 @@ pub struct FilterBar {
 }
 
 impl FilterBar {
-    /// The bar of `page` with `params`, suggesting `activities`.
-    pub fn new(page: &'static str, params: &FilterParams, activities: Vec<String>) -> Self {
+    /// The bar of `page` with `params`, suggesting `suggested`.
+    pub fn new(page: &'static str, params: &FilterParams, suggested: Suggestions) -> Self {
         Self {
             params: params.clone(),
-            activities,
+            suggested,
             described: params.described(),
             page,
         }
@@ -288,17 +327,62 @@ impl FilterBar {
 /// Most activities the bar suggests.
 const SUGGESTED: usize = 500;
 
-/// The activities the bar suggests: every instance's, most frequent first (from the running
-/// totals, so as cheap as the overview).
-pub fn suggestions(store: &dyn Store) -> Result<Vec<String>, WebError> {
+/// How many of the newest instances the attribute values suggested come from.
+const SAMPLED_INSTANCES: u64 = 50;
+
+/// Attributes that hold Flowsight's own bookkeeping, not what an event said.
+const BOOKKEEPING: [&str; 4] = [
+    XES_TYPES_ATTRIBUTE,
+    END_ATTRIBUTE,
+    OCEL_QUALIFIERS,
+    OCEL_EVENT_ID,
+];
+
+/// What the bar suggests: every instance's activities, most frequent first (from the running
+/// totals, so as cheap as the overview); the stored key kinds; and the attribute values of the
+/// newest instances' events (a bounded sample, so as cheap on a long history as a short one).
+pub fn suggestions(store: &dyn Store) -> Result<Suggestions, WebError> {
     let stats = store.process_stats(&StatsQuery::default())?;
     let mut activities: Vec<_> = stats.activities.iter().collect();
     activities.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
-    Ok(activities
-        .into_iter()
-        .take(SUGGESTED)
-        .map(|a| a.name.clone())
-        .collect())
+    let newest = store.instances(&InstanceQuery {
+        limit: SAMPLED_INSTANCES,
+        ..Default::default()
+    })?;
+    let ids: Vec<_> = newest.instances.iter().map(|i| i.id).collect();
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    for event in store.events_of(&ids)?.values().flatten() {
+        for (name, value) in &event.attributes {
+            if BOOKKEEPING.contains(&name.as_str()) {
+                continue;
+            }
+            let text = match value {
+                Value::String(s) => s.clone(),
+                Value::Number(_) | Value::Bool(_) => value.to_string(),
+                _ => continue,
+            };
+            *seen.entry(format!("{name}={text}")).or_default() += 1;
+        }
+    }
+    let mut attributes: Vec<(String, u64)> = seen.into_iter().collect();
+    attributes.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    Ok(Suggestions {
+        activities: activities
+            .into_iter()
+            .take(SUGGESTED)
+            .map(|a| a.name.clone())
+            .collect(),
+        keys: store
+            .key_kinds()?
+            .into_iter()
+            .map(|kind| format!("{kind}="))
+            .collect(),
+        attributes: attributes
+            .into_iter()
+            .take(SUGGESTED)
+            .map(|(pair, _)| pair)
+            .collect(),
+    })
 }
 
 /// A number given in a query string. Inside a flattened struct serde sees every value as
@@ -350,6 +434,7 @@ mod tests {
             ("max_duration", "2d"),
             ("key", "order = 4711"),
             ("status", "stuck"),
+            ("attribute", "channel = web"),
         ])
         .resolve()
         .unwrap();
@@ -372,6 +457,7 @@ mod tests {
         assert_eq!(filter.max_duration, Some(2 * miner::time::DAY));
         assert_eq!(filter.key, Some(BusinessKey::new("order", "4711")));
         assert_eq!(filter.status, Some(InstanceStatus::Stuck));
+        assert_eq!(filter.attribute, Some(("channel".into(), "web".into())));
         assert!(params(&[("activity", " ")]).resolve().unwrap().is_empty());
     }
 
@@ -393,6 +479,10 @@ mod tests {
             (
                 vec![("status", "late")],
                 "status: \"late\" is not completed",
+            ),
+            (
+                vec![("attribute", "web")],
+                "attribute: \"web\" is not an attribute value",
             ),
         ] {
             let err = params(&pairs).resolve().unwrap_err().to_string();

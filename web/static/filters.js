@@ -4,7 +4,7 @@
   "use strict";
   const nav = document.querySelector("header.top nav");
   if (!nav) return;
-  const FILTERS = ["from", "to", "variant", "activity", "absent", "edge", "min_duration", "max_duration", "key", "status"];
+  const FILTERS = ["from", "to", "variant", "activity", "absent", "edge", "min_duration", "max_duration", "key", "status", "attribute"];
   const FILTERED = ["/map", "/instances", "/variants", "/bottlenecks", "/charts", "/compare"];
   nav.addEventListener("click", (e) => {
     const link = e.target.closest("a");

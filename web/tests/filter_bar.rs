@@ -1,6 +1,6 @@
 //! The filter bar selects the same instances on every page, API answer and export: for each
 //! condition (time range, activity present or absent, a path, a case duration range, a key,
-//! the status) and combinations, the instances each answer covers are exactly those the
+//! the status, an attribute value) and combinations, the instances each answer covers are exactly those the
 //! condition selects in the unfiltered event log exported as XES.
 
 mod support;
@@ -209,6 +209,25 @@ async fn every_page_api_and_export_covers_the_instances_the_filter_bar_selects()
         .instances
         .end_activities;
     let completed = |c: &Case| ends.contains(c.activities.last().unwrap());
+    // The instances with a retried payment: those an event saying `attempt: 2` relates to.
+    let ocel: serde_json::Value =
+        serde_json::from_str(&get(&router, "/export/log.jsonocel").await).unwrap();
+    let names_of_all = names(&all);
+    let retried: BTreeSet<String> = ocel["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e["attributes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["name"] == "attempt" && a["value"] == 2)
+        })
+        .flat_map(|e| e["relationships"].as_array().unwrap())
+        .map(|r| r["objectId"].as_str().unwrap().to_string())
+        .filter(|id| names_of_all.contains(id))
+        .collect();
     let one = all[7].name.clone();
     // An activity some long instances with `present` lack, for a combination.
     let lacking = *partial[1..]
@@ -236,6 +255,10 @@ async fn every_page_api_and_export_covers_the_instances_the_filter_bar_selects()
         (format!("from={day}&to={day}"), Box::new(in_day)),
         (format!("key=order%3D{one}"), Box::new(|c| c.name == one)),
         ("status=completed".to_string(), Box::new(completed)),
+        (
+            "attribute=attempt%3D2".to_string(),
+            Box::new(|c| retried.contains(&c.name)),
+        ),
         (
             format!("status=completed&absent={}", encode(absent)),
             Box::new(|c| completed(c) && !has(c, absent)),
@@ -283,10 +306,41 @@ async fn a_wrong_filter_is_refused_on_every_page_naming_the_parameter() {
             ("edge=A", "edge:"),
             ("key=4711", "key:"),
             ("status=late", "status:"),
+            ("attribute=2", "attribute:"),
         ] {
             let (status, body) = support::get(&router, &format!("{uri}?{query}")).await;
             assert_eq!(status, 400, "{uri}?{query}");
             assert!(body.contains(named), "{uri}?{query}: {body}");
         }
     }
+}
+
+#[tokio::test]
+async fn the_bar_suggests_key_kinds_and_attribute_values_of_the_data() {
+    let (_dir, router) = served();
+    let page = get(&router, "/instances").await;
+    for kind in ["order", "payment"] {
+        assert!(
+            page.contains(&format!(r#"<option value="{kind}=">"#)),
+            "{kind} keys are suggested"
+        );
+    }
+    let attributes = &page[page.find(r#"<datalist id="bar-attributes">"#).unwrap()..];
+    let attributes = &attributes[..attributes.find("</datalist>").unwrap()];
+    let first = attributes
+        .split(r#"<option value=""#)
+        .nth(1)
+        .and_then(|o| o.split('"').next())
+        .expect("an attribute value is suggested");
+    let (status, body) = support::get(
+        &router,
+        &format!("/api/instances?attribute={}", encode(first)),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let total = serde_json::from_str::<serde_json::Value>(&body).unwrap()["total"].clone();
+    assert!(
+        total.as_u64().unwrap() > 0,
+        "the suggestion {first} selects instances"
+    );
 }

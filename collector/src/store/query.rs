@@ -31,6 +31,9 @@ pub struct CaseFilter {
     pub key: Option<BusinessKey>,
     /// Only instances in this status (judged now, by the store's end activities and limits).
     pub status: Option<InstanceStatus>,
+    /// Only instances with an event whose attribute (the first) has this value (the second):
+    /// a string as it is, a number or a boolean as JSON writes it.
+    pub attribute: Option<(String, String)>,
 }
 
 impl CaseFilter {
@@ -47,18 +50,19 @@ impl CaseFilter {
         *self == Self::default()
     }
 
-    /// Whether a condition needs an instance's steps (not only its key or status).
+    /// Whether a condition needs an instance's steps (not only its key, status or attributes).
     pub fn reads_steps(&self) -> bool {
         Self {
             key: None,
             status: None,
+            attribute: None,
             ..self.clone()
         } != Self::default()
     }
 
     /// The conditions on steps, given how a store names activities (`id_of`); none when one
-    /// asks for an activity the store has never seen, so that no instance matches. The key
-    /// and the status are left to the store.
+    /// asks for an activity the store has never seen, so that no instance matches. The key,
+    /// the status and the attribute are left to the store.
     pub fn resolve(&self, id_of: impl Fn(&str) -> Option<u32>) -> Option<CaseIds> {
         Some(CaseIds {
             from: self.from,

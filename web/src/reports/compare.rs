@@ -90,6 +90,7 @@ fn both(bar: &CaseFilter, own: CaseFilter) -> CaseFilter {
         max_duration: own.max_duration.or(bar.max_duration),
         key: own.key.or_else(|| bar.key.clone()),
         status: own.status.or(bar.status),
+        attribute: own.attribute.or_else(|| bar.attribute.clone()),
     }
 }
 

@@ -16,7 +16,7 @@ mod streamed;
 mod upload;
 mod variants;
 
-use crate::filter_bar::{suggestions, FilterParams};
+use crate::filter_bar::{suggestions, FilterParams, Suggestions};
 use crate::{AppState, WebError};
 use axum::response::{Html, Redirect};
 use axum::routing::get;
@@ -54,11 +54,11 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// What a filtered analysis page reads: the statistics of the instances the filter bar
-/// selects, the overview for its header, and the activities the bar suggests.
+/// selects, the overview for its header, and what the bar suggests.
 async fn filtered_stats(
     state: &AppState,
     params: &FilterParams,
-) -> Result<(ProcessStats, StoreOverview, Vec<String>), WebError> {
+) -> Result<(ProcessStats, StoreOverview, Suggestions), WebError> {
     let cases = params.resolve()?;
     blocking(state, move |s| {
         let stats = s.process_stats(&StatsQuery {

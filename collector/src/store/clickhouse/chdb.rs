@@ -209,6 +209,7 @@ fn every_query(store: &ClickHouseStore) -> Vec<Sql> {
             at_step: None,
             active_since: None,
             key: None,
+            attribute: None,
             steps: None,
         },
         InstanceFilter {
@@ -217,6 +218,7 @@ fn every_query(store: &ClickHouseStore) -> Vec<Sql> {
             at_step: None,
             active_since: None,
             key: None,
+            attribute: None,
             steps: None,
         },
         InstanceFilter {
@@ -225,6 +227,7 @@ fn every_query(store: &ClickHouseStore) -> Vec<Sql> {
             at_step: None,
             active_since: None,
             key: None,
+            attribute: None,
             steps: None,
         },
         InstanceFilter {
@@ -233,6 +236,7 @@ fn every_query(store: &ClickHouseStore) -> Vec<Sql> {
             at_step: Some(&stuck_at),
             active_since: None,
             key: None,
+            attribute: None,
             steps: None,
         },
         InstanceFilter {
@@ -241,7 +245,12 @@ fn every_query(store: &ClickHouseStore) -> Vec<Sql> {
             at_step: None,
             active_since: None,
             key: None,
+            attribute: None,
             steps: Some(Some(&drill)),
+        },
+        InstanceFilter {
+            attribute: Some(("customer", "customer-3")),
+            ..Default::default()
         },
         InstanceFilter {
             search: None,
@@ -249,6 +258,7 @@ fn every_query(store: &ClickHouseStore) -> Vec<Sql> {
             at_step: None,
             active_since: None,
             key: Some(&key),
+            attribute: None,
             steps: Some(Some(&filter_bar)),
         },
     ];
@@ -365,6 +375,16 @@ fn every_query(store: &ClickHouseStore) -> Vec<Sql> {
         queries.push(sql::stats_items(filter, *activities, &names, true, None));
         queries.push(sql::stats_items(filter, *activities, &names, false, None));
     }
+    queries.push(sql::stats_items(
+        &CaseFilter {
+            attribute: Some(("customer".into(), "customer-3".into())),
+            ..Default::default()
+        },
+        None,
+        &names,
+        false,
+        None,
+    ));
     let completed = InstanceStatus::Completed;
     queries.push(sql::stats_items(
         &CaseFilter {

@@ -209,6 +209,11 @@ impl Store for ClickHouseStore {
             at_step: query.at_step.as_deref(),
             active_since: None,
             key: query.cases.key.as_ref(),
+            attribute: query
+                .cases
+                .attribute
+                .as_ref()
+                .map(|(n, v)| (n.as_str(), v.as_str())),
             steps: steps.as_ref().map(Option::as_ref),
         };
         let narrowed = search.is_some() || !query.cases.is_empty() || query.at_step.is_some();

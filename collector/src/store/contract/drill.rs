@@ -35,8 +35,9 @@ fn orders(n: &[&str]) -> (u64, Vec<String>) {
     )
 }
 
-/// Four orders: 1 `ABC` over 2 s, 2 `ABD` over 4 s (its last event also names payment `p2`),
-/// 3 `BAC` over 6 s from 300 s, 4 `AC` over 4 s; delivered in reverse.
+/// Four orders: 1 `ABC` over 2 s (its B says amount 120, express), 2 `ABD` over 4 s (its last
+/// event also names payment `p2`), 3 `BAC` over 6 s from 300 s (its A says channel web), 4 `AC`
+/// over 4 s; delivered in reverse.
 fn four_orders(store: &dyn Store) {
     let mut events = Vec::new();
     for (order, activities) in [(1, "ABC"), (2, "ABD"), (3, "BAC"), (4, "AC")] {
@@ -48,7 +49,15 @@ fn four_orders(store: &dyn Store) {
             if order == 2 && activity == 'D' {
                 keys.push(("payment", "p2"));
             }
-            events.push(event(&id, &activity.to_string(), t, &keys));
+            let mut event = event(&id, &activity.to_string(), t, &keys);
+            if (order, activity) == (3, 'A') {
+                event.attributes.insert("channel".into(), "web".into());
+            }
+            if (order, activity) == (1, 'B') {
+                event.attributes.insert("amount".into(), 120.into());
+                event.attributes.insert("express".into(), true.into());
+            }
+            events.push(event);
         }
     }
     // Delivered in reverse: the steps are still taken in time order.
@@ -177,6 +186,23 @@ pub(crate) fn filters_instances_and_statistics_alike(factory: Factory<'_>) {
         "the kinds a map can take as its case notion, most carried first"
     );
     assert_eq!(cases(by_key("payment", "p9")), orders(&[]));
+    let with = |name: &str, value: &str| CaseFilter {
+        attribute: Some((name.into(), value.into())),
+        ..Default::default()
+    };
+    assert_eq!(cases(with("channel", "web")), orders(&["3"]));
+    assert_eq!(
+        cases(with("amount", "120")),
+        orders(&["1"]),
+        "a number as JSON writes it"
+    );
+    assert_eq!(cases(with("express", "true")), orders(&["1"]));
+    assert_eq!(cases(with("channel", "shop")), orders(&[]));
+    let web_with_c = CaseFilter {
+        with: vec!["C".into()],
+        ..with("channel", "web")
+    };
+    assert_eq!(cases(web_with_c), orders(&["3"]));
     let combined = CaseFilter {
         with: vec!["A".into()],
         without: vec!["D".into()],

@@ -132,7 +132,7 @@ fn summaries_with_status(rule: &StatusRule<'_>, active_since: Option<i64>) -> Sq
 }
 
 /// Which instances an instance query selects.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct InstanceFilter<'a> {
     /// `value` or `kind=value` of a key the instance carries.
     pub search: Option<&'a str>,
@@ -144,6 +144,8 @@ pub struct InstanceFilter<'a> {
     pub active_since: Option<i64>,
     /// Only instances carrying this key.
     pub key: Option<&'a BusinessKey>,
+    /// Only instances with an event whose attribute (the first) has this value.
+    pub attribute: Option<(&'a str, &'a str)>,
     /// Only instances whose steps match: none, no such filter; `Some(None)`, the filter names
     /// an activity never seen, so no instance has it.
     pub steps: Option<Option<&'a CaseIds>>,
@@ -171,6 +173,9 @@ fn filtered_summaries(rule: &StatusRule<'_>, filter: &InstanceFilter<'_>) -> Sql
     if let Some(key) = filter.key {
         s.push(" AND id IN ").append(carrying(key));
     }
+    if let Some((name, value)) = filter.attribute {
+        s.push(" AND id IN ").append(with_attribute(name, value));
+    }
     if let Some(status) = filter.status {
         s.push(" AND status = ").bind(Value::Str(status.into()));
     }
@@ -188,6 +193,23 @@ fn filtered_summaries(rule: &StatusRule<'_>, filter: &InstanceFilter<'_>) -> Sql
             s.push(" AND 0");
         }
     }
+    s
+}
+
+/// The instances with an event whose attribute `name` is `value` (a string unescaped, any
+/// other value as JSON writes it), as a parenthesized subquery.
+fn with_attribute(name: &str, value: &str) -> Sql {
+    let mut s = Sql::new("(SELECT case_id FROM (");
+    s.push(&events_with_case("attributes", "FINAL"))
+        .push(") WHERE visitParamExtractString(attributes, ")
+        .bind(Value::Str(name.into()))
+        .push(") = ")
+        .bind(Value::Str(value.into()))
+        .push(" OR visitParamExtractRaw(attributes, ")
+        .bind(Value::Str(name.into()))
+        .push(") = ")
+        .bind(Value::Str(value.into()))
+        .push(")");
     s
 }
 
@@ -460,6 +482,11 @@ fn case_arrays(
         selected
             .push(" AND case_id IN ")
             .append(in_status(rule, status));
+    }
+    if let Some((name, value)) = &filter.attribute {
+        selected
+            .push(" AND case_id IN ")
+            .append(with_attribute(name, value));
     }
     let mut projected = Sql::new("SELECT case_id, ");
     match activities {

@@ -316,7 +316,7 @@ pub fn key_condition(alias: &str, key: &BusinessKey) -> (String, Vec<SqlValue>) 
 }
 
 /// The SQL conditions on `instances` (aliased `alias`) narrowing `filter` by the indexed
-/// columns (first/last times, key), before the steps are read.
+/// columns (first/last times, key) and by the events' attributes, before the steps are read.
 pub fn narrowing_conditions(alias: &str, filter: &CaseFilter) -> (Vec<String>, Vec<SqlValue>) {
     let mut conditions = Vec::new();
     let mut params = Vec::new();
@@ -340,6 +340,18 @@ pub fn narrowing_conditions(alias: &str, filter: &CaseFilter) -> (Vec<String>, V
         let (condition, key_params) = key_condition(alias, key);
         conditions.push(condition);
         params.extend(key_params);
+    }
+    if let Some((name, value)) = &filter.attribute {
+        // A JSON path naming the attribute whatever characters its name holds.
+        let path = format!("$.\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""));
+        conditions.push(format!(
+            "{alias}id IN (SELECT instance FROM events WHERE instance IS NOT NULL AND \
+             CASE json_type(attributes, ?) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' \
+             ELSE CAST(json_extract(attributes, ?) AS TEXT) END = ?)"
+        ));
+        params.push(SqlValue::Text(path.clone()));
+        params.push(SqlValue::Text(path));
+        params.push(SqlValue::Text(value.clone()));
     }
     (conditions, params)
 }
