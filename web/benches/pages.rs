@@ -81,6 +81,9 @@ fn main() {
             "/instances?absent=PaymentFailedEvent&min_duration=1h", "/charts?activity=PaymentFailedEvent",
             "/api/instances?edge=FetchGoodsCommand%3EGoodsFetchedEvent&limit=1000",
             "/export/dfg.csv", "/export/instances.csv", "/export/cases-over-time.csv?absent=PaymentFailedEvent",
+            "/map?status=stuck", "/variants?status=completed&absent=PaymentFailedEvent",
+            "/map?attribute=attempt%3D2", "/instances?attribute=carrier%3Dparcel",
+            "/map?notion=payment", "/map?notion=%2A&activity=PaymentFailedEvent",
         ];
         time_pages(&router, "demo", &demo).await;
         if let Some((_dir, bpic)) = bpic_router() {
@@ -90,6 +93,7 @@ fn main() {
                 "/map?from=2011-11-01&to=2011-11-30", "/variants?edge=A_SUBMITTED%3EA_PARTLYSUBMITTED",
                 "/bottlenecks?max_duration=1d", "/instances?activity=O_ACCEPTED&absent=W_Valideren%20aanvraag",
                 "/api/instances?min_duration=30d&limit=1000", "/export/dfg.csv?absent=A_DECLINED",
+                "/map?status=running", "/map?attribute=org:resource%3D10138",
             ];
             time_pages(&bpic, "bpic2012", &bpic_pages).await;
         }

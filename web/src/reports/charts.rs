@@ -3,8 +3,9 @@
 //! exports draw them from here, so a download is what the page shows.
 
 use super::csv::seconds;
+use super::{selected_instances, Selection};
 use crate::WebError;
-use collector::store::{CaseFilter, InstanceQuery, InstanceStatus, Store};
+use collector::store::{CaseFilter, InstanceQuery, InstanceStatus, InstanceSummary, Store};
 use miner::charts::{
     cases_over_time, cases_svg, dotted_svg, duration_histogram, histogram_svg, CaseSpan,
     CasesOverTime, DottedCase, Histogram,
@@ -59,39 +60,37 @@ pub enum ChartData {
     Dotted(Vec<DottedCase>),
 }
 
-/// Every selected instance's first and last event and whether it completed, a page at a time.
-fn spans(store: &dyn Store, cases: &CaseFilter) -> Result<Vec<CaseSpan>, WebError> {
-    const PAGE: u64 = 10_000;
-    let mut spans = Vec::new();
-    loop {
-        let page = store.instances(&InstanceQuery {
-            cases: cases.clone(),
-            offset: spans.len() as u64,
-            limit: PAGE,
-            ..Default::default()
-        })?;
-        spans.extend(page.instances.iter().map(|i| CaseSpan {
+/// Every instance `cases` selects, latest activity first.
+fn selected(store: &dyn Store, cases: &CaseFilter) -> Result<Vec<InstanceSummary>, WebError> {
+    let selection = Selection {
+        cases: cases.clone(),
+        ..Default::default()
+    };
+    selected_instances(store, &selection)
+}
+
+/// Each instance's first and last event and whether it completed.
+fn spans(instances: &[InstanceSummary]) -> Vec<CaseSpan> {
+    instances
+        .iter()
+        .map(|i| CaseSpan {
             first: i.first_event,
             last: i.last_event,
             completed: i.status == InstanceStatus::Completed,
-        }));
-        if page.instances.len() < PAGE as usize {
-            return Ok(spans);
-        }
-    }
+        })
+        .collect()
 }
 
-/// The latest active of the selected instances with their events, earliest begun first.
-fn dotted_cases(store: &dyn Store, cases: &CaseFilter) -> Result<Vec<DottedCase>, WebError> {
-    let page = store.instances(&InstanceQuery {
-        cases: cases.clone(),
-        limit: DOTTED_CASES,
-        ..Default::default()
-    })?;
-    let ids: Vec<_> = page.instances.iter().map(|i| i.id).collect();
+/// The latest active [`DOTTED_CASES`] of `instances` (latest activity first) with their events,
+/// earliest begun first.
+fn dotted_cases(
+    store: &dyn Store,
+    instances: &[InstanceSummary],
+) -> Result<Vec<DottedCase>, WebError> {
+    let latest = &instances[..instances.len().min(DOTTED_CASES as usize)];
+    let ids: Vec<_> = latest.iter().map(|i| i.id).collect();
     let mut events = store.events_of(&ids)?;
-    let mut dotted: Vec<(i64, DottedCase)> = page
-        .instances
+    let mut dotted: Vec<(i64, DottedCase)> = latest
         .iter()
         .map(|i| {
             let events = events.remove(&i.id).unwrap_or_default();
@@ -114,22 +113,30 @@ impl ChartData {
     pub fn read(store: &dyn Store, chart: Chart, cases: &CaseFilter) -> Result<Self, WebError> {
         Ok(match chart {
             Chart::CasesOverTime => {
-                Self::CasesOverTime(cases_over_time(&spans(store, cases)?, PERIODS))
+                Self::CasesOverTime(cases_over_time(&spans(&selected(store, cases)?), PERIODS))
             }
             Chart::Durations => {
-                let durations = spans(store, cases)?
+                let durations = spans(&selected(store, cases)?)
                     .iter()
                     .map(|s| s.last - s.first)
                     .collect();
                 Self::Durations(duration_histogram(durations, BINS))
             }
-            Chart::Dotted => Self::Dotted(dotted_cases(store, cases)?),
+            Chart::Dotted => {
+                let latest = store.instances(&InstanceQuery {
+                    cases: cases.clone(),
+                    limit: DOTTED_CASES,
+                    ..Default::default()
+                })?;
+                Self::Dotted(dotted_cases(store, &latest.instances)?)
+            }
         })
     }
 
-    /// Every chart of the instances `cases` selects, reading their spans once.
+    /// Every chart of the instances `cases` selects, reading the instances once.
     pub fn read_all(store: &dyn Store, cases: &CaseFilter) -> Result<Vec<(Chart, Self)>, WebError> {
-        let spans = spans(store, cases)?;
+        let instances = selected(store, cases)?;
+        let spans = spans(&instances);
         let durations = spans.iter().map(|s| s.last - s.first).collect();
         Ok(vec![
             (
@@ -140,7 +147,10 @@ impl ChartData {
                 Chart::Durations,
                 Self::Durations(duration_histogram(durations, BINS)),
             ),
-            (Chart::Dotted, Self::Dotted(dotted_cases(store, cases)?)),
+            (
+                Chart::Dotted,
+                Self::Dotted(dotted_cases(store, &instances)?),
+            ),
         ])
     }
 

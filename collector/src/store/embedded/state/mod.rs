@@ -342,13 +342,22 @@ pub fn narrowing_conditions(alias: &str, filter: &CaseFilter) -> (Vec<String>, V
         params.extend(key_params);
     }
     if let Some((name, value)) = &filter.attribute {
-        // A JSON path naming the attribute whatever characters its name holds.
-        let path = format!("$.\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""));
+        // Attributes are stored as compact JSON, so the text `"name":"value"` (or, for a number
+        // or a boolean, `"name":value`) finds the candidates fast; the JSON value decides.
+        let quoted = |text: &str| serde_json::Value::from(text).to_string();
+        let path = format!("$.{}", quoted(name));
         conditions.push(format!(
-            "{alias}id IN (SELECT instance FROM events WHERE instance IS NOT NULL AND \
-             CASE json_type(attributes, ?) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' \
+            "{alias}id IN (SELECT instance FROM events WHERE instance IS NOT NULL \
+             AND (instr(attributes, ?) > 0 OR instr(attributes, ?) > 0) \
+             AND CASE json_type(attributes, ?) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' \
              ELSE CAST(json_extract(attributes, ?) AS TEXT) END = ?)"
         ));
+        params.push(SqlValue::Text(format!(
+            "{}:{}",
+            quoted(name),
+            quoted(value)
+        )));
+        params.push(SqlValue::Text(format!("{}:{value}", quoted(name))));
         params.push(SqlValue::Text(path.clone()));
         params.push(SqlValue::Text(path));
         params.push(SqlValue::Text(value.clone()));
