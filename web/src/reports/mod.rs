@@ -321,14 +321,14 @@ pub(crate) fn selected_instances(
 pub(crate) fn for_each_instance(
     store: &dyn Store,
     selection: &Selection,
-    mut visit: impl FnMut(&str, &[miner::log::Event]) -> std::io::Result<()>,
+    mut visit: impl FnMut(&str, Vec<miner::log::Event>) -> std::io::Result<()>,
 ) -> Result<u64, WebError> {
     let instances = selected_instances(store, selection)?;
     for chunk in instances.chunks(1_000) {
         let ids: Vec<_> = chunk.iter().map(|s| s.id).collect();
-        let events = store.events_of(&ids)?;
+        let mut events = store.events_of(&ids)?;
         for summary in chunk {
-            if let Some(events) = events.get(&summary.id) {
+            if let Some(events) = events.remove(&summary.id) {
                 let name = summary
                     .label
                     .split_once('=')
@@ -351,7 +351,7 @@ pub fn write_xes(
     let io = |e: std::io::Error| WebError::Internal(format!("writing XES: {e}"));
     let mut writer = XesWriter::new(out).map_err(io)?;
     let count = for_each_instance(store, selection, |name, events| {
-        writer.write_case(name, events)
+        writer.write_case(name, &events)
     })?;
     writer.finish().map_err(io)?;
     Ok(count)

@@ -9,7 +9,7 @@ use super::{for_each_instance, Selection};
 use crate::WebError;
 use collector::store::{CaseFilter, StatsQuery, Store};
 use miner::discovery::ProcessStats;
-use miner::log::Event;
+use miner::log::{Event, END_ATTRIBUTE, LIFECYCLE_ATTRIBUTE};
 use miner::notion::{flatten, ObjectCentric};
 
 /// The parameter value asking for every kind at once (the object-centric map).
@@ -63,7 +63,12 @@ impl<'a> NotionSource<'a> {
             };
             let mut events = Vec::new();
             for_each_instance(store, &selection, |_, of_instance| {
-                events.extend_from_slice(of_instance);
+                // Only what makes a step is kept: a case notion is made of many instances.
+                events.extend(of_instance.into_iter().map(|mut e| {
+                    e.attributes
+                        .retain(|name, _| name == LIFECYCLE_ATTRIBUTE || name == END_ATTRIBUTE);
+                    e
+                }));
                 Ok(())
             })?;
             Ok(events)

@@ -84,7 +84,7 @@ pub fn ocel_of_store(store: &dyn Store, selection: &Selection) -> Result<Ocel, W
     let filtered = *selection != Selection::default();
     for_each_instance(store, selection, |_, events| {
         for e in events {
-            let mut attributes = e.attributes.clone();
+            let mut attributes = e.attributes;
             let qualifiers = attributes.remove(OCEL_QUALIFIERS);
             // An OCEL event gets its own id back, unless another log imported the same id.
             let own_id = match attributes.remove(OCEL_EVENT_ID) {
