@@ -12,6 +12,7 @@ pub mod discover;
 pub mod error;
 pub mod mapping;
 pub mod outcome;
+pub mod prometheus;
 pub mod sources;
 pub mod store;
 

@@ -3,10 +3,10 @@
 
 use collector::config::InstanceRules;
 use collector::outcome::{outcome_of, COMPLETED};
+use collector::prometheus::{Exposition, MetricKind};
 use collector::store::wait_limits::{Clock, ClockKind, WaitLimit};
 use collector::store::{InstanceStatus, InstanceSummary, StepStanding, StoreOverview};
 use miner::time::{format_duration, format_timestamp};
-use std::fmt::Write;
 
 /// How one unfinished instance waits, for its page and its row in the list.
 #[derive(Debug, Clone)]
@@ -103,31 +103,21 @@ impl From<&StepStanding> for StepRow {
     }
 }
 
-/// Escapes a Prometheus label value.
-fn label(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
-}
-
 /// The standings by step as Prometheus gauges: instances waiting at each step, those past the
 /// step's limit (service-level breaches), and the limit itself, so that alerts need no
 /// knowledge of the process; and the ended instances by outcome (judged by `rules`) and end.
 pub fn step_metrics(o: &StoreOverview, rules: &InstanceRules) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "# HELP flowsight_instances_ended Ended instances by outcome and the end activity they ended at.\n# TYPE flowsight_instances_ended gauge"
+    let mut text = Exposition::new(&mut out);
+    let ended = "flowsight_instances_ended";
+    text.family(
+        ended,
+        MetricKind::Gauge,
+        "Ended instances by outcome and the end activity they ended at.",
     );
     for (step, n) in &o.ended {
         let outcome = outcome_of(rules, step).unwrap_or_else(|| COMPLETED.to_string());
-        let _ = writeln!(
-            out,
-            "flowsight_instances_ended{{outcome=\"{}\",step=\"{}\"}} {n}",
-            label(&outcome),
-            label(step)
-        );
+        text.sample(ended, &[("outcome", &outcome), ("step", step)], n);
     }
     /// A series: its name, its help, and its value at one step.
     type Series<'a> = (&'a str, &'a str, fn(&StepStanding) -> String);
@@ -149,20 +139,22 @@ pub fn step_metrics(o: &StoreOverview, rules: &InstanceRules) -> String {
         ),
     ];
     for (name, help, value) in series {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+        text.family(name, MetricKind::Gauge, help);
         for s in &o.steps {
-            let _ = writeln!(out, "{name}{{step=\"{}\"}} {}", label(&s.step), value(s));
+            text.sample(name, &[("step", &s.step)], value(s));
         }
     }
-    let _ = writeln!(
-        out,
-        "# HELP flowsight_clock_seconds The time waits are measured against (Unix seconds).\n# TYPE flowsight_clock_seconds gauge\nflowsight_clock_seconds{{clock=\"{}\"}} {}",
-        match o.clock.kind {
-            ClockKind::Wall => "wall",
-            ClockKind::NewestEvent => "newest_event",
-        },
-        o.clock.now as f64 / 1e6
-    );
+    let clock = match o.clock.kind {
+        ClockKind::Wall => "wall",
+        ClockKind::NewestEvent => "newest_event",
+    };
+    let name = "flowsight_clock_seconds";
+    text.family(
+        name,
+        MetricKind::Gauge,
+        "The time waits are measured against (Unix seconds).",
+    )
+    .sample(name, &[("clock", clock)], o.clock.now as f64 / 1e6);
     out
 }
 
@@ -170,11 +162,15 @@ pub fn step_metrics(o: &StoreOverview, rules: &InstanceRules) -> String {
 /// variants), as a Prometheus gauge.
 pub fn deviation_metrics(deviations: &crate::tracking::StepDeviations) -> String {
     let name = "flowsight_step_instances_deviating";
-    let mut out = format!(
-        "# HELP {name} Instances skipping this step of the reference model or doing it where the model does not allow it (over its most frequent variants).\n# TYPE {name} gauge\n"
+    let mut out = String::new();
+    let mut text = Exposition::new(&mut out);
+    text.family(
+        name,
+        MetricKind::Gauge,
+        "Instances skipping this step of the reference model or doing it where the model does not allow it (over its most frequent variants).",
     );
     for (step, n) in &deviations.counts {
-        let _ = writeln!(out, "{name}{{step=\"{}\"}} {n}", label(step));
+        text.sample(name, &[("step", step)], n);
     }
     out
 }

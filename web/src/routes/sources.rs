@@ -10,9 +10,9 @@ use axum::http::header;
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::{Json, Router};
+use collector::prometheus::{Exposition, MetricKind};
 use collector::sources::kafka::KafkaSnapshot;
 use collector::store::{HeldInMemory, StoreOverview};
-use std::fmt::Write;
 
 /// Dead letters listed on the page.
 const DEAD_LETTERS_SHOWN: u64 = 200;
@@ -196,14 +196,19 @@ async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, Web
         text.push_str(&crate::waits::deviation_metrics(&deviations));
     }
     let up = overview.is_ok() && !state.store.writes_failing();
-    text.push_str(&format!(
-        "# HELP flowsight_store_up Whether the store answered reads and its latest write succeeded (1) or not (0).\n# TYPE flowsight_store_up gauge\nflowsight_store_up {}\n",
-        u8::from(up)
-    ));
-    text.push_str(&format!(
-        "# HELP flowsight_trace_ids_unnormalised_total Trace ids of no known shape (not 32 hex digits, a UUID or a traceparent), kept as written: they cannot join spans.\n# TYPE flowsight_trace_ids_unnormalised_total counter\nflowsight_trace_ids_unnormalised_total {}\n",
-        collector::mapping::unnormalised_trace_ids()
-    ));
+    Exposition::new(&mut text)
+        .single(
+            "flowsight_store_up",
+            MetricKind::Gauge,
+            "Whether the store answered reads and its latest write succeeded (1) or not (0).",
+            u8::from(up),
+        )
+        .single(
+            "flowsight_trace_ids_unnormalised_total",
+            MetricKind::Counter,
+            "Trace ids of no known shape (not 32 hex digits, a UUID or a traceparent), kept as written: they cannot join spans.",
+            collector::mapping::unnormalised_trace_ids(),
+        );
     if let Some(held) = state.store.held_in_memory() {
         text.push_str(&held_metrics(&held));
     }
@@ -226,6 +231,7 @@ async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, Web
 /// instances in flight is (see `[instances] evict_after`).
 fn held_metrics(held: &HeldInMemory) -> String {
     let mut out = String::new();
+    let mut text = Exposition::new(&mut out);
     for (name, help, value) in [
         (
             "flowsight_live_instances",
@@ -243,10 +249,7 @@ fn held_metrics(held: &HeldInMemory) -> String {
             held.event_ids,
         ),
     ] {
-        let _ = writeln!(
-            out,
-            "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
-        );
+        text.single(name, MetricKind::Gauge, help, value);
     }
     out
 }
@@ -277,25 +280,21 @@ fn store_metrics(o: &StoreOverview) -> String {
             o.dead_letters,
         ),
     ];
+    let mut text = Exposition::new(&mut out);
     for (name, help, value) in gauges {
-        let _ = writeln!(
-            out,
-            "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
-        );
+        text.single(name, MetricKind::Gauge, help, value);
     }
-    let _ = writeln!(
-        out,
-        "# HELP flowsight_store_instances_by_status Process instances per status.\n# TYPE flowsight_store_instances_by_status gauge"
+    let by_status = "flowsight_store_instances_by_status";
+    text.family(
+        by_status,
+        MetricKind::Gauge,
+        "Process instances per status.",
     );
     for (status, count) in collector::store::InstanceStatus::ALL
         .iter()
         .zip(o.by_status)
     {
-        let _ = writeln!(
-            out,
-            "flowsight_store_instances_by_status{{status=\"{}\"}} {count}",
-            status.as_str()
-        );
+        text.sample(by_status, &[("status", status.as_str())], count);
     }
     out
 }

@@ -2,8 +2,8 @@
 //! Prometheus text.
 
 use super::broker_state::BrokerState;
+use crate::prometheus::{Exposition, MetricKind};
 use std::collections::{BTreeMap, VecDeque};
-use std::fmt::Write;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -230,115 +230,94 @@ impl KafkaMetrics {
     /// Appends the figures in the Prometheus text exposition format.
     pub fn write_prometheus(&self, out: &mut String) {
         let snap = self.snapshot();
-        let series =
-            |out: &mut String, name: &str, kind: &str, help: &str, rows: &[(String, i64)]| {
-                let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-                for (labels, value) in rows {
-                    let _ = writeln!(out, "{name}{labels} {value}");
+        let mut text = Exposition::new(out);
+        let group = snap.group.as_str();
+        let mut per_partition =
+            |name: &str, kind: MetricKind, help: &str, f: &dyn Fn(&PartitionRow) -> Option<i64>| {
+                text.family(name, kind, help);
+                for p in &snap.partitions {
+                    if let Some(value) = f(p) {
+                        let partition = p.partition.to_string();
+                        let labels = [
+                            ("group", group),
+                            ("topic", &p.topic),
+                            ("partition", &partition),
+                        ];
+                        text.sample(name, &labels, value);
+                    }
                 }
             };
-        let labels = |p: &PartitionRow| {
-            format!(
-                "{{group=\"{}\",topic=\"{}\",partition=\"{}\"}}",
-                escape(&snap.group),
-                escape(&p.topic),
-                p.partition
-            )
-        };
-        let per_partition = |f: &dyn Fn(&PartitionRow) -> Option<i64>| -> Vec<(String, i64)> {
-            snap.partitions
-                .iter()
-                .filter_map(|p| f(p).map(|v| (labels(p), v)))
-                .collect()
-        };
-        let group = format!("{{group=\"{}\"}}", escape(&snap.group));
-        series(
-            out,
+        per_partition(
             "flowsight_kafka_messages_total",
-            "counter",
+            MetricKind::Counter,
             "Messages made durable in the store (events and dead letters).",
-            &per_partition(&|p| Some(p.messages as i64)),
+            &|p| Some(p.messages as i64),
         );
-        series(
-            out,
+        per_partition(
             "flowsight_kafka_dead_letters_total",
-            "counter",
+            MetricKind::Counter,
             "Messages kept in the dead-letter table.",
-            &per_partition(&|p| Some(p.dead_letters as i64)),
+            &|p| Some(p.dead_letters as i64),
         );
-        series(
-            out,
+        per_partition(
             "flowsight_kafka_consumer_lag",
-            "gauge",
+            MetricKind::Gauge,
             "Messages in the partition not yet durable in the store.",
-            &per_partition(&|p| if p.assigned { p.lag() } else { None }),
+            &|p| if p.assigned { p.lag() } else { None },
         );
-        series(
-            out,
+        per_partition(
             "flowsight_kafka_durable_offset",
-            "gauge",
+            MetricKind::Gauge,
             "Next offset after what is durable (committed or about to be).",
-            &per_partition(&|p| p.durable_offset),
+            &|p| p.durable_offset,
         );
-        series(
-            out,
+        per_partition(
             "flowsight_kafka_assigned",
-            "gauge",
+            MetricKind::Gauge,
             "1 when this collector consumes the partition.",
-            &per_partition(&|p| Some(i64::from(p.assigned))),
+            &|p| Some(i64::from(p.assigned)),
         );
-        series(
-            out,
-            "flowsight_kafka_duplicates_total",
-            "counter",
-            "Redelivered messages found already stored.",
-            &[(group.clone(), snap.duplicates as i64)],
-        );
-        series(
-            out,
-            "flowsight_kafka_store_failures_total",
-            "counter",
-            "Store failures that paused consumption.",
-            &[(group.clone(), snap.store_failures as i64)],
-        );
-        series(
-            out,
-            "flowsight_kafka_paused",
-            "gauge",
-            "1 while consumption waits for the store to recover.",
-            &[(group, i64::from(snap.store_error.is_some()))],
-        );
-        if let Some(up) = snap.broker_reachable {
-            series(
-                out,
-                "flowsight_kafka_broker_up",
-                "gauge",
-                "1 when a Kafka broker answered last, 0 while none can be reached.",
-                &[(
-                    format!("{{group=\"{}\"}}", escape(&snap.group)),
-                    i64::from(up),
-                )],
-            );
+        let of_group = [("group", group)];
+        for (name, kind, help, value) in [
+            (
+                "flowsight_kafka_duplicates_total",
+                MetricKind::Counter,
+                "Redelivered messages found already stored.",
+                snap.duplicates as i64,
+            ),
+            (
+                "flowsight_kafka_store_failures_total",
+                MetricKind::Counter,
+                "Store failures that paused consumption.",
+                snap.store_failures as i64,
+            ),
+            (
+                "flowsight_kafka_paused",
+                MetricKind::Gauge,
+                "1 while consumption waits for the store to recover.",
+                i64::from(snap.store_error.is_some()),
+            ),
+        ] {
+            text.family(name, kind, help).sample(name, &of_group, value);
         }
-        let waiting: Vec<(String, i64)> = snap
-            .waiting_topics
-            .iter()
-            .map(|t| {
-                let labels = format!(
-                    "{{group=\"{}\",topic=\"{}\"}}",
-                    escape(&snap.group),
-                    escape(t)
-                );
-                (labels, 1)
-            })
-            .collect();
-        series(
-            out,
-            "flowsight_kafka_topic_waiting",
-            "gauge",
+        if let Some(up) = snap.broker_reachable {
+            let name = "flowsight_kafka_broker_up";
+            text.family(
+                name,
+                MetricKind::Gauge,
+                "1 when a Kafka broker answered last, 0 while none can be reached.",
+            )
+            .sample(name, &of_group, i64::from(up));
+        }
+        let name = "flowsight_kafka_topic_waiting";
+        text.family(
+            name,
+            MetricKind::Gauge,
             "1 for a subscribed topic of which no partition is assigned here yet (it may not exist yet).",
-            &waiting,
         );
+        for topic in &snap.waiting_topics {
+            text.sample(name, &[("group", group), ("topic", topic)], 1);
+        }
     }
 }
 
@@ -363,14 +342,6 @@ impl State {
             .or_else(|| self.samples.front())
             .copied()
     }
-}
-
-/// Escapes a Prometheus label value.
-fn escape(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
 }
 
 #[cfg(test)]

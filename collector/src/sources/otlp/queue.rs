@@ -5,9 +5,9 @@
 //! everything queued at that moment into one store transaction (group commit) and answers
 //! each request when its spans are durable.
 
+use crate::prometheus::{Exposition, MetricKind};
 use crate::store::Store;
 use miner::log::Event;
-use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
@@ -89,48 +89,46 @@ impl SpanQueue {
     pub fn write_prometheus(&self, out: &mut String) {
         let c = &self.counters;
         let waiting = self.capacity - self.permits.available_permits();
+        let mut text = Exposition::new(out);
         for (name, kind, help, value) in [
             (
                 "flowsight_otlp_spans_stored_total",
-                "counter",
+                MetricKind::Counter,
                 "Spans made durable.",
                 c.stored_spans.load(Ordering::Relaxed),
             ),
             (
                 "flowsight_otlp_spans_rejected_total",
-                "counter",
+                MetricKind::Counter,
                 "Invalid spans refused (partial success).",
                 c.rejected_spans.load(Ordering::Relaxed),
             ),
             (
                 "flowsight_otlp_requests_refused_total",
-                "counter",
+                MetricKind::Counter,
                 "Requests told to retry later because the queue was full.",
                 c.refused_requests.load(Ordering::Relaxed),
             ),
             (
                 "flowsight_otlp_store_failures_total",
-                "counter",
+                MetricKind::Counter,
                 "Writes of queued spans the store refused.",
                 c.store_failures.load(Ordering::Relaxed),
             ),
             (
                 "flowsight_otlp_queue_spans",
-                "gauge",
+                MetricKind::Gauge,
                 "Spans waiting for the store.",
                 waiting as u64,
             ),
             (
                 "flowsight_otlp_queue_capacity_spans",
-                "gauge",
+                MetricKind::Gauge,
                 "Spans the queue holds at most.",
                 self.capacity as u64,
             ),
         ] {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
-            );
+            text.single(name, kind, help, value);
         }
     }
 
