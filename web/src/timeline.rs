@@ -195,7 +195,7 @@ pub fn steps_gantt_svg(events: &[Event], scale: TimeScale) -> String {
         let step = &steps[i];
         let e = step.event;
         let y = AXIS + 4.0 + (row + 1) as f64 * ROW;
-        let failed = e.attributes.get("span:status").and_then(|v| v.as_str()) == Some("error");
+        let failed = e.span_status() == Some("error");
         let fill = match (failed, step.kind) {
             (true, _) => "#e0604f",
             (false, "pair") => "#7c6fd1",
@@ -224,12 +224,7 @@ pub fn steps_gantt_svg(events: &[Event], scale: TimeScale) -> String {
 /// Steps in display order with their depth: depth-first from the roots (steps whose parent
 /// span is not among them), children by start time.
 fn nest(steps: &[Lasting<'_>]) -> Vec<(usize, usize)> {
-    let parent_of = |e: &Event| {
-        e.attributes
-            .get("span:parent")
-            .and_then(|v| v.as_str())
-            .map(str::to_string)
-    };
+    let parent_of = |e: &Event| e.span_parent().map(str::to_string);
     let index: HashMap<&str, usize> = steps
         .iter()
         .enumerate()
@@ -284,7 +279,8 @@ mod tests {
         let mut e = event(id, &format!("work {id}"), start);
         e.attributes.insert(END_ATTRIBUTE.into(), end.into());
         if let Some(p) = parent {
-            e.attributes.insert("span:parent".into(), p.into());
+            e.attributes
+                .insert(miner::log::SPAN_PARENT_ATTRIBUTE.into(), p.into());
         }
         e.trace_id = Some("t".into());
         e.span_id = Some(id.into());

@@ -93,7 +93,7 @@ pub fn trackings(
         .map(|(events, _)| {
             events
                 .iter()
-                .filter(|e| !(e.span_id.is_some() && e.id.starts_with("span:")))
+                .filter(|e| !e.is_span())
                 .map(|e| e.activity.as_str())
                 .collect()
         })

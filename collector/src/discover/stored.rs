@@ -5,7 +5,7 @@
 use crate::mapping::{unescape, MappingConfig};
 use crate::store::{InstanceQuery, Store};
 use crate::CollectorError;
-use miner::log::{Event, END_ATTRIBUTE};
+use miner::log::{Event, SPAN_PREFIX};
 use miner::time::format_timestamp;
 use serde_json::{Map, Value};
 
@@ -48,9 +48,7 @@ pub fn stored_sample(
     }
     events.truncate(limit);
     events.sort_by_key(|e| e.timestamp);
-    let (spans, messages): (Vec<Event>, Vec<Event>) = events
-        .into_iter()
-        .partition(|e| e.span_id.is_some() && e.id.starts_with("span:"));
+    let (spans, messages): (Vec<Event>, Vec<Event>) = events.into_iter().partition(Event::is_span);
     let span_envelope = MappingConfig::default();
     Ok(StoredSample {
         messages: messages
@@ -62,7 +60,7 @@ pub fn stored_sample(
             .map(|mut span| {
                 // Flowsight's own span attributes (kind, parent, status, end) name no business.
                 span.attributes
-                    .retain(|name, _| !name.starts_with("span:") && name != END_ATTRIBUTE);
+                    .retain(|name, _| !name.starts_with(SPAN_PREFIX));
                 message_of(span, &span_envelope)
             })
             .collect(),

@@ -32,6 +32,25 @@ impl Event {
         }
     }
 
+    /// Whether it was made from a trace span (an OTLP span, not a message inside a trace).
+    pub fn is_span(&self) -> bool {
+        self.span_id.is_some() && self.id.starts_with(SPAN_PREFIX)
+    }
+
+    /// The parent span's id, for a span that has one (see [`SPAN_PARENT_ATTRIBUTE`]).
+    pub fn span_parent(&self) -> Option<&str> {
+        self.attributes
+            .get(SPAN_PARENT_ATTRIBUTE)
+            .and_then(Value::as_str)
+    }
+
+    /// A span's status, `ok`, `error` or `unset` (see [`SPAN_STATUS_ATTRIBUTE`]).
+    pub fn span_status(&self) -> Option<&str> {
+        self.attributes
+            .get(SPAN_STATUS_ATTRIBUTE)
+            .and_then(Value::as_str)
+    }
+
     /// When the step ended, for steps that last (see [`END_ATTRIBUTE`]).
     pub fn end(&self) -> Option<Micros> {
         self.attributes.get(END_ATTRIBUTE).and_then(Value::as_i64)
@@ -78,6 +97,22 @@ impl std::fmt::Display for BusinessKey {
 /// The attribute holding when a step that lasts (a trace span) ended, UTC microseconds; its
 /// [`Event::timestamp`] is when it started. Events without it are instants.
 pub const END_ATTRIBUTE: &str = "span:end";
+
+/// The prefix of the attributes Flowsight gives a trace span (kind, parent, status, end), and of
+/// the ids of the events made from spans (`span:TRACE:SPAN`).
+pub const SPAN_PREFIX: &str = "span:";
+
+/// The attribute holding a span's kind (`server`, `client`, `producer`, `consumer`, `internal`).
+pub const SPAN_KIND_ATTRIBUTE: &str = "span:kind";
+
+/// The attribute holding a span's parent span id (hex); a root span has none.
+pub const SPAN_PARENT_ATTRIBUTE: &str = "span:parent";
+
+/// The attribute holding a span's status (`ok`, `error`, `unset`).
+pub const SPAN_STATUS_ATTRIBUTE: &str = "span:status";
+
+/// The attribute holding the message of a span's status, when it gave one.
+pub const SPAN_STATUS_MESSAGE_ATTRIBUTE: &str = "span:status_message";
 
 /// The attribute holding an event's XES lifecycle transition; `start`/`complete` pairs give
 /// service times.

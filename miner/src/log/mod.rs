@@ -7,7 +7,8 @@ mod ocel;
 
 pub use event::{
     BusinessKey, Event, CASE_ATTRIBUTE_PREFIX, END_ATTRIBUTE, LIFECYCLE_ATTRIBUTE,
-    XES_TYPES_ATTRIBUTE,
+    SPAN_KIND_ATTRIBUTE, SPAN_PARENT_ATTRIBUTE, SPAN_PREFIX, SPAN_STATUS_ATTRIBUTE,
+    SPAN_STATUS_MESSAGE_ATTRIBUTE, XES_TYPES_ATTRIBUTE,
 };
 pub use event_log::{ActivityInterner, Case, EventLog, EventLogBuilder, Lifecycle};
 pub use ocel::{Ocel, OcelEvent, OcelObject, Relation};

@@ -2,20 +2,16 @@
 
 use super::OtlpConfig;
 use crate::mapping::{cap_event, TRACE_KEY};
-use miner::log::{BusinessKey, Event, END_ATTRIBUTE};
+use miner::log::{
+    BusinessKey, Event, END_ATTRIBUTE, SPAN_KIND_ATTRIBUTE, SPAN_PARENT_ATTRIBUTE, SPAN_PREFIX,
+    SPAN_STATUS_ATTRIBUTE, SPAN_STATUS_MESSAGE_ATTRIBUTE,
+};
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTracePartialSuccess, ExportTraceServiceRequest,
 };
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
 use opentelemetry_proto::tonic::trace::v1::{span::SpanKind, status::StatusCode, Span};
 use serde_json::{Map, Value};
-
-/// Attribute: the span's kind (`server`, `client`, `producer`, `consumer`, `internal`).
-pub const KIND_ATTRIBUTE: &str = "span:kind";
-/// Attribute: the parent span's id (hex), absent for a root span.
-pub const PARENT_ATTRIBUTE: &str = "span:parent";
-/// Attribute: the span's status (`ok`, `error`, `unset`).
-pub const STATUS_ATTRIBUTE: &str = "span:status";
 
 /// Messaging attributes under the current semantic conventions, with their older names.
 const MESSAGING_ALIASES: [(&str, &[&str]); 3] = [
@@ -154,14 +150,14 @@ fn span_event(
     add(BusinessKey::new(TRACE_KEY, &trace));
 
     attrs.insert(END_ATTRIBUTE.into(), end.into());
-    attrs.insert(KIND_ATTRIBUTE.into(), kind_name(span.kind).into());
+    attrs.insert(SPAN_KIND_ATTRIBUTE.into(), kind_name(span.kind).into());
     if let Some(parent) = id_hex(&span.parent_span_id, 8) {
-        attrs.insert(PARENT_ATTRIBUTE.into(), parent.into());
+        attrs.insert(SPAN_PARENT_ATTRIBUTE.into(), parent.into());
     }
     let status = span.status.as_ref();
     let code = status.map_or(StatusCode::Unset, |s| s.code());
     attrs.insert(
-        STATUS_ATTRIBUTE.into(),
+        SPAN_STATUS_ATTRIBUTE.into(),
         match code {
             StatusCode::Ok => "ok",
             StatusCode::Error => "error",
@@ -170,10 +166,10 @@ fn span_event(
         .into(),
     );
     if let Some(message) = status.map(|s| &s.message).filter(|m| !m.is_empty()) {
-        attrs.insert("span:status_message".into(), message.clone().into());
+        attrs.insert(SPAN_STATUS_MESSAGE_ATTRIBUTE.into(), message.clone().into());
     }
     let mut event = Event {
-        id: format!("span:{trace}:{span_id}"),
+        id: format!("{SPAN_PREFIX}{trace}:{span_id}"),
         activity,
         timestamp: start,
         source: service.to_string(),
@@ -320,9 +316,9 @@ mod tests {
                 &format!("trace={}", "ab".repeat(16))
             ]
         );
-        assert_eq!(e.attributes[PARENT_ATTRIBUTE], "01".repeat(8));
-        assert_eq!(e.attributes[KIND_ATTRIBUTE], "consumer");
-        assert_eq!(e.attributes[STATUS_ATTRIBUTE], "error");
+        assert_eq!(e.attributes[SPAN_PARENT_ATTRIBUTE], "01".repeat(8));
+        assert_eq!(e.attributes[SPAN_KIND_ATTRIBUTE], "consumer");
+        assert_eq!(e.attributes[SPAN_STATUS_ATTRIBUTE], "error");
     }
 
     #[test]
