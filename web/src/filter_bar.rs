@@ -277,7 +277,7 @@ pub(crate) fn time_param(
 pub struct Suggestions {
     /// Activities, most frequent first.
     pub activities: Vec<String>,
-    /// Business keys to start from, `kind=`, the most carried kind first.
+    /// The stored key kinds, the most carried first (a key is written `kind=value`).
     pub keys: Vec<String>,
     /// Attribute values of the newest instances' events, `name=value`, most frequent first.
     pub attributes: Vec<String>,
@@ -372,11 +372,7 @@ pub fn suggestions(store: &dyn Store) -> Result<Suggestions, WebError> {
             .take(SUGGESTED)
             .map(|a| a.name.clone())
             .collect(),
-        keys: store
-            .key_kinds()?
-            .into_iter()
-            .map(|kind| format!("{kind}="))
-            .collect(),
+        keys: store.key_kinds()?,
         attributes: attributes
             .into_iter()
             .take(SUGGESTED)

@@ -1,17 +1,9 @@
 //! A log with more activities than a map draws: the map shows the most frequent ones and says
 //! so, instead of drawing everything into a page of hundreds of megabytes.
 
-use axum::body::Body;
-use axum::http::Request;
-use collector::sources::files::{import_file, ImportOptions};
-use collector::sources::http::IngestLimits;
-use collector::store::EmbeddedStore;
-use collector::CollectorConfig;
-use flowsight_web::imports::Imports;
+mod support;
+
 use flowsight_web::reports::MAX_DRAWN_ACTIVITIES;
-use flowsight_web::{app, AppState};
-use std::sync::Arc;
-use tower::ServiceExt;
 
 /// An XES log of `activities` activities, activity `i` in `i + 1` traces (so the most frequent
 /// are the highest numbers).
@@ -34,42 +26,11 @@ fn many_activities(activities: usize) -> String {
 #[tokio::test]
 async fn a_map_draws_the_most_frequent_activities_up_to_its_limit_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
-    let store =
-        Arc::new(EmbeddedStore::open(&dir.path().join("store"), Default::default()).unwrap());
     let log = dir.path().join("many.xes");
     let total = MAX_DRAWN_ACTIVITIES + 100;
     std::fs::write(&log, many_activities(total)).unwrap();
-    import_file(
-        store.as_ref(),
-        &log,
-        "many.xes",
-        &ImportOptions::default(),
-        |f| Box::new(f),
-    )
-    .unwrap();
-    let router = app(
-        AppState {
-            store,
-            config: Arc::new(CollectorConfig::default()),
-            rules_origin: "no rules".into(),
-            kafka: None,
-            otlp: None,
-            imports: Imports::default(),
-        },
-        IngestLimits::default(),
-    );
-    let get = |path: &str| {
-        let router = router.clone();
-        let request = Request::get(path).body(Body::empty()).unwrap();
-        async move {
-            let response = router.oneshot(request).await.unwrap();
-            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-                .await
-                .unwrap();
-            String::from_utf8(bytes.to_vec()).unwrap()
-        }
-    };
-    let page = get("/map?activities=100").await;
+    let (_store, router) = support::served_file(&log);
+    let (_, page) = support::get(&router, "/map?activities=100").await;
     assert!(
         page.contains(&format!(
             "showing {MAX_DRAWN_ACTIVITIES} of {total} activities (a map draws at most the {MAX_DRAWN_ACTIVITIES} most frequent activities"
@@ -77,7 +38,7 @@ async fn a_map_draws_the_most_frequent_activities_up_to_its_limit_and_says_so() 
         "{}",
         &page[page.find("map-summary").unwrap_or(0)..][..400]
     );
-    let svg = get("/api/map.svg?activities=100").await;
+    let (_, svg) = support::get(&router, "/api/map.svg?activities=100").await;
     assert_eq!(svg.matches(r#"class="node""#).count(), MAX_DRAWN_ACTIVITIES);
     assert!(
         svg.contains(&format!("data-activity=\"step {}\"", total - 1)),

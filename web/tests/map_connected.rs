@@ -4,11 +4,7 @@
 
 mod support;
 
-use collector::sources::files::{import_file, ImportOptions};
-use collector::store::EmbeddedStore;
-use collector::CollectorConfig;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 
 /// The value of attribute `name` in each element of `svg` that has it, in order.
 fn attribute_values<'a>(svg: &'a str, name: &str) -> Vec<&'a str> {
@@ -59,19 +55,7 @@ fn disconnected(svg: &str) -> BTreeSet<String> {
 }
 
 async fn check(log: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(EmbeddedStore::open(dir.path(), Default::default()).unwrap());
-    let path = support::shared(log);
-    let name = path.file_name().unwrap().to_string_lossy().to_string();
-    import_file(
-        store.as_ref(),
-        &path,
-        &name,
-        &ImportOptions::default(),
-        |f| Box::new(f),
-    )
-    .unwrap();
-    let router = support::router(store, CollectorConfig::default());
+    let (_dir, router) = support::served_file(&support::shared(log));
     for activities in [10, 30, 50, 70, 100] {
         for paths in [0, 10, 30, 100] {
             let uri = format!("/api/map.svg?activities={activities}&paths={paths}");

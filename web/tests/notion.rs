@@ -6,25 +6,10 @@
 
 mod support;
 
-use collector::sources::files::{import_file, ImportOptions};
-use collector::store::EmbeddedStore;
-use collector::CollectorConfig;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 fn served_logistics() -> (tempfile::TempDir, axum::Router) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(EmbeddedStore::open(dir.path(), Default::default()).unwrap());
-    let path = support::shared("ocel/logistics.sqlite");
-    import_file(
-        store.as_ref(),
-        &path,
-        "logistics.sqlite",
-        &ImportOptions::default(),
-        |f| Box::new(f),
-    )
-    .unwrap();
-    (dir, support::router(store, CollectorConfig::default()))
+    support::served_file(&support::shared("ocel/logistics.sqlite"))
 }
 
 async fn get(router: &axum::Router, uri: &str) -> String {

@@ -176,7 +176,7 @@ impl MapView {
     pub fn compute(store: &dyn Store, request: &MapRequest) -> Result<Self, WebError> {
         let filters = request.resolve()?;
         let source = NotionSource::read(store, &filters.notion, &filters.cases)?;
-        let full = source.stats(None)?;
+        let (full, all_objects) = source.stats(None)?;
         let mut kept = kept_activities(&full, filters.activities);
         if filters.steps != StepKinds::Both {
             let kinds: HashSet<&str> = full
@@ -189,12 +189,10 @@ impl MapView {
         }
         let capped = kept.len() > MAX_DRAWN_ACTIVITIES;
         kept.truncate(MAX_DRAWN_ACTIVITIES);
-        let every = kept.len() == full.activities.len();
-        let objects = source.objects((!every).then_some(kept.as_slice()));
-        let shown = match &objects {
-            Some(objects) => objects.union.clone(),
-            None if every => full.clone(),
-            None => source.stats(Some(kept))?,
+        let (shown, objects) = if kept.len() == full.activities.len() {
+            (full.clone(), all_objects)
+        } else {
+            source.stats(Some(kept))?
         };
         let map = simplify_paths(&shown, filters.paths);
         let layout = layout(&map);

@@ -80,25 +80,28 @@ impl<'a> NotionSource<'a> {
         })
     }
 
-    /// The statistics with only the activities in `keep` when given (hidden steps bridged).
-    pub fn stats(&self, keep: Option<Vec<String>>) -> Result<ProcessStats, WebError> {
+    /// The statistics with only the activities in `keep` when given (hidden steps bridged),
+    /// and for the every-kind notion each kind's paths (whose union the statistics are).
+    pub fn stats(
+        &self,
+        keep: Option<Vec<String>>,
+    ) -> Result<(ProcessStats, Option<ObjectCentric>), WebError> {
         Ok(match self {
-            Self::Instances(store, cases) => store.process_stats(&StatsQuery {
-                cases: cases.as_ref().clone(),
-                activities: keep,
-            })?,
-            Self::Kind(events, kind) => {
-                ProcessStats::from_log(&flatten(events, kind, keep.as_deref()))
+            Self::Instances(store, cases) => (
+                store.process_stats(&StatsQuery {
+                    cases: cases.as_ref().clone(),
+                    activities: keep,
+                })?,
+                None,
+            ),
+            Self::Kind(events, kind) => (
+                ProcessStats::from_log(&flatten(events, kind, keep.as_deref())),
+                None,
+            ),
+            Self::EveryKind(events) => {
+                let objects = ObjectCentric::of(events, keep.as_deref());
+                (objects.union.clone(), Some(objects))
             }
-            Self::EveryKind(events) => ObjectCentric::of(events, keep.as_deref()).union,
         })
-    }
-
-    /// The object-centric statistics, for the every-kind notion.
-    pub fn objects(&self, keep: Option<&[String]>) -> Option<ObjectCentric> {
-        match self {
-            Self::EveryKind(events) => Some(ObjectCentric::of(events, keep)),
-            _ => None,
-        }
     }
 }

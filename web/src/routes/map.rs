@@ -100,15 +100,15 @@ async fn map_page(
     Query(request): Query<MapRequest>,
 ) -> Result<Html<String>, WebError> {
     let r = request.clone();
-    let (view, overview, suggested, kinds) = blocking(&state, move |store| {
+    let (view, overview, suggested) = blocking(&state, move |store| {
         Ok((
             MapView::compute(store, &r)?,
             store.overview()?,
             suggestions(store)?,
-            store.key_kinds()?,
         ))
     })
     .await?;
+    let kinds = suggested.keys.clone();
     page(MapPage {
         header: Header::new("map", &overview),
         performance: view.filters.mode == MapMode::Performance,

@@ -4,13 +4,32 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use collector::sources::files::{import_file, ImportOptions};
 use collector::sources::http::IngestLimits;
-use collector::store::Store;
+use collector::store::{EmbeddedStore, Store};
 use collector::CollectorConfig;
 use flowsight_web::imports::Imports;
 use flowsight_web::{app, AppState};
 use std::sync::Arc;
 use tower::ServiceExt;
+
+/// The app over a fresh embedded store into which the event log file at `path` was imported
+/// (as `flowsight import` does, without rules), with the store's directory.
+pub fn served_file(path: &std::path::Path) -> (tempfile::TempDir, axum::Router) {
+    let dir = tempfile::tempdir().unwrap();
+    let store =
+        Arc::new(EmbeddedStore::open(&dir.path().join("store"), Default::default()).unwrap());
+    let name = path.file_name().unwrap().to_string_lossy().to_string();
+    import_file(
+        store.as_ref(),
+        path,
+        &name,
+        &ImportOptions::default(),
+        |f| Box::new(f),
+    )
+    .unwrap();
+    (dir, router(store, CollectorConfig::default()))
+}
 
 /// The whole app over `store`, judged by `config`, as `flowsight serve` builds it.
 pub fn router(store: Arc<dyn Store>, config: CollectorConfig) -> axum::Router {
