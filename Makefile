@@ -31,6 +31,9 @@ setup:
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy -p flowsight --no-default-features --all-targets -- -D warnings
+	! cargo tree -p flowsight --no-default-features -e normal | grep -E 'rdkafka|clickhouse v'
+	! cargo tree -p flowsight-miner -e normal | grep -E 'tokio|rusqlite|rdkafka|tonic'
 	$(VENV)/bin/hadolint Dockerfile
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec deploy/compose.yaml
 

@@ -27,6 +27,7 @@ enum Command {
     Demo(commands::demo::DemoArgs),
     /// Serve the UI and the ingest API over a store.
     Serve(commands::serve::ServeArgs),
+    #[cfg(feature = "kafka")]
     /// Consume event topics from Kafka into a store, serving the UI and /metrics meanwhile.
     Collect(commands::collect::CollectArgs),
     /// Import an event log file (XES, CSV, OCEL 2.0, JSON lines) into a store.
@@ -57,6 +58,7 @@ fn main() -> std::process::ExitCode {
     let result = match Cli::parse().command {
         Command::Demo(args) => commands::demo::run(args),
         Command::Serve(args) => commands::serve::run(args),
+        #[cfg(feature = "kafka")]
         Command::Collect(args) => commands::collect::run(args),
         Command::Import(args) => commands::import::run(args),
         Command::Discover(args) => commands::discover::run(args),

@@ -18,6 +18,7 @@ pub enum CollectorError {
     Store(#[from] rusqlite::Error),
     /// The ClickHouse store failed or could not be reached; nothing of the failed batch is
     /// counted as stored.
+    #[cfg(feature = "clickhouse")]
     #[error("store (ClickHouse): {0}")]
     ClickHouse(#[from] clickhouse::error::Error),
     /// A store address could not be understood.

@@ -1,13 +1,10 @@
 //! `flowsight demo`: generate an order-fulfilment stream, send it through the collector's own
 //! HTTP ingest, and serve the UI over the result.
 
-use super::collect::collect_and_serve;
-use super::publish;
-use super::serve::{serve_until_interrupted, shutdown_signal, ListenArgs};
+use super::serve::{serve_until_interrupted, ListenArgs};
 use super::StoreArgs;
 use crate::progress;
 use anyhow::{bail, Context};
-use collector::sources::kafka::KafkaConfig;
 use fixtures::{generate, service_spans, Scenario, ServiceSpan, ORDER_FLOW_CONFIG};
 use miner::formats::counted;
 use std::net::SocketAddr;
@@ -86,10 +83,16 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
 }
 
 /// Partitions of the demo topic.
+#[cfg(feature = "kafka")]
 const DEMO_PARTITIONS: i32 = 3;
 
 /// The demo through Kafka: publish the orders, then collect them and serve the UI.
+#[cfg(feature = "kafka")]
 fn run_through_kafka(args: DemoArgs, brokers: &str) -> anyhow::Result<()> {
+    use super::collect::collect_and_serve;
+    use super::publish;
+    use super::serve::shutdown_signal;
+    use collector::sources::kafka::KafkaConfig;
     let mut rules = args.store.rules(ORDER_FLOW_CONFIG)?;
     let kafka = KafkaConfig {
         brokers: brokers.to_string(),
@@ -123,6 +126,12 @@ fn run_through_kafka(args: DemoArgs, brokers: &str) -> anyhow::Result<()> {
         println!("Flowsight demo collecting from Kafka: open {url}/map and {url}/sources (Ctrl-C to stop)");
         collect_and_serve(listeners, store, rules, kafka, shutdown_signal()).await
     })
+}
+
+/// A build without Kafka says so rather than failing to connect.
+#[cfg(not(feature = "kafka"))]
+fn run_through_kafka(_: DemoArgs, _: &str) -> anyhow::Result<()> {
+    bail!("this flowsight was built without Kafka (cargo feature `kafka`): run the demo without --kafka")
 }
 
 /// The generated stream of `scenario`, ending about now.

@@ -5,7 +5,6 @@ use anyhow::{bail, Context};
 use collector::discover::{
     discover, read_sample, span_key_rules, stored_sample, DiscoverOptions, Discovery,
 };
-use collector::sources::kafka::{sample_topics, KafkaConfig};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -134,18 +133,37 @@ fn sample(args: &DiscoverArgs) -> anyhow::Result<(Vec<Value>, Vec<Value>, String
         );
         return Ok((sample.messages, sample.spans, origin));
     }
-    let kafka = KafkaConfig {
-        brokers: args.kafka.clone(),
-        topics: args.topics.clone(),
-        ..KafkaConfig::default()
-    };
-    let messages = sample_topics(&kafka, args.sample, args.wait, Duration::from_secs(2))?;
+    let messages = sample_topics(args)?;
     let origin = format!(
         "the first {} messages of {}",
         messages.len(),
         args.topics.join(", ")
     );
     Ok((messages, Vec::new(), origin))
+}
+
+/// The first messages of the topics of `args`, read without committing.
+#[cfg(feature = "kafka")]
+fn sample_topics(args: &DiscoverArgs) -> anyhow::Result<Vec<Value>> {
+    use collector::sources::kafka::KafkaConfig;
+    let kafka = KafkaConfig {
+        brokers: args.kafka.clone(),
+        topics: args.topics.clone(),
+        ..KafkaConfig::default()
+    };
+    let sampled = collector::sources::kafka::sample_topics(
+        &kafka,
+        args.sample,
+        args.wait,
+        Duration::from_secs(2),
+    )?;
+    Ok(sampled)
+}
+
+/// A build without Kafka says so rather than failing to connect.
+#[cfg(not(feature = "kafka"))]
+fn sample_topics(_: &DiscoverArgs) -> anyhow::Result<Vec<Value>> {
+    bail!("this flowsight was built without Kafka (cargo feature `kafka`): discover from a file or --store")
 }
 
 /// The proposal with its evidence, for a terminal.

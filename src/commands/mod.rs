@@ -1,6 +1,7 @@
 //! One module per subcommand, plus the options they share.
 
 pub mod check;
+#[cfg(feature = "kafka")]
 pub mod collect;
 pub mod demo;
 pub mod discover;
@@ -8,6 +9,7 @@ pub mod export;
 pub mod generate;
 pub mod import;
 pub mod mine;
+#[cfg(feature = "kafka")]
 pub mod publish;
 mod retention;
 pub mod serve;

@@ -55,7 +55,9 @@ impl Effects {
         instance
     }
 
-    /// The instances stored before the batch that it merged into others: their rows move.
+    /// The instances stored before the batch that it merged into others: their rows move
+    /// (in the ClickHouse store, whose rows are keyed by instance).
+    #[cfg(feature = "clickhouse")]
     pub fn absorbed_stored(&self) -> Vec<InstanceId> {
         self.merges
             .iter()

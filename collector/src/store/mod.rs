@@ -4,7 +4,9 @@
 //! The trait asks for *answers*, not rows: directly-follows statistics, variants and instance
 //! pages are computed by the store, which is what lets a database do the heavy part.
 
+#[cfg(feature = "clickhouse")]
 pub mod clickhouse;
+mod clickhouse_url;
 mod contract;
 mod effects;
 pub mod embedded;
@@ -17,7 +19,9 @@ mod state_rows;
 mod trace_codec;
 pub mod wait_limits;
 
-pub use clickhouse::{ClickHouseStore, ClickHouseUrl};
+#[cfg(feature = "clickhouse")]
+pub use clickhouse::ClickHouseStore;
+pub use clickhouse_url::{ClickHouseUrl, Cluster};
 pub use embedded::EmbeddedStore;
 pub use query::{
     AppendReport, CaseFilter, CaseIds, DeadLetter, Deleted, HeldInMemory, InstanceDetail,
@@ -165,7 +169,7 @@ pub trait Store: Send + Sync {
 /// does not exist yet has none.
 pub fn saved_rules_at(location: &str) -> Result<Option<String>, CollectorError> {
     if ClickHouseUrl::is_clickhouse(location) {
-        ClickHouseStore::saved_rules_at(&ClickHouseUrl::parse(location)?)
+        saved_rules_in_clickhouse(location)
     } else if location.contains("://") {
         Ok(None)
     } else {
@@ -201,12 +205,46 @@ pub fn open(location: &str, rules: InstanceRules) -> Result<Arc<dyn Store>, Coll
         }
     }
     if ClickHouseUrl::is_clickhouse(location) {
-        let url = ClickHouseUrl::parse(location)?;
-        Ok(Arc::new(ClickHouseStore::open(&url, rules)?))
+        open_clickhouse(location, rules)
     } else {
         Ok(Arc::new(EmbeddedStore::open(
             std::path::Path::new(location),
             rules,
         )?))
+    }
+}
+
+#[cfg(feature = "clickhouse")]
+fn open_clickhouse(location: &str, rules: InstanceRules) -> Result<Arc<dyn Store>, CollectorError> {
+    Ok(Arc::new(ClickHouseStore::open(
+        &ClickHouseUrl::parse(location)?,
+        rules,
+    )?))
+}
+
+#[cfg(feature = "clickhouse")]
+fn saved_rules_in_clickhouse(location: &str) -> Result<Option<String>, CollectorError> {
+    ClickHouseStore::saved_rules_at(&ClickHouseUrl::parse(location)?)
+}
+
+/// A build without the `clickhouse` feature refuses a ClickHouse address, saying why, rather
+/// than taking it for a directory.
+#[cfg(not(feature = "clickhouse"))]
+fn open_clickhouse(location: &str, _: InstanceRules) -> Result<Arc<dyn Store>, CollectorError> {
+    Err(without_clickhouse(location))
+}
+
+#[cfg(not(feature = "clickhouse"))]
+fn saved_rules_in_clickhouse(location: &str) -> Result<Option<String>, CollectorError> {
+    Err(without_clickhouse(location))
+}
+
+#[cfg(not(feature = "clickhouse"))]
+fn without_clickhouse(location: &str) -> CollectorError {
+    CollectorError::StoreUrl {
+        url: ClickHouseUrl::redacted(location),
+        message:
+            "this flowsight was built without the ClickHouse store (cargo feature `clickhouse`)"
+                .into(),
     }
 }

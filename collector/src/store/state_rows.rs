@@ -188,6 +188,7 @@ pub fn variant_rows(change: &ProcessAggregate) -> Result<Vec<(String, i64, i64)>
 }
 
 /// Whether a measure code is of durations (rows with a total, or buckets), not counts.
+#[cfg(feature = "clickhouse")]
 pub fn is_duration(measure: i64) -> bool {
     timed_from((measure, 0, 0)).is_some()
 }

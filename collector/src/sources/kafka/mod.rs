@@ -9,14 +9,19 @@
 
 mod broker_state;
 mod config;
+#[cfg(feature = "kafka")]
 mod consumer;
+#[cfg(feature = "kafka")]
 mod context;
 mod message;
 mod metrics;
+#[cfg(feature = "kafka")]
 mod sample;
 
 pub use config::KafkaConfig;
+#[cfg(feature = "kafka")]
 pub use consumer::{run, Shutdown};
 pub use message::{Decoder, KafkaMessage};
 pub use metrics::{KafkaMetrics, KafkaSnapshot, PartitionRow};
+#[cfg(feature = "kafka")]
 pub use sample::sample_topics;

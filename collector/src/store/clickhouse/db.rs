@@ -2,7 +2,7 @@
 //! the synchronous [`crate::store::Store`] methods can wait for them.
 
 use super::sql::{Sql, Value};
-use super::url::ClickHouseUrl;
+use crate::store::ClickHouseUrl;
 use crate::CollectorError;
 use clickhouse::query::Query;
 use clickhouse::{Client, RowOwned, RowRead, RowWrite};

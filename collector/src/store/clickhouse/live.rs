@@ -10,7 +10,6 @@
 use super::db::Db;
 use super::sql::{recall, state as state_sql};
 use super::state::TraceRow;
-use super::url::ClickHouseUrl;
 use super::write::RootRow;
 use crate::config::InstanceRules;
 use crate::correlate::{Correlator, InstanceId};
@@ -18,6 +17,7 @@ use crate::store::effects::Effects;
 use crate::store::key_filter::{KeyFilter, Loader, StoredKeys};
 use crate::store::stable_hash::stable_hash;
 use crate::store::standing::{LastStep, Standings};
+use crate::store::ClickHouseUrl;
 use crate::store::HeldInMemory;
 use crate::CollectorError;
 use clickhouse::Row;

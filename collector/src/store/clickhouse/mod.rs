@@ -16,7 +16,6 @@ mod retention;
 mod schema;
 mod sql;
 mod state;
-mod url;
 mod write;
 
 #[cfg(test)]
@@ -26,9 +25,8 @@ mod cluster_tests;
 #[cfg(test)]
 mod equivalence;
 
-pub use url::ClickHouseUrl;
-
 use crate::config::InstanceRules;
+use crate::store::ClickHouseUrl;
 use crate::CollectorError;
 use db::Db;
 use std::sync::Mutex;
