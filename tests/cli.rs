@@ -271,6 +271,54 @@ fn ocel_imports_in_every_encoding_with_objects_as_keys() {
     }
 }
 
+/// Every ending an OCEL 2.0 file may carry is read as OCEL by `import` and refused by `mine`,
+/// naming the format; an `.xml` is told apart by its content (XES and OCEL XML both use it).
+#[test]
+fn import_and_mine_take_each_file_for_the_same_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let copies = [
+        (
+            "ocel/ocel20_example.jsonocel",
+            "example.json",
+            "OCEL 2.0 JSON",
+        ),
+        ("ocel/ocel20_example.xmlocel", "example.xml", "OCEL 2.0 XML"),
+        (
+            "ocel/ocel20_example.sqlite",
+            "example.db",
+            "OCEL 2.0 SQLite",
+        ),
+        (
+            "ocel/ocel20_example.sqlite",
+            "example.SQLITE3",
+            "OCEL 2.0 SQLite",
+        ),
+    ];
+    for (original, name, format) in copies {
+        let copy = dir.path().join(name);
+        std::fs::copy(shared(original), &copy).unwrap();
+        let copy = copy.to_str().unwrap();
+        let store = dir.path().join(format!("store-{name}"));
+        let out = flowsight_ok(&["import", "--store", store.to_str().unwrap(), copy]);
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            said.contains("13 events, 9 objects, 20 event-object"),
+            "{name}: {said}"
+        );
+        let out = flowsight(&["mine", copy]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && err.contains(&format!("a {format} file; mine reads XES")),
+            "{name}: {err}"
+        );
+    }
+    let xes_as_xml = dir.path().join("running-example.xml");
+    std::fs::copy(shared("xes/running-example.xes"), &xes_as_xml).unwrap();
+    let as_xml = flowsight_ok(&["mine", xes_as_xml.to_str().unwrap(), "--json"]);
+    let as_xes = flowsight_ok(&["mine", &shared("xes/running-example.xes"), "--json"]);
+    assert_eq!(as_xml.stdout, as_xes.stdout);
+}
+
 #[test]
 fn a_bpmn_model_is_discovered_from_the_store_and_from_a_file_alike() {
     let dir = tempfile::tempdir().unwrap();

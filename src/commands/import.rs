@@ -7,9 +7,10 @@ use super::{Rules, StoreArgs};
 use crate::progress;
 use anyhow::bail;
 use collector::discover::read_sample;
-use collector::sources::files::{import_file, is_csv_file, is_json_lines_file, ImportOptions};
+use collector::sources::files::{import_file, ImportOptions};
 use collector::store::{StatsQuery, Store};
 use miner::formats::csv_read::CsvColumns;
+use miner::formats::log_format::LogFormat;
 use miner::formats::{counted, maybe_gunzip};
 use std::path::{Path, PathBuf};
 
@@ -54,8 +55,9 @@ pub struct ImportArgs {
 pub fn run(args: ImportArgs) -> anyhow::Result<()> {
     super::check_input_file(&args.file)?;
     let mut rules = args.store.rules("")?;
-    let name = args.file.to_string_lossy();
-    if rules.defaulted && is_json_lines_file(&name) && args.discover_sample > 0 {
+    let format = LogFormat::of_file(&args.file, &args.file.to_string_lossy())?;
+    let lines = format == LogFormat::JsonLines;
+    if rules.defaulted && lines && args.discover_sample > 0 {
         let file = std::fs::File::open(&args.file)?;
         let messages = read_sample(maybe_gunzip(file)?, args.discover_sample)?;
         let origin = format!(
@@ -67,7 +69,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
     }
     let location = args.store.location(&rules.config).to_string();
     let created = !location.contains("://") && !Path::new(&location).exists();
-    let result = import(&args, &rules);
+    let result = import(&args, &rules, format);
     if result.is_err() && created {
         remove_created_store(Path::new(&location));
     }
@@ -125,7 +127,8 @@ fn infer_end_activities(store: &dyn Store, file: &Path) -> anyhow::Result<Option
     )))
 }
 
-fn import(args: &ImportArgs, rules: &Rules) -> anyhow::Result<()> {
+fn import(args: &ImportArgs, rules: &Rules, format: LogFormat) -> anyhow::Result<()> {
+    let lines = format == LogFormat::JsonLines;
     let store = args.store.open_saving(rules)?;
     let config = &rules.config;
     let name = args
@@ -148,7 +151,7 @@ fn import(args: &ImportArgs, rules: &Rules) -> anyhow::Result<()> {
             "importing CSV needs --case, --activity and --timestamp: the columns holding them"
         ),
     };
-    if csv.is_none() && is_csv_file(&name) {
+    if csv.is_none() && format == LogFormat::Csv {
         bail!("importing CSV needs --case, --activity and --timestamp: the columns holding them");
     }
     let options = ImportOptions {
@@ -163,7 +166,7 @@ fn import(args: &ImportArgs, rules: &Rules) -> anyhow::Result<()> {
         Box::new(wrapped.wrap_read(file))
     })?;
     bar.finish_and_clear();
-    if is_json_lines_file(&name) && report.events > 0 && config.mapping.keys.is_empty() {
+    if lines && report.events > 0 && config.mapping.keys.is_empty() {
         eprintln!(
             "note: no business-key rules are in force, so these events form no process instances: give --config FILE (flowsight discover proposes one; for flowsight generate's stream: fixtures/order-flow.toml)"
         );
@@ -193,7 +196,7 @@ fn import(args: &ImportArgs, rules: &Rules) -> anyhow::Result<()> {
             report.e2o,
             report.o2o,
         );
-    } else if is_json_lines_file(&name) {
+    } else if lines {
         println!("imported {}: {events} ({stored})", args.file.display());
     } else {
         println!(
@@ -204,7 +207,7 @@ fn import(args: &ImportArgs, rules: &Rules) -> anyhow::Result<()> {
     }
     // A log (not a stream of messages) imported without rules gets the end activities its
     // instances show, so that a reader of the store sees its finished cases as completed.
-    if rules.defaulted && !is_json_lines_file(&name) && report.events > 0 {
+    if rules.defaulted && !lines && report.events > 0 {
         if let Some(note) = infer_end_activities(store.as_ref(), &args.file)? {
             eprintln!("{note}");
         }

@@ -5,6 +5,7 @@ use anyhow::Context;
 use miner::discovery::inductive::inductive_miner;
 use miner::discovery::ProcessStats;
 use miner::formats::bpmn::write_bpmn;
+use miner::formats::log_format::LogFormat;
 use miner::formats::summary::LogSummary;
 use miner::formats::{maybe_gunzip, xes::read_event_log};
 use miner::time::format_duration;
@@ -49,27 +50,16 @@ pub fn read_xes_file(
     Ok(result)
 }
 
-/// Formats `mine` does not read, by file ending, and what to do with them instead.
-const NOT_XES: [&str; 8] = [
-    ".jsonocel",
-    ".xmlocel",
-    ".sqlite",
-    ".csv",
-    ".csv.gz",
-    ".ndjson",
-    ".jsonl",
-    ".json",
-];
-
 /// Refuses what `mine` cannot read before reading it: a directory, a missing file, or a file
 /// whose ending names another format.
 fn check_log(path: &Path) -> anyhow::Result<()> {
     super::check_input_file(path)?;
-    let name = path.to_string_lossy().to_lowercase();
-    if NOT_XES.iter().any(|ending| name.ends_with(ending)) {
+    let format = LogFormat::of_file(path, &path.to_string_lossy())?;
+    if format != LogFormat::Xes {
         anyhow::bail!(
-            "{}: mine reads XES event logs (.xes, .xes.gz); import OCEL, CSV or JSON lines into a store (flowsight import) and export or serve it",
-            path.display()
+            "{}: a {} file; mine reads XES event logs (.xes, .xes.gz): import OCEL, CSV or JSON lines into a store (flowsight import) and export or serve it",
+            path.display(),
+            format.label()
         );
     }
     Ok(())

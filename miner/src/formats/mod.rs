@@ -3,6 +3,7 @@
 pub mod bpmn;
 pub mod csv;
 pub mod csv_read;
+pub mod log_format;
 pub mod ocel_json;
 pub mod ocel_xml;
 pub mod summary;

@@ -2,11 +2,12 @@
 //! lines of raw messages mapped by the same rules as the HTTP and Kafka ingest.
 //! The command line and the UI's upload both come here, so a file means the same either way.
 
-use super::{is_ocel_file, ocel_events, ocel_links, ocel_object_attributes, read_ocel_file_named};
+use super::{ocel_events, ocel_links, ocel_object_attributes, read_ocel};
 use crate::mapping::{cap_event, derive_event_id, map_event, MappingConfig};
 use crate::store::{AppendReport, Store};
 use crate::CollectorError;
 use miner::formats::csv_read::{read_csv, CsvColumns};
+use miner::formats::log_format::LogFormat;
 use miner::formats::maybe_gunzip;
 use miner::formats::xes::{read_xes, START_TIMESTAMP};
 use miner::log::{BusinessKey, Event, CASE_ATTRIBUTE_PREFIX, END_ATTRIBUTE, XES_TYPES_ATTRIBUTE};
@@ -63,24 +64,6 @@ pub struct ImportReport {
     pub times_assumed_utc: u64,
 }
 
-/// Whether a file name says CSV (`.csv`, `.csv.gz`).
-pub fn is_csv_file(name: &str) -> bool {
-    let name = name.to_lowercase();
-    name.ends_with(".csv") || name.ends_with(".csv.gz")
-}
-
-/// Whether a file name says JSON lines (`.ndjson`, `.jsonl`, optionally gzipped).
-pub fn is_json_lines_file(name: &str) -> bool {
-    let name = name.to_lowercase();
-    let name = name.strip_suffix(".gz").unwrap_or(&name);
-    name.ends_with(".ndjson") || name.ends_with(".jsonl")
-}
-
-/// Whether a file is read as XES: every file neither OCEL, CSV nor JSON lines is.
-pub fn is_xes_file(name: &str) -> bool {
-    !is_ocel_file(Path::new(name)) && !is_csv_file(name) && !is_json_lines_file(name)
-}
-
 /// Imports the file at `path` (shown to people as `name`). `wrap` may wrap the raw bytes, e.g.
 /// in a progress bar; OCEL SQLite files are read in place.
 pub fn import_file(
@@ -94,10 +77,11 @@ pub fn import_file(
         path: name.to_string(),
         message,
     };
-    if is_ocel_file(Path::new(name)) {
-        return import_ocel(store, path, name);
+    let format = LogFormat::of_file(path, name).map_err(|e| file_error(e.to_string()))?;
+    if format.is_ocel() {
+        return import_ocel(store, path, name, format);
     }
-    if is_csv_file(name) && options.csv.is_none() {
+    if format == LogFormat::Csv && options.csv.is_none() {
         return Err(file_error("a CSV file needs a column mapping: which columns hold the case, the activity and the time".into()));
     }
     // All of a file or nothing: it is read through once without storing, so a bad line or a
@@ -105,27 +89,29 @@ pub fn import_file(
     // the store.
     let open = || std::fs::File::open(path).map_err(|e| file_error(e.to_string()));
     let check = maybe_gunzip(open()?).map_err(|e| file_error(e.to_string()))?;
-    read_into(name, check, options, &mut Batches::new(None))?;
+    read_into(name, format, check, options, &mut Batches::new(None))?;
     let input = maybe_gunzip(wrap(open()?)).map_err(|e| file_error(e.to_string()))?;
     let mut batches = Batches::new(Some(store));
-    read_into(name, input, options, &mut batches)?;
+    read_into(name, format, input, options, &mut batches)?;
     Ok(batches.report)
 }
 
-/// Reads the events of file `name` (XES, CSV or JSON lines) from `input` into `batches`.
+/// Reads the events of file `name` (XES, CSV with its columns, or JSON lines) from `input`
+/// into `batches`.
 fn read_into(
     name: &str,
+    format: LogFormat,
     input: impl Read,
     options: &ImportOptions,
     batches: &mut Batches<'_>,
 ) -> Result<(), CollectorError> {
     let read_error = |e| reader_error(name, e);
-    if let (true, Some(columns)) = (is_csv_file(name), options.csv.as_ref()) {
-        import_csv(name, input, columns, &options.case_key, batches).map_err(read_error)?;
-    } else if is_json_lines_file(name) {
-        import_json_lines(name, input, &options.mapping, batches)?;
-    } else {
-        import_xes(name, input, &options.case_key, batches).map_err(read_error)?;
+    match (format, options.csv.as_ref()) {
+        (LogFormat::Csv, Some(columns)) => {
+            import_csv(name, input, columns, &options.case_key, batches).map_err(read_error)?;
+        }
+        (LogFormat::JsonLines, _) => import_json_lines(name, input, &options.mapping, batches)?,
+        _ => import_xes(name, input, &options.case_key, batches).map_err(read_error)?,
     }
     batches.flush().map_err(read_error)
 }
@@ -332,8 +318,13 @@ fn import_csv(
 }
 
 /// OCEL 2.0: events keyed by their objects, object-to-object relations as key links.
-fn import_ocel(store: &dyn Store, path: &Path, name: &str) -> Result<ImportReport, CollectorError> {
-    let ocel = read_ocel_file_named(path, name).map_err(|e| match e {
+fn import_ocel(
+    store: &dyn Store,
+    path: &Path,
+    name: &str,
+    format: LogFormat,
+) -> Result<ImportReport, CollectorError> {
+    let ocel = read_ocel(path, format).map_err(|e| match e {
         CollectorError::File { message, .. } => CollectorError::File {
             path: name.to_string(),
             message,

@@ -5,13 +5,12 @@
 mod import;
 mod ocel_sqlite;
 
-pub use import::{
-    import_file, is_csv_file, is_json_lines_file, is_xes_file, ImportOptions, ImportReport,
-};
+pub use import::{import_file, ImportOptions, ImportReport};
 pub use ocel_sqlite::{read_ocel_sqlite, write_ocel_sqlite};
 
 use crate::store::{KeyLink, ObjectAttribute};
 use crate::CollectorError;
+use miner::formats::log_format::LogFormat;
 use miner::formats::{ocel_json::read_ocel_json, ocel_xml::read_ocel_xml};
 use miner::log::{BusinessKey, Event, Ocel};
 use serde_json::Value;
@@ -19,59 +18,44 @@ use std::collections::HashMap;
 use std::io::BufReader;
 use std::path::Path;
 
-/// Reads an OCEL 2.0 file, choosing the encoding by extension: `.jsonocel`/`.json`,
-/// `.xmlocel`/`.xml`, `.sqlite`/`.sqlite3`/`.db`.
+/// Reads an OCEL 2.0 file in the encoding its name says (see [`LogFormat`]).
 pub fn read_ocel_file(path: &Path) -> Result<Ocel, CollectorError> {
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or_default();
-    read_ocel_file_named(path, name)
+    let format = LogFormat::of_file(path, name).map_err(|e| file_error(path, e))?;
+    read_ocel(path, format)
 }
 
-/// Reads the OCEL 2.0 file at `path`, choosing the encoding by the extension of `name` (an
-/// upload is kept in a temporary file without one).
-pub fn read_ocel_file_named(path: &Path, name: &str) -> Result<Ocel, CollectorError> {
-    let name = name.to_lowercase();
+/// Reads the OCEL 2.0 file at `path` in `format`.
+pub fn read_ocel(path: &Path, format: LogFormat) -> Result<Ocel, CollectorError> {
     let open = || {
         std::fs::File::open(path)
             .map(BufReader::new)
-            .map_err(|e| CollectorError::File {
-                path: path.display().to_string(),
-                message: e.to_string(),
-            })
+            .map_err(|e| file_error(path, e))
     };
-    let bad = |e: miner::MinerError| CollectorError::File {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    };
-    if name.ends_with(".jsonocel") || name.ends_with(".json") {
-        read_ocel_json(open()?).map_err(bad)
-    } else if name.ends_with(".xmlocel") || name.ends_with(".xml") {
-        read_ocel_xml(open()?).map_err(bad)
-    } else if [".sqlite", ".sqlite3", ".db"]
-        .iter()
-        .any(|e| name.ends_with(e))
-    {
-        read_ocel_sqlite(path)
-    } else {
-        Err(CollectorError::File {
-            path: path.display().to_string(),
-            message: "unknown OCEL encoding: expected .jsonocel, .xmlocel or .sqlite".into(),
-        })
+    let bad = |e: miner::MinerError| file_error(path, e);
+    match format {
+        LogFormat::OcelJson => read_ocel_json(open()?).map_err(bad),
+        LogFormat::OcelXml => read_ocel_xml(open()?).map_err(bad),
+        LogFormat::OcelSqlite => read_ocel_sqlite(path),
+        other => Err(file_error(
+            path,
+            format!(
+                "a {} file, not OCEL 2.0 (.jsonocel, .xmlocel, .sqlite)",
+                other.label()
+            ),
+        )),
     }
 }
 
-/// Whether `path` looks like an OCEL 2.0 file by its extension.
-pub fn is_ocel_file(path: &Path) -> bool {
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or_default()
-        .to_lowercase();
-    [".jsonocel", ".xmlocel", ".sqlite", ".sqlite3"]
-        .iter()
-        .any(|e| name.ends_with(e))
+/// The error of file `path`: `message` names what was wrong.
+fn file_error(path: &Path, message: impl ToString) -> CollectorError {
+    CollectorError::File {
+        path: path.display().to_string(),
+        message: message.to_string(),
+    }
 }
 
 /// The event attribute that keeps every event-to-object relation of an OCEL event with its
