@@ -10,7 +10,7 @@ use miner::charts::{
     cases_over_time, cases_svg, dotted_svg, duration_histogram, histogram_svg, CaseSpan,
     CasesOverTime, DottedCase, Histogram,
 };
-use miner::formats::csv::{write_record, Cells};
+use miner::formats::csv::{Cells, CsvWriter};
 use miner::time::format_timestamp;
 
 /// Most periods of the cases-over-time chart, and most bins of the histogram.
@@ -165,14 +165,10 @@ impl ChartData {
 
     /// The chart's data as CSV, times in RFC 3339 and durations in seconds.
     pub fn csv(&self, cells: Cells) -> String {
-        let mut out = String::new();
+        let mut out = CsvWriter::text(cells);
         match self {
             Self::CasesOverTime(c) => {
-                write_record(
-                    &mut out,
-                    &["period_start", "started", "completed", "in_progress"],
-                    cells,
-                );
+                out.row(&["period_start", "started", "completed", "in_progress"]);
                 for p in &c.periods {
                     let row = [
                         format_timestamp(p.start),
@@ -180,32 +176,24 @@ impl ChartData {
                         p.completed.to_string(),
                         p.in_progress.to_string(),
                     ];
-                    write_record(&mut out, &row, cells);
+                    out.row(&row);
                 }
             }
             Self::Durations(h) => {
-                write_record(&mut out, &["from_s", "to_s", "cases"], cells);
+                out.row(&["from_s", "to_s", "cases"]);
                 for b in &h.bins {
-                    write_record(
-                        &mut out,
-                        &[seconds(b.from), seconds(b.to), b.count.to_string()],
-                        cells,
-                    );
+                    out.row(&[seconds(b.from), seconds(b.to), b.count.to_string()]);
                 }
             }
             Self::Dotted(cases) => {
-                write_record(&mut out, &["case", "time", "activity"], cells);
+                out.row(&["case", "time", "activity"]);
                 for case in cases {
                     for (at, activity) in &case.events {
-                        write_record(
-                            &mut out,
-                            &[case.name.clone(), format_timestamp(*at), activity.clone()],
-                            cells,
-                        );
+                        out.row(&[case.name.clone(), format_timestamp(*at), activity.clone()]);
                     }
                 }
             }
         }
-        out
+        out.into_string()
     }
 }

@@ -7,7 +7,7 @@ use crate::WebError;
 use collector::store::{CaseFilter, StatsQuery, Store};
 use miner::compare::{compare, comparison_svg, Comparison, PathChange};
 use miner::filter::{simplify_paths, ProcessMap};
-use miner::formats::csv::{write_record, Cells};
+use miner::formats::csv::{Cells, CsvWriter};
 use miner::layout::{layout, MapLayout};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -134,25 +134,21 @@ impl ComparisonView {
 
     /// Every path with its figures in both sets, largest time change first.
     pub fn csv(&self, cells: Cells) -> String {
-        let mut out = String::new();
-        write_record(
-            &mut out,
-            &[
-                "from",
-                "to",
-                "before_count",
-                "before_per_case",
-                "before_median_s",
-                "before_time_per_case_s",
-                "after_count",
-                "after_per_case",
-                "after_median_s",
-                "after_time_per_case_s",
-                "frequency_change_points",
-                "time_change_per_case_s",
-            ],
-            cells,
-        );
+        let mut out = CsvWriter::text(cells);
+        out.row(&[
+            "from",
+            "to",
+            "before_count",
+            "before_per_case",
+            "before_median_s",
+            "before_time_per_case_s",
+            "after_count",
+            "after_per_case",
+            "after_median_s",
+            "after_time_per_case_s",
+            "frequency_change_points",
+            "time_change_per_case_s",
+        ]);
         for p in self.comparison.by_time() {
             let side = |f: Option<miner::compare::PathFigures>| match f {
                 None => vec![String::new(); 4],
@@ -168,9 +164,9 @@ impl ComparisonView {
             row.extend(side(p.after));
             row.push(format!("{:.2}", p.frequency_change() * 100.0));
             row.push(seconds(p.time_change().round() as i64));
-            write_record(&mut out, &row, cells);
+            out.row(&row);
         }
-        out
+        out.into_string()
     }
 
     /// The comparison as JSON: both sets and every path, largest time change first.
