@@ -24,6 +24,7 @@ struct State {
     partitions: BTreeMap<(String, i32), PartitionRow>,
     duplicates: u64,
     store_failures: u64,
+    store_attempts_failed: u64,
     store_error: Option<String>,
     samples: VecDeque<(Instant, u64)>,
 }
@@ -66,6 +67,8 @@ pub struct KafkaSnapshot {
     pub duplicates: u64,
     /// Store outages met (each paused consumption until the store took the batch).
     pub store_failures: u64,
+    /// Attempts to store a batch that failed, the retries of an outage included.
+    pub store_attempts_failed: u64,
     /// The store's error while consumption is paused on it; `None` when flowing.
     pub store_error: Option<String>,
     /// Messages per second made durable over the last ten seconds.
@@ -189,6 +192,7 @@ impl KafkaMetrics {
             if s.store_error.is_none() {
                 s.store_failures += 1;
             }
+            s.store_attempts_failed += 1;
             s.store_error = Some(error.to_string());
         });
     }
@@ -213,6 +217,7 @@ impl KafkaMetrics {
                 partitions: s.partitions.values().cloned().collect(),
                 duplicates: s.duplicates,
                 store_failures: s.store_failures,
+                store_attempts_failed: s.store_attempts_failed,
                 store_error: s.store_error.clone(),
                 rate,
                 broker_reachable: s.broker.reachable(),
@@ -290,6 +295,12 @@ impl KafkaMetrics {
                 MetricKind::Counter,
                 "Store failures that paused consumption.",
                 snap.store_failures as i64,
+            ),
+            (
+                "flowsight_kafka_store_attempts_failed_total",
+                MetricKind::Counter,
+                "Attempts to store a batch that failed, each retry of an outage included.",
+                snap.store_attempts_failed as i64,
             ),
             (
                 "flowsight_kafka_paused",
@@ -383,6 +394,7 @@ mod tests {
         m.record_durable("orders", 2, 7, 1, 6);
         m.record_high_watermark("orders", 2, 9);
         m.record_store_failure("disk full");
+        m.record_store_failure("disk still full");
         let mut text = String::new();
         m.write_prometheus(&mut text);
         let labels = r#"{group="flow\"sight",topic="orders",partition="2"}"#;
@@ -396,6 +408,8 @@ mod tests {
         assert!(text.contains("flowsight_kafka_paused{group=\"flow\\\"sight\"} 1\n"));
         m.record_store_recovered();
         assert!(m.snapshot().store_error.is_none());
-        assert_eq!(m.snapshot().store_failures, 1);
+        assert_eq!(m.snapshot().store_failures, 1, "one outage");
+        assert!(text
+            .contains("flowsight_kafka_store_attempts_failed_total{group=\"flow\\\"sight\"} 2\n"));
     }
 }
