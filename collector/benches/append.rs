@@ -8,7 +8,7 @@
 
 use fixtures::{generate, Scenario, ORDER_FLOW_CONFIG};
 use flowsight_collector::mapping::map_event;
-use flowsight_collector::store::{EmbeddedStore, Store};
+use flowsight_collector::store::{EmbeddedStore, StoreWrite};
 use flowsight_collector::CollectorConfig;
 use miner::log::Event;
 use serde_json::Value;

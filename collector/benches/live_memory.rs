@@ -8,7 +8,7 @@ mod support;
 
 use fixtures::ORDER_FLOW_CONFIG;
 use flowsight_collector::config::InstanceRules;
-use flowsight_collector::store::{EmbeddedStore, Store};
+use flowsight_collector::store::{EmbeddedStore, StoreRead, StoreWrite};
 use flowsight_collector::CollectorConfig;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -2,7 +2,7 @@
 //! concurrent senders over real TCP (requests of 512 spans, as OpenTelemetry SDKs batch them).
 
 use flowsight_collector::sources::otlp::{router, OtlpConfig, OtlpIngest, SpanQueue};
-use flowsight_collector::store::{EmbeddedStore, Store};
+use flowsight_collector::store::{EmbeddedStore, StoreRead};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
 use opentelemetry_proto::tonic::resource::v1::Resource;

@@ -9,7 +9,9 @@
 mod support;
 
 use fixtures::ORDER_FLOW_CONFIG;
-use flowsight_collector::store::{CaseFilter, EmbeddedStore, InstanceQuery, StatsQuery, Store};
+use flowsight_collector::store::{
+    CaseFilter, EmbeddedStore, InstanceQuery, StatsQuery, StoreRead, StoreWrite,
+};
 use flowsight_collector::CollectorConfig;
 use std::time::{Duration, Instant};
 

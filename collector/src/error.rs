@@ -13,14 +13,9 @@ pub enum CollectorError {
         /// What was wrong.
         message: String,
     },
-    /// The store failed (disk, database); nothing of the failed batch was kept.
+    /// The store failed (disk, database, a server gone); nothing of the failed batch was kept.
     #[error("store: {0}")]
-    Store(#[from] rusqlite::Error),
-    /// The ClickHouse store failed or could not be reached; nothing of the failed batch is
-    /// counted as stored.
-    #[cfg(feature = "clickhouse")]
-    #[error("store (ClickHouse): {0}")]
-    ClickHouse(#[from] clickhouse::error::Error),
+    Store(#[from] BackendError),
     /// A store address could not be understood.
     #[error("store address {url}: {message}")]
     StoreUrl {
@@ -74,4 +69,38 @@ pub enum CollectorError {
     /// A worker thread failed.
     #[error("internal: {0}")]
     Internal(String),
+}
+
+/// A store backend's own error (SQLite's, ClickHouse's), kept whole for its message, its
+/// causes and the backend's own inspection, without its type reaching callers of the store.
+#[derive(Debug, Error)]
+#[error(transparent)]
+pub struct BackendError(Box<dyn std::error::Error + Send + Sync>);
+
+impl BackendError {
+    /// The backend's error as its own type, for the backend that raised it.
+    pub(crate) fn downcast_ref<E: std::error::Error + 'static>(&self) -> Option<&E> {
+        self.0.downcast_ref()
+    }
+}
+
+impl From<rusqlite::Error> for CollectorError {
+    fn from(e: rusqlite::Error) -> Self {
+        CollectorError::Store(BackendError(Box::new(e)))
+    }
+}
+
+#[cfg(feature = "clickhouse")]
+impl From<clickhouse::error::Error> for CollectorError {
+    fn from(e: clickhouse::error::Error) -> Self {
+        CollectorError::Store(BackendError(Box::new(e)))
+    }
+}
+
+#[cfg(test)]
+impl CollectorError {
+    /// A store failure saying `reason`, as a test double's store raises it.
+    pub(crate) fn store_failure(reason: &str) -> Self {
+        CollectorError::Store(BackendError(reason.into()))
+    }
 }

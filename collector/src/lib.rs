@@ -17,4 +17,4 @@ pub mod sources;
 pub mod store;
 
 pub use config::CollectorConfig;
-pub use error::CollectorError;
+pub use error::{BackendError, CollectorError};

@@ -5,7 +5,7 @@ use axum::body::Body;
 use axum::http::Request;
 use collector::config::InstanceRules;
 use collector::sources::http::IngestLimits;
-use collector::store::{EmbeddedStore, Store};
+use collector::store::{EmbeddedStore, StoreRead, StoreWrite};
 use collector::CollectorConfig;
 use flowsight_web::imports::Imports;
 use flowsight_web::{app, AppState};

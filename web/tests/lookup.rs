@@ -5,7 +5,7 @@
 mod support;
 
 use axum::http::StatusCode;
-use collector::store::{EmbeddedStore, Store};
+use collector::store::{EmbeddedStore, StoreRead, StoreWrite};
 use collector::CollectorConfig;
 use miner::log::Event;
 use std::sync::Arc;

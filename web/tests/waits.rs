@@ -6,7 +6,7 @@
 
 mod support;
 
-use collector::store::{CaseFilter, EmbeddedStore, InstanceQuery, InstanceStatus, Store};
+use collector::store::{CaseFilter, EmbeddedStore, InstanceQuery, InstanceStatus, StoreRead};
 use fixtures::{GroundTruth, OrderOutcome, ORDER_FLOW_CONFIG};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;

@@ -349,7 +349,7 @@ fn without_an_event_type_or_a_time_discovery_says_which() {
 
 #[test]
 fn span_attributes_sharing_values_become_otlp_key_rules() {
-    use crate::store::{EmbeddedStore, Store};
+    use crate::store::{EmbeddedStore, StoreWrite};
     use miner::log::{BusinessKey, Event};
     let dir = tempfile::tempdir().unwrap();
     let store = EmbeddedStore::open(dir.path(), Default::default()).unwrap();

@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use collector::sources::files::{import_file, ImportOptions};
 use collector::sources::http::IngestLimits;
-use collector::store::{EmbeddedStore, Store};
+use collector::store::{EmbeddedStore, Store, StoreWrite};
 use collector::CollectorConfig;
 use flowsight_web::imports::Imports;
 use flowsight_web::{app, AppState};

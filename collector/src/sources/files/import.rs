@@ -4,7 +4,7 @@
 
 use super::{ocel_events, ocel_links, ocel_object_attributes, read_ocel};
 use crate::mapping::{cap_event, derive_event_id, map_event, MappingConfig};
-use crate::store::{AppendReport, Store};
+use crate::store::{AppendReport, StoreWrite};
 use crate::CollectorError;
 use miner::formats::csv_read::{read_csv, CsvColumns};
 use miner::formats::log_format::LogFormat;
@@ -67,7 +67,7 @@ pub struct ImportReport {
 /// Imports the file at `path` (shown to people as `name`). `wrap` may wrap the raw bytes, e.g.
 /// in a progress bar; OCEL SQLite files are read in place.
 pub fn import_file(
-    store: &dyn Store,
+    store: &dyn StoreWrite,
     path: &Path,
     name: &str,
     options: &ImportOptions,
@@ -105,34 +105,35 @@ fn read_into(
     options: &ImportOptions,
     batches: &mut Batches<'_>,
 ) -> Result<(), CollectorError> {
-    let read_error = |e| reader_error(name, e);
     match (format, options.csv.as_ref()) {
         (LogFormat::Csv, Some(columns)) => {
-            import_csv(name, input, columns, &options.case_key, batches).map_err(read_error)?;
+            import_csv(name, input, columns, &options.case_key, batches)
+                .map_err(|e| batches.reader_error(name, e))?;
         }
         (LogFormat::JsonLines, _) => import_json_lines(name, input, &options.mapping, batches)?,
-        _ => import_xes(name, input, &options.case_key, batches).map_err(read_error)?,
+        _ => import_xes(name, input, &options.case_key, batches)
+            .map_err(|e| batches.reader_error(name, e))?,
     }
-    batches.flush().map_err(read_error)
+    batches.flush().map_err(|e| batches.reader_error(name, e))
 }
-
-/// Marks store failures passed through the file readers' error type.
-const STORE: &str = "the store";
 
 /// Collects events into store batches and counts what the store did with them; without a
 /// store it only counts (the checking pass of an import).
 struct Batches<'a> {
-    store: Option<&'a dyn Store>,
+    store: Option<&'a dyn StoreWrite>,
     pending: Vec<Event>,
     report: ImportReport,
+    /// The store's error that stopped the file's reader, reported as it is.
+    failed: Option<CollectorError>,
 }
 
 impl<'a> Batches<'a> {
-    fn new(store: Option<&'a dyn Store>) -> Self {
+    fn new(store: Option<&'a dyn StoreWrite>) -> Self {
         Self {
             store,
             pending: Vec::with_capacity(BATCH),
             report: ImportReport::default(),
+            failed: None,
         }
     }
 
@@ -148,29 +149,32 @@ impl<'a> Batches<'a> {
 
     fn flush(&mut self) -> Result<(), MinerError> {
         if let Some(store) = self.store {
-            let stored: AppendReport = store.append(&self.pending).map_err(|e| MinerError::Io {
-                what: STORE.into(),
-                source: std::io::Error::other(e.to_string()),
-            })?;
+            let stored: AppendReport = match store.append(&self.pending) {
+                Ok(stored) => stored,
+                Err(e) => {
+                    // The reader stops on any error of its own type; the store's is kept here.
+                    let stop = MinerError::Io {
+                        what: "the store".into(),
+                        source: std::io::Error::other(e.to_string()),
+                    };
+                    self.failed = Some(e);
+                    return Err(stop);
+                }
+            };
             self.report.inserted += stored.inserted;
             self.report.duplicates += stored.duplicates;
         }
         self.pending.clear();
         Ok(())
     }
-}
 
-/// A file reader's error as the import reports it: a store failure passed through the
-/// reader, or what was wrong with file `name`.
-fn reader_error(name: &str, e: MinerError) -> CollectorError {
-    match e {
-        MinerError::Io { what, source } if what == STORE => {
-            CollectorError::Internal(source.to_string())
-        }
-        other => CollectorError::File {
+    /// A file reader's error as the import reports it: the store's failure that stopped the
+    /// reader, or what was wrong with file `name`.
+    fn reader_error(&mut self, name: &str, e: MinerError) -> CollectorError {
+        self.failed.take().unwrap_or_else(|| CollectorError::File {
             path: name.to_string(),
-            message: other.to_string(),
-        },
+            message: e.to_string(),
+        })
     }
 }
 
@@ -197,7 +201,9 @@ fn import_json_lines(
             serde_json::from_str(&line).map_err(|e| bad(format!("not JSON: {e}")))?;
         let event =
             map_event(mapping, message, line.as_bytes(), origin).map_err(|e| bad(e.to_string()))?;
-        batches.push(event).map_err(|e| reader_error(name, e))?;
+        batches
+            .push(event)
+            .map_err(|e| batches.reader_error(name, e))?;
     }
     Ok(())
 }
@@ -319,7 +325,7 @@ fn import_csv(
 
 /// OCEL 2.0: events keyed by their objects, object-to-object relations as key links.
 fn import_ocel(
-    store: &dyn Store,
+    store: &dyn StoreWrite,
     path: &Path,
     name: &str,
     format: LogFormat,
@@ -360,4 +366,46 @@ fn import_ocel(
         .collect();
     report.undeclared_objects = related.difference(&declared).count() as u64;
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::InstanceRules;
+    use crate::store::{EmbeddedStore, StoreRead, WriteDouble};
+    use std::sync::Arc;
+
+    /// A failing store is named as the cause, not taken for a fault of the file, and nothing of
+    /// the file is kept; once the store recovers the same file imports whole.
+    #[test]
+    fn a_store_failure_is_reported_as_such_and_keeps_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("log.xes");
+        std::fs::write(
+            &log,
+            r#"<log><trace><string key="concept:name" value="c1"/>
+<event><string key="concept:name" value="a"/><date key="time:timestamp" value="2026-01-05T08:00:00Z"/></event>
+<event><string key="concept:name" value="b"/><date key="time:timestamp" value="2026-01-05T09:00:00Z"/></event>
+</trace></log>"#,
+        )
+        .unwrap();
+        let store = Arc::new(
+            EmbeddedStore::open(&dir.path().join("store"), InstanceRules::default()).unwrap(),
+        );
+        let writes = WriteDouble::new(store.clone());
+        writes.fail_with("database or disk is full");
+        let import = || {
+            import_file(&writes, &log, "log.xes", &ImportOptions::default(), |f| {
+                Box::new(f)
+            })
+        };
+        let err = import().unwrap_err();
+        assert!(
+            matches!(&err, CollectorError::Store(_)) && err.to_string().contains("disk is full"),
+            "{err:?}"
+        );
+        assert_eq!(store.overview().unwrap().events, 0);
+        writes.recover();
+        assert_eq!(import().unwrap().inserted, 2);
+    }
 }

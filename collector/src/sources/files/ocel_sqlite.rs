@@ -169,19 +169,23 @@ impl Untrusted {
 
 /// A query of an imported file interrupted by its budget, as a file error saying so.
 fn over_budget(path: &Path, e: CollectorError) -> CollectorError {
-    match e {
-        CollectorError::Store(rusqlite::Error::SqliteFailure(f, _))
-            if f.code == rusqlite::ErrorCode::OperationInterrupted =>
-        {
-            CollectorError::File {
-                path: path.display().to_string(),
-                message: format!(
-                    "a query ran past its budget of {} s: the file is too large or malformed",
-                    QUERY_BUDGET.as_secs()
-                ),
-            }
-        }
-        other => other,
+    let interrupted = match &e {
+        CollectorError::Store(backend) => matches!(
+            backend.downcast_ref::<rusqlite::Error>(),
+            Some(rusqlite::Error::SqliteFailure(f, _))
+                if f.code == rusqlite::ErrorCode::OperationInterrupted
+        ),
+        _ => false,
+    };
+    if !interrupted {
+        return e;
+    }
+    CollectorError::File {
+        path: path.display().to_string(),
+        message: format!(
+            "a query ran past its budget of {} s: the file is too large or malformed",
+            QUERY_BUDGET.as_secs()
+        ),
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::{split_items, IngestLimits, Item};
 use crate::mapping::{lookup, map_event, MappingConfig};
-use crate::store::{AppendReport, Store};
+use crate::store::{AppendReport, StoreWrite};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
@@ -17,7 +17,7 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct IngestState {
     /// The store events go to.
-    pub store: Arc<dyn Store>,
+    pub store: Arc<dyn StoreWrite>,
     /// The mapping rules.
     pub mapping: Arc<MappingConfig>,
     /// Size limits.
@@ -211,7 +211,7 @@ fn map_items(state: &IngestState, items: &[Item<'_>]) -> (Vec<Event>, Rejections
 mod tests {
     use super::*;
     use crate::config::InstanceRules;
-    use crate::store::{EmbeddedStore, StatsQuery};
+    use crate::store::{EmbeddedStore, StatsQuery, StoreRead, WriteDouble};
     use axum::body::Body;
     use axum::http::Request;
     use tower::ServiceExt;
@@ -219,6 +219,7 @@ mod tests {
     struct Harness {
         _dir: tempfile::TempDir,
         store: Arc<EmbeddedStore>,
+        writes: Arc<WriteDouble<EmbeddedStore>>,
         router: Router,
     }
 
@@ -226,14 +227,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(EmbeddedStore::open(dir.path(), InstanceRules::default()).unwrap());
         let config = crate::CollectorConfig::parse(fixtures::ORDER_FLOW_CONFIG).unwrap();
+        let writes = Arc::new(WriteDouble::new(store.clone()));
         let router = router(IngestState {
-            store: store.clone(),
+            store: writes.clone(),
             mapping: Arc::new(config.mapping),
             limits,
         });
         Harness {
             _dir: dir,
             store,
+            writes,
             router,
         }
     }
@@ -342,21 +345,19 @@ mod tests {
     #[tokio::test]
     async fn a_failing_store_answers_503_and_keeps_nothing_until_it_recovers() {
         let h = harness(IngestLimits::default());
-        h.store.execute_for_test(
-            "CREATE TRIGGER disk_full BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END",
-        );
+        h.writes.fail_with("database or disk is full");
         let (status, response) = post(&h.router, format!("[{GOOD}]")).await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert!(response.error.unwrap().contains("disk is full"));
         assert_eq!(h.store.overview().unwrap().events, 0);
         assert!(
-            h.store.writes_failing(),
+            h.writes.writes_failing(),
             "reads work, writes do not: the store is not up"
         );
-        h.store.execute_for_test("DROP TRIGGER disk_full");
+        h.writes.recover();
         let (status, response) = post(&h.router, format!("[{GOOD}]")).await;
         assert_eq!((status, response.accepted), (StatusCode::OK, 1));
-        assert!(!h.store.writes_failing());
+        assert!(!h.writes.writes_failing());
     }
 
     #[tokio::test]

@@ -11,7 +11,7 @@ use super::context::{is_unreachable, SourceContext};
 use super::message::{Decoder, KafkaMessage};
 use super::{KafkaConfig, KafkaMetrics};
 use crate::mapping::MappingConfig;
-use crate::store::{AppendReport, DeadLetter, Store};
+use crate::store::{AppendReport, DeadLetter, StoreWrite};
 use crate::CollectorError;
 use miner::log::Event;
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
@@ -60,7 +60,7 @@ type SourceConsumer = BaseConsumer<SourceContext>;
 pub fn run(
     config: &KafkaConfig,
     mapping: &MappingConfig,
-    store: Arc<dyn Store>,
+    store: Arc<dyn StoreWrite>,
     metrics: Arc<KafkaMetrics>,
     shutdown: Shutdown,
 ) -> Result<(), CollectorError> {
@@ -262,7 +262,7 @@ fn poll_batches(
 /// another thread: its many small allocations would otherwise hold up the next write.
 fn write_batches(
     batches: Receiver<Batch>,
-    store: &dyn Store,
+    store: &dyn StoreWrite,
     consumer: &SourceConsumer,
     metrics: &KafkaMetrics,
     shutdown: &Shutdown,
@@ -298,7 +298,7 @@ fn write_batches(
 /// first.
 fn persist(
     batch: &Batch,
-    store: &dyn Store,
+    store: &dyn StoreWrite,
     metrics: &KafkaMetrics,
     shutdown: &Shutdown,
 ) -> Option<AppendReport> {
@@ -345,98 +345,9 @@ fn persist(
 mod tests {
     use super::*;
     use crate::config::InstanceRules;
-    use crate::correlate::InstanceId;
-    use crate::store::{
-        EmbeddedStore, InstanceDetail, InstancePage, InstanceQuery, KeyLink, ObjectAttribute,
-        StatsQuery, StoreOverview,
-    };
-    use miner::discovery::ProcessStats;
-    use miner::log::BusinessKey;
+    use crate::store::{EmbeddedStore, StoreRead, WriteDouble};
     use rdkafka::mocking::MockCluster;
     use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
-    use std::collections::HashMap;
-    use std::sync::Mutex;
-
-    /// The embedded store, recording the size of each batch and taking a second over the
-    /// second one, as a store busy with a large batch would.
-    struct SlowSecondBatch {
-        inner: EmbeddedStore,
-        sizes: Mutex<Vec<usize>>,
-    }
-
-    impl Store for SlowSecondBatch {
-        fn append(&self, events: &[Event]) -> Result<AppendReport, CollectorError> {
-            let batches = {
-                let mut sizes = self.sizes.lock().unwrap();
-                sizes.push(events.len());
-                sizes.len()
-            };
-            if batches == 2 {
-                std::thread::sleep(Duration::from_secs(1));
-            }
-            self.inner.append(events)
-        }
-        fn link(&self, links: &[KeyLink]) -> Result<AppendReport, CollectorError> {
-            self.inner.link(links)
-        }
-        fn keys(&self) -> Result<Vec<BusinessKey>, CollectorError> {
-            self.inner.keys()
-        }
-        fn key_kinds(&self) -> Result<Vec<String>, CollectorError> {
-            self.inner.key_kinds()
-        }
-        fn links(&self) -> Result<Vec<KeyLink>, CollectorError> {
-            self.inner.links()
-        }
-        fn process_stats(&self, query: &StatsQuery) -> Result<ProcessStats, CollectorError> {
-            self.inner.process_stats(query)
-        }
-        fn instances(&self, query: &InstanceQuery) -> Result<InstancePage, CollectorError> {
-            self.inner.instances(query)
-        }
-        fn instance(&self, id: InstanceId) -> Result<Option<InstanceDetail>, CollectorError> {
-            self.inner.instance(id)
-        }
-        fn events_of(
-            &self,
-            ids: &[InstanceId],
-        ) -> Result<HashMap<InstanceId, Vec<Event>>, CollectorError> {
-            self.inner.events_of(ids)
-        }
-        fn uncorrelated(&self, limit: u64) -> Result<Vec<Event>, CollectorError> {
-            self.inner.uncorrelated(limit)
-        }
-        fn dead_letter(&self, letters: &[DeadLetter]) -> Result<u64, CollectorError> {
-            self.inner.dead_letter(letters)
-        }
-        fn dead_letters(&self, limit: u64) -> Result<Vec<DeadLetter>, CollectorError> {
-            self.inner.dead_letters(limit)
-        }
-        fn set_object_attributes(&self, values: &[ObjectAttribute]) -> Result<(), CollectorError> {
-            self.inner.set_object_attributes(values)
-        }
-        fn object_attributes(&self) -> Result<Vec<ObjectAttribute>, CollectorError> {
-            self.inner.object_attributes()
-        }
-        fn save_rules(&self, text: &str) -> Result<(), CollectorError> {
-            self.inner.save_rules(text)
-        }
-        fn saved_rules(&self) -> Result<Option<String>, CollectorError> {
-            self.inner.saved_rules()
-        }
-        fn merged_into(&self, id: InstanceId) -> Result<Option<InstanceId>, CollectorError> {
-            self.inner.merged_into(id)
-        }
-        fn save_model(&self, bpmn: &str) -> Result<(), CollectorError> {
-            self.inner.save_model(bpmn)
-        }
-        fn saved_model(&self) -> Result<Option<String>, CollectorError> {
-            self.inner.saved_model()
-        }
-        fn overview(&self) -> Result<StoreOverview, CollectorError> {
-            self.inner.overview()
-        }
-    }
 
     fn produce(producer: &BaseProducer, from: usize, count: usize) {
         for i in from..from + count {
@@ -450,7 +361,7 @@ mod tests {
         producer.poll(Duration::ZERO);
     }
 
-    fn wait_for_events(store: &SlowSecondBatch, events: u64) {
+    fn wait_for_events(store: &EmbeddedStore, events: u64) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while store.overview().unwrap().events < events {
             assert!(Instant::now() < deadline, "waiting for {events} events");
@@ -467,10 +378,10 @@ mod tests {
             .create()
             .unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(SlowSecondBatch {
-            inner: EmbeddedStore::open(dir.path(), InstanceRules::default()).unwrap(),
-            sizes: Mutex::default(),
-        });
+        let store = Arc::new(EmbeddedStore::open(dir.path(), InstanceRules::default()).unwrap());
+        // The second batch takes a second, as with a store busy with a large batch.
+        let writes = Arc::new(WriteDouble::new(store.clone()));
+        writes.hold_batch(2, Duration::from_secs(1));
         let config = KafkaConfig {
             brokers: cluster.bootstrap_servers(),
             topics: vec!["orders".into()],
@@ -486,7 +397,7 @@ mod tests {
             .mapping;
         let shutdown = Shutdown::new();
         let consumer = {
-            let (store, shutdown) = (store.clone(), shutdown.clone());
+            let (store, shutdown) = (writes.clone(), shutdown.clone());
             let metrics = Arc::new(KafkaMetrics::new(&config.group));
             std::thread::spawn(move || run(&config, &mapping, store, metrics, shutdown))
         };
@@ -506,7 +417,7 @@ mod tests {
         shutdown.request();
         consumer.join().unwrap().unwrap();
 
-        let sizes = store.sizes.lock().unwrap().clone();
+        let sizes = writes.batch_sizes();
         assert_eq!(sizes.iter().sum::<usize>(), total, "{sizes:?}");
         assert_eq!(
             sizes[0], 1,

@@ -186,7 +186,7 @@ fn retry_later(encoding: Encoding, status: StatusCode, code: i32, error: QueueEr
 mod tests {
     use super::*;
     use crate::sources::otlp::{OtlpConfig, SpanQueue};
-    use crate::store::{EmbeddedStore, Store};
+    use crate::store::{EmbeddedStore, StoreRead, WriteDouble};
     use axum::body::Body;
     use axum::http::Request;
     use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
@@ -196,6 +196,7 @@ mod tests {
     struct Harness {
         dir: tempfile::TempDir,
         store: Arc<EmbeddedStore>,
+        writes: Arc<WriteDouble<EmbeddedStore>>,
         router: Router,
     }
 
@@ -207,11 +208,17 @@ mod tests {
             max_body,
             ..Default::default()
         };
+        let writes = Arc::new(WriteDouble::new(store.clone()));
         let router = router(OtlpIngest {
-            queue: SpanQueue::start(store.clone(), queue_spans),
+            queue: SpanQueue::start(writes.clone(), queue_spans),
             config: Arc::new(config),
         });
-        Harness { dir, store, router }
+        Harness {
+            dir,
+            store,
+            writes,
+            router,
+        }
     }
 
     fn spans(n: u8, first: u8) -> ExportTraceServiceRequest {
@@ -361,16 +368,14 @@ mod tests {
     #[tokio::test]
     async fn a_failing_store_answers_503_and_recovers() {
         let h = harness(100, 1 << 20);
-        h.store.execute_for_test(
-            "CREATE TRIGGER disk_full BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END",
-        );
+        h.writes.fail_with("database or disk is full");
         let (status, _, body) = post(&h.router, PROTOBUF, spans(2, 1).encode_to_vec()).await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(
             RpcStatus::decode(body.as_slice()).unwrap().code,
             UNAVAILABLE
         );
-        h.store.execute_for_test("DROP TRIGGER disk_full");
+        h.writes.recover();
         let (status, _, _) = post(&h.router, PROTOBUF, spans(2, 1).encode_to_vec()).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(h.store.uncorrelated(10).unwrap().len(), 2);

@@ -6,7 +6,7 @@
 //! each request when its spans are durable.
 
 use crate::prometheus::{Exposition, MetricKind};
-use crate::store::Store;
+use crate::store::StoreWrite;
 use miner::log::Event;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -60,7 +60,7 @@ struct Counters {
 
 impl SpanQueue {
     /// Starts the writer thread over `store`, holding at most `capacity` spans.
-    pub fn start(store: Arc<dyn Store>, capacity: usize) -> Self {
+    pub fn start(store: Arc<dyn StoreWrite>, capacity: usize) -> Self {
         let (jobs, queued) = mpsc::unbounded_channel();
         let counters: Arc<Counters> = Arc::default();
         std::thread::Builder::new()
@@ -169,7 +169,7 @@ impl SpanQueue {
     }
 }
 
-fn write(mut queued: mpsc::UnboundedReceiver<Job>, store: &dyn Store, counters: &Counters) {
+fn write(mut queued: mpsc::UnboundedReceiver<Job>, store: &dyn StoreWrite, counters: &Counters) {
     while let Some(first) = queued.blocking_recv() {
         let mut group = vec![first];
         let mut spans = group[0].events.len();

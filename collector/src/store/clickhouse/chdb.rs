@@ -12,7 +12,7 @@ use super::{schema, ClickHouseStore};
 use crate::store::state_rows::CASES;
 use crate::store::{
     CaseFilter, CaseIds, DeadLetter, InstanceOrder, InstanceQuery, InstanceStatus, KeyLink,
-    ObjectAttribute, StatsQuery, Store,
+    ObjectAttribute, StatsQuery, StoreRead, StoreWrite,
 };
 use crate::CollectorConfig;
 use fixtures::ORDER_FLOW_CONFIG;

@@ -6,7 +6,7 @@ use super::sql::Sql;
 use super::tests::{fresh_url, server};
 use super::{ClickHouseStore, ClickHouseUrl};
 use crate::store::contract;
-use crate::store::Store;
+use crate::store::StoreWrite;
 use crate::CollectorConfig;
 use fixtures::ORDER_FLOW_CONFIG;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -7,7 +7,9 @@ use super::tests::fresh_url;
 use super::ClickHouseStore;
 use crate::mapping::map_event;
 use crate::store::contract::assert_same_process;
-use crate::store::{CaseFilter, EmbeddedStore, InstanceQuery, InstanceStatus, StatsQuery, Store};
+use crate::store::{
+    CaseFilter, EmbeddedStore, InstanceQuery, InstanceStatus, StatsQuery, Store, StoreWrite,
+};
 use crate::CollectorConfig;
 use fixtures::{generate, service_spans, Scenario, SplitMix64, ORDER_FLOW_CONFIG};
 use miner::log::{BusinessKey, Event, END_ATTRIBUTE, LIFECYCLE_ATTRIBUTE};

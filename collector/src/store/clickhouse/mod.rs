@@ -16,6 +16,7 @@ mod retention;
 mod schema;
 mod sql;
 mod state;
+mod store_write;
 mod write;
 
 #[cfg(test)]
@@ -83,7 +84,11 @@ impl ClickHouseStore {
 /// cause (`cannot reach ClickHouse at 127.0.0.1:8123: connection refused`); other errors
 /// pass unchanged.
 fn unreachable(url: &ClickHouseUrl, e: CollectorError) -> CollectorError {
-    let CollectorError::ClickHouse(clickhouse::error::Error::Network(cause)) = &e else {
+    let network = match &e {
+        CollectorError::Store(backend) => backend.downcast_ref::<clickhouse::error::Error>(),
+        _ => None,
+    };
+    let Some(clickhouse::error::Error::Network(cause)) = network else {
         return e;
     };
     let mut innermost: &dyn std::error::Error = cause.as_ref();
@@ -149,7 +154,7 @@ pub(crate) mod tests {
     #[test]
     #[ignore = "needs a ClickHouse server: make clickhouse-tests"]
     fn saved_rules_are_read_before_the_store_is_opened() {
-        use crate::store::Store;
+        use crate::store::StoreWrite;
         let url = fresh_url();
         assert_eq!(ClickHouseStore::saved_rules_at(&url).unwrap(), None);
         let store = ClickHouseStore::open(&url, InstanceRules::default()).unwrap();
@@ -175,7 +180,7 @@ pub(crate) mod tests {
     #[ignore = "needs a ClickHouse server: make clickhouse-tests"]
     fn rebuilds_its_state_after_a_crash_between_the_events_and_the_state() {
         use crate::store::contract::{assert_same_process, keyed_event as event, recompute};
-        use crate::store::{InstanceQuery, StatsQuery, Store};
+        use crate::store::{InstanceQuery, StatsQuery, StoreRead, StoreWrite};
         let url = fresh_url();
         let store = ClickHouseStore::open(&url, InstanceRules::default()).unwrap();
         let first = [
@@ -222,7 +227,7 @@ pub(crate) mod tests {
     #[ignore = "needs a ClickHouse server: make clickhouse-tests"]
     fn an_interrupted_retention_is_repaired_on_open_and_the_next_run_carries_on() {
         use crate::store::contract::{consistent, order_events};
-        use crate::store::Store;
+        use crate::store::{StoreRead, StoreWrite};
         use miner::time::HOUR;
         let url = fresh_url();
         let (config, events) = order_events(300);
@@ -268,7 +273,7 @@ pub(crate) mod tests {
     #[ignore = "needs a ClickHouse server: make clickhouse-tests"]
     fn nothing_of_the_history_is_read_on_open() {
         use crate::store::contract::{keyed_event, order_events};
-        use crate::store::Store;
+        use crate::store::{StoreRead, StoreWrite};
         let url = fresh_url();
         let (config, events) = order_events(300);
         let open = || ClickHouseStore::open(&url, config.instances.clone()).unwrap();

@@ -10,9 +10,9 @@ use crate::store::effects::is_business_label;
 use crate::store::event_json::{attributes_from_json, keys_from_json};
 use crate::store::state_rows::EVENTS;
 use crate::store::{
-    AppendReport, CaseFilter, DeadLetter, Deleted, HeldInMemory, InstanceDetail, InstanceOrder,
-    InstancePage, InstanceQuery, InstanceStatus, InstanceSummary, KeyLink, MergeRecord,
-    ObjectAttribute, StatsQuery, StepStanding, Store, StoreOverview,
+    CaseFilter, DeadLetter, HeldInMemory, InstanceDetail, InstanceOrder, InstancePage,
+    InstanceQuery, InstanceStatus, InstanceSummary, KeyLink, MergeRecord, ObjectAttribute,
+    StatsQuery, StepStanding, StoreOverview, StoreRead,
 };
 use crate::CollectorError;
 use clickhouse::Row;
@@ -142,15 +142,7 @@ struct CountsRow {
     dead_letters: u64,
 }
 
-impl Store for ClickHouseStore {
-    fn append(&self, events: &[Event]) -> Result<AppendReport, CollectorError> {
-        self.with_writer(|w, db| w.append(db, events))
-    }
-
-    fn link(&self, links: &[KeyLink]) -> Result<AppendReport, CollectorError> {
-        self.with_writer(|w, db| w.link(db, links))
-    }
-
+impl StoreRead for ClickHouseStore {
     fn keys(&self) -> Result<Vec<BusinessKey>, CollectorError> {
         Ok(self
             .db
@@ -333,14 +325,6 @@ impl Store for ClickHouseStore {
             .collect()
     }
 
-    fn dead_letter(&self, letters: &[DeadLetter]) -> Result<u64, CollectorError> {
-        self.with_writer(|w, db| w.dead_letter(db, letters))
-    }
-
-    fn save_rules(&self, text: &str) -> Result<(), CollectorError> {
-        self.insert_text("rules", text)
-    }
-
     fn saved_rules(&self) -> Result<Option<String>, CollectorError> {
         self.newest_text(sql::saved_rules())
     }
@@ -357,16 +341,8 @@ impl Store for ClickHouseStore {
         crate::store::follow_merges(id, root)
     }
 
-    fn save_model(&self, bpmn: &str) -> Result<(), CollectorError> {
-        self.insert_text("models", bpmn)
-    }
-
     fn saved_model(&self) -> Result<Option<String>, CollectorError> {
         self.newest_text(sql::saved_model())
-    }
-
-    fn set_object_attributes(&self, values: &[ObjectAttribute]) -> Result<(), CollectorError> {
-        self.with_writer(|w, db| w.set_object_attributes(db, values))
     }
 
     fn object_attributes(&self) -> Result<Vec<ObjectAttribute>, CollectorError> {
@@ -386,16 +362,8 @@ impl Store for ClickHouseStore {
             .collect())
     }
 
-    fn retain(&self, keep: miner::time::Micros) -> Result<Deleted, CollectorError> {
-        self.with_writer(|w, db| w.retain(db, keep))
-    }
-
     fn held_in_memory(&self) -> Option<HeldInMemory> {
         self.writer.lock().ok().map(|w| w.held())
-    }
-
-    fn writes_failing(&self) -> bool {
-        self.write_failed.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// From the process state: totals, and a read of the instances active since the longest
@@ -433,7 +401,7 @@ impl Store for ClickHouseStore {
 
 impl ClickHouseStore {
     /// Adds `text` to the text table `table` (`rules` or `models`), whose newest row counts.
-    fn insert_text(&self, table: &str, text: &str) -> Result<(), CollectorError> {
+    pub(super) fn insert_text(&self, table: &str, text: &str) -> Result<(), CollectorError> {
         self.db.insert(
             table,
             &[SavedTextRow {

@@ -4,7 +4,7 @@
 use super::EmbeddedStore;
 use crate::config::InstanceRules;
 use crate::store::contract::{assert_same_process, keyed_event, order_events, recompute};
-use crate::store::{StatsQuery, Store};
+use crate::store::{StatsQuery, StoreRead, StoreWrite};
 use miner::time::{HOUR, MINUTE};
 
 fn open(dir: &tempfile::TempDir, rules: InstanceRules) -> EmbeddedStore {

@@ -13,6 +13,7 @@ mod read_pool;
 mod retention;
 mod schema;
 mod state;
+mod store_write;
 mod summaries;
 mod write;
 
@@ -121,7 +122,7 @@ impl std::fmt::Debug for EmbeddedStore {
 mod tests {
     use super::*;
     use crate::store::contract::{self, keyed_event};
-    use crate::store::Store;
+    use crate::store::{StoreRead, StoreWrite};
 
     contract::contract_tests!(check => {
         let dirs = std::cell::RefCell::new(Vec::new());

@@ -7,9 +7,9 @@ use crate::store::stable_hash::stable_hash;
 use crate::store::trace_codec::Trace;
 use crate::store::wait_limits::{Clock, WaitLimits};
 use crate::store::{
-    AppendReport, CaseFilter, DeadLetter, Deleted, HeldInMemory, InstanceDetail, InstancePage,
-    InstanceQuery, InstanceStatus, InstanceSummary, KeyLink, MergeRecord, ObjectAttribute,
-    StatsQuery, StepStanding, Store, StoreOverview, KEY_KINDS_SAMPLE,
+    CaseFilter, DeadLetter, HeldInMemory, InstanceDetail, InstancePage, InstanceQuery,
+    InstanceStatus, InstanceSummary, KeyLink, MergeRecord, ObjectAttribute, StatsQuery,
+    StepStanding, StoreOverview, StoreRead, KEY_KINDS_SAMPLE,
 };
 use crate::CollectorError;
 use miner::discovery::ProcessStats;
@@ -23,15 +23,7 @@ use std::sync::Arc;
 const SUMMARY_COLUMNS: &str = "id, label, events, first_ts, last_ts, last_activity";
 const EVENT_COLUMNS: &str = "id, activity, ts, source, keys, trace_id, span_id, attributes";
 
-impl Store for EmbeddedStore {
-    fn append(&self, events: &[Event]) -> Result<AppendReport, CollectorError> {
-        self.with_writer(|w| w.append(events))
-    }
-
-    fn link(&self, links: &[KeyLink]) -> Result<AppendReport, CollectorError> {
-        self.with_writer(|w| w.link(links))
-    }
-
+impl StoreRead for EmbeddedStore {
     fn keys(&self) -> Result<Vec<BusinessKey>, CollectorError> {
         self.with_reader(|conn| {
             let mut stmt =
@@ -233,18 +225,6 @@ impl Store for EmbeddedStore {
         })
     }
 
-    fn dead_letter(&self, letters: &[DeadLetter]) -> Result<u64, CollectorError> {
-        self.with_writer(|w| w.dead_letter(letters))
-    }
-
-    fn set_object_attributes(&self, values: &[ObjectAttribute]) -> Result<(), CollectorError> {
-        self.with_writer(|w| w.set_object_attributes(values))
-    }
-
-    fn save_rules(&self, text: &str) -> Result<(), CollectorError> {
-        self.with_writer(|w| w.save_rules(text))
-    }
-
     fn merged_into(&self, id: InstanceId) -> Result<Option<InstanceId>, CollectorError> {
         self.with_reader(|conn| {
             let mut stmt =
@@ -252,10 +232,6 @@ impl Store for EmbeddedStore {
             let survivor = |id: InstanceId| stmt.query_row([id], |r| r.get(0)).optional();
             crate::store::follow_merges(id, survivor)
         })
-    }
-
-    fn save_model(&self, bpmn: &str) -> Result<(), CollectorError> {
-        self.with_writer(|w| w.save_model(bpmn))
     }
 
     fn saved_model(&self) -> Result<Option<String>, CollectorError> {
@@ -327,27 +303,8 @@ impl Store for EmbeddedStore {
         })
     }
 
-    /// Deletes a slice of [`super::retention::SLICE`] instances per transaction, so ingest
-    /// waits at most one slice.
-    fn retain(&self, keep: Micros) -> Result<Deleted, CollectorError> {
-        let mut total = Deleted::default();
-        loop {
-            let slice = self.with_writer(|w| w.retain_slice(keep))?;
-            total.add(slice);
-            if slice.instances < super::retention::SLICE as u64
-                && slice.uncorrelated < super::retention::KEYLESS_SLICE as u64
-            {
-                return Ok(total);
-            }
-        }
-    }
-
     fn held_in_memory(&self) -> Option<HeldInMemory> {
         self.writer.lock().ok().map(|w| w.held())
-    }
-
-    fn writes_failing(&self) -> bool {
-        self.write_failed.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn overview(&self) -> Result<StoreOverview, CollectorError> {

@@ -92,7 +92,7 @@ pub fn delete_slice(
 mod tests {
     use super::super::EmbeddedStore;
     use crate::store::contract::{consistent, order_events};
-    use crate::store::Store;
+    use crate::store::{StoreRead, StoreWrite};
     use miner::time::HOUR;
 
     #[test]

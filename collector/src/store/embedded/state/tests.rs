@@ -3,7 +3,7 @@
 
 use crate::store::contract::{assert_same_process, keyed_event, order_events, recompute};
 use crate::store::embedded::{EmbeddedStore, DB_FILE};
-use crate::store::{StatsQuery, Store};
+use crate::store::{StatsQuery, StoreRead, StoreWrite};
 
 fn kept(store: &EmbeddedStore) -> miner::discovery::ProcessStats {
     store.process_stats(&StatsQuery::default()).unwrap()
