@@ -5,18 +5,13 @@
 mod support;
 
 use std::process::{Command, Output};
+use support::shared;
 
 fn flowsight(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_flowsight"))
         .args(args)
         .output()
         .expect("flowsight runs")
-}
-
-fn shared(path: &str) -> String {
-    let root = std::env::var("FLOWSIGHT_SHARED")
-        .unwrap_or_else(|_| format!("{}/../shared", env!("CARGO_MANIFEST_DIR")));
-    format!("{root}/fixtures/{path}")
 }
 
 #[test]

@@ -1,8 +1,11 @@
 //! The command line on real files: `mine --json` equals pm4py on a shared log, `import` then
 //! `export` round-trips through the store, and errors name what was wrong.
 
+mod support;
+
 use collector::sources::files::read_ocel_file;
 use std::process::Command;
+use support::shared;
 
 /// Runs `flowsight ARGS…` and insists it succeeds, showing the arguments and stderr if not.
 fn flowsight_ok(args: &[&str]) -> std::process::Output {
@@ -33,12 +36,6 @@ fn bottlenecks_json(store: &str) -> serde_json::Value {
         store,
     ]);
     serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn shared(path: &str) -> String {
-    let root = std::env::var("FLOWSIGHT_SHARED")
-        .unwrap_or_else(|_| format!("{}/../shared", env!("CARGO_MANIFEST_DIR")));
-    format!("{root}/fixtures/{path}")
 }
 
 #[test]

@@ -397,3 +397,74 @@ fn control_characters_in_names_leave_every_xml_export_valid() {
         .unwrap();
     assert_eq!(png.status(), 200);
 }
+
+/// The download route and `flowsight export` read one table of exports: every export in it
+/// gives the same bytes either way, with the same filters (the report, which carries the time
+/// it was made, is left out).
+#[test]
+fn every_export_downloads_as_the_command_line_writes_it() {
+    use web::reports::table::{cli_name, EXPORTS};
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().to_str().unwrap();
+    let log = support::shared("xes/running-example.xes");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_flowsight"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    run(&["import", "--store", store, &log]);
+    let filters = [("absent", "reject request")];
+    let exports: Vec<_> = EXPORTS
+        .iter()
+        .filter(|e| e.file != "report.html")
+        .map(|e| {
+            let mut args = vec![
+                "export".to_string(),
+                cli_name(e.what),
+                "--format".into(),
+                cli_name(e.format),
+                "--store".into(),
+                store.into(),
+            ];
+            for (name, value) in filters {
+                args.extend([format!("--{name}"), value.to_string()]);
+            }
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            (e.file, run(&args))
+        })
+        .collect();
+    let server = start(
+        &[
+            "serve",
+            "--store",
+            store,
+            "--listen",
+            "127.0.0.1:0",
+            "--no-otlp-ports",
+        ],
+        "listening on",
+    );
+    let query: Vec<String> = filters
+        .iter()
+        .map(|(name, value)| format!("{name}={}", value.replace(' ', "+")))
+        .collect();
+    for (file, written) in exports {
+        let url = format!("{}/export/{file}?{}", server.url, query.join("&"));
+        let mut response = ureq::get(&url)
+            .call()
+            .unwrap_or_else(|e| panic!("{url}: {e}"));
+        let downloaded = response.body_mut().read_to_vec().unwrap();
+        assert!(!written.is_empty(), "{file}");
+        assert!(
+            downloaded == written,
+            "{file}: the download differs from the command line's"
+        );
+    }
+}

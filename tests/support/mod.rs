@@ -49,6 +49,13 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The path of `path` in the shared fixtures (`FLOWSIGHT_SHARED`, else `../shared`).
+pub fn shared(path: &str) -> String {
+    let root = std::env::var("FLOWSIGHT_SHARED")
+        .unwrap_or_else(|_| format!("{}/../shared", env!("CARGO_MANIFEST_DIR")));
+    format!("{root}/fixtures/{path}")
+}
+
 /// Starts `flowsight ARGS…` and waits for the line containing `ready` with a URL on stdout.
 pub fn start(args: &[&str], ready: &str) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_flowsight"))

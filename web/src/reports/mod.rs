@@ -10,6 +10,7 @@ mod html;
 mod json;
 pub mod notion;
 mod ocel;
+pub mod table;
 
 pub use csv::{bottlenecks_csv, dfg_csv, instances_csv, variants_csv, write_events_csv};
 pub use json::{bottlenecks_json, dfg_json, instances_json, variants_json};
