@@ -4,6 +4,7 @@
 
 use crate::discovery::inductive::ProcessTree;
 use crate::formats::xml::escape_xml;
+use crate::layout::arrange::arrange;
 use std::collections::HashMap;
 use std::fmt::Write;
 
@@ -87,61 +88,106 @@ impl Graph {
     }
 }
 
-/// Layers left to right by longest path, ignoring the flows that close loops; rows by order
-/// of discovery within a layer.
-fn place(graph: &Graph) -> Vec<(f64, f64)> {
-    let n = graph.nodes.len();
-    let mut out: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for &(a, b) in &graph.flows {
-        out[a].push(b);
-    }
-    // Depth-first from the start: a flow to a node still on the stack closes a loop.
-    let mut back = vec![false; graph.flows.len()];
-    let mut state = vec![0u8; n];
-    let mut stack = vec![(0usize, 0usize)];
-    state[0] = 1;
-    while let Some(&mut (v, ref mut next)) = stack.last_mut() {
-        let outgoing: Vec<usize> = (0..graph.flows.len())
-            .filter(|&f| graph.flows[f].0 == v)
-            .collect();
-        if let Some(&f) = outgoing.get(*next) {
-            *next += 1;
-            let w = graph.flows[f].1;
-            match state[w] {
-                0 => {
-                    state[w] = 1;
-                    stack.push((w, 0));
-                }
-                1 => back[f] = true,
-                _ => {}
-            }
+/// Distance between the centres of two layers, left to right.
+const LAYER_STEP: f64 = 170.0;
+/// Space around the diagram.
+const MARGIN: f64 = 60.0;
+
+/// Where the diagram puts each node (its centre) and each flow (its waypoints).
+struct Diagram {
+    centres: Vec<(f64, f64)>,
+    routes: Vec<Vec<(f64, f64)>>,
+}
+
+/// Arranges the graph in layers left to right, as the process map is arranged top-down (see
+/// [`crate::layout::arrange`]): a flow that closes a loop runs back, below, through bends of
+/// its own, and no two shapes of a layer overlap.
+fn place(graph: &Graph) -> Diagram {
+    let heights: Vec<f64> = graph.nodes.iter().map(|n| n.size().1).collect();
+    let flows: Vec<(usize, usize, u64)> = graph.flows.iter().map(|&(a, b)| (a, b, 1)).collect();
+    let arranged = arrange(&heights, &flows);
+    let top = arranged
+        .places
+        .iter()
+        .zip(&arranged.widths)
+        .map(|(place, height)| place - height / 2.0)
+        .fold(f64::INFINITY, f64::min);
+    let top = if top.is_finite() { top } else { 0.0 };
+    let at = |v: usize| {
+        (
+            MARGIN + arranged.layer_of[v] as f64 * LAYER_STEP,
+            MARGIN + arranged.places[v] - top,
+        )
+    };
+    let centres: Vec<(f64, f64)> = (0..graph.nodes.len()).map(at).collect();
+    let mut routes = vec![Vec::new(); graph.flows.len()];
+    for (flow, chain, upward) in &arranged.chains {
+        let (a, b) = graph.flows[*flow];
+        let mut points: Vec<(f64, f64)> = chain.iter().map(|&v| at(v)).collect();
+        routes[*flow] = if *upward {
+            points.reverse();
+            back_flow(graph, (a, b), &points)
         } else {
-            state[v] = 2;
-            stack.pop();
-        }
+            forward_flow(graph, (a, b), points)
+        };
     }
-    let mut layer = vec![0usize; n];
-    for _ in 0..n {
-        let mut changed = false;
-        for (f, &(a, b)) in graph.flows.iter().enumerate() {
-            if !back[f] && layer[b] < layer[a] + 1 {
-                layer[b] = layer[a] + 1;
-                changed = true;
-            }
-        }
-        if !changed {
-            break;
-        }
+    for &(node, flow) in &arranged.self_loops {
+        let (x, y) = centres[node];
+        let (w, h) = graph.nodes[node].size();
+        routes[flow] = vec![
+            (x + w / 2.0, y),
+            (x + w / 2.0 + 20.0, y),
+            (x + w / 2.0 + 20.0, y + h / 2.0 + 20.0),
+            (x, y + h / 2.0 + 20.0),
+            (x, y + h / 2.0),
+        ];
     }
-    let mut rows: HashMap<usize, usize> = HashMap::new();
-    (0..n)
-        .map(|v| {
-            let row = rows.entry(layer[v]).or_default();
-            let at = (60.0 + layer[v] as f64 * 170.0, 80.0 + *row as f64 * 110.0);
-            *row += 1;
-            at
-        })
-        .collect()
+    Diagram { centres, routes }
+}
+
+/// The waypoints of flow `(a, b)` through `centres` (its source's, its bends', its
+/// target's), left to right: from the source's right side to the target's left side, turning
+/// at right angles in the free space halfway between two layers.
+fn forward_flow(
+    graph: &Graph,
+    (a, b): (usize, usize),
+    centres: Vec<(f64, f64)>,
+) -> Vec<(f64, f64)> {
+    let mut route = vec![centres[0]];
+    for pair in centres.windows(2) {
+        let (p, q) = (pair[0], pair[1]);
+        if (p.1 - q.1).abs() > 0.5 {
+            let between = (p.0 + q.0) / 2.0;
+            route.extend([(between, p.1), (between, q.1)]);
+        }
+        route.push(q);
+    }
+    let end = route.len() - 1;
+    route[0].0 += graph.nodes[a].size().0 / 2.0;
+    route[end].0 -= graph.nodes[b].size().0 / 2.0;
+    route
+}
+
+/// Space between a shape and a flow running back past it.
+const CLEARANCE: f64 = 15.0;
+
+/// The waypoints of flow `(a, b)` back to an earlier layer through `centres` (its source's,
+/// its bends', its target's, right to left): out of the source's bottom, through the free
+/// space between layers and each bend's place in its layer, into the target's bottom. The
+/// arrangement keeps those places and the space between layers clear of shapes.
+fn back_flow(graph: &Graph, (a, b): (usize, usize), centres: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let ((ax, ay), (bx, by)) = (centres[0], centres[centres.len() - 1]);
+    let (ah, bh) = (graph.nodes[a].size().1, graph.nodes[b].size().1);
+    let under_source = ay + ah / 2.0 + CLEARANCE;
+    let mut gap = ax - LAYER_STEP / 2.0;
+    let mut route = vec![(ax, ay + ah / 2.0), (ax, under_source), (gap, under_source)];
+    for &(x, y) in &centres[1..centres.len() - 1] {
+        route.extend([(gap, y), (x - LAYER_STEP / 2.0, y)]);
+        gap = x - LAYER_STEP / 2.0;
+    }
+    let under_target = by + bh / 2.0 + CLEARANCE;
+    route.extend([(gap, under_target), (bx, under_target), (bx, by + bh / 2.0)]);
+    route
 }
 
 /// The BPMN 2.0 XML document of `tree`, named `name`.
@@ -151,7 +197,6 @@ pub fn write_bpmn(tree: &ProcessTree, name: &str) -> String {
     let exit = g.build(tree, start);
     let end = g.add(Node::End);
     g.flow(exit, end);
-    let centres = place(&g);
 
     let mut incoming: HashMap<usize, Vec<usize>> = HashMap::new();
     let mut outgoing: HashMap<usize, Vec<usize>> = HashMap::new();
@@ -206,10 +251,19 @@ pub fn write_bpmn(tree: &ProcessTree, name: &str) -> String {
             r#"    <sequenceFlow id="f{f}" sourceRef="n{a}" targetRef="n{b}"/>"#
         );
     }
-    x.push_str("  </process>\n  <bpmndi:BPMNDiagram id=\"diagram\">\n    <bpmndi:BPMNPlane id=\"plane\" bpmnElement=\"process\">\n");
+    x.push_str("  </process>\n");
+    write_diagram(&mut x, &g, &place(&g));
+    x.push_str("</definitions>\n");
+    x
+}
+
+/// The diagram interchange of `g`: a shape per node, waypoints per flow, as `diagram` places
+/// them.
+fn write_diagram(x: &mut String, g: &Graph, diagram: &Diagram) {
+    x.push_str("  <bpmndi:BPMNDiagram id=\"diagram\">\n    <bpmndi:BPMNPlane id=\"plane\" bpmnElement=\"process\">\n");
     for (i, node) in g.nodes.iter().enumerate() {
         let (w, h) = node.size();
-        let (cx, cy) = centres[i];
+        let (cx, cy) = diagram.centres[i];
         let _ = writeln!(
             x,
             r#"      <bpmndi:BPMNShape id="n{i}_di" bpmnElement="n{i}"><dc:Bounds x="{:.0}" y="{:.0}" width="{w:.0}" height="{h:.0}"/></bpmndi:BPMNShape>"#,
@@ -217,27 +271,7 @@ pub fn write_bpmn(tree: &ProcessTree, name: &str) -> String {
             cy - h / 2.0
         );
     }
-    for (f, &(a, b)) in g.flows.iter().enumerate() {
-        let ((ax, ay), (bx, by)) = (centres[a], centres[b]);
-        let (aw, ah) = g.nodes[a].size();
-        let (bw, bh) = g.nodes[b].size();
-        let points = if bx > ax {
-            vec![
-                (ax + aw / 2.0, ay),
-                ((ax + aw / 2.0 + bx - bw / 2.0) / 2.0, ay),
-                ((ax + aw / 2.0 + bx - bw / 2.0) / 2.0, by),
-                (bx - bw / 2.0, by),
-            ]
-        } else {
-            // A flow back to an earlier layer goes round below both.
-            let below = ay.max(by) + ah.max(bh) / 2.0 + 30.0;
-            vec![
-                (ax, ay + ah / 2.0),
-                (ax, below),
-                (bx, below),
-                (bx, by + bh / 2.0),
-            ]
-        };
+    for (f, points) in diagram.routes.iter().enumerate() {
         let _ = write!(
             x,
             r#"      <bpmndi:BPMNEdge id="f{f}_di" bpmnElement="f{f}">"#
@@ -247,8 +281,7 @@ pub fn write_bpmn(tree: &ProcessTree, name: &str) -> String {
         }
         x.push_str("</bpmndi:BPMNEdge>\n");
     }
-    x.push_str("    </bpmndi:BPMNPlane>\n  </bpmndi:BPMNDiagram>\n</definitions>\n");
-    x
+    x.push_str("    </bpmndi:BPMNPlane>\n  </bpmndi:BPMNDiagram>\n");
 }
 
 #[cfg(test)]
@@ -281,5 +314,80 @@ mod tests {
             assert!(!line.contains("NaN") && !line.contains("x=\"-"), "{line}");
         }
         assert_eq!(seen, 14);
+    }
+
+    #[test]
+    fn no_two_shapes_overlap_and_flows_leave_and_enter_their_shapes() {
+        let a = |n: &str| Activity(n.into());
+        let tree = Sequence(vec![
+            Parallel(vec![
+                Xor(vec![a("a"), a("b"), Sequence(vec![a("c"), a("d")])]),
+                Loop(vec![a("e"), Xor(vec![a("f"), a("g")])]),
+                a("h"),
+            ]),
+            Loop(vec![Sequence(vec![a("i"), a("j")]), a("k")]),
+        ]);
+        let mut g = Graph::default();
+        let start = g.add(Node::Start);
+        let exit = g.build(&tree, start);
+        let end = g.add(Node::End);
+        g.flow(exit, end);
+        let Diagram { centres, routes } = place(&g);
+        let boxes: Vec<(f64, f64, f64, f64)> = g
+            .nodes
+            .iter()
+            .zip(&centres)
+            .map(|(n, &(x, y))| {
+                let (w, h) = n.size();
+                (x - w / 2.0, y - h / 2.0, x + w / 2.0, y + h / 2.0)
+            })
+            .collect();
+        for (i, p) in boxes.iter().enumerate() {
+            assert!(p.0 >= 0.0 && p.1 >= 0.0, "{:?} is off the page", g.nodes[i]);
+            for (j, q) in boxes.iter().enumerate().skip(i + 1) {
+                let apart = p.2 <= q.0 || q.2 <= p.0 || p.3 <= q.1 || q.3 <= p.1;
+                assert!(apart, "{:?} overlaps {:?}", g.nodes[i], g.nodes[j]);
+            }
+        }
+        let on_border = |b: (f64, f64, f64, f64), (x, y): (f64, f64)| {
+            let within = |v: f64, lo: f64, hi: f64| v >= lo - 0.5 && v <= hi + 0.5;
+            within(x, b.0, b.2)
+                && within(y, b.1, b.3)
+                && [b.0, b.2].iter().any(|e| (x - e).abs() < 0.5)
+                    | [b.1, b.3].iter().any(|e| (y - e).abs() < 0.5)
+        };
+        for (f, &(from, to)) in g.flows.iter().enumerate() {
+            let route = &routes[f];
+            assert!(
+                on_border(boxes[from], route[0]),
+                "flow {f} leaves {:?}",
+                g.nodes[from]
+            );
+            assert!(
+                on_border(boxes[to], route[route.len() - 1]),
+                "flow {f} enters {:?}",
+                g.nodes[to]
+            );
+            for pair in route.windows(2) {
+                let ((x1, y1), (x2, y2)) = (pair[0], pair[1]);
+                let straight = (x1 - x2).abs() < 0.5 || (y1 - y2).abs() < 0.5;
+                assert!(straight, "flow {f} bends at right angles: {route:?}");
+                for (v, b) in boxes
+                    .iter()
+                    .enumerate()
+                    .filter(|&(v, _)| v != from && v != to)
+                {
+                    let crosses = x1.min(x2) < b.2 - 0.5
+                        && x1.max(x2) > b.0 + 0.5
+                        && y1.min(y2) < b.3 - 0.5
+                        && y1.max(y2) > b.1 + 0.5;
+                    assert!(
+                        !crosses,
+                        "flow {f} runs through {:?} {b:?}: {route:?}",
+                        g.nodes[v]
+                    );
+                }
+            }
+        }
     }
 }

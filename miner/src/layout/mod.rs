@@ -2,8 +2,10 @@
 //! (by a metric, or object-centric: one strand per object type).
 //!
 //! Layout and rendering are separate so that every drawing of a map uses the same coordinates:
-//! the HTML report embeds the SVG, and PNG is rendered from the SVG.
+//! the HTML report embeds the SVG, and PNG is rendered from the SVG. The arranging in layers
+//! ([`arrange`]) is shared with the BPMN export's diagram.
 
+pub mod arrange;
 mod layered;
 mod objects;
 mod svg;
