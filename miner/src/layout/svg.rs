@@ -1,7 +1,7 @@
 //! SVG rendering of a laid-out process map, self-contained (inline styles, no scripts), so it
 //! can be served, downloaded and embedded in a report alike.
 
-use super::{MapLayout, NodeKind};
+use super::{MapLayout, NodeKind, PlacedEdge, PlacedNode};
 use crate::discovery::ActivityStats;
 use crate::filter::{is_span, Arc, ProcessMap};
 use crate::formats::xml::escape_xml;
@@ -279,110 +279,10 @@ pub fn render_look(map: &ProcessMap, layout: &MapLayout, look: &dyn MapLook) -> 
     );
 
     for edge in &layout.edges {
-        let arc = &map.arcs[edge.arc];
-        let (from, to) = match arc {
-            Arc::Start { to, .. } => ("▶ start".to_string(), map.activities[*to].name.clone()),
-            Arc::Flow(e) => (
-                map.activities[e.from].name.clone(),
-                map.activities[e.to].name.clone(),
-            ),
-            Arc::End { from, .. } => (map.activities[*from].name.clone(), "■ end".to_string()),
-        };
-        let strands = look.strands(arc, &from, &to);
-        let dashed = if matches!(arc, Arc::Start { .. } | Arc::End { .. }) {
-            r#" stroke-dasharray="5,4""#
-        } else {
-            ""
-        };
-        for (i, strand) in strands.iter().enumerate() {
-            let ArcLook {
-                weight,
-                colour,
-                label,
-                attributes,
-            } = strand;
-            let stroke = 1.0 + 7.0 * weight;
-            let (dx, dy) = strand_offset(&edge.points, i, strands.len());
-            let moved = if strands.len() > 1 {
-                format!(r#" transform="translate({dx:.1},{dy:.1})""#)
-            } else {
-                String::new()
-            };
-            let _ = write!(
-                out,
-                r#"<g class="edge" data-from="{}" data-to="{}" data-count="{}"{attributes}{moved}><path d="{}" fill="none" stroke="{colour}" stroke-width="{stroke:.1}"{dashed} marker-end="url(#arrow)"/>"#,
-                escape_xml(&from),
-                escape_xml(&to),
-                arc.count(),
-                path(&edge.points, edge.self_loop),
-            );
-            if !label.is_empty() {
-                let (lx, ly) = label_point(&edge.points);
-                let _ = write!(
-                    out,
-                    r##"<text x="{:.1}" y="{:.1}" fill="#333" font-size="11" paint-order="stroke" stroke="#fff" stroke-width="3">{}</text>"##,
-                    lx + 5.0 - dx,
-                    ly + 4.0 - dy + 13.0 * i as f64,
-                    escape_xml(label)
-                );
-            }
-            out.push_str("</g>\n");
-        }
+        write_edge(&mut out, map, edge, look);
     }
-
     for node in &layout.nodes {
-        let (x, y, w, h) = (
-            node.x - node.width / 2.0,
-            node.y - node.height / 2.0,
-            node.width,
-            node.height,
-        );
-        match node.kind {
-            NodeKind::Start | NodeKind::End => {
-                let (name, fill) = if node.kind == NodeKind::Start {
-                    ("start", "#2e7d32")
-                } else {
-                    ("end", "#b71c1c")
-                };
-                let _ = writeln!(
-                    out,
-                    r##"<g class="terminal" data-terminal="{name}"><rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{h:.1}" rx="14" fill="{fill}"/><text x="{:.1}" y="{:.1}" text-anchor="middle" fill="#fff" font-weight="bold">{name}</text></g>"##,
-                    node.x,
-                    node.y + 4.0
-                );
-            }
-            NodeKind::Activity(a) => {
-                let activity = &map.activities[a];
-                let share = node_count(metric, activity) as f64 / max_activity;
-                let shade = [
-                    235 - (150.0 * share) as u8,
-                    242 - (110.0 * share) as u8,
-                    255 - (60.0 * share) as u8,
-                ];
-                let fill = format!("rgb({},{},{})", shade[0], shade[1], shade[2]);
-                let ink = ink_on(shade);
-                let detail = node_detail(metric, activity);
-                let span = is_span(activity);
-                let _ = writeln!(
-                    out,
-                    r##"<g class="node" data-activity="{name}" data-count="{count}" data-kind="{kind}"><rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{h:.1}" rx="{rx}" fill="{fill}" stroke="#1f3b66" stroke-width="{border}"{dash}/><text x="{cx:.1}" y="{ty:.1}" text-anchor="middle" fill="{ink}" font-weight="bold">{name}</text><text x="{cx:.1}" y="{dy:.1}" text-anchor="middle" fill="{ink}" font-size="11">{detail}</text></g>"##,
-                    name = escape_xml(&activity.name),
-                    count = activity.count,
-                    kind = if span { "span" } else { "event" },
-                    rx = if span { 16 } else { 6 },
-                    border = if span { 2.0 } else { 1.2 },
-                    dash = if span {
-                        r#" stroke-dasharray="5,3""#
-                    } else {
-                        ""
-                    },
-                    cx = node.x,
-                    ty = node.y - 3.0,
-                    dy = node.y + 13.0,
-                    detail = escape_xml(&detail),
-                );
-            }
-        }
+        write_node(&mut out, map, node, metric, max_activity);
     }
     let _ = write!(
         out,
@@ -392,6 +292,122 @@ pub fn render_look(map: &ProcessMap, layout: &MapLayout, look: &dyn MapLook) -> 
     look.legend(&mut out);
     out.push_str("</g></svg>\n");
     out
+}
+
+/// One arc of the map along its route, a path per strand of `look`, each with its label.
+fn write_edge(out: &mut String, map: &ProcessMap, edge: &PlacedEdge, look: &dyn MapLook) {
+    let arc = &map.arcs[edge.arc];
+    let (from, to) = match arc {
+        Arc::Start { to, .. } => ("▶ start".to_string(), map.activities[*to].name.clone()),
+        Arc::Flow(e) => (
+            map.activities[e.from].name.clone(),
+            map.activities[e.to].name.clone(),
+        ),
+        Arc::End { from, .. } => (map.activities[*from].name.clone(), "■ end".to_string()),
+    };
+    let strands = look.strands(arc, &from, &to);
+    let dashed = if matches!(arc, Arc::Start { .. } | Arc::End { .. }) {
+        r#" stroke-dasharray="5,4""#
+    } else {
+        ""
+    };
+    for (i, strand) in strands.iter().enumerate() {
+        let ArcLook {
+            weight,
+            colour,
+            label,
+            attributes,
+        } = strand;
+        let stroke = 1.0 + 7.0 * weight;
+        let (dx, dy) = strand_offset(&edge.points, i, strands.len());
+        let moved = if strands.len() > 1 {
+            format!(r#" transform="translate({dx:.1},{dy:.1})""#)
+        } else {
+            String::new()
+        };
+        let _ = write!(
+            out,
+            r#"<g class="edge" data-from="{}" data-to="{}" data-count="{}"{attributes}{moved}><path d="{}" fill="none" stroke="{colour}" stroke-width="{stroke:.1}"{dashed} marker-end="url(#arrow)"/>"#,
+            escape_xml(&from),
+            escape_xml(&to),
+            arc.count(),
+            path(&edge.points, edge.self_loop),
+        );
+        if !label.is_empty() {
+            let (lx, ly) = label_point(&edge.points);
+            let _ = write!(
+                out,
+                r##"<text x="{:.1}" y="{:.1}" fill="#333" font-size="11" paint-order="stroke" stroke="#fff" stroke-width="3">{}</text>"##,
+                lx + 5.0 - dx,
+                ly + 4.0 - dy + 13.0 * i as f64,
+                escape_xml(label)
+            );
+        }
+        out.push_str("</g>\n");
+    }
+}
+
+/// One node of the map: a terminal, or an activity shaded by its share of the busiest
+/// activity's `metric`, drawn as a span or an event.
+fn write_node(
+    out: &mut String,
+    map: &ProcessMap,
+    node: &PlacedNode,
+    metric: MapMetric,
+    max_activity: f64,
+) {
+    let (x, y, w, h) = (
+        node.x - node.width / 2.0,
+        node.y - node.height / 2.0,
+        node.width,
+        node.height,
+    );
+    match node.kind {
+        NodeKind::Start | NodeKind::End => {
+            let (name, fill) = if node.kind == NodeKind::Start {
+                ("start", "#2e7d32")
+            } else {
+                ("end", "#b71c1c")
+            };
+            let _ = writeln!(
+                out,
+                r##"<g class="terminal" data-terminal="{name}"><rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{h:.1}" rx="14" fill="{fill}"/><text x="{:.1}" y="{:.1}" text-anchor="middle" fill="#fff" font-weight="bold">{name}</text></g>"##,
+                node.x,
+                node.y + 4.0
+            );
+        }
+        NodeKind::Activity(a) => {
+            let activity = &map.activities[a];
+            let share = node_count(metric, activity) as f64 / max_activity;
+            let shade = [
+                235 - (150.0 * share) as u8,
+                242 - (110.0 * share) as u8,
+                255 - (60.0 * share) as u8,
+            ];
+            let fill = format!("rgb({},{},{})", shade[0], shade[1], shade[2]);
+            let ink = ink_on(shade);
+            let detail = node_detail(metric, activity);
+            let span = is_span(activity);
+            let _ = writeln!(
+                out,
+                r##"<g class="node" data-activity="{name}" data-count="{count}" data-kind="{kind}"><rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{h:.1}" rx="{rx}" fill="{fill}" stroke="#1f3b66" stroke-width="{border}"{dash}/><text x="{cx:.1}" y="{ty:.1}" text-anchor="middle" fill="{ink}" font-weight="bold">{name}</text><text x="{cx:.1}" y="{dy:.1}" text-anchor="middle" fill="{ink}" font-size="11">{detail}</text></g>"##,
+                name = escape_xml(&activity.name),
+                count = activity.count,
+                kind = if span { "span" } else { "event" },
+                rx = if span { 16 } else { 6 },
+                border = if span { 2.0 } else { 1.2 },
+                dash = if span {
+                    r#" stroke-dasharray="5,3""#
+                } else {
+                    ""
+                },
+                cx = node.x,
+                ty = node.y - 3.0,
+                dy = node.y + 13.0,
+                detail = escape_xml(&detail),
+            );
+        }
+    }
 }
 
 /// The relative luminance of an sRGB colour (WCAG 2), 0 for black to 1 for white.
