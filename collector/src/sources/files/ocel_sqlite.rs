@@ -8,11 +8,11 @@
 
 use crate::CollectorError;
 use miner::log::{Ocel, OcelEvent, OcelObject, Relation};
-use miner::time::{parse_timestamp, Micros, Zone};
+use miner::time::{format_timestamp, parse_timestamp, Micros, Zone};
 use rusqlite::types::ValueRef;
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, Transaction};
 use serde_json::{Map, Value};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -312,12 +312,12 @@ fn quote(s: &str) -> String {
 /// `{prefix}_{map}` (`ocel_id`, `ocel_time`, then `extra`, then one column per attribute).
 /// Returns each type's table map name and attributes.
 fn type_tables<'a>(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Transaction<'_>,
     prefix: &str,
-    types: &'a std::collections::BTreeMap<&'a str, std::collections::BTreeSet<&'a str>>,
+    types: &'a BTreeMap<&'a str, BTreeSet<&'a str>>,
     extra: &str,
-    taken: &mut std::collections::HashSet<String>,
-) -> Result<HashMap<&'a str, (String, &'a std::collections::BTreeSet<&'a str>)>, CollectorError> {
+    taken: &mut HashSet<String>,
+) -> Result<HashMap<&'a str, (String, &'a BTreeSet<&'a str>)>, CollectorError> {
     let mut tables = HashMap::new();
     for (kind, attributes) in types {
         let map = map_name(kind, taken);
@@ -338,29 +338,13 @@ fn type_tables<'a>(
     Ok(tables)
 }
 
-/// Writes `ocel` as a new OCEL 2.0 SQLite file at `path` (which must not exist yet).
-pub fn write_ocel_sqlite(ocel: &Ocel, path: &Path) -> Result<(), CollectorError> {
-    use miner::time::format_timestamp;
-    use std::collections::{BTreeMap, BTreeSet, HashSet};
-    if path.exists() {
-        return Err(CollectorError::File {
-            path: path.display().to_string(),
-            message: "already exists; not overwritten".into(),
-        });
-    }
-    let mut conn = Connection::open(path)?;
-    let tx = conn.transaction()?;
-    tx.execute_batch(
-        "CREATE TABLE event (ocel_id TEXT PRIMARY KEY, ocel_type TEXT);
-         CREATE TABLE object (ocel_id TEXT PRIMARY KEY, ocel_type TEXT);
-         CREATE TABLE event_map_type (ocel_type TEXT PRIMARY KEY, ocel_type_map TEXT);
-         CREATE TABLE object_map_type (ocel_type TEXT PRIMARY KEY, ocel_type_map TEXT);
-         CREATE TABLE event_object (ocel_event_id TEXT, ocel_object_id TEXT, ocel_qualifier TEXT);
-         CREATE TABLE object_object (ocel_source_id TEXT, ocel_target_id TEXT, ocel_qualifier TEXT);",
-    )?;
-    // `object` would name the tables `event_object` and `object_object`, which hold relations.
-    let mut taken: HashSet<String> = ["object".to_string()].into();
-
+/// The events: one row each in `event`, one in its type's attribute table, and their
+/// relations to objects.
+fn write_events(
+    tx: &Transaction<'_>,
+    ocel: &Ocel,
+    taken: &mut HashSet<String>,
+) -> Result<(), CollectorError> {
     // One attribute table per event type, with the attributes its events carry.
     let mut event_types: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for e in &ocel.events {
@@ -369,7 +353,7 @@ pub fn write_ocel_sqlite(ocel: &Ocel, path: &Path) -> Result<(), CollectorError>
             .or_default()
             .extend(e.attributes.keys().map(String::as_str));
     }
-    let event_tables = type_tables(&tx, "event", &event_types, "", &mut taken)?;
+    let event_tables = type_tables(tx, "event", &event_types, "", taken)?;
     for e in &ocel.events {
         tx.execute("INSERT INTO event VALUES (?1, ?2)", [&e.id, &e.activity])?;
         let (map, attributes) = &event_tables[e.activity.as_str()];
@@ -397,7 +381,16 @@ pub fn write_ocel_sqlite(ocel: &Ocel, path: &Path) -> Result<(), CollectorError>
             )?;
         }
     }
+    Ok(())
+}
 
+/// The objects: one row each in `object`, their attribute values over time in their type's
+/// table, and their relations to other objects.
+fn write_objects(
+    tx: &Transaction<'_>,
+    ocel: &Ocel,
+    taken: &mut HashSet<String>,
+) -> Result<(), CollectorError> {
     let mut object_types: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for o in &ocel.objects {
         object_types
@@ -406,67 +399,105 @@ pub fn write_ocel_sqlite(ocel: &Ocel, path: &Path) -> Result<(), CollectorError>
             .extend(o.attributes.iter().map(|(n, _, _)| n.as_str()));
     }
     let object_tables = type_tables(
-        &tx,
+        tx,
         "object",
         &object_types,
         ", ocel_changed_field TEXT",
-        &mut taken,
+        taken,
     )?;
     for o in &ocel.objects {
-        tx.execute("INSERT INTO object VALUES (?1, ?2)", [&o.id, &o.kind])?;
         let (map, attributes) = &object_tables[o.kind.as_str()];
-        // Rows with the first value of each attribute, then one row per later change.
-        let mut rows: Vec<(i64, Option<&str>, &str, &Value)> = Vec::new();
-        for (name, at, value) in &o.attributes {
-            let changed = rows.iter().any(|(_, _, n, _)| n == name);
-            rows.push((*at, changed.then_some(name.as_str()), name, value));
-        }
-        let table = quote(&format!("object_{map}"));
-        let marks = vec!["?"; 3 + attributes.len()].join(", ");
-        let write_row = |time: i64,
-                         changed: Option<&str>,
-                         values: &dyn Fn(&str) -> Option<Value>|
-         -> Result<(), CollectorError> {
-            let mut row = vec![
-                rusqlite::types::Value::Text(o.id.clone()),
-                rusqlite::types::Value::Text(format_timestamp(time)),
-                changed.map_or(rusqlite::types::Value::Null, |c| {
-                    rusqlite::types::Value::Text(c.to_string())
-                }),
-            ];
-            row.extend(attributes.iter().map(|a| {
-                values(a)
-                    .as_ref()
-                    .map_or(rusqlite::types::Value::Null, sql_value)
-            }));
-            tx.execute(
-                &format!("INSERT INTO {table} VALUES ({marks})"),
-                rusqlite::params_from_iter(row),
-            )?;
-            Ok(())
-        };
-        // First values in one row per time they were set at (epoch when there is none), so
-        // their times come back.
-        let mut first: BTreeMap<i64, HashMap<&str, &Value>> = BTreeMap::new();
-        for (at, _, name, value) in rows.iter().filter(|r| r.1.is_none()) {
-            first.entry(*at).or_default().insert(name, value);
-        }
-        if first.is_empty() {
-            first.insert(0, HashMap::new());
-        }
-        for (at, values) in &first {
-            write_row(*at, None, &|a| values.get(a).map(|v| (*v).clone()))?;
-        }
-        for (at, changed, name, value) in rows.iter().filter(|r| r.1.is_some()) {
-            write_row(*at, *changed, &|a| (a == *name).then(|| (*value).clone()))?;
-        }
-        for r in &o.objects {
-            tx.execute(
-                "INSERT INTO object_object VALUES (?1, ?2, ?3)",
-                [&o.id, &r.object, &r.qualifier],
-            )?;
-        }
+        write_object(tx, o, map, attributes)?;
     }
+    Ok(())
+}
+
+/// One object: its row, a row of first values per time they were set at, a row per later
+/// change, and its relations, into the attribute table `object_{map}` of `attributes`.
+fn write_object(
+    tx: &Transaction<'_>,
+    o: &OcelObject,
+    map: &str,
+    attributes: &BTreeSet<&str>,
+) -> Result<(), CollectorError> {
+    tx.execute("INSERT INTO object VALUES (?1, ?2)", [&o.id, &o.kind])?;
+    // Rows with the first value of each attribute, then one row per later change.
+    let mut rows: Vec<(i64, Option<&str>, &str, &Value)> = Vec::new();
+    for (name, at, value) in &o.attributes {
+        let changed = rows.iter().any(|(_, _, n, _)| n == name);
+        rows.push((*at, changed.then_some(name.as_str()), name, value));
+    }
+    let table = quote(&format!("object_{map}"));
+    let marks = vec!["?"; 3 + attributes.len()].join(", ");
+    let write_row = |time: i64,
+                     changed: Option<&str>,
+                     values: &dyn Fn(&str) -> Option<Value>|
+     -> Result<(), CollectorError> {
+        let mut row = vec![
+            rusqlite::types::Value::Text(o.id.clone()),
+            rusqlite::types::Value::Text(format_timestamp(time)),
+            changed.map_or(rusqlite::types::Value::Null, |c| {
+                rusqlite::types::Value::Text(c.to_string())
+            }),
+        ];
+        row.extend(attributes.iter().map(|a| {
+            values(a)
+                .as_ref()
+                .map_or(rusqlite::types::Value::Null, sql_value)
+        }));
+        tx.execute(
+            &format!("INSERT INTO {table} VALUES ({marks})"),
+            rusqlite::params_from_iter(row),
+        )?;
+        Ok(())
+    };
+    // First values in one row per time they were set at (epoch when there is none), so
+    // their times come back.
+    let mut first: BTreeMap<i64, HashMap<&str, &Value>> = BTreeMap::new();
+    for (at, _, name, value) in rows.iter().filter(|r| r.1.is_none()) {
+        first.entry(*at).or_default().insert(name, value);
+    }
+    if first.is_empty() {
+        first.insert(0, HashMap::new());
+    }
+    for (at, values) in &first {
+        write_row(*at, None, &|a| values.get(a).map(|v| (*v).clone()))?;
+    }
+    for (at, changed, name, value) in rows.iter().filter(|r| r.1.is_some()) {
+        write_row(*at, *changed, &|a| (a == *name).then(|| (*value).clone()))?;
+    }
+    for r in &o.objects {
+        tx.execute(
+            "INSERT INTO object_object VALUES (?1, ?2, ?3)",
+            [&o.id, &r.object, &r.qualifier],
+        )?;
+    }
+    Ok(())
+}
+
+/// Writes `ocel` as a new OCEL 2.0 SQLite file at `path` (which must not exist yet).
+pub fn write_ocel_sqlite(ocel: &Ocel, path: &Path) -> Result<(), CollectorError> {
+    if path.exists() {
+        return Err(CollectorError::File {
+            path: path.display().to_string(),
+            message: "already exists; not overwritten".into(),
+        });
+    }
+    let mut conn = Connection::open(path)?;
+    let tx = conn.transaction()?;
+    tx.execute_batch(
+        "CREATE TABLE event (ocel_id TEXT PRIMARY KEY, ocel_type TEXT);
+         CREATE TABLE object (ocel_id TEXT PRIMARY KEY, ocel_type TEXT);
+         CREATE TABLE event_map_type (ocel_type TEXT PRIMARY KEY, ocel_type_map TEXT);
+         CREATE TABLE object_map_type (ocel_type TEXT PRIMARY KEY, ocel_type_map TEXT);
+         CREATE TABLE event_object (ocel_event_id TEXT, ocel_object_id TEXT, ocel_qualifier TEXT);
+         CREATE TABLE object_object (ocel_source_id TEXT, ocel_target_id TEXT, ocel_qualifier TEXT);",
+    )?;
+    // `object` would name the tables `event_object` and `object_object`, which hold relations.
+    let mut taken: HashSet<String> = ["object".to_string()].into();
+
+    write_events(&tx, ocel, &mut taken)?;
+    write_objects(&tx, ocel, &mut taken)?;
     tx.commit()?;
     Ok(())
 }
