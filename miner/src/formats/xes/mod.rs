@@ -259,11 +259,7 @@ pub fn read_xes<R: Read>(
     let mut reader = Reader::from_reader(LineCounter::new(input));
     reader.config_mut().trim_text(true);
     let mut buf = Vec::with_capacity(1 << 12);
-    let mut stack: Vec<Scope> = Vec::with_capacity(16);
-    let mut trace = XesTrace::default();
-    let mut summary = XesSummary::default();
-    let mut saw_log = false;
-    let mut event_start = 0usize;
+    let mut at = Progress::default();
 
     loop {
         buf.clear();
@@ -278,102 +274,137 @@ pub fn read_xes<R: Read>(
             line: element_line(reader.get_ref().line(), &event),
             message,
         };
+        let mut finish = |scope, at: &mut Progress| {
+            close(
+                scope,
+                &mut at.trace,
+                at.event_start,
+                &mut at.summary,
+                &mut on_trace,
+            )
+            .map_err(|e| at_line(e, element_line(reader.get_ref().line(), &event)))
+        };
         match &event {
             XmlEvent::Start(e) | XmlEvent::Empty(e) => {
-                let empty = matches!(event, XmlEvent::Empty(_));
-                let name = e.local_name();
-                let tag = name.as_ref();
-                let parent = stack.last().copied();
-                let scope = match (parent, tag) {
-                    (None, b"log") if !saw_log => {
-                        saw_log = true;
-                        Scope::Log
-                    }
-                    (None, _) => {
-                        return Err(fail(format!(
-                            "the document must hold one <log> element, found <{}>",
-                            String::from_utf8_lossy(tag)
-                        )))
-                    }
-                    (Some(Scope::Log), b"trace") => {
-                        trace.clear();
-                        Scope::Trace
-                    }
-                    (Some(Scope::Trace), b"event") => {
-                        event_start = trace.event_attrs.len();
-                        Scope::Event
-                    }
-                    (Some(Scope::Log), b"event") => {
-                        return Err(fail("<event> outside of a <trace>".into()))
-                    }
-                    (Some(Scope::Log), b"global") => {
-                        check_scope(e, "global").map_err(fail)?;
-                        Scope::Global
-                    }
-                    (Some(Scope::Log), b"extension") => Scope::Extension,
-                    (Some(Scope::Log), b"classifier") => {
-                        check_scope(e, "classifier").map_err(fail)?;
-                        Scope::Classifier
-                    }
-                    (Some(Scope::Attribute(AttrKind::List)), b"values") => Scope::Values,
-                    (Some(p), t) if AttrKind::from_tag(t).is_some() && accepts_attributes(p) => {
-                        let kind = AttrKind::from_tag(t).expect("checked");
-                        let depth = stack
-                            .iter()
-                            .filter(|s| matches!(s, Scope::Attribute(_)))
-                            .count()
-                            .min(255) as u8;
-                        let attr = read_attribute(e, kind, depth, &mut trace.text, &mut summary)
-                            .map_err(fail)?;
-                        match stack.iter().rev().find(|s| {
-                            matches!(s, Scope::Event | Scope::Trace | Scope::Log | Scope::Global)
-                        }) {
-                            Some(Scope::Event) => trace.event_attrs.push(attr),
-                            Some(Scope::Trace) => trace.trace_attrs.push(attr),
-                            _ => {}
-                        }
-                        Scope::Attribute(kind)
-                    }
-                    (Some(p), t) => {
-                        return Err(fail(format!(
-                            "unexpected element <{}> inside <{}>",
-                            String::from_utf8_lossy(t),
-                            scope_name(p)
-                        )))
-                    }
-                };
-                if empty {
-                    close(scope, &mut trace, event_start, &mut summary, &mut on_trace)
-                        .map_err(|e| at_line(e, element_line(reader.get_ref().line(), &event)))?;
+                let scope = at.open(e).map_err(fail)?;
+                if matches!(event, XmlEvent::Empty(_)) {
+                    finish(scope, &mut at)?;
                 } else {
-                    if stack.len() >= MAX_DEPTH {
+                    if at.stack.len() >= MAX_DEPTH {
                         return Err(fail(format!("elements nested deeper than {MAX_DEPTH}")));
                     }
-                    stack.push(scope);
+                    at.stack.push(scope);
                 }
             }
             XmlEvent::End(_) => {
-                let scope = stack
+                let scope = at
+                    .stack
                     .pop()
                     .ok_or_else(|| fail("closing tag without opening tag".into()))?;
-                close(scope, &mut trace, event_start, &mut summary, &mut on_trace)
-                    .map_err(|e| at_line(e, element_line(reader.get_ref().line(), &event)))?;
+                finish(scope, &mut at)?;
             }
             XmlEvent::DocType(_) => return Err(fail(
                 "document type declarations are not accepted in XES (entity expansion is refused)"
                     .into(),
             )),
             XmlEvent::Eof => {
-                if !saw_log {
+                if !at.saw_log {
                     return Err(fail("no <log> element: this is not an XES document".into()));
                 }
-                if !stack.is_empty() {
+                if !at.stack.is_empty() {
                     return Err(fail("the document ends inside an element".into()));
                 }
-                return Ok(summary);
+                return Ok(at.summary);
             }
             _ => {}
         }
+    }
+}
+
+/// Where the reader stands between two XML events: the open elements, the trace being read,
+/// what was counted so far.
+#[derive(Default)]
+struct Progress {
+    stack: Vec<Scope>,
+    trace: XesTrace,
+    summary: XesSummary,
+    saw_log: bool,
+    /// Where the current event's attributes begin in the trace's.
+    event_start: usize,
+}
+
+impl Progress {
+    /// The scope element `e` opens where the reader stands (reading its attribute, if it is
+    /// one), or why it may not stand there.
+    fn open(&mut self, e: &BytesStart<'_>) -> Result<Scope, String> {
+        let name = e.local_name();
+        let tag = name.as_ref();
+        let parent = self.stack.last().copied();
+        Ok(match (parent, tag) {
+            (None, b"log") if !self.saw_log => {
+                self.saw_log = true;
+                Scope::Log
+            }
+            (None, _) => {
+                return Err(format!(
+                    "the document must hold one <log> element, found <{}>",
+                    String::from_utf8_lossy(tag)
+                ))
+            }
+            (Some(Scope::Log), b"trace") => {
+                self.trace.clear();
+                Scope::Trace
+            }
+            (Some(Scope::Trace), b"event") => {
+                self.event_start = self.trace.event_attrs.len();
+                Scope::Event
+            }
+            (Some(Scope::Log), b"event") => return Err("<event> outside of a <trace>".into()),
+            (Some(Scope::Log), b"global") => {
+                check_scope(e, "global")?;
+                Scope::Global
+            }
+            (Some(Scope::Log), b"extension") => Scope::Extension,
+            (Some(Scope::Log), b"classifier") => {
+                check_scope(e, "classifier")?;
+                Scope::Classifier
+            }
+            (Some(Scope::Attribute(AttrKind::List)), b"values") => Scope::Values,
+            (Some(p), t) if AttrKind::from_tag(t).is_some() && accepts_attributes(p) => {
+                let kind = AttrKind::from_tag(t).expect("checked");
+                self.attribute(e, kind)?;
+                Scope::Attribute(kind)
+            }
+            (Some(p), t) => {
+                return Err(format!(
+                    "unexpected element <{}> inside <{}>",
+                    String::from_utf8_lossy(t),
+                    scope_name(p)
+                ))
+            }
+        })
+    }
+
+    /// Reads attribute element `e` of `kind` into the event or trace it belongs to.
+    fn attribute(&mut self, e: &BytesStart<'_>, kind: AttrKind) -> Result<(), String> {
+        let depth = self
+            .stack
+            .iter()
+            .filter(|s| matches!(s, Scope::Attribute(_)))
+            .count()
+            .min(255) as u8;
+        let attr = read_attribute(e, kind, depth, &mut self.trace.text, &mut self.summary)?;
+        match self
+            .stack
+            .iter()
+            .rev()
+            .find(|s| matches!(s, Scope::Event | Scope::Trace | Scope::Log | Scope::Global))
+        {
+            Some(Scope::Event) => self.trace.event_attrs.push(attr),
+            Some(Scope::Trace) => self.trace.trace_attrs.push(attr),
+            _ => {}
+        }
+        Ok(())
     }
 }
 
