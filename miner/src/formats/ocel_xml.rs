@@ -15,16 +15,110 @@ enum Current {
     Object(OcelObject),
 }
 
+/// What has been read, and the event or object and its attribute being read.
+struct Reading {
+    ocel: Ocel,
+    current: Current,
+    /// The attribute being read: name, time, text so far.
+    attribute: Option<(String, Option<Micros>, String)>,
+}
+
+impl Reading {
+    /// An element opens: an event, an object or one of their attributes begins.
+    fn start(&mut self, e: &BytesStart<'_>) -> Result<(), String> {
+        match (e.local_name().as_ref(), &mut self.current) {
+            (b"event", Current::None) => {
+                let id = required(e, "id")?;
+                let time = required(e, "time")?;
+                let timestamp =
+                    read_time(&time, &mut self.ocel).map_err(|m| format!("event {id}: {m}"))?;
+                self.current = Current::Event(OcelEvent {
+                    activity: required(e, "type")?,
+                    id,
+                    timestamp,
+                    attributes: Map::new(),
+                    objects: Vec::new(),
+                });
+            }
+            (b"object", Current::None) => {
+                self.current = Current::Object(OcelObject {
+                    id: required(e, "id")?,
+                    kind: required(e, "type")?,
+                    attributes: Vec::new(),
+                    objects: Vec::new(),
+                });
+            }
+            (b"attribute", Current::Event(_) | Current::Object(_)) => {
+                let time = match optional(e, "time")? {
+                    Some(t) => Some(read_time(&t, &mut self.ocel)?),
+                    None => None,
+                };
+                self.attribute = Some((required(e, "name")?, time, String::new()));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// A relationship of the event or object being read.
+    fn relationship(&mut self, e: &BytesStart<'_>) -> Result<(), String> {
+        let relation = Relation {
+            object: required(e, "object-id")?,
+            qualifier: optional(e, "qualifier")?.unwrap_or_default(),
+        };
+        match &mut self.current {
+            Current::Event(ev) => ev.objects.push(relation),
+            Current::Object(o) => o.objects.push(relation),
+            Current::None => return Err("<relationship> outside an event or object".into()),
+        }
+        Ok(())
+    }
+
+    /// Text of the attribute being read.
+    fn text(&mut self, text: &str) {
+        if let Some((_, _, value)) = &mut self.attribute {
+            value.push_str(text);
+        }
+    }
+
+    /// An element closes: an attribute, event or object is complete.
+    fn end(&mut self, name: &[u8]) {
+        match name {
+            b"attribute" => {
+                if let Some((name, time, text)) = self.attribute.take() {
+                    match &mut self.current {
+                        Current::Event(ev) => {
+                            ev.attributes.insert(name, Value::String(text));
+                        }
+                        Current::Object(o) => {
+                            o.attributes
+                                .push((name, time.unwrap_or(0), Value::String(text)))
+                        }
+                        Current::None => {}
+                    }
+                }
+            }
+            b"event" | b"object" => match std::mem::replace(&mut self.current, Current::None) {
+                Current::Event(ev) => self.ocel.events.push(ev),
+                Current::Object(o) => self.ocel.objects.push(o),
+                Current::None => {}
+            },
+            _ => {}
+        }
+    }
+}
+
 /// Reads an OCEL 2.0 XML document. Type declarations are skipped: the values are kept as the
 /// text they are written as.
 pub fn read_ocel_xml<R: BufRead>(input: R) -> Result<Ocel, MinerError> {
     let mut reader = Reader::from_reader(input);
     reader.config_mut().trim_text(true);
     let mut buf = Vec::new();
-    let mut ocel = Ocel::default();
-    let mut current = Current::None;
-    // The attribute being read: name, time, text so far.
-    let mut attribute: Option<(String, Option<Micros>, String)> = None;
+    let mut reading = Reading {
+        ocel: Ocel::default(),
+        current: Current::None,
+        attribute: None,
+    };
     let mut saw_log = false;
     loop {
         buf.clear();
@@ -42,88 +136,21 @@ pub fn read_ocel_xml<R: BufRead>(input: R) -> Result<Ocel, MinerError> {
                 }
                 saw_log = true;
             }
-            XmlEvent::Start(e) => match (e.local_name().as_ref(), &mut current) {
-                (b"event", Current::None) => {
-                    let id = required(&e, "id").map_err(fail)?;
-                    let time = required(&e, "time").map_err(fail)?;
-                    let timestamp = read_time(&time, &mut ocel)
-                        .map_err(|m| fail(format!("event {id}: {m}")))?;
-                    current = Current::Event(OcelEvent {
-                        activity: required(&e, "type").map_err(fail)?,
-                        id,
-                        timestamp,
-                        attributes: Map::new(),
-                        objects: Vec::new(),
-                    });
-                }
-                (b"object", Current::None) => {
-                    current = Current::Object(OcelObject {
-                        id: required(&e, "id").map_err(fail)?,
-                        kind: required(&e, "type").map_err(fail)?,
-                        attributes: Vec::new(),
-                        objects: Vec::new(),
-                    });
-                }
-                (b"attribute", Current::Event(_) | Current::Object(_)) => {
-                    let time = match optional(&e, "time").map_err(fail)? {
-                        Some(t) => Some(read_time(&t, &mut ocel).map_err(fail)?),
-                        None => None,
-                    };
-                    attribute = Some((required(&e, "name").map_err(fail)?, time, String::new()));
-                }
-                _ => {}
-            },
+            XmlEvent::Start(e) => reading.start(&e).map_err(fail)?,
             XmlEvent::Empty(e) if e.local_name().as_ref() == b"relationship" => {
-                let relation = Relation {
-                    object: required(&e, "object-id").map_err(fail)?,
-                    qualifier: optional(&e, "qualifier").map_err(fail)?.unwrap_or_default(),
-                };
-                match &mut current {
-                    Current::Event(ev) => ev.objects.push(relation),
-                    Current::Object(o) => o.objects.push(relation),
-                    Current::None => {
-                        return Err(fail("<relationship> outside an event or object".into()))
-                    }
-                }
+                reading.relationship(&e).map_err(fail)?
             }
-            XmlEvent::Text(t) => {
-                if let Some((_, _, text)) = &mut attribute {
-                    text.push_str(&t.decode().map_err(|e| fail(e.to_string()))?);
-                }
+            XmlEvent::Text(t) if reading.attribute.is_some() => {
+                reading.text(&t.decode().map_err(|e| fail(e.to_string()))?)
             }
-            XmlEvent::GeneralRef(r) => {
-                if let Some((_, _, text)) = &mut attribute {
-                    let name = r.decode().map_err(|e| fail(e.to_string()))?;
-                    let resolved = quick_xml::escape::resolve_predefined_entity(&name)
-                        .map(str::to_string)
-                        .or_else(|| r.resolve_char_ref().ok().flatten().map(String::from));
-                    text.push_str(
-                        &resolved.ok_or_else(|| fail(format!("unknown entity &{name};")))?,
-                    );
-                }
+            XmlEvent::GeneralRef(r) if reading.attribute.is_some() => {
+                let name = r.decode().map_err(|e| fail(e.to_string()))?;
+                let resolved = quick_xml::escape::resolve_predefined_entity(&name)
+                    .map(str::to_string)
+                    .or_else(|| r.resolve_char_ref().ok().flatten().map(String::from));
+                reading.text(&resolved.ok_or_else(|| fail(format!("unknown entity &{name};")))?);
             }
-            XmlEvent::End(e) => match e.local_name().as_ref() {
-                b"attribute" => {
-                    if let Some((name, time, text)) = attribute.take() {
-                        match &mut current {
-                            Current::Event(ev) => {
-                                ev.attributes.insert(name, Value::String(text));
-                            }
-                            Current::Object(o) => {
-                                o.attributes
-                                    .push((name, time.unwrap_or(0), Value::String(text)))
-                            }
-                            Current::None => {}
-                        }
-                    }
-                }
-                b"event" | b"object" => match std::mem::replace(&mut current, Current::None) {
-                    Current::Event(ev) => ocel.events.push(ev),
-                    Current::Object(o) => ocel.objects.push(o),
-                    Current::None => {}
-                },
-                _ => {}
-            },
+            XmlEvent::End(e) => reading.end(e.local_name().as_ref()),
             XmlEvent::DocType(_) => {
                 return Err(fail("document type declarations are refused".into()))
             }
@@ -131,7 +158,7 @@ pub fn read_ocel_xml<R: BufRead>(input: R) -> Result<Ocel, MinerError> {
                 if !saw_log {
                     return Err(fail("no <log> element: this is not OCEL 2.0 XML".into()));
                 }
-                return Ok(ocel);
+                return Ok(reading.ocel);
             }
             _ => {}
         }
