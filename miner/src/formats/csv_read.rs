@@ -93,13 +93,52 @@ fn sniff_delimiter(header: &str) -> u8 {
         .unwrap_or(b',')
 }
 
-/// Reads `input` as CSV with a header row, calling `on_event` for each record in file order.
-/// Returns the number of events read.
-pub fn read_csv<R: Read>(
-    input: R,
-    columns: &CsvColumns,
-    mut on_event: impl FnMut(CsvEvent) -> Result<(), MinerError>,
-) -> Result<u64, MinerError> {
+/// Where the mapped columns stand in the header.
+struct Positions {
+    case: usize,
+    activity: usize,
+    time: usize,
+    start: Option<usize>,
+    resource: Option<usize>,
+}
+
+impl Positions {
+    /// Finds `columns` in `headers`, naming a missing one and the header there is.
+    fn find(headers: &[String], columns: &CsvColumns) -> Result<Self, MinerError> {
+        let find = |name: &str| {
+            headers
+                .iter()
+                .position(|h| h == name)
+                .ok_or_else(|| MinerError::Csv {
+                    line: 1,
+                    message: format!("no column {name:?}; the header has {}", headers.join(", ")),
+                })
+        };
+        Ok(Self {
+            case: find(&columns.case)?,
+            activity: find(&columns.activity)?,
+            time: find(&columns.timestamp)?,
+            start: columns.start_timestamp.as_deref().map(find).transpose()?,
+            resource: columns.resource.as_deref().map(find).transpose()?,
+        })
+    }
+
+    /// Whether column `i` is one of the mapped ones.
+    fn is_mapped(&self, i: usize) -> bool {
+        [
+            Some(self.case),
+            Some(self.activity),
+            Some(self.time),
+            self.start,
+            self.resource,
+        ]
+        .contains(&Some(i))
+    }
+}
+
+/// A CSV reader of `input` splitting at the delimiter its header line uses most, and the
+/// header's column names (trimmed, without a byte-order mark).
+fn open<R: Read>(input: R) -> Result<(csv::Reader<BufReader<R>>, Vec<String>), MinerError> {
     let mut input = BufReader::new(input);
     let header = {
         let buf = input.fill_buf().map_err(|source| MinerError::Io {
@@ -122,20 +161,40 @@ pub fn read_csv<R: Read>(
         .iter()
         .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
         .collect();
-    let find = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| MinerError::Csv {
-                line: 1,
-                message: format!("no column {name:?}; the header has {}", headers.join(", ")),
-            })
-    };
-    let case = find(&columns.case)?;
-    let activity = find(&columns.activity)?;
-    let time = find(&columns.timestamp)?;
-    let start = columns.start_timestamp.as_deref().map(find).transpose()?;
-    let resource = columns.resource.as_deref().map(find).transpose()?;
+    Ok((reader, headers))
+}
+
+/// The record's non-empty cells outside the mapped columns, numbers read as numbers.
+fn other_attributes(
+    headers: &[String],
+    record: &csv::StringRecord,
+    at: &Positions,
+) -> Map<String, Value> {
+    let mut attributes = Map::new();
+    for (i, name) in headers.iter().enumerate() {
+        let text = record.get(i).unwrap_or("");
+        if at.is_mapped(i) || text.is_empty() {
+            continue;
+        }
+        let value = text
+            .parse::<i64>()
+            .map(Value::from)
+            .or_else(|_| text.parse::<f64>().map(Value::from))
+            .unwrap_or_else(|_| Value::String(text.to_string()));
+        attributes.insert(name.clone(), value);
+    }
+    attributes
+}
+
+/// Reads `input` as CSV with a header row, calling `on_event` for each record in file order.
+/// Returns the number of events read.
+pub fn read_csv<R: Read>(
+    input: R,
+    columns: &CsvColumns,
+    mut on_event: impl FnMut(CsvEvent) -> Result<(), MinerError>,
+) -> Result<u64, MinerError> {
+    let (mut reader, headers) = open(input)?;
+    let at = Positions::find(&headers, columns)?;
     let mut format = columns.time_format.clone().map(TimeFormat::Pattern);
 
     let mut count = 0;
@@ -159,34 +218,21 @@ pub fn read_csv<R: Read>(
                 ))
             })
         };
-        let timestamp = read_time(time)?;
-        let start_time = start
+        let timestamp = read_time(at.time)?;
+        let start_time = at
+            .start
             .filter(|&s| !field(s).trim().is_empty())
             .map(&mut read_time)
             .transpose()?;
-        let case_id = field(case).trim();
-        let activity_name = field(activity).trim();
+        let case_id = field(at.case).trim();
+        let activity_name = field(at.activity).trim();
         if case_id.is_empty() || activity_name.is_empty() {
             return Err(fail(format!(
                 "empty {:?} or {:?}",
-                headers[case], headers[activity]
+                headers[at.case], headers[at.activity]
             )));
         }
-        let mut attributes = Map::new();
-        for (i, name) in headers.iter().enumerate() {
-            if [Some(case), Some(activity), Some(time), start, resource].contains(&Some(i))
-                || field(i).is_empty()
-            {
-                continue;
-            }
-            let text = field(i);
-            let value = text
-                .parse::<i64>()
-                .map(Value::from)
-                .or_else(|_| text.parse::<f64>().map(Value::from))
-                .unwrap_or_else(|_| Value::String(text.to_string()));
-            attributes.insert(name.clone(), value);
-        }
+        let mut attributes = other_attributes(&headers, &record, &at);
         if let Some(s) = start_time {
             attributes.insert("start_timestamp".into(), Value::from(s));
         }
@@ -195,7 +241,8 @@ pub fn read_csv<R: Read>(
             case: case_id.to_string(),
             activity: activity_name.to_string(),
             timestamp,
-            resource: resource
+            resource: at
+                .resource
                 .map(|r| field(r).trim().to_string())
                 .filter(|r| !r.is_empty()),
             attributes,
