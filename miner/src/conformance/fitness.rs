@@ -79,25 +79,7 @@ pub fn check_log(
     budget: usize,
 ) -> Result<Conformance, MinerError> {
     let names = log.activities();
-    let tasks = model.task_names();
-    let activities_not_in_model: Vec<String> = names
-        .names()
-        .iter()
-        .filter(|a| !tasks.contains(&a.as_str()))
-        .cloned()
-        .collect();
-    let tasks_not_in_log: Vec<String> = tasks
-        .iter()
-        .filter(|t| !names.names().iter().any(|a| a == *t))
-        .map(|t| t.to_string())
-        .collect();
-    if !names.is_empty() && activities_not_in_model.len() == names.len() {
-        return Err(MinerError::Conformance(format!(
-            "no task of the model matches an activity of the log: the model's tasks are {}; the log's activities are {}",
-            tasks.join(", "),
-            names.names().join(", ")
-        )));
-    }
+    let (activities_not_in_model, tasks_not_in_log) = unmatched(names.names(), model)?;
     let net = PetriNet::from_bpmn(model).reduced();
     let index: HashMap<&str, u32> = names
         .names()
@@ -160,7 +142,40 @@ pub fn check_log(
         result.average_trace_fitness = fitness_sum / computed as f64;
         result.percentage_fitting_traces = 100.0 * result.fitting_traces as f64 / computed as f64;
     }
-    result.deviations = deviations
+    result.deviations = most_frequent_first(deviations);
+    Ok(result)
+}
+
+/// The activities of the log no task records and the tasks no activity records; an error
+/// when no activity is a task (a model of another process, or another naming).
+fn unmatched(
+    activities: &[String],
+    model: &BpmnGraph,
+) -> Result<(Vec<String>, Vec<String>), MinerError> {
+    let tasks = model.task_names();
+    let activities_not_in_model: Vec<String> = activities
+        .iter()
+        .filter(|a| !tasks.contains(&a.as_str()))
+        .cloned()
+        .collect();
+    let tasks_not_in_log: Vec<String> = tasks
+        .iter()
+        .filter(|t| !activities.iter().any(|a| a == *t))
+        .map(|t| t.to_string())
+        .collect();
+    if !activities.is_empty() && activities_not_in_model.len() == activities.len() {
+        return Err(MinerError::Conformance(format!(
+            "no task of the model matches an activity of the log: the model's tasks are {}; the log's activities are {}",
+            tasks.join(", "),
+            activities.join(", ")
+        )));
+    }
+    Ok((activities_not_in_model, tasks_not_in_log))
+}
+
+/// The deviations counted in traces, the most frequent first.
+fn most_frequent_first(counted: BTreeMap<(DeviationKind, String), usize>) -> Vec<Deviation> {
+    let mut deviations: Vec<Deviation> = counted
         .into_iter()
         .map(|((kind, activity), traces)| Deviation {
             kind,
@@ -168,10 +183,8 @@ pub fn check_log(
             traces,
         })
         .collect();
-    result
-        .deviations
-        .sort_by(|a, b| b.traces.cmp(&a.traces).then(a.kind.cmp(&b.kind)));
-    Ok(result)
+    deviations.sort_by(|a, b| b.traces.cmp(&a.traces).then(a.kind.cmp(&b.kind)));
+    deviations
 }
 
 /// The distinct deviations of `alignment` of `trace`, named: an event the model cannot do
