@@ -121,15 +121,7 @@ impl StateKeeper {
             .copied()
             .filter(|i| !effects.created.contains(i))
             .collect();
-        let old: HashMap<InstanceId, Trace> = if stored_before.is_empty() {
-            HashMap::new()
-        } else {
-            db.fetch::<TraceRow>(state_sql::traces_of(stored_before))?
-                .into_iter()
-                .filter(|r| r.events > 0)
-                .map(|r| (r.instance, r.trace()))
-                .collect()
-        };
+        let old = stored_traces(db, stored_before)?;
         let summarised = |i: &InstanceId| {
             roots.contains(i) && change.labels.get(i).is_some_and(|l| is_business_label(l))
         };
@@ -144,15 +136,7 @@ impl StateKeeper {
             .collect();
         let mut new_activities = Vec::new();
         let mut loaded = self.load_traces(db, &to_load, change.absorbed, &mut new_activities)?;
-        let mut added: HashMap<InstanceId, Vec<&Event>> = HashMap::new();
-        for (event, instance) in change.fresh {
-            if let Some(instance) = instance {
-                added
-                    .entry(effects.root(*instance))
-                    .or_default()
-                    .push(event);
-            }
-        }
+        let added = added_events(change);
         let mut totals = ProcessAggregate::default();
         let mut traces = Vec::new();
         for instance in affected {
@@ -189,13 +173,7 @@ impl StateKeeper {
         }
         let stored = change.fresh.len() as i64;
         self.write(db, &new_activities, &traces, &totals, stored)?;
-        db.insert(
-            "state_done",
-            &[DoneRow {
-                version: change.version,
-                layout: LAYOUT,
-            }],
-        )?;
+        mark_done(db, change.version)?;
         Ok(traces
             .into_iter()
             .filter(|r| r.events > 0)
@@ -221,13 +199,7 @@ impl StateKeeper {
             totals.remove(row.trace().steps());
         }
         self.write(db, &[], &[], &totals, -events)?;
-        db.insert(
-            "state_done",
-            &[DoneRow {
-                version,
-                layout: LAYOUT,
-            }],
-        )
+        mark_done(db, version)
     }
 
     /// The steps of `instances` (with the instances each absorbed), read from their events.
@@ -433,4 +405,45 @@ pub fn ending_in(db: &Db, activities: &[String]) -> Result<i64, CollectorError> 
         return Ok(0);
     }
     db.fetch_one(state_sql::ending_in(activities.to_vec()))
+}
+
+/// The current steps of `instances` stored before the batch (those with events).
+fn stored_traces(
+    db: &Db,
+    instances: Vec<InstanceId>,
+) -> Result<HashMap<InstanceId, Trace>, CollectorError> {
+    if instances.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(db
+        .fetch::<TraceRow>(state_sql::traces_of(instances))?
+        .into_iter()
+        .filter(|r| r.events > 0)
+        .map(|r| (r.instance, r.trace()))
+        .collect())
+}
+
+/// The batch's new events by the instance they ended in after its merges.
+fn added_events<'e>(change: &BatchChange<'_, 'e>) -> HashMap<InstanceId, Vec<&'e Event>> {
+    let mut added: HashMap<InstanceId, Vec<&Event>> = HashMap::new();
+    for (event, instance) in change.fresh {
+        if let Some(instance) = instance {
+            added
+                .entry(change.effects.root(*instance))
+                .or_default()
+                .push(event);
+        }
+    }
+    added
+}
+
+/// Records that the state holds batch `version`, in the current layout.
+fn mark_done(db: &Db, version: u64) -> Result<(), CollectorError> {
+    db.insert(
+        "state_done",
+        &[DoneRow {
+            version,
+            layout: LAYOUT,
+        }],
+    )
 }
