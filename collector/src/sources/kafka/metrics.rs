@@ -237,98 +237,116 @@ impl KafkaMetrics {
         let snap = self.snapshot();
         let mut text = Exposition::new(out);
         let group = snap.group.as_str();
-        let mut per_partition =
-            |name: &str, kind: MetricKind, help: &str, f: &dyn Fn(&PartitionRow) -> Option<i64>| {
-                text.family(name, kind, help);
-                for p in &snap.partitions {
-                    if let Some(value) = f(p) {
-                        let partition = p.partition.to_string();
-                        let labels = [
-                            ("group", group),
-                            ("topic", &p.topic),
-                            ("partition", &partition),
-                        ];
-                        text.sample(name, &labels, value);
-                    }
+        for (name, kind, help, value) in PARTITION_FIGURES {
+            text.family(name, kind, help);
+            for p in &snap.partitions {
+                if let Some(value) = value(p) {
+                    let partition = p.partition.to_string();
+                    let labels = [
+                        ("group", group),
+                        ("topic", &p.topic),
+                        ("partition", &partition),
+                    ];
+                    text.sample(name, &labels, value);
                 }
-            };
-        per_partition(
-            "flowsight_kafka_messages_total",
-            MetricKind::Counter,
-            "Messages made durable in the store (events and dead letters).",
-            &|p| Some(p.messages as i64),
-        );
-        per_partition(
-            "flowsight_kafka_dead_letters_total",
-            MetricKind::Counter,
-            "Messages kept in the dead-letter table.",
-            &|p| Some(p.dead_letters as i64),
-        );
-        per_partition(
-            "flowsight_kafka_consumer_lag",
-            MetricKind::Gauge,
-            "Messages in the partition not yet durable in the store.",
-            &|p| if p.assigned { p.lag() } else { None },
-        );
-        per_partition(
-            "flowsight_kafka_durable_offset",
-            MetricKind::Gauge,
-            "Next offset after what is durable (committed or about to be).",
-            &|p| p.durable_offset,
-        );
-        per_partition(
-            "flowsight_kafka_assigned",
-            MetricKind::Gauge,
-            "1 when this collector consumes the partition.",
-            &|p| Some(i64::from(p.assigned)),
-        );
-        let of_group = [("group", group)];
-        for (name, kind, help, value) in [
-            (
-                "flowsight_kafka_duplicates_total",
-                MetricKind::Counter,
-                "Redelivered messages found already stored.",
-                snap.duplicates as i64,
-            ),
-            (
-                "flowsight_kafka_store_failures_total",
-                MetricKind::Counter,
-                "Store failures that paused consumption.",
-                snap.store_failures as i64,
-            ),
-            (
-                "flowsight_kafka_store_attempts_failed_total",
-                MetricKind::Counter,
-                "Attempts to store a batch that failed, each retry of an outage included.",
-                snap.store_attempts_failed as i64,
-            ),
-            (
-                "flowsight_kafka_paused",
-                MetricKind::Gauge,
-                "1 while consumption waits for the store to recover.",
-                i64::from(snap.store_error.is_some()),
-            ),
-        ] {
-            text.family(name, kind, help).sample(name, &of_group, value);
+            }
         }
-        if let Some(up) = snap.broker_reachable {
-            let name = "flowsight_kafka_broker_up";
-            text.family(
-                name,
-                MetricKind::Gauge,
-                "1 when a Kafka broker answered last, 0 while none can be reached.",
-            )
-            .sample(name, &of_group, i64::from(up));
-        }
-        let name = "flowsight_kafka_topic_waiting";
+        write_group_figures(&mut text, &snap);
+    }
+}
+
+/// A figure of each partition: name, kind, help, and its value for a partition (none: not
+/// given for that partition).
+type PartitionFigure = (
+    &'static str,
+    MetricKind,
+    &'static str,
+    fn(&PartitionRow) -> Option<i64>,
+);
+
+/// The figures given per partition.
+const PARTITION_FIGURES: [PartitionFigure; 5] = [
+    (
+        "flowsight_kafka_messages_total",
+        MetricKind::Counter,
+        "Messages made durable in the store (events and dead letters).",
+        |p| Some(p.messages as i64),
+    ),
+    (
+        "flowsight_kafka_dead_letters_total",
+        MetricKind::Counter,
+        "Messages kept in the dead-letter table.",
+        |p| Some(p.dead_letters as i64),
+    ),
+    (
+        "flowsight_kafka_consumer_lag",
+        MetricKind::Gauge,
+        "Messages in the partition not yet durable in the store.",
+        |p| if p.assigned { p.lag() } else { None },
+    ),
+    (
+        "flowsight_kafka_durable_offset",
+        MetricKind::Gauge,
+        "Next offset after what is durable (committed or about to be).",
+        |p| p.durable_offset,
+    ),
+    (
+        "flowsight_kafka_assigned",
+        MetricKind::Gauge,
+        "1 when this collector consumes the partition.",
+        |p| Some(i64::from(p.assigned)),
+    ),
+];
+
+/// The consumer group's own figures: duplicates, store failures, pause, broker, waiting topics.
+fn write_group_figures(text: &mut Exposition<'_>, snap: &KafkaSnapshot) {
+    let group = snap.group.as_str();
+    let of_group = [("group", group)];
+    for (name, kind, help, value) in [
+        (
+            "flowsight_kafka_duplicates_total",
+            MetricKind::Counter,
+            "Redelivered messages found already stored.",
+            snap.duplicates as i64,
+        ),
+        (
+            "flowsight_kafka_store_failures_total",
+            MetricKind::Counter,
+            "Store failures that paused consumption.",
+            snap.store_failures as i64,
+        ),
+        (
+            "flowsight_kafka_store_attempts_failed_total",
+            MetricKind::Counter,
+            "Attempts to store a batch that failed, each retry of an outage included.",
+            snap.store_attempts_failed as i64,
+        ),
+        (
+            "flowsight_kafka_paused",
+            MetricKind::Gauge,
+            "1 while consumption waits for the store to recover.",
+            i64::from(snap.store_error.is_some()),
+        ),
+    ] {
+        text.family(name, kind, help).sample(name, &of_group, value);
+    }
+    if let Some(up) = snap.broker_reachable {
+        let name = "flowsight_kafka_broker_up";
         text.family(
             name,
             MetricKind::Gauge,
-            "1 for a subscribed topic of which no partition is assigned here yet (it may not exist yet).",
-        );
-        for topic in &snap.waiting_topics {
-            text.sample(name, &[("group", group), ("topic", topic)], 1);
-        }
+            "1 when a Kafka broker answered last, 0 while none can be reached.",
+        )
+        .sample(name, &of_group, i64::from(up));
+    }
+    let name = "flowsight_kafka_topic_waiting";
+    text.family(
+        name,
+        MetricKind::Gauge,
+        "1 for a subscribed topic of which no partition is assigned here yet (it may not exist yet).",
+    );
+    for topic in &snap.waiting_topics {
+        text.sample(name, &[("group", group), ("topic", topic)], 1);
     }
 }
 
