@@ -7,7 +7,7 @@ use super::{Rules, StoreArgs};
 use crate::progress;
 use anyhow::bail;
 use collector::discover::read_sample;
-use collector::sources::files::{import_file, ImportOptions};
+use collector::sources::files::{import_file, ImportOptions, ImportReport};
 use collector::store::{StatsQuery, Store};
 use miner::formats::csv_read::CsvColumns;
 use miner::formats::log_format::LogFormat;
@@ -48,6 +48,27 @@ pub struct ImportArgs {
     /// CSV: time format (chrono syntax, e.g. `%d-%m-%Y %H:%M`); detected when absent.
     #[arg(long)]
     pub time_format: Option<String>,
+}
+
+impl ImportArgs {
+    /// The CSV column mapping the flags give: all three of --case, --activity and
+    /// --timestamp, or none (then a CSV file is refused, saying which flags it needs).
+    fn csv_columns(&self, format: LogFormat) -> anyhow::Result<Option<CsvColumns>> {
+        let needed =
+            "importing CSV needs --case, --activity and --timestamp: the columns holding them";
+        match (&self.case, &self.activity, &self.timestamp) {
+            (Some(case), Some(activity), Some(timestamp)) => Ok(Some(CsvColumns {
+                case: case.clone(),
+                activity: activity.clone(),
+                timestamp: timestamp.clone(),
+                start_timestamp: self.start_timestamp.clone(),
+                resource: self.resource.clone(),
+                time_format: self.time_format.clone(),
+            })),
+            (None, None, None) if format != LogFormat::Csv => Ok(None),
+            _ => bail!(needed),
+        }
+    }
 }
 
 /// Runs `flowsight import`. A store the import created is removed again when the import
@@ -137,26 +158,9 @@ fn import(args: &ImportArgs, rules: &Rules, format: LogFormat) -> anyhow::Result
         .and_then(|n| n.to_str())
         .unwrap_or("log")
         .to_string();
-    let csv = match (&args.case, &args.activity, &args.timestamp) {
-        (Some(case), Some(activity), Some(timestamp)) => Some(CsvColumns {
-            case: case.clone(),
-            activity: activity.clone(),
-            timestamp: timestamp.clone(),
-            start_timestamp: args.start_timestamp.clone(),
-            resource: args.resource.clone(),
-            time_format: args.time_format.clone(),
-        }),
-        (None, None, None) => None,
-        _ => bail!(
-            "importing CSV needs --case, --activity and --timestamp: the columns holding them"
-        ),
-    };
-    if csv.is_none() && format == LogFormat::Csv {
-        bail!("importing CSV needs --case, --activity and --timestamp: the columns holding them");
-    }
     let options = ImportOptions {
         case_key: args.case_key.clone(),
-        csv,
+        csv: args.csv_columns(format)?,
         mapping: config.mapping.clone(),
     };
     let size = std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0);
@@ -166,7 +170,31 @@ fn import(args: &ImportArgs, rules: &Rules, format: LogFormat) -> anyhow::Result
         Box::new(wrapped.wrap_read(file))
     })?;
     bar.finish_and_clear();
-    if lines && report.events > 0 && config.mapping.keys.is_empty() {
+    let keyless = lines && config.mapping.keys.is_empty();
+    tell(&args.file, &report, lines, keyless);
+    // A log (not a stream of messages) imported without rules gets the end activities its
+    // instances show, so that a reader of the store sees its finished cases as completed.
+    if rules.defaulted && !lines && report.events > 0 {
+        if let Some(note) = infer_end_activities(store.as_ref(), &args.file)? {
+            eprintln!("{note}");
+        }
+    }
+    if let Some(keep) = args.store.keep(rules) {
+        let deleted = store.retain(keep)?;
+        println!(
+            "retention: deleted {} idle past --keep ({}) and {} without a key",
+            counted(deleted.instances, "instance"),
+            counted(deleted.events, "event"),
+            counted(deleted.uncorrelated, "event"),
+        );
+    }
+    Ok(())
+}
+
+/// Says what the import of `file` did (`lines`: JSON lines of messages, `keyless`: read
+/// without business-key rules), with notes on what the reader assumed.
+fn tell(file: &Path, report: &ImportReport, lines: bool, keyless: bool) {
+    if keyless && report.events > 0 {
         eprintln!(
             "note: no business-key rules are in force, so these events form no process instances: give --config FILE (flowsight discover proposes one; for flowsight generate's stream: fixtures/order-flow.toml)"
         );
@@ -191,35 +219,18 @@ fn import(args: &ImportArgs, rules: &Rules, format: LogFormat) -> anyhow::Result
     if report.e2o > 0 || report.o2o > 0 {
         println!(
             "imported {}: {events}, {}, {} event-object and {} object-object relations ({stored})",
-            args.file.display(),
+            file.display(),
             counted(report.cases, "object"),
             report.e2o,
             report.o2o,
         );
     } else if lines {
-        println!("imported {}: {events} ({stored})", args.file.display());
+        println!("imported {}: {events} ({stored})", file.display());
     } else {
         println!(
             "imported {}: {}, {events} ({stored})",
-            args.file.display(),
+            file.display(),
             counted(report.cases, "trace"),
         );
     }
-    // A log (not a stream of messages) imported without rules gets the end activities its
-    // instances show, so that a reader of the store sees its finished cases as completed.
-    if rules.defaulted && !lines && report.events > 0 {
-        if let Some(note) = infer_end_activities(store.as_ref(), &args.file)? {
-            eprintln!("{note}");
-        }
-    }
-    if let Some(keep) = args.store.keep(rules) {
-        let deleted = store.retain(keep)?;
-        println!(
-            "retention: deleted {} idle past --keep ({}) and {} without a key",
-            counted(deleted.instances, "instance"),
-            counted(deleted.events, "event"),
-            counted(deleted.uncorrelated, "event"),
-        );
-    }
-    Ok(())
 }
