@@ -151,62 +151,106 @@ pub fn read_bpmn(text: &str) -> Result<BpmnGraph, MinerError> {
     flatten(raw)
 }
 
+/// An opening element's name and the attributes the reader looks at.
+struct Element {
+    name: String,
+    id: String,
+    label: Option<String>,
+    line: usize,
+    attribute: HashMap<String, String>,
+}
+
+impl Element {
+    fn read(e: &BytesStart<'_>, line: usize) -> Self {
+        // The first of two attributes with one local name (in two namespaces) counts.
+        let mut attribute: HashMap<String, String> = HashMap::new();
+        for a in e.attributes().flatten() {
+            if let Ok(value) = a.unescape_value() {
+                let key = String::from_utf8_lossy(a.key.local_name().as_ref()).into_owned();
+                attribute.entry(key).or_insert_with(|| value.into_owned());
+            }
+        }
+        Self {
+            name: String::from_utf8_lossy(e.local_name().as_ref()).into_owned(),
+            id: attribute.get("id").cloned().unwrap_or_default(),
+            label: attribute
+                .get("name")
+                .map(|n| n.trim().to_string())
+                .filter(|n| !n.is_empty()),
+            line,
+            attribute,
+        }
+    }
+
+    /// The element as messages name it.
+    fn described(&self) -> String {
+        let (name, id, line) = (&self.name, &self.id, self.line);
+        match &self.label {
+            Some(l) => format!("{name} {id} ({l:?}, line {line})"),
+            None => format!("{name} {id} (line {line})"),
+        }
+    }
+
+    /// The kind of node a task, event or gateway is read as (noting where it is read as
+    /// something else); none for any other element.
+    fn node_kind(&self, notes: &mut Vec<String>) -> Option<NodeKind> {
+        Some(match self.name.as_str() {
+            n if TASKS.contains(&n) => {
+                if self.label.is_none() {
+                    notes.push(format!(
+                        "{} has no name: read as a silent step",
+                        self.described()
+                    ));
+                }
+                NodeKind::Task(self.label.clone())
+            }
+            "startEvent" => NodeKind::Start,
+            "endEvent" => NodeKind::End,
+            "exclusiveGateway" => NodeKind::Exclusive,
+            "eventBasedGateway" => {
+                notes.push(format!(
+                    "{}: read as an exclusive gateway",
+                    self.described()
+                ));
+                NodeKind::Exclusive
+            }
+            "parallelGateway" => NodeKind::Parallel,
+            "inclusiveGateway" => NodeKind::Inclusive,
+            "intermediateCatchEvent" | "intermediateThrowEvent" => {
+                notes.push(format!("{}: read as a silent step", self.described()));
+                NodeKind::Task(None)
+            }
+            _ => return None,
+        })
+    }
+}
+
 /// Handles one opening element; returns whether it opened a subprocess.
 fn start_element(raw: &mut Raw, e: &BytesStart<'_>, line: usize) -> Result<bool, MinerError> {
-    let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
-    let attribute = |key: &str| {
-        e.attributes().flatten().find_map(|a| {
-            (a.key.local_name().as_ref() == key.as_bytes())
-                .then(|| a.unescape_value().map(|v| v.into_owned()).ok())
-                .flatten()
-        })
-    };
-    let id = attribute("id").unwrap_or_default();
-    let label = attribute("name")
-        .map(|n| n.trim().to_string())
-        .filter(|n| !n.is_empty());
+    let element = Element::read(e, line);
     let parent = raw.open.last().cloned();
-    let described = || match &label {
-        Some(l) => format!("{name} {id} ({l:?}, line {line})"),
-        None => format!("{name} {id} (line {line})"),
-    };
-    let kind = match name.as_str() {
-        n if TASKS.contains(&n) => {
-            if label.is_none() {
-                raw.notes.push(format!(
-                    "{} has no name: read as a silent step",
-                    described()
-                ));
-            }
-            NodeKind::Task(label.clone())
-        }
-        "startEvent" => NodeKind::Start,
-        "endEvent" => NodeKind::End,
-        "exclusiveGateway" => NodeKind::Exclusive,
-        "eventBasedGateway" => {
-            raw.notes
-                .push(format!("{}: read as an exclusive gateway", described()));
-            NodeKind::Exclusive
-        }
-        "parallelGateway" => NodeKind::Parallel,
-        "inclusiveGateway" => NodeKind::Inclusive,
-        "intermediateCatchEvent" | "intermediateThrowEvent" => {
-            raw.notes
-                .push(format!("{}: read as a silent step", described()));
-            NodeKind::Task(None)
-        }
+    if let Some(kind) = element.node_kind(&mut raw.notes) {
+        raw.nodes.push(RawNode {
+            id: element.id,
+            kind,
+            parent,
+            line,
+        });
+        return Ok(false);
+    }
+    let attribute = |key: &str| element.attribute.get(key).cloned();
+    match element.name.as_str() {
         "boundaryEvent" => {
             let host = attribute("attachedToRef").unwrap_or_default();
             raw.notes.push(format!(
                 "{} on {host} is not modelled: the paths leaving it are not part of the check",
-                described()
+                element.described()
             ));
-            return Ok(false);
         }
         "subProcess" | "transaction" | "adHocSubProcess" => {
-            raw.open.push(id.clone());
+            raw.open.push(element.id.clone());
             raw.nodes.push(RawNode {
-                id,
+                id: element.id,
                 kind: NodeKind::Task(None),
                 parent,
                 line,
@@ -218,33 +262,25 @@ fn start_element(raw: &mut Raw, e: &BytesStart<'_>, line: usize) -> Result<bool,
             let (Some(source), Some(target)) = (source, target) else {
                 return Err(bpmn_error(
                     line,
-                    format!("sequenceFlow {id} lacks sourceRef or targetRef"),
+                    format!("sequenceFlow {} lacks sourceRef or targetRef", element.id),
                 ));
             };
-            raw.flows.push((id, source, target, line));
-            return Ok(false);
+            raw.flows.push((element.id, source, target, line));
         }
         "complexGateway" => {
             return Err(bpmn_error(
                 line,
                 format!(
                     "{} is not supported: the check cannot tell which paths it takes",
-                    described()
+                    element.described()
                 ),
             ))
         }
-        n if NOT_FLOW.contains(&n) || !is_flow_element(n) => return Ok(false),
-        _ => {
-            raw.notes.push(format!("{} is not modelled", described()));
-            return Ok(false);
-        }
-    };
-    raw.nodes.push(RawNode {
-        id,
-        kind,
-        parent,
-        line,
-    });
+        n if NOT_FLOW.contains(&n) || !is_flow_element(n) => {}
+        _ => raw
+            .notes
+            .push(format!("{} is not modelled", element.described())),
+    }
     Ok(false)
 }
 
