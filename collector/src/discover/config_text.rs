@@ -8,7 +8,6 @@ use std::fmt::Write;
 /// The rules of `discovery` as configuration text; `origin` says where the sample came from.
 pub fn config_text(discovery: &Discovery, origin: &str) -> String {
     let mut text = String::new();
-    let envelope = &discovery.envelope;
     let _ = writeln!(
         text,
         "# Rules discovered by flowsight from {} messages of {origin}.\n# Review and edit them: every rule is a proposal, with its evidence beside it.\n# {}\n",
@@ -16,76 +15,8 @@ pub fn config_text(discovery: &Discovery, origin: &str) -> String {
         discovery.summary()
     );
     text.push_str("[mapping]\n");
-    let line = |text: &mut String, name: &str, value: &str, note: &str| {
-        let _ = writeln!(text, "{name} = {}  # {note}", quoted(value));
-    };
-    line(
-        &mut text,
-        "activity",
-        &envelope.activity.pointer,
-        &envelope.activity.evidence,
-    );
-    line(
-        &mut text,
-        "time",
-        &envelope.time.pointer,
-        &envelope.time.evidence,
-    );
-    match &envelope.id {
-        Some(id) => line(&mut text, "id", &id.pointer, &id.evidence),
-        None => line(
-            &mut text,
-            "id",
-            "",
-            "no field is unique per message: ids are derived from the message",
-        ),
-    }
-    if let Some(source) = &envelope.source {
-        line(&mut text, "source", &source.pointer, &source.evidence);
-    }
-    match &envelope.trace_id {
-        Some(trace) => line(&mut text, "trace_id", &trace.pointer, &trace.evidence),
-        None => line(&mut text, "trace_id", "", "no field holds W3C trace ids"),
-    }
-    match &envelope.span_id {
-        Some(span) => line(&mut text, "span_id", &span.pointer, &span.evidence),
-        None => line(&mut text, "span_id", "", "no field holds span ids"),
-    }
-    if let Some(data) = &envelope.data {
-        line(
-            &mut text,
-            "data",
-            data,
-            "the payload: its members become attributes",
-        );
-    }
-    let link = discovery.link_traces.as_ref();
-    let _ = writeln!(
-        text,
-        "link_traces = {}  # {}",
-        link.is_some_and(|l| l.applied),
-        link.map_or("no trace ids", |l| l.reason.as_str())
-    );
-    for key in discovery.applied_keys() {
-        text.push('\n');
-        let _ = writeln!(text, "# {}", evidence(key));
-        key_rules(&mut text, key, "");
-    }
-    let held_back: Vec<&KeyProposal> = discovery.keys.iter().filter(|k| !k.applied()).collect();
-    if !held_back.is_empty() {
-        text.push_str("\n# Not applied (remove the leading '# ' of a rule to apply it):\n");
-    }
-    for key in held_back {
-        let _ = writeln!(text, "# {}: {}", key.kind, key.verdict.reason);
-        key_rules(&mut text, key, "# ");
-    }
-    for field in &discovery.causation {
-        let _ = writeln!(
-            text,
-            "# {} names the event another one answers (a causation link, not a key)",
-            field.pointer
-        );
-    }
+    envelope_rules(&mut text, discovery);
+    key_sections(&mut text, discovery);
     text.push_str("\n[instances]\n");
     let ends: Vec<String> = discovery
         .end_activities
@@ -100,6 +31,85 @@ pub fn config_text(discovery: &Discovery, origin: &str) -> String {
     let kinds: Vec<String> = discovery.applied_keys().map(|k| k.kind.clone()).collect();
     let _ = writeln!(text, "label_kinds = {}", array(&kinds));
     text
+}
+
+/// One rule of `[mapping]` with its evidence as a comment.
+fn rule(text: &mut String, name: &str, value: &str, note: &str) {
+    let _ = writeln!(text, "{name} = {}  # {note}", quoted(value));
+}
+
+/// Where the envelope's fields are (activity, time, id, source, trace and span ids, data),
+/// and whether trace ids link instances.
+fn envelope_rules(text: &mut String, discovery: &Discovery) {
+    let envelope = &discovery.envelope;
+    let activity = &envelope.activity;
+    rule(text, "activity", &activity.pointer, &activity.evidence);
+    rule(
+        text,
+        "time",
+        &envelope.time.pointer,
+        &envelope.time.evidence,
+    );
+    match &envelope.id {
+        Some(id) => rule(text, "id", &id.pointer, &id.evidence),
+        None => rule(
+            text,
+            "id",
+            "",
+            "no field is unique per message: ids are derived from the message",
+        ),
+    }
+    if let Some(source) = &envelope.source {
+        rule(text, "source", &source.pointer, &source.evidence);
+    }
+    match &envelope.trace_id {
+        Some(trace) => rule(text, "trace_id", &trace.pointer, &trace.evidence),
+        None => rule(text, "trace_id", "", "no field holds W3C trace ids"),
+    }
+    match &envelope.span_id {
+        Some(span) => rule(text, "span_id", &span.pointer, &span.evidence),
+        None => rule(text, "span_id", "", "no field holds span ids"),
+    }
+    if let Some(data) = &envelope.data {
+        rule(
+            text,
+            "data",
+            data,
+            "the payload: its members become attributes",
+        );
+    }
+    let link = discovery.link_traces.as_ref();
+    let _ = writeln!(
+        text,
+        "link_traces = {}  # {}",
+        link.is_some_and(|l| l.applied),
+        link.map_or("no trace ids", |l| l.reason.as_str())
+    );
+}
+
+/// The key rules applied, those held back (commented out, with why), and the causation
+/// links found.
+fn key_sections(text: &mut String, discovery: &Discovery) {
+    for key in discovery.applied_keys() {
+        text.push('\n');
+        let _ = writeln!(text, "# {}", evidence(key));
+        key_rules(text, key, "");
+    }
+    let held_back: Vec<&KeyProposal> = discovery.keys.iter().filter(|k| !k.applied()).collect();
+    if !held_back.is_empty() {
+        text.push_str("\n# Not applied (remove the leading '# ' of a rule to apply it):\n");
+    }
+    for key in held_back {
+        let _ = writeln!(text, "# {}: {}", key.kind, key.verdict.reason);
+        key_rules(text, key, "# ");
+    }
+    for field in &discovery.causation {
+        let _ = writeln!(
+            text,
+            "# {} names the event another one answers (a causation link, not a key)",
+            field.pointer
+        );
+    }
 }
 
 fn evidence(key: &KeyProposal) -> String {
