@@ -130,6 +130,31 @@ fn span_event(
     if activity.trim().is_empty() {
         return Err("no name".into());
     }
+    let keys = span_keys(config, &text, &trace);
+    attrs.insert(END_ATTRIBUTE.into(), end.into());
+    record_span_facts(&mut attrs, span);
+    let mut event = Event {
+        id: format!("{SPAN_PREFIX}{trace}:{span_id}"),
+        activity,
+        timestamp: start,
+        source: service.to_string(),
+        keys,
+        trace_id: Some(trace),
+        span_id: Some(span_id),
+        attributes: attrs,
+    };
+    cap_event(&mut event);
+    Ok(event)
+}
+
+/// The business keys of a span: each key rule's attributes, the Kafka message key when it
+/// names a kind, and its trace; each key once. `text` reads an attribute of the span or its
+/// resource.
+fn span_keys(
+    config: &OtlpConfig,
+    text: &dyn Fn(&str) -> Option<String>,
+    trace: &str,
+) -> Vec<BusinessKey> {
     let mut keys: Vec<BusinessKey> = Vec::new();
     let mut add = |key: BusinessKey| {
         if !keys.contains(&key) {
@@ -147,9 +172,13 @@ fn span_event(
     ) {
         add(BusinessKey::new(kind, value));
     }
-    add(BusinessKey::new(TRACE_KEY, &trace));
+    add(BusinessKey::new(TRACE_KEY, trace));
+    keys
+}
 
-    attrs.insert(END_ATTRIBUTE.into(), end.into());
+/// Keeps what the span says of itself beside its attributes: its kind, its parent, its status
+/// and the status's message.
+fn record_span_facts(attrs: &mut Map<String, Value>, span: &Span) {
     attrs.insert(SPAN_KIND_ATTRIBUTE.into(), kind_name(span.kind).into());
     if let Some(parent) = id_hex(&span.parent_span_id, 8) {
         attrs.insert(SPAN_PARENT_ATTRIBUTE.into(), parent.into());
@@ -168,18 +197,6 @@ fn span_event(
     if let Some(message) = status.map(|s| &s.message).filter(|m| !m.is_empty()) {
         attrs.insert(SPAN_STATUS_MESSAGE_ATTRIBUTE.into(), message.clone().into());
     }
-    let mut event = Event {
-        id: format!("{SPAN_PREFIX}{trace}:{span_id}"),
-        activity,
-        timestamp: start,
-        source: service.to_string(),
-        keys,
-        trace_id: Some(trace),
-        span_id: Some(span_id),
-        attributes: attrs,
-    };
-    cap_event(&mut event);
-    Ok(event)
 }
 
 fn micros(nanos: u64) -> Result<i64, String> {
