@@ -1,5 +1,6 @@
 //! Tests of the XES reader.
 
+use super::attribute::next_xml_attribute;
 use super::*;
 
 const SMALL: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
