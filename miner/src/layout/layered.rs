@@ -104,39 +104,24 @@ pub fn layout(map: &ProcessMap) -> MapLayout {
         })
         .collect();
 
+    let at = |v: usize| (xs[v] + shift, y_of(v));
     let mut edges: Vec<PlacedEdge> = chains
         .into_iter()
-        .map(|(arc, chain, upward)| {
-            let mut points: Vec<(f64, f64)> =
-                chain.iter().map(|&v| (xs[v] + shift, y_of(v))).collect();
-            let (first, last) = (chain[0], chain[chain.len() - 1]);
-            let top_h = nodes.get(first).map_or(0.0, |p| p.height / 2.0);
-            let bottom_h = nodes.get(last).map_or(0.0, |p| p.height / 2.0);
-            points[0].1 += top_h;
-            let end = points.len() - 1;
-            points[end].1 -= bottom_h;
-            if upward {
-                // Backward arcs leave and enter on the sides, so they do not hide forward ones.
-                points[0] = (nodes[first].x + nodes[first].width / 2.0, nodes[first].y);
-                points[end] = (nodes[last].x + nodes[last].width / 2.0, nodes[last].y);
-                points.reverse();
-            }
-            PlacedEdge {
-                arc,
-                points,
-                self_loop: false,
-            }
+        .map(|(arc, chain, upward)| PlacedEdge {
+            arc,
+            points: route(&nodes, &chain, upward, at),
+            self_loop: false,
         })
         .collect();
-    for (node, arc) in self_loops {
+    edges.extend(self_loops.into_iter().map(|(node, arc)| {
         let p = &nodes[node];
         let (right, y) = (p.x + p.width / 2.0, p.y);
-        edges.push(PlacedEdge {
+        PlacedEdge {
             arc,
             points: vec![(right, y - 8.0), (right + 26.0, y), (right, y + 8.0)],
             self_loop: true,
-        });
-    }
+        }
+    }));
     edges.sort_by_key(|e| e.arc);
 
     let width = (0..layer_of.len())
@@ -155,6 +140,28 @@ pub fn layout(map: &ProcessMap) -> MapLayout {
         nodes,
         edges,
     }
+}
+
+/// The route of an arc through `chain` (its nodes, upper layer first, at the points `at`
+/// gives): from the bottom of one box to the top of the next, or for an arc running upward
+/// from side to side, so that it hides no forward arc.
+fn route(
+    nodes: &[PlacedNode],
+    chain: &[usize],
+    upward: bool,
+    at: impl Fn(usize) -> (f64, f64),
+) -> Vec<(f64, f64)> {
+    let mut points: Vec<(f64, f64)> = chain.iter().map(|&v| at(v)).collect();
+    let (first, last) = (chain[0], chain[chain.len() - 1]);
+    let end = points.len() - 1;
+    points[0].1 += nodes.get(first).map_or(0.0, |p| p.height / 2.0);
+    points[end].1 -= nodes.get(last).map_or(0.0, |p| p.height / 2.0);
+    if upward {
+        points[0] = (nodes[first].x + nodes[first].width / 2.0, nodes[first].y);
+        points[end] = (nodes[last].x + nodes[last].width / 2.0, nodes[last].y);
+        points.reverse();
+    }
+    points
 }
 
 fn build_graph(map: &ProcessMap) -> Graph {
