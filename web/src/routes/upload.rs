@@ -76,6 +76,48 @@ async fn upload(
     }
 }
 
+/// Writes the uploaded file `field` (named `file_name`) to a staging file, refusing it once it
+/// is larger than accepted.
+async fn stage(
+    state: &AppState,
+    field: &mut axum::extract::multipart::Field<'_>,
+    file_name: &str,
+) -> Result<tempfile::NamedTempFile, WebError> {
+    let mut temp = state.imports.stage()?;
+    let mut received: u64 = 0;
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|e| WebError::BadRequest(format!("upload: {e}")))?
+    {
+        received += chunk.len() as u64;
+        if received > state.imports.max_bytes {
+            return Err(WebError::TooLarge(format!(
+                "{file_name} is larger than the {} MiB accepted (--max-upload)",
+                state.imports.max_bytes >> 20
+            )));
+        }
+        temp.write_all(&chunk).map_err(|e| {
+            tracing::error!(error = %e, "cannot stage an upload");
+            WebError::Internal(format!("the upload could not be stored ({})", e.kind()))
+        })?;
+    }
+    Ok(temp)
+}
+
+/// The CSV column mapping of the form: the case, activity and time columns, or none.
+fn csv_columns(fields: &HashMap<String, String>) -> Option<CsvColumns> {
+    let field = |k: &str| fields.get(k).filter(|v| !v.is_empty()).cloned();
+    Some(CsvColumns {
+        case: field("case")?,
+        activity: field("activity")?,
+        timestamp: field("timestamp")?,
+        start_timestamp: field("start_timestamp"),
+        resource: field("resource"),
+        time_format: field("time_format"),
+    })
+}
+
 async fn receive_and_import(
     state: &AppState,
     mut multipart: Multipart,
@@ -91,25 +133,7 @@ async fn receive_and_import(
         let name = field.name().unwrap_or_default().to_string();
         if name == "file" {
             let file_name = field.file_name().unwrap_or("upload").to_string();
-            let mut temp = state.imports.stage()?;
-            let mut received: u64 = 0;
-            while let Some(chunk) = field
-                .chunk()
-                .await
-                .map_err(|e| bad(format!("upload: {e}")))?
-            {
-                received += chunk.len() as u64;
-                if received > state.imports.max_bytes {
-                    return Err(WebError::TooLarge(format!(
-                        "{file_name} is larger than the {} MiB accepted (--max-upload)",
-                        state.imports.max_bytes >> 20
-                    )));
-                }
-                temp.write_all(&chunk).map_err(|e| {
-                    tracing::error!(error = %e, "cannot stage an upload");
-                    WebError::Internal(format!("the upload could not be stored ({})", e.kind()))
-                })?;
-            }
+            let temp = stage(state, &mut field, &file_name).await?;
             file = Some((file_name, temp));
         } else {
             let value = field
@@ -120,20 +144,8 @@ async fn receive_and_import(
         }
     }
     let (name, temp) = file.ok_or_else(|| bad("no file was uploaded".into()))?;
-    let field = |k: &str| fields.get(k).filter(|v| !v.is_empty()).cloned();
-    let csv = match (field("case"), field("activity"), field("timestamp")) {
-        (Some(case), Some(activity), Some(timestamp)) => Some(CsvColumns {
-            case,
-            activity,
-            timestamp,
-            start_timestamp: field("start_timestamp"),
-            resource: field("resource"),
-            time_format: field("time_format"),
-        }),
-        _ => None,
-    };
     let options = ImportOptions {
-        csv,
+        csv: csv_columns(&fields),
         mapping: state.config.mapping.clone(),
         ..ImportOptions::default()
     };
