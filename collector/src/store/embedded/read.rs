@@ -20,6 +20,22 @@ use rusqlite::{params_from_iter, Connection, OptionalExtension, Row};
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// The instances carrying the key `kind=value`, or any key whose value is `search`.
+fn search_condition(search: &str) -> (String, Vec<SqlValue>) {
+    match search.split_once('=') {
+        Some((kind, value)) => {
+            state::key_condition("", &BusinessKey::new(kind.trim(), value.trim()))
+        }
+        None => (
+            "id IN (SELECT instance FROM keys WHERE value_hash = ? AND value = ?)".to_string(),
+            vec![
+                SqlValue::Integer(stable_hash(search)),
+                SqlValue::Text(search.into()),
+            ],
+        ),
+    }
+}
+
 const SUMMARY_COLUMNS: &str = "id, label, events, first_ts, last_ts, last_activity";
 const EVENT_COLUMNS: &str = "id, activity, ts, source, keys, trace_id, span_id, attributes";
 
@@ -88,52 +104,7 @@ impl StoreRead for EmbeddedStore {
     fn instances(&self, query: &InstanceQuery) -> Result<InstancePage, CollectorError> {
         self.with_reader(|conn| {
             let status = self.status_sql(conn)?;
-            let mut conditions = Vec::new();
-            let mut condition_params: Vec<SqlValue> = Vec::new();
-            if let Some(search) = query
-                .search
-                .as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-            {
-                match search.split_once('=') {
-                    Some((kind, value)) => {
-                        let (condition, params) =
-                            state::key_condition("", &BusinessKey::new(kind.trim(), value.trim()));
-                        conditions.push(condition);
-                        condition_params.extend(params);
-                    }
-                    None => {
-                        conditions.push(
-                            "id IN (SELECT instance FROM keys WHERE value_hash = ? AND value = ?)"
-                                .to_string(),
-                        );
-                        condition_params.push(SqlValue::Integer(stable_hash(search)));
-                        condition_params.push(SqlValue::Text(search.into()));
-                    }
-                }
-            }
-            if let Some(step) = &query.at_step {
-                let ends = vec!["?"; self.rules.end_activities.len()].join(", ");
-                conditions.push(format!(
-                    "last_activity = ? AND last_activity NOT IN ({ends})"
-                ));
-                condition_params.push(SqlValue::Text(step.clone()));
-                condition_params.extend(status.ends());
-            }
-            if let Some(wanted) = query.cases.status {
-                let (condition, params) = status.condition(wanted);
-                conditions.extend(condition);
-                condition_params.extend(params);
-            }
-            let (narrowing, narrowing_params) = state::narrowing_conditions("", &query.cases);
-            conditions.extend(narrowing);
-            condition_params.extend(narrowing_params);
-            let filter = if conditions.is_empty() {
-                String::new()
-            } else {
-                format!("WHERE {}", conditions.join(" AND "))
-            };
+            let (filter, condition_params) = self.instance_filter(&status, query);
             if query.cases.reads_steps() {
                 let params: Vec<SqlValue> = status
                     .params
@@ -397,6 +368,48 @@ impl StatusSql {
 }
 
 impl EmbeddedStore {
+    /// The `WHERE` clause of the instances `query` selects (empty for all), with its
+    /// parameters: the search, the step they stand at, their status and the narrowing filters.
+    fn instance_filter(
+        &self,
+        status: &StatusSql,
+        query: &InstanceQuery,
+    ) -> (String, Vec<SqlValue>) {
+        let mut conditions = Vec::new();
+        let mut params: Vec<SqlValue> = Vec::new();
+        if let Some(search) = query
+            .search
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            let (condition, values) = search_condition(search);
+            conditions.push(condition);
+            params.extend(values);
+        }
+        if let Some(step) = &query.at_step {
+            let ends = vec!["?"; self.rules.end_activities.len()].join(", ");
+            conditions.push(format!(
+                "last_activity = ? AND last_activity NOT IN ({ends})"
+            ));
+            params.push(SqlValue::Text(step.clone()));
+            params.extend(status.ends());
+        }
+        if let Some(wanted) = query.cases.status {
+            let (condition, values) = status.condition(wanted);
+            conditions.extend(condition);
+            params.extend(values);
+        }
+        let (narrowing, narrowing_params) = state::narrowing_conditions("", &query.cases);
+        conditions.extend(narrowing);
+        params.extend(narrowing_params);
+        if conditions.is_empty() {
+            (String::new(), params)
+        } else {
+            (format!("WHERE {}", conditions.join(" AND ")), params)
+        }
+    }
+
     fn status_sql(&self, conn: &Connection) -> Result<StatusSql, CollectorError> {
         let latest: Option<Micros> =
             conn.query_row("SELECT MAX(last_ts) FROM instances", [], |r| r.get(0))?;
