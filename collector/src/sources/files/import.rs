@@ -9,7 +9,7 @@ use crate::CollectorError;
 use miner::formats::csv_read::{read_csv, CsvColumns};
 use miner::formats::log_format::LogFormat;
 use miner::formats::maybe_gunzip;
-use miner::formats::xes::{read_xes, START_TIMESTAMP};
+use miner::formats::xes::{read_xes, XesEvent, START_TIMESTAMP};
 use miner::log::{BusinessKey, Event, CASE_ATTRIBUTE_PREFIX, END_ATTRIBUTE, XES_TYPES_ATTRIBUTE};
 use miner::MinerError;
 use serde::Serialize;
@@ -223,73 +223,97 @@ fn import_xes(
             .get("concept:name")
             .map_or_else(|| trace_no.to_string(), |a| a.value.to_string());
         // The trace's attributes travel on its first event, as pm4py's `case:` columns.
-        let mut case_attributes: Vec<(String, Value)> = trace
+        let mut case_attributes: Named = trace
             .json_attributes()
             .into_iter()
             .filter(|(key, _)| key != "concept:name")
             .map(|(key, value)| (format!("{CASE_ATTRIBUTE_PREFIX}{key}"), value))
             .collect();
-        let mut case_types: Vec<(String, Value)> = trace
+        let mut case_types: Named = trace
             .json_types()
             .into_iter()
             .map(|(key, record)| (format!("{CASE_ATTRIBUTE_PREFIX}{key}"), record))
             .collect();
         for (i, event) in trace.events().enumerate() {
-            let (mut activity, mut timestamp, mut source) = (String::new(), None, None);
-            let mut start = None;
-            for a in event.attributes() {
-                match a.key {
-                    "concept:name" => activity = a.value.to_string(),
-                    "time:timestamp" => timestamp = a.micros,
-                    START_TIMESTAMP => start = a.micros,
-                    "org:resource" => source = Some(a.value.to_string()),
-                    _ => {}
-                }
-            }
-            let mut attributes: Map<String, Value> = event.json_attributes().into_iter().collect();
-            let mut types: Map<String, Value> = event.json_types().into_iter().collect();
-            if i == 0 {
-                attributes.extend(case_attributes.drain(..));
-                types.extend(case_types.drain(..));
-            }
-            attributes.insert(XES_TYPES_ATTRIBUTE.into(), Value::Object(types));
-            // An interval event is a step that lasts: stored from its start to its completion.
-            let (timestamp, end) = match (start, timestamp) {
-                (Some(start), Some(end)) => (Some(start), Some(end)),
-                (_, t) => (t, None),
+            let of_case = if i == 0 {
+                (
+                    std::mem::take(&mut case_attributes),
+                    std::mem::take(&mut case_types),
+                )
+            } else {
+                Default::default()
             };
-            if let Some(end) = end {
-                attributes.insert(END_ATTRIBUTE.into(), Value::from(end));
-            }
-            let Some(timestamp) = timestamp else {
-                return Err(MinerError::Xes {
-                    line: 0,
-                    message: format!(
-                        "event {i} of trace {case:?} has no time:timestamp; the store needs one"
-                    ),
-                });
-            };
-            batches.push(Event {
-                // From the event's content and position in its trace, never the file's name,
-                // so the same log imported under another name is the same events.
-                id: derive_event_id(
-                    "xes",
-                    format!("{case}\0{i}\0{activity}\0{timestamp}").as_bytes(),
-                ),
-                activity,
-                timestamp,
-                source: source.unwrap_or_else(|| origin.clone()),
-                keys: vec![BusinessKey::new(case_key, &case)],
-                trace_id: None,
-                span_id: None,
-                attributes,
-            })?;
+            let key = BusinessKey::new(case_key, &case);
+            batches.push(xes_event(&event, i, key, of_case, &origin)?)?;
         }
         Ok(())
     })?;
     batches.report.cases = cases;
     batches.report.times_assumed_utc = summary.dates_assumed_utc;
     Ok(())
+}
+
+/// Values by name: a trace's attributes or their XES types, as its first event carries them.
+type Named = Vec<(String, Value)>;
+
+/// Event `i` of the trace of case `key` (its first carrying the trace's attributes and types,
+/// `of_case`): activity, time (an interval event from its start to its completion), resource
+/// (`origin` when none) and every attribute with its XES type.
+fn xes_event(
+    event: &XesEvent<'_>,
+    i: usize,
+    key: BusinessKey,
+    (case_attributes, case_types): (Named, Named),
+    origin: &str,
+) -> Result<Event, MinerError> {
+    let (mut activity, mut timestamp, mut source) = (String::new(), None, None);
+    let mut start = None;
+    for a in event.attributes() {
+        match a.key {
+            "concept:name" => activity = a.value.to_string(),
+            "time:timestamp" => timestamp = a.micros,
+            START_TIMESTAMP => start = a.micros,
+            "org:resource" => source = Some(a.value.to_string()),
+            _ => {}
+        }
+    }
+    let mut attributes: Map<String, Value> = event.json_attributes().into_iter().collect();
+    let mut types: Map<String, Value> = event.json_types().into_iter().collect();
+    attributes.extend(case_attributes);
+    types.extend(case_types);
+    attributes.insert(XES_TYPES_ATTRIBUTE.into(), Value::Object(types));
+    // An interval event is a step that lasts: stored from its start to its completion.
+    let (timestamp, end) = match (start, timestamp) {
+        (Some(start), Some(end)) => (Some(start), Some(end)),
+        (_, t) => (t, None),
+    };
+    if let Some(end) = end {
+        attributes.insert(END_ATTRIBUTE.into(), Value::from(end));
+    }
+    let case = &key.value;
+    let Some(timestamp) = timestamp else {
+        return Err(MinerError::Xes {
+            line: 0,
+            message: format!(
+                "event {i} of trace {case:?} has no time:timestamp; the store needs one"
+            ),
+        });
+    };
+    Ok(Event {
+        // From the event's content and position in its trace, never the file's name, so the
+        // same log imported under another name is the same events.
+        id: derive_event_id(
+            "xes",
+            format!("{case}\0{i}\0{activity}\0{timestamp}").as_bytes(),
+        ),
+        activity,
+        timestamp,
+        source: source.unwrap_or_else(|| origin.to_string()),
+        keys: vec![key],
+        trace_id: None,
+        span_id: None,
+        attributes,
+    })
 }
 
 fn import_csv(
