@@ -3,7 +3,7 @@
 
 use anyhow::{bail, Context};
 use collector::discover::{
-    discover, read_sample, span_key_rules, stored_sample, DiscoverOptions, Discovery,
+    discover, read_sample, span_key_rules, stored_sample, DiscoverOptions, Discovery, KeyProposal,
 };
 use serde_json::Value;
 use std::path::PathBuf;
@@ -188,26 +188,7 @@ fn report(what: &str, d: &Discovery) -> String {
         }
     }
     for key in &d.keys {
-        let pointers: Vec<String> = key
-            .fields
-            .iter()
-            .map(|f| match f.types.as_slice() {
-                [] => f.pointer.clone(),
-                types => format!("{} on {}", f.pointer, types.join(", ")),
-            })
-            .collect();
-        let _ = writeln!(
-            out,
-            "  {} key {:<10} {}: {:.0}% of events, {} types, {} values (e.g. {})\n      {}",
-            if key.applied() { "+" } else { "-" },
-            key.kind,
-            pointers.join("; "),
-            key.event_share * 100.0,
-            key.types.len(),
-            key.values,
-            key.samples.join(", "),
-            key.verdict.reason
-        );
+        out.push_str(&key_line(key));
     }
     for field in &d.causation {
         let _ = writeln!(
@@ -248,4 +229,27 @@ fn report(what: &str, d: &Discovery) -> String {
         d.outcome.instances, d.outcome.correlated_events, d.outcome.uncorrelated_events
     );
     out
+}
+
+/// A proposed key with its fields, figures and verdict (`+` applied, `-` not), for a terminal.
+fn key_line(key: &KeyProposal) -> String {
+    let pointers: Vec<String> = key
+        .fields
+        .iter()
+        .map(|f| match f.types.as_slice() {
+            [] => f.pointer.clone(),
+            types => format!("{} on {}", f.pointer, types.join(", ")),
+        })
+        .collect();
+    format!(
+        "  {} key {:<10} {}: {:.0}% of events, {} types, {} values (e.g. {})\n      {}\n",
+        if key.applied() { "+" } else { "-" },
+        key.kind,
+        pointers.join("; "),
+        key.event_share * 100.0,
+        key.types.len(),
+        key.values,
+        key.samples.join(", "),
+        key.verdict.reason
+    )
 }
