@@ -23,6 +23,39 @@ fn case_arrays(
         .parenthesized();
     let mut selected = Sql::new("SELECT case_id, evs FROM ");
     selected.append(cases).push(" WHERE 1");
+    narrow_by_steps(&mut selected, filter);
+    if let Some(key) = &filter.key {
+        selected.push(" AND case_id IN ").append(carrying(key));
+    }
+    if let Some((rule, status)) = judged {
+        selected
+            .push(" AND case_id IN ")
+            .append(in_status(rule, status));
+    }
+    if let Some((name, value)) = &filter.attribute {
+        selected
+            .push(" AND case_id IN ")
+            .append(with_attribute(name, value));
+    }
+    let projected = projected(activities, selected);
+    let mut arrays = Sql::new(
+        "SELECT case_id, arrayMap(e -> e.3, kept) AS acts, arrayMap(e -> e.1, kept) AS tss, \
+         arrayMap(e -> e.4, kept) AS lcs, arrayMap(e -> e.5, kept) AS ends, \
+         arrayMap(e -> e.6, kept) AS spans FROM ",
+    );
+    arrays
+        .append(projected.parenthesized())
+        .push(" WHERE notEmpty(kept)");
+    arrays.parenthesized()
+}
+
+/// How long a case of steps `evs` lasts: from its first step to its last.
+const CASE_DURATION: &str =
+    "arrayReduce('max', arrayMap(e -> e.1, evs)) - arrayReduce('min', arrayMap(e -> e.1, evs))";
+
+/// The conditions of `filter` on a case's steps `evs`: its time range, variant, activities
+/// present or absent, a directly-follows pair, its duration.
+fn narrow_by_steps(selected: &mut Sql, filter: &CaseFilter) {
     if filter.from.is_some() || filter.to.is_some() {
         selected.push(" AND arrayExists(e -> 1");
         if let Some(from) = filter.from {
@@ -67,24 +100,16 @@ fn case_arrays(
     for (limit, test) in [(filter.min_duration, " >= "), (filter.max_duration, " <= ")] {
         if let Some(limit) = limit {
             selected
-                .push(" AND arrayReduce('max', arrayMap(e -> e.1, evs)) - arrayReduce('min', arrayMap(e -> e.1, evs))")
+                .push(" AND ")
+                .push(CASE_DURATION)
                 .push(test)
                 .bind(Value::Int(limit));
         }
     }
-    if let Some(key) = &filter.key {
-        selected.push(" AND case_id IN ").append(carrying(key));
-    }
-    if let Some((rule, status)) = judged {
-        selected
-            .push(" AND case_id IN ")
-            .append(in_status(rule, status));
-    }
-    if let Some((name, value)) = &filter.attribute {
-        selected
-            .push(" AND case_id IN ")
-            .append(with_attribute(name, value));
-    }
+}
+
+/// The cases of `selected` with their steps kept to `activities` (all when none).
+fn projected(activities: Option<&[String]>, selected: Sql) -> Sql {
     let mut projected = Sql::new("SELECT case_id, ");
     match activities {
         None => projected.push("evs"),
@@ -97,15 +122,7 @@ fn case_arrays(
     projected
         .push(" AS kept FROM ")
         .append(selected.parenthesized());
-    let mut arrays = Sql::new(
-        "SELECT case_id, arrayMap(e -> e.3, kept) AS acts, arrayMap(e -> e.1, kept) AS tss, \
-         arrayMap(e -> e.4, kept) AS lcs, arrayMap(e -> e.5, kept) AS ends, \
-         arrayMap(e -> e.6, kept) AS spans FROM ",
-    );
-    arrays
-        .append(projected.parenthesized())
-        .push(" WHERE notEmpty(kept)");
-    arrays.parenthesized()
+    projected
 }
 
 /// `DurationStats` of an Array(Int64) expression, as a tuple (count, total, mean, median, p95,
