@@ -89,7 +89,29 @@ fn event(id: &str, activity: &str, t: i64, keys: &[(&str, &str)]) -> Event {
 macro_rules! contract_tests {
     ($(#[$attr:meta])* $check:ident => $body:block) => {
         $crate::store::contract::contract_tests!(@each [$(#[$attr])*] $check $body;
-            rebuilds_the_generated_orders, dedupes_by_event_id, merges_instances_on_a_late_link, links_keys_without_events, keeps_uncorrelated_events, filters_and_projects_statistics, searches_and_pages_instances, keeps_dead_letters_once, stitches_traces_and_times_spans, keeps_object_attributes_over_time, keeps_the_rules_it_is_written_with, keeps_the_model_uploaded_last, keeps_process_state_equal_to_a_recompute, keeps_process_state_through_late_events, retention_deletes_old_instances_whole, retention_spares_running_instances_until_idle, retention_deletes_old_keyless_events, an_evicted_instance_comes_back_whole_when_a_key_reappears, a_store_that_forgets_idle_instances_answers_as_one_that_keeps_them, drills_down_to_the_instances_behind_a_step, filters_instances_and_statistics_alike, judges_each_step_by_its_own_limit, learns_each_steps_limit_from_history);
+            rebuilds_the_generated_orders,
+            dedupes_by_event_id,
+            merges_instances_on_a_late_link,
+            links_keys_without_events,
+            keeps_uncorrelated_events,
+            filters_and_projects_statistics,
+            searches_and_pages_instances,
+            keeps_dead_letters_once,
+            stitches_traces_and_times_spans,
+            keeps_object_attributes_over_time,
+            keeps_the_rules_it_is_written_with,
+            keeps_the_model_uploaded_last,
+            keeps_process_state_equal_to_a_recompute,
+            keeps_process_state_through_late_events,
+            retention_deletes_old_instances_whole,
+            retention_spares_running_instances_until_idle,
+            retention_deletes_old_keyless_events,
+            an_evicted_instance_comes_back_whole_when_a_key_reappears,
+            a_store_that_forgets_idle_instances_answers_as_one_that_keeps_them,
+            drills_down_to_the_instances_behind_a_step,
+            filters_instances_and_statistics_alike,
+            judges_each_step_by_its_own_limit,
+            learns_each_steps_limit_from_history);
     };
     (@each $attrs:tt $check:ident $body:block; $($name:ident),*) => {
         $($crate::store::contract::contract_tests!(@one $attrs $check $body $name);)*

@@ -38,6 +38,12 @@ fn search_condition(search: &str) -> (String, Vec<SqlValue>) {
 
 const SUMMARY_COLUMNS: &str = "id, label, events, first_ts, last_ts, last_activity";
 const EVENT_COLUMNS: &str = "id, activity, ts, source, keys, trace_id, span_id, attributes";
+/// An instance's keys, by kind and value.
+const KEYS_OF_INSTANCE: &str =
+    "SELECT kind, value FROM keys WHERE instance = ?1 ORDER BY kind, value";
+/// The instances merged into one, in the order they were.
+const MERGES_INTO_INSTANCE: &str =
+    "SELECT absorbed, absorbed_label, by_event FROM merges WHERE survivor = ?1 ORDER BY rowid";
 
 impl StoreRead for EmbeddedStore {
     fn keys(&self) -> Result<Vec<BusinessKey>, CollectorError> {
@@ -148,24 +154,44 @@ impl StoreRead for EmbeddedStore {
             let status = self.status_sql(conn)?;
             let mut params = status.params.clone();
             params.push(SqlValue::Integer(id));
+            let one = format!(
+                "SELECT {SUMMARY_COLUMNS}, {} FROM instances WHERE id = ?",
+                status.expr
+            );
             let summary = conn
-                .query_row(
-                    &format!("SELECT {SUMMARY_COLUMNS}, {} FROM instances WHERE id = ?", status.expr),
-                    params_from_iter(params.iter()),
-                    summary_from_row,
-                )
+                .query_row(&one, params_from_iter(params.iter()), summary_from_row)
                 .optional()?;
-            let Some(summary) = summary else { return Ok(None) };
+            let Some(summary) = summary else {
+                return Ok(None);
+            };
             let keys = conn
-                .prepare_cached("SELECT kind, value FROM keys WHERE instance = ?1 ORDER BY kind, value")?
-                .query_map([id], |r| Ok(BusinessKey::new(r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+                .prepare_cached(KEYS_OF_INSTANCE)?
+                .query_map([id], |r| {
+                    Ok(BusinessKey::new(
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                    ))
+                })?
                 .collect::<Result<Vec<_>, _>>()?;
-            let events = query_events(conn, &format!("SELECT {EVENT_COLUMNS} FROM events WHERE instance = ?1 ORDER BY ts, seq"), id)?;
+            let of_instance =
+                format!("SELECT {EVENT_COLUMNS} FROM events WHERE instance = ?1 ORDER BY ts, seq");
+            let events = query_events(conn, &of_instance, id)?;
             let merges = conn
-                .prepare_cached("SELECT absorbed, absorbed_label, by_event FROM merges WHERE survivor = ?1 ORDER BY rowid")?
-                .query_map([id], |r| Ok(MergeRecord { absorbed: r.get(0)?, absorbed_label: r.get(1)?, by_event: r.get(2)? }))?
+                .prepare_cached(MERGES_INTO_INSTANCE)?
+                .query_map([id], |r| {
+                    Ok(MergeRecord {
+                        absorbed: r.get(0)?,
+                        absorbed_label: r.get(1)?,
+                        by_event: r.get(2)?,
+                    })
+                })?
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(Some(InstanceDetail { summary, keys, events, merges }))
+            Ok(Some(InstanceDetail {
+                summary,
+                keys,
+                events,
+                merges,
+            }))
         })
     }
 
