@@ -40,7 +40,8 @@ enum Command {
     Check(commands::check::CheckArgs),
     /// Mine an event log file: counts, variants, directly-follows graph.
     Mine(commands::mine::MineArgs),
-    /// Export the map, DFG, variants, bottlenecks or instances of a store.
+    /// Export a store's map, report, model, DFG, variants, bottlenecks, instances or event log,
+    /// the same files as the UI's downloads.
     Export(commands::export::ExportArgs),
     /// Write a generated order-fulfilment stream as NDJSON (import it with
     /// `--config fixtures/order-flow.toml`, the demo's correlation rules).
