@@ -11,9 +11,9 @@ COPY . .
 RUN apt-get update \
     && apt-get install -y --no-install-recommends cmake \
     && rm -rf /var/lib/apt/lists/* \
-    && cargo build --release --locked -p flowsight \
-    && objcopy --only-keep-debug target/release/flowsight /flowsight.debug \
-    && objcopy --strip-debug --add-gnu-debuglink=/flowsight.debug target/release/flowsight /flowsight
+    && cargo build --profile dist --locked -p flowsight \
+    && objcopy --only-keep-debug target/dist/flowsight /flowsight.debug \
+    && objcopy --strip-debug --add-gnu-debuglink=/flowsight.debug target/dist/flowsight /flowsight
 
 FROM debian:bookworm-slim
 # CA certificates: webhooks and ClickHouse over HTTPS check their peers.

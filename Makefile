@@ -16,10 +16,10 @@ demo:
 ## dist: the release binary to ship, without debug information (dist/flowsight, about 27 MB), and
 ##       that information kept beside it (dist/flowsight.debug; gdb and perf find it through a debug link)
 dist:
-	cargo build --release
+	cargo build --profile dist
 	mkdir -p dist
-	objcopy --only-keep-debug $(TARGET_DIR)/release/flowsight dist/flowsight.debug
-	objcopy --strip-debug --add-gnu-debuglink=dist/flowsight.debug $(TARGET_DIR)/release/flowsight dist/flowsight
+	objcopy --only-keep-debug $(TARGET_DIR)/dist/flowsight dist/flowsight.debug
+	objcopy --strip-debug --add-gnu-debuglink=dist/flowsight.debug $(TARGET_DIR)/dist/flowsight dist/flowsight
 
 ## test: lint, the alerting rules (promtool), Rust unit/integration/end-to-end tests, ClickHouse store tests on a real server (and its SQL on current ClickHouse), browser tests,
 ##       Kafka tests on a real broker, OTLP tests with the OpenTelemetry SDK, pm4py oracle check

@@ -6,6 +6,7 @@
 //! ([`arrange`]) is shared with the BPMN export's diagram.
 
 pub mod arrange;
+mod contrast;
 mod layered;
 mod objects;
 mod svg;

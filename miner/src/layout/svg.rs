@@ -1,6 +1,7 @@
 //! SVG rendering of a laid-out process map, self-contained (inline styles, no scripts), so it
 //! can be served, downloaded and embedded in a report alike.
 
+use super::contrast::{activity_shade, ink_on};
 use super::{MapLayout, NodeKind, PlacedEdge, PlacedNode};
 use crate::discovery::ActivityStats;
 use crate::filter::{is_span, Arc, ProcessMap};
@@ -379,11 +380,7 @@ fn write_node(
         NodeKind::Activity(a) => {
             let activity = &map.activities[a];
             let share = node_count(metric, activity) as f64 / max_activity;
-            let shade = [
-                235 - (150.0 * share) as u8,
-                242 - (110.0 * share) as u8,
-                255 - (60.0 * share) as u8,
-            ];
+            let shade = activity_shade(share);
             let fill = format!("rgb({},{},{})", shade[0], shade[1], shade[2]);
             let ink = ink_on(shade);
             let detail = node_detail(metric, activity);
@@ -407,35 +404,6 @@ fn write_node(
                 detail = escape_xml(&detail),
             );
         }
-    }
-}
-
-/// The relative luminance of an sRGB colour (WCAG 2), 0 for black to 1 for white.
-fn luminance(colour: [u8; 3]) -> f64 {
-    let linear = |c: u8| {
-        let c = f64::from(c) / 255.0;
-        if c <= 0.04045 {
-            c / 12.92
-        } else {
-            ((c + 0.055) / 1.055).powf(2.4)
-        }
-    };
-    0.2126 * linear(colour[0]) + 0.7152 * linear(colour[1]) + 0.0722 * linear(colour[2])
-}
-
-/// The contrast ratio of two colours (WCAG 2), 1 to 21.
-fn contrast(a: [u8; 3], b: [u8; 3]) -> f64 {
-    let (a, b) = (luminance(a) + 0.05, luminance(b) + 0.05);
-    a.max(b) / a.min(b)
-}
-
-/// Black or white, whichever reads better on `fill`: one of them always has a contrast of at
-/// least 4.58:1 (WCAG AA asks 4.5:1 for text).
-fn ink_on(fill: [u8; 3]) -> &'static str {
-    if contrast(fill, [255; 3]) >= contrast(fill, [0; 3]) {
-        "#fff"
-    } else {
-        "#000"
     }
 }
 
@@ -555,24 +523,6 @@ mod tests {
     use crate::layout::layout;
     use crate::log::EventLogBuilder;
     use crate::time::MINUTE;
-
-    #[test]
-    fn text_on_activities_has_a_contrast_of_at_least_4_5() {
-        for step in 0..=100 {
-            let share = f64::from(step) / 100.0;
-            let fill = [
-                235 - (150.0 * share) as u8,
-                242 - (110.0 * share) as u8,
-                255 - (60.0 * share) as u8,
-            ];
-            let ink = if ink_on(fill) == "#fff" {
-                [255; 3]
-            } else {
-                [0; 3]
-            };
-            assert!(contrast(fill, ink) >= 4.5, "{fill:?}");
-        }
-    }
 
     #[test]
     fn draws_every_activity_and_arc_with_mode_specific_labels() {
