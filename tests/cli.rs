@@ -305,7 +305,7 @@ fn import_and_mine_take_each_file_for_the_same_format() {
         let out = flowsight(&["mine", copy]);
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
-            !out.status.success() && err.contains(&format!("a {format} file; mine reads XES")),
+            !out.status.success() && err.contains(&format!("{format} is not read by mine")),
             "{name}: {err}"
         );
     }
@@ -800,7 +800,10 @@ fn each_mistake_gives_one_line_fails_and_creates_nothing() {
             &["import", "--store", "new_store", &ocel, "--case", "x"],
             "needs --case, --activity and --timestamp",
         ),
-        (&["mine", &ocel], "mine reads XES event logs"),
+        (
+            &["mine", &ocel],
+            "is not read by mine, which reads XES event logs",
+        ),
         (&["mine", "."], ". is a directory"),
         (
             &[

@@ -78,7 +78,9 @@ pub enum CollectorError {
 pub struct BackendError(Box<dyn std::error::Error + Send + Sync>);
 
 impl BackendError {
-    /// The backend's error as its own type, for the backend that raised it.
+    /// The backend's error as its own type, for the backend that raised it (the ClickHouse
+    /// store tells an unreachable server apart).
+    #[cfg(feature = "clickhouse")]
     pub(crate) fn downcast_ref<E: std::error::Error + 'static>(&self) -> Option<&E> {
         self.0.downcast_ref()
     }

@@ -41,6 +41,16 @@ pub enum MinerError {
     /// A log cannot be checked against a model; the message says why.
     #[error("{0}")]
     Conformance(String),
+    /// An OCEL 2.0 SQLite file could not be read or written; the message says what it holds
+    /// that is refused, or SQLite's own error.
+    #[cfg(feature = "ocel-sqlite")]
+    #[error("{path}: {message}")]
+    OcelSqlite {
+        /// The file.
+        path: String,
+        /// What was wrong.
+        message: String,
+    },
     /// An OCEL 2.0 document broke a rule of the format.
     #[error("invalid OCEL 2.0: {message}")]
     Ocel {

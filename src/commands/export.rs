@@ -131,7 +131,7 @@ fn write_ocel_sqlite(
         counted(ocel.objects.len() as u64, "object")
     );
     spinner.set_message(format!("writing {detail}"));
-    collector::sources::files::write_ocel_sqlite(&ocel, path)?;
+    miner::formats::ocel_sqlite::write_ocel_sqlite(&ocel, path)?;
     spinner.finish_and_clear();
     Ok(detail)
 }

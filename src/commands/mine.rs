@@ -57,7 +57,7 @@ fn check_log(path: &Path) -> anyhow::Result<()> {
     let format = LogFormat::of_file(path, &path.to_string_lossy())?;
     if format != LogFormat::Xes {
         anyhow::bail!(
-            "{}: a {} file; mine reads XES event logs (.xes, .xes.gz): import OCEL, CSV or JSON lines into a store (flowsight import) and export or serve it",
+            "{}: {} is not read by mine, which reads XES event logs (.xes, .xes.gz): import OCEL, CSV or JSON lines into a store (flowsight import) and export or serve it",
             path.display(),
             format.label()
         );

@@ -5,6 +5,8 @@ pub mod csv;
 pub mod csv_read;
 pub mod log_format;
 pub mod ocel_json;
+#[cfg(feature = "ocel-sqlite")]
+pub mod ocel_sqlite;
 pub mod ocel_xml;
 pub mod summary;
 pub mod xes;

@@ -1,16 +1,15 @@
 //! Event log files into the store: XES and CSV (one instance per case) and OCEL 2.0 in its
-//! three encodings (JSON and XML are parsed by the miner; the SQLite encoding needs a database
-//! reader, so it lives here), whose objects become business keys.
+//! three encodings (read by the miner; SQLite through its `ocel-sqlite` feature), whose objects
+//! become business keys.
 
 mod import;
-mod ocel_sqlite;
 
 pub use import::{import_file, ImportOptions, ImportReport};
-pub use ocel_sqlite::{read_ocel_sqlite, write_ocel_sqlite};
 
 use crate::store::{KeyLink, ObjectAttribute};
 use crate::CollectorError;
 use miner::formats::log_format::LogFormat;
+use miner::formats::ocel_sqlite::read_ocel_sqlite;
 use miner::formats::{ocel_json::read_ocel_json, ocel_xml::read_ocel_xml};
 use miner::log::{BusinessKey, Event, Ocel};
 use serde_json::Value;
@@ -39,7 +38,10 @@ pub fn read_ocel(path: &Path, format: LogFormat) -> Result<Ocel, CollectorError>
     match format {
         LogFormat::OcelJson => read_ocel_json(open()?).map_err(bad),
         LogFormat::OcelXml => read_ocel_xml(open()?).map_err(bad),
-        LogFormat::OcelSqlite => read_ocel_sqlite(path),
+        LogFormat::OcelSqlite => read_ocel_sqlite(path).map_err(|e| match e {
+            miner::MinerError::OcelSqlite { message, .. } => file_error(path, message),
+            other => bad(other),
+        }),
         other => Err(file_error(
             path,
             format!(

@@ -1,14 +1,15 @@
-//! Reading the OCEL 2.0 SQLite encoding: `event`, `object`, `event_object`, `object_object`
-//! and one attribute table per event and object type (`event_<map>`, `object_<map>`).
-//! Ids stored as integers are read as strings.
+//! The OCEL 2.0 SQLite encoding, read and written: `event`, `object`, `event_object`,
+//! `object_object` and one attribute table per event and object type (`event_<map>`,
+//! `object_<map>`). Ids stored as integers are read as strings. It needs SQLite (compiled from
+//! C), so it is the miner's `ocel-sqlite` feature, off by default.
 //!
 //! A file to import is untrusted: it is opened read-only, a file holding views or triggers
 //! (whose SQL would run inside our queries: a recursive view never ends) is refused, the page
 //! cache is capped and each query has a time budget.
 
-use crate::CollectorError;
-use miner::log::{Ocel, OcelEvent, OcelObject, Relation};
-use miner::time::{format_timestamp, parse_timestamp, Micros, Zone};
+use crate::log::{Ocel, OcelEvent, OcelObject, Relation};
+use crate::time::{format_timestamp, parse_timestamp, Micros, Zone};
+use crate::MinerError;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, Transaction};
 use serde_json::{Map, Value};
@@ -46,7 +47,7 @@ struct TypedRow {
 }
 
 /// Every row of every per-type table listed in `{prefix}_map_type`.
-fn type_table_rows(conn: &Untrusted, prefix: &str) -> Result<Vec<TypedRow>, CollectorError> {
+fn type_table_rows(conn: &Untrusted, prefix: &str) -> Result<Vec<TypedRow>, Failure> {
     let mut maps = conn.prepare(&format!("SELECT ocel_type_map FROM {prefix}_map_type"))?;
     let maps: Vec<String> = maps
         .query_map([], |r| Ok(text(r.get_ref(0)?)))?
@@ -84,10 +85,7 @@ fn type_table_rows(conn: &Untrusted, prefix: &str) -> Result<Vec<TypedRow>, Coll
 }
 
 /// Qualified relations from a `(source, target, qualifier)` query, grouped by source.
-fn read_relations(
-    conn: &Untrusted,
-    sql: &str,
-) -> Result<HashMap<String, Vec<Relation>>, CollectorError> {
+fn read_relations(conn: &Untrusted, sql: &str) -> Result<HashMap<String, Vec<Relation>>, Failure> {
     let mut grouped: HashMap<String, Vec<Relation>> = HashMap::new();
     let mut stmt = conn.prepare(sql)?;
     let mut rows = stmt.query([])?;
@@ -111,11 +109,7 @@ const CACHE_KIB: i64 = 64 << 10;
 
 /// Opens an untrusted OCEL SQLite file: read-only, tables only, bounded cache, and a time
 /// budget restarted before each query.
-fn open_untrusted(path: &Path) -> Result<Untrusted, CollectorError> {
-    let bad = |message: String| CollectorError::File {
-        path: path.display().to_string(),
-        message,
-    };
+fn open_untrusted(path: &Path) -> Result<Untrusted, Failure> {
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -136,7 +130,7 @@ fn open_untrusted(path: &Path) -> Result<Untrusted, CollectorError> {
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
     if let Some((kind, name)) = code.first() {
-        return Err(bad(format!(
+        return Err(Failure::Refused(format!(
             "the file holds a {kind} ({name:?}): an OCEL 2.0 file to import may hold tables only"
         )));
     }
@@ -167,41 +161,53 @@ impl Untrusted {
     }
 }
 
-/// A query of an imported file interrupted by its budget, as a file error saying so.
-fn over_budget(path: &Path, e: CollectorError) -> CollectorError {
-    let interrupted = match &e {
-        CollectorError::Store(backend) => matches!(
-            backend.downcast_ref::<rusqlite::Error>(),
-            Some(rusqlite::Error::SqliteFailure(f, _))
-                if f.code == rusqlite::ErrorCode::OperationInterrupted
-        ),
-        _ => false,
-    };
-    if !interrupted {
-        return e;
+/// Why an OCEL SQLite file could not be read or written.
+enum Failure {
+    /// SQLite's own error (a query interrupted by its budget among them).
+    Sql(rusqlite::Error),
+    /// What the file holds that is refused or wrong.
+    Refused(String),
+}
+
+impl From<rusqlite::Error> for Failure {
+    fn from(e: rusqlite::Error) -> Self {
+        Failure::Sql(e)
     }
-    CollectorError::File {
-        path: path.display().to_string(),
-        message: format!(
-            "a query ran past its budget of {} s: the file is too large or malformed",
-            QUERY_BUDGET.as_secs()
-        ),
+}
+
+impl Failure {
+    /// The error of file `path`, a query interrupted by its budget said as such.
+    fn of_file(self, path: &Path) -> MinerError {
+        let message = match self {
+            Failure::Sql(rusqlite::Error::SqliteFailure(f, _))
+                if f.code == rusqlite::ErrorCode::OperationInterrupted =>
+            {
+                format!(
+                    "a query ran past its budget of {} s: the file is too large or malformed",
+                    QUERY_BUDGET.as_secs()
+                )
+            }
+            Failure::Sql(e) => e.to_string(),
+            Failure::Refused(message) => message,
+        };
+        MinerError::OcelSqlite {
+            path: path.display().to_string(),
+            message,
+        }
     }
 }
 
 /// Reads an OCEL 2.0 SQLite file, untrusted (see the module's doc).
-pub fn read_ocel_sqlite(path: &Path) -> Result<Ocel, CollectorError> {
-    let conn = open_untrusted(path)?;
-    read_tables(path, &conn).map_err(|e| over_budget(path, e))
+pub fn read_ocel_sqlite(path: &Path) -> Result<Ocel, MinerError> {
+    open_untrusted(path)
+        .and_then(|conn| read_tables(&conn))
+        .map_err(|f| f.of_file(path))
 }
 
-fn read_tables(path: &Path, conn: &Untrusted) -> Result<Ocel, CollectorError> {
-    let bad = |message: String| CollectorError::File {
-        path: path.display().to_string(),
-        message,
-    };
+fn read_tables(conn: &Untrusted) -> Result<Ocel, Failure> {
+    let bad = Failure::Refused;
     let mut ocel = Ocel::default();
-    let mut time = |raw: String, what: &str| -> Result<Micros, CollectorError> {
+    let mut time = |raw: String, what: &str| -> Result<Micros, Failure> {
         let (t, zone) = parse_timestamp(&raw)
             .map_err(|_| bad(format!("{what}: time {raw:?} is not ISO 8601")))?;
         if zone == Zone::AssumedUtc {
@@ -317,7 +323,7 @@ fn type_tables<'a>(
     types: &'a BTreeMap<&'a str, BTreeSet<&'a str>>,
     extra: &str,
     taken: &mut HashSet<String>,
-) -> Result<HashMap<&'a str, (String, &'a BTreeSet<&'a str>)>, CollectorError> {
+) -> Result<HashMap<&'a str, (String, &'a BTreeSet<&'a str>)>, Failure> {
     let mut tables = HashMap::new();
     for (kind, attributes) in types {
         let map = map_name(kind, taken);
@@ -344,7 +350,7 @@ fn write_events(
     tx: &Transaction<'_>,
     ocel: &Ocel,
     taken: &mut HashSet<String>,
-) -> Result<(), CollectorError> {
+) -> Result<(), Failure> {
     // One attribute table per event type, with the attributes its events carry.
     let mut event_types: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for e in &ocel.events {
@@ -390,7 +396,7 @@ fn write_objects(
     tx: &Transaction<'_>,
     ocel: &Ocel,
     taken: &mut HashSet<String>,
-) -> Result<(), CollectorError> {
+) -> Result<(), Failure> {
     let mut object_types: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for o in &ocel.objects {
         object_types
@@ -419,7 +425,7 @@ fn write_object(
     o: &OcelObject,
     map: &str,
     attributes: &BTreeSet<&str>,
-) -> Result<(), CollectorError> {
+) -> Result<(), Failure> {
     tx.execute("INSERT INTO object VALUES (?1, ?2)", [&o.id, &o.kind])?;
     // Rows with the first value of each attribute, then one row per later change.
     let mut rows: Vec<(i64, Option<&str>, &str, &Value)> = Vec::new();
@@ -432,7 +438,7 @@ fn write_object(
     let write_row = |time: i64,
                      changed: Option<&str>,
                      values: &dyn Fn(&str) -> Option<Value>|
-     -> Result<(), CollectorError> {
+     -> Result<(), Failure> {
         let mut row = vec![
             rusqlite::types::Value::Text(o.id.clone()),
             rusqlite::types::Value::Text(format_timestamp(time)),
@@ -476,13 +482,15 @@ fn write_object(
 }
 
 /// Writes `ocel` as a new OCEL 2.0 SQLite file at `path` (which must not exist yet).
-pub fn write_ocel_sqlite(ocel: &Ocel, path: &Path) -> Result<(), CollectorError> {
+pub fn write_ocel_sqlite(ocel: &Ocel, path: &Path) -> Result<(), MinerError> {
     if path.exists() {
-        return Err(CollectorError::File {
-            path: path.display().to_string(),
-            message: "already exists; not overwritten".into(),
-        });
+        return Err(Failure::Refused("already exists; not overwritten".into()).of_file(path));
     }
+    write_tables(ocel, path).map_err(|f| f.of_file(path))
+}
+
+/// The tables of `ocel` in a new SQLite file at `path`, in one transaction.
+fn write_tables(ocel: &Ocel, path: &Path) -> Result<(), Failure> {
     let mut conn = Connection::open(path)?;
     let tx = conn.transaction()?;
     tx.execute_batch(
@@ -508,7 +516,7 @@ mod tests {
 
     #[test]
     fn what_is_written_reads_back_the_same() {
-        let ocel = miner::formats::ocel_json::read_ocel_json(
+        let ocel = crate::formats::ocel_json::read_ocel_json(
             r#"{"objects":[{"id":"o1","type":"Purchase Order","attributes":[{"name":"qty","time":"1970-01-01T00:00:00Z","value":3},{"name":"qty","time":"2026-01-05T09:00:00Z","value":4}],
                  "relationships":[{"objectId":"i1","qualifier":"contains"}]},{"id":"i1","type":"item"}],
                 "events":[{"id":"e1","type":"Create PO","time":"2026-01-05T08:00:00Z","attributes":[{"name":"by","value":"Mike"}],
