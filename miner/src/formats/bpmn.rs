@@ -131,17 +131,8 @@ fn place(graph: &Graph) -> Diagram {
             forward_flow(graph, (a, b), points)
         };
     }
-    for &(node, flow) in &arranged.self_loops {
-        let (x, y) = centres[node];
-        let (w, h) = graph.nodes[node].size();
-        routes[flow] = vec![
-            (x + w / 2.0, y),
-            (x + w / 2.0 + 20.0, y),
-            (x + w / 2.0 + 20.0, y + h / 2.0 + 20.0),
-            (x, y + h / 2.0 + 20.0),
-            (x, y + h / 2.0),
-        ];
-    }
+    // Every flow of a process tree's graph leads to another node.
+    debug_assert!(arranged.self_loops.is_empty());
     Diagram { centres, routes }
 }
 

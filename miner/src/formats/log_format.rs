@@ -7,7 +7,6 @@
 //! events). A name with no known ending is read as XES, the format of process-mining logs.
 
 use crate::MinerError;
-use flate2::read::MultiGzDecoder;
 use quick_xml::events::Event as XmlEvent;
 use std::io::Read;
 use std::path::Path;
@@ -106,18 +105,10 @@ fn xml_format(path: &Path) -> Result<LogFormat, MinerError> {
         what: path.display().to_string(),
         source,
     };
-    let mut head = Vec::new();
-    let mut file = std::fs::File::open(path).map_err(io)?;
-    let mut magic = [0u8; 2];
-    let gzipped = file.read(&mut magic).map_err(io)? == 2 && magic == [0x1f, 0x8b];
     let file = std::fs::File::open(path).map_err(io)?;
-    let read = if gzipped {
-        MultiGzDecoder::new(file).take(HEAD).read_to_end(&mut head)
-    } else {
-        file.take(HEAD).read_to_end(&mut head)
-    };
+    let mut head = Vec::new();
     // A gzip stream cut short by `take` is fine: only its start is needed.
-    if let Err(e) = read {
+    if let Err(e) = super::maybe_gunzip(file)?.take(HEAD).read_to_end(&mut head) {
         if head.is_empty() {
             return Err(io(e));
         }
