@@ -4,6 +4,7 @@
 //! step with the `keys` table) and a pool of reader connections, so pages render in parallel
 //! with each other and while a batch is written (WAL lets readers and the writer overlap).
 
+mod checkpoint;
 #[cfg(test)]
 mod eviction_tests;
 mod known_ids;
@@ -67,7 +68,7 @@ impl EmbeddedStore {
         let mut conn = Connection::open(&path)?;
         schema::prepare(&conn)?;
         state::ensure(&mut conn)?;
-        let writer = write::Writer::open(conn, rules.clone())?;
+        let writer = write::Writer::open(conn, &path, rules.clone())?;
         let readers = read_pool::ReadPool::open(&path)?;
         Ok(Self {
             dir: dir.to_path_buf(),
@@ -88,6 +89,7 @@ impl EmbeddedStore {
             .lock()
             .map_err(|_| CollectorError::Internal("writer lock poisoned".into()))?;
         let result = f(&mut writer);
+        writer.after_write();
         self.write_failed
             .store(result.is_err(), std::sync::atomic::Ordering::Relaxed);
         result

@@ -1,5 +1,6 @@
 //! The write path: dedupe, correlate, and keep instances' summaries current, in one transaction.
 
+use super::checkpoint::Checkpoints;
 use super::live::Live;
 use super::retention;
 use super::state::{self, Changes, NewStep, StepCache};
@@ -18,6 +19,7 @@ use miner::log::{Event, Lifecycle};
 use miner::time::Micros;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashMap;
+use std::path::Path;
 
 /// Batches this large are encoded on a thread of their own while they are correlated; for
 /// smaller ones (single HTTP or OTLP requests) starting the thread costs more than it saves.
@@ -29,16 +31,29 @@ pub struct Writer {
     conn: Connection,
     live: Live,
     rules: InstanceRules,
+    checkpoints: Checkpoints,
 }
 
 impl Writer {
-    /// A writer over `conn`; nothing of the history is read into memory.
-    pub fn open(conn: Connection, rules: InstanceRules) -> Result<Self, CollectorError> {
+    /// A writer over `conn`, the database at `path`; nothing of the history is read into
+    /// memory.
+    pub fn open(
+        conn: Connection,
+        path: &Path,
+        rules: InstanceRules,
+    ) -> Result<Self, CollectorError> {
         Ok(Self {
             live: Live::open(&conn, &rules)?,
+            checkpoints: Checkpoints::start(&conn, path)?,
             conn,
             rules,
         })
+    }
+
+    /// Called after each write: copies the log into the database when it is long enough (see
+    /// [`Checkpoints`]).
+    pub fn after_write(&self) {
+        self.checkpoints.after_write(&self.conn);
     }
 
     /// Deletes one slice of the instances idle past `keep` (see [`retention`]).
@@ -229,13 +244,14 @@ impl Writer {
                 HashMap::default();
             for (event, instance) in fresh {
                 let instance = instance.map(|i| effects.root(i));
+                let (transition, end) = (event.transition(), event.end());
                 if let Some(i) = instance {
                     added.add(i, event);
                     new_steps.entry(i).or_default().push(NewStep {
                         activity: &event.activity,
                         at: event.timestamp,
-                        lifecycle: Lifecycle::parse(event.transition()),
-                        end: event.end(),
+                        lifecycle: Lifecycle::parse(transition),
+                        end,
                     });
                 }
                 newest = newest.max(Some(event.timestamp));
@@ -255,8 +271,8 @@ impl Writer {
                     event.span_id,
                     keys,
                     attributes,
-                    event.transition(),
-                    event.end(),
+                    transition,
+                    end,
                 ])?;
                 stored.push((id_hash, tx.last_insert_rowid(), instance));
             }
