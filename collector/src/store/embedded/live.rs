@@ -9,6 +9,7 @@
 //! read on open: a store of any size serves and consumes at once.
 
 use super::known_ids::KnownIds;
+use super::schema::{KEY_IN_GENERATION, NEWEST_KEY_GENERATION};
 use super::state::StepCache;
 use crate::config::InstanceRules;
 use crate::correlate::{Correlator, InstanceId};
@@ -92,8 +93,10 @@ impl Live {
     ) -> Result<(), CollectorError> {
         // Keys probed in this batch, as the hash of the value and the kind.
         let mut probed: HashSet<(i64, &str), RandomState> = HashSet::default();
-        let mut find =
-            conn.prepare_cached("SELECT instance, kind, value FROM keys WHERE value_hash = ?1")?;
+        let mut find = conn.prepare_cached(&format!(
+            "SELECT instance, kind, value FROM keys WHERE {KEY_IN_GENERATION}"
+        ))?;
+        let mut newest_generation = None;
         for key in keys {
             if self.correlator.instance_of(key).is_some() {
                 continue;
@@ -104,16 +107,14 @@ impl Live {
             {
                 continue;
             }
-            let mut stored = None;
-            let mut rows = find.query([value_hash])?;
-            while let Some(row) = rows.next()? {
-                let same = |i, text: &str| row.get_ref(i).is_ok_and(|v| v.as_str() == Ok(text));
-                if same(1, &key.kind) && same(2, &key.value) {
-                    stored = Some(row.get::<_, InstanceId>(0)?);
-                    break;
-                }
-            }
-            drop(rows);
+            let newest = match newest_generation {
+                Some(newest) => newest,
+                None => *newest_generation.insert(
+                    conn.query_row(NEWEST_KEY_GENERATION, [], |r| r.get::<_, Option<i64>>(0))?
+                        .unwrap_or(0),
+                ),
+            };
+            let stored = find_stored(&mut find, key, value_hash, newest)?;
             if let Some(instance) = stored.filter(|&i| !self.correlator.holds(i)) {
                 self.revive(conn, instance)?;
             }
@@ -210,4 +211,24 @@ fn key_loader(conn: &Connection) -> Option<Loader> {
         };
         read().map_err(|e| format!("embedded store: {e}"))
     }))
+}
+
+/// The instance `key` (whose value hashes to `value_hash`) is stored with, looked for
+/// generation by generation from the newest, where keys that come back are most often.
+fn find_stored(
+    find: &mut rusqlite::CachedStatement<'_>,
+    key: &BusinessKey,
+    value_hash: i64,
+    newest_generation: i64,
+) -> Result<Option<InstanceId>, CollectorError> {
+    for generation in (0..=newest_generation).rev() {
+        let mut rows = find.query([generation, value_hash])?;
+        while let Some(row) = rows.next()? {
+            let same = |i, text: &str| row.get_ref(i).is_ok_and(|v| v.as_str() == Ok(text));
+            if same(1, &key.kind) && same(2, &key.value) {
+                return Ok(Some(row.get(0)?));
+            }
+        }
+    }
+    Ok(None)
 }

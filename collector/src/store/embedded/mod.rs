@@ -215,6 +215,32 @@ mod tests {
     }
 
     #[test]
+    fn indexes_the_keys_of_a_version_8_store_by_generation() {
+        let (dir, store) = reopened_after(
+            "8",
+            "DROP INDEX keys_by_generation;
+             CREATE INDEX keys_by_value ON keys(value_hash);
+             PRAGMA user_version = 8;",
+        );
+        let indexes: Vec<String> = rusqlite::Connection::open(dir.path().join(DB_FILE))
+            .unwrap()
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'keys' ORDER BY name")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(indexes, ["keys_by_generation", "keys_by_instance"]);
+        let found = store
+            .instances(&crate::store::InstanceQuery {
+                search: Some("order=8".into()),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(found.total, 1, "search by key after the migration");
+    }
+
+    #[test]
     fn migrates_older_keys_tables_to_hashed_values() {
         let (_dir, store) = reopened_after(
             "7",

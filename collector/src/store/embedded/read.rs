@@ -1,5 +1,6 @@
 //! The read path: the [`Store`] answers, computed next to the data.
 
+use super::schema::KEY_VALUE_HASH_IS;
 use super::{state, EmbeddedStore};
 use crate::correlate::InstanceId;
 use crate::store::event_json::{attributes_from_json, keys_from_json};
@@ -27,7 +28,7 @@ fn search_condition(search: &str) -> (String, Vec<SqlValue>) {
             state::key_condition("", &BusinessKey::new(kind.trim(), value.trim()))
         }
         None => (
-            "id IN (SELECT instance FROM keys WHERE value_hash = ? AND value = ?)".to_string(),
+            format!("id IN (SELECT instance FROM keys WHERE {KEY_VALUE_HASH_IS} AND value = ?)"),
             vec![
                 SqlValue::Integer(stable_hash(search)),
                 SqlValue::Text(search.into()),

@@ -11,6 +11,7 @@
 mod tests;
 mod totals;
 
+use super::schema::KEY_VALUE_HASH_IS;
 use crate::correlate::InstanceId;
 use crate::store::stable_hash::stable_hash;
 use crate::store::standing::LastStep;
@@ -305,7 +306,7 @@ pub fn case_ids(conn: &Connection, filter: &CaseFilter) -> Result<Option<CaseIds
 pub fn key_condition(alias: &str, key: &BusinessKey) -> (String, Vec<SqlValue>) {
     (
         format!(
-            "{alias}id IN (SELECT instance FROM keys WHERE value_hash = ? AND kind = ? AND value = ?)"
+            "{alias}id IN (SELECT instance FROM keys WHERE {KEY_VALUE_HASH_IS} AND kind = ? AND value = ?)"
         ),
         vec![
             SqlValue::Integer(stable_hash(&key.value)),
