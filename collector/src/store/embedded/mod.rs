@@ -215,6 +215,26 @@ mod tests {
     }
 
     #[test]
+    fn the_header_reads_only_the_instances_active_lately() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = EmbeddedStore::open(dir.path(), InstanceRules::default()).unwrap();
+        let sql = read::running_by_step(2, "CASE last_activity WHEN ? THEN ? ELSE ? END");
+        let plan: Vec<String> = store
+            .with_reader(|conn| {
+                let mut explain = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+                let rows = explain.query_map(rusqlite::params_from_iter([0_i64; 6]), |r| {
+                    r.get::<_, String>(3)
+                })?;
+                Ok(rows.collect::<Result<_, _>>()?)
+            })
+            .unwrap();
+        assert!(
+            plan[0].starts_with("SEARCH instances USING INDEX instances_by_last (last_ts>?)"),
+            "{plan:?}"
+        );
+    }
+
+    #[test]
     fn indexes_the_keys_of_a_version_8_store_by_generation() {
         let (dir, store) = reopened_after(
             "8",

@@ -315,12 +315,9 @@ impl StoreRead for EmbeddedStore {
             let totals = state::case_totals(conn, &self.rules.end_activities)?;
             // Only instances active since the longest limit are read: the rest are completed
             // (counted by their last activity in the totals) or stuck.
-            let ends = vec!["?"; self.rules.end_activities.len()].join(", ");
-            let mut stmt = conn.prepare(&format!(
-                "SELECT last_activity, COUNT(*) FROM instances
-                 WHERE last_ts >= ? AND last_activity NOT IN ({ends}) AND last_ts >= ({})
-                 GROUP BY last_activity",
-                status.stuck_before
+            let mut stmt = conn.prepare(&running_by_step(
+                self.rules.end_activities.len(),
+                &status.stuck_before,
             ))?;
             let params = std::iter::once(SqlValue::Integer(status.stuck_everywhere_before()))
                 .chain(status.ends())
@@ -357,6 +354,20 @@ impl StoreRead for EmbeddedStore {
 }
 
 /// The SQL that computes an instance's status, with its parameters, and what it judges by.
+/// The query counting, by last activity, the instances neither ended nor stuck: those whose
+/// last event is later than `stuck_before`, an expression of `last_activity` (parameters: the
+/// earliest such time, `ends` end activities, then those of `stuck_before`). It reads the
+/// instances by their last time: left to itself SQLite read every instance through the index
+/// by step, which gives the groups in order (24 ms at 5 M events, growing with the history).
+pub(super) fn running_by_step(ends: usize, stuck_before: &str) -> String {
+    let ends = vec!["?"; ends].join(", ");
+    format!(
+        "SELECT last_activity, COUNT(*) FROM instances INDEXED BY instances_by_last
+         WHERE last_ts >= ? AND last_activity NOT IN ({ends}) AND last_ts >= ({stuck_before})
+         GROUP BY last_activity"
+    )
+}
+
 struct StatusSql {
     expr: String,
     /// The end activities, then the limits of [`Self::stuck_before`].
