@@ -212,6 +212,40 @@ fn drills_down_to_the_orders_behind_a_number(
         .replace(' ', "%20")
         .replace('→', "%E2%86%92");
     assert_eq!(listed(&format!("variant={joined}")), variant);
+    // Repeated conditions: each activity and each path given, none of the absent ones.
+    let has = |acts: &[String], a: &str| acts.iter().any(|x| x == a);
+    let names: Vec<&str> = counts.keys().copied().collect();
+    // Two activities and a third that splits the instances having both (at most a page).
+    let names = &names;
+    let (a, b, c) = names
+        .iter()
+        .flat_map(|&a| {
+            names
+                .iter()
+                .flat_map(move |&b| names.iter().map(move |&c| (a, b, c)))
+        })
+        .find(|&(a, b, c)| {
+            let both = orders_where(&|acts| has(acts, a) && has(acts, b)).len();
+            let split = orders_where(&|acts| has(acts, a) && has(acts, b) && !has(acts, c)).len();
+            a != b && 0 < split && split < both && split <= 1000
+        })
+        .expect("activities that split the instances");
+    let expected = orders_where(&|acts| has(acts, a) && has(acts, b) && !has(acts, c));
+    assert_eq!(
+        listed(&format!("activity={a}&absent={c}&activity={b}").replace(' ', "%20")),
+        expected
+    );
+    let (next_from, next_to) = (&sample[2], &sample[3]);
+    let on_both_paths = orders_where(&|acts| {
+        [(from, to), (next_from, next_to)]
+            .iter()
+            .all(|(x, y)| acts.windows(2).any(|w| w[0] == **x && w[1] == **y))
+    });
+    assert!(!on_both_paths.is_empty() && on_both_paths.len() <= on_path.len());
+    assert_eq!(
+        listed(&format!("edge={from}%3E{to}&edge={next_from}%3E{next_to}").replace(' ', "%20")),
+        on_both_paths
+    );
     // The pages link there.
     let bottlenecks = get(server, "/bottlenecks");
     assert!(

@@ -39,7 +39,7 @@ def test_a_filter_set_on_the_map_holds_on_every_page_and_export(server, browser)
 
     page.click("header.top nav a[href='/variants']")
     page.wait_for_url(re.compile(rf"/variants\?absent={FILTER}$"))
-    assert page.input_value("input[name=absent]") == FILTER
+    assert page.input_value("input[name=absent][type=hidden]") == FILTER, "kept beside the field that adds one more"
     assert instances_in(page.inner_text("p.summary")) == expected
     assert FILTER not in page.inner_text("#variants")
 
@@ -71,6 +71,24 @@ def test_a_filter_set_on_the_map_holds_on_every_page_and_export(server, browser)
     both = page.request.get(
         server + f"/api/instances?absent={FILTER}&activity=FetchGoodsCommand&limit=1000").json()["total"]
     assert instances_in(page.inner_text("p.summary")) == both
+
+    # A second activity clicked on a map already filtered by one joins it, as the map counted.
+    page.goto(server + f"/map?absent={FILTER}&activity=OrderPlacedEvent")
+    page.locator('#map g.node[data-activity="FetchGoodsCommand"]').click()
+    page.wait_for_url(re.compile(r"/instances\?.*activity=FetchGoodsCommand"))
+    assert "activity=OrderPlacedEvent" in page.url and f"absent={FILTER}" in page.url
+    three = page.request.get(
+        server + f"/api/instances?absent={FILTER}&activity=OrderPlacedEvent&activity=FetchGoodsCommand&limit=1000"
+    ).json()["total"]
+    assert instances_in(page.inner_text("p.summary")) == three
+
+    # Each of them can be left out alone.
+    page.click("#bar-in-force a.chip:has-text('containing FetchGoodsCommand')")
+    page.wait_for_url(re.compile(r"/instances\?"))
+    assert "FetchGoodsCommand" not in page.url and "activity=OrderPlacedEvent" in page.url
+    one = page.request.get(
+        server + f"/api/instances?absent={FILTER}&activity=OrderPlacedEvent&limit=1000").json()["total"]
+    assert instances_in(page.inner_text("p.summary")) == one
 
 
 def test_a_wrong_filter_is_named_on_the_page(server, browser):  # noqa: F811

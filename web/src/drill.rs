@@ -49,9 +49,10 @@ pub fn step_histogram(
     selection: &Selection,
 ) -> Result<Option<(String, u64)>, WebError> {
     let cases = &selection.cases;
-    let step = match (&cases.follows, cases.with.as_slice()) {
+    // A drill-down adds its step to the filters already in force: the step is the last given.
+    let step = match (cases.follows.last(), cases.with.last()) {
         (Some((a, b)), _) => Step::Path(a, b),
-        (None, [a]) => Step::Activity(a),
+        (None, Some(a)) => Step::Activity(a),
         _ => return Ok(None),
     };
     let page = store.instances(&selection.page(0, SAMPLE))?;

@@ -12,6 +12,7 @@ pub mod error;
 pub mod filter_bar;
 pub mod guard;
 pub mod imports;
+mod query;
 pub mod reports;
 mod routes;
 pub mod server;

@@ -12,8 +12,7 @@
     const current = new URLSearchParams(window.location.search);
     const kept = new URLSearchParams();
     for (const name of FILTERS) {
-      const value = current.get(name);
-      if (value) kept.set(name, value);
+      for (const value of current.getAll(name)) if (value) kept.append(name, value);
     }
     if (kept.toString()) link.href = link.pathname + "?" + kept.toString();
   });

@@ -116,8 +116,9 @@
   }
 
   function params() {
-    const data = new URLSearchParams(new FormData(form));
-    for (const [k, v] of [...data.entries()]) if (v === "") data.delete(k);
+    // Empty fields left out one by one: a parameter may repeat (the filter bar's activities).
+    const data = new URLSearchParams();
+    for (const [k, v] of new FormData(form)) if (v !== "") data.append(k, v);
     return data.toString();
   }
 
@@ -173,10 +174,12 @@
     // A path of a case notion other than the instances is not a path of the instances.
     const byInstance = !query.get("notion");
     for (const setting of ["mode", "metric", "steps", "activities", "paths", "notion"]) query.delete(setting);
+    // The clicked step joins the filters in force, as the map counted it under them.
+    const add = (name, value) => { if (!query.getAll(name).includes(value)) query.append(name, value); };
     if (node) {
-      query.set("activity", node.dataset.activity);
+      add("activity", node.dataset.activity);
     } else if (byInstance && edge && !edge.dataset.from.startsWith("▶") && !edge.dataset.to.startsWith("■")) {
-      query.set("edge", edge.dataset.from + ">" + edge.dataset.to);
+      add("edge", edge.dataset.from + ">" + edge.dataset.to);
     } else {
       return;
     }

@@ -21,8 +21,8 @@ pub struct CaseFilter {
     pub with: Vec<String>,
     /// Only instances containing none of these activities.
     pub without: Vec<String>,
-    /// Only instances with this path: the second activity directly follows the first.
-    pub follows: Option<(String, String)>,
+    /// Only instances with each of these paths: the second activity directly follows the first.
+    pub follows: Vec<(String, String)>,
     /// Only instances taking at least this long from first to last event.
     pub min_duration: Option<Micros>,
     /// Only instances taking at most this long from first to last event.
@@ -78,10 +78,11 @@ impl CaseFilter {
                 .collect::<Option<Vec<_>>>()?,
             // An activity never seen is absent from every instance.
             without: self.without.iter().filter_map(|n| id_of(n)).collect(),
-            follows: match &self.follows {
-                None => None,
-                Some((a, b)) => Some((id_of(a)?, id_of(b)?)),
-            },
+            follows: self
+                .follows
+                .iter()
+                .map(|(a, b)| Some((id_of(a)?, id_of(b)?)))
+                .collect::<Option<Vec<_>>>()?,
             min_duration: self.min_duration,
             max_duration: self.max_duration,
         })
@@ -101,8 +102,8 @@ pub struct CaseIds {
     pub with: Vec<u32>,
     /// Activities it does not contain.
     pub without: Vec<u32>,
-    /// A path of the instance.
-    pub follows: Option<(u32, u32)>,
+    /// Paths of the instance.
+    pub follows: Vec<(u32, u32)>,
     /// Shortest first-to-last time.
     pub min_duration: Option<Micros>,
     /// Longest first-to-last time.
@@ -123,7 +124,8 @@ impl CaseIds {
             && !self.without.iter().any(|a| activities.contains(a))
             && self
                 .follows
-                .is_none_or(|(a, b)| activities.windows(2).any(|w| w[0] == a && w[1] == b))
+                .iter()
+                .all(|&(a, b)| activities.windows(2).any(|w| w[0] == a && w[1] == b))
             && self.variant.as_deref().is_none_or(|v| v == activities)
             && self.min_duration.is_none_or(|d| duration >= d)
             && self.max_duration.is_none_or(|d| duration <= d)

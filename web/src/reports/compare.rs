@@ -60,7 +60,7 @@ impl CompareParams {
             ));
         };
         let set = |name: &str, text: &str| -> Result<CaseFilter, WebError> {
-            let params: FilterParams = serde_urlencoded::from_str(text).map_err(|e| {
+            let params: FilterParams = serde_html_form::from_str(text).map_err(|e| {
                 WebError::BadRequest(format!("{name}: {text:?} is not a filter set: {e}"))
             })?;
             let own = params
@@ -85,7 +85,7 @@ fn both(bar: &CaseFilter, own: CaseFilter) -> CaseFilter {
         variant: own.variant.or_else(|| bar.variant.clone()),
         with: [bar.with.clone(), own.with].concat(),
         without: [bar.without.clone(), own.without].concat(),
-        follows: own.follows.or_else(|| bar.follows.clone()),
+        follows: [bar.follows.clone(), own.follows].concat(),
         min_duration: own.min_duration.or(bar.min_duration),
         max_duration: own.max_duration.or(bar.max_duration),
         key: own.key.or_else(|| bar.key.clone()),

@@ -444,7 +444,7 @@ mod tests {
 
     #[test]
     fn resolves_parameters_and_names_bad_ones() {
-        let ok: MapRequest = serde_urlencoded::from_str(
+        let ok: MapRequest = serde_html_form::from_str(
             "mode=performance&activities=40&from=2026-01-05&variant=A%20%E2%86%92%20B",
         )
         .unwrap();
@@ -459,7 +459,7 @@ mod tests {
             ok.cases.variant,
             Some(vec!["A".to_string(), "B".to_string()])
         );
-        let p95: MapRequest = serde_urlencoded::from_str("metric=p95").unwrap();
+        let p95: MapRequest = serde_html_form::from_str("metric=p95").unwrap();
         let p95 = p95.resolve().unwrap();
         assert_eq!(
             (p95.mode, p95.metric),
@@ -482,7 +482,7 @@ mod tests {
             ("paths=101", "paths:"),
             ("to=tomorrow", "to:"),
         ] {
-            let request: MapRequest = serde_urlencoded::from_str(query).unwrap();
+            let request: MapRequest = serde_html_form::from_str(query).unwrap();
             let err = request.resolve().unwrap_err().to_string();
             assert!(err.starts_with(parameter), "{err}");
         }

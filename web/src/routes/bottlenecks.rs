@@ -2,10 +2,11 @@
 
 use super::{encode_query, filtered_stats, page};
 use crate::filter_bar::{FilterBar, FilterParams};
+use crate::query::Query;
 use crate::views::Header;
 use crate::{AppState, WebError};
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Html;
 use axum::routing::get;
 use axum::Router;

@@ -3,11 +3,12 @@
 
 use super::{blocking, encode_query, page};
 use crate::filter_bar::{suggestions, FilterBar, FilterParams};
+use crate::query::Query;
 use crate::reports::charts::{ChartData, DOTTED_CASES};
 use crate::views::Header;
 use crate::{AppState, WebError};
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Html;
 use axum::routing::get;
 use axum::Router;

@@ -4,12 +4,13 @@
 use super::blocking;
 use super::instances::ListParams;
 use super::streamed::streamed;
+use crate::query::Query;
 use crate::reports::charts::{Chart, ChartData};
 use crate::reports::compare::{CompareParams, ComparisonView};
 use crate::reports::table::{Export, ExportRequest, CSV, JSON};
 use crate::reports::{self, MapRequest};
 use crate::{AppState, WebError};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;

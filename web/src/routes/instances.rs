@@ -3,13 +3,14 @@
 
 use super::{blocking, encode_query, page, percent_encode};
 use crate::filter_bar::{optional_number, suggestions, FilterBar, FilterParams};
+use crate::query::Query;
 use crate::reports::Selection;
 use crate::timeline::{steps_gantt_svg, timeline_svg, TimeScale};
 use crate::views::{event_rows, EventRow, Header, InstanceRow};
 use crate::waits::{clock_note, StepRow, WaitView};
 use crate::{AppState, WebError};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;

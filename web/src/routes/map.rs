@@ -2,12 +2,13 @@
 
 use super::{blocking, encode_query, page};
 use crate::filter_bar::{suggestions, FilterBar};
+use crate::query::Query;
 use crate::reports::notion::CaseNotion;
 use crate::reports::{MapRequest, MapView, MAX_DRAWN_ACTIVITIES};
 use crate::views::Header;
 use crate::{AppState, WebError};
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;

@@ -104,7 +104,7 @@ async fn overview(
 }
 
 /// `k=v&…` with values percent-encoded, for links that carry a page's parameters.
-fn encode_query(pairs: &[(&str, String)]) -> String {
+pub(crate) fn encode_query(pairs: &[(&str, String)]) -> String {
     pairs
         .iter()
         .map(|(k, v)| format!("{k}={}", percent_encode(v)))

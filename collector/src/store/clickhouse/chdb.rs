@@ -166,7 +166,7 @@ fn every_query(store: &ClickHouseStore) -> Vec<Sql> {
         .clone();
     let drill = CaseIds {
         with: vec![0],
-        follows: Some((0, 1)),
+        follows: vec![(0, 1)],
         ..Default::default()
     };
     // An activity neither order 3 nor the top variant has, so that the filter bar keeps them.
@@ -351,7 +351,7 @@ fn every_query(store: &ClickHouseStore) -> Vec<Sql> {
     let filter_bar = CaseFilter {
         with: vec![top[1].clone()],
         without: vec![absent],
-        follows: Some((top[0].clone(), top[1].clone())),
+        follows: vec![(top[0].clone(), top[1].clone())],
         min_duration: Some(1),
         max_duration: Some(1_000 * HOUR),
         ..Default::default()

@@ -115,7 +115,11 @@ pub(super) fn assert_same_answers(a: &dyn Store, b: &dyn Store, what: &str) {
     let filter_bar = CaseFilter {
         with: vec![top[top.len() - 1].clone()],
         without: vec![all.activities.last().unwrap().name.clone()],
-        follows: top.windows(2).next().map(|w| (w[0].clone(), w[1].clone())),
+        follows: top
+            .windows(2)
+            .take(1)
+            .map(|w| (w[0].clone(), w[1].clone()))
+            .collect(),
         min_duration: Some(1_000_000),
         max_duration: Some((last - first) / 2),
         ..Default::default()

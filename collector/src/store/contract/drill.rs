@@ -23,8 +23,8 @@ fn labels(store: &dyn Store, cases: CaseFilter, search: Option<&str>) -> (u64, V
     (page.total, labels)
 }
 
-fn edge(from: &str, to: &str) -> Option<(String, String)> {
-    Some((from.into(), to.into()))
+fn edges(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs.iter().map(|&(a, b)| (a.into(), b.into())).collect()
 }
 
 /// The total and sorted labels of these orders.
@@ -78,7 +78,7 @@ pub(crate) fn drills_down_to_the_instances_behind_a_step(factory: Factory<'_>) {
         orders(&["1", "3", "4"])
     );
     let path = |from: &str, to: &str| CaseFilter {
-        follows: edge(from, to),
+        follows: edges(&[(from, to)]),
         ..Default::default()
     };
     assert_eq!(
@@ -91,6 +91,29 @@ pub(crate) fn drills_down_to_the_instances_behind_a_step(factory: Factory<'_>) {
         orders(&[]),
         "C never precedes A"
     );
+    let paths = |pairs: &[(&str, &str)]| CaseFilter {
+        follows: edges(pairs),
+        ..Default::default()
+    };
+    assert_eq!(
+        labels(store.as_ref(), paths(&[("B", "A"), ("A", "C")]), None),
+        orders(&["3"]),
+        "every path given"
+    );
+    assert_eq!(
+        labels(store.as_ref(), paths(&[("A", "B"), ("A", "C")]), None),
+        orders(&[])
+    );
+    let with_both = CaseFilter {
+        with: vec!["B".into(), "C".into()],
+        without: vec!["D".into(), "Z".into()],
+        ..Default::default()
+    };
+    assert_eq!(
+        labels(store.as_ref(), with_both, None),
+        orders(&["1", "3"]),
+        "every activity given, none of those absent"
+    );
     let variant = CaseFilter {
         variant: Some(vec!["A".into(), "B".into(), "C".into()]),
         ..Default::default()
@@ -98,7 +121,7 @@ pub(crate) fn drills_down_to_the_instances_behind_a_step(factory: Factory<'_>) {
     assert_eq!(labels(store.as_ref(), variant, None), orders(&["1"]));
     let both = CaseFilter {
         with: vec!["C".into()],
-        follows: edge("A", "C"),
+        follows: edges(&[("A", "C")]),
         ..Default::default()
     };
     assert_eq!(labels(store.as_ref(), both, None), orders(&["3", "4"]));

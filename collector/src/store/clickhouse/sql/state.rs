@@ -94,7 +94,7 @@ pub fn instances_with(cases: &CaseIds) -> Sql {
                 .push("))");
         }
     }
-    if let Some((a, b)) = cases.follows {
+    for &(a, b) in &cases.follows {
         s.push(" AND arrayExists((x, y) -> x = ")
             .bind(Value::Int(a.into()))
             .push(" AND y = ")

@@ -87,7 +87,7 @@ fn narrow_by_steps(selected: &mut Sql, filter: &CaseFilter) {
                 .push(")");
         }
     }
-    if let Some((a, b)) = &filter.follows {
+    for (a, b) in &filter.follows {
         selected
             .push(" AND arrayExists((x, y) -> x = ")
             .bind(Value::Str(a.clone()))

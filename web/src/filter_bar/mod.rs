@@ -32,15 +32,19 @@ pub struct FilterParams {
     /// Only instances following this variant (activities joined by ` → `).
     #[arg(long)]
     pub variant: Option<String>,
-    /// Only instances containing this activity.
+    /// Only instances containing this activity (repeat for several: each of them).
     #[arg(long)]
-    pub activity: Option<String>,
-    /// Only instances not containing this activity.
+    #[serde(deserialize_with = "one_or_many")]
+    pub activity: Vec<String>,
+    /// Only instances not containing this activity (repeat for several: none of them).
     #[arg(long)]
-    pub absent: Option<String>,
-    /// Only instances where `TO` directly follows `FROM`, written `FROM>TO`.
+    #[serde(deserialize_with = "one_or_many")]
+    pub absent: Vec<String>,
+    /// Only instances where `TO` directly follows `FROM`, written `FROM>TO` (repeat for
+    /// several: each of these paths).
     #[arg(long)]
-    pub edge: Option<String>,
+    #[serde(deserialize_with = "one_or_many")]
+    pub edge: Vec<String>,
     /// Only instances taking at least this long from first to last event (`90s`, `30m`, `2d`).
     #[arg(long)]
     pub min_duration: Option<String>,
@@ -64,35 +68,96 @@ pub(crate) fn given(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
+/// The values given of a parameter that may repeat, trimmed, the empty ones left out.
+fn listed(values: &[String]) -> impl Iterator<Item = &str> {
+    values.iter().map(|v| v.trim()).filter(|v| !v.is_empty())
+}
+
+/// One value of a parameter that may repeat, as people read it.
+fn repeated_phrase(name: &str, value: &str) -> String {
+    match name {
+        "activity" => format!("containing {value}"),
+        "absent" => format!("without {value}"),
+        _ => format!(
+            "where {}",
+            value.replacen('>', " is directly followed by ", 1)
+        ),
+    }
+}
+
+/// The parameters that may repeat, each value one more condition.
+const REPEATED: [&str; 3] = ["activity", "absent", "edge"];
+
+/// A parameter that may repeat, given once or several times (`activity=A&activity=B`, as a
+/// form sends it) or once as text (a flattened query string gives everything as text).
+fn one_or_many<'de, D>(d: D) -> Result<Vec<String>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Given {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match Given::deserialize(d)? {
+        Given::One(one) => vec![one],
+        Given::Many(many) => many,
+    })
+}
+
 impl FilterParams {
     /// The parameters given, in URL order, for links that keep the filters.
     pub fn pairs(&self) -> Vec<(&'static str, String)> {
-        [
+        let single = |name, value| given(value).map(|v| (name, v.to_string()));
+        let repeated = |name, values: &[String]| {
+            listed(values)
+                .map(|v| (name, v.to_string()))
+                .collect::<Vec<_>>()
+        };
+        let mut pairs: Vec<(&'static str, String)> = [
             ("from", &self.from),
             ("to", &self.to),
             ("variant", &self.variant),
-            ("activity", &self.activity),
-            ("absent", &self.absent),
-            ("edge", &self.edge),
-            ("min_duration", &self.min_duration),
-            ("max_duration", &self.max_duration),
-            ("key", &self.key),
-            ("status", &self.status),
-            ("attribute", &self.attribute),
         ]
         .into_iter()
-        .filter_map(|(name, value)| given(value).map(|v| (name, v.to_string())))
-        .collect()
+        .filter_map(|(name, value)| single(name, value))
+        .collect();
+        pairs.extend(repeated("activity", &self.activity));
+        pairs.extend(repeated("absent", &self.absent));
+        pairs.extend(repeated("edge", &self.edge));
+        pairs.extend(
+            [
+                ("min_duration", &self.min_duration),
+                ("max_duration", &self.max_duration),
+                ("key", &self.key),
+                ("status", &self.status),
+                ("attribute", &self.attribute),
+            ]
+            .into_iter()
+            .filter_map(|(name, value)| single(name, value)),
+        );
+        pairs
     }
 
-    /// These filters with one condition replaced (a drill-down from a number).
+    /// These filters with one condition more (a drill-down from a number): an activity or a
+    /// path is added to those given, any other condition replaced.
     pub fn with(&self, name: &str, value: &str) -> Self {
         let mut changed = self.clone();
+        let list = match name {
+            "activity" => Some(&mut changed.activity),
+            "edge" => Some(&mut changed.edge),
+            "absent" => Some(&mut changed.absent),
+            _ => None,
+        };
+        if let Some(list) = list {
+            if !list.iter().any(|v| v.trim() == value) {
+                list.push(value.to_string());
+            }
+            return changed;
+        }
         let slot = match name {
-            "activity" => &mut changed.activity,
-            "edge" => &mut changed.edge,
             "variant" => &mut changed.variant,
-            "absent" => &mut changed.absent,
             "key" => &mut changed.key,
             "status" => &mut changed.status,
             "attribute" => &mut changed.attribute,
@@ -132,17 +197,16 @@ impl FilterParams {
                 )));
             }
         }
-        let follows = match given(&self.edge) {
-            None => None,
-            Some(edge) => {
+        let follows = listed(&self.edge)
+            .map(|edge| {
                 let (a, b) = edge.split_once('>').ok_or_else(|| {
                     WebError::BadRequest(format!(
                         "edge: {edge:?} is not a path; write FROM>TO (the second activity directly follows the first)"
                     ))
                 })?;
-                Some((a.to_string(), b.to_string()))
-            }
-        };
+                Ok((a.to_string(), b.to_string()))
+            })
+            .collect::<Result<Vec<_>, WebError>>()?;
         let key = name_and_value(
             "key",
             given(&self.key),
@@ -167,14 +231,8 @@ impl FilterParams {
             to,
             variant: given(&self.variant)
                 .map(|v| v.split(VARIANT_SEPARATOR).map(str::to_string).collect()),
-            with: given(&self.activity)
-                .map(str::to_string)
-                .into_iter()
-                .collect(),
-            without: given(&self.absent)
-                .map(str::to_string)
-                .into_iter()
-                .collect(),
+            with: listed(&self.activity).map(str::to_string).collect(),
+            without: listed(&self.absent).map(str::to_string).collect(),
             follows,
             min_duration,
             max_duration,
@@ -193,17 +251,12 @@ impl FilterParams {
             (None, Some(t)) => parts.push(format!("active up to {t}")),
             (None, None) => {}
         }
-        if let Some(a) = given(&self.activity) {
-            parts.push(format!("containing {a}"));
-        }
-        if let Some(a) = given(&self.absent) {
-            parts.push(format!("without {a}"));
-        }
-        if let Some(e) = given(&self.edge) {
-            parts.push(format!(
-                "where {}",
-                e.replacen('>', " is directly followed by ", 1)
-            ));
+        for (name, values) in [
+            ("activity", &self.activity),
+            ("absent", &self.absent),
+            ("edge", &self.edge),
+        ] {
+            parts.extend(listed(values).map(|v| repeated_phrase(name, v)));
         }
         if let Some(v) = given(&self.variant) {
             parts.push(format!("following {v}"));
@@ -317,6 +370,52 @@ impl FilterBar {
             .unwrap_or_default()
     }
 
+    /// The values given of a parameter that may repeat, kept by the form beside the field that
+    /// adds one more.
+    pub fn values(&self, name: &str) -> Vec<String> {
+        self.params
+            .pairs()
+            .into_iter()
+            .filter(|(n, _)| *n == name)
+            .map(|(_, v)| v)
+            .collect()
+    }
+
+    /// The conditions in force but those that may repeat (see [`Self::removable`]), as people
+    /// read them.
+    pub fn fixed(&self) -> Vec<String> {
+        FilterParams {
+            activity: Vec::new(),
+            absent: Vec::new(),
+            edge: Vec::new(),
+            ..self.params.clone()
+        }
+        .described()
+    }
+
+    /// Each value given of the parameters that may repeat, with the page's address without it.
+    pub fn removable(&self) -> Vec<(String, String)> {
+        let pairs = self.params.pairs();
+        pairs
+            .iter()
+            .enumerate()
+            .filter(|(_, (name, _))| REPEATED.contains(name))
+            .map(|(i, (name, value))| {
+                let rest: Vec<_> = pairs
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, _)| *j != i)
+                    .map(|(_, pair)| pair.clone())
+                    .collect();
+                let query = crate::routes::encode_query(&rest);
+                (
+                    repeated_phrase(name, value),
+                    format!("{}?{query}", self.page),
+                )
+            })
+            .collect()
+    }
+
     /// A date field's value: the date part of what was given.
     pub fn date(&self, name: &str) -> String {
         let value = self.value(name);
@@ -404,118 +503,4 @@ where
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use miner::time::format_timestamp;
-
-    fn params(pairs: &[(&str, &str)]) -> FilterParams {
-        let query: String = pairs
-            .iter()
-            .map(|(k, v)| format!("{k}={}", crate::routes::percent_encode(v)))
-            .collect::<Vec<_>>()
-            .join("&");
-        serde_urlencoded::from_str(&query).unwrap()
-    }
-
-    #[test]
-    fn resolves_every_condition_of_the_bar() {
-        let filter = params(&[
-            ("from", "2026-01-05"),
-            ("to", "2026-01-05"),
-            ("variant", "A → B"),
-            ("activity", "A"),
-            ("absent", "C"),
-            ("edge", "A>B"),
-            ("min_duration", "30m"),
-            ("max_duration", "2d"),
-            ("key", "order = 4711"),
-            ("status", "stuck"),
-            ("attribute", "channel = web"),
-        ])
-        .resolve()
-        .unwrap();
-        assert_eq!(
-            filter.from.map(format_timestamp).as_deref(),
-            Some("2026-01-05T00:00:00.000Z")
-        );
-        assert_eq!(
-            filter.to.map(format_timestamp).as_deref(),
-            Some("2026-01-06T00:00:00.000Z"),
-            "a date as the end of a range includes that day"
-        );
-        assert_eq!(filter.variant, Some(vec!["A".into(), "B".into()]));
-        assert_eq!(
-            (filter.with, filter.without),
-            (vec!["A".into()], vec!["C".into()])
-        );
-        assert_eq!(filter.follows, Some(("A".into(), "B".into())));
-        assert_eq!(filter.min_duration, Some(30 * miner::time::MINUTE));
-        assert_eq!(filter.max_duration, Some(2 * miner::time::DAY));
-        assert_eq!(filter.key, Some(BusinessKey::new("order", "4711")));
-        assert_eq!(filter.status, Some(InstanceStatus::Stuck));
-        assert_eq!(filter.attribute, Some(("channel".into(), "web".into())));
-        assert!(params(&[("activity", " ")]).resolve().unwrap().is_empty());
-    }
-
-    #[test]
-    fn names_the_parameter_that_is_wrong() {
-        for (pairs, expected) in [
-            (
-                vec![("from", "2026-01-06"), ("to", "2026-01-05")],
-                "from (2026-01-06) is not before to (2026-01-05)",
-            ),
-            (vec![("to", "tomorrow")], "to:"),
-            (vec![("edge", "A")], "edge:"),
-            (vec![("min_duration", "soon")], "min_duration:"),
-            (
-                vec![("min_duration", "2d"), ("max_duration", "1h")],
-                "min_duration (2d) is longer than max_duration (1h)",
-            ),
-            (vec![("key", "4711")], "key:"),
-            (
-                vec![("status", "late")],
-                "status: \"late\" is not completed",
-            ),
-            (
-                vec![("attribute", "web")],
-                "attribute: \"web\" is not an attribute value",
-            ),
-        ] {
-            let err = params(&pairs).resolve().unwrap_err().to_string();
-            assert!(err.contains(expected), "{pairs:?}: {err}");
-        }
-    }
-
-    #[test]
-    fn a_drill_down_replaces_its_own_condition_and_keeps_the_others() {
-        let bar = params(&[("activity", "A"), ("min_duration", "1h")]);
-        let drilled = bar.with("activity", "B");
-        assert_eq!(
-            drilled.pairs(),
-            [
-                ("activity", "B".to_string()),
-                ("min_duration", "1h".to_string())
-            ]
-        );
-        assert_eq!(drilled.described(), ["containing B", "taking at least 1h"]);
-    }
-
-    #[test]
-    fn numbers_read_from_text_inside_a_flattened_query() {
-        #[derive(Deserialize)]
-        struct Page {
-            #[serde(default, deserialize_with = "optional_number")]
-            page: Option<u64>,
-            #[serde(flatten)]
-            bar: FilterParams,
-        }
-        let page: Page = serde_urlencoded::from_str("page=3&activity=A").unwrap();
-        assert_eq!(
-            (page.page, page.bar.activity.as_deref()),
-            (Some(3), Some("A"))
-        );
-        let empty: Page = serde_urlencoded::from_str("page=").unwrap();
-        assert_eq!(empty.page, None);
-        assert!(serde_urlencoded::from_str::<Page>("page=three").is_err());
-    }
-}
+mod tests;
