@@ -85,9 +85,6 @@ fn repeated_phrase(name: &str, value: &str) -> String {
     }
 }
 
-/// The parameters that may repeat, each value one more condition.
-const REPEATED: [&str; 3] = ["activity", "absent", "edge"];
-
 /// A parameter that may repeat, given once or several times (`activity=A&activity=B`, as a
 /// form sends it) or once as text (a flattened query string gives everything as text).
 fn one_or_many<'de, D>(d: D) -> Result<Vec<String>, D::Error>
@@ -107,14 +104,33 @@ where
 }
 
 impl FilterParams {
+    /// The parameters that may repeat, each value one more condition, by name.
+    fn repeated(&self) -> [(&'static str, &Vec<String>); 3] {
+        [
+            ("activity", &self.activity),
+            ("absent", &self.absent),
+            ("edge", &self.edge),
+        ]
+    }
+
+    /// The values of the parameter `name` if it may repeat, to change.
+    fn repeated_mut(&mut self, name: &str) -> Option<&mut Vec<String>> {
+        match name {
+            "activity" => Some(&mut self.activity),
+            "absent" => Some(&mut self.absent),
+            "edge" => Some(&mut self.edge),
+            _ => None,
+        }
+    }
+
+    /// Whether the parameter `name` may repeat.
+    fn repeats(&self, name: &str) -> bool {
+        self.repeated().iter().any(|(n, _)| *n == name)
+    }
+
     /// The parameters given, in URL order, for links that keep the filters.
     pub fn pairs(&self) -> Vec<(&'static str, String)> {
         let single = |name, value| given(value).map(|v| (name, v.to_string()));
-        let repeated = |name, values: &[String]| {
-            listed(values)
-                .map(|v| (name, v.to_string()))
-                .collect::<Vec<_>>()
-        };
         let mut pairs: Vec<(&'static str, String)> = [
             ("from", &self.from),
             ("to", &self.to),
@@ -123,9 +139,9 @@ impl FilterParams {
         .into_iter()
         .filter_map(|(name, value)| single(name, value))
         .collect();
-        pairs.extend(repeated("activity", &self.activity));
-        pairs.extend(repeated("absent", &self.absent));
-        pairs.extend(repeated("edge", &self.edge));
+        for (name, values) in self.repeated() {
+            pairs.extend(listed(values).map(|v| (name, v.to_string())));
+        }
         pairs.extend(
             [
                 ("min_duration", &self.min_duration),
@@ -144,13 +160,7 @@ impl FilterParams {
     /// path is added to those given, any other condition replaced.
     pub fn with(&self, name: &str, value: &str) -> Self {
         let mut changed = self.clone();
-        let list = match name {
-            "activity" => Some(&mut changed.activity),
-            "edge" => Some(&mut changed.edge),
-            "absent" => Some(&mut changed.absent),
-            _ => None,
-        };
-        if let Some(list) = list {
+        if let Some(list) = changed.repeated_mut(name) {
             if !list.iter().any(|v| v.trim() == value) {
                 list.push(value.to_string());
             }
@@ -251,11 +261,7 @@ impl FilterParams {
             (None, Some(t)) => parts.push(format!("active up to {t}")),
             (None, None) => {}
         }
-        for (name, values) in [
-            ("activity", &self.activity),
-            ("absent", &self.absent),
-            ("edge", &self.edge),
-        ] {
+        for (name, values) in self.repeated() {
             parts.extend(listed(values).map(|v| repeated_phrase(name, v)));
         }
         if let Some(v) = given(&self.variant) {
@@ -370,8 +376,7 @@ impl FilterBar {
             .unwrap_or_default()
     }
 
-    /// The values given of a parameter that may repeat, kept by the form beside the field that
-    /// adds one more.
+    /// The values given of a parameter that may repeat.
     pub fn values(&self, name: &str) -> Vec<String> {
         self.params
             .pairs()
@@ -384,13 +389,23 @@ impl FilterBar {
     /// The conditions in force but those that may repeat (see [`Self::removable`]), as people
     /// read them.
     pub fn fixed(&self) -> Vec<String> {
-        FilterParams {
-            activity: Vec::new(),
-            absent: Vec::new(),
-            edge: Vec::new(),
-            ..self.params.clone()
+        let mut fixed = self.params.clone();
+        for (name, _) in self.params.repeated() {
+            if let Some(values) = fixed.repeated_mut(name) {
+                values.clear();
+            }
         }
-        .described()
+        fixed.described()
+    }
+
+    /// The values given of the parameters that may repeat, in URL order: the form keeps them
+    /// beside the fields that add one more.
+    pub fn kept(&self) -> Vec<(&'static str, String)> {
+        self.params
+            .pairs()
+            .into_iter()
+            .filter(|(name, _)| self.params.repeats(name))
+            .collect()
     }
 
     /// Each value given of the parameters that may repeat, with the page's address without it.
@@ -399,7 +414,7 @@ impl FilterBar {
         pairs
             .iter()
             .enumerate()
-            .filter(|(_, (name, _))| REPEATED.contains(name))
+            .filter(|(_, (name, _))| self.params.repeats(name))
             .map(|(i, (name, value))| {
                 let rest: Vec<_> = pairs
                     .iter()

@@ -131,6 +131,14 @@ fn each_repeated_condition_can_be_left_out_alone() {
     ]);
     let bar = FilterBar::new("/variants", &given, Suggestions::default());
     assert_eq!(bar.values("activity"), ["A", "B"]);
+    assert_eq!(
+        bar.kept(),
+        [
+            ("activity", "A".to_string()),
+            ("activity", "B".to_string()),
+            ("edge", "A>B".to_string())
+        ]
+    );
     assert_eq!(bar.fixed(), ["stuck"]);
     assert_eq!(
         bar.removable(),

@@ -3,8 +3,8 @@
 //! By default SQLite copies the log back into the database inside the commit that makes it
 //! long enough, so ingest stops for the whole copy (a tenth of the writer's time when the
 //! Kafka source is busiest). Here a thread with a connection of its own makes a passive
-//! checkpoint, which waits for no one, once the log is [`Checkpoints::beside_from`] pages
-//! long, while the writer goes on. Should the log still reach [`Checkpoints::inline_from`]
+//! checkpoint, which waits for no one, once the log is [`BESIDE_FROM`] pages
+//! long, while the writer goes on. Should the log still reach [`INLINE_FROM`]
 //! pages (the writer outran the copy, or the copy cannot start), the writer copies what is
 //! left itself before it goes on, as SQLite would: the log stays bounded either way.
 
@@ -18,8 +18,9 @@ use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
 
 /// Log length, in pages, from which the log is copied beside the writer.
 const BESIDE_FROM: i32 = 16_384;
-/// Log length from which the writer copies it itself (SQLite's own checkpoint was set here).
-const INLINE_FROM: i32 = 65_536;
+/// Log length from which the writer copies it itself; also where SQLite checkpoints on its
+/// own when no thread copies the log.
+pub(super) const INLINE_FROM: i32 = 65_536;
 
 thread_local! {
     /// Pages in the log after the latest commit made on this thread, as SQLite reports them.

@@ -232,3 +232,39 @@ fn find_stored(
     }
     Ok(None)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_key_is_found_in_any_generation() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open(dir.path().join("db")).unwrap();
+        super::super::schema::prepare(&conn).unwrap();
+        let stored = [(7_i64, "o-7"), (200_000, "o-200000")];
+        for (instance, value) in stored {
+            conn.execute(
+                "INSERT INTO keys (kind, value, instance, value_hash) VALUES ('order', ?1, ?2, ?3)",
+                rusqlite::params![value, instance, stable_hash(value)],
+            )
+            .unwrap();
+        }
+        let newest: i64 = conn
+            .query_row(NEWEST_KEY_GENERATION, [], |r| r.get(0))
+            .unwrap();
+        let mut find = conn
+            .prepare_cached(&format!(
+                "SELECT instance, kind, value FROM keys WHERE {KEY_IN_GENERATION}"
+            ))
+            .unwrap();
+        for (instance, value) in stored {
+            let key = BusinessKey::new("order", value);
+            let found = find_stored(&mut find, &key, stable_hash(value), newest).unwrap();
+            assert_eq!(found, Some(instance), "{value}");
+        }
+        let other = BusinessKey::new("payment", "o-7");
+        let found = find_stored(&mut find, &other, stable_hash("o-7"), newest).unwrap();
+        assert_eq!(found, None, "same value, another kind");
+    }
+}
