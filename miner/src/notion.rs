@@ -26,6 +26,7 @@ pub fn flatten(events: &[Event], kind: &str, keep: Option<&[String]>) -> EventLo
             .filter(|k| k.kind == kind)
             .map(|k| k.value.as_str())
             .collect();
+        values.sort_unstable();
         values.dedup();
         for value in values {
             cases.entry(value).or_default().push(event);
@@ -70,7 +71,8 @@ pub fn kinds(events: &[Event]) -> Vec<(String, u64)> {
 /// graph (one per object type, as pm4py's OC-DFG).
 #[derive(Debug, Clone)]
 pub struct ObjectCentric {
-    /// The kinds, most carried first.
+    /// The kinds, the one with the most steps (events counted once per case of the kind)
+    /// first; ties by name.
     pub kinds: Vec<String>,
     /// Each kind's statistics, one case per value (in the order of `kinds`).
     pub per_kind: Vec<ProcessStats>,
@@ -83,8 +85,19 @@ impl ObjectCentric {
     /// The object-centric statistics of `events` with only the activities in `keep` when
     /// given (hidden steps bridged).
     pub fn of(events: &[Event], keep: Option<&[String]>) -> Self {
-        let kinds: Vec<String> = kinds(events).into_iter().map(|(k, _)| k).collect();
-        let logs: Vec<EventLog> = kinds.iter().map(|k| flatten(events, k, keep)).collect();
+        let mut logs: Vec<(String, EventLog)> = kinds(events)
+            .into_iter()
+            .map(|(k, _)| {
+                let log = flatten(events, &k, keep);
+                (k, log)
+            })
+            .collect();
+        logs.sort_by(|a, b| {
+            b.1.event_count()
+                .cmp(&a.1.event_count())
+                .then_with(|| a.0.cmp(&b.0))
+        });
+        let (kinds, logs): (Vec<String>, Vec<EventLog>) = logs.into_iter().unzip();
         let per_kind = logs.iter().map(ProcessStats::from_log).collect();
         let mut together = EventLogBuilder::new();
         for (kind, log) in kinds.iter().zip(&logs) {

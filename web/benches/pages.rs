@@ -84,6 +84,8 @@ fn main() {
             "/map?status=stuck", "/variants?status=completed&absent=PaymentFailedEvent",
             "/map?attribute=attempt%3D2", "/instances?attribute=carrier%3Dparcel",
             "/map?notion=payment", "/map?notion=%2A&activity=PaymentFailedEvent",
+            "/map?notion=order", "/map?notion=%2A", "/map?notion=payment&activities=40&paths=30",
+            "/map?notion=shipment&status=completed", "/map?notion=%2A&from=2026-01-06&to=2026-01-06",
         ];
         time_pages(&router, "demo", &demo).await;
         if let Some((_dir, bpic)) = bpic_router() {

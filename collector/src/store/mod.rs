@@ -12,6 +12,7 @@ mod effects;
 pub mod embedded;
 mod event_json;
 mod key_filter;
+pub mod notion;
 mod query;
 mod seam;
 mod stable_hash;
@@ -28,7 +29,7 @@ pub use embedded::EmbeddedStore;
 pub use query::{
     AppendReport, CaseFilter, CaseIds, DeadLetter, Deleted, HeldInMemory, InstanceDetail,
     InstanceOrder, InstancePage, InstanceQuery, InstanceStatus, InstanceSummary, KeyLink,
-    MergeRecord, ObjectAttribute, StatsQuery, StepStanding, StoreOverview,
+    MergeRecord, NotionQuery, ObjectAttribute, StatsQuery, StepStanding, StoreOverview,
 };
 pub use seam::{Store, StoreRead, StoreWrite};
 #[cfg(test)]

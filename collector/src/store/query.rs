@@ -142,6 +142,19 @@ pub struct StatsQuery {
     pub activities: Option<Vec<String>>,
 }
 
+/// A request for the statistics of a case notion: one case per value of a key kind instead
+/// of one per instance.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NotionQuery {
+    /// The key kind whose values are the cases; none for every kind at once (the
+    /// object-centric map).
+    pub kind: Option<String>,
+    /// The instances whose events make the cases.
+    pub cases: CaseFilter,
+    /// When set, events of other activities are left out (hidden steps bridged).
+    pub activities: Option<Vec<String>>,
+}
+
 /// Where an instance stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -4,12 +4,13 @@
 
 use super::{
     AppendReport, DeadLetter, Deleted, HeldInMemory, InstanceDetail, InstancePage, InstanceQuery,
-    KeyLink, ObjectAttribute, StatsQuery, StoreOverview,
+    KeyLink, NotionQuery, ObjectAttribute, StatsQuery, StoreOverview,
 };
 use crate::correlate::InstanceId;
 use crate::CollectorError;
 use miner::discovery::ProcessStats;
 use miner::log::{BusinessKey, Event};
+use miner::notion::ObjectCentric;
 
 /// What sources and commands write: events, key links, dead letters, object attributes, the
 /// rules and model the store is read with, and retention.
@@ -74,6 +75,13 @@ pub trait StoreRead: Send + Sync {
 
     /// Directly-follows statistics, variants and throughput over the instances the query selects.
     fn process_stats(&self, query: &StatsQuery) -> Result<ProcessStats, CollectorError>;
+
+    /// The statistics of a case notion over the events of the instances the query selects:
+    /// each kind asked for with its cases (one per key value), and their union. The default
+    /// reads those events; a store that keeps each key's steps answers from them.
+    fn notion_stats(&self, query: &NotionQuery) -> Result<ObjectCentric, CollectorError> {
+        super::notion::from_events(self, query)
+    }
 
     /// A page of instances, newest activity first.
     fn instances(&self, query: &InstanceQuery) -> Result<InstancePage, CollectorError>;

@@ -38,14 +38,14 @@ impl Trace {
     }
 
     /// Inserts a step after every step at or before its time: where an event stored after
-    /// all the others belongs in stored order (time, then arrival).
+    /// all the others belongs in stored order (time, then arrival). Returns its position.
     pub fn insert_in_order(
         &mut self,
         activity: u32,
         at: Micros,
         lifecycle: Lifecycle,
         end: Option<Micros>,
-    ) {
+    ) -> usize {
         let i = self
             .timestamps
             .partition_point(|t| t.is_none_or(|t| t <= at));
@@ -53,6 +53,7 @@ impl Trace {
         self.timestamps.insert(i, Some(at));
         self.lifecycles.insert(i, lifecycle);
         self.ends.insert(i, end);
+        i
     }
 
     /// The steps as the miner takes them.

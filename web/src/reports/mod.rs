@@ -176,7 +176,7 @@ impl MapView {
     /// Asks the store and builds the view.
     pub fn compute(store: &dyn Store, request: &MapRequest) -> Result<Self, WebError> {
         let filters = request.resolve()?;
-        let source = NotionSource::read(store, &filters.notion, &filters.cases)?;
+        let source = NotionSource::read(store, &filters.notion, &filters.cases);
         let (full, all_objects) = source.stats(None)?;
         let mut kept = kept_activities(&full, filters.activities);
         if filters.steps != StepKinds::Both {

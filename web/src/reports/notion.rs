@@ -2,15 +2,13 @@
 //! shipment), one key kind (one case per order, or per payment, or per OCEL object of a type),
 //! or every kind at once (the object-centric map, each kind's paths in its colour).
 //!
-//! A kind's cases are made from the events of the selected instances, read when asked: the
-//! store keeps its running process state per instance, not per key.
+//! The store answers each: the instances from its process state, a kind's cases from the
+//! steps it keeps per key.
 
-use super::{for_each_instance, Selection};
 use crate::WebError;
-use collector::store::{CaseFilter, StatsQuery, Store};
+use collector::store::{CaseFilter, NotionQuery, StatsQuery, Store};
 use miner::discovery::ProcessStats;
-use miner::log::{Event, END_ATTRIBUTE, LIFECYCLE_ATTRIBUTE};
-use miner::notion::{flatten, ObjectCentric};
+use miner::notion::ObjectCentric;
 
 /// The parameter value asking for every kind at once (the object-centric map).
 pub const EVERY_KIND: &str = "*";
@@ -39,45 +37,20 @@ impl CaseNotion {
 }
 
 /// Where a map's statistics come from under a case notion.
-pub enum NotionSource<'a> {
-    /// The store's process state, per instance.
-    Instances(&'a dyn Store, Box<CaseFilter>),
-    /// The events of the selected instances, regrouped by one key kind.
-    Kind(Vec<Event>, String),
-    /// The events of the selected instances, regrouped by every key kind.
-    EveryKind(Vec<Event>),
+pub struct NotionSource<'a> {
+    store: &'a dyn Store,
+    notion: CaseNotion,
+    cases: CaseFilter,
 }
 
 impl<'a> NotionSource<'a> {
-    /// The source of `notion` over the instances `cases` selects (their events read now,
-    /// unless the notion is the instances themselves).
-    pub fn read(
-        store: &'a dyn Store,
-        notion: &CaseNotion,
-        cases: &CaseFilter,
-    ) -> Result<Self, WebError> {
-        let events = || -> Result<Vec<Event>, WebError> {
-            let selection = Selection {
-                cases: cases.clone(),
-                ..Default::default()
-            };
-            let mut events = Vec::new();
-            for_each_instance(store, &selection, |_, of_instance| {
-                // Only what makes a step is kept: a case notion is made of many instances.
-                events.extend(of_instance.into_iter().map(|mut e| {
-                    e.attributes
-                        .retain(|name, _| name == LIFECYCLE_ATTRIBUTE || name == END_ATTRIBUTE);
-                    e
-                }));
-                Ok(())
-            })?;
-            Ok(events)
-        };
-        Ok(match notion {
-            CaseNotion::Instances => Self::Instances(store, Box::new(cases.clone())),
-            CaseNotion::Kind(kind) => Self::Kind(events()?, kind.clone()),
-            CaseNotion::EveryKind => Self::EveryKind(events()?),
-        })
+    /// The source of `notion` over the instances `cases` selects.
+    pub fn read(store: &'a dyn Store, notion: &CaseNotion, cases: &CaseFilter) -> Self {
+        Self {
+            store,
+            notion: notion.clone(),
+            cases: cases.clone(),
+        }
     }
 
     /// The statistics with only the activities in `keep` when given (hidden steps bridged),
@@ -86,22 +59,27 @@ impl<'a> NotionSource<'a> {
         &self,
         keep: Option<Vec<String>>,
     ) -> Result<(ProcessStats, Option<ObjectCentric>), WebError> {
-        Ok(match self {
-            Self::Instances(store, cases) => (
-                store.process_stats(&StatsQuery {
-                    cases: cases.as_ref().clone(),
+        let kind = match &self.notion {
+            CaseNotion::Instances => {
+                let stats = self.store.process_stats(&StatsQuery {
+                    cases: self.cases.clone(),
                     activities: keep,
-                })?,
-                None,
-            ),
-            Self::Kind(events, kind) => (
-                ProcessStats::from_log(&flatten(events, kind, keep.as_deref())),
-                None,
-            ),
-            Self::EveryKind(events) => {
-                let objects = ObjectCentric::of(events, keep.as_deref());
-                (objects.union.clone(), Some(objects))
+                })?;
+                return Ok((stats, None));
             }
+            CaseNotion::Kind(kind) => Some(kind.clone()),
+            CaseNotion::EveryKind => None,
+        };
+        let every_kind = kind.is_none();
+        let objects = self.store.notion_stats(&NotionQuery {
+            kind,
+            cases: self.cases.clone(),
+            activities: keep,
+        })?;
+        Ok(if every_kind {
+            (objects.union.clone(), Some(objects))
+        } else {
+            (objects.union, None)
         })
     }
 }

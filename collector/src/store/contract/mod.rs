@@ -16,6 +16,7 @@ use miner::log::{BusinessKey, Event, EventLogBuilder};
 mod drill;
 mod eviction;
 mod merges;
+mod notions;
 mod retention;
 mod saved;
 mod state;
@@ -29,6 +30,9 @@ pub(crate) use eviction::{
     an_evicted_instance_comes_back_whole_when_a_key_reappears,
 };
 pub(crate) use merges::merges_instances_on_a_late_link;
+pub(crate) use notions::{
+    answers_case_notions_as_the_events_flatten, case_notions_follow_retention,
+};
 pub(crate) use retention::{
     consistent, retention_deletes_old_instances_whole, retention_deletes_old_keyless_events,
     retention_spares_running_instances_until_idle,
@@ -111,7 +115,9 @@ macro_rules! contract_tests {
             drills_down_to_the_instances_behind_a_step,
             filters_instances_and_statistics_alike,
             judges_each_step_by_its_own_limit,
-            learns_each_steps_limit_from_history);
+            learns_each_steps_limit_from_history,
+            answers_case_notions_as_the_events_flatten,
+            case_notions_follow_retention);
     };
     (@each $attrs:tt $check:ident $body:block; $($name:ident),*) => {
         $($crate::store::contract::contract_tests!(@one $attrs $check $body $name);)*

@@ -9,6 +9,7 @@ mod checkpoint;
 mod eviction_tests;
 mod known_ids;
 mod live;
+mod notions;
 mod read;
 mod read_pool;
 mod retention;
@@ -37,6 +38,10 @@ pub struct EmbeddedStore {
     limits: crate::store::wait_limits::LimitsCache,
     /// The latest write failed.
     write_failed: std::sync::atomic::AtomicBool,
+    /// Each key's steps, the totals per key kind and the index of attribute values.
+    notions: notions::Notions,
+    /// How busy the writer is, for the notions to follow when it is not.
+    writing: std::sync::Arc<notions::WriterLoad>,
 }
 
 impl EmbeddedStore {
@@ -69,7 +74,9 @@ impl EmbeddedStore {
         schema::prepare(&conn)?;
         state::ensure(&mut conn)?;
         let writer = write::Writer::open(conn, &path, rules.clone())?;
-        let readers = read_pool::ReadPool::open(&path)?;
+        let writing = std::sync::Arc::new(notions::WriterLoad::default());
+        let notions = notions::Notions::open(dir, &path, writing.clone())?;
+        let readers = read_pool::ReadPool::open(&path, &dir.join(notions::FILE))?;
         Ok(Self {
             dir: dir.to_path_buf(),
             writer: Mutex::new(writer),
@@ -77,6 +84,8 @@ impl EmbeddedStore {
             limits: crate::store::wait_limits::LimitsCache::new(&rules),
             rules,
             write_failed: Default::default(),
+            notions,
+            writing,
         })
     }
 
@@ -88,8 +97,11 @@ impl EmbeddedStore {
             .writer
             .lock()
             .map_err(|_| CollectorError::Internal("writer lock poisoned".into()))?;
+        let started = std::time::Instant::now();
+        self.writing.starts();
         let result = f(&mut writer);
         writer.after_write();
+        self.writing.done(started.elapsed());
         self.write_failed
             .store(result.is_err(), std::sync::atomic::Ordering::Relaxed);
         result

@@ -9,12 +9,13 @@ use crate::store::trace_codec::Trace;
 use crate::store::wait_limits::{Clock, WaitLimits};
 use crate::store::{
     CaseFilter, DeadLetter, HeldInMemory, InstanceDetail, InstancePage, InstanceQuery,
-    InstanceStatus, InstanceSummary, KeyLink, MergeRecord, ObjectAttribute, StatsQuery,
-    StepStanding, StoreOverview, StoreRead, KEY_KINDS_SAMPLE,
+    InstanceStatus, InstanceSummary, KeyLink, MergeRecord, NotionQuery, ObjectAttribute,
+    StatsQuery, StepStanding, StoreOverview, StoreRead, KEY_KINDS_SAMPLE,
 };
 use crate::CollectorError;
 use miner::discovery::ProcessStats;
 use miner::log::{BusinessKey, Event};
+use miner::notion::ObjectCentric;
 use miner::time::Micros;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params_from_iter, Connection, OptionalExtension, Row};
@@ -106,6 +107,18 @@ impl StoreRead for EmbeddedStore {
                 state::scan(conn, &query.cases, query.activities.as_deref(), status)
             }
         })
+    }
+
+    fn notion_stats(&self, query: &NotionQuery) -> Result<ObjectCentric, CollectorError> {
+        let judged = |conn: &Connection| match query.cases.status {
+            Some(wanted) => Ok(self.status_sql(conn)?.condition(wanted)),
+            None => Ok((Vec::new(), Vec::new())),
+        };
+        match self.notions.stats(query, judged)? {
+            Some(stats) => Ok(stats),
+            // Not followed far enough yet: the events answer.
+            None => crate::store::notion::from_events(self, query),
+        }
     }
 
     fn instances(&self, query: &InstanceQuery) -> Result<InstancePage, CollectorError> {

@@ -37,12 +37,17 @@ impl Drop for Lent<'_> {
 }
 
 impl ReadPool {
-    /// One query-only connection to `path` per available core (at least two, at most eight).
-    pub fn open(path: &Path) -> Result<Self, CollectorError> {
+    /// One query-only connection to `path` per available core (at least two, at most eight),
+    /// with the database at `attached` attached as `notions`.
+    pub fn open(path: &Path, attached: &Path) -> Result<Self, CollectorError> {
         let size = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8));
         let mut idle = Vec::with_capacity(size);
         for _ in 0..size {
             let conn = Connection::open(path)?;
+            conn.execute(
+                "ATTACH DATABASE ?1 AS notions",
+                [attached.to_string_lossy()],
+            )?;
             conn.pragma_update(None, "query_only", true)?;
             idle.push(conn);
         }
@@ -88,7 +93,7 @@ mod tests {
             .unwrap()
             .execute_batch("CREATE TABLE t(x)")
             .unwrap();
-        let pool = ReadPool::open(&path).unwrap();
+        let pool = ReadPool::open(&path, &dir.path().join("attached")).unwrap();
         let first = pool.take().unwrap();
         let second = pool.take().unwrap();
         assert_eq!(

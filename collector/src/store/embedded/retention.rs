@@ -1,5 +1,5 @@
 //! Retention: whole instances whose last event is older than the horizon are deleted with
-//! their events, keys, merges and process state, and so are the events without a key older
+//! their events, keys (listed in `retired_keys` for the case notions), merges and process state, and so are the events without a key older
 //! than the horizon, a slice at a time, so that ingest waits at
 //! most one slice and the database file stops growing (SQLite reuses the freed pages).
 //!
@@ -56,6 +56,11 @@ pub fn delete_slice(
     let mut deleted = Deleted::default();
     let mut merges = 0;
     for &instance in &old {
+        // Listed for the case notions, which keep steps per key row.
+        tx.prepare_cached(
+            "INSERT INTO retired_keys (key, kind, value) SELECT rowid, kind, value FROM keys WHERE instance = ?1",
+        )?
+        .execute([instance])?;
         deleted.events += tx
             .prepare_cached("DELETE FROM events WHERE instance = ?1")?
             .execute([instance])? as u64;

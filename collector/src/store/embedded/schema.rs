@@ -74,6 +74,15 @@ pub const KEY_VALUE_HASH_IS: &str = concat!(
 pub const KEY_IN_GENERATION: &str =
     concat!(generation_of!("instance"), " = ?1 AND value_hash = ?2");
 
+/// A condition on `keys`: in the generation of instance `?1` (where the keys of that
+/// instance are), the value hashes to `?2`. One index probe.
+pub const KEY_IN_GENERATION_OF: &str = concat!(
+    generation_of!("instance"),
+    " = ",
+    generation_of!("?1"),
+    " AND value_hash = ?2"
+);
+
 /// Page cache per connection, in KiB.
 const CACHE_KIB: i64 = 128 << 10;
 
@@ -130,6 +139,12 @@ pub fn prepare(conn: &Connection) -> rusqlite::Result<()> {
             raw       BLOB NOT NULL,
             received  INTEGER NOT NULL,
             PRIMARY KEY (topic, partition, offset)
+        );
+        CREATE TABLE IF NOT EXISTS retired_keys (
+            id    INTEGER PRIMARY KEY AUTOINCREMENT,
+            key   INTEGER NOT NULL,
+            kind  TEXT NOT NULL,
+            value TEXT NOT NULL
         );
         CREATE TABLE IF NOT EXISTS totals (events INTEGER NOT NULL, merges INTEGER NOT NULL DEFAULT 0);
         CREATE TABLE IF NOT EXISTS rules (text TEXT NOT NULL, saved INTEGER NOT NULL);
@@ -301,6 +316,14 @@ mod tests {
                 })
                 .unwrap();
             assert_eq!(found, instance, "found in its generation");
+            let of_instance: i64 = conn
+                .query_row(
+                    &format!("SELECT instance FROM keys WHERE {KEY_IN_GENERATION_OF}"),
+                    rusqlite::params![instance, stable_hash(&value)],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(of_instance, instance, "found in its instance's generation");
         }
         let newest: i64 = conn
             .query_row(NEWEST_KEY_GENERATION, [], |r| r.get(0))
@@ -310,6 +333,7 @@ mod tests {
         for sql in [
             format!("SELECT instance FROM keys WHERE {KEY_VALUE_HASH_IS}"),
             format!("SELECT instance FROM keys WHERE {KEY_IN_GENERATION}"),
+            format!("SELECT instance FROM keys WHERE {KEY_IN_GENERATION_OF}"),
         ] {
             let mut explain = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
             let parameters = vec![1_i64; explain.parameter_count()];

@@ -11,6 +11,7 @@
 mod tests;
 mod totals;
 
+use super::notions::attribute_hash;
 use super::schema::KEY_VALUE_HASH_IS;
 use crate::correlate::InstanceId;
 use crate::store::stable_hash::stable_hash;
@@ -266,13 +267,7 @@ impl ActivityIds {
         if let Some(&id) = self.known.get(name) {
             return Ok(id);
         }
-        tx.prepare_cached("INSERT OR IGNORE INTO state_activities (name) VALUES (?1)")?
-            .execute([name])?;
-        let id: i64 = tx
-            .prepare_cached("SELECT id FROM state_activities WHERE name = ?1")?
-            .query_row([name], |r| r.get(0))?;
-        let id = u32::try_from(id)
-            .map_err(|_| CollectorError::Corrupt(format!("activity id {id} out of range")))?;
+        let id = activity_id_in(tx, "state_activities", name)?;
         self.known.insert(name.to_string(), id);
         self.names.insert(id, name.to_string());
         Ok(id)
@@ -286,11 +281,33 @@ impl ActivityIds {
 
 /// Every activity name by its state id.
 fn activity_names(conn: &Connection) -> Result<HashMap<u32, String>, CollectorError> {
-    let mut stmt = conn.prepare_cached("SELECT id, name FROM state_activities")?;
+    activity_names_in(conn, "state_activities")
+}
+
+/// Every activity name by its id in `table` (`id`, `name`).
+pub(super) fn activity_names_in(
+    conn: &Connection,
+    table: &str,
+) -> Result<HashMap<u32, String>, CollectorError> {
+    let mut stmt = conn.prepare_cached(&format!("SELECT id, name FROM {table}"))?;
     let names = stmt
         .query_map([], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)))?
         .collect::<Result<_, _>>()?;
     Ok(names)
+}
+
+/// The id of activity `name` in `table` (`id`, `name`), given out when it first appears.
+pub(super) fn activity_id_in(
+    tx: &Transaction<'_>,
+    table: &str,
+    name: &str,
+) -> Result<u32, CollectorError> {
+    tx.prepare_cached(&format!("INSERT OR IGNORE INTO {table} (name) VALUES (?1)"))?
+        .execute([name])?;
+    let id: i64 = tx
+        .prepare_cached(&format!("SELECT id FROM {table} WHERE name = ?1"))?
+        .query_row([name], |r| r.get(0))?;
+    u32::try_from(id).map_err(|_| CollectorError::Corrupt(format!("activity id {id} out of range")))
 }
 
 /// The step conditions of `filter` on the state's activity ids; none when it asks for an
@@ -318,6 +335,7 @@ pub fn key_condition(alias: &str, key: &BusinessKey) -> (String, Vec<SqlValue>) 
 
 /// The SQL conditions on `instances` (aliased `alias`) narrowing `filter` by the indexed
 /// columns (first/last times, key) and by the events' attributes, before the steps are read.
+/// They read the case notions' tables too: the connection has them attached.
 pub fn narrowing_conditions(alias: &str, filter: &CaseFilter) -> (Vec<String>, Vec<SqlValue>) {
     let mut conditions = Vec::new();
     let mut params = Vec::new();
@@ -343,27 +361,44 @@ pub fn narrowing_conditions(alias: &str, filter: &CaseFilter) -> (Vec<String>, V
         params.extend(key_params);
     }
     if let Some((name, value)) = &filter.attribute {
-        // Attributes are stored as compact JSON, so the text `"name":"value"` (or, for a number
-        // or a boolean, `"name":value`) finds the candidates fast; the JSON value decides.
-        let quoted = |text: &str| serde_json::Value::from(text).to_string();
-        let path = format!("$.{}", quoted(name));
-        conditions.push(format!(
-            "{alias}id IN (SELECT instance FROM events WHERE instance IS NOT NULL \
-             AND (instr(attributes, ?) > 0 OR instr(attributes, ?) > 0) \
-             AND CASE json_type(attributes, ?) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' \
-             ELSE CAST(json_extract(attributes, ?) AS TEXT) END = ?)"
-        ));
-        params.push(SqlValue::Text(format!(
-            "{}:{}",
-            quoted(name),
-            quoted(value)
-        )));
-        params.push(SqlValue::Text(format!("{}:{value}", quoted(name))));
-        params.push(SqlValue::Text(path.clone()));
-        params.push(SqlValue::Text(path));
-        params.push(SqlValue::Text(value.clone()));
+        let (condition, attribute_params) = attribute_condition(alias, name, value);
+        conditions.push(condition);
+        params.extend(attribute_params);
     }
     (conditions, params)
+}
+
+/// The SQL condition on `instances` (aliased `alias`) selecting those with an event whose
+/// attribute `name` has `value` (as text), with its parameters: through the case notions'
+/// index of attribute values for the events they followed (a hash of the value; distinct
+/// values share one with odds of about one in 2^64), and by reading the later events.
+fn attribute_condition(alias: &str, name: &str, value: &str) -> (String, Vec<SqlValue>) {
+    // Attributes are stored as compact JSON, so the text `"name":"value"` (or, for a number
+    // or a boolean, `"name":value`) finds the candidates fast; the JSON value decides.
+    let quoted = |text: &str| serde_json::Value::from(text).to_string();
+    let path = format!("$.{}", quoted(name));
+    let condition = format!(
+        "{alias}id IN (
+            SELECT k.instance FROM notion_attribute_values a JOIN keys k ON k.rowid = a.key
+            WHERE a.generation IN (WITH RECURSIVE generation(n) AS (SELECT 0 UNION ALL
+                SELECT n + 1 FROM generation WHERE n < (SELECT MAX(generation) FROM notion_attribute_values))
+                SELECT n FROM generation)
+            AND a.hash = ?
+            UNION ALL
+            SELECT instance FROM events WHERE seq > (SELECT events FROM notion_progress)
+            AND instance IS NOT NULL AND (instr(attributes, ?) > 0 OR instr(attributes, ?) > 0)
+            AND CASE json_type(attributes, ?) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false'
+                ELSE CAST(json_extract(attributes, ?) AS TEXT) END = ?)"
+    );
+    let params = vec![
+        SqlValue::Integer(attribute_hash(name, value)),
+        SqlValue::Text(format!("{}:{}", quoted(name), quoted(value))),
+        SqlValue::Text(format!("{}:{value}", quoted(name))),
+        SqlValue::Text(path.clone()),
+        SqlValue::Text(path),
+        SqlValue::Text(value.to_string()),
+    ];
+    (condition, params)
 }
 
 /// The statistics of the instances `filter` selects, with only the activities in `keep`
@@ -382,38 +417,9 @@ pub fn scan(
             .filter_map(|n| by_name.get(n.as_str()).copied())
             .collect()
     });
-    let Some(selected) = filter.resolve(|name| by_name.get(name).copied()) else {
-        return Ok(ProcessStatsBuilder::new().finish());
-    };
     let mut builder = ProcessStatsBuilder::new();
     let mut local: HashMap<u32, u32> = HashMap::new();
-    // The indexed columns narrow first (a start reads the instances active since it through
-    // the index of last times); the steps then decide.
-    let (mut conditions, mut params) = narrowing_conditions("i.", filter);
-    conditions.extend(judged.0);
-    params.extend(judged.1);
-    let sql = if conditions.is_empty() {
-        "SELECT steps FROM state_traces".to_string()
-    } else {
-        let index = if filter.from.is_some() {
-            "INDEXED BY instances_by_last"
-        } else if filter.to.is_some() {
-            "INDEXED BY instances_by_first"
-        } else {
-            ""
-        };
-        format!(
-            "SELECT t.steps FROM instances i {index} JOIN state_traces t ON t.instance = i.id WHERE {}",
-            conditions.join(" AND ")
-        )
-    };
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let mut rows = stmt.query(params_from_iter(params.iter()))?;
-    while let Some(row) = rows.next()? {
-        let trace = Trace::decode(row.get_ref(0)?.as_blob().map_err(corrupt)?)?;
-        if !selected.matches(&trace.activities, &trace.timestamps) {
-            continue;
-        }
+    select(conn, filter, judged, |_, trace| {
         let mut shown = Trace::default();
         for i in 0..trace.activities.len() {
             let a = trace.activities[i];
@@ -428,6 +434,78 @@ pub fn scan(
             shown.ends.push(trace.ends[i]);
         }
         builder.add_steps(shown.steps());
-    }
+        Ok(())
+    })?;
     Ok(builder.finish())
+}
+
+/// Calls `each` with every instance `filter` selects: through their steps only when the filter
+/// asks something of them. `judged` are the store's conditions on `instances` for the
+/// filter's status, with their parameters.
+pub fn select_ids(
+    conn: &Connection,
+    filter: &CaseFilter,
+    judged: (Vec<String>, Vec<SqlValue>),
+    mut each: impl FnMut(InstanceId) -> Result<(), CollectorError>,
+) -> Result<(), CollectorError> {
+    if filter.reads_steps() {
+        return select(conn, filter, judged, |instance, _| each(instance));
+    }
+    let (mut conditions, mut params) = narrowing_conditions("", filter);
+    conditions.extend(judged.0);
+    params.extend(judged.1);
+    let condition = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conditions.join(" AND "))
+    };
+    let mut stmt = conn.prepare_cached(&format!("SELECT id FROM instances {condition}"))?;
+    let mut rows = stmt.query(params_from_iter(params.iter()))?;
+    while let Some(row) = rows.next()? {
+        each(row.get(0)?)?;
+    }
+    Ok(())
+}
+
+/// Calls `each` with every instance `filter` selects and its steps (activity ids of the
+/// state). `judged` are the store's conditions on `instances` for the filter's status, with
+/// their parameters.
+pub fn select(
+    conn: &Connection,
+    filter: &CaseFilter,
+    judged: (Vec<String>, Vec<SqlValue>),
+    mut each: impl FnMut(InstanceId, &Trace) -> Result<(), CollectorError>,
+) -> Result<(), CollectorError> {
+    let Some(selected) = case_ids(conn, filter)? else {
+        return Ok(());
+    };
+    // The indexed columns narrow first (a start reads the instances active since it through
+    // the index of last times); the steps then decide.
+    let (mut conditions, mut params) = narrowing_conditions("i.", filter);
+    conditions.extend(judged.0);
+    params.extend(judged.1);
+    let sql = if conditions.is_empty() {
+        "SELECT instance, steps FROM state_traces".to_string()
+    } else {
+        let index = if filter.from.is_some() {
+            "INDEXED BY instances_by_last"
+        } else if filter.to.is_some() {
+            "INDEXED BY instances_by_first"
+        } else {
+            ""
+        };
+        format!(
+            "SELECT t.instance, t.steps FROM instances i {index} JOIN state_traces t ON t.instance = i.id WHERE {}",
+            conditions.join(" AND ")
+        )
+    };
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(params_from_iter(params.iter()))?;
+    while let Some(row) = rows.next()? {
+        let trace = Trace::decode(row.get_ref(1)?.as_blob().map_err(corrupt)?)?;
+        if selected.matches(&trace.activities, &trace.timestamps) {
+            each(row.get(0)?, &trace)?;
+        }
+    }
+    Ok(())
 }
