@@ -86,6 +86,7 @@ fn main() {
             "/map?notion=payment", "/map?notion=%2A&activity=PaymentFailedEvent",
             "/map?notion=order", "/map?notion=%2A", "/map?notion=payment&activities=40&paths=30",
             "/map?notion=shipment&status=completed", "/map?notion=%2A&from=2026-01-06&to=2026-01-06",
+            "/map?notion=%2A&status=completed", "/map?notion=%2A&activities=40",
         ];
         time_pages(&router, "demo", &demo).await;
         if let Some((_dir, bpic)) = bpic_router() {

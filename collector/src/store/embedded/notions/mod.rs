@@ -149,10 +149,13 @@ impl Notions {
         judged: impl FnOnce(&Connection) -> Result<(Vec<String>, Vec<SqlValue>), CollectorError>,
     ) -> Result<Option<ObjectCentric>, CollectorError> {
         let mut follower = self.lock();
-        if follower.behind()? > self.behind_at_most {
+        let (followed, newest) = follower.followed()?;
+        if newest - followed > self.behind_at_most {
             return Ok(None);
         }
-        while follower.pass()? {}
+        // The keys retired, then the events stored when asked: a busy writer is not chased
+        // for ever.
+        while follower.pass()? && follower.followed()?.0 < newest {}
         let conn = &follower.conn;
         let tx = conn.unchecked_transaction()?;
         let judged = judged(&tx)?;
@@ -175,12 +178,12 @@ impl std::fmt::Debug for Notions {
 }
 
 impl Follower {
-    /// How many events the store holds beyond the last one followed (by sequence number).
-    fn behind(&self) -> Result<i64, CollectorError> {
+    /// The sequence numbers of the last event followed and of the newest event stored.
+    fn followed(&self) -> Result<(i64, i64), CollectorError> {
         Ok(self.conn.query_row(
-            "SELECT COALESCE((SELECT MAX(seq) FROM store.events), 0) - events FROM notion_progress",
+            "SELECT events, COALESCE((SELECT MAX(seq) FROM store.events), 0) FROM notion_progress",
             [],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )?)
     }
 
