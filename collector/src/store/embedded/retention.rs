@@ -1,7 +1,9 @@
 //! Retention: whole instances whose last event is older than the horizon are deleted with
-//! their events, keys (listed in `retired_keys` for the case notions), merges and process state, and so are the events without a key older
-//! than the horizon, a slice at a time, so that ingest waits at
-//! most one slice and the database file stops growing (SQLite reuses the freed pages).
+//! their events, keys, merges and process state, and so are the events without a key older
+//! than the horizon, a slice at a time, so that ingest waits at most one slice and the
+//! database file stops growing (SQLite reuses the freed pages). The keys deleted are listed in
+//! `retired_keys` for the case notions to take out, and so is, in `sequence_rewinds`, a
+//! deletion of the newest events, whose sequence numbers SQLite gives again.
 //!
 //! The horizon is measured against the newest event stored (the data's clock, as for stuck
 //! and eviction), so an imported historical log keeps its last `keep` of history. A running
@@ -53,6 +55,10 @@ pub fn delete_slice(
         .prepare_cached("SELECT id FROM instances WHERE last_ts < ?1 ORDER BY last_ts LIMIT ?2")?
         .query_map(rusqlite::params![before, SLICE as i64], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
+    let newest_event = || -> rusqlite::Result<i64> {
+        tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))
+    };
+    let newest_before = newest_event()?;
     let mut deleted = Deleted::default();
     let mut merges = 0;
     for &instance in &old {
@@ -86,6 +92,13 @@ pub fn delete_slice(
                                               WHERE instance IS NULL AND ts < ?1 LIMIT ?2)",
         )?
         .execute(rusqlite::params![before, KEYLESS_SLICE as i64])? as u64;
+    // SQLite gives the sequence numbers of deleted newest events again: the case notions,
+    // which follow the events by them, are told.
+    let newest_after = newest_event()?;
+    if newest_after < newest_before {
+        tx.prepare_cached("INSERT INTO sequence_rewinds (below) VALUES (?1)")?
+            .execute([newest_after])?;
+    }
     let events = deleted.events + deleted.uncorrelated;
     tx.prepare_cached("UPDATE totals SET events = events - ?1, merges = merges - ?2")?
         .execute(rusqlite::params![events as i64, merges as i64])?;

@@ -146,6 +146,10 @@ pub fn prepare(conn: &Connection) -> rusqlite::Result<()> {
             kind  TEXT NOT NULL,
             value TEXT NOT NULL
         );
+        CREATE TABLE IF NOT EXISTS sequence_rewinds (
+            id    INTEGER PRIMARY KEY AUTOINCREMENT,
+            below INTEGER NOT NULL
+        );
         CREATE TABLE IF NOT EXISTS totals (events INTEGER NOT NULL, merges INTEGER NOT NULL DEFAULT 0);
         CREATE TABLE IF NOT EXISTS rules (text TEXT NOT NULL, saved INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS models (text TEXT NOT NULL, saved INTEGER NOT NULL);

@@ -99,37 +99,56 @@ impl Memory {
 #[derive(Default)]
 struct Pass {
     touched: HashMap<Key, (Option<KeyTrace>, KeyTrace), RandomState>,
-    /// Retired keys' steps as stored.
-    retired: Vec<KeyTrace>,
+    /// Retired keys' kinds and steps as stored.
+    retired: Vec<(String, KeyTrace)>,
     events: HashMap<u32, i64>,
     /// Attribute values new to a key: its row and the value's hash.
     attributes: Vec<(i64, i64)>,
 }
 
-/// Where the last pass left off: the last event followed (by `seq`) and the last retired key
-/// taken out (by its row in `retired_keys`).
+/// Where the last pass left off: the last event followed (by `seq`), the last retired key
+/// taken out (by its row in `retired_keys`) and the last rewind of the sequence numbers
+/// applied (by its row in `sequence_rewinds`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Progress {
     /// The `seq` of the last event followed.
     pub events: i64,
     /// The row of the last retired key taken out.
     pub retired: i64,
+    /// The row of the last rewind applied.
+    pub rewound: i64,
 }
 
 /// Reads where the last pass left off.
 pub fn progress(tx: &Transaction<'_>) -> Result<Progress, CollectorError> {
-    Ok(
-        tx.query_row("SELECT events, retired FROM notion_progress", [], |r| {
+    Ok(tx.query_row(
+        "SELECT events, retired, rewound FROM notion_progress",
+        [],
+        |r| {
             Ok(Progress {
                 events: r.get(0)?,
                 retired: r.get(1)?,
+                rewound: r.get(2)?,
             })
-        })?,
-    )
+        },
+    )?)
 }
 
-/// Takes out every key retired since the last pass, then follows up to `limit` events, in
-/// `tx`; returns whether anything was done.
+/// Applies the rewinds after row `after` to `events`: when retention deleted the newest
+/// events, SQLite gives their sequence numbers again, so the events from the lowest number
+/// a rewind names on are new. Returns the event to follow from and the last rewind's row.
+fn rewind(tx: &Transaction<'_>, events: i64, after: i64) -> Result<(i64, i64), CollectorError> {
+    let (lowest, last): (Option<i64>, Option<i64>) = tx
+        .prepare_cached("SELECT MIN(below), MAX(id) FROM store.sequence_rewinds WHERE id > ?1")?
+        .query_row([after], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok((
+        lowest.map_or(events, |below| events.min(below)),
+        last.unwrap_or(after),
+    ))
+}
+
+/// Takes out every key retired since the last pass, applies the rewinds of sequence numbers,
+/// then follows up to `limit` events, in `tx`; returns whether anything was done.
 pub fn pass(
     tx: &Transaction<'_>,
     memory: &mut Memory,
@@ -138,12 +157,17 @@ pub fn pass(
     let from = progress(tx)?;
     let mut this = Pass::default();
     let retired = retire(tx, memory, &mut this, from.retired)?;
-    let events = follow_events(tx, memory, &mut this, from.events, limit)?;
-    let to = Progress { events, retired };
+    let (after, rewound) = rewind(tx, from.events, from.rewound)?;
+    let events = follow_events(tx, memory, &mut this, after, limit)?;
+    let to = Progress {
+        events,
+        retired,
+        rewound,
+    };
     write(tx, memory, this)?;
     tx.execute(
-        "UPDATE notion_progress SET events = ?1, retired = ?2",
-        params![to.events, to.retired],
+        "UPDATE notion_progress SET events = ?1, retired = ?2, rewound = ?3",
+        params![to.events, to.retired, to.rewound],
     )?;
     Ok(to != from)
 }
@@ -263,22 +287,33 @@ fn retire(
     this: &mut Pass,
     after: i64,
 ) -> Result<i64, CollectorError> {
-    let mut stmt = tx.prepare_cached(
-        "SELECT r.id, r.kind, r.value, t.steps, t.firsts, r.key, t.attributes
-         FROM store.retired_keys r LEFT JOIN notion_traces t ON t.key = r.key
-         WHERE r.id > ?1 ORDER BY r.id",
+    let retired: Vec<(i64, Key, i64)> = tx
+        .prepare_cached(
+            "SELECT id, kind, value, key FROM store.retired_keys WHERE id > ?1 ORDER BY id",
+        )?
+        .query_map([after], |r| {
+            Ok((r.get(0)?, (r.get(1)?, r.get(2)?), r.get(3)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    // Deleted now, not with the pass's other writes: SQLite gives a deleted key's row to the
+    // next key, whose events this pass may follow.
+    let mut forget = tx.prepare_cached(
+        "DELETE FROM notion_traces WHERE key = ?1 RETURNING kind, steps, firsts, attributes",
     )?;
-    let mut rows = stmt.query([after])?;
     let mut last = after;
-    while let Some(row) = rows.next()? {
-        last = row.get(0)?;
-        memory.traces.remove(&(row.get(1)?, row.get(2)?));
-        let (steps, firsts, attributes) = (row.get_ref(3)?, row.get_ref(4)?, row.get_ref(6)?);
-        if let (Ok(steps), Ok(firsts), Ok(attributes)) =
-            (steps.as_blob(), firsts.as_blob(), attributes.as_blob())
-        {
-            let stored = KeyTrace::decode(row.get(5)?, [steps, firsts, attributes])?;
-            this.retired.push(stored);
+    for (id, key, row) in retired {
+        last = id;
+        memory.traces.remove(&key);
+        let stored = forget
+            .query_row([row], |r| {
+                Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .optional()?;
+        if let Some((kind, steps, firsts, attributes)) = stored {
+            let (steps, firsts, attributes): (Vec<u8>, Vec<u8>, Vec<u8>) =
+                (steps, firsts, attributes);
+            let trace = KeyTrace::decode(row, [&steps, &firsts, &attributes])?;
+            this.retired.push((kind, trace));
         }
     }
     Ok(last)
@@ -295,8 +330,6 @@ fn write(tx: &Transaction<'_>, memory: &mut Memory, this: Pass) -> Result<(), Co
              attributes = excluded.attributes, first_ts = excluded.first_ts,
              last_ts = excluded.last_ts",
     )?;
-    let mut forget =
-        tx.prepare_cached("DELETE FROM notion_traces WHERE key = ?1 RETURNING kind")?;
     let mut unlist = tx.prepare_cached(&format!(
         "DELETE FROM notion_attribute_values
          WHERE generation = {GENERATION_OF_KEY} AND hash = ?2 AND key = ?1"
@@ -305,8 +338,7 @@ fn write(tx: &Transaction<'_>, memory: &mut Memory, this: Pass) -> Result<(), Co
         "INSERT OR IGNORE INTO notion_attribute_values (generation, hash, key)
          VALUES ({GENERATION_OF_KEY}, ?2, ?1)"
     ))?;
-    for stored in &this.retired {
-        let kind: String = forget.query_row([stored.row], |r| r.get(0))?;
+    for (kind, stored) in this.retired {
         for &hash in &stored.attributes {
             unlist.execute(params![stored.row, hash])?;
         }

@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 pub const FILE: &str = "notions.db";
 
 /// Version of the notions' layout: a database of another version is built again.
-const LAYOUT: i64 = 2;
+const LAYOUT: i64 = 3;
 
 /// Events followed per transaction.
 const PASS: usize = 20_000;
@@ -51,7 +51,8 @@ const BUSY_FROM: f64 = 0.2;
 /// reads without a schema name.
 const TABLES: &str = "
     CREATE TABLE IF NOT EXISTS notion_progress (
-        events INTEGER NOT NULL, retired INTEGER NOT NULL, layout INTEGER NOT NULL);
+        events INTEGER NOT NULL, retired INTEGER NOT NULL, rewound INTEGER NOT NULL,
+        layout INTEGER NOT NULL);
     CREATE TABLE IF NOT EXISTS notion_activities (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
     CREATE TABLE IF NOT EXISTS notion_traces (
         key INTEGER PRIMARY KEY, kind TEXT NOT NULL, steps BLOB NOT NULL, firsts BLOB NOT NULL,
@@ -96,6 +97,9 @@ struct KeyTrace {
 struct Follower {
     conn: Connection,
     memory: Memory,
+    /// The notions database's `data_version` when the memory was last trusted: it changes
+    /// when another process (an `import` beside a `serve`) follows the same store.
+    seen: Option<i64>,
 }
 
 /// The case notions of one store (see the module documentation).
@@ -128,6 +132,7 @@ impl Notions {
         let follower = Arc::new(Mutex::new(Follower {
             conn,
             memory: Memory::default(),
+            seen: None,
         }));
         let weak = Arc::downgrade(&follower);
         std::thread::Builder::new()
@@ -195,6 +200,12 @@ impl Follower {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Deferred)?;
+        let version: i64 = tx.query_row("PRAGMA main.data_version", [], |r| r.get(0))?;
+        if self.seen != Some(version) {
+            // Another process wrote: what memory holds may be stale.
+            self.memory.clear();
+            self.seen = Some(version);
+        }
         match follow::pass(&tx, &mut self.memory, PASS) {
             Ok(changed) => {
                 tx.commit()?;
@@ -208,22 +219,26 @@ impl Follower {
         }
     }
 
-    /// Deletes the retired keys already taken out from the store's list, if any. Best effort:
-    /// it needs the store's write lock, and is tried again after the next pass.
+    /// Deletes the retired keys and rewinds already applied from the store's lists, if any.
+    /// Best effort: it needs the store's write lock, and is tried again after the next pass.
     fn trim_retired(&self) {
-        const TAKEN_OUT: &str =
-            "FROM store.retired_keys WHERE id <= (SELECT retired FROM notion_progress)";
-        let trimmed = self
-            .conn
-            .query_row(&format!("SELECT EXISTS (SELECT 1 {TAKEN_OUT})"), [], |r| {
-                r.get::<_, bool>(0)
-            })
-            .and_then(|any| match any {
-                true => self.conn.execute(&format!("DELETE {TAKEN_OUT}"), []),
-                false => Ok(0),
-            });
-        if let Err(e) = trimmed {
-            tracing::debug!(error = %e, "embedded store: the retired keys stay listed for now");
+        const APPLIED: [&str; 2] = [
+            "FROM store.retired_keys WHERE id <= (SELECT retired FROM notion_progress)",
+            "FROM store.sequence_rewinds WHERE id <= (SELECT rewound FROM notion_progress)",
+        ];
+        for applied in APPLIED {
+            let trimmed = self
+                .conn
+                .query_row(&format!("SELECT EXISTS (SELECT 1 {applied})"), [], |r| {
+                    r.get::<_, bool>(0)
+                })
+                .and_then(|any| match any {
+                    true => self.conn.execute(&format!("DELETE {applied}"), []),
+                    false => Ok(0),
+                });
+            if let Err(e) = trimmed {
+                tracing::debug!(error = %e, "embedded store: the applied retirements stay listed for now");
+            }
         }
     }
 }
@@ -334,7 +349,8 @@ fn connect(path: &Path, store_db: &Path) -> Result<Connection, CollectorError> {
         .collect();
         conn.execute_batch(&format!(
             "BEGIN; {dropped} {TABLES}
-             INSERT INTO notion_progress (events, retired, layout) VALUES (0, 0, {LAYOUT});
+             INSERT INTO notion_progress (events, retired, rewound, layout)
+                 VALUES (0, 0, 0, {LAYOUT});
              COMMIT;"
         ))?;
     }

@@ -50,6 +50,9 @@ pub fn stats(
                  JOIN notion_traces n ON n.key = k.rowid
                  WHERE k.instance = ?1 AND (?2 IS NULL OR n.kind = ?2)",
             )?;
+            // In id order: the index of keys by instance is then read front to back.
+            let mut selected: Vec<i64> = selected.into_iter().collect();
+            selected.sort_unstable();
             for instance in selected {
                 let mut rows = stmt.query(params![instance, kind])?;
                 while let Some(row) = rows.next()? {

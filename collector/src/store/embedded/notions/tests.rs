@@ -238,3 +238,69 @@ fn damaged_steps_are_answered_from_the_events() {
     assert!(exact.per_kind[0].cases > 0);
     assert_same_process(&answer.per_kind[0], &exact.per_kind[0]);
 }
+
+#[test]
+fn events_given_the_numbers_of_deleted_newest_events_are_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = reopen(dir.path());
+    let hour = miner::time::HOUR;
+    // The newest event stored (the highest number) belongs to the oldest order.
+    store
+        .append(&[Event::keyed("new", "a", 10 * hour, &[("order", "new")])])
+        .unwrap();
+    let mut old = Event::keyed("old", "a", 0, &[("order", "old")]);
+    old.attributes.insert("channel".into(), "mail".into());
+    store.append(&[old]).unwrap();
+    let orders = NotionQuery {
+        kind: Some("order".into()),
+        ..Default::default()
+    };
+    assert_eq!(store.notion_stats(&orders).unwrap().union.cases, 2);
+    {
+        // No pass between the deletion and the next event: it takes the deleted number.
+        let _held = store.notions.lock();
+        assert_eq!(store.retain(hour).unwrap().instances, 1);
+        let mut again = Event::keyed("again", "b", 10 * hour, &[("order", "again")]);
+        again.attributes.insert("channel".into(), "web".into());
+        store.append(&[again]).unwrap();
+        // Before the thread has taken the old key out: its row is the new key's now.
+        assert_eq!(with_attribute(&store, "channel", "web"), ["order=again"]);
+        assert_eq!(
+            with_attribute(&store, "channel", "mail"),
+            Vec::<String>::new()
+        );
+    }
+    let kept = store.notion_stats(&orders).unwrap();
+    let exact = from_events(&store, &orders).unwrap();
+    assert_eq!(exact.union.cases, 2, "new and again");
+    assert_same_process(&kept.union, &exact.union);
+    assert_eq!(with_attribute(&store, "channel", "web"), ["order=again"]);
+}
+
+#[test]
+fn two_processes_following_one_store_keep_the_notions_right() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = reopen(dir.path());
+    let other = reopen(dir.path());
+    let orders = NotionQuery {
+        kind: Some("order".into()),
+        ..Default::default()
+    };
+    // Order x's steps pass from one process to the other and back, each following them.
+    for (i, store) in [&one, &other, &one].into_iter().enumerate() {
+        let step = Event::keyed(
+            &format!("x-{i}"),
+            &format!("s{i}"),
+            i as i64,
+            &[("order", "x")],
+        );
+        store.append(&[step]).unwrap();
+        store.notion_stats(&orders).unwrap();
+    }
+    for store in [&one, &other] {
+        let kept = store.notion_stats(&orders).unwrap();
+        let exact = from_events(store, &orders).unwrap();
+        assert_eq!(exact.union.variants.len(), 1);
+        assert_same_process(&kept.union, &exact.union);
+    }
+}

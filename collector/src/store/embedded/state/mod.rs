@@ -377,6 +377,8 @@ fn attribute_condition(alias: &str, name: &str, value: &str) -> (String, Vec<Sql
     // or a boolean, `"name":value`) finds the candidates fast; the JSON value decides.
     let quoted = |text: &str| serde_json::Value::from(text).to_string();
     let path = format!("$.{}", quoted(name));
+    // What the thread has not applied yet counts: a key row retention deleted may be another
+    // key's now, and an event number it deleted another event's.
     let condition = format!(
         "{alias}id IN (
             SELECT k.instance FROM notion_attribute_values a JOIN keys k ON k.rowid = a.key
@@ -384,8 +386,13 @@ fn attribute_condition(alias: &str, name: &str, value: &str) -> (String, Vec<Sql
                 SELECT n + 1 FROM generation WHERE n < (SELECT MAX(generation) FROM notion_attribute_values))
                 SELECT n FROM generation)
             AND a.hash = ?
+            AND a.key NOT IN (SELECT key FROM retired_keys
+                              WHERE id > (SELECT retired FROM notion_progress))
             UNION ALL
-            SELECT instance FROM events WHERE seq > (SELECT events FROM notion_progress)
+            SELECT instance FROM events WHERE seq > (SELECT MIN(seq) FROM (
+                SELECT events AS seq FROM notion_progress
+                UNION ALL SELECT below FROM sequence_rewinds
+                          WHERE id > (SELECT rewound FROM notion_progress)))
             AND instance IS NOT NULL AND (instr(attributes, ?) > 0 OR instr(attributes, ?) > 0)
             AND CASE json_type(attributes, ?) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false'
                 ELSE CAST(json_extract(attributes, ?) AS TEXT) END = ?)"
