@@ -87,4 +87,8 @@ async fn metrics_say_what_the_collector_holds_in_memory() {
     );
     assert!(held.keys < 302, "ended orders left memory: {held:?}");
     assert_eq!(gauge(&text, "flowsight_store_instances"), 302);
+    assert!(
+        gauge(&text, "flowsight_notions_behind_events") <= 602,
+        "at most every event stored"
+    );
 }

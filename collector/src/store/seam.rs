@@ -118,6 +118,13 @@ pub trait StoreRead: Send + Sync {
     /// Counts for the header of every page.
     fn overview(&self) -> Result<StoreOverview, CollectorError>;
 
+    /// How many stored events the state kept beside the events (the embedded store's case
+    /// notions and index of attribute values) has not followed yet, for `/metrics`; `None`
+    /// for a store that keeps no such state.
+    fn notions_behind(&self) -> Result<Option<u64>, CollectorError> {
+        Ok(None)
+    }
+
     /// How much the collector holds in memory for this store (live instances, their keys and
     /// their events' ids), for `/metrics`; `None` for a store that does not say.
     fn held_in_memory(&self) -> Option<HeldInMemory> {

@@ -212,6 +212,14 @@ async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, Web
     if let Some(held) = state.store.held_in_memory() {
         text.push_str(&held_metrics(&held));
     }
+    if let Ok(Some(behind)) = state.store.notions_behind() {
+        Exposition::new(&mut text).single(
+            "flowsight_notions_behind_events",
+            MetricKind::Gauge,
+            "Stored events the case notions and the index of attribute values have not followed yet (they follow while the writer is not busy).",
+            behind,
+        );
+    }
     if let Some(kafka) = &state.kafka {
         kafka.write_prometheus(&mut text);
     }

@@ -322,6 +322,17 @@ impl StoreRead for EmbeddedStore {
         self.writer.lock().ok().map(|w| w.held())
     }
 
+    fn notions_behind(&self) -> Result<Option<u64>, CollectorError> {
+        self.with_reader(|conn| {
+            let behind: i64 = conn.query_row(
+                "SELECT COALESCE((SELECT MAX(seq) FROM events), 0) - (SELECT events FROM notion_progress)",
+                [],
+                |r| r.get(0),
+            )?;
+            Ok(Some(behind.max(0) as u64))
+        })
+    }
+
     fn overview(&self) -> Result<StoreOverview, CollectorError> {
         self.with_reader(|conn| {
             let status = self.status_sql(conn)?;

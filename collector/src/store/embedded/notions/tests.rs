@@ -304,3 +304,21 @@ fn two_processes_following_one_store_keep_the_notions_right() {
         assert_same_process(&kept.union, &exact.union);
     }
 }
+
+#[test]
+fn the_store_says_how_far_behind_its_notions_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = store_of_orders(dir.path());
+    assert_eq!(store.notions_behind().unwrap(), Some(0), "a read caught up");
+    let (_, events) = order_events(3);
+    let renamed: Vec<Event> = events
+        .into_iter()
+        .map(|mut e| {
+            e.id = format!("again-{}", e.id);
+            e
+        })
+        .collect();
+    let _held = store.notions.lock();
+    store.append(&renamed).unwrap();
+    assert_eq!(store.notions_behind().unwrap(), Some(renamed.len() as u64));
+}
