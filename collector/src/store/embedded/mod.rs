@@ -15,6 +15,7 @@ mod read_pool;
 mod retention;
 mod schema;
 mod state;
+mod status;
 mod store_write;
 mod summaries;
 mod write;
@@ -230,7 +231,7 @@ mod tests {
     fn the_header_reads_only_the_instances_active_lately() {
         let dir = tempfile::tempdir().unwrap();
         let store = EmbeddedStore::open(dir.path(), InstanceRules::default()).unwrap();
-        let sql = read::running_by_step(2, "CASE last_activity WHEN ? THEN ? ELSE ? END");
+        let sql = status::running_by_step(2, "CASE last_activity WHEN ? THEN ? ELSE ? END");
         let plan: Vec<String> = store
             .with_reader(|conn| {
                 let mut explain = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;

@@ -6,12 +6,11 @@
 //! through merges. A key retention deleted and that comes back later has a new row: its
 //! retirement is taken out first, so the events of the pass that carry it again start anew.
 
-use super::KeyTrace;
+use super::{notion_totals, KeyTrace};
 use crate::store::embedded::schema::KEY_IN_GENERATION_OF;
-use crate::store::embedded::state;
+use crate::store::embedded::state::{self, corrupt};
 use crate::store::event_json::keys_from_json;
 use crate::store::stable_hash::stable_hash;
-use crate::store::state_rows::{total_rows, variant_rows, TotalRow};
 use crate::store::trace_codec::Trace;
 use crate::CollectorError;
 use foldhash::fast::RandomState;
@@ -366,7 +365,7 @@ fn write(tx: &Transaction<'_>, memory: &mut Memory, this: Pass) -> Result<(), Co
         list.execute(params![row, hash])?;
     }
     for (kind, change) in &change {
-        apply_totals(tx, kind, change)?;
+        notion_totals(kind).apply(tx, change)?;
     }
     let mut count = tx.prepare_cached(
         "INSERT INTO notion_events (activity, n) VALUES (?1, ?2)
@@ -382,53 +381,6 @@ fn write(tx: &Transaction<'_>, memory: &mut Memory, this: Pass) -> Result<(), Co
         .traces
         .extend(this.touched.into_iter().map(|(key, (_, now))| (key, now)));
     Ok(())
-}
-
-/// Adds `change` to kind `kind`'s totals.
-fn apply_totals(
-    tx: &Transaction<'_>,
-    kind: &str,
-    change: &ProcessAggregate,
-) -> Result<(), CollectorError> {
-    let mut count = tx.prepare_cached(
-        "INSERT INTO notion_counts (kind, measure, a, b, n) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (kind, measure, a, b) DO UPDATE SET n = n + excluded.n",
-    )?;
-    let mut duration = tx.prepare_cached(
-        "INSERT INTO notion_durations (kind, measure, a, b, n, total) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT (kind, measure, a, b) DO UPDATE SET n = n + excluded.n, total = total + excluded.total",
-    )?;
-    let mut bucket = tx.prepare_cached(
-        "INSERT INTO notion_buckets (kind, measure, a, b, bucket, n) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT (kind, measure, a, b, bucket) DO UPDATE SET n = n + excluded.n",
-    )?;
-    for row in total_rows(change)? {
-        match row {
-            TotalRow::Count { code: (m, a, b), n } => count.execute(params![kind, m, a, b, n])?,
-            TotalRow::Duration {
-                code: (m, a, b),
-                n,
-                total,
-            } => duration.execute(params![kind, m, a, b, n, total])?,
-            TotalRow::Bucket {
-                code: (m, a, b),
-                bucket: k,
-                n,
-            } => bucket.execute(params![kind, m, a, b, k, n])?,
-        };
-    }
-    let mut variant = tx.prepare_cached(
-        "INSERT INTO notion_variants (kind, activities, n, throughput) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (kind, activities) DO UPDATE SET n = n + excluded.n, throughput = throughput + excluded.throughput",
-    )?;
-    for (key, n, throughput) in variant_rows(change)? {
-        variant.execute(params![kind, key, n, throughput])?;
-    }
-    Ok(())
-}
-
-fn corrupt(e: rusqlite::types::FromSqlError) -> CollectorError {
-    CollectorError::Corrupt(e.to_string())
 }
 
 impl KeyTrace {

@@ -15,6 +15,7 @@ mod read;
 #[cfg(test)]
 mod tests;
 
+use super::state::TotalsTables;
 use crate::store::trace_codec::Trace;
 use crate::store::NotionQuery;
 use crate::CollectorError;
@@ -78,6 +79,14 @@ const TABLES: &str = "
         throughput INTEGER NOT NULL, PRIMARY KEY (kind, activities)) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS notion_events (activity INTEGER PRIMARY KEY, n INTEGER NOT NULL);
 ";
+
+/// The running totals of key kind `kind` (see the notions' tables).
+fn notion_totals(kind: &str) -> TotalsTables<'_> {
+    TotalsTables {
+        prefix: "notion",
+        part: Some(kind),
+    }
+}
 
 /// One key's steps, and for each whether its event counts here in the union of every kind
 /// (an event carrying several keys counts once, with the first of them); and the values of

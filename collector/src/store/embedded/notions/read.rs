@@ -1,11 +1,10 @@
 //! Reading a case notion's statistics: from the totals per kind when every instance and every
 //! activity is asked for, otherwise from the steps of the keys of the selected instances.
 
-use super::KeyTrace;
-use crate::store::embedded::state;
+use super::{notion_totals, KeyTrace};
+use crate::store::embedded::state::{self, corrupt, Projected};
 use crate::store::notion::one_kind;
-use crate::store::state_rows::{absorb, absorb_variant, TotalRow, CASES};
-use crate::store::trace_codec::Trace;
+use crate::store::state_rows::CASES;
 use crate::store::{CaseFilter, NotionQuery};
 use crate::CollectorError;
 use miner::discovery::{ProcessAggregate, ProcessStats, ProcessStatsBuilder};
@@ -117,7 +116,10 @@ fn from_totals(
         Ok(totals.to_stats(|a| names.get(&a).cloned().unwrap_or_default(), first, last))
     };
     if let Some(kind) = kind {
-        return Ok(one_kind(kind, to_stats(kind, &kind_totals(conn, kind)?)?));
+        return Ok(one_kind(
+            kind,
+            to_stats(kind, &notion_totals(kind).read(conn)?)?,
+        ));
     }
     let kinds: Vec<String> = conn
         .prepare_cached(
@@ -128,7 +130,7 @@ fn from_totals(
     let mut together = ProcessAggregate::default();
     let mut per_kind: Vec<(String, ProcessStats)> = Vec::new();
     for kind in kinds {
-        let totals = kind_totals(conn, &kind)?;
+        let totals = notion_totals(&kind).read(conn)?;
         together.merge(&totals);
         let stats = to_stats(&kind, &totals)?;
         per_kind.push((kind, stats));
@@ -168,76 +170,14 @@ fn object_centric(mut per_kind: Vec<(String, ProcessStats)>, union: ProcessStats
     }
 }
 
-/// Kind `kind`'s running totals.
-fn kind_totals(conn: &Connection, kind: &str) -> Result<ProcessAggregate, CollectorError> {
-    let mut totals = ProcessAggregate::default();
-    let mut stmt =
-        conn.prepare_cached("SELECT measure, a, b, n FROM notion_counts WHERE kind = ?1")?;
-    let mut rows = stmt.query([kind])?;
-    while let Some(r) = rows.next()? {
-        let code = (r.get(0)?, r.get(1)?, r.get(2)?);
-        absorb(&mut totals, TotalRow::Count { code, n: r.get(3)? })?;
-    }
-    let mut stmt = conn
-        .prepare_cached("SELECT measure, a, b, n, total FROM notion_durations WHERE kind = ?1")?;
-    let mut rows = stmt.query([kind])?;
-    while let Some(r) = rows.next()? {
-        let code = (r.get(0)?, r.get(1)?, r.get(2)?);
-        let (n, total) = (r.get(3)?, r.get(4)?);
-        absorb(&mut totals, TotalRow::Duration { code, n, total })?;
-    }
-    let mut stmt =
-        conn.prepare_cached("SELECT measure, a, b, bucket, n FROM notion_buckets WHERE kind = ?1")?;
-    let mut rows = stmt.query([kind])?;
-    while let Some(r) = rows.next()? {
-        let code = (r.get(0)?, r.get(1)?, r.get(2)?);
-        let (bucket, n) = (r.get(3)?, r.get(4)?);
-        absorb(&mut totals, TotalRow::Bucket { code, bucket, n })?;
-    }
-    let mut stmt = conn
-        .prepare_cached("SELECT activities, n, throughput FROM notion_variants WHERE kind = ?1")?;
-    let mut rows = stmt.query([kind])?;
-    while let Some(r) = rows.next()? {
-        let key = r.get_ref(0)?.as_str().map_err(corrupt)?;
-        absorb_variant(&mut totals, key, r.get(1)?, r.get(2)?)?;
-    }
-    Ok(totals)
-}
-
 /// Statistics built from keys' steps, one case per key: per kind, and their union when
 /// every kind is asked for.
 struct Scan<'n> {
     names: &'n HashMap<u32, String>,
     kept: Option<HashSet<&'n str>>,
-    per_kind: BTreeMap<String, Built>,
-    union: Option<Built>,
+    per_kind: BTreeMap<String, Projected>,
+    union: Option<Projected>,
     events: HashMap<u32, u64>,
-}
-
-/// One set of statistics being built, with the builder's ids of the notions' activity ids.
-#[derive(Default)]
-struct Built {
-    builder: ProcessStatsBuilder,
-    ids: HashMap<u32, u32>,
-}
-
-impl Built {
-    fn add(&mut self, trace: &Trace, shown: &[usize], names: &HashMap<u32, String>) {
-        let mut steps = Trace::default();
-        for &i in shown {
-            let a = trace.activities[i];
-            let builder = &mut self.builder;
-            let id = *self
-                .ids
-                .entry(a)
-                .or_insert_with(|| builder.intern(names.get(&a).map_or("", String::as_str)));
-            steps.activities.push(id);
-            steps.timestamps.push(trace.timestamps[i]);
-            steps.lifecycles.push(trace.lifecycles[i]);
-            steps.ends.push(trace.ends[i]);
-        }
-        self.builder.add_steps(steps.steps());
-    }
 }
 
 impl<'n> Scan<'n> {
@@ -246,7 +186,7 @@ impl<'n> Scan<'n> {
             names,
             kept: keep.map(|k| k.iter().map(String::as_str).collect()),
             per_kind: BTreeMap::new(),
-            union: union.then(Built::default),
+            union: union.then(Projected::default),
             events: HashMap::new(),
         }
     }
@@ -266,7 +206,7 @@ impl<'n> Scan<'n> {
             })
             .collect();
         if !self.per_kind.contains_key(kind) {
-            self.per_kind.insert(kind.to_string(), Built::default());
+            self.per_kind.insert(kind.to_string(), Projected::default());
         }
         let built = self.per_kind.get_mut(kind).expect("inserted above");
         built.add(&key.trace, &shown, self.names);
@@ -283,7 +223,7 @@ impl<'n> Scan<'n> {
         let mut per_kind: Vec<(String, ProcessStats)> = self
             .per_kind
             .into_iter()
-            .map(|(kind, built)| (kind, built.builder.finish()))
+            .map(|(kind, built)| (kind, built.finish()))
             .collect();
         match (kind, self.union) {
             (Some(kind), _) => {
@@ -293,7 +233,7 @@ impl<'n> Scan<'n> {
                 one_kind(kind, stats)
             }
             (None, union) => {
-                let mut union = union.unwrap_or_default().builder.finish();
+                let mut union = union.unwrap_or_default().finish();
                 let counts: HashMap<&str, u64> = self
                     .events
                     .iter()
@@ -306,8 +246,4 @@ impl<'n> Scan<'n> {
             }
         }
     }
-}
-
-fn corrupt(e: rusqlite::types::FromSqlError) -> CollectorError {
-    CollectorError::Corrupt(e.to_string())
 }

@@ -27,7 +27,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{params_from_iter, Connection, OptionalExtension, Transaction};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-pub use totals::{case_totals, instances_by_last_step, read_totals};
+pub use totals::{case_totals, instances_by_last_step, read_totals, TotalsTables};
 
 /// Version of the state's layout: a store whose state was built by another version (or never)
 /// has it built again from the events when opened.
@@ -251,7 +251,8 @@ fn load_trace(
     Ok(trace)
 }
 
-fn corrupt(e: rusqlite::types::FromSqlError) -> CollectorError {
+/// A stored value of the wrong type, as the error it is.
+pub(super) fn corrupt(e: rusqlite::types::FromSqlError) -> CollectorError {
     CollectorError::Corrupt(e.to_string())
 }
 
@@ -424,26 +425,52 @@ pub fn scan(
             .filter_map(|n| by_name.get(n.as_str()).copied())
             .collect()
     });
-    let mut builder = ProcessStatsBuilder::new();
-    let mut local: HashMap<u32, u32> = HashMap::new();
+    let mut stats = Projected::default();
     select(conn, filter, judged, |_, trace| {
-        let mut shown = Trace::default();
-        for i in 0..trace.activities.len() {
-            let a = trace.activities[i];
-            if kept.as_ref().is_some_and(|k| !k.contains(&a)) {
-                continue;
-            }
-            let name = names.get(&a).map_or("", String::as_str);
-            let id = *local.entry(a).or_insert_with(|| builder.intern(name));
-            shown.activities.push(id);
-            shown.timestamps.push(trace.timestamps[i]);
-            shown.lifecycles.push(trace.lifecycles[i]);
-            shown.ends.push(trace.ends[i]);
-        }
-        builder.add_steps(shown.steps());
+        let shown: Vec<usize> = (0..trace.activities.len())
+            .filter(|&i| {
+                kept.as_ref()
+                    .is_none_or(|k| k.contains(&trace.activities[i]))
+            })
+            .collect();
+        stats.add(trace, &shown, &names);
         Ok(())
     })?;
-    Ok(builder.finish())
+    Ok(stats.finish())
+}
+
+/// Statistics being built from stored steps with only some of them shown (hidden steps are
+/// bridged), and the builder's ids of the stored activity ids.
+#[derive(Default)]
+pub struct Projected {
+    builder: ProcessStatsBuilder,
+    ids: HashMap<u32, u32>,
+}
+
+impl Projected {
+    /// Adds one case: the steps of `trace` at the positions `shown`; `names` names the
+    /// stored activity ids.
+    pub fn add(&mut self, trace: &Trace, shown: &[usize], names: &HashMap<u32, String>) {
+        let mut steps = Trace::default();
+        for &i in shown {
+            let a = trace.activities[i];
+            let builder = &mut self.builder;
+            let id = *self
+                .ids
+                .entry(a)
+                .or_insert_with(|| builder.intern(names.get(&a).map_or("", String::as_str)));
+            steps.activities.push(id);
+            steps.timestamps.push(trace.timestamps[i]);
+            steps.lifecycles.push(trace.lifecycles[i]);
+            steps.ends.push(trace.ends[i]);
+        }
+        self.builder.add_steps(steps.steps());
+    }
+
+    /// The statistics of the cases added.
+    pub fn finish(self) -> ProcessStats {
+        self.builder.finish()
+    }
 }
 
 /// Calls `each` with every instance `filter` selects: through their steps only when the filter
