@@ -93,13 +93,25 @@ impl Trace {
 
     /// Reads bytes written by [`Trace::encode`]; anything else is reported as corrupt.
     pub fn decode(bytes: &[u8]) -> Result<Self, CollectorError> {
+        let mut trace = Trace::default();
+        trace.decode_into(bytes)?;
+        Ok(trace)
+    }
+
+    /// Reads bytes written by [`Trace::encode`] into this trace, replacing its steps: a scan of
+    /// many stored traces reuses one.
+    pub fn decode_into(&mut self, bytes: &[u8]) -> Result<(), CollectorError> {
         let corrupt = || CollectorError::StateDamaged("a stored trace is unreadable".into());
         let (&version, mut rest) = bytes.split_first().ok_or_else(corrupt)?;
         if version != VERSION {
             return Err(corrupt());
         }
         let len = take(&mut rest).ok_or_else(corrupt)? as usize;
-        let mut trace = Trace::default();
+        let trace = self;
+        trace.activities.clear();
+        trace.timestamps.clear();
+        trace.lifecycles.clear();
+        trace.ends.clear();
         let mut previous: Micros = 0;
         for _ in 0..len.min(bytes.len()) {
             let (&flags, tail) = rest.split_first().ok_or_else(corrupt)?;
@@ -123,7 +135,7 @@ impl Trace {
         if trace.activities.len() != len || !rest.is_empty() {
             return Err(corrupt());
         }
-        Ok(trace)
+        Ok(())
     }
 }
 

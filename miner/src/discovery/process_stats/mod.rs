@@ -8,6 +8,7 @@
 use crate::log::{ActivityInterner, EventLog, Lifecycle};
 use crate::performance::DurationStats;
 use crate::time::Micros;
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
@@ -144,15 +145,26 @@ struct ActivityAccumulator {
     waiting: Vec<Micros>,
 }
 
+impl ActivityAccumulator {
+    /// Adds what `other` accumulated.
+    fn absorb(&mut self, other: &ActivityAccumulator) {
+        self.count += other.count;
+        self.cases += other.cases;
+        self.time_to_next.extend_from_slice(&other.time_to_next);
+        self.service.extend_from_slice(&other.service);
+        self.waiting.extend_from_slice(&other.waiting);
+    }
+}
+
 /// Accumulates [`ProcessStats`] one case at a time, keeping every duration: exact.
 #[derive(Default)]
 pub struct ProcessStatsBuilder {
     interner: ActivityInterner,
     activities: Vec<ActivityAccumulator>,
-    edges: HashMap<(u32, u32), EdgeAccumulator>,
-    starts: HashMap<u32, u64>,
-    ends: HashMap<u32, u64>,
-    variants: HashMap<Vec<u32>, (u64, i128)>,
+    edges: FxHashMap<(u32, u32), EdgeAccumulator>,
+    starts: FxHashMap<u32, u64>,
+    ends: FxHashMap<u32, u64>,
+    variants: FxHashMap<Vec<u32>, (u64, i128)>,
     throughput: Vec<Micros>,
     cases: u64,
     events: u64,
@@ -221,6 +233,48 @@ impl ProcessStatsBuilder {
         measure_order(activities, timestamps, self);
     }
 
+    /// Adds every case `other` holds, as if each had been added here: the statistics of two
+    /// sets of cases together (every kind of a case notion, from each kind's own).
+    pub fn merge(&mut self, other: &ProcessStatsBuilder) {
+        let ids: Vec<u32> = other
+            .interner
+            .names()
+            .iter()
+            .map(|name| self.interner.intern(name))
+            .collect();
+        self.grow();
+        for (a, acc) in other.activities.iter().enumerate() {
+            self.activities[ids[a] as usize].absorb(acc);
+        }
+        for (&(a, b), acc) in &other.edges {
+            let edge = self
+                .edges
+                .entry((ids[a as usize], ids[b as usize]))
+                .or_default();
+            edge.count += acc.count;
+            edge.durations.extend_from_slice(&acc.durations);
+        }
+        for (mine, theirs) in [
+            (&mut self.starts, &other.starts),
+            (&mut self.ends, &other.ends),
+        ] {
+            for (&a, &n) in theirs {
+                *mine.entry(ids[a as usize]).or_default() += n;
+            }
+        }
+        for (sequence, &(count, total)) in &other.variants {
+            let sequence = sequence.iter().map(|&a| ids[a as usize]).collect();
+            let variant = self.variants.entry(sequence).or_default();
+            variant.0 += count;
+            variant.1 += total;
+        }
+        self.throughput.extend_from_slice(&other.throughput);
+        self.cases += other.cases;
+        self.events += other.events;
+        self.first_event = self.first_event.into_iter().chain(other.first_event).min();
+        self.last_event = self.last_event.into_iter().chain(other.last_event).max();
+    }
+
     /// Makes room for every interned activity.
     fn grow(&mut self) {
         if self.activities.len() < self.interner.len() {
@@ -260,7 +314,7 @@ impl ProcessStatsBuilder {
             })
             .collect();
         let named =
-            |counts: HashMap<u32, u64>| counts.into_iter().map(|(a, c)| (name(a), c)).collect();
+            |counts: FxHashMap<u32, u64>| counts.into_iter().map(|(a, c)| (name(a), c)).collect();
         let variants = self
             .variants
             .into_iter()

@@ -126,3 +126,30 @@ fn builder_accepts_cases_streamed_by_name() {
     assert_eq!(edge(&s, "x", "y").unwrap().duration.count, 0);
     assert_eq!(s.throughput.total, 9);
 }
+
+#[test]
+fn merged_builders_equal_one_builder_of_every_case() {
+    let cases: [&[(&str, i64, Option<i64>)]; 4] = [
+        &[("a", 0, None), ("b", 10, Some(15)), ("c", 40, None)],
+        &[("b", 5, None), ("a", 7, None)],
+        &[("c", 1, Some(9)), ("a", 20, None), ("b", 60, None)],
+        &[("a", 3, None), ("b", 13, None), ("c", 43, None)],
+    ];
+    let add = |b: &mut ProcessStatsBuilder, case: &[(&str, i64, Option<i64>)]| {
+        let activities: Vec<u32> = case.iter().map(|(a, _, _)| b.intern(a)).collect();
+        let starts: Vec<Option<i64>> = case.iter().map(|&(_, t, _)| Some(t)).collect();
+        let ends: Vec<Option<i64>> = case.iter().map(|&(_, _, e)| e).collect();
+        b.add_case(&activities, &starts);
+        b.add_intervals(&activities, &starts, &ends);
+    };
+    let mut whole = ProcessStatsBuilder::new();
+    cases.iter().for_each(|c| add(&mut whole, c));
+    // Each half interns the activities in another order, so merging must map their ids.
+    let (mut first, mut second) = (ProcessStatsBuilder::new(), ProcessStatsBuilder::new());
+    cases[..2].iter().for_each(|c| add(&mut first, c));
+    cases[2..].iter().for_each(|c| add(&mut second, c));
+    let mut merged = ProcessStatsBuilder::new();
+    merged.merge(&second);
+    merged.merge(&first);
+    assert_eq!(merged.finish(), whole.finish());
+}

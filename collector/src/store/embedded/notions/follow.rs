@@ -11,7 +11,6 @@ use crate::store::embedded::schema::KEY_IN_GENERATION_OF;
 use crate::store::embedded::state::{self, corrupt};
 use crate::store::event_json::keys_from_json;
 use crate::store::stable_hash::stable_hash;
-use crate::store::trace_codec::Trace;
 use crate::CollectorError;
 use foldhash::fast::RandomState;
 use miner::discovery::ProcessAggregate;
@@ -405,29 +404,37 @@ impl KeyTrace {
     }
 
     /// The steps of key row `row`, written by [`KeyTrace::encode`].
-    pub fn decode(
+    pub fn decode(row: i64, bytes: [&[u8]; 3]) -> Result<Self, CollectorError> {
+        let mut key = Self::default();
+        key.decode_into(row, bytes)?;
+        Ok(key)
+    }
+
+    /// Reads the steps of key row `row` into this one, replacing what it held: a scan of many
+    /// keys reuses one.
+    pub fn decode_into(
+        &mut self,
         row: i64,
         [steps, firsts, attributes]: [&[u8]; 3],
-    ) -> Result<Self, CollectorError> {
-        let trace = Trace::decode(steps)?;
-        if firsts.len() != trace.activities.len().div_ceil(8) || attributes.len() % 8 != 0 {
+    ) -> Result<(), CollectorError> {
+        self.trace.decode_into(steps)?;
+        let len = self.trace.activities.len();
+        if firsts.len() != len.div_ceil(8) || attributes.len() % 8 != 0 {
             return Err(CollectorError::Corrupt(
                 "a key's steps and their marks differ in length".into(),
             ));
         }
-        let firsts = (0..trace.activities.len())
-            .map(|i| firsts[i / 8] & (1 << (i % 8)) != 0)
-            .collect();
-        let attributes = attributes
-            .chunks_exact(8)
-            .map(|b| i64::from_le_bytes(b.try_into().expect("eight bytes")))
-            .collect();
-        Ok(Self {
-            row,
-            trace,
-            firsts,
-            attributes,
-        })
+        self.row = row;
+        self.firsts.clear();
+        self.firsts
+            .extend((0..len).map(|i| firsts[i / 8] & (1 << (i % 8)) != 0));
+        self.attributes.clear();
+        self.attributes.extend(
+            attributes
+                .chunks_exact(8)
+                .map(|b| i64::from_le_bytes(b.try_into().expect("eight bytes"))),
+        );
+        Ok(())
     }
 }
 

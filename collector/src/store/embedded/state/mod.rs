@@ -444,14 +444,20 @@ pub fn scan(
 #[derive(Default)]
 pub struct Projected {
     builder: ProcessStatsBuilder,
-    ids: HashMap<u32, u32>,
+    ids: HashMap<u32, u32, RandomState>,
+    /// The shown steps of the case being added, kept to spare an allocation per case.
+    steps: Trace,
 }
 
 impl Projected {
     /// Adds one case: the steps of `trace` at the positions `shown`; `names` names the
     /// stored activity ids.
     pub fn add(&mut self, trace: &Trace, shown: &[usize], names: &HashMap<u32, String>) {
-        let mut steps = Trace::default();
+        let steps = &mut self.steps;
+        steps.activities.clear();
+        steps.timestamps.clear();
+        steps.lifecycles.clear();
+        steps.ends.clear();
         for &i in shown {
             let a = trace.activities[i];
             let builder = &mut self.builder;
@@ -464,7 +470,12 @@ impl Projected {
             steps.lifecycles.push(trace.lifecycles[i]);
             steps.ends.push(trace.ends[i]);
         }
-        self.builder.add_steps(steps.steps());
+        self.builder.add_steps(self.steps.steps());
+    }
+
+    /// Adds every case `other` holds.
+    pub fn merge(&mut self, other: &Projected) {
+        self.builder.merge(&other.builder);
     }
 
     /// The statistics of the cases added.
