@@ -4,7 +4,7 @@
 //! value, of the events carrying it, as pm4py's flattening does. The object-centric view
 //! keeps every kind at once: each kind's paths over the same activities.
 
-use crate::discovery::ProcessStats;
+use crate::discovery::{EdgeStats, ProcessStats};
 use crate::log::{Event, EventLog, EventLogBuilder, Lifecycle};
 use std::collections::{BTreeMap, HashSet};
 
@@ -144,15 +144,14 @@ impl ObjectCentric {
 
     /// How many times kind `k` takes the path from `from` to `to` (activity names).
     pub fn path_count(&self, k: usize, from: &str, to: &str) -> u64 {
+        self.path(k, from, to).map_or(0, |e| e.count)
+    }
+
+    /// Kind `k`'s statistics of the path from `from` to `to` (activity names), if it takes it.
+    pub fn path(&self, k: usize, from: &str, to: &str) -> Option<&EdgeStats> {
         let stats = &self.per_kind[k];
-        match (stats.index_of(from), stats.index_of(to)) {
-            (Some(a), Some(b)) => stats
-                .edges
-                .iter()
-                .find(|e| e.from == a && e.to == b)
-                .map_or(0, |e| e.count),
-            _ => 0,
-        }
+        let (a, b) = (stats.index_of(from)?, stats.index_of(to)?);
+        stats.edges.iter().find(|e| e.from == a && e.to == b)
     }
 
     /// How many of kind `k`'s cases start (`first`) or end (`!first`) at `activity`.

@@ -139,6 +139,59 @@ async fn a_map_per_object_type_and_one_with_every_type_side_by_side() {
     assert_eq!(legend, per_kind.len(), "one legend entry per object type");
 }
 
+/// In the performance map of every type, each type's strand on a path shows that type's own
+/// time on it (its median here), as its own map's export gives it.
+#[tokio::test]
+async fn each_object_type_shows_its_own_time_on_a_shared_path() {
+    let (_dir, router) = served_logistics();
+    let objects = get(
+        &router,
+        "/api/map.svg?notion=*&mode=performance&metric=median",
+    )
+    .await;
+    assert!(objects.contains(r#"data-mode="performance" data-metric="median""#));
+    let mut timed: BTreeMap<String, BTreeMap<(String, String), i64>> = BTreeMap::new();
+    for strand in objects.split("<g class=\"edge\"").skip(1) {
+        let (Some(kind), Some(value)) = (
+            attribute(strand, "data-object"),
+            attribute(strand, "data-object-value"),
+        ) else {
+            continue;
+        };
+        let path = (
+            attribute(strand, "data-from").unwrap().to_string(),
+            attribute(strand, "data-to").unwrap().to_string(),
+        );
+        let value = value.parse().unwrap();
+        timed
+            .entry(kind.to_string())
+            .or_default()
+            .insert(path, value);
+    }
+    assert!(timed.len() >= 6, "every object type: {:?}", timed.keys());
+    for (kind, drawn) in &timed {
+        let dfg = json(
+            &router,
+            &format!("/export/dfg.json?notion={}", kind.replace(' ', "%20")),
+        )
+        .await;
+        let own: BTreeMap<(String, String), i64> = dfg["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["count"].as_u64().unwrap() > 0)
+            .map(|e| {
+                let path = (
+                    e["from"].as_str().unwrap().to_string(),
+                    e["to"].as_str().unwrap().to_string(),
+                );
+                (path, (e["median_s"].as_f64().unwrap() * 1e6).round() as i64)
+            })
+            .collect();
+        assert_eq!(drawn, &own, "{kind}'s strands show its own medians");
+    }
+}
+
 #[tokio::test]
 async fn a_case_notion_takes_the_filter_bar_too() {
     let (_dir, router) = served_logistics();

@@ -123,7 +123,7 @@ impl MapMetric {
     }
 
     /// The statistic of `d` this metric shows (times only).
-    fn of(self, d: &DurationStats) -> i64 {
+    pub(super) fn of(self, d: &DurationStats) -> i64 {
         match self {
             Self::Total => d.total,
             Self::Median => d.median,
@@ -145,7 +145,7 @@ impl MapMetric {
     }
 
     /// The label of a value of this metric.
-    fn label(self, value: i64) -> String {
+    pub(super) fn label(self, value: i64) -> String {
         match self.mode() {
             MapMode::Frequency => value.to_string(),
             MapMode::Performance => format_duration(value),

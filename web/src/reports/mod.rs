@@ -211,7 +211,11 @@ impl MapView {
     /// The map as a standalone SVG document.
     pub fn svg(&self) -> String {
         match &self.objects {
-            Some(objects) => render_look(&self.map, &self.layout, &ObjectLook::new(objects)),
+            Some(objects) => render_look(
+                &self.map,
+                &self.layout,
+                &ObjectLook::new(objects, self.filters.metric),
+            ),
             None => render_svg(&self.map, &self.layout, self.filters.metric),
         }
     }
