@@ -87,6 +87,8 @@ fn main() {
             "/map?notion=order", "/map?notion=%2A", "/map?notion=payment&activities=40&paths=30",
             "/map?notion=shipment&status=completed", "/map?notion=%2A&from=2026-01-06&to=2026-01-06",
             "/map?notion=%2A&status=completed", "/map?notion=%2A&activities=40",
+            "/map?notion=%2A&activities=40&status=completed", "/map?notion=%2A&mode=performance&metric=median",
+            "/map?notion=%2A&attribute=carrier%3Dparcel&activities=40",
         ];
         time_pages(&router, "demo", &demo).await;
         if let Some((_dir, bpic)) = bpic_router() {

@@ -2,6 +2,7 @@
 //! of the instances a filter leaves out, which reads far fewer keys once a filter selects most
 //! instances (`status=completed` over a long history).
 
+use super::ids::IdSet;
 use super::{notion_totals, KeyTrace};
 use crate::store::embedded::state::corrupt;
 use crate::store::notion::one_kind;
@@ -10,7 +11,7 @@ use crate::CollectorError;
 use miner::discovery::{ProcessAggregate, ProcessStats, ProcessStatsBuilder};
 use miner::notion::ObjectCentric;
 use rusqlite::{params, Connection};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// The statistics of every key of `kind` (of every kind, with their union, when none).
 pub fn everything(
@@ -27,7 +28,7 @@ pub fn less_unselected(
     conn: &Connection,
     kind: Option<&str>,
     names: &HashMap<u32, String>,
-    selected: &HashSet<i64>,
+    selected: &IdSet,
 ) -> Result<ObjectCentric, CollectorError> {
     let mut totals = KindTotals::read(conn, kind)?;
     let mut instances = conn.prepare_cached("SELECT id FROM instances")?;
@@ -39,7 +40,7 @@ pub fn less_unselected(
     let mut rows = instances.query([])?;
     while let Some(row) = rows.next()? {
         let instance: i64 = row.get(0)?;
-        if selected.contains(&instance) {
+        if selected.contains(instance) {
             continue;
         }
         let mut held = keys.query(params![instance, kind])?;
@@ -150,7 +151,7 @@ fn span(conn: &Connection, kind: &str) -> Result<(Option<i64>, Option<i64>), Col
 fn selected_span(
     conn: &Connection,
     kind: &str,
-    selected: &HashSet<i64>,
+    selected: &IdSet,
 ) -> Result<(Option<i64>, Option<i64>), CollectorError> {
     let first_selected =
         |index: &str, time: &str, order: &str| -> Result<Option<i64>, CollectorError> {
@@ -162,7 +163,7 @@ fn selected_span(
             while let Some(row) = rows.next()? {
                 if row
                     .get::<_, Option<i64>>(1)?
-                    .is_some_and(|i| selected.contains(&i))
+                    .is_some_and(|i| selected.contains(i))
                 {
                     return Ok(Some(row.get(0)?));
                 }

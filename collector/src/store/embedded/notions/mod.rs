@@ -11,8 +11,11 @@
 //! it lists in the store (`retired_keys`), and the thread takes out.
 
 mod follow;
+mod ids;
 mod kept;
+mod pipeline;
 mod read;
+mod scan;
 #[cfg(test)]
 mod tests;
 

@@ -1,0 +1,121 @@
+//! Statistics built from keys' steps, one case per key, with only the activities the slider
+//! keeps shown.
+
+use super::kept::object_centric;
+use super::KeyTrace;
+use crate::store::embedded::state::Projected;
+use crate::store::notion::one_kind;
+use crate::CollectorError;
+use foldhash::fast::RandomState;
+use miner::discovery::ProcessStatsBuilder;
+use miner::notion::ObjectCentric;
+use std::collections::{HashMap, HashSet};
+
+/// Statistics built from keys' steps, one case per key: per kind, and their union when
+/// every kind is asked for.
+pub struct Scan<'n> {
+    names: &'n HashMap<u32, String>,
+    /// Whether each stored activity id is shown, when the slider hides some.
+    kept: Option<Vec<bool>>,
+    per_kind: Vec<(String, Projected)>,
+    /// The place of each kind in `per_kind`.
+    kinds: HashMap<String, usize, RandomState>,
+    union: bool,
+    events: HashMap<u32, u64, RandomState>,
+    /// The key being added and the positions of its shown steps.
+    key: KeyTrace,
+    shown: Vec<usize>,
+}
+
+impl<'n> Scan<'n> {
+    /// A scan of keys of one kind (`union` false) or of every kind, with only the activities
+    /// `keep` shown when given; `names` names the notions' activity ids.
+    pub fn new(names: &'n HashMap<u32, String>, keep: Option<&'n [String]>, union: bool) -> Self {
+        let kept = keep.map(|keep| {
+            let keep: HashSet<&str> = keep.iter().map(String::as_str).collect();
+            let ids = names.keys().max().map_or(0, |&a| a as usize + 1);
+            let mut kept = vec![false; ids];
+            for (&a, name) in names {
+                kept[a as usize] = keep.contains(name.as_str());
+            }
+            kept
+        });
+        Self {
+            names,
+            kept,
+            per_kind: Vec::new(),
+            kinds: HashMap::default(),
+            union,
+            events: HashMap::default(),
+            key: KeyTrace::default(),
+            shown: Vec::new(),
+        }
+    }
+
+    /// Adds one key's steps: its kind, its row and its stored steps and marks.
+    pub fn add(
+        &mut self,
+        kind: &str,
+        row: i64,
+        steps: &[u8],
+        firsts: &[u8],
+    ) -> Result<(), CollectorError> {
+        let key = &mut self.key;
+        key.decode_into(row, [steps, firsts, &[]])?;
+        let activities = &key.trace.activities;
+        self.shown.clear();
+        self.shown.extend((0..activities.len()).filter(|&i| {
+            self.kept
+                .as_ref()
+                .is_none_or(|k| k.get(activities[i] as usize).copied().unwrap_or(false))
+        }));
+        let at = match self.kinds.get(kind) {
+            Some(&at) => at,
+            None => {
+                self.kinds.insert(kind.to_string(), self.per_kind.len());
+                self.per_kind.push((kind.to_string(), Projected::default()));
+                self.per_kind.len() - 1
+            }
+        };
+        self.per_kind[at].1.add(&key.trace, &self.shown, self.names);
+        if self.union {
+            for &i in self.shown.iter().filter(|&&i| key.firsts[i]) {
+                *self.events.entry(activities[i]).or_default() += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// The statistics of the keys added: of `kind`'s, or of every kind with their union.
+    pub fn finish(self, kind: Option<&str>) -> ObjectCentric {
+        if let Some(kind) = kind {
+            let stats = self
+                .per_kind
+                .into_iter()
+                .next()
+                .map_or_else(|| ProcessStatsBuilder::new().finish(), |(_, s)| s.finish());
+            return one_kind(kind, stats);
+        }
+        // Every kind's cases together: the kinds' statistics merged, rather than each key
+        // added twice.
+        let mut union = Projected::default();
+        self.per_kind
+            .iter()
+            .for_each(|(_, built)| union.merge(built));
+        let mut union = union.finish();
+        let counts: HashMap<&str, u64> = self
+            .events
+            .iter()
+            .map(|(a, &n)| (self.names.get(a).map_or("", String::as_str), n))
+            .collect();
+        for activity in &mut union.activities {
+            activity.count = counts.get(activity.name.as_str()).copied().unwrap_or(0);
+        }
+        let per_kind = self
+            .per_kind
+            .into_iter()
+            .map(|(kind, built)| (kind, built.finish()))
+            .collect();
+        object_centric(per_kind, union)
+    }
+}
