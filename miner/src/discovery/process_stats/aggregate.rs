@@ -9,8 +9,8 @@ use super::measure::{measure_case, CaseMeasures, CaseSteps, Counted, Timed};
 use super::{NamedActivity, NamedEdge, NamedStats, NamedVariant, ProcessStats};
 use crate::performance::{DurationStats, QuantileSketch};
 use crate::time::Micros;
+use rustc_hash::FxHashMap;
 use std::collections::hash_map::Entry;
-use std::collections::HashMap;
 
 /// The cases following one variant and the sum of their throughput times.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -29,11 +29,11 @@ pub struct ProcessAggregate {
     /// Events.
     pub events: i64,
     /// Everything counted, by what.
-    pub counts: HashMap<Counted, i64>,
+    pub counts: FxHashMap<Counted, i64>,
     /// Every duration, by what was measured.
-    pub durations: HashMap<Timed, QuantileSketch>,
+    pub durations: FxHashMap<Timed, QuantileSketch>,
     /// Cases and throughput per activity sequence.
-    pub variants: HashMap<Vec<u32>, VariantTotals>,
+    pub variants: FxHashMap<Vec<u32>, VariantTotals>,
     /// +1 while a case is added, -1 while one is removed.
     weight: i64,
 }
@@ -145,7 +145,7 @@ impl ProcessAggregate {
 }
 
 /// Adds `n` to the count of `key`, leaving out counts that come to zero.
-fn bump<K: std::hash::Hash + Eq>(map: &mut HashMap<K, i64>, key: K, n: i64) {
+fn bump<K: std::hash::Hash + Eq>(map: &mut FxHashMap<K, i64>, key: K, n: i64) {
     match map.entry(key) {
         Entry::Occupied(mut kept) => {
             *kept.get_mut() += n;

@@ -3,8 +3,8 @@
 //! instances (`status=completed` over a long history).
 
 use super::ids::IdSet;
+use super::pipeline::{self, KeySink};
 use super::{notion_totals, KeyTrace};
-use crate::store::embedded::state::corrupt;
 use crate::store::notion::one_kind;
 use crate::store::state_rows::CASES;
 use crate::CollectorError;
@@ -30,25 +30,30 @@ pub fn less_unselected(
     names: &HashMap<u32, String>,
     selected: &IdSet,
 ) -> Result<ObjectCentric, CollectorError> {
-    let mut totals = KindTotals::read(conn, kind)?;
+    let totals = KindTotals::read(conn, kind)?;
     let mut instances = conn.prepare_cached("SELECT id FROM instances")?;
     let mut keys = conn.prepare_cached(
         "SELECT n.kind, n.steps, n.firsts, n.key FROM keys k INDEXED BY keys_by_instance
          JOIN notion_traces n ON n.key = k.rowid
          WHERE k.instance = ?1 AND (?2 IS NULL OR n.kind = ?2)",
     )?;
-    let mut rows = instances.query([])?;
-    while let Some(row) = rows.next()? {
-        let instance: i64 = row.get(0)?;
-        if selected.contains(instance) {
-            continue;
+    let totals = pipeline::run(totals, |feed| {
+        let mut rows = instances.query([])?;
+        while let Some(row) = rows.next()? {
+            let instance: i64 = row.get(0)?;
+            if selected.contains(instance) {
+                continue;
+            }
+            let mut held = keys.query(params![instance, kind])?;
+            while let Some(key) = held.next()? {
+                feed.add(key)?;
+            }
         }
-        let mut held = keys.query(params![instance, kind])?;
-        while let Some(key) = held.next()? {
-            totals.take_out(key)?;
-        }
-    }
-    totals.finish(kind, names, |kind| selected_span(conn, kind, selected))
+        Ok(())
+    })?;
+    let left_out = &totals.left_out;
+    let span = |kind: &str| span_without(conn, kind, left_out);
+    totals.finish(kind, names, span)
 }
 
 /// The totals of each kind asked for, and for the union the events counted per activity
@@ -56,6 +61,8 @@ pub fn less_unselected(
 struct KindTotals {
     per_kind: Vec<(String, ProcessAggregate)>,
     events: HashMap<u32, i64>,
+    /// The rows of the keys taken out.
+    left_out: IdSet,
 }
 
 impl KindTotals {
@@ -79,30 +86,16 @@ impl KindTotals {
             .prepare_cached("SELECT activity, n FROM notion_events")?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?;
-        Ok(Self { per_kind, events })
-    }
-
-    /// Takes one key's steps (a row of `kind, steps, firsts, key`) out of the totals.
-    fn take_out(&mut self, row: &rusqlite::Row<'_>) -> Result<(), CollectorError> {
-        let kind = row.get_ref(0)?.as_str().map_err(corrupt)?;
-        let steps = row.get_ref(1)?.as_blob().map_err(corrupt)?;
-        let firsts = row.get_ref(2)?.as_blob().map_err(corrupt)?;
-        let key = KeyTrace::decode(row.get(3)?, [steps, firsts, &[]])?;
-        let Some((_, totals)) = self.per_kind.iter_mut().find(|(k, _)| k == kind) else {
-            return Err(CollectorError::Corrupt(format!(
-                "a key of kind {kind} has steps but its kind has no totals"
-            )));
-        };
-        totals.remove(key.trace.steps());
-        for (i, _) in key.firsts.iter().enumerate().filter(|(_, &f)| f) {
-            *self.events.entry(key.trace.activities[i]).or_default() -= 1;
-        }
-        Ok(())
+        Ok(Self {
+            per_kind,
+            events,
+            left_out: IdSet::default(),
+        })
     }
 
     /// The statistics, each kind's time span given by `span`.
     fn finish(
-        self,
+        &self,
         kind: Option<&str>,
         names: &HashMap<u32, String>,
         span: impl Fn(&str) -> Result<(Option<i64>, Option<i64>), CollectorError>,
@@ -110,13 +103,13 @@ impl KindTotals {
         let name = |a: u32| names.get(&a).cloned().unwrap_or_default();
         let mut together = ProcessAggregate::default();
         let mut per_kind: Vec<(String, ProcessStats)> = Vec::new();
-        for (of, totals) in self.per_kind {
+        for (of, totals) in &self.per_kind {
             if kind.is_none() && totals.cases <= 0 {
                 continue;
             }
-            together.merge(&totals);
-            let (first, last) = span(&of)?;
-            per_kind.push((of, totals.to_stats(name, first, last)));
+            together.merge(totals);
+            let (first, last) = span(of)?;
+            per_kind.push((of.clone(), totals.to_stats(name, first, last)));
         }
         if let Some(kind) = kind {
             let stats = per_kind
@@ -136,6 +129,23 @@ impl KindTotals {
     }
 }
 
+/// Taking keys out of the totals, as the keys of instances a filter leaves out.
+impl KeySink for KindTotals {
+    fn add(&mut self, kind: &str, key: &KeyTrace) -> Result<(), CollectorError> {
+        let Some((_, totals)) = self.per_kind.iter_mut().find(|(k, _)| k == kind) else {
+            return Err(CollectorError::Corrupt(format!(
+                "a key of kind {kind} has steps but its kind has no totals"
+            )));
+        };
+        totals.remove(key.trace.steps());
+        for (i, _) in key.firsts.iter().enumerate().filter(|(_, &f)| f) {
+            *self.events.entry(key.trace.activities[i]).or_default() -= 1;
+        }
+        self.left_out.insert(key.row);
+        Ok(())
+    }
+}
+
 /// The first and last time of kind `kind`'s steps, read from the indexes of its keys' times.
 fn span(conn: &Connection, kind: &str) -> Result<(Option<i64>, Option<i64>), CollectorError> {
     Ok(conn.query_row(
@@ -146,33 +156,30 @@ fn span(conn: &Connection, kind: &str) -> Result<(Option<i64>, Option<i64>), Col
     )?)
 }
 
-/// The first and last time of the steps of kind `kind`'s keys held by the instances
-/// `selected`: the keys are read in time order from each end up to the first one selected.
-fn selected_span(
+/// The first and last time of the steps of kind `kind`'s keys but those `left_out`: the keys
+/// are read in time order from each end of their index up to the first one kept.
+fn span_without(
     conn: &Connection,
     kind: &str,
-    selected: &IdSet,
+    left_out: &IdSet,
 ) -> Result<(Option<i64>, Option<i64>), CollectorError> {
-    let first_selected =
+    let first_kept =
         |index: &str, time: &str, order: &str| -> Result<Option<i64>, CollectorError> {
             let mut stmt = conn.prepare_cached(&format!(
-                "SELECT n.{time}, k.instance FROM notion_traces n INDEXED BY {index}
-             LEFT JOIN keys k ON k.rowid = n.key WHERE n.kind = ?1 ORDER BY n.{time} {order}"
+                "SELECT {time}, key FROM notion_traces INDEXED BY {index}
+             WHERE kind = ?1 ORDER BY {time} {order}"
             ))?;
             let mut rows = stmt.query([kind])?;
             while let Some(row) = rows.next()? {
-                if row
-                    .get::<_, Option<i64>>(1)?
-                    .is_some_and(|i| selected.contains(i))
-                {
+                if !left_out.contains(row.get(1)?) {
                     return Ok(Some(row.get(0)?));
                 }
             }
             Ok(None)
         };
     Ok((
-        first_selected("notion_traces_by_first", "first_ts", "ASC")?,
-        first_selected("notion_traces_by_last", "last_ts", "DESC")?,
+        first_kept("notion_traces_by_first", "first_ts", "ASC")?,
+        first_kept("notion_traces_by_last", "last_ts", "DESC")?,
     ))
 }
 

@@ -2,7 +2,7 @@
 //! over most keys spends about half its time in each, so on two cores it takes about half as
 //! long.
 
-use super::scan::Scan;
+use super::KeyTrace;
 use crate::store::embedded::state::corrupt;
 use crate::CollectorError;
 use std::ops::Range;
@@ -13,6 +13,12 @@ const BATCH: usize = if cfg!(test) { 16 } else { 4096 };
 
 /// Batches on their way to the building thread at most: the reader stays a little ahead.
 const IN_FLIGHT: usize = 4;
+
+/// What takes the keys a scan reads: statistics being built, or totals keys are taken out of.
+pub trait KeySink: Send {
+    /// Takes one key of kind `kind`.
+    fn add(&mut self, kind: &str, key: &KeyTrace) -> Result<(), CollectorError>;
+}
 
 /// Keys' rows copied out of SQLite.
 #[derive(Default)]
@@ -79,29 +85,31 @@ impl Feed {
     }
 }
 
-/// Runs `read`, which feeds keys, on this thread while `scan` adds them on another; returns
-/// the scan with every key fed added.
-pub fn run<'n>(
-    scan: Scan<'n>,
+/// Runs `read`, which feeds keys, on this thread while `sink` takes them on another; returns
+/// the sink once it took every key fed.
+pub fn run<S: KeySink>(
+    sink: S,
     read: impl FnOnce(&mut Feed) -> Result<(), CollectorError>,
-) -> Result<Scan<'n>, CollectorError> {
+) -> Result<S, CollectorError> {
     let (full, batches) = sync_channel::<Batch>(IN_FLIGHT);
     let (done, empty) = channel::<Batch>();
     std::thread::scope(|threads| {
-        let building = threads.spawn(move || -> Result<Scan<'n>, CollectorError> {
-            let mut scan = scan;
+        let building = threads.spawn(move || -> Result<S, CollectorError> {
+            let mut sink = sink;
+            let mut decoded = KeyTrace::default();
             for batch in batches {
                 for key in &batch.rows {
                     let kind = std::str::from_utf8(&batch.bytes[key.kind.clone()])
                         .map_err(|_| CollectorError::Corrupt("a key's kind is not text".into()))?;
                     let steps = &batch.bytes[key.steps.clone()];
                     let firsts = &batch.bytes[key.firsts.clone()];
-                    scan.add(kind, key.row, steps, firsts)?;
+                    decoded.decode_into(key.row, [steps, firsts, &[]])?;
+                    sink.add(kind, &decoded)?;
                 }
                 // The reader may have finished: then nobody takes the batch back.
                 let _ = done.send(batch);
             }
-            Ok(scan)
+            Ok(sink)
         });
         let mut feed = Feed {
             batch: Batch::default(),
@@ -111,9 +119,9 @@ pub fn run<'n>(
         let read = read(&mut feed).and_then(|()| feed.hand_over());
         drop(feed);
         // The building thread's failure first: it is why a reader's hand-over failed.
-        let scan = building.join().map_err(|_| {
+        let sink = building.join().map_err(|_| {
             CollectorError::Internal("the notions' building thread panicked".into())
         })??;
-        read.map(|()| scan)
+        read.map(|()| sink)
     })
 }

@@ -2,6 +2,7 @@
 //! keeps shown.
 
 use super::kept::object_centric;
+use super::pipeline::KeySink;
 use super::KeyTrace;
 use crate::store::embedded::state::Projected;
 use crate::store::notion::one_kind;
@@ -22,8 +23,7 @@ pub struct Scan<'n> {
     kinds: HashMap<String, usize, RandomState>,
     union: bool,
     events: HashMap<u32, u64, RandomState>,
-    /// The key being added and the positions of its shown steps.
-    key: KeyTrace,
+    /// The positions of the shown steps of the key being added.
     shown: Vec<usize>,
 }
 
@@ -47,43 +47,8 @@ impl<'n> Scan<'n> {
             kinds: HashMap::default(),
             union,
             events: HashMap::default(),
-            key: KeyTrace::default(),
             shown: Vec::new(),
         }
-    }
-
-    /// Adds one key's steps: its kind, its row and its stored steps and marks.
-    pub fn add(
-        &mut self,
-        kind: &str,
-        row: i64,
-        steps: &[u8],
-        firsts: &[u8],
-    ) -> Result<(), CollectorError> {
-        let key = &mut self.key;
-        key.decode_into(row, [steps, firsts, &[]])?;
-        let activities = &key.trace.activities;
-        self.shown.clear();
-        self.shown.extend((0..activities.len()).filter(|&i| {
-            self.kept
-                .as_ref()
-                .is_none_or(|k| k.get(activities[i] as usize).copied().unwrap_or(false))
-        }));
-        let at = match self.kinds.get(kind) {
-            Some(&at) => at,
-            None => {
-                self.kinds.insert(kind.to_string(), self.per_kind.len());
-                self.per_kind.push((kind.to_string(), Projected::default()));
-                self.per_kind.len() - 1
-            }
-        };
-        self.per_kind[at].1.add(&key.trace, &self.shown, self.names);
-        if self.union {
-            for &i in self.shown.iter().filter(|&&i| key.firsts[i]) {
-                *self.events.entry(activities[i]).or_default() += 1;
-            }
-        }
-        Ok(())
     }
 
     /// The statistics of the keys added: of `kind`'s, or of every kind with their union.
@@ -117,5 +82,33 @@ impl<'n> Scan<'n> {
             .map(|(kind, built)| (kind, built.finish()))
             .collect();
         object_centric(per_kind, union)
+    }
+}
+
+/// Adding keys' steps to the statistics, one case per key.
+impl KeySink for Scan<'_> {
+    fn add(&mut self, kind: &str, key: &KeyTrace) -> Result<(), CollectorError> {
+        let activities = &key.trace.activities;
+        self.shown.clear();
+        self.shown.extend((0..activities.len()).filter(|&i| {
+            self.kept
+                .as_ref()
+                .is_none_or(|k| k.get(activities[i] as usize).copied().unwrap_or(false))
+        }));
+        let at = match self.kinds.get(kind) {
+            Some(&at) => at,
+            None => {
+                self.kinds.insert(kind.to_string(), self.per_kind.len());
+                self.per_kind.push((kind.to_string(), Projected::default()));
+                self.per_kind.len() - 1
+            }
+        };
+        self.per_kind[at].1.add(&key.trace, &self.shown, self.names);
+        if self.union {
+            for &i in self.shown.iter().filter(|&&i| key.firsts[i]) {
+                *self.events.entry(activities[i]).or_default() += 1;
+            }
+        }
+        Ok(())
     }
 }
