@@ -27,6 +27,31 @@ pub fn from_events<S: StoreRead + ?Sized>(
     })
 }
 
+/// A notion's statistics with every activity, and with only the activities `keep` picks from
+/// those (none when it picks every one), asked as two queries.
+pub fn shown_twice<S: StoreRead + ?Sized>(
+    store: &S,
+    query: &NotionQuery,
+    keep: &PickActivities<'_>,
+) -> Result<(ObjectCentric, Option<ObjectCentric>), CollectorError> {
+    let full = store.notion_stats(&NotionQuery {
+        activities: None,
+        ..query.clone()
+    })?;
+    let shown = match keep(&full.union) {
+        Some(kept) => Some(store.notion_stats(&NotionQuery {
+            activities: Some(kept),
+            ..query.clone()
+        })?),
+        None => None,
+    };
+    Ok((full, shown))
+}
+
+/// Picks the activities a map shows from the statistics with every activity (the activity
+/// slider ranks them by frequency); none keeps every activity.
+pub type PickActivities<'a> = dyn Fn(&ProcessStats) -> Option<Vec<String>> + Sync + 'a;
+
 /// The object-centric form of a single kind's statistics: the kind alone, its union itself.
 pub fn one_kind(kind: &str, stats: ProcessStats) -> ObjectCentric {
     ObjectCentric {

@@ -2,6 +2,7 @@
 //! exports only read ([`StoreRead`]); a [`Store`] is both. A source's test double therefore
 //! stands in for the few writing calls alone.
 
+use super::notion::PickActivities;
 use super::{
     AppendReport, DeadLetter, Deleted, HeldInMemory, InstanceDetail, InstancePage, InstanceQuery,
     KeyLink, NotionQuery, ObjectAttribute, StatsQuery, StoreOverview,
@@ -81,6 +82,18 @@ pub trait StoreRead: Send + Sync {
     /// reads those events; a store that keeps each key's steps answers from them.
     fn notion_stats(&self, query: &NotionQuery) -> Result<ObjectCentric, CollectorError> {
         super::notion::from_events(self, query)
+    }
+
+    /// A map's two sets of statistics of a case notion: with every activity (the query's own
+    /// are ignored), and with only the activities `keep` picks from those (none when it picks
+    /// every one). The default asks twice; a store that keeps each key's steps selects the
+    /// instances and their keys once for both.
+    fn notion_stats_shown(
+        &self,
+        query: &NotionQuery,
+        keep: &PickActivities<'_>,
+    ) -> Result<(ObjectCentric, Option<ObjectCentric>), CollectorError> {
+        super::notion::shown_twice(self, query, keep)
     }
 
     /// A page of instances, newest activity first.

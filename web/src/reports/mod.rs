@@ -177,23 +177,31 @@ impl MapView {
     pub fn compute(store: &dyn Store, request: &MapRequest) -> Result<Self, WebError> {
         let filters = request.resolve()?;
         let source = NotionSource::read(store, &filters.notion, &filters.cases);
-        let (full, all_objects) = source.stats(None)?;
-        let mut kept = kept_activities(&full, filters.activities);
-        if filters.steps != StepKinds::Both {
-            let kinds: HashSet<&str> = full
-                .activities
-                .iter()
-                .filter(|a| filters.steps.keeps(a))
-                .map(|a| a.name.as_str())
-                .collect();
-            kept.retain(|a| kinds.contains(a.as_str()));
-        }
-        let capped = kept.len() > MAX_DRAWN_ACTIVITIES;
-        kept.truncate(MAX_DRAWN_ACTIVITIES);
-        let (shown, objects) = if kept.len() == full.activities.len() {
-            (full.clone(), all_objects)
-        } else {
-            source.stats(Some(kept))?
+        // The activities the sliders keep, most frequent first (before the drawing's cap).
+        let kept_of = |full: &ProcessStats| -> Vec<String> {
+            let mut kept = kept_activities(full, filters.activities);
+            if filters.steps != StepKinds::Both {
+                let kinds: HashSet<&str> = full
+                    .activities
+                    .iter()
+                    .filter(|a| filters.steps.keeps(a))
+                    .map(|a| a.name.as_str())
+                    .collect();
+                kept.retain(|a| kinds.contains(a.as_str()));
+            }
+            kept
+        };
+        let keep = |full: &ProcessStats| -> Option<Vec<String>> {
+            let mut kept = kept_of(full);
+            kept.truncate(MAX_DRAWN_ACTIVITIES);
+            (kept.len() != full.activities.len()).then_some(kept)
+        };
+        let stats = source.stats_shown(&keep)?;
+        let (full, all_objects) = stats.full;
+        let capped = kept_of(&full).len() > MAX_DRAWN_ACTIVITIES;
+        let (shown, objects) = match stats.shown {
+            Some(shown) => shown,
+            None => (full.clone(), all_objects),
         };
         let map = simplify_paths(&shown, filters.paths);
         let layout = layout(&map);

@@ -6,6 +6,7 @@
 //! steps it keeps per key.
 
 use crate::WebError;
+use collector::store::notion::PickActivities;
 use collector::store::{CaseFilter, NotionQuery, StatsQuery, Store};
 use miner::discovery::ProcessStats;
 use miner::notion::ObjectCentric;
@@ -53,33 +54,56 @@ impl<'a> NotionSource<'a> {
         }
     }
 
-    /// The statistics with only the activities in `keep` when given (hidden steps bridged),
-    /// and for the every-kind notion each kind's paths (whose union the statistics are).
-    pub fn stats(
-        &self,
-        keep: Option<Vec<String>>,
-    ) -> Result<(ProcessStats, Option<ObjectCentric>), WebError> {
+    /// The statistics with every activity and, when `keep` picks some of those, with only
+    /// them: what a map draws, with the instances selected once where the store can.
+    pub fn stats_shown(&self, keep: &PickActivities<'_>) -> Result<ShownStats, WebError> {
         let kind = match &self.notion {
             CaseNotion::Instances => {
-                let stats = self.store.process_stats(&StatsQuery {
+                let full = self.store.process_stats(&StatsQuery {
                     cases: self.cases.clone(),
-                    activities: keep,
+                    activities: None,
                 })?;
-                return Ok((stats, None));
+                let shown = match keep(&full) {
+                    Some(kept) => Some((
+                        self.store.process_stats(&StatsQuery {
+                            cases: self.cases.clone(),
+                            activities: Some(kept),
+                        })?,
+                        None,
+                    )),
+                    None => None,
+                };
+                return Ok(ShownStats {
+                    full: (full, None),
+                    shown,
+                });
             }
             CaseNotion::Kind(kind) => Some(kind.clone()),
             CaseNotion::EveryKind => None,
         };
         let every_kind = kind.is_none();
-        let objects = self.store.notion_stats(&NotionQuery {
+        let query = NotionQuery {
             kind,
             cases: self.cases.clone(),
-            activities: keep,
-        })?;
-        Ok(if every_kind {
-            (objects.union.clone(), Some(objects))
-        } else {
-            (objects.union, None)
+            activities: None,
+        };
+        let (full, shown) = self.store.notion_stats_shown(&query, keep)?;
+        let with_kinds = |objects: ObjectCentric| {
+            let union = objects.union.clone();
+            (union, every_kind.then_some(objects))
+        };
+        Ok(ShownStats {
+            full: with_kinds(full),
+            shown: shown.map(with_kinds),
         })
     }
+}
+
+/// A map's statistics: with every activity, and with only those the slider keeps (none when
+/// it keeps every one); each with each kind's paths for the every-kind notion.
+pub struct ShownStats {
+    /// With every activity.
+    pub full: (ProcessStats, Option<ObjectCentric>),
+    /// With the activities kept, when not every one.
+    pub shown: Option<(ProcessStats, Option<ObjectCentric>)>,
 }

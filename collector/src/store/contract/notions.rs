@@ -6,17 +6,44 @@
 use super::{assert_same_process, event, order_events, Factory};
 use crate::store::notion::from_events;
 use crate::store::{CaseFilter, InstanceQuery, InstanceStatus, NotionQuery, Store};
+use miner::discovery::ProcessStats;
+use miner::notion::ObjectCentric;
 use miner::time::HOUR;
 
 /// The store's answer to `query` equals the events' flattening.
 fn same_as_the_events(store: &dyn Store, query: &NotionQuery) {
     let kept = store.notion_stats(query).unwrap();
+    assert_same_objects(&kept, query, store);
+}
+
+/// `kept` equals the events' flattening for `query`.
+fn assert_same_objects(kept: &ObjectCentric, query: &NotionQuery, store: &dyn Store) {
     let exact = from_events(store, query).unwrap();
     assert_eq!(kept.kinds, exact.kinds, "{query:?}");
     for (k, x) in kept.per_kind.iter().zip(&exact.per_kind) {
         assert_same_process(k, x);
     }
     assert_same_process(&kept.union, &exact.union);
+}
+
+/// The map's two sets of statistics asked at once equal the events' flattening: with every
+/// activity, and with the two most frequent of those.
+fn shown_as_the_events_flatten(store: &dyn Store, query: &NotionQuery) {
+    let keep = |full: &ProcessStats| -> Option<Vec<String>> {
+        let most = full.activities.get(..2)?;
+        (most.len() < full.activities.len()).then(|| most.iter().map(|a| a.name.clone()).collect())
+    };
+    let (full, shown) = store.notion_stats_shown(query, &keep).unwrap();
+    assert_same_objects(&full, query, store);
+    let kept = keep(&full.union);
+    assert_eq!(shown.is_some(), kept.is_some(), "{query:?}");
+    if let (Some(shown), Some(kept)) = (shown, kept) {
+        let projected = NotionQuery {
+            activities: Some(kept),
+            ..query.clone()
+        };
+        assert_same_objects(&shown, &projected, store);
+    }
 }
 
 /// Each kind alone, every kind at once, through filters and the slider.
@@ -48,14 +75,15 @@ fn every_query(store: &dyn Store) -> usize {
     for kind in kinds {
         for cases in &filters {
             for activities in &slider {
-                same_as_the_events(
-                    store,
-                    &NotionQuery {
-                        kind: kind.map(str::to_string),
-                        cases: cases.clone(),
-                        activities: activities.clone(),
-                    },
-                );
+                let query = NotionQuery {
+                    kind: kind.map(str::to_string),
+                    cases: cases.clone(),
+                    activities: activities.clone(),
+                };
+                same_as_the_events(store, &query);
+                if activities.is_none() {
+                    shown_as_the_events_flatten(store, &query);
+                }
                 checked += 1;
             }
         }

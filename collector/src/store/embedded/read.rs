@@ -5,6 +5,7 @@ use super::status::{running_by_step, StatusSql};
 use super::{state, EmbeddedStore};
 use crate::correlate::InstanceId;
 use crate::store::event_json::{attributes_from_json, keys_from_json};
+use crate::store::notion::PickActivities;
 use crate::store::stable_hash::stable_hash;
 use crate::store::trace_codec::Trace;
 use crate::store::{
@@ -98,27 +99,42 @@ impl StoreRead for EmbeddedStore {
             if query.cases == CaseFilter::default() && query.activities.is_none() {
                 state::read_totals(conn)
             } else {
-                let status = match query.cases.status {
-                    Some(wanted) => self.status_sql(conn)?.condition(wanted),
-                    None => (Vec::new(), Vec::new()),
-                };
+                let status = self.judged(conn, &query.cases)?;
                 state::scan(conn, &query.cases, query.activities.as_deref(), status)
             }
         })
     }
 
     fn notion_stats(&self, query: &NotionQuery) -> Result<ObjectCentric, CollectorError> {
-        let judged = |conn: &Connection| match query.cases.status {
-            Some(wanted) => Ok(self.status_sql(conn)?.condition(wanted)),
-            None => Ok((Vec::new(), Vec::new())),
-        };
-        match self.notions.stats(query, judged) {
+        match self
+            .notions
+            .stats(query, |conn| self.judged(conn, &query.cases))
+        {
             Ok(Some(stats)) => Ok(stats),
             // Not followed far enough yet: the events answer.
             Ok(None) => crate::store::notion::from_events(self, query),
             Err(e) => {
                 tracing::warn!(error = %e, "embedded store: the case notions failed; the events answer");
                 crate::store::notion::from_events(self, query)
+            }
+        }
+    }
+
+    fn notion_stats_shown(
+        &self,
+        query: &NotionQuery,
+        keep: &PickActivities<'_>,
+    ) -> Result<(ObjectCentric, Option<ObjectCentric>), CollectorError> {
+        match self
+            .notions
+            .stats_shown(query, |conn| self.judged(conn, &query.cases), keep)
+        {
+            Ok(Some(stats)) => Ok(stats),
+            // Not followed far enough yet: asked apart, each answered from the events.
+            Ok(None) => crate::store::notion::shown_twice(self, query, keep),
+            Err(e) => {
+                tracing::warn!(error = %e, "embedded store: the case notions failed; asked apart");
+                crate::store::notion::shown_twice(self, query, keep)
             }
         }
     }

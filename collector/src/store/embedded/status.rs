@@ -3,7 +3,7 @@
 
 use super::{state, EmbeddedStore};
 use crate::store::wait_limits::{Clock, WaitLimits};
-use crate::store::InstanceStatus;
+use crate::store::{CaseFilter, InstanceStatus};
 use crate::CollectorError;
 use miner::time::Micros;
 use rusqlite::types::Value as SqlValue;
@@ -64,6 +64,19 @@ impl StatusSql {
 }
 
 impl EmbeddedStore {
+    /// The conditions on `instances` for the status `cases` asks for (none without one), with
+    /// their parameters.
+    pub(super) fn judged(
+        &self,
+        conn: &Connection,
+        cases: &CaseFilter,
+    ) -> Result<(Vec<String>, Vec<SqlValue>), CollectorError> {
+        match cases.status {
+            Some(wanted) => Ok(self.status_sql(conn)?.condition(wanted)),
+            None => Ok((Vec::new(), Vec::new())),
+        }
+    }
+
     /// The status expression as the store judges now.
     pub(super) fn status_sql(&self, conn: &Connection) -> Result<StatusSql, CollectorError> {
         let latest: Option<Micros> =

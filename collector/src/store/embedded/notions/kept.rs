@@ -23,13 +23,13 @@ pub fn everything(
 }
 
 /// The statistics of the keys of `kind` held by the instances `selected`: the totals less
-/// the keys of every other instance.
+/// the keys of every other instance, whose rows come with them.
 pub fn less_unselected(
     conn: &Connection,
     kind: Option<&str>,
     names: &HashMap<u32, String>,
     selected: &IdSet,
-) -> Result<ObjectCentric, CollectorError> {
+) -> Result<(ObjectCentric, IdSet), CollectorError> {
     let totals = KindTotals::read(conn, kind)?;
     let mut instances = conn.prepare_cached("SELECT id FROM instances")?;
     let mut keys = conn.prepare_cached(
@@ -53,7 +53,8 @@ pub fn less_unselected(
     })?;
     let left_out = &totals.left_out;
     let span = |kind: &str| span_without(conn, kind, left_out);
-    totals.finish(kind, names, span)
+    let stats = totals.finish(kind, names, span)?;
+    Ok((stats, totals.left_out))
 }
 
 /// The totals of each kind asked for, and for the union the events counted per activity

@@ -20,6 +20,7 @@ mod scan;
 mod tests;
 
 use super::state::TotalsTables;
+use crate::store::notion::PickActivities;
 use crate::store::trace_codec::Trace;
 use crate::store::NotionQuery;
 use crate::CollectorError;
@@ -166,6 +167,29 @@ impl Notions {
         query: &NotionQuery,
         judged: impl FnOnce(&Connection) -> Result<(Vec<String>, Vec<SqlValue>), CollectorError>,
     ) -> Result<Option<ObjectCentric>, CollectorError> {
+        self.answer(judged, |conn, judged| read::stats(conn, query, judged))
+    }
+
+    /// A map's statistics of `query` with every activity and with those `keep` picks (see
+    /// [`Notions::stats`] for when there are none).
+    pub fn stats_shown(
+        &self,
+        query: &NotionQuery,
+        judged: impl FnOnce(&Connection) -> Result<(Vec<String>, Vec<SqlValue>), CollectorError>,
+        keep: &PickActivities<'_>,
+    ) -> Result<Option<(ObjectCentric, Option<ObjectCentric>)>, CollectorError> {
+        self.answer(judged, |conn, judged| {
+            read::stats_shown(conn, query, judged, keep)
+        })
+    }
+
+    /// `read`'s answer in one transaction once every event stored is followed, given the
+    /// conditions `judged` gives; none when the notions are too far behind to catch up now.
+    fn answer<T>(
+        &self,
+        judged: impl FnOnce(&Connection) -> Result<(Vec<String>, Vec<SqlValue>), CollectorError>,
+        read: impl FnOnce(&Connection, (Vec<String>, Vec<SqlValue>)) -> Result<T, CollectorError>,
+    ) -> Result<Option<T>, CollectorError> {
         let mut follower = self.lock();
         let (followed, newest) = follower.followed()?;
         if newest - followed > self.behind_at_most {
@@ -177,9 +201,9 @@ impl Notions {
         let conn = &follower.conn;
         let tx = conn.unchecked_transaction()?;
         let judged = judged(&tx)?;
-        let stats = read::stats(&tx, query, judged)?;
+        let answer = read(&tx, judged)?;
         tx.finish()?;
-        Ok(Some(stats))
+        Ok(Some(answer))
     }
 
     fn lock(&self) -> MutexGuard<'_, Follower> {

@@ -7,12 +7,14 @@ use super::kept;
 use super::pipeline::{self, Feed};
 use super::scan::Scan;
 use crate::store::embedded::state::{self, case_totals};
+use crate::store::notion::PickActivities;
 use crate::store::state_rows::CASES;
 use crate::store::{CaseFilter, NotionQuery};
 use crate::CollectorError;
 use miner::notion::ObjectCentric;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, Connection};
+use std::collections::HashMap;
 
 /// The statistics of `query`'s notion; `judged` are the store's conditions on `instances` for
 /// the query's status.
@@ -26,37 +28,88 @@ pub fn stats(
     if query.cases == CaseFilter::default() && query.activities.is_none() {
         return kept::everything(conn, kind, &names);
     }
-    let selected = if query.cases == CaseFilter::default() {
-        None
-    } else {
-        let mut selected = IdSet::default();
-        state::select_ids(conn, &query.cases, judged, |instance| {
-            selected.insert(instance);
-            Ok(())
-        })?;
-        Some(selected)
-    };
-    if let Some(selected) = &selected {
-        if query.activities.is_none() && selected.len() as u64 * 2 >= case_totals(conn, &[])?.cases
-        {
-            return kept::less_unselected(conn, kind, &names, selected);
+    let selected = select(conn, &query.cases, judged)?;
+    if let (None, Some(selected)) = (&query.activities, &selected) {
+        if most(conn, selected)? {
+            return Ok(kept::less_unselected(conn, kind, &names, selected)?.0);
         }
     }
-    let scan = Scan::new(&names, query.activities.as_deref(), kind.is_none());
-    let scan = pipeline::run(scan, |feed| read_keys(conn, kind, selected, feed))?;
-    Ok(scan.finish(kind))
+    let keys = keys_of(conn, kind, selected)?;
+    scan(conn, &names, kind, query.activities.as_deref(), &keys)
 }
 
-/// Feeds the steps of every key of `kind` (of every kind when none) held by the instances
-/// `selected` (by every instance when none) to `feed`.
-fn read_keys(
+/// A map's statistics of `query`'s notion with every activity, and with the activities `keep`
+/// picks from those: the instances and their keys are selected once for both.
+pub fn stats_shown(
+    conn: &Connection,
+    query: &NotionQuery,
+    judged: (Vec<String>, Vec<SqlValue>),
+    keep: &PickActivities<'_>,
+) -> Result<(ObjectCentric, Option<ObjectCentric>), CollectorError> {
+    let names = state::activity_names_in(conn, "notion_activities")?;
+    let kind = query.kind.as_deref();
+    let (full, keys) = match select(conn, &query.cases, judged)? {
+        None => (kept::everything(conn, kind, &names)?, Keys::Every),
+        Some(selected) if most(conn, &selected)? => {
+            let (full, left_out) = kept::less_unselected(conn, kind, &names, &selected)?;
+            (full, Keys::AllBut(left_out))
+        }
+        selected => {
+            let keys = keys_of(conn, kind, selected)?;
+            (scan(conn, &names, kind, None, &keys)?, keys)
+        }
+    };
+    let shown = match keep(&full.union) {
+        Some(kept) => Some(scan(conn, &names, kind, Some(&kept), &keys)?),
+        None => None,
+    };
+    Ok((full, shown))
+}
+
+/// The instances `cases` selects; none when it selects every one.
+fn select(
+    conn: &Connection,
+    cases: &CaseFilter,
+    judged: (Vec<String>, Vec<SqlValue>),
+) -> Result<Option<IdSet>, CollectorError> {
+    if *cases == CaseFilter::default() {
+        return Ok(None);
+    }
+    let mut selected = IdSet::default();
+    state::select_ids(conn, cases, judged, |instance| {
+        selected.insert(instance);
+        Ok(())
+    })?;
+    Ok(Some(selected))
+}
+
+/// Whether `selected` holds at least half the instances: the keys of the others are then
+/// fewer to read than theirs.
+fn most(conn: &Connection, selected: &IdSet) -> Result<bool, CollectorError> {
+    Ok(selected.len() as u64 * 2 >= case_totals(conn, &[])?.cases)
+}
+
+/// The keys a selection holds, in the form cheapest to read them by.
+enum Keys {
+    /// Every key.
+    Every,
+    /// Every key but these rows.
+    AllBut(IdSet),
+    /// The key rows in the set, found in one pass over every key.
+    Rows(IdSet),
+    /// The keys of these few instances, looked up instance by instance.
+    OfInstances(IdSet),
+}
+
+/// The keys of kind `kind` (of every kind when none) held by the instances `selected` (by
+/// every instance when none).
+fn keys_of(
     conn: &Connection,
     kind: Option<&str>,
     selected: Option<IdSet>,
-    feed: &mut Feed,
-) -> Result<(), CollectorError> {
+) -> Result<Keys, CollectorError> {
     let Some(selected) = selected else {
-        return scan_kind(conn, kind, |row| feed.add(row));
+        return Ok(Keys::Every);
     };
     let cases = match kind {
         Some(kind) => cases_of(conn, kind)?,
@@ -64,20 +117,57 @@ fn read_keys(
     };
     // Many of the instances selected: one pass over the keys costs fewer lookups than every
     // selected instance's keys.
-    if selected.len() as i64 * SCAN_KIND_FROM >= cases {
-        let held = keys_held(conn, &selected)?;
-        return scan_kind(conn, kind, |row| match held.contains(row.get(3)?) {
-            true => feed.add(row),
-            false => Ok(()),
-        });
-    }
+    Ok(if selected.len() as i64 * SCAN_KIND_FROM >= cases {
+        Keys::Rows(keys_held(conn, &selected)?)
+    } else {
+        Keys::OfInstances(selected)
+    })
+}
+
+/// The statistics of the keys `keys` of kind `kind` (of every kind, with their union, when
+/// none), with only the activities `keep` shown when given.
+fn scan(
+    conn: &Connection,
+    names: &HashMap<u32, String>,
+    kind: Option<&str>,
+    keep: Option<&[String]>,
+    keys: &Keys,
+) -> Result<ObjectCentric, CollectorError> {
+    let scan = Scan::new(names, keep, kind.is_none());
+    let scan = pipeline::run(scan, |feed| read_keys(conn, kind, keys, feed))?;
+    Ok(scan.finish(kind))
+}
+
+/// Feeds the steps of the keys `keys` of kind `kind` (of every kind when none) to `feed`.
+fn read_keys(
+    conn: &Connection,
+    kind: Option<&str>,
+    keys: &Keys,
+    feed: &mut Feed,
+) -> Result<(), CollectorError> {
+    let instances = match keys {
+        Keys::Every => return scan_kind(conn, kind, |row| feed.add(row)),
+        Keys::AllBut(left_out) => {
+            return scan_kind(conn, kind, |row| match left_out.contains(row.get(3)?) {
+                true => Ok(()),
+                false => feed.add(row),
+            })
+        }
+        Keys::Rows(held) => {
+            return scan_kind(conn, kind, |row| match held.contains(row.get(3)?) {
+                true => feed.add(row),
+                false => Ok(()),
+            })
+        }
+        Keys::OfInstances(instances) => instances,
+    };
     let mut stmt = conn.prepare_cached(
         "SELECT n.kind, n.steps, n.firsts, n.key FROM keys k INDEXED BY keys_by_instance
          JOIN notion_traces n ON n.key = k.rowid
          WHERE k.instance = ?1 AND (?2 IS NULL OR n.kind = ?2)",
     )?;
     // In id order: the index of keys by instance is then read front to back.
-    for instance in selected.iter() {
+    for instance in instances.iter() {
         let mut rows = stmt.query(params![instance, kind])?;
         while let Some(row) = rows.next()? {
             feed.add(row)?;
