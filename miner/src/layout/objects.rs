@@ -92,13 +92,7 @@ impl MapLook for ObjectLook<'_> {
     }
 
     fn arc(&self, arc: &Arc, _: &str, _: &str) -> ArcLook {
-        let value = match (self.metric.mode(), arc) {
-            (MapMode::Frequency, _) => Some(arc.count() as i64),
-            (MapMode::Performance, Arc::Flow(e)) if e.duration.count > 0 => {
-                Some(self.metric.of(&e.duration))
-            }
-            (MapMode::Performance, _) => None,
-        };
+        let value = self.metric.of_arc(arc);
         ArcLook {
             weight: value.map_or(0.0, |v| v as f64 / self.largest as f64),
             colour: "#888888".to_string(),

@@ -134,7 +134,7 @@ impl MapMetric {
     }
 
     /// The value a path is drawn by: its count, or its time (none for a path without times).
-    fn of_arc(self, arc: &Arc) -> Option<i64> {
+    pub(super) fn of_arc(self, arc: &Arc) -> Option<i64> {
         match (self.mode(), arc) {
             (MapMode::Frequency, _) => Some(arc.count() as i64),
             (MapMode::Performance, Arc::Flow(e)) if e.duration.count > 0 => {

@@ -4,13 +4,14 @@
 
 use super::ids::IdSet;
 use super::pipeline::{self, KeySink};
+use super::read::{read_keys, Keys};
 use super::{notion_totals, KeyTrace};
 use crate::store::notion::one_kind;
 use crate::store::state_rows::CASES;
 use crate::CollectorError;
 use miner::discovery::{ProcessAggregate, ProcessStats, ProcessStatsBuilder};
 use miner::notion::ObjectCentric;
-use rusqlite::{params, Connection};
+use rusqlite::Connection;
 use std::collections::HashMap;
 
 /// The statistics of every key of `kind` (of every kind, with their union, when none).
@@ -31,26 +32,17 @@ pub fn less_unselected(
     selected: &IdSet,
 ) -> Result<(ObjectCentric, IdSet), CollectorError> {
     let totals = KindTotals::read(conn, kind)?;
+    let mut unselected = IdSet::default();
     let mut instances = conn.prepare_cached("SELECT id FROM instances")?;
-    let mut keys = conn.prepare_cached(
-        "SELECT n.kind, n.steps, n.firsts, n.key FROM keys k INDEXED BY keys_by_instance
-         JOIN notion_traces n ON n.key = k.rowid
-         WHERE k.instance = ?1 AND (?2 IS NULL OR n.kind = ?2)",
-    )?;
-    let totals = pipeline::run(totals, |feed| {
-        let mut rows = instances.query([])?;
-        while let Some(row) = rows.next()? {
-            let instance: i64 = row.get(0)?;
-            if selected.contains(instance) {
-                continue;
-            }
-            let mut held = keys.query(params![instance, kind])?;
-            while let Some(key) = held.next()? {
-                feed.add(key)?;
-            }
+    let mut rows = instances.query([])?;
+    while let Some(row) = rows.next()? {
+        let instance = row.get(0)?;
+        if !selected.contains(instance) {
+            unselected.insert(instance);
         }
-        Ok(())
-    })?;
+    }
+    let unselected = Keys::OfInstances(unselected);
+    let totals = pipeline::run(totals, |feed| read_keys(conn, kind, &unselected, feed))?;
     let left_out = &totals.left_out;
     let span = |kind: &str| span_without(conn, kind, left_out);
     let stats = totals.finish(kind, names, span)?;

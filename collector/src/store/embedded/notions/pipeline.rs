@@ -1,6 +1,6 @@
 //! Reading keys' steps on one thread while another builds the statistics from them: a scan
-//! over most keys spends about half its time in each, so on two cores it takes about half as
-//! long.
+//! over most keys spends about half its time in each, so on two cores it takes less time (the
+//! slider over every kind at a million events went from 285–295 to 190–240 ms).
 
 use super::KeyTrace;
 use crate::store::embedded::state::corrupt;

@@ -25,17 +25,14 @@ pub fn stats(
 ) -> Result<ObjectCentric, CollectorError> {
     let names = state::activity_names_in(conn, "notion_activities")?;
     let kind = query.kind.as_deref();
-    if query.cases == CaseFilter::default() && query.activities.is_none() {
-        return kept::everything(conn, kind, &names);
-    }
     let selected = select(conn, &query.cases, judged)?;
-    if let (None, Some(selected)) = (&query.activities, &selected) {
-        if most(conn, selected)? {
-            return Ok(kept::less_unselected(conn, kind, &names, selected)?.0);
+    match query.activities.as_deref() {
+        None => Ok(full(conn, &names, kind, selected)?.0),
+        Some(keep) => {
+            let keys = keys_of(conn, kind, selected)?;
+            scan(conn, &names, kind, Some(keep), &keys)
         }
     }
-    let keys = keys_of(conn, kind, selected)?;
-    scan(conn, &names, kind, query.activities.as_deref(), &keys)
 }
 
 /// A map's statistics of `query`'s notion with every activity, and with the activities `keep`
@@ -48,22 +45,35 @@ pub fn stats_shown(
 ) -> Result<(ObjectCentric, Option<ObjectCentric>), CollectorError> {
     let names = state::activity_names_in(conn, "notion_activities")?;
     let kind = query.kind.as_deref();
-    let (full, keys) = match select(conn, &query.cases, judged)? {
-        None => (kept::everything(conn, kind, &names)?, Keys::Every),
-        Some(selected) if most(conn, &selected)? => {
-            let (full, left_out) = kept::less_unselected(conn, kind, &names, &selected)?;
-            (full, Keys::AllBut(left_out))
-        }
-        selected => {
-            let keys = keys_of(conn, kind, selected)?;
-            (scan(conn, &names, kind, None, &keys)?, keys)
-        }
-    };
+    let (full, keys) = full(conn, &names, kind, select(conn, &query.cases, judged)?)?;
     let shown = match keep(&full.union) {
         Some(kept) => Some(scan(conn, &names, kind, Some(&kept), &keys)?),
         None => None,
     };
     Ok((full, shown))
+}
+
+/// The statistics with every activity of the keys of kind `kind` (of every kind when none)
+/// held by the instances `selected` (by every instance when none), and those keys in the form
+/// cheapest to read them again by: from the totals (less the keys of the instances left out
+/// when most are selected), else from the keys' steps.
+fn full(
+    conn: &Connection,
+    names: &HashMap<u32, String>,
+    kind: Option<&str>,
+    selected: Option<IdSet>,
+) -> Result<(ObjectCentric, Keys), CollectorError> {
+    Ok(match selected {
+        None => (kept::everything(conn, kind, names)?, Keys::Every),
+        Some(selected) if most(conn, &selected)? => {
+            let (full, left_out) = kept::less_unselected(conn, kind, names, &selected)?;
+            (full, Keys::AllBut(left_out))
+        }
+        selected => {
+            let keys = keys_of(conn, kind, selected)?;
+            (scan(conn, names, kind, None, &keys)?, keys)
+        }
+    })
 }
 
 /// The instances `cases` selects; none when it selects every one.
@@ -90,7 +100,7 @@ fn most(conn: &Connection, selected: &IdSet) -> Result<bool, CollectorError> {
 }
 
 /// The keys a selection holds, in the form cheapest to read them by.
-enum Keys {
+pub(super) enum Keys {
     /// Every key.
     Every,
     /// Every key but these rows.
@@ -139,7 +149,7 @@ fn scan(
 }
 
 /// Feeds the steps of the keys `keys` of kind `kind` (of every kind when none) to `feed`.
-fn read_keys(
+pub(super) fn read_keys(
     conn: &Connection,
     kind: Option<&str>,
     keys: &Keys,
