@@ -11,6 +11,7 @@
 //! it lists in the store (`retired_keys`), and the thread takes out.
 
 mod follow;
+mod held;
 mod ids;
 mod kept;
 mod pipeline;

@@ -2,6 +2,7 @@
 //! for and the filter selects most instances, otherwise from the steps of the keys of the
 //! selected instances.
 
+use super::held::Held;
 use super::ids::IdSet;
 use super::kept;
 use super::pipeline::{self, Feed};
@@ -27,7 +28,7 @@ pub fn stats(
     let kind = query.kind.as_deref();
     let selected = select(conn, &query.cases, judged)?;
     match query.activities.as_deref() {
-        None => Ok(full(conn, &names, kind, selected)?.0),
+        None => Ok(full(conn, &names, kind, selected, false)?.0),
         Some(keep) => {
             let keys = keys_of(conn, kind, selected)?;
             scan(conn, &names, kind, Some(keep), &keys)
@@ -45,35 +46,64 @@ pub fn stats_shown(
 ) -> Result<(ObjectCentric, Option<ObjectCentric>), CollectorError> {
     let names = state::activity_names_in(conn, "notion_activities")?;
     let kind = query.kind.as_deref();
-    let (full, keys) = full(conn, &names, kind, select(conn, &query.cases, judged)?)?;
+    let selected = select(conn, &query.cases, judged)?;
+    let (full, again) = full(conn, &names, kind, selected, true)?;
     let shown = match keep(&full.union) {
-        Some(kept) => Some(scan(conn, &names, kind, Some(&kept), &keys)?),
+        Some(kept) => Some(match again {
+            Again::Read(keys) => scan(conn, &names, kind, Some(&kept), &keys)?,
+            Again::Held(held) => {
+                let union = kind.is_none();
+                let [mut scan, other] = held.give(|| Scan::new(&names, Some(&kept), union))?;
+                scan.merge(other);
+                scan.finish(kind)
+            }
+        }),
         None => None,
     };
     Ok((full, shown))
 }
 
 /// The statistics with every activity of the keys of kind `kind` (of every kind when none)
-/// held by the instances `selected` (by every instance when none), and those keys in the form
-/// cheapest to read them again by: from the totals (less the keys of the instances left out
-/// when most are selected), else from the keys' steps.
+/// held by the instances `selected` (by every instance when none), and how to have those keys
+/// again most cheaply when `again` (the slider's statistics follow): from the totals (less the
+/// keys of the instances left out when most are selected), else from the keys' steps, held
+/// in memory when `again`.
 fn full(
     conn: &Connection,
     names: &HashMap<u32, String>,
     kind: Option<&str>,
     selected: Option<IdSet>,
-) -> Result<(ObjectCentric, Keys), CollectorError> {
+    again: bool,
+) -> Result<(ObjectCentric, Again), CollectorError> {
     Ok(match selected {
-        None => (kept::everything(conn, kind, names)?, Keys::Every),
-        Some(selected) if most(conn, &selected)? => {
+        None => (
+            kept::everything(conn, kind, names)?,
+            Again::Read(Keys::Every),
+        ),
+        Some(selected) if most(conn, &selected, again)? => {
             let (full, left_out) = kept::less_unselected(conn, kind, names, &selected)?;
-            (full, Keys::AllBut(left_out))
+            (full, Again::Read(Keys::AllBut(left_out)))
         }
         selected => {
             let keys = keys_of(conn, kind, selected)?;
-            (scan(conn, names, kind, None, &keys)?, keys)
+            let scan = Scan::new(names, None, kind.is_none());
+            let (scan, held) =
+                pipeline::run_holding(scan, again, |feed| read_keys(conn, kind, &keys, feed))?;
+            let again = match held {
+                Some(held) => Again::Held(held),
+                None => Again::Read(keys),
+            };
+            (scan.finish(kind), again)
         }
     })
+}
+
+/// How a selection's keys are had again.
+enum Again {
+    /// Read again.
+    Read(Keys),
+    /// Held in memory, as they were read.
+    Held(Held),
 }
 
 /// The instances `cases` selects; none when it selects every one.
@@ -93,10 +123,18 @@ fn select(
     Ok(Some(selected))
 }
 
-/// Whether `selected` holds at least half the instances: the keys of the others are then
-/// fewer to read than theirs.
-fn most(conn: &Connection, selected: &IdSet) -> Result<bool, CollectorError> {
-    Ok(selected.len() as u64 * 2 >= case_totals(conn, &[])?.cases)
+/// Whether `selected` holds so many of the instances that their statistics are cheapest read
+/// as the totals less the others' keys: at least half of them; when the selected keys are
+/// read `again` (for the slider), so many that the others are fewer than a
+/// `1 / SCAN_KIND_FROM` share, since reading the selected keys once and holding them then
+/// costs less than reading the others' keys and then the selected ones.
+fn most(conn: &Connection, selected: &IdSet, again: bool) -> Result<bool, CollectorError> {
+    let cases = case_totals(conn, &[])?.cases as i64;
+    let selected = selected.len() as i64;
+    Ok(match again {
+        false => selected * 2 >= cases,
+        true => (cases - selected) * SCAN_KIND_FROM < cases,
+    })
 }
 
 /// The keys a selection holds, in the form cheapest to read them by.

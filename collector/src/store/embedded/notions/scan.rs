@@ -51,6 +51,22 @@ impl<'n> Scan<'n> {
         }
     }
 
+    /// Adds the keys `other` took (a scan of the same kinds and activities).
+    pub fn merge(&mut self, other: Scan<'_>) {
+        for (kind, built) in other.per_kind {
+            match self.kinds.get(&kind) {
+                Some(&at) => self.per_kind[at].1.merge(&built),
+                None => {
+                    self.kinds.insert(kind.clone(), self.per_kind.len());
+                    self.per_kind.push((kind, built));
+                }
+            }
+        }
+        for (activity, n) in other.events {
+            *self.events.entry(activity).or_default() += n;
+        }
+    }
+
     /// The statistics of the keys added: of `kind`'s, or of every kind with their union.
     pub fn finish(self, kind: Option<&str>) -> ObjectCentric {
         if let Some(kind) = kind {
