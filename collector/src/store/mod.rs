@@ -18,6 +18,7 @@ mod seam;
 mod stable_hash;
 mod standing;
 mod state_rows;
+pub mod suggest;
 mod test_double;
 mod trace_codec;
 pub mod wait_limits;

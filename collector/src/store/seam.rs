@@ -71,6 +71,14 @@ pub trait StoreRead: Send + Sync {
     /// cheap on a long history as on a short one.
     fn key_kinds(&self) -> Result<Vec<String>, CollectorError>;
 
+    /// Up to `limit` attribute values the filter bar suggests, `name=value`, the most common
+    /// first (`name=` alone for an attribute with too many values to list). The default
+    /// samples the newest instances' events ([`super::suggest::sampled`]); a store that keeps
+    /// a list of them answers from the whole history.
+    fn attribute_suggestions(&self, limit: usize) -> Result<Vec<String>, CollectorError> {
+        super::suggest::sampled(self, limit)
+    }
+
     /// Every link stored by [`StoreWrite::link`].
     fn links(&self) -> Result<Vec<KeyLink>, CollectorError>;
 

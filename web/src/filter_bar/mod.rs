@@ -4,14 +4,10 @@
 
 use crate::WebError;
 use collector::config::parse_duration;
-use collector::sources::files::{OCEL_EVENT_ID, OCEL_QUALIFIERS};
-use collector::store::{CaseFilter, InstanceQuery, InstanceStatus, StatsQuery, Store};
+use collector::store::{CaseFilter, InstanceStatus, StatsQuery, Store};
 use miner::log::BusinessKey;
-use miner::log::{END_ATTRIBUTE, XES_TYPES_ATTRIBUTE};
 use miner::time::{parse_timestamp, Micros};
 use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::Value;
-use std::collections::HashMap;
 use std::fmt::Display;
 use std::str::FromStr;
 
@@ -338,7 +334,7 @@ pub struct Suggestions {
     pub activities: Vec<String>,
     /// The stored key kinds, the most carried first (a key is written `kind=value`).
     pub keys: Vec<String>,
-    /// Attribute values of the newest instances' events, `name=value`, most frequent first.
+    /// Attribute values, `name=value`, most common first (`name=` for an attribute with many).
     pub attributes: Vec<String>,
 }
 
@@ -441,45 +437,13 @@ impl FilterBar {
 /// Most activities the bar suggests.
 const SUGGESTED: usize = 500;
 
-/// How many of the newest instances the attribute values suggested come from.
-const SAMPLED_INSTANCES: u64 = 50;
-
-/// Attributes that hold Flowsight's own bookkeeping, not what an event said.
-const BOOKKEEPING: [&str; 4] = [
-    XES_TYPES_ATTRIBUTE,
-    END_ATTRIBUTE,
-    OCEL_QUALIFIERS,
-    OCEL_EVENT_ID,
-];
-
 /// What the bar suggests: every instance's activities, most frequent first (from the running
-/// totals, so as cheap as the overview); the stored key kinds; and the attribute values of the
-/// newest instances' events (a bounded sample, so as cheap on a long history as a short one).
+/// totals, so as cheap as the overview); the stored key kinds; and the attribute values the
+/// store suggests (see [`collector::store::StoreRead::attribute_suggestions`]).
 pub fn suggestions(store: &dyn Store) -> Result<Suggestions, WebError> {
     let stats = store.process_stats(&StatsQuery::default())?;
     let mut activities: Vec<_> = stats.activities.iter().collect();
     activities.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
-    let newest = store.instances(&InstanceQuery {
-        limit: SAMPLED_INSTANCES,
-        ..Default::default()
-    })?;
-    let ids: Vec<_> = newest.instances.iter().map(|i| i.id).collect();
-    let mut seen: HashMap<String, u64> = HashMap::new();
-    for event in store.events_of(&ids)?.values().flatten() {
-        for (name, value) in &event.attributes {
-            if BOOKKEEPING.contains(&name.as_str()) {
-                continue;
-            }
-            let text = match value {
-                Value::String(s) => s.clone(),
-                Value::Number(_) | Value::Bool(_) => value.to_string(),
-                _ => continue,
-            };
-            *seen.entry(format!("{name}={text}")).or_default() += 1;
-        }
-    }
-    let mut attributes: Vec<(String, u64)> = seen.into_iter().collect();
-    attributes.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     Ok(Suggestions {
         activities: activities
             .into_iter()
@@ -487,11 +451,7 @@ pub fn suggestions(store: &dyn Store) -> Result<Suggestions, WebError> {
             .map(|a| a.name.clone())
             .collect(),
         keys: store.key_kinds()?,
-        attributes: attributes
-            .into_iter()
-            .take(SUGGESTED)
-            .map(|(pair, _)| pair)
-            .collect(),
+        attributes: store.attribute_suggestions(SUGGESTED)?,
     })
 }
 

@@ -120,6 +120,18 @@ impl StoreRead for EmbeddedStore {
         }
     }
 
+    fn attribute_suggestions(&self, limit: usize) -> Result<Vec<String>, CollectorError> {
+        match self.with_reader(|conn| super::notions::suggestions(conn, limit)) {
+            Ok(Some(suggested)) => Ok(suggested),
+            // Not followed far enough yet: the newest instances are sampled.
+            Ok(None) => crate::store::suggest::sampled(self, limit),
+            Err(e) => {
+                tracing::warn!(error = %e, "embedded store: the suggestions failed; the newest instances are sampled");
+                crate::store::suggest::sampled(self, limit)
+            }
+        }
+    }
+
     fn notion_stats_shown(
         &self,
         query: &NotionQuery,

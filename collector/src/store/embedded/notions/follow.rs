@@ -6,6 +6,7 @@
 //! through merges. A key retention deleted and that comes back later has a new row: its
 //! retirement is taken out first, so the events of the pass that carry it again start anew.
 
+use super::suggest::{self, Change, Tracked};
 use super::{notion_totals, KeyTrace};
 use crate::store::embedded::schema::KEY_IN_GENERATION_OF;
 use crate::store::embedded::state::{self, corrupt};
@@ -29,11 +30,12 @@ const GENERATION_OF_KEY: &str = "(?1 >> 16)";
 const CACHED_KEYS: usize = 50_000;
 
 /// The steps of recently changed keys, so that a pass adding to a busy key reads nothing back;
-/// and the notions' activity ids.
+/// the notions' activity ids; and the attribute values suggested.
 #[derive(Default)]
 pub struct Memory {
     traces: HashMap<Key, KeyTrace, RandomState>,
     activities: HashMap<String, u32, RandomState>,
+    suggested: Tracked,
 }
 
 impl Memory {
@@ -41,6 +43,7 @@ impl Memory {
     pub fn clear(&mut self) {
         self.traces.clear();
         self.activities.clear();
+        self.suggested.clear();
     }
 
     fn activity(&mut self, tx: &Transaction<'_>, name: &str) -> Result<u32, CollectorError> {
@@ -102,6 +105,7 @@ struct Pass {
     events: HashMap<u32, i64>,
     /// Attribute values new to a key: its row and the value's hash.
     attributes: Vec<(i64, i64)>,
+    suggested: Change,
 }
 
 /// Where the last pass left off: the last event followed (by `seq`), the last retired key
@@ -154,6 +158,7 @@ pub fn pass(
 ) -> Result<bool, CollectorError> {
     let from = progress(tx)?;
     let mut this = Pass::default();
+    memory.suggested.load(tx)?;
     let retired = retire(tx, memory, &mut this, from.retired)?;
     let (after, rewound) = rewind(tx, from.events, from.rewound)?;
     let events = follow_events(tx, memory, &mut this, after, limit)?;
@@ -186,6 +191,8 @@ struct Followed {
 /// Each attribute's value is read as text the way the attribute filter compares it.
 fn read_events(
     tx: &Transaction<'_>,
+    memory: &mut Memory,
+    this: &mut Pass,
     after: i64,
     limit: usize,
 ) -> Result<(Vec<Followed>, i64), CollectorError> {
@@ -219,7 +226,9 @@ fn read_events(
             row.get_ref(8)?.as_str_or_null().map_err(corrupt)?,
         ) {
             let event = events.last_mut().expect("pushed above");
-            event.attributes.push(attribute_hash(name, value));
+            let hash = attribute_hash(name, value);
+            memory.suggested.saw(&mut this.suggested, name, value, hash);
+            event.attributes.push(hash);
         }
     }
     Ok((events, last))
@@ -234,7 +243,7 @@ fn follow_events(
     after: i64,
     limit: usize,
 ) -> Result<i64, CollectorError> {
-    let (events, last) = read_events(tx, after, limit)?;
+    let (events, last) = read_events(tx, memory, this, after, limit)?;
     for event in events {
         let Some(instance) = event.instance else {
             continue;
@@ -265,6 +274,7 @@ fn follow_events(
                     if let Err(at) = now.attributes.binary_search(&hash) {
                         now.attributes.insert(at, hash);
                         this.attributes.push((now.row, hash));
+                        memory.suggested.held(&mut this.suggested, hash, 1);
                     }
                 }
             }
@@ -318,7 +328,7 @@ fn retire(
 }
 
 /// Writes a pass's changes: the touched keys' steps, the totals per kind, the keyed events.
-fn write(tx: &Transaction<'_>, memory: &mut Memory, this: Pass) -> Result<(), CollectorError> {
+fn write(tx: &Transaction<'_>, memory: &mut Memory, mut this: Pass) -> Result<(), CollectorError> {
     let mut change: HashMap<String, ProcessAggregate> = HashMap::new();
     let mut events = this.events;
     let mut keep = tx.prepare_cached(
@@ -339,6 +349,7 @@ fn write(tx: &Transaction<'_>, memory: &mut Memory, this: Pass) -> Result<(), Co
     for (kind, stored) in this.retired {
         for &hash in &stored.attributes {
             unlist.execute(params![stored.row, hash])?;
+            memory.suggested.held(&mut this.suggested, hash, -1);
         }
         change.entry(kind).or_default().remove(stored.trace.steps());
         for (i, &activity) in stored.trace.activities.iter().enumerate() {
@@ -366,6 +377,7 @@ fn write(tx: &Transaction<'_>, memory: &mut Memory, this: Pass) -> Result<(), Co
     for (kind, change) in &change {
         notion_totals(kind).apply(tx, change)?;
     }
+    suggest::write(tx, this.suggested)?;
     let mut count = tx.prepare_cached(
         "INSERT INTO notion_events (activity, n) VALUES (?1, ?2)
          ON CONFLICT (activity) DO UPDATE SET n = n + excluded.n",

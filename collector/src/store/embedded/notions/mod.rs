@@ -17,6 +17,7 @@ mod kept;
 mod pipeline;
 mod read;
 mod scan;
+mod suggest;
 #[cfg(test)]
 mod tests;
 
@@ -39,7 +40,7 @@ use std::time::{Duration, Instant};
 pub const FILE: &str = "notions.db";
 
 /// Version of the notions' layout: a database of another version is built again.
-const LAYOUT: i64 = 3;
+const LAYOUT: i64 = 4;
 
 /// Events followed per transaction.
 const PASS: usize = 20_000;
@@ -355,6 +356,22 @@ impl WriterLoad {
     }
 }
 
+/// Up to `limit` attribute values the filter bar suggests (see [`suggest::read`]), read on
+/// `conn` (a store connection with the notions attached) as far as the thread has followed,
+/// without waiting for it: suggestions need not hold the newest events. None when it has
+/// followed nothing yet or is too far behind (see [`BEHIND_AT_MOST`]).
+pub fn suggestions(conn: &Connection, limit: usize) -> Result<Option<Vec<String>>, CollectorError> {
+    let (followed, newest): (i64, i64) = conn.query_row(
+        "SELECT events, COALESCE((SELECT MAX(seq) FROM events), 0) FROM notion_progress",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    if followed == 0 || newest - followed > BEHIND_AT_MOST {
+        return Ok(None);
+    }
+    suggest::read(conn, limit).map(Some)
+}
+
 /// Opens the notions' database at `path` with the store's attached, creating its tables; a
 /// database of another layout is emptied.
 fn connect(path: &Path, store_db: &Path) -> Result<Connection, CollectorError> {
@@ -367,6 +384,7 @@ fn connect(path: &Path, store_db: &Path) -> Result<Connection, CollectorError> {
     conn.busy_timeout(Duration::from_secs(10))?;
     conn.execute("ATTACH DATABASE ?1 AS store", [store_db.to_string_lossy()])?;
     conn.execute_batch(TABLES)?;
+    conn.execute_batch(suggest::TABLES)?;
     let layout: Option<i64> = conn
         .query_row("SELECT layout FROM notion_progress", [], |r| r.get(0))
         .ok();
@@ -381,12 +399,16 @@ fn connect(path: &Path, store_db: &Path) -> Result<Connection, CollectorError> {
             "notion_buckets",
             "notion_variants",
             "notion_events",
+            "notion_suggested_names",
+            "notion_suggested_values",
         ]
         .iter()
         .map(|table| format!("DROP TABLE IF EXISTS {table};"))
         .collect();
+        let suggested = suggest::TABLES;
         conn.execute_batch(&format!(
             "BEGIN; {dropped} {TABLES}
+             {suggested}
              INSERT INTO notion_progress (events, retired, rewound, layout)
                  VALUES (0, 0, 0, {LAYOUT});
              COMMIT;"

@@ -330,3 +330,63 @@ fn the_store_says_how_far_behind_its_notions_are() {
     store.append(&renamed).unwrap();
     assert_eq!(store.notions_behind().unwrap(), Some(renamed.len() as u64));
 }
+
+#[test]
+fn attribute_values_are_suggested_from_the_whole_history_and_leave_with_retention() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = reopen(dir.path());
+    let hour = miner::time::HOUR;
+    let mut events = Vec::new();
+    for i in 0..80i64 {
+        let order = i.to_string();
+        let at = if i == 0 { 0 } else { 10 * hour + i };
+        let mut shipped = Event::keyed(&format!("{i}"), "shipped", at, &[("order", &order)]);
+        let carrier = if i == 0 { "freight" } else { "parcel" };
+        shipped.attributes.insert("carrier".into(), carrier.into());
+        shipped.attributes.insert("ref".into(), (1000 + i).into());
+        shipped
+            .attributes
+            .insert(miner::log::END_ATTRIBUTE.into(), (at + 5).into());
+        events.push(shipped);
+    }
+    store.append(&events).unwrap();
+    // Suggestions are read as far as the thread followed: a notion read catches it up.
+    let followed = |store: &EmbeddedStore| store.notion_stats(&payments()).unwrap();
+    followed(&store);
+    let sampled = crate::store::suggest::sampled(&store, 500).unwrap();
+    assert!(
+        !sampled.contains(&"carrier=freight".to_string()),
+        "the oldest order is beyond the newest instances' sample: {sampled:?}"
+    );
+    let expected = ["carrier=parcel", "carrier=freight", "ref="];
+    assert_eq!(store.attribute_suggestions(500).unwrap(), expected);
+    assert_eq!(store.attribute_suggestions(1).unwrap(), ["carrier=parcel"]);
+
+    drop(store);
+    std::fs::remove_file(dir.path().join(FILE)).unwrap();
+    let store = reopen(dir.path());
+    {
+        // Held, the thread follows nothing meanwhile.
+        let follower = store.notions.lock();
+        if follower.followed().unwrap().0 == 0 {
+            assert_eq!(
+                store.attribute_suggestions(500).unwrap(),
+                sampled,
+                "nothing followed yet: the newest instances are sampled"
+            );
+        }
+    }
+    followed(&store);
+    assert_eq!(
+        store.attribute_suggestions(500).unwrap(),
+        expected,
+        "made again from the store"
+    );
+    assert!(store.retain(hour).unwrap().instances > 0);
+    followed(&store);
+    assert_eq!(
+        store.attribute_suggestions(500).unwrap(),
+        ["carrier=parcel", "ref="],
+        "no key holds freight after retention"
+    );
+}
