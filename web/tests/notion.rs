@@ -204,3 +204,45 @@ async fn a_case_notion_takes_the_filter_bar_too() {
         all["events"]
     );
 }
+
+/// With the activity slider on a filtered notion's map (one kind, and every kind), the map
+/// draws the first half of the activities of that filtered notion in its ranking, each with its
+/// count there: the statistics projected on the kept activities come from the same selection.
+#[tokio::test]
+async fn the_slider_keeps_a_filtered_notions_most_frequent_activities() {
+    let (_dir, router) = served_logistics();
+    // Selecting most instances, and fewer (whose keys are held for the second statistics).
+    for (notion, from) in [
+        ("Container", "2023-08-01"),
+        ("%2A", "2023-08-01"),
+        ("%2A", "2023-10-01"),
+    ] {
+        let filter = format!("notion={notion}&from={from}");
+        let full = json(&router, &format!("/export/dfg.json?{filter}")).await;
+        let ranked: Vec<(String, u64)> = full["activities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                let name = a["name"].as_str().unwrap().to_string();
+                (name, a["count"].as_u64().unwrap())
+            })
+            .collect();
+        assert!(ranked.len() >= 4, "{filter}: {ranked:?}");
+        let svg = get(&router, &format!("/api/map.svg?{filter}&activities=50")).await;
+        let drawn: BTreeMap<String, u64> = svg
+            .split("<g class=\"node\"")
+            .skip(1)
+            .map(|node| {
+                let name = attribute(node, "data-activity").unwrap().to_string();
+                (
+                    name,
+                    attribute(node, "data-count").unwrap().parse().unwrap(),
+                )
+            })
+            .collect();
+        let half = (ranked.len() as f64 / 2.0).round() as usize;
+        let kept: BTreeMap<String, u64> = ranked.into_iter().take(half).collect();
+        assert_eq!(drawn, kept, "{filter}");
+    }
+}

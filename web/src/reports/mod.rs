@@ -196,7 +196,8 @@ impl MapView {
             kept.truncate(MAX_DRAWN_ACTIVITIES);
             (kept.len() != full.activities.len()).then_some(kept)
         };
-        let stats = source.stats_shown(&keep)?;
+        let slider = filters.activities < 100 || filters.steps != StepKinds::Both;
+        let stats = source.stats_shown(&keep, slider)?;
         let (full, all_objects) = stats.full;
         let capped = kept_of(&full).len() > MAX_DRAWN_ACTIVITIES;
         let (shown, objects) = match stats.shown {

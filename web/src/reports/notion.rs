@@ -6,7 +6,7 @@
 //! steps it keeps per key.
 
 use crate::WebError;
-use collector::store::notion::PickActivities;
+use collector::store::notion::{shown_twice, PickActivities};
 use collector::store::{CaseFilter, NotionQuery, StatsQuery, Store};
 use miner::discovery::ProcessStats;
 use miner::notion::ObjectCentric;
@@ -55,8 +55,14 @@ impl<'a> NotionSource<'a> {
     }
 
     /// The statistics with every activity and, when `keep` picks some of those, with only
-    /// them: what a map draws, with the instances selected once where the store can.
-    pub fn stats_shown(&self, keep: &PickActivities<'_>) -> Result<ShownStats, WebError> {
+    /// them: what a map draws. With the `slider` on, the store is asked for both at once (it
+    /// selects the instances once, and may hold their keys for the second); otherwise `keep`
+    /// rarely picks (beyond the most activities drawn), and the first is asked for alone.
+    pub fn stats_shown(
+        &self,
+        keep: &PickActivities<'_>,
+        slider: bool,
+    ) -> Result<ShownStats, WebError> {
         let kind = match &self.notion {
             CaseNotion::Instances => {
                 let full = self.store.process_stats(&StatsQuery {
@@ -87,7 +93,10 @@ impl<'a> NotionSource<'a> {
             cases: self.cases.clone(),
             activities: None,
         };
-        let (full, shown) = self.store.notion_stats_shown(&query, keep)?;
+        let (full, shown) = match slider {
+            true => self.store.notion_stats_shown(&query, keep)?,
+            false => shown_twice(self.store, &query, keep)?,
+        };
         let with_kinds = |objects: ObjectCentric| {
             let union = objects.union.clone();
             (union, every_kind.then_some(objects))
