@@ -106,30 +106,21 @@ impl StoreRead for EmbeddedStore {
     }
 
     fn notion_stats(&self, query: &NotionQuery) -> Result<ObjectCentric, CollectorError> {
-        match self
+        let kept = self
             .notions
-            .stats(query, |conn| self.judged(conn, &query.cases))
-        {
-            Ok(Some(stats)) => Ok(stats),
-            // Not followed far enough yet: the events answer.
-            Ok(None) => crate::store::notion::from_events(self, query),
-            Err(e) => {
-                tracing::warn!(error = %e, "embedded store: the case notions failed; the events answer");
-                crate::store::notion::from_events(self, query)
-            }
-        }
+            .stats(query, |conn| self.judged(conn, &query.cases));
+        kept_or(kept, "the case notions failed; the events answer", || {
+            crate::store::notion::from_events(self, query)
+        })
     }
 
     fn attribute_suggestions(&self, limit: usize) -> Result<Vec<String>, CollectorError> {
-        match self.with_reader(|conn| super::notions::suggestions(conn, limit)) {
-            Ok(Some(suggested)) => Ok(suggested),
-            // Not followed far enough yet: the newest instances are sampled.
-            Ok(None) => crate::store::suggest::sampled(self, limit),
-            Err(e) => {
-                tracing::warn!(error = %e, "embedded store: the suggestions failed; the newest instances are sampled");
-                crate::store::suggest::sampled(self, limit)
-            }
-        }
+        let kept = self.with_reader(|conn| super::notions::suggestions(conn, limit));
+        kept_or(
+            kept,
+            "the suggestions failed; the newest instances are sampled",
+            || crate::store::suggest::sampled(self, limit),
+        )
     }
 
     fn notion_stats_shown(
@@ -137,18 +128,12 @@ impl StoreRead for EmbeddedStore {
         query: &NotionQuery,
         keep: &PickActivities<'_>,
     ) -> Result<(ObjectCentric, Option<ObjectCentric>), CollectorError> {
-        match self
+        let kept = self
             .notions
-            .stats_shown(query, |conn| self.judged(conn, &query.cases), keep)
-        {
-            Ok(Some(stats)) => Ok(stats),
-            // Not followed far enough yet: asked apart, each answered from the events.
-            Ok(None) => crate::store::notion::shown_twice(self, query, keep),
-            Err(e) => {
-                tracing::warn!(error = %e, "embedded store: the case notions failed; asked apart");
-                crate::store::notion::shown_twice(self, query, keep)
-            }
-        }
+            .stats_shown(query, |conn| self.judged(conn, &query.cases), keep);
+        kept_or(kept, "the case notions failed; asked apart", || {
+            crate::store::notion::shown_twice(self, query, keep)
+        })
     }
 
     fn instances(&self, query: &InstanceQuery) -> Result<InstancePage, CollectorError> {
@@ -350,12 +335,8 @@ impl StoreRead for EmbeddedStore {
 
     fn notions_behind(&self) -> Result<Option<u64>, CollectorError> {
         self.with_reader(|conn| {
-            let behind: i64 = conn.query_row(
-                "SELECT COALESCE((SELECT MAX(seq) FROM events), 0) - (SELECT events FROM notion_progress)",
-                [],
-                |r| r.get(0),
-            )?;
-            Ok(Some(behind.max(0) as u64))
+            let (followed, newest) = super::notions::followed_on(conn)?;
+            Ok(Some((newest - followed).max(0) as u64))
         })
     }
 
@@ -544,4 +525,21 @@ pub(super) fn saved_rules(conn: &Connection) -> Result<Option<String>, Collector
             |r| r.get(0),
         )
         .optional()?)
+}
+
+/// The answer of the state kept beside the store (`kept`), or `fallback`'s when that state has
+/// none (not followed far enough yet) or failed, which is logged as `failed`.
+fn kept_or<T>(
+    kept: Result<Option<T>, CollectorError>,
+    failed: &str,
+    fallback: impl FnOnce() -> Result<T, CollectorError>,
+) -> Result<T, CollectorError> {
+    match kept {
+        Ok(Some(answer)) => Ok(answer),
+        Ok(None) => fallback(),
+        Err(e) => {
+            tracing::warn!(error = %e, "embedded store: {failed}");
+            fallback()
+        }
+    }
 }

@@ -224,11 +224,7 @@ impl std::fmt::Debug for Notions {
 impl Follower {
     /// The sequence numbers of the last event followed and of the newest event stored.
     fn followed(&self) -> Result<(i64, i64), CollectorError> {
-        Ok(self.conn.query_row(
-            "SELECT events, COALESCE((SELECT MAX(seq) FROM store.events), 0) FROM notion_progress",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?)
+        followed_on(&self.conn)
     }
 
     /// Follows up to [`PASS`] events in one transaction; whether anything was done. On
@@ -356,16 +352,23 @@ impl WriterLoad {
     }
 }
 
+/// The sequence numbers of the last event the notions followed and of the newest event
+/// stored, read on `conn`: the follower's connection, or a store connection with the notions
+/// attached (the table names are not qualified, so they resolve on either).
+pub fn followed_on(conn: &Connection) -> Result<(i64, i64), CollectorError> {
+    Ok(conn.query_row(
+        "SELECT events, COALESCE((SELECT MAX(seq) FROM events), 0) FROM notion_progress",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?)
+}
+
 /// Up to `limit` attribute values the filter bar suggests (see [`suggest::read`]), read on
 /// `conn` (a store connection with the notions attached) as far as the thread has followed,
 /// without waiting for it: suggestions need not hold the newest events. None when it has
 /// followed nothing yet or is too far behind (see [`BEHIND_AT_MOST`]).
 pub fn suggestions(conn: &Connection, limit: usize) -> Result<Option<Vec<String>>, CollectorError> {
-    let (followed, newest): (i64, i64) = conn.query_row(
-        "SELECT events, COALESCE((SELECT MAX(seq) FROM events), 0) FROM notion_progress",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
+    let (followed, newest) = followed_on(conn)?;
     if followed == 0 || newest - followed > BEHIND_AT_MOST {
         return Ok(None);
     }

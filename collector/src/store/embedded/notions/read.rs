@@ -227,8 +227,9 @@ pub(super) fn read_keys(
 /// The keys are read in one pass once the instances selected are at least a
 /// `1 / SCAN_KIND_FROM` share of the kind's cases (of the instances, for every kind). Below
 /// half, looking each instance's keys up costs less: with the slider, a third of a million
-/// events' orders took 197 ms that way against 245 ms in one pass over every key (every kind),
-/// and 121 against 154 ms for the payments.
+/// events' orders took 197–209 ms that way against 242–252 ms in one pass over every key
+/// (every kind), and 121–123 against 154–159 ms for the payments (medians of five by curl,
+/// two runs).
 const SCAN_KIND_FROM: i64 = 2;
 
 /// With the slider on, a selection is read as the totals less the others' keys only when
