@@ -60,6 +60,23 @@ impl CaseFilter {
         } != Self::default()
     }
 
+    /// Whether a condition needs an instance's steps even where its first and last times
+    /// decide the rest: one on activities, or a time range with both ends (an instance may
+    /// span it with no event inside). A range with one end, or a duration, is decided by the
+    /// first and last times alone.
+    pub fn steps_beyond_times(&self) -> bool {
+        self.asks_activities() || (self.from.is_some() && self.to.is_some())
+    }
+
+    /// Whether a condition is on an instance's activities: its variant, the activities it
+    /// holds or not, its paths.
+    pub fn asks_activities(&self) -> bool {
+        self.variant.is_some()
+            || !self.with.is_empty()
+            || !self.without.is_empty()
+            || !self.follows.is_empty()
+    }
+
     /// The conditions on steps, given how a store names activities (`id_of`); none when one
     /// asks for an activity the store has never seen, so that no instance matches. The key,
     /// the status and the attribute are left to the store.

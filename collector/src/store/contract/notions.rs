@@ -91,6 +91,61 @@ fn every_query(store: &dyn Store) -> usize {
     checked
 }
 
+/// A time range with both ends selects the instances with an event inside it, not one that
+/// spans it with none (its first and last times alone do not tell); a range with one end is
+/// decided by those times.
+fn time_ranges_as_the_events_flatten(store: &dyn Store) {
+    let all = InstanceQuery {
+        limit: 100_000,
+        ..Default::default()
+    };
+    let (spanning, from, to) = store
+        .instances(&all)
+        .unwrap()
+        .instances
+        .iter()
+        .find_map(|instance| {
+            let events = store.instance(instance.id).unwrap()?.events;
+            let gap = events
+                .windows(2)
+                .find(|pair| pair[1].timestamp - pair[0].timestamp > 2)?;
+            Some((instance.id, gap[0].timestamp + 1, gap[1].timestamp))
+        })
+        .expect("an instance with time between two of its events");
+    let inside = CaseFilter {
+        from: Some(from),
+        to: Some(to),
+        ..Default::default()
+    };
+    let listed = InstanceQuery {
+        cases: inside.clone(),
+        ..all
+    };
+    let listed = store.instances(&listed).unwrap().instances;
+    assert!(listed.iter().all(|i| i.id != spanning), "no event inside");
+    let one_end = [
+        CaseFilter {
+            to: None,
+            ..inside.clone()
+        },
+        CaseFilter {
+            from: None,
+            ..inside.clone()
+        },
+    ];
+    for cases in one_end.into_iter().chain([inside]) {
+        for kind in [None, Some("order".to_string())] {
+            let query = NotionQuery {
+                kind,
+                cases: cases.clone(),
+                activities: None,
+            };
+            same_as_the_events(store, &query);
+            shown_as_the_events_flatten(store, &query);
+        }
+    }
+}
+
 /// Orders with their payments, delivered newest batch first; and an order of two items (one
 /// event carrying both, one carrying one item twice).
 pub(crate) fn answers_case_notions_as_the_events_flatten(factory: Factory<'_>) {
@@ -117,6 +172,7 @@ pub(crate) fn answers_case_notions_as_the_events_flatten(factory: Factory<'_>) {
         store.append(batch).unwrap();
     }
     assert_eq!(every_query(store.as_ref()), 30);
+    time_ranges_as_the_events_flatten(store.as_ref());
     let payments = store
         .notion_stats(&NotionQuery {
             kind: Some("payment".into()),

@@ -140,7 +140,7 @@ impl StoreRead for EmbeddedStore {
         self.with_reader(|conn| {
             let status = self.status_sql(conn)?;
             let (filter, condition_params) = self.instance_filter(&status, query);
-            if query.cases.reads_steps() {
+            if query.cases.steps_beyond_times() {
                 let params: Vec<SqlValue> = status
                     .params
                     .iter()

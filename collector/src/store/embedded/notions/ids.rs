@@ -34,6 +34,11 @@ impl IdSet {
         self.len
     }
 
+    /// The smallest and the largest id; none when the set is empty.
+    pub fn span(&self) -> Option<(i64, i64)> {
+        Some((self.bits.minimum()? as i64, self.bits.maximum()? as i64))
+    }
+
     /// The ids, in increasing order.
     pub fn iter(&self) -> impl Iterator<Item = i64> + '_ {
         self.bits.ones().map(|at| at as i64)
@@ -52,6 +57,8 @@ mod tests {
         }
         assert_eq!(ids.len(), 4);
         assert_eq!(ids.iter().collect::<Vec<_>>(), [0, 3, 70, 1_000_000]);
+        assert_eq!(ids.span(), Some((0, 1_000_000)));
+        assert_eq!(IdSet::default().span(), None);
         assert!(ids.contains(70) && !ids.contains(71) && !ids.contains(-5));
         assert!(!ids.contains(5_000_000), "beyond the largest id");
     }

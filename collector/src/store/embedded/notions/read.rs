@@ -194,18 +194,25 @@ pub(super) fn read_keys(
     feed: &mut Feed,
 ) -> Result<(), CollectorError> {
     let instances = match keys {
-        Keys::Every => return scan_kind(conn, kind, |row| feed.add(row)),
+        Keys::Every => return scan_kind(conn, kind, None, |row| feed.add(row)),
         Keys::AllBut(left_out) => {
-            return scan_kind(conn, kind, |row| match left_out.contains(row.get(3)?) {
-                true => Ok(()),
-                false => feed.add(row),
+            return scan_kind(conn, kind, None, |row| {
+                match left_out.contains(row.get(3)?) {
+                    true => Ok(()),
+                    false => feed.add(row),
+                }
             })
         }
         Keys::Rows(held) => {
-            return scan_kind(conn, kind, |row| match held.contains(row.get(3)?) {
-                true => feed.add(row),
-                false => Ok(()),
-            })
+            let Some(span) = held.span() else {
+                return Ok(());
+            };
+            return scan_kind(conn, kind, Some(span), |row| {
+                match held.contains(row.get(3)?) {
+                    true => feed.add(row),
+                    false => Ok(()),
+                }
+            });
         }
         Keys::OfInstances(instances) => instances,
     };
@@ -246,12 +253,18 @@ fn cases_of(conn: &Connection, kind: &str) -> Result<i64, CollectorError> {
 }
 
 /// The key rows held by the instances `selected`, read in one pass over the index of keys by
-/// instance (rather than one lookup of the instance per key).
+/// instance (rather than one lookup of the instance per key), from the first selected to the
+/// last.
 fn keys_held(conn: &Connection, selected: &IdSet) -> Result<IdSet, CollectorError> {
     let mut held = IdSet::default();
-    let mut stmt =
-        conn.prepare_cached("SELECT instance, rowid FROM keys INDEXED BY keys_by_instance")?;
-    let mut rows = stmt.query([])?;
+    let Some((first, last)) = selected.span() else {
+        return Ok(held);
+    };
+    let mut stmt = conn.prepare_cached(
+        "SELECT instance, rowid FROM keys INDEXED BY keys_by_instance
+         WHERE instance BETWEEN ?1 AND ?2",
+    )?;
+    let mut rows = stmt.query(params![first, last])?;
     while let Some(row) = rows.next()? {
         if selected.contains(row.get(0)?) {
             held.insert(row.get(1)?);
@@ -261,22 +274,28 @@ fn keys_held(conn: &Connection, selected: &IdSet) -> Result<IdSet, CollectorErro
 }
 
 /// Calls `each` with the row of `kind, steps, firsts, key` of every key of kind `kind` (of
-/// every kind when none).
+/// every kind when none); of every kind, only the rows from the first of `rows` to the last
+/// when given.
 fn scan_kind(
     conn: &Connection,
     kind: Option<&str>,
+    rows: Option<(i64, i64)>,
     mut each: impl FnMut(&rusqlite::Row<'_>) -> Result<(), CollectorError>,
 ) -> Result<(), CollectorError> {
-    // A condition apart for each case, so that one kind is read through its index.
-    let condition = if kind.is_some() {
-        "WHERE n.kind = ?1"
-    } else {
-        ""
+    // A condition apart for each case, so that one kind is read through its index, and every
+    // kind's rows within a span through the table's own order.
+    let (condition, params): (&str, Vec<SqlValue>) = match (kind, rows) {
+        (Some(kind), _) => ("WHERE n.kind = ?1", vec![SqlValue::Text(kind.into())]),
+        (None, Some((first, last))) => (
+            "WHERE n.key BETWEEN ?1 AND ?2",
+            vec![first.into(), last.into()],
+        ),
+        (None, None) => ("", Vec::new()),
     };
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT n.kind, n.steps, n.firsts, n.key FROM notion_traces n {condition}"
     ))?;
-    let mut rows = stmt.query(rusqlite::params_from_iter(kind))?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
     while let Some(row) = rows.next()? {
         each(row)?;
     }

@@ -485,15 +485,16 @@ impl Projected {
 }
 
 /// Calls `each` with every instance `filter` selects: through their steps only when the filter
-/// asks something of them. `judged` are the store's conditions on `instances` for the
-/// filter's status, with their parameters.
+/// asks about activities, or about a time range with both ends that an instance spans (it may
+/// hold no event inside); otherwise the first and last times decide. `judged` are the store's
+/// conditions on `instances` for the filter's status, with their parameters.
 pub fn select_ids(
     conn: &Connection,
     filter: &CaseFilter,
     judged: (Vec<String>, Vec<SqlValue>),
     mut each: impl FnMut(InstanceId) -> Result<(), CollectorError>,
 ) -> Result<(), CollectorError> {
-    if filter.reads_steps() {
+    if filter.asks_activities() {
         return select(conn, filter, judged, |instance, _| each(instance));
     }
     let (mut conditions, mut params) = narrowing_conditions("", filter);
@@ -504,10 +505,33 @@ pub fn select_ids(
     } else {
         format!("WHERE {}", conditions.join(" AND "))
     };
-    let mut stmt = conn.prepare_cached(&format!("SELECT id FROM instances {condition}"))?;
+    // The parameters of the selected column come before the condition's.
+    let spans = match filter.from.zip(filter.to) {
+        Some((from, to)) => {
+            params.splice(0..0, [SqlValue::Integer(from), SqlValue::Integer(to)]);
+            "first_ts < ? AND last_ts >= ?"
+        }
+        None => "0",
+    };
+    let range = CaseIds {
+        from: filter.from,
+        to: filter.to,
+        ..CaseIds::default()
+    };
+    let mut steps = conn.prepare_cached("SELECT steps FROM state_traces WHERE instance = ?1")?;
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT id, {spans} FROM instances {condition}"))?;
     let mut rows = stmt.query(params_from_iter(params.iter()))?;
     while let Some(row) = rows.next()? {
-        each(row.get(0)?)?;
+        let instance = row.get(0)?;
+        if row.get(1)? {
+            let trace = steps.query_row([instance], |r| r.get::<_, Vec<u8>>(0))?;
+            let trace = Trace::decode(&trace)?;
+            if !range.matches(&trace.activities, &trace.timestamps) {
+                continue;
+            }
+        }
+        each(instance)?;
     }
     Ok(())
 }
