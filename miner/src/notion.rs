@@ -77,7 +77,7 @@ pub struct ObjectCentric {
     /// Each kind's statistics, one case per value (in the order of `kinds`).
     pub per_kind: Vec<ProcessStats>,
     /// All kinds' cases together: each path counted once per kind taking it, each activity
-    /// counted once per event (not once per kind it carries).
+    /// counted once per event (not once per kind it carries), and ranked by that count.
     pub union: ProcessStats,
 }
 
@@ -121,7 +121,7 @@ impl ObjectCentric {
                 }
             }
         }
-        let mut union = ProcessStats::from_log(&together.build());
+        let union = ProcessStats::from_log(&together.build());
         let kept: Option<HashSet<&str>> = keep.map(|k| k.iter().map(String::as_str).collect());
         let mut per_event: BTreeMap<&str, u64> = BTreeMap::new();
         for event in events.iter().filter(|e| !e.keys.is_empty()) {
@@ -132,9 +132,7 @@ impl ObjectCentric {
                 *per_event.entry(event.activity.as_str()).or_default() += 1;
             }
         }
-        for activity in &mut union.activities {
-            activity.count = per_event.get(activity.name.as_str()).copied().unwrap_or(0);
-        }
+        let union = union.recounted(|activity| per_event.get(activity).copied().unwrap_or(0));
         Self {
             kinds,
             per_kind,

@@ -242,7 +242,12 @@ async fn the_slider_keeps_a_filtered_notions_most_frequent_activities() {
             })
             .collect();
         let half = (ranked.len() as f64 / 2.0).round() as usize;
+        let hidden_most = ranked[half..].iter().map(|(_, n)| *n).max().unwrap_or(0);
         let kept: BTreeMap<String, u64> = ranked.into_iter().take(half).collect();
         assert_eq!(drawn, kept, "{filter}");
+        assert!(
+            drawn.values().all(|&n| n >= hidden_most),
+            "{filter}: no hidden activity is drawn more often than a kept one: {drawn:?}, {hidden_most}"
+        );
     }
 }

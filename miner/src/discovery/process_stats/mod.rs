@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 
 mod aggregate;
 mod measure;
+mod recount;
 
 pub use aggregate::{ProcessAggregate, VariantTotals};
 pub use measure::{
@@ -373,22 +374,8 @@ impl CaseMeasures for ProcessStatsBuilder {
     }
 }
 
-/// An activity's statistics under its name, before ranking.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NamedActivity {
-    /// Activity name.
-    pub name: String,
-    /// Number of events.
-    pub count: u64,
-    /// Number of cases containing it.
-    pub cases: u64,
-    /// Time to the next event of its case.
-    pub time_to_next: DurationStats,
-    /// Service times.
-    pub service: DurationStats,
-    /// Waiting times.
-    pub waiting: DurationStats,
-}
+/// An activity's statistics under its name, before ranking: they name it already.
+pub type NamedActivity = ActivityStats;
 
 /// A directly-follows edge under its activities' names, before ranking.
 #[derive(Debug, Clone, PartialEq)]
@@ -446,18 +433,7 @@ impl ProcessStats {
     /// names), start/end activities by count (ties by rank), variants by count (ties by
     /// sequence of ranks).
     pub fn from_named(named: NamedStats) -> Self {
-        let mut activities: Vec<ActivityStats> = named
-            .activities
-            .into_iter()
-            .map(|a| ActivityStats {
-                name: a.name,
-                count: a.count,
-                cases: a.cases,
-                time_to_next: a.time_to_next,
-                service: a.service,
-                waiting: a.waiting,
-            })
-            .collect();
+        let mut activities = named.activities;
         activities.sort_by(|x, y| y.count.cmp(&x.count).then_with(|| x.name.cmp(&y.name)));
         let rank: HashMap<&str, usize> = activities
             .iter()

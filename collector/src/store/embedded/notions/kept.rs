@@ -112,12 +112,11 @@ impl KindTotals {
         }
         let first = per_kind.iter().filter_map(|(_, s)| s.first_event).min();
         let last = per_kind.iter().filter_map(|(_, s)| s.last_event).max();
-        let mut union = together.to_stats(name, first, last);
         let counts: HashMap<String, i64> =
             self.events.iter().map(|(&a, &n)| (name(a), n)).collect();
-        for activity in &mut union.activities {
-            activity.count = counts.get(&activity.name).copied().unwrap_or(0).max(0) as u64;
-        }
+        let union = together
+            .to_stats(name, first, last)
+            .recounted(|activity| counts.get(activity).copied().unwrap_or(0).max(0) as u64);
         Ok(object_centric(per_kind, union))
     }
 }

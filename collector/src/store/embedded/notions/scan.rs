@@ -83,15 +83,14 @@ impl<'n> Scan<'n> {
         self.per_kind
             .iter()
             .for_each(|(_, built)| union.merge(built));
-        let mut union = union.finish();
         let counts: HashMap<&str, u64> = self
             .events
             .iter()
             .map(|(a, &n)| (self.names.get(a).map_or("", String::as_str), n))
             .collect();
-        for activity in &mut union.activities {
-            activity.count = counts.get(activity.name.as_str()).copied().unwrap_or(0);
-        }
+        let union = union
+            .finish()
+            .recounted(|activity| counts.get(activity).copied().unwrap_or(0));
         let per_kind = self
             .per_kind
             .into_iter()
