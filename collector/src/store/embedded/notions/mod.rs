@@ -12,7 +12,7 @@
 
 mod follow;
 mod held;
-mod ids;
+pub(super) mod ids;
 mod kept;
 mod pipeline;
 mod read;

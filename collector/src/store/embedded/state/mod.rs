@@ -10,8 +10,8 @@
 #[cfg(test)]
 mod tests;
 mod totals;
+mod with_attribute;
 
-use super::notions::attribute_hash;
 use super::schema::KEY_VALUE_HASH_IS;
 use crate::correlate::InstanceId;
 use crate::store::stable_hash::stable_hash;
@@ -26,6 +26,7 @@ use miner::time::Micros;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params_from_iter, Connection, OptionalExtension, Transaction};
 use std::collections::{BTreeSet, HashMap, HashSet};
+use with_attribute::{attribute_condition, instances_with};
 
 pub use totals::{case_totals, instances_by_last_step, read_totals, TotalsTables};
 
@@ -369,46 +370,6 @@ pub fn narrowing_conditions(alias: &str, filter: &CaseFilter) -> (Vec<String>, V
     (conditions, params)
 }
 
-/// The SQL condition on `instances` (aliased `alias`) selecting those with an event whose
-/// attribute `name` has `value` (as text), with its parameters: through the case notions'
-/// index of attribute values for the events they followed (a hash of the value; distinct
-/// values share one with odds of about one in 2^64), and by reading the later events.
-fn attribute_condition(alias: &str, name: &str, value: &str) -> (String, Vec<SqlValue>) {
-    // Attributes are stored as compact JSON, so the text `"name":"value"` (or, for a number
-    // or a boolean, `"name":value`) finds the candidates fast; the JSON value decides.
-    let quoted = |text: &str| serde_json::Value::from(text).to_string();
-    let path = format!("$.{}", quoted(name));
-    // What the thread has not applied yet counts: a key row retention deleted may be another
-    // key's now, and an event number it deleted another event's.
-    let condition = format!(
-        "{alias}id IN (
-            SELECT k.instance FROM notion_attribute_values a JOIN keys k ON k.rowid = a.key
-            WHERE a.generation IN (WITH RECURSIVE generation(n) AS (SELECT 0 UNION ALL
-                SELECT n + 1 FROM generation WHERE n < (SELECT MAX(generation) FROM notion_attribute_values))
-                SELECT n FROM generation)
-            AND a.hash = ?
-            AND a.key NOT IN (SELECT key FROM retired_keys
-                              WHERE id > (SELECT retired FROM notion_progress))
-            UNION ALL
-            SELECT instance FROM events WHERE seq > (SELECT MIN(seq) FROM (
-                SELECT events AS seq FROM notion_progress
-                UNION ALL SELECT below FROM sequence_rewinds
-                          WHERE id > (SELECT rewound FROM notion_progress)))
-            AND instance IS NOT NULL AND (instr(attributes, ?) > 0 OR instr(attributes, ?) > 0)
-            AND CASE json_type(attributes, ?) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false'
-                ELSE CAST(json_extract(attributes, ?) AS TEXT) END = ?)"
-    );
-    let params = vec![
-        SqlValue::Integer(attribute_hash(name, value)),
-        SqlValue::Text(format!("{}:{}", quoted(name), quoted(value))),
-        SqlValue::Text(format!("{}:{value}", quoted(name))),
-        SqlValue::Text(path.clone()),
-        SqlValue::Text(path),
-        SqlValue::Text(value.to_string()),
-    ];
-    (condition, params)
-}
-
 /// The statistics of the instances `filter` selects, with only the activities in `keep`
 /// (when given; hidden steps are bridged), from the per-instance rows: exact. `judged` are
 /// the store's conditions on `instances` for the filter's status, with their parameters.
@@ -497,7 +458,16 @@ pub fn select_ids(
     if filter.asks_activities() {
         return select(conn, filter, judged, |instance, _| each(instance));
     }
-    let (mut conditions, mut params) = narrowing_conditions("", filter);
+    // An attribute's instances are gathered once, rather than looked up for each instance.
+    let with_attribute = match &filter.attribute {
+        Some((name, value)) => Some(instances_with(conn, name, value)?),
+        None => None,
+    };
+    let rest = CaseFilter {
+        attribute: None,
+        ..filter.clone()
+    };
+    let (mut conditions, mut params) = narrowing_conditions("", &rest);
     conditions.extend(judged.0);
     params.extend(judged.1);
     let condition = if conditions.is_empty() {
@@ -524,6 +494,12 @@ pub fn select_ids(
     let mut rows = stmt.query(params_from_iter(params.iter()))?;
     while let Some(row) = rows.next()? {
         let instance = row.get(0)?;
+        if with_attribute
+            .as_ref()
+            .is_some_and(|with| !with.contains(instance))
+        {
+            continue;
+        }
         if row.get(1)? {
             let trace = steps.query_row([instance], |r| r.get::<_, Vec<u8>>(0))?;
             let trace = Trace::decode(&trace)?;
