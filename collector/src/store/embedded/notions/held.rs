@@ -58,7 +58,7 @@ mod tests {
     struct Rows(Vec<i64>);
 
     impl KeySink for Rows {
-        fn add(&mut self, _: &str, key: &KeyTrace) -> Result<(), CollectorError> {
+        fn add(&mut self, _: &[u8], key: &KeyTrace) -> Result<(), CollectorError> {
             self.0.push(key.row);
             Ok(())
         }

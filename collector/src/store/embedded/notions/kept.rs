@@ -123,10 +123,11 @@ impl KindTotals {
 
 /// Taking keys out of the totals, as the keys of instances a filter leaves out.
 impl KeySink for KindTotals {
-    fn add(&mut self, kind: &str, key: &KeyTrace) -> Result<(), CollectorError> {
-        let Some((_, totals)) = self.per_kind.iter_mut().find(|(k, _)| k == kind) else {
+    fn add(&mut self, kind: &[u8], key: &KeyTrace) -> Result<(), CollectorError> {
+        let Some((_, totals)) = self.per_kind.iter_mut().find(|(k, _)| k.as_bytes() == kind) else {
             return Err(CollectorError::Corrupt(format!(
-                "a key of kind {kind} has steps but its kind has no totals"
+                "a key of kind {} has steps but its kind has no totals",
+                String::from_utf8_lossy(kind)
             )));
         };
         totals.remove(key.trace.steps());

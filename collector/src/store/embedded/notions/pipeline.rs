@@ -17,8 +17,9 @@ const IN_FLIGHT: usize = 4;
 
 /// What takes the keys a scan reads: statistics being built, or totals keys are taken out of.
 pub trait KeySink: Send {
-    /// Takes one key of kind `kind`.
-    fn add(&mut self, kind: &str, key: &KeyTrace) -> Result<(), CollectorError>;
+    /// Takes one key of kind `kind` (its name as stored: a sink checks that a kind is text
+    /// once, when it first meets it, rather than once per key).
+    fn add(&mut self, kind: &[u8], key: &KeyTrace) -> Result<(), CollectorError>;
 }
 
 /// Keys' rows copied out of SQLite.
@@ -40,11 +41,11 @@ struct CopiedKey {
 impl Batch {
     /// Copies the key in a row of `kind, steps, firsts, key` in.
     pub fn put_row(&mut self, row: &rusqlite::Row<'_>) -> Result<(), CollectorError> {
-        let kind = row.get_ref(0)?.as_str().map_err(corrupt)?;
+        let kind = row.get_ref(0)?.as_bytes().map_err(corrupt)?;
         let steps = row.get_ref(1)?.as_blob().map_err(corrupt)?;
         let firsts = row.get_ref(2)?.as_blob().map_err(corrupt)?;
         let copied = CopiedKey {
-            kind: self.put(kind.as_bytes())?,
+            kind: self.put(kind)?,
             row: row.get(3)?,
             steps: self.put(steps)?,
             firsts: self.put(firsts)?,
@@ -82,10 +83,8 @@ impl Batch {
     ) -> Result<(), CollectorError> {
         let part = |range: &Range<u32>| &self.bytes[range.start as usize..range.end as usize];
         for key in &self.rows {
-            let kind = std::str::from_utf8(part(&key.kind))
-                .map_err(|_| CollectorError::Corrupt("a key's kind is not text".into()))?;
             decoded.decode_into(key.row, [part(&key.steps), part(&key.firsts), &[]])?;
-            sink.add(kind, decoded)?;
+            sink.add(part(&key.kind), decoded)?;
         }
         Ok(())
     }

@@ -18,9 +18,8 @@ pub struct Scan<'n> {
     names: &'n HashMap<u32, String>,
     /// Whether each stored activity id is shown, when the slider hides some.
     kept: Option<Vec<bool>>,
+    /// Each kind met, in the order met: a few, so found by comparing names.
     per_kind: Vec<(String, Projected)>,
-    /// The place of each kind in `per_kind`.
-    kinds: HashMap<String, usize, RandomState>,
     union: bool,
     events: HashMap<u32, u64, RandomState>,
     /// The positions of the shown steps of the key being added.
@@ -44,7 +43,6 @@ impl<'n> Scan<'n> {
             names,
             kept,
             per_kind: Vec::new(),
-            kinds: HashMap::default(),
             union,
             events: HashMap::default(),
             shown: Vec::new(),
@@ -54,12 +52,9 @@ impl<'n> Scan<'n> {
     /// Adds the keys `other` took (a scan of the same kinds and activities).
     pub fn merge(&mut self, other: Scan<'_>) {
         for (kind, built) in other.per_kind {
-            match self.kinds.get(&kind) {
-                Some(&at) => self.per_kind[at].1.merge(&built),
-                None => {
-                    self.kinds.insert(kind.clone(), self.per_kind.len());
-                    self.per_kind.push((kind, built));
-                }
+            match self.per_kind.iter_mut().find(|(k, _)| *k == kind) {
+                Some((_, mine)) => mine.merge(&built),
+                None => self.per_kind.push((kind, built)),
             }
         }
         for (activity, n) in other.events {
@@ -102,7 +97,7 @@ impl<'n> Scan<'n> {
 
 /// Adding keys' steps to the statistics, one case per key.
 impl KeySink for Scan<'_> {
-    fn add(&mut self, kind: &str, key: &KeyTrace) -> Result<(), CollectorError> {
+    fn add(&mut self, kind: &[u8], key: &KeyTrace) -> Result<(), CollectorError> {
         let activities = &key.trace.activities;
         self.shown.clear();
         self.shown.extend((0..activities.len()).filter(|&i| {
@@ -110,10 +105,11 @@ impl KeySink for Scan<'_> {
                 .as_ref()
                 .is_none_or(|k| k.get(activities[i] as usize).copied().unwrap_or(false))
         }));
-        let at = match self.kinds.get(kind) {
-            Some(&at) => at,
+        let at = match self.per_kind.iter().position(|(k, _)| k.as_bytes() == kind) {
+            Some(at) => at,
             None => {
-                self.kinds.insert(kind.to_string(), self.per_kind.len());
+                let kind = std::str::from_utf8(kind)
+                    .map_err(|_| CollectorError::Corrupt("a key's kind is not text".into()))?;
                 self.per_kind.push((kind.to_string(), Projected::default()));
                 self.per_kind.len() - 1
             }
