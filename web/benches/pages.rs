@@ -90,7 +90,8 @@ fn main() {
             "/map?notion=%2A&activities=40&status=completed", "/map?notion=%2A&mode=performance&metric=median",
             "/map?notion=%2A&attribute=carrier%3Dparcel&activities=40",
             "/map?notion=%2A&from=2026-04-01", "/map?notion=%2A&from=2026-04-01&activities=40",
-            "/map?notion=%2A&from=2026-03-01&activities=40",
+            "/map?notion=%2A&from=2026-03-01&activities=40", "/map?notion=%2A&from=2026-02-01&activities=40",
+            "/map?notion=%2A&from=2026-02-01&to=2026-06-10&activities=40",
             "/map?notion=%2A&from=2026-03-01&to=2026-05-01&activities=40",
             "/map?notion=payment&from=2026-03-01&to=2026-05-01&activities=40",
         ];

@@ -475,7 +475,9 @@ pub fn select_ids(
     } else {
         format!("WHERE {}", conditions.join(" AND "))
     };
-    // The parameters of the selected column come before the condition's.
+    // An instance spanning a range with both ends (its first event before the range, its last
+    // at or after its end) may hold no event inside: its steps decide. The parameters of that
+    // column come before the condition's.
     let spans = match filter.from.zip(filter.to) {
         Some((from, to)) => {
             params.splice(0..0, [SqlValue::Integer(from), SqlValue::Integer(to)]);
@@ -500,16 +502,30 @@ pub fn select_ids(
         {
             continue;
         }
-        if row.get(1)? {
-            let trace = steps.query_row([instance], |r| r.get::<_, Vec<u8>>(0))?;
-            let trace = Trace::decode(&trace)?;
-            if !range.matches(&trace.activities, &trace.timestamps) {
-                continue;
-            }
+        if row.get(1)? && !event_within(&mut steps, instance, &range)? {
+            continue;
         }
         each(instance)?;
     }
     Ok(())
+}
+
+/// Whether instance `instance`'s steps, read by `steps`, hold an event within `range`.
+fn event_within(
+    steps: &mut rusqlite::CachedStatement<'_>,
+    instance: InstanceId,
+    range: &CaseIds,
+) -> Result<bool, CollectorError> {
+    let trace = steps
+        .query_row([instance], |r| r.get::<_, Vec<u8>>(0))
+        .optional()?;
+    Ok(match trace {
+        Some(trace) => {
+            let trace = Trace::decode(&trace)?;
+            range.matches(&trace.activities, &trace.timestamps)
+        }
+        None => false,
+    })
 }
 
 /// Calls `each` with every instance `filter` selects and its steps (activity ids of the
