@@ -143,7 +143,7 @@ pub(super) enum Keys {
     Every,
     /// Every key but these rows.
     AllBut(IdSet),
-    /// The key rows in the set, found in one pass over every key.
+    /// The key rows in the set, found in one pass over the key rows from its first to its last.
     Rows(IdSet),
     /// The keys of these few instances, looked up instance by instance.
     OfInstances(IdSet),
