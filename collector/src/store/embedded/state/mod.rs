@@ -7,6 +7,7 @@
 //! events, in or out of order, a merge, a relation), its old steps are taken out of the totals
 //! and its new ones, read back from its events, put in: the totals always equal a recompute.
 
+mod narrowed;
 #[cfg(test)]
 mod tests;
 mod totals;
@@ -23,10 +24,11 @@ use foldhash::fast::RandomState;
 use miner::discovery::{ProcessAggregate, ProcessStats, ProcessStatsBuilder};
 use miner::log::{BusinessKey, Lifecycle};
 use miner::time::Micros;
+use narrowed::Narrowed;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params_from_iter, Connection, OptionalExtension, Transaction};
 use std::collections::{BTreeSet, HashMap, HashSet};
-use with_attribute::{attribute_condition, instances_with};
+use with_attribute::attribute_condition;
 
 pub use totals::{case_totals, instances_by_last_step, read_totals, TotalsTables};
 
@@ -458,29 +460,19 @@ pub fn select_ids(
     if filter.asks_activities() {
         return select(conn, filter, judged, |instance, _| each(instance));
     }
-    // An attribute's instances are gathered once, rather than looked up for each instance.
-    let with_attribute = match &filter.attribute {
-        Some((name, value)) => Some(instances_with(conn, name, value)?),
-        None => None,
-    };
-    let rest = CaseFilter {
-        attribute: None,
-        ..filter.clone()
-    };
-    let (mut conditions, mut params) = narrowing_conditions("", &rest);
-    conditions.extend(judged.0);
-    params.extend(judged.1);
-    let condition = if conditions.is_empty() {
+    let mut narrowed = Narrowed::of(conn, "", filter, judged)?;
+    let condition = if narrowed.conditions.is_empty() {
         String::new()
     } else {
-        format!("WHERE {}", conditions.join(" AND "))
+        format!("WHERE {}", narrowed.conditions.join(" AND "))
     };
     // An instance spanning a range with both ends (its first event before the range, its last
     // at or after its end) may hold no event inside: its steps decide. The parameters of that
     // column come before the condition's.
     let spans = match filter.from.zip(filter.to) {
         Some((from, to)) => {
-            params.splice(0..0, [SqlValue::Integer(from), SqlValue::Integer(to)]);
+            let range = [SqlValue::Integer(from), SqlValue::Integer(to)];
+            narrowed.params.splice(0..0, range);
             "first_ts < ? AND last_ts >= ?"
         }
         None => "0",
@@ -493,13 +485,10 @@ pub fn select_ids(
     let mut steps = conn.prepare_cached("SELECT steps FROM state_traces WHERE instance = ?1")?;
     let mut stmt =
         conn.prepare_cached(&format!("SELECT id, {spans} FROM instances {condition}"))?;
-    let mut rows = stmt.query(params_from_iter(params.iter()))?;
+    let mut rows = stmt.query(params_from_iter(narrowed.params.iter()))?;
     while let Some(row) = rows.next()? {
         let instance = row.get(0)?;
-        if with_attribute
-            .as_ref()
-            .is_some_and(|with| !with.contains(instance))
-        {
+        if !narrowed.keeps(instance) {
             continue;
         }
         if row.get(1)? && !event_within(&mut steps, instance, &range)? {
@@ -542,10 +531,8 @@ pub fn select(
     };
     // The indexed columns narrow first (a start reads the instances active since it through
     // the index of last times); the steps then decide.
-    let (mut conditions, mut params) = narrowing_conditions("i.", filter);
-    conditions.extend(judged.0);
-    params.extend(judged.1);
-    let sql = if conditions.is_empty() {
+    let narrowed = Narrowed::of(conn, "i.", filter, judged)?;
+    let sql = if narrowed.conditions.is_empty() {
         "SELECT instance, steps FROM state_traces".to_string()
     } else {
         let index = if filter.from.is_some() {
@@ -557,15 +544,19 @@ pub fn select(
         };
         format!(
             "SELECT t.instance, t.steps FROM instances i {index} JOIN state_traces t ON t.instance = i.id WHERE {}",
-            conditions.join(" AND ")
+            narrowed.conditions.join(" AND ")
         )
     };
     let mut stmt = conn.prepare_cached(&sql)?;
-    let mut rows = stmt.query(params_from_iter(params.iter()))?;
+    let mut rows = stmt.query(params_from_iter(narrowed.params.iter()))?;
     while let Some(row) = rows.next()? {
+        let instance = row.get(0)?;
+        if !narrowed.keeps(instance) {
+            continue;
+        }
         let trace = Trace::decode(row.get_ref(1)?.as_blob().map_err(corrupt)?)?;
         if selected.matches(&trace.activities, &trace.timestamps) {
-            each(row.get(0)?, &trace)?;
+            each(instance, &trace)?;
         }
     }
     Ok(())
